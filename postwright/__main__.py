@@ -1,0 +1,3 @@
+from postwright.cli import main
+
+main()

@@ -1,0 +1,246 @@
+"""The `postwright` command line (also `python build.py`): parse → call a stage → report → exit."""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+
+from postwright import __version__, pipeline
+from postwright.diagnostics import Span, has_errors
+from postwright.load import parse_when
+from postwright.platforms import PLATFORMS
+from postwright.project import Project
+from postwright.report import FORMATTERS, ExitStatus, count_line, format_human
+from postwright.scaffold import ScaffoldError, init_brand, next_free_slot, post_path, post_text, write_new
+from postwright.schema_export import schemas
+
+
+def _platform_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in PLATFORMS]
+    if unknown:
+        raise click.BadParameter(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(PLATFORMS)}")
+    return names
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "-C",
+    "--project",
+    "project_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The brand repository to work on.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.version_option(__version__, prog_name="postwright")
+@click.pass_context
+def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
+    """Run a brand's social media from a git repository.
+
+    \b
+    Example:
+      postwright check                     # check config.yml and every post
+      postwright -C ../other-brand check   # the same for another repository
+    """
+    ctx.obj = Project(project_dir.resolve())
+    ctx.meta["debug"] = debug
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(FORMATTERS)),
+    default="human",
+    show_default=True,
+    help="human: for people; github: annotations in GitHub Actions; json: an array of diagnostics.",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.pass_obj
+def check(project: Project, paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
+    """Check config.yml and posts; report every problem with its file and line.
+
+    PATHS limit the report to those files or folders (config.yml problems are always shown).
+    Nothing is written. Exit 0 when there are no errors (no warnings with --strict), else 1.
+
+    \b
+    Example:
+      postwright check content/posts/2026 --format github
+    """
+    checked = pipeline.check(project)
+    diagnostics = list(checked.diagnostics)
+    if paths:
+        selected = [project.shown(path) for path in paths]
+        config_path = project.shown(project.config_path)
+        diagnostics = [
+            item
+            for item in diagnostics
+            if item.span.path == config_path or any(_within(item.span.path, chosen) for chosen in selected)
+        ]
+    text = FORMATTERS[output_format](diagnostics)
+    if text or output_format == "json":
+        click.echo(text)
+    post_count = len(checked.loaded.files)
+    click.echo(
+        f"checked {post_count} post file{'s' * (post_count != 1)}: {count_line(diagnostics)}", err=True
+    )
+    if checked.config is None:
+        click.echo("posts were checked only for syntax because config.yml cannot be used", err=True)
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(diagnostics, strict=strict) else ExitStatus.OK)
+
+
+def _within(path: str, chosen: str) -> bool:
+    return chosen in (".", "") or path == chosen or path.startswith(chosen.rstrip("/") + "/")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(["config", "post"]), required=False)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write config.schema.json and post.schema.json into this folder instead of printing.",
+)
+def schema(kind: str | None, output: Path | None) -> None:
+    """Print the JSON Schema of config.yml or of post front matter, for editors and validators.
+
+    \b
+    Example:
+      postwright schema config > config.schema.json
+      postwright schema -o .postwright
+    """
+    documents = schemas()
+    if output is not None:
+        output.mkdir(parents=True, exist_ok=True)
+        for name, document in documents.items():
+            if kind in (None, name):
+                (output / f"{name}.schema.json").write_text(
+                    json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
+                click.echo(f"wrote {output / f'{name}.schema.json'}", err=True)
+        return
+    if kind is None:
+        raise click.UsageError("name the schema to print: `schema config` or `schema post` (or use -o DIR)")
+    click.echo(json.dumps(documents[kind], indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("title")
+@click.option(
+    "--date", "when_text", metavar="'YYYY-MM-DD HH:MM'", help="Publish time; default: the next free slot."
+)
+@click.option("--platforms", callback=_platform_list, metavar="x,bluesky,…", help="Default: brand.platforms.")
+@click.option("--lang", help="Language tag for a post not in the brand's language (adds .LANG to the name).")
+@click.option(
+    "--draft/--ready", default=True, show_default=True, help="New posts are drafts until you say so."
+)
+@click.pass_obj
+def new(
+    project: Project,
+    title: str,
+    when_text: str | None,
+    platforms: list[str] | None,
+    lang: str | None,
+    draft: bool,
+) -> None:
+    """Create a post file with commented front matter, named after its date and title.
+
+    \b
+    Example:
+      postwright new "Spring sale" --date "2026-03-20 10:00" --platforms x,mastodon
+    """
+    checked = pipeline.check(project)
+    config = checked.config
+    if config is None:
+        click.echo(format_human(checked.diagnostics), err=True)
+        raise click.ClickException("fix config.yml first (see above)")
+    if when_text is None:
+        when = next_free_slot(config, (post.publish_at for post in checked.loaded.posts), datetime.now(UTC))
+    else:
+        when, problems = parse_when(config, when_text, Span("--date"))
+        if when is None:
+            raise click.BadParameter(problems[0].message + f" ({problems[0].hint})", param_hint="--date")
+    if lang is not None and lang == config.brand.language:
+        lang = None
+    path = post_path(project, title, when.date(), lang)
+    try:
+        write_new(path, post_text(title, when, platforms, draft=draft, lang=lang, zone=config.brand.timezone))
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(project.shown(path))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="My Brand", show_default=True, help="The brand's name.")
+@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Madrid.")
+@click.option("--language", default="en", show_default=True, help="Default language of posts.")
+@click.option(
+    "--platforms",
+    callback=_platform_list,
+    default="mastodon,bluesky",
+    show_default=True,
+    help="Platforms to create an outbox account for.",
+)
+def init(directory: Path, name: str, timezone: str, language: str, platforms: list[str]) -> None:
+    """Create a new brand repository: config.yml, content/, templates/, assets/ and a sample post.
+
+    Refuses to overwrite any existing file. The result passes `postwright check`.
+
+    \b
+    Example:
+      postwright init ../acme-social --name "Acme" --timezone Europe/Madrid --platforms x,mastodon
+    """
+    try:
+        written = init_brand(
+            directory,
+            name=name,
+            timezone=timezone,
+            language=language,
+            platforms=platforms,
+            today=date.today(),
+        )
+    except ScaffoldError as error:
+        raise click.ClickException(str(error)) from error
+    project = Project(directory.resolve())
+    config_diagnostics = pipeline.check(project).diagnostics
+    if config_diagnostics:
+        click.echo(format_human(config_diagnostics), err=True)
+    for path in written:
+        click.echo(path.as_posix())
+    click.echo(f"next: cd {directory} && postwright check", err=True)
+
+
+def main() -> None:
+    """Console entry point: internal errors become one line unless --debug asks for the traceback."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(ExitStatus.INTERRUPTED)
+    except KeyboardInterrupt:
+        sys.exit(ExitStatus.INTERRUPTED)
+    except Exception as error:  # a bug, not bad input: say so plainly
+        if "--debug" in sys.argv:
+            traceback.print_exc()
+        else:
+            click.echo(
+                f"postwright: internal error: {error!r}. This is a bug; rerun with --debug and report it.",
+                err=True,
+            )
+        sys.exit(ExitStatus.INTERNAL)

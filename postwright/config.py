@@ -1,0 +1,216 @@
+"""config.yml: the brand, its accounts, platform settings, schedule and people, declared in one place.
+
+The attribute docstrings below are the reference documentation: they become the descriptions in the
+exported JSON Schema (`postwright schema config`), which editors show while completing config.yml.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from functools import cached_property
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, create_model
+
+from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.files import read_text
+from postwright.platforms import PLATFORMS
+from postwright.project import Project
+from postwright.schema import (
+    Bool,
+    Duration,
+    EnvVarName,
+    Hashtag,
+    Int,
+    Language,
+    Link,
+    Model,
+    PlatformName,
+    TimeOfDay,
+    TimeZone,
+    validate_model,
+)
+from postwright.yamlpos import load_yaml
+
+AccountName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+
+
+class Utm(Model):
+    """UTM tags added to the post's links; {platform}, {account} and {post_id} are filled in."""
+
+    enabled: Bool = True
+    """Add UTM tags to links at all."""
+    source: str = "{platform}"
+    """utm_source value."""
+    medium: str = "social"
+    """utm_medium value."""
+    campaign: str = "{post_id}"
+    """utm_campaign value."""
+    domains: list[str] = []
+    """Only tag links to these domains (and their subdomains); empty tags every link."""
+
+
+class Disclosure(Model):
+    """A text that must appear in every post carrying one of the tags, e.g. #ad on sponsored posts."""
+
+    tags: list[Hashtag]
+    """Posts with any of these tags need the disclosure."""
+    text: str
+    """The text that must appear in the post body, e.g. '#ad'."""
+
+
+class BrandRules(Model):
+    """Rules every post must follow, checked by `postwright check`."""
+
+    banned_words: list[str] = []
+    """Words or phrases that must never appear in a post (case-insensitive, whole words)."""
+    disclosures: list[Disclosure] = []
+    """Disclosures required for posts with certain tags."""
+
+
+class Brand(Model):
+    """Who is posting: the name, voice and defaults every post starts from."""
+
+    name: str
+    """The brand's name, as shown in previews and the calendar."""
+    timezone: TimeZone
+    """IANA time zone in which post dates without an offset are read, e.g. Europe/Madrid."""
+    language: Language = "en"
+    """Language of posts that do not say otherwise (BCP 47 tag)."""
+    platforms: list[PlatformName] = []
+    """Platforms a post goes to when its front matter names none."""
+    url: Link | None = None
+    """The brand's website."""
+    signature: str = ""
+    """Text templates may append to posts, e.g. '— The Acme team'."""
+    hashtags: list[Hashtag] = []
+    """Hashtags templates may add to every post."""
+    call_to_action: str = ""
+    """A call to action templates may add, e.g. 'Read more on our blog'."""
+    utm: Utm = Utm()
+    """How links are tagged for analytics."""
+    rules: BrandRules = BrandRules()
+    """Brand rules: banned words and required disclosures."""
+
+
+class LimitOverrides(Model):
+    """Tighten or raise a platform's limits, e.g. 25000 characters for an X Premium account."""
+
+    max_length: Int | None = Field(None, gt=0)
+    """Maximum text length, in the platform's own unit."""
+    max_media: Int | None = Field(None, ge=0)
+    """Maximum images per post."""
+    max_thread_parts: Int | None = Field(None, gt=0)
+    """Maximum posts in one thread; 1 disables threads."""
+    max_image_bytes: Int | None = Field(None, gt=0)
+    """Maximum bytes of one image."""
+    max_alt_length: Int | None = Field(None, gt=0)
+    """Maximum characters of alt text."""
+
+
+class PlatformSettings(Model):
+    """Settings for every account on one platform."""
+
+    limits: LimitOverrides = LimitOverrides()
+    """Limit overrides for every account on this platform."""
+    settings: dict[str, Any] = {}
+    """Platform-specific settings (e.g. Mastodon visibility) shared by its accounts."""
+
+
+class Account(Model):
+    """One account the brand posts as."""
+
+    platform: PlatformName
+    """The platform this account is on."""
+    language: Language | None = None
+    """Only posts in this language go to this account; unset takes posts in every language."""
+    handle: str = ""
+    """The account's own handle, for previews (e.g. @acme@mastodon.social)."""
+    deliver: Literal["outbox", "api"] = "outbox"
+    """'outbox' writes what would be sent to a local folder; 'api' sends it to the platform."""
+    credentials: dict[str, EnvVarName] = {}
+    """Names of the environment variables holding this account's secrets, never the secrets."""
+    settings: dict[str, Any] = {}
+    """Platform-specific settings for this account (instance URL, page id, board, visibility…)."""
+    limits: LimitOverrides = LimitOverrides()
+    """Limit overrides for this account only."""
+
+
+class Schedule(Model):
+    """When posts go out."""
+
+    default_time: TimeOfDay = time(9, 0)
+    """Time of day for posts whose date has no time, e.g. '09:00'."""
+    slots: list[TimeOfDay] = []
+    """Preferred posting times; `postwright new` picks the next free one."""
+    grace: Duration = timedelta(hours=3)
+    """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
+
+
+Person = create_model(
+    "Person",
+    __base__=Model,
+    __doc__="One person and their handle on each platform, for @[name] mentions.",
+    name=(str, Field("", description="The person's display name, used where a platform has no handle.")),
+    **{
+        name: (str | None, Field(None, description=f"Handle on {platform.title}: {platform.handle_hint}."))
+        for name, platform in PLATFORMS.items()
+    },
+)
+
+
+class Config(Model):
+    """The whole of config.yml."""
+
+    brand: Brand
+    """The brand: name, time zone, language, defaults and rules."""
+    accounts: dict[AccountName, Account]
+    """The accounts posts are delivered to, by name."""
+    platforms: dict[PlatformName, PlatformSettings] = {}
+    """Settings and limit overrides per platform."""
+    schedule: Schedule = Schedule()
+    """Posting times and the grace period."""
+    paused: Bool = False
+    """Crisis switch: true stops every publish run from sending anything."""
+    people: dict[str, Person] = {}  # type: ignore[valid-type]
+    """People who can be mentioned as @[name] in posts, with their handle per platform."""
+    outbox: str = "outbox"
+    """Folder (relative to the repository) where outbox accounts deliver."""
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.brand.timezone)
+
+    def accounts_for(self, platform: str, language: str) -> list[str]:
+        """Accounts on `platform` that take posts in `language`, in config order."""
+        return [
+            name
+            for name, account in self.accounts.items()
+            if account.platform == platform and account.language in (None, language)
+        ]
+
+
+def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
+    """Read and validate config.yml; None (with the reasons) when it cannot be used."""
+    shown = project.shown(project.config_path)
+    if not project.config_path.is_file():
+        return None, [
+            diag(
+                "PW100",
+                Span(shown),
+                f"no config.yml in {project.root}",
+                hint="run `postwright init DIR` to create a brand repository, or pass -C DIR",
+            )
+        ]
+    text, found = read_text(project.config_path, shown)
+    if text is None:
+        return None, found
+    document, syntax = load_yaml(text, shown)
+    found += syntax
+    if document is None:
+        return None, found
+    if not isinstance(document.data, dict):
+        return None, [*found, diag("PW013", Span(shown), "config.yml must be a mapping of keys to values")]
+    config, invalid = validate_model(Config, document)
+    return config, found + invalid

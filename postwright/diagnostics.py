@@ -1,0 +1,117 @@
+"""One Diagnostic type for every stage, and the catalogue of rule codes it refers to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    INFO = 10
+    WARNING = 20
+    ERROR = 30
+
+    def __str__(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where a value came from: repo-relative POSIX path, 1-based line and column."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    severity: Severity
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    span: Span
+    severity: Severity
+    code: str
+    message: str
+    platform: str | None = None
+    hint: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape: exactly path, line, column, severity, code, message, platform, hint."""
+        return {
+            "path": self.span.path,
+            "line": self.span.line,
+            "column": self.span.column,
+            "severity": str(self.severity),
+            "code": self.code,
+            "message": self.message,
+            "platform": self.platform,
+            "hint": self.hint,
+        }
+
+
+_E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+# Stable codes: never renumber, only add. PW0xx files and YAML, PW1xx config.yml, PW2xx posts,
+# PW3xx media references. docs/rules.md is generated from this table (see tests/test_docs.py).
+_CATALOGUE = (
+    Rule("PW001", _E, "file is not valid UTF-8"),
+    Rule("PW002", _E, "file is too large to be a post or config"),
+    Rule("PW003", _E, "file is empty"),
+    Rule("PW004", _W, "file starts with a UTF-8 byte order mark"),
+    Rule("PW005", _I, "file uses CRLF line endings"),
+    Rule("PW006", _E, "file cannot be read"),
+    Rule("PW010", _E, "YAML syntax error"),
+    Rule("PW011", _E, "tab character used for YAML indentation"),
+    Rule("PW012", _E, "duplicate key in a YAML mapping"),
+    Rule("PW013", _E, "YAML document is not a mapping"),
+    Rule("PW020", _E, "post has no front matter (first line must be ---)"),
+    Rule("PW021", _E, "front matter is not closed by a --- line"),
+    Rule("PW030", _E, "unknown key"),
+    Rule("PW031", _E, "value has the wrong type or is not allowed"),
+    Rule("PW032", _E, "required key is missing"),
+    Rule("PW100", _E, "config.yml not found"),
+    Rule("PW101", _E, "unknown IANA time zone"),
+    Rule("PW102", _E, "unknown platform"),
+    Rule("PW103", _E, "credential is not an environment variable name"),
+    Rule("PW104", _E, "invalid duration"),
+    Rule("PW105", _E, "invalid time of day"),
+    Rule("PW106", _E, "invalid language tag"),
+    Rule("PW200", _E, "post has no date (neither in the file name nor in date:)"),
+    Rule("PW201", _E, "invalid date or time"),
+    Rule("PW202", _E, "local time does not exist (skipped by a daylight-saving change)"),
+    Rule("PW203", _W, "local time is ambiguous (repeated by a daylight-saving change)"),
+    Rule("PW204", _W, "date: disagrees with the date in the file name"),
+    Rule("PW205", _E, "post expires before it is published"),
+    Rule("PW206", _E, "unknown platform or account"),
+    Rule("PW207", _E, "no account delivers this platform in the post's language"),
+    Rule("PW208", _E, "two posts share the same id and language"),
+    Rule("PW209", _E, "invalid post file name"),
+    Rule("PW210", _E, "invalid hashtag"),
+    Rule("PW211", _E, "invalid link"),
+    Rule("PW230", _E, "mention of a person not in the people directory"),
+    Rule("PW231", _W, "mentioned person has no handle on a target platform"),
+    Rule("PW240", _E, "banned word (brand rule)"),
+    Rule("PW241", _E, "required disclosure missing (brand rule)"),
+    Rule("PW242", _W, "post body is empty"),
+    Rule("PW300", _E, "image file not found"),
+    Rule("PW301", _E, "image path escapes the assets folder"),
+    Rule("PW302", _W, "image has no alt text"),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}
+
+
+def diag(code: str, span: Span, message: str, *, hint: str = "", platform: str | None = None) -> Diagnostic:
+    """Build a diagnostic with the catalogue's default severity for `code`."""
+    return Diagnostic(span, RULES[code].severity, code, message, platform, hint)
+
+
+def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], *, strict: bool = False) -> bool:
+    """True when the run must fail: any error, or any warning under --strict."""
+    threshold = Severity.WARNING if strict else Severity.ERROR
+    return any(d.severity >= threshold for d in diagnostics)

@@ -1,0 +1,64 @@
+"""Reading the user's text files defensively: every way a file can be unreadable is a Diagnostic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from postwright.diagnostics import Diagnostic, Span, diag
+
+MAX_TEXT_BYTES = 1_000_000
+"""No post or config is anywhere near 1 MB; a bigger file is a mistake (a pasted binary, a log)."""
+
+
+def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
+    """Decode a UTF-8 text file with LF endings; `shown` is the repo-relative path for messages.
+
+    A BOM and CRLF endings are accepted (and reported); the file on disk is never modified.
+    """
+    try:
+        size = path.stat().st_size
+        if size > MAX_TEXT_BYTES:
+            return None, [
+                diag(
+                    "PW002",
+                    Span(shown),
+                    f"file is {size:,} bytes; the limit is {MAX_TEXT_BYTES:,}",
+                    hint="check that this is the file you meant; posts are short text",
+                )
+            ]
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [diag("PW006", Span(shown), f"cannot read file: {error.strerror}")]
+    if not raw.strip():
+        return None, [
+            diag("PW003", Span(shown), "file is empty", hint="add front matter and a body, or delete it")
+        ]
+    found: list[Diagnostic] = []
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+        found.append(
+            diag(
+                "PW004",
+                Span(shown),
+                "file starts with a UTF-8 byte order mark",
+                hint="save it as UTF-8 without BOM",
+            )
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        found.append(
+            diag(
+                "PW001",
+                Span(shown, line, column),
+                f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})",
+                hint="re-save the file as UTF-8 in your editor",
+            )
+        )
+        return None, found
+    if "\r\n" in text:
+        found.append(diag("PW005", Span(shown), "file uses CRLF line endings; read as LF"))
+        text = text.replace("\r\n", "\n")
+    return text, found

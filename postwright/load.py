@@ -1,0 +1,648 @@
+"""Stage 1: content/**/*.md → Post, with every problem reported at its line.
+
+A post is `YYYY-MM-DD[-HHMM]-slug[.lang].md` (or any name with `date:` in its front matter):
+YAML front matter between `---` lines, then the Markdown body. Bad posts are reported and skipped;
+the rest still load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from postwright.config import Config
+from postwright.diagnostics import Diagnostic, Severity, Span, diag
+from postwright.files import read_text
+from postwright.model import MediaRef, Post
+from postwright.platforms import PLATFORMS
+from postwright.project import Project
+from postwright.schema import (
+    Bool,
+    Hashtag,
+    Language,
+    Link,
+    Model,
+    PlatformName,
+    did_you_mean,
+    dotted,
+    validate_model,
+)
+from postwright.yamlpos import Document, KeyPath, load_yaml
+
+DateText = str  # parsed by _when, in the brand's time zone
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ImageRef(Model):
+    """An image from assets/ with its alt text."""
+
+    src: str
+    """Path of the image, relative to assets/."""
+    alt: str = ""
+    """Alt text: what the image shows, for people who cannot see it. Some platforms require it."""
+    focus: tuple[Fraction, Fraction] | None = None
+    """Focal point [x, y] from 0 to 1 (0,0 is top left) that crops keep in view."""
+
+
+class Override(Model):
+    """Fields a post changes for one platform or one account."""
+
+    body: str | None = None
+    """A different body (Markdown) for this platform or account."""
+    date: DateText | None = None
+    """A different publish time for this platform or account."""
+    tags: list[Hashtag] | None = None
+    """Different hashtags."""
+    link: Link | None = None
+    """A different link."""
+    images: list[ImageRef] | None = None
+    """Different images."""
+    thread: Literal["auto", "never", "always"] | None = None
+    """A different thread mode."""
+
+
+class FrontMatter(Model):
+    """The YAML front matter of a post file."""
+
+    title: str = ""
+    """For the calendar and previews; not posted."""
+    date: DateText | None = None
+    """Publish time, e.g. 2026-12-01 09:30; without an offset it is in the brand's time zone.
+    Optional when the file name starts with the date."""
+    lang: Language | None = None
+    """Language of the post (BCP 47); default from the file name (launch.es.md) or the brand."""
+    platforms: list[PlatformName] | None = None
+    """Platforms to post to; default brand.platforms. Every account on them in the post's language gets it."""
+    accounts: list[str] | None = None
+    """Exact accounts to post to, instead of platforms."""
+    tags: list[Hashtag] = []
+    """Hashtags, without #; templates place them per platform."""
+    link: Link | None = None
+    """The link the post promotes; UTM-tagged per platform."""
+    images: list[ImageRef] = []
+    """Images from assets/, each with alt text."""
+    thread: Literal["auto", "never", "always"] = "auto"
+    """auto: split into a thread where the text is too long and the platform allows threads."""
+    draft: Bool = False
+    """Drafts are checked and previewed but never published."""
+    expires: DateText | None = None
+    """After this time the post is not sent any more (a date alone means the end of that day)."""
+    overrides: dict[str, Override] = {}
+    """Changes per platform or per account name, e.g. x: {body: A shorter text}."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    posts: tuple[Post, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...] = field(default=())  # every post file looked at, repo-relative
+
+
+_NAME = re.compile(
+    r"^(?:(?P<date>\d{4}-\d{2}-\d{2})(?:-(?P<time>\d{4}))?-)?(?P<slug>[^.]+)(?:\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?$"
+)
+_SLUG = re.compile(r"^[\w-]+$")
+_MENTION = re.compile(r"@\[([^\]\n]*)\]")
+
+
+def post_files(project: Project) -> list[Path]:
+    """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials)."""
+    if not project.content_dir.is_dir():
+        return []
+    return sorted(
+        path
+        for path in project.content_dir.rglob("*.md")
+        if path.is_file()
+        and not any(part.startswith((".", "_")) for part in path.relative_to(project.content_dir).parts)
+    )
+
+
+def load_posts(project: Project, config: Config | None) -> Loaded:
+    """Load every post; without a valid config only the files' own syntax and schema are checked."""
+    found: list[Diagnostic] = []
+    parsed: list[_Parsed] = []
+    files = post_files(project)
+    for path in files:
+        item, diagnostics = _parse_file(project, path)
+        found += diagnostics
+        if item is not None:
+            parsed.append(item)
+    posts: list[Post] = []
+    if config is None:
+        return Loaded((), tuple(found), tuple(project.shown(path) for path in files))
+    dates = {item.id: item.name_when for item in parsed if item.name_when}
+    for item in parsed:
+        post, diagnostics = _resolve(project, config, item, dates)
+        found += diagnostics
+        if post is not None:
+            posts.append(post)
+    found += _duplicates(posts)
+    return Loaded(tuple(posts), tuple(found), tuple(project.shown(path) for path in files))
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A post file that parsed and matched the schema, before config-dependent resolution."""
+
+    id: str
+    source: str
+    name_lang: str | None
+    name_when: tuple[date, str | None] | None  # date and HHMM from the file name
+    front: FrontMatter
+    document: Document
+    body: str
+    body_line: int
+
+
+def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diagnostic]]:
+    shown = project.shown(path)
+    name = _NAME.match(path.name[: -len(".md")])
+    if not name or not _SLUG.match(name["slug"]):
+        return None, [
+            diag(
+                "PW209",
+                Span(shown),
+                f"'{path.name}' is not a valid post file name",
+                hint="name posts like 2026-12-01-launch.md (letters, digits, - and _; "
+                "optionally -0930 for the time and .es for the language)",
+            )
+        ]
+    name_when = None
+    if name["date"]:
+        try:
+            day = date.fromisoformat(name["date"])
+        except ValueError:
+            return None, [diag("PW201", Span(shown), f"file name date {name['date']} is not a real date")]
+        if name["time"] and not (name["time"][:2] < "24" and name["time"][2:] < "60"):
+            return None, [diag("PW201", Span(shown), f"file name time {name['time']} is not a time of day")]
+        name_when = (day, name["time"])
+    text, found = read_text(path, shown)
+    if text is None:
+        return None, found
+    split = _split_front_matter(text, shown)
+    if isinstance(split, Diagnostic):
+        return None, [*found, split]
+    front_text, body, body_line = split
+    document, syntax = load_yaml(front_text, shown, line_offset=1)
+    found += syntax
+    if document is None:
+        return None, found
+    if not isinstance(document.data, dict):
+        return None, [
+            *found,
+            diag("PW013", Span(shown, 2), "front matter must be a mapping of keys to values"),
+        ]
+    front, invalid = validate_model(FrontMatter, document)
+    found += invalid
+    if front is None or syntax:
+        return None, found
+    post_id = path.name[: -len(".md")]
+    if name["lang"]:
+        post_id = post_id[: -len(name["lang"]) - 1]
+    return _Parsed(post_id, shown, name["lang"], name_when, front, document, body, body_line), found
+
+
+def _split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Diagnostic:
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        return diag(
+            "PW020",
+            Span(shown),
+            "post has no front matter",
+            hint="start the file with a line '---', the YAML front matter, then another '---'",
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]).strip("\n"), index + 2
+    return diag(
+        "PW021",
+        Span(shown),
+        "front matter opened on line 1 is never closed",
+        hint="add a line '---' after the front matter, before the body",
+    )
+
+
+def _resolve(
+    project: Project, config: Config, item: _Parsed, dates: dict[str, tuple[date, str | None]]
+) -> tuple[Post | None, list[Diagnostic]]:
+    """Apply config: language, dates in the brand's zone, targets, and cross-checks."""
+    front, doc, shown = item.front, item.document, item.source
+    found: list[Diagnostic] = []
+    lang = item.name_lang or front.lang or config.brand.language
+    if item.name_lang and front.lang and front.lang != item.name_lang:
+        found.append(
+            diag(
+                "PW209",
+                doc.span(("lang",)),
+                f"lang: {front.lang} disagrees with the file name's language '.{item.name_lang}'",
+                hint="rename the file or fix lang:",
+            )
+        )
+    publish_at = _publish_time(config, item, dates, found)
+    expires = (
+        _when(config, front.expires, doc, ("expires",), found, end_of_day=True) if front.expires else None
+    )
+    if publish_at and expires and expires <= publish_at:
+        found.append(
+            diag(
+                "PW205",
+                doc.span(("expires",)),
+                f"post expires ({expires:%Y-%m-%d %H:%M}) before it is published "
+                f"({publish_at:%Y-%m-%d %H:%M})",
+                hint="move expires: after date:, or remove it",
+            )
+        )
+    platforms, targets = _targets(config, front, doc, lang, found)
+    by_account = _account_times(config, front, doc, targets, publish_at, found)
+    found += _check_overrides(config, front, doc)
+    media = _media(project, front.images, doc, ("images",), found)
+    for key, override in front.overrides.items():
+        if override.images is not None:
+            _media(project, override.images, doc, ("overrides", key, "images"), found)
+    bodies = [(item.body, item.body_line, None)] + [
+        (override.body, doc.span(("overrides", key, "body")).line, ("overrides", key, "body"))
+        for key, override in front.overrides.items()
+        if override.body is not None
+    ]
+    for body, line, where in bodies:
+        found += _check_body(config, front, body, Span(shown, line), where, platforms)
+    if not item.body.strip() and not any(o.body for o in front.overrides.values()):
+        found.append(
+            diag(
+                "PW242",
+                Span(shown, item.body_line - 1),
+                "post body is empty",
+                hint="write the post below the front matter",
+            )
+        )
+    if publish_at is None or any(d.severity >= Severity.ERROR for d in found):
+        return None, found
+    return (
+        Post(
+            id=item.id,
+            source=shown,
+            lang=lang,
+            publish_at=publish_at,
+            publish_at_by_account=MappingProxyType(by_account),
+            expires=expires,
+            platforms=platforms,
+            targets=targets,
+            title=front.title or item.id,
+            body=item.body,
+            body_line=item.body_line,
+            tags=tuple(front.tags),
+            link=front.link,
+            media=media,
+            thread=front.thread,
+            draft=front.draft,
+            overrides=MappingProxyType(
+                {
+                    key: MappingProxyType(value.model_dump(exclude_none=True))
+                    for key, value in front.overrides.items()
+                }
+            ),
+            spans=doc.spans,
+        ),
+        found,
+    )
+
+
+def _publish_time(
+    config: Config, item: _Parsed, dates: dict[str, tuple[date, str | None]], found: list[Diagnostic]
+) -> datetime | None:
+    doc, front = item.document, item.front
+    from_name = item.name_when or dates.get(item.id)  # a variant without a date takes its sibling's
+    if front.date is not None:
+        when = _when(config, front.date, doc, ("date",), found)
+        if when and item.name_when and when.date() != item.name_when[0]:
+            found.append(
+                diag(
+                    "PW204",
+                    doc.span(("date",)),
+                    f"date: {when:%Y-%m-%d} differs from the file name's {item.name_when[0]}; date: wins",
+                    hint="rename the file so the calendar and the file list agree",
+                )
+            )
+        return when
+    if from_name is None:
+        found.append(
+            diag(
+                "PW200",
+                Span(item.source),
+                "post has no date",
+                hint="add date: YYYY-MM-DD HH:MM to the front matter, or start the file name with the date",
+            )
+        )
+        return None
+    day, hhmm = from_name
+    text = f"{day} {hhmm[:2]}:{hhmm[2:]}" if hhmm else day.isoformat()
+    return _when(config, text, doc, (), found, span=Span(item.source))
+
+
+def _when(
+    config: Config,
+    text: str,
+    doc: Document,
+    loc: KeyPath,
+    found: list[Diagnostic],
+    *,
+    end_of_day: bool = False,
+    span: Span | None = None,
+) -> datetime | None:
+    """Parse a date or date-time; naive values are wall-clock times in the brand's time zone."""
+    span = span or doc.span(loc)
+    text = str(text).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = date.fromisoformat(text)
+            if end_of_day:
+                return datetime.combine(day + timedelta(days=1), datetime.min.time(), config.zone)
+            return _localize(datetime.combine(day, config.schedule.default_time), config.zone, span, found)
+        if not re.fullmatch(
+            r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?(Z|[+-]\d{2}:?\d{2}))?", text
+        ):
+            raise ValueError(text)
+        when = datetime.fromisoformat(text.replace(" Z", "Z").replace(" +", "+").replace(" -", "-"))
+    except ValueError:
+        found.append(
+            diag(
+                "PW201",
+                span,
+                f"'{text}' is not a valid date" + (f" for {dotted(loc)}" if loc else ""),
+                hint="write YYYY-MM-DD HH:MM (e.g. 2026-12-01 09:30), optionally with an offset like +01:00",
+            )
+        )
+        return None
+    return when if when.tzinfo else _localize(when, config.zone, span, found)
+
+
+def _localize(naive: datetime, zone: ZoneInfo, span: Span, found: list[Diagnostic]) -> datetime | None:
+    """Attach the zone, refusing wall-clock times a DST change skips and flagging ones it repeats."""
+    first = naive.replace(tzinfo=zone, fold=0)
+    second = naive.replace(tzinfo=zone, fold=1)
+    round_trip = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
+    if round_trip != naive:
+        found.append(
+            diag(
+                "PW202",
+                span,
+                f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks skip it for daylight saving)",
+                hint="pick a time outside the skipped hour, or give an explicit offset",
+            )
+        )
+        return None
+    if first.utcoffset() != second.utcoffset():
+        found.append(
+            diag(
+                "PW203",
+                span,
+                f"{naive:%Y-%m-%d %H:%M} happens twice in {zone.key}; "
+                f"the first (UTC{_offset(first)}) is used",
+                hint=f"give an explicit offset to choose: {_offset(first)} or {_offset(second)}",
+            )
+        )
+    return first
+
+
+def _offset(when: datetime) -> str:
+    return when.strftime("%z")[:3] + ":" + when.strftime("%z")[3:]
+
+
+def _targets(
+    config: Config, front: FrontMatter, doc: Document, lang: str, found: list[Diagnostic]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    if front.accounts is not None and front.platforms is not None:
+        found.append(
+            diag(
+                "PW031",
+                doc.span(("accounts",), key=True),
+                "give either platforms: or accounts:, not both",
+                hint="accounts: already decides the platforms",
+            )
+        )
+    if front.accounts is not None:
+        accounts = []
+        for index, name in enumerate(front.accounts):
+            if name in config.accounts:
+                accounts.append(name)
+            else:
+                found.append(
+                    diag(
+                        "PW206",
+                        doc.span(("accounts", index)),
+                        f"unknown account '{name}'{did_you_mean(name, config.accounts)}",
+                        hint="accounts are defined under accounts: in config.yml",
+                    )
+                )
+        platforms = dict.fromkeys(config.accounts[name].platform for name in accounts)
+        return tuple(platforms), tuple(accounts)
+    platforms = front.platforms if front.platforms is not None else config.brand.platforms
+    targets: list[str] = []
+    for index, platform in enumerate(platforms):
+        matching = config.accounts_for(platform, lang)
+        if not matching:
+            span = doc.span(("platforms", index)) if front.platforms is not None else doc.span(())
+            found.append(
+                diag(
+                    "PW207",
+                    span,
+                    f"no account in config.yml posts to {platform} in language '{lang}'",
+                    platform=platform,
+                    hint=f"add an account with platform: {platform} (and language: {lang} or none), "
+                    "or remove the platform",
+                )
+            )
+        targets += matching
+    return tuple(dict.fromkeys(platforms)), tuple(targets)
+
+
+def _account_times(
+    config: Config,
+    front: FrontMatter,
+    doc: Document,
+    targets: tuple[str, ...],
+    publish_at: datetime | None,
+    found: list[Diagnostic],
+) -> dict[str, datetime]:
+    """Per-account publish times: an account override beats a platform override beats date:."""
+    if publish_at is None:
+        return {}
+    times: dict[str, datetime] = {}
+    for account in targets:
+        platform = config.accounts[account].platform
+        for key in (account, platform):
+            override = front.overrides.get(key)
+            if override and override.date:
+                when = _when(config, override.date, doc, ("overrides", key, "date"), found)
+                times[account] = when or publish_at
+                break
+        else:
+            times[account] = publish_at
+    return dict(sorted(times.items()))
+
+
+def _check_overrides(config: Config, front: FrontMatter, doc: Document) -> list[Diagnostic]:
+    known = [*config.accounts, *PLATFORMS]
+    return [
+        diag(
+            "PW206",
+            doc.span(("overrides", key), key=True),
+            f"override for unknown platform or account '{key}'{did_you_mean(key, known)}",
+            hint="override keys are platform names (x, bluesky, …) or account names from config.yml",
+        )
+        for key in front.overrides
+        if key not in known
+    ]
+
+
+def _media(
+    project: Project, images: Iterable[ImageRef], doc: Document, loc: KeyPath, found: list[Diagnostic]
+) -> tuple[MediaRef, ...]:
+    refs: list[MediaRef] = []
+    assets = project.assets_dir.resolve()
+    for index, image in enumerate(images):
+        where = (*loc, index)
+        span = doc.span((*where, "src"))
+        number = f"image {index + 1}"
+        target = (assets / image.src).resolve()
+        if Path(image.src).is_absolute() or not target.is_relative_to(assets):
+            found.append(
+                diag(
+                    "PW301",
+                    span,
+                    f"{number}: '{image.src}' points outside assets/",
+                    hint="put the image in assets/ and give its path relative to assets/",
+                )
+            )
+            continue
+        if not target.is_file():
+            found.append(
+                diag(
+                    "PW300",
+                    span,
+                    f"{number}: assets/{image.src} not found"
+                    + did_you_mean(image.src, _asset_names(project)),
+                    hint="check the file name; paths are relative to assets/ and case-sensitive",
+                )
+            )
+            continue
+        if not image.alt.strip():
+            found.append(
+                diag(
+                    "PW302",
+                    doc.span(where),
+                    f"alt text missing for {number}",
+                    hint=f"add `alt:` under images[{index + 1}] describing what the image shows",
+                )
+            )
+        refs.append(MediaRef(image.src, image.alt, image.focus, span))
+    return tuple(refs)
+
+
+def _asset_names(project: Project) -> list[str]:
+    if not project.assets_dir.is_dir():
+        return []
+    return [
+        p.relative_to(project.assets_dir).as_posix() for p in project.assets_dir.rglob("*") if p.is_file()
+    ]
+
+
+def _check_body(
+    config: Config,
+    front: FrontMatter,
+    body: str,
+    start: Span,
+    where: KeyPath | None,
+    platforms: Iterable[str],
+) -> list[Diagnostic]:
+    """Mentions and brand rules in one body text; `start` is the line the text begins on."""
+    found: list[Diagnostic] = []
+
+    def at(offset: int) -> Span:
+        if where is not None:  # an override's YAML string: its own line is precise enough
+            return start
+        line = start.line + body.count("\n", 0, offset)
+        return Span(start.path, line, offset - (body.rfind("\n", 0, offset) + 1) + 1)
+
+    for match in _MENTION.finditer(body):
+        name = match[1].strip()
+        person = config.people.get(name)
+        if person is None:
+            found.append(
+                diag(
+                    "PW230",
+                    at(match.start()),
+                    f"@[{name}] is not in the people directory{did_you_mean(name, config.people)}",
+                    hint=f"add {name or 'the person'} under people: in config.yml with a handle per platform",
+                )
+            )
+            continue
+        for platform in platforms:
+            if not getattr(person, platform, None):
+                found.append(
+                    diag(
+                        "PW231",
+                        at(match.start()),
+                        f"@[{name}] has no {platform} handle; the plain name will be used",
+                        platform=platform,
+                        hint=f"add {platform}: to people.{name} in config.yml",
+                    )
+                )
+    for word in config.brand.rules.banned_words:
+        for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", body, re.IGNORECASE):
+            found.append(
+                diag(
+                    "PW240",
+                    at(match.start()),
+                    f"'{match[0]}' is a banned word for this brand",
+                    hint="see brand.rules.banned_words in config.yml",
+                )
+            )
+    tags = {tag.casefold() for tag in front.tags}
+    for disclosure in config.brand.rules.disclosures:
+        if (
+            tags & {tag.casefold() for tag in disclosure.tags}
+            and disclosure.text.casefold() not in body.casefold()
+        ):
+            found.append(
+                diag(
+                    "PW241",
+                    start,
+                    f"posts tagged {', '.join(disclosure.tags)} must include '{disclosure.text}'",
+                    hint=f"add '{disclosure.text}' to the text",
+                )
+            )
+    return found
+
+
+def _duplicates(posts: list[Post]) -> list[Diagnostic]:
+    seen: dict[tuple[str, str], Post] = {}
+    found = []
+    for post in posts:
+        key = (post.id, post.lang)
+        if key in seen:
+            found.append(
+                diag(
+                    "PW208",
+                    Span(post.source),
+                    f"post id '{post.id}' in language '{post.lang}' is also {seen[key].source}",
+                    hint="rename one of the files; language variants need a suffix such as .es.md",
+                )
+            )
+        else:
+            seen[key] = post
+    return found
+
+
+def parse_when(config: Config, text: str, span: Span) -> tuple[datetime | None, list[Diagnostic]]:
+    """Parse a date or date-time as front matter would (for --date options)."""
+    found: list[Diagnostic] = []
+    return _when(config, text, Document({}, {(): span}, {}), (), found, span=span), found

@@ -1,0 +1,45 @@
+"""The core immutable types that flow between the pipeline's stages."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from postwright.diagnostics import Span
+from postwright.yamlpos import KeyPath
+
+ThreadMode = Literal["auto", "never", "always"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    src: str  # relative to assets/
+    alt: str
+    focus: tuple[float, float] | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One post file, resolved: dates are aware, targets are account names from config.yml."""
+
+    id: str  # the file name without language suffix and .md; language variants share it
+    source: str  # repo-relative path
+    lang: str
+    publish_at: datetime
+    publish_at_by_account: Mapping[str, datetime]  # per-account times where overrides move them
+    expires: datetime | None
+    platforms: tuple[str, ...]
+    targets: tuple[str, ...]  # account names
+    title: str
+    body: str
+    body_line: int  # line of the body's first line in the source file
+    tags: tuple[str, ...]
+    link: str | None
+    media: tuple[MediaRef, ...]
+    thread: ThreadMode
+    draft: bool
+    overrides: Mapping[str, Mapping[str, object]]  # platform or account name -> changed fields
+    spans: Mapping[KeyPath, Span]  # front-matter key path -> where its value is

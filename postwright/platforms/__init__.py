@@ -1,0 +1,29 @@
+"""The platform registry: every module in this package that defines PLATFORM, in sorted order.
+
+Adding a platform means adding one module here (plus its tests); nothing else lists them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from postwright.platforms.base import Platform
+
+
+def _discover() -> Mapping[str, Platform]:
+    found: dict[str, Platform] = {}
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        platform = getattr(module, "PLATFORM", None)
+        if platform is None:
+            continue
+        if platform.name in found:
+            raise RuntimeError(f"platform {platform.name!r} is declared twice")
+        found[platform.name] = platform
+    return MappingProxyType(found)
+
+
+PLATFORMS: Mapping[str, Platform] = _discover()

@@ -1,0 +1,150 @@
+"""`postwright new` and `postwright init`: correctly named, commented files that pass `check`.
+
+Neither ever overwrites a file: every target is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from importlib.resources import files
+from pathlib import Path
+
+import yaml
+from slugify import slugify
+
+from postwright.config import Config
+from postwright.platforms import PLATFORMS
+from postwright.project import Project
+from postwright.schema_export import schemas
+
+
+class ScaffoldError(Exception):
+    """A file would be overwritten, or the input cannot make a valid file."""
+
+
+def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> datetime:
+    """The first posting slot after `now` (brand time zone) that no post uses yet."""
+    times = sorted(config.schedule.slots) or [config.schedule.default_time]
+    used = set(taken)
+    today = now.astimezone(config.zone).date()
+    for offset in range(1, 367):  # from tomorrow: a post written now should not go out in minutes
+        day = today + timedelta(days=offset)
+        for slot in times:
+            candidate = datetime.combine(day, slot, config.zone)
+            if candidate not in used:
+                return candidate
+    raise ScaffoldError("every posting slot in the coming year is taken")
+
+
+def post_path(project: Project, title: str, when: date, lang: str | None) -> Path:
+    """content/posts/YYYY/YYYY-MM-DD-slug[.lang].md"""
+    slug = slugify(title, max_length=60, word_boundary=True) or "post"
+    suffix = f".{lang}" if lang else ""
+    return project.content_dir / "posts" / f"{when:%Y}" / f"{when:%Y-%m-%d}-{slug}{suffix}.md"
+
+
+def post_text(
+    title: str,
+    when: datetime,
+    platforms: Sequence[str] | None,
+    *,
+    draft: bool,
+    lang: str | None,
+    zone: str,
+    body: str = "",
+) -> str:
+    """Front matter with a comment on every key, then a body."""
+    quoted_title = (
+        yaml.safe_dump(title, allow_unicode=True, default_style=None).removesuffix("\n...\n").strip()
+    )
+    lines = [
+        "---",
+        f"title: {quoted_title}",
+        f"# When to publish, in {zone} time (or add an offset such as +01:00).",
+        f"date: {when:%Y-%m-%d %H:%M}",
+    ]
+    if lang:
+        lines.append(f"lang: {lang}")
+    if platforms:
+        lines += [
+            "# Where to post; brand.platforms in config.yml when absent.",
+            f"platforms: [{', '.join(platforms)}]",
+        ]
+    else:
+        lines.append("# platforms: [x, bluesky, mastodon]   # default: brand.platforms in config.yml")
+    lines += [
+        "# tags: [OpenSource]                   # hashtags, without #",
+        "# link: https://example.com/page       # UTM-tagged per platform",
+        "# images:",
+        "#   - src: photo.jpg                   # relative to assets/",
+        "#     alt: What the image shows, for people who cannot see it",
+        "#     focus: [0.5, 0.3]                # point that crops keep in view",
+        "# overrides:",
+        "#   x: {body: A shorter text for X}",
+        "# Drafts are checked and previewed but never published: set false when the post is ready.",
+        f"draft: {'true' if draft else 'false'}",
+        "---",
+        body or "Write the post here in Markdown. Mention people as @[name] from people: in config.yml.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_new(path: Path, text: str) -> None:
+    """Create `path` with `text`, refusing to replace anything that exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+    except FileExistsError as error:
+        raise ScaffoldError(f"{path} already exists; not overwriting it") from error
+
+
+def init_brand(
+    target: Path, *, name: str, timezone: str, language: str, platforms: Sequence[str], today: date
+) -> list[Path]:
+    """Write a new brand repository into `target`; returns the files written."""
+    unknown = [platform for platform in platforms if platform not in PLATFORMS]
+    if unknown:
+        raise ScaffoldError(f"unknown platform(s): {', '.join(unknown)}; known: {', '.join(PLATFORMS)}")
+    scaffold = files("postwright") / "scaffold"
+    accounts = "".join(
+        f"  {platform}_main:\n    platform: {platform}\n    deliver: outbox\n" for platform in platforms
+    )
+    config_text = string.Template(scaffold.joinpath("config.yml").read_text("utf-8")).substitute(
+        name=json.dumps(name, ensure_ascii=False),
+        timezone=timezone,
+        language=language,
+        platforms=", ".join(platforms),
+        accounts=accounts,
+    )
+    first = today + timedelta(days=7)
+    planned: dict[Path, str] = {
+        target / "config.yml": config_text,
+        target / ".gitignore": scaffold.joinpath("gitignore").read_text("utf-8"),
+        target / "templates" / "base.j2": scaffold.joinpath("templates", "base.j2").read_text("utf-8"),
+        target / "assets" / ".gitkeep": "",
+        **{
+            target / ".postwright" / f"{kind}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False)
+            + "\n"
+            for kind, schema in schemas().items()
+        },
+        post_path(Project(target), f"Hello from {name}", first, None): post_text(
+            f"Hello from {name}",
+            datetime(first.year, first.month, first.day, 9, 0),
+            None,
+            draft=True,
+            lang=None,
+            zone=timezone,
+            body=f"Hello! This is the first post of {name}, written with postwright.",
+        ),
+    }
+    existing = [path for path in planned if path.exists()]
+    if existing:
+        raise ScaffoldError(f"{existing[0]} already exists; `init` never overwrites files")
+    for path, text in planned.items():
+        write_new(path, text)
+    return list(planned)

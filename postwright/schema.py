@@ -1,0 +1,261 @@
+"""Shared field types for config.yml and front matter, and the bridge from pydantic to Diagnostics.
+
+Every custom check raises a PydanticCustomError whose type is our rule code, so a validation error
+becomes a located Diagnostic without a second table of messages.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+import zoneinfo
+from datetime import time, timedelta
+from functools import cache
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from postwright.diagnostics import Diagnostic, diag
+from postwright.platforms import PLATFORMS
+from postwright.yamlpos import Document, KeyPath
+
+
+class Model(BaseModel):
+    """Base of every schema class: immutable, unknown keys rejected, docstrings become the docs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
+def did_you_mean(word: str, candidates: typing.Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a close candidate exists, else ''."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _fail(code: str, message: str, hint: str = "") -> PydanticCustomError:
+    return PydanticCustomError(code, message, {"hint": hint})
+
+
+def _platform_name(value: str) -> str:
+    if value not in PLATFORMS:
+        raise _fail(
+            "PW102",
+            f"unknown platform '{value}'{did_you_mean(value, PLATFORMS)}",
+            "known platforms: " + ", ".join(PLATFORMS),
+        )
+    return value
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _time_zone(value: str) -> str:
+    if value not in _time_zones():
+        raise _fail(
+            "PW101",
+            f"unknown time zone '{value}'{did_you_mean(value, _time_zones())}",
+            "use an IANA name such as Europe/Madrid or America/New_York",
+        )
+    return value
+
+
+_LANGUAGE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.match(value):
+        raise _fail("PW106", f"'{value}' is not a language tag", "use a BCP 47 tag such as en, es, pt-BR, fa")
+    return value
+
+
+_ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
+
+
+def _env_name(value: str) -> str:
+    # Never echo the value: a writer who pasted the token itself must not see it printed in CI logs.
+    if not _ENV_NAME.match(value):
+        raise _fail(
+            "PW103",
+            "credentials must name an environment variable, not hold the secret itself",
+            "write the variable's NAME (e.g. MASTODON_TOKEN) and set its value as a CI secret; "
+            "if a real secret was committed, revoke it",
+        )
+    return value
+
+
+_DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?$")
+
+
+def _duration(value: object) -> timedelta:
+    match = _DURATION.match(value) if isinstance(value, str) and value.strip() else None
+    if not match:
+        raise _fail("PW104", f"'{value}' is not a duration", "write e.g. 30m, 3h, 1h30m or 2d")
+    days, hours, minutes = (int(group or 0) for group in match.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+_TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _time_of_day(value: object) -> time:
+    match = _TIME_OF_DAY.match(value) if isinstance(value, str) else None
+    if not match:
+        raise _fail("PW105", f"'{value}' is not a time of day", "write 24-hour HH:MM in quotes, e.g. '09:30'")
+    return time(int(match[1]), int(match[2]))
+
+
+def _hashtag(value: str) -> str:
+    tag = value.removeprefix("#")
+    if not re.fullmatch(r"\w+", tag) or tag.isdigit():
+        raise _fail(
+            "PW210",
+            f"'{value}' is not a valid hashtag",
+            "use letters, digits and _ only, not only digits, no spaces (e.g. OpenSource)",
+        )
+    return tag
+
+
+def _link(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+        raise _fail(
+            "PW211", f"'{value}' is not an http(s) link", "write a full URL such as https://example.com/page"
+        )
+    return value
+
+
+PlatformName = Annotated[str, AfterValidator(_platform_name), WithJsonSchema({"enum": list(PLATFORMS)})]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+Language = Annotated[
+    str, AfterValidator(_language), WithJsonSchema({"type": "string", "pattern": _LANGUAGE.pattern})
+]
+EnvVarName = Annotated[
+    str, AfterValidator(_env_name), WithJsonSchema({"type": "string", "pattern": _ENV_NAME.pattern})
+]
+Duration = Annotated[
+    timedelta, BeforeValidator(_duration), WithJsonSchema({"type": "string", "pattern": _DURATION.pattern})
+]
+TimeOfDay = Annotated[
+    time, BeforeValidator(_time_of_day), WithJsonSchema({"type": "string", "pattern": _TIME_OF_DAY.pattern})
+]
+Hashtag = Annotated[str, AfterValidator(_hashtag)]
+Link = Annotated[str, AfterValidator(_link), WithJsonSchema({"type": "string", "format": "uri"})]
+Bool = StrictBool
+Int = StrictInt
+
+M = TypeVar("M", bound=BaseModel)
+
+_TYPE_HINTS = {
+    "list_type": "write a list: [a, b] on one line, or one '- item' per line",
+    "bool_type": "write true or false",
+    "string_type": "put the value in quotes",
+    "int_type": "write a whole number",
+    "float_type": "write a number",
+    "dict_type": "write a mapping: one 'key: value' per line, indented",
+    "model_type": "write a mapping: one 'key: value' per line, indented",
+    "model_attributes_type": "write a mapping: one 'key: value' per line, indented",
+}
+
+
+def validate_model(model: type[M], document: Document) -> tuple[M | None, list[Diagnostic]]:
+    """Validate YAML data against a schema class; every error becomes a located Diagnostic."""
+    try:
+        return model.model_validate(document.data), []
+    except ValidationError as error:
+        return None, _diagnostics(model, document, error)
+
+
+def _diagnostics(model: type[BaseModel], document: Document, error: ValidationError) -> list[Diagnostic]:
+    found: list[Diagnostic] = []
+    seen: set[KeyPath] = set()
+    for item in error.errors(include_url=False, include_input=False):
+        raw = tuple(item["loc"])
+        on_key = "[key]" in raw
+        loc = tuple(part for part in raw if part != "[key]")
+        if loc in seen:
+            continue  # one message per value: unions and chained validators report several
+        seen.add(loc)
+        found.append(_one_diagnostic(model, document, loc, item, on_key=on_key))
+    return found
+
+
+def _one_diagnostic(
+    model: type[BaseModel], document: Document, loc: KeyPath, item: Any, *, on_key: bool
+) -> Diagnostic:
+    kind = item["type"]
+    where = dotted(loc)
+    if kind == "extra_forbidden":
+        known = _known_keys(model, loc[:-1])
+        return diag(
+            "PW030",
+            document.span(loc, key=True),
+            f"unknown key '{loc[-1]}'"
+            + (f" in {dotted(loc[:-1])}" if loc[:-1] else "")
+            + did_you_mean(str(loc[-1]), known),
+            hint="allowed here: " + ", ".join(known) if known else "",
+        )
+    if kind == "missing":
+        parent = dotted(loc[:-1]) or "the top level"
+        return diag(
+            "PW032",
+            document.span(loc[:-1], key=True),
+            f"required key '{loc[-1]}' is missing in {parent}",
+            hint=f"add '{loc[-1]}:'",
+        )
+    span = document.span(loc, key=on_key)
+    if kind.startswith("PW"):
+        return diag(kind, span, f"{where}: {item['msg']}", hint=item.get("ctx", {}).get("hint", ""))
+    return diag("PW031", span, f"{where}: {item['msg']}", hint=_TYPE_HINTS.get(kind, ""))
+
+
+def dotted(loc: KeyPath) -> str:
+    """images[2].alt for ('images', 1, 'alt'): positions are 1-based, as writers count."""
+    text = ""
+    for part in loc:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _known_keys(model: type[BaseModel], loc: KeyPath) -> list[str]:
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            current = field.annotation if field else None
+        elif typing.get_origin(current) in (list, tuple, dict):
+            current = typing.get_args(current)[-1] if typing.get_args(current) else None
+        else:
+            return []
+    current = _unwrap(current)
+    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional and Annotated so the walk reaches the model or container inside."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            annotation = members[0] if len(members) == 1 else annotation
+            if len(members) != 1:
+                return annotation
+        else:
+            return annotation
