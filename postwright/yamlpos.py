@@ -22,7 +22,7 @@ KeyPath = tuple[str | int, ...]
 class _Loader(yaml.SafeLoader):
     """SafeLoader with the YAML 1.2 core schema's scalars (no timestamps, no yes/no/on/off)."""
 
-    yaml_implicit_resolvers: dict = {}  # noqa: RUF012 - PyYAML's class-level registry
+    yaml_implicit_resolvers: dict = {}
 
 
 def _resolver(tag: str, pattern: str, first: str) -> None:
