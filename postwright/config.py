@@ -6,7 +6,6 @@ exported JSON Schema (`postwright schema config`), which editors show while comp
 
 from __future__ import annotations
 
-from datetime import time, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -140,11 +139,11 @@ class Account(Model):
 class Schedule(Model):
     """When posts go out."""
 
-    default_time: TimeOfDay = time(9, 0)
+    default_time: TimeOfDay = Field("09:00", validate_default=True)
     """Time of day for posts whose date has no time, e.g. '09:00'."""
     slots: list[TimeOfDay] = []
     """Preferred posting times; `postwright new` picks the next free one."""
-    grace: Duration = timedelta(hours=3)
+    grace: Duration = Field("3h", validate_default=True)
     """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
 
 

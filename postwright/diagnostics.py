@@ -115,3 +115,22 @@ def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], *, strict
     """True when the run must fail: any error, or any warning under --strict."""
     threshold = Severity.WARNING if strict else Severity.ERROR
     return any(d.severity >= threshold for d in diagnostics)
+
+
+def rules_markdown() -> str:
+    """docs/rules.md: the catalogue as a table (`python -m postwright.diagnostics > docs/rules.md`)."""
+    lines = [
+        "# Rule codes",
+        "",
+        "Every problem postwright reports has a stable code. Generated from `RULES` in",
+        "`postwright/diagnostics.py`; `tests/test_docs.py` keeps this file current.",
+        "",
+        "| code | default severity | meaning |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {rule.code} | {rule.severity} | {rule.title} |" for rule in _CATALOGUE]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(rules_markdown(), end="")

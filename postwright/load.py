@@ -444,16 +444,28 @@ def _targets(
                 )
         platforms = dict.fromkeys(config.accounts[name].platform for name in accounts)
         return tuple(platforms), tuple(accounts)
-    platforms = front.platforms if front.platforms is not None else config.brand.platforms
+    if front.platforms is None:  # defaults: only the platforms with an account in this language
+        platforms = [name for name in config.brand.platforms if config.accounts_for(name, lang)]
+        if not platforms:
+            found.append(
+                diag(
+                    "PW207",
+                    doc.span(()),
+                    f"no account on the default platforms ({', '.join(config.brand.platforms)}) "
+                    f"takes posts in language '{lang}'",
+                    hint="add platforms: to the post, or an account for this language in config.yml",
+                )
+            )
+        return tuple(platforms), tuple(a for name in platforms for a in config.accounts_for(name, lang))
+    platforms = front.platforms
     targets: list[str] = []
     for index, platform in enumerate(platforms):
         matching = config.accounts_for(platform, lang)
         if not matching:
-            span = doc.span(("platforms", index)) if front.platforms is not None else doc.span(())
             found.append(
                 diag(
                     "PW207",
-                    span,
+                    doc.span(("platforms", index)),
                     f"no account in config.yml posts to {platform} in language '{lang}'",
                     platform=platform,
                     hint=f"add an account with platform: {platform} (and language: {lang} or none), "

@@ -84,10 +84,11 @@ def post_text(
         "#     focus: [0.5, 0.3]                # point that crops keep in view",
         "# overrides:",
         "#   x: {body: A shorter text for X}",
+        "# In the body, mention people as @[name], with names from people: in config.yml.",
         "# Drafts are checked and previewed but never published: set false when the post is ready.",
         f"draft: {'true' if draft else 'false'}",
         "---",
-        body or "Write the post here in Markdown. Mention people as @[name] from people: in config.yml.",
+        body or "Write the post here in Markdown.",
         "",
     ]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from postwright import __version__
@@ -24,3 +25,77 @@ def schemas() -> dict[str, dict[str, Any]]:
         }
         result[kind] = schema
     return result
+
+
+def reference_markdown() -> str:
+    """docs/reference.md: every config.yml and front-matter key with its type and meaning."""
+    sections = [
+        "# Reference",
+        "",
+        "Generated from the schema classes in `postwright/config.py` and `postwright/load.py`",
+        "(`python -m postwright.schema_export > docs/reference.md`); `tests/test_docs.py` keeps it current.",
+    ]
+    for kind, schema in schemas().items():
+        sections += ["", f"## {'config.yml' if kind == 'config' else 'Post front matter'}", ""]
+        sections += ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+        sections += _rows(schema, schema, "")
+    return "\n".join(sections) + "\n"
+
+
+def _rows(node: dict[str, Any], root: dict[str, Any], prefix: str) -> list[str]:
+    rows = []
+    for key, prop in node.get("properties", {}).items():
+        path = f"{prefix}{key}"
+        target = _deref(prop, root)
+        default = _default(prop)
+        description = " ".join(prop.get("description", target.get("description", "")).split())
+        rows.append(f"| `{path}` | {_type_name(prop, root)} | {default} | {description} |")
+        if "properties" in target:
+            rows += _rows(target, root, f"{path}.")
+        item = _deref(target.get("items") or _values(target) or {}, root)
+        if isinstance(item, dict) and "properties" in item:
+            rows += _rows(item, root, f"{path}{'[]' if 'items' in target else '.NAME'}.")
+    return rows
+
+
+def _default(prop: dict[str, Any]) -> str:
+    if "default" not in prop:
+        return "required"
+    value = prop["default"]
+    return "see below" if isinstance(value, dict) and value else json.dumps(value, ensure_ascii=False)
+
+
+def _values(node: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a mapping's values (additionalProperties, or patternProperties for typed keys)."""
+    if isinstance(node.get("additionalProperties"), dict):
+        return node["additionalProperties"]
+    patterns = list(node.get("patternProperties", {}).values())
+    return patterns[0] if patterns else None
+
+
+def _deref(node: Any, root: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(node, dict):
+        return {}
+    if "$ref" in node:
+        return root["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    options = [option for option in node.get("anyOf", []) if option.get("type") != "null"]
+    return _deref(options[0], root) if len(options) == 1 else node
+
+
+def _type_name(node: dict[str, Any], root: dict[str, Any]) -> str:
+    if "$ref" in node:
+        return node["$ref"].rsplit("/", 1)[-1]
+    if "anyOf" in node:
+        return " or ".join(_type_name(option, root) for option in node["anyOf"])
+    if "enum" in node:
+        return "one of " + ", ".join(f"`{value}`" for value in node["enum"])
+    kind = node.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_name(node.get('items', {}), root)}"
+    if kind == "object" and _values(node):
+        return f"mapping of name → {_type_name(_values(node), root)}"
+    return str(kind)
+
+
+if __name__ == "__main__":
+    print(reference_markdown(), end="")

@@ -1,0 +1,56 @@
+"""Shared fixtures: one-string projects, so each scenario reads top to bottom."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from postwright.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+
+MINIMAL_CONFIG = """\
+brand:
+  name: Test Brand
+  timezone: Europe/Madrid
+  platforms: [mastodon, bluesky]
+accounts:
+  masto:
+    platform: mastodon
+  sky:
+    platform: bluesky
+    language: en
+people:
+  jane: {name: Jane Doe, mastodon: "@jane@example.social", bluesky: jane.example.social}
+"""
+
+
+def write_files(root: Path, files: str) -> None:
+    """Write `-- path --` sections under root; *.png/*.jpg sections with 'WxH' make real images."""
+    sections = re.split(r"^-- (.+?) --\n", textwrap.dedent(files), flags=re.M)
+    for name, body in zip(sections[1::2], sections[2::2], strict=True):
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix in (".png", ".jpg"):
+            width, height = (int(n) for n in body.strip().split("x"))
+            Image.new("RGB", (width, height), (200, 120, 40)).save(path)
+        else:
+            path.write_text(body, encoding="utf-8")
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> Callable[[str], Project]:
+    """make_project('-- content/posts/x.md --\\n…') → a Project; config.yml defaults to MINIMAL_CONFIG."""
+
+    def make(files: str = "") -> Project:
+        if "-- config.yml --" not in files:
+            files = f"-- config.yml --\n{MINIMAL_CONFIG}" + textwrap.dedent(files)
+        write_files(tmp_path, files)
+        return Project(tmp_path)
+
+    return make

@@ -1,0 +1,196 @@
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import jsonschema
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from postwright import pipeline
+from postwright.cli import cli
+from postwright.config import load_config
+from postwright.scaffold import next_free_slot
+from tests.conftest import REPO
+
+BROKEN = """
+-- content/posts/2026-12-01-ok.md --
+---
+title: Fine
+---
+All good.
+-- content/posts/2026-12-02-broken.md --
+---
+title: Broken
+draft: maybe
+images:
+  - src: missing.png
+---
+Hi.
+"""
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(arg) for arg in args])
+
+
+def test_check_clean_project_exits_0(make_project):
+    project = make_project("-- content/posts/2026-12-01-ok.md --\n---\n---\nHello.\n")
+    result = run("-C", project.root, "check")
+    assert result.exit_code == 0, result.output
+    assert "checked 1 post file: 0 errors, 0 warnings" in result.stderr
+
+
+def test_check_json_lists_located_diagnostics_with_exact_fields(make_project):
+    project = make_project(BROKEN)
+    result = run("-C", project.root, "check", "--format", "json")
+    assert result.exit_code == 1
+    items = json.loads(result.stdout)
+    assert [(i["path"], i["line"], i["column"], i["code"]) for i in items] == [
+        ("content/posts/2026-12-02-broken.md", 3, 8, "PW031"),
+    ]
+    assert set(items[0]) == {"path", "line", "column", "severity", "code", "message", "platform", "hint"}
+    assert items[0]["severity"] == "error" and items[0]["hint"] == "write true or false"
+
+
+def test_check_github_annotations(make_project):
+    project = make_project(BROKEN)
+    result = run("-C", project.root, "check", "--format", "github")
+    assert result.stdout.splitlines()[0].startswith(
+        "::error file=content/posts/2026-12-02-broken.md,line=3,col=8,title=PW031::draft: Input should be"
+    )
+    assert "%0Ahint: write true or false" in result.stdout
+
+
+def test_check_human_output_and_paths_filter(make_project):
+    project = make_project(BROKEN)
+    result = run("-C", project.root, "check", project.root / "content/posts/2026-12-01-ok.md")
+    assert result.exit_code == 0 and result.stdout == ""
+    result = run("-C", project.root, "check")
+    assert "content/posts/2026-12-02-broken.md:3:8: error PW031 draft:" in result.stdout
+    assert "    hint: write true or false" in result.stdout
+
+
+def test_strict_fails_on_warnings(make_project):
+    project = make_project(
+        "-- assets/a.png --\n4x4\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nimages: [{src: a.png}]\n---\nHi.\n"
+    )
+    assert run("-C", project.root, "check").exit_code == 0
+    result = run("-C", project.root, "check", "--strict")
+    assert result.exit_code == 1 and "PW302" in result.stdout
+
+
+def test_usage_errors_exit_2(make_project, tmp_path):
+    project = make_project()
+    assert run("-C", project.root, "check", "--format", "xml").exit_code == 2
+    assert run("-C", tmp_path / "nowhere", "check").exit_code == 2
+    assert run("-C", project.root, "check", "no/such/file.md").exit_code == 2
+    assert run("-C", project.root, "schema").exit_code == 2
+
+
+def test_check_with_broken_config_still_reports_post_syntax(make_project):
+    project = make_project(
+        "-- config.yml --\nbrand: [\n-- content/posts/2026-12-01-a.md --\n---\ntitle: [\n---\n"
+    )
+    result = run("-C", project.root, "check", "--format", "json")
+    assert result.exit_code == 1
+    assert {(i["path"], i["code"]) for i in json.loads(result.stdout)} == {
+        ("config.yml", "PW010"),
+        ("content/posts/2026-12-01-a.md", "PW010"),
+    }
+    assert "checked only for syntax" in result.stderr
+
+
+def test_schema_validates_the_example_brand(tmp_path):
+    config_schema = json.loads(run("schema", "config").stdout)
+    jsonschema.Draft202012Validator.check_schema(config_schema)
+    jsonschema.validate(yaml.safe_load((REPO / "config.yml").read_text()), config_schema)
+    post_schema = json.loads(run("schema", "post").stdout)
+    assert post_schema["properties"]["draft"]["description"].startswith("Drafts are checked")
+    assert run("schema", "-o", tmp_path / "s").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == ["config.schema.json", "post.schema.json"]
+
+
+def test_new_creates_a_named_draft_that_passes_check_and_never_overwrites(make_project):
+    project = make_project()
+    result = run(
+        "-C",
+        project.root,
+        "new",
+        "Привет, мир!",
+        "--date",
+        "2026-12-24 18:00",
+        "--platforms",
+        "mastodon",
+        "--lang",
+        "ru",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "content/posts/2026/2026-12-24-privet-mir.ru.md"
+    text = (project.root / result.stdout.strip()).read_text()
+    assert "title: Привет, мир!" in text and "draft: true" in text and "date: 2026-12-24 18:00" in text
+    checked = pipeline.check(project)
+    assert checked.diagnostics == () and checked.loaded.posts[0].lang == "ru"
+    again = run("-C", project.root, "new", "Привет, мир!", "--date", "2026-12-24 18:00", "--lang", "ru")
+    assert again.exit_code == 1 and "already exists" in again.stderr
+    assert (project.root / result.stdout.strip()).read_text() == text
+
+
+def test_new_rejects_bad_dates_and_platforms(make_project):
+    project = make_project()
+    assert run("-C", project.root, "new", "X", "--date", "2026-03-29 02:30").exit_code == 2
+    assert run("-C", project.root, "new", "X", "--platforms", "myspace").exit_code == 2
+
+
+def test_next_free_slot_skips_taken_slots(make_project):
+    project = make_project(
+        "-- config.yml --\nbrand: {name: B, timezone: Europe/Madrid}\naccounts: {}\n"
+        "schedule: {slots: ['17:00', '09:00']}\n"
+    )
+    config, problems = load_config(project)
+    assert problems == []
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    first = next_free_slot(config, [], now)
+    assert (first.day, first.hour) == (2, 9)
+    assert (next_free_slot(config, [first], now).day, next_free_slot(config, [first], now).hour) == (2, 17)
+
+
+def test_init_scaffolds_a_brand_that_passes_check_and_never_overwrites(tmp_path):
+    target = tmp_path / "brand"
+    result = run(
+        "init", target, "--name", "Acme «Kites»", "--timezone", "Europe/Madrid", "--platforms", "x,mastodon"
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("config.yml", ".gitignore", "templates/base.j2", ".postwright/config.schema.json"):
+        assert (target / name).is_file()
+    check = run("-C", target, "check", "--strict")
+    assert check.exit_code == 0, check.output
+    assert "checked 1 post file: 0 errors, 0 warnings" in check.stderr
+    config_before = (target / "config.yml").read_bytes()
+    again = run("init", target)
+    assert again.exit_code == 1 and "never overwrites" in again.stderr
+    assert (target / "config.yml").read_bytes() == config_before
+
+
+def test_build_py_runs_the_same_cli():
+    result = subprocess.run([sys.executable, "build.py", "--help"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0
+    for command in ("check", "new", "init", "schema"):
+        assert command in result.stdout
+
+
+def test_internal_errors_are_one_line_without_debug(monkeypatch, make_project, capsys):
+    from postwright import cli as cli_module
+
+    def explode(project):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_module.pipeline, "check", explode)
+    monkeypatch.setattr(sys, "argv", ["postwright", "-C", str(make_project().root), "check"])
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main()
+    assert exit_info.value.code == 70
+    err = capsys.readouterr().err
+    assert "internal error: RuntimeError('boom')" in err and "Traceback" not in err

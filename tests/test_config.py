@@ -1,0 +1,85 @@
+import pytest
+
+from postwright.config import load_config
+from tests.conftest import MINIMAL_CONFIG
+
+
+def codes(problems):
+    return [(p.code, p.span.line) for p in problems]
+
+
+def test_minimal_config_loads_with_defaults(make_project):
+    config, problems = load_config(make_project())
+    assert problems == []
+    assert config.brand.timezone == "Europe/Madrid"
+    assert config.accounts["masto"].deliver == "outbox"
+    assert config.schedule.grace.total_seconds() == 3 * 3600
+    assert config.accounts_for("bluesky", "en") == ["sky"]
+    assert config.accounts_for("bluesky", "es") == []
+    assert config.accounts_for("mastodon", "es") == ["masto"]  # no language: takes every language
+
+
+def test_missing_config_is_reported(tmp_path):
+    from postwright.project import Project
+
+    config, problems = load_config(Project(tmp_path))
+    assert config is None and codes(problems) == [("PW100", 1)]
+
+
+def test_unknown_time_zone_suggests_the_right_one(make_project):
+    text = MINIMAL_CONFIG.replace("Europe/Madrid", "Europe/Madird")
+    config, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+    assert config is None
+    assert codes(problems) == [("PW101", 3)]
+    assert "did you mean 'Europe/Madrid'" in problems[0].message
+
+
+def test_unknown_key_points_at_the_key_with_suggestion(make_project):
+    text = MINIMAL_CONFIG.replace("  platforms: [mastodon, bluesky]", "  platfroms: [mastodon]")
+    _, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+    assert codes(problems) == [("PW030", 4)]
+    assert problems[0].span.column == 3
+    assert "did you mean 'platforms'" in problems[0].message
+
+
+def test_secret_pasted_as_credential_is_refused_without_echoing_it(make_project):
+    secret = "ghp_R3allyS3cretTok3nValue"
+    text = MINIMAL_CONFIG.replace(
+        "    platform: mastodon\n", f"    platform: mastodon\n    credentials: {{token: {secret}}}\n"
+    )
+    _, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+    assert codes(problems) == [("PW103", 8)]
+    assert all(secret not in (p.message + p.hint) for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("schedule: {grace: soon}", "PW104"),
+        ("schedule: {default_time: '25:00'}", "PW105"),
+        ("schedule: {slots: ['9:30', '14:65']}", "PW105"),
+        ("paused: yes", "PW031"),
+        ("platforms: {myspace: {}}", "PW102"),
+    ],
+)
+def test_typed_values_are_checked(make_project, line, code):
+    config, problems = load_config(make_project(f"-- config.yml --\n{MINIMAL_CONFIG}{line}\n"))
+    assert config is None
+    assert [p.code for p in problems] == [code]
+    assert problems[0].span.line == MINIMAL_CONFIG.count("\n") + 1
+
+
+def test_account_on_unknown_platform(make_project):
+    text = MINIMAL_CONFIG.replace("platform: mastodon", "platform: mastadon")
+    _, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+    assert codes(problems) == [("PW102", 7)]
+    assert "did you mean 'mastodon'" in problems[0].message
+
+
+def test_limits_and_people_are_typed(make_project):
+    extra = "  xprem:\n    platform: x\n    limits: {max_length: 25000}\n"
+    text = MINIMAL_CONFIG.replace("people:", extra + "people:")
+    config, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+    assert problems == []
+    assert config.accounts["xprem"].limits.max_length == 25000
+    assert config.people["jane"].mastodon == "@jane@example.social"

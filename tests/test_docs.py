@@ -1,0 +1,46 @@
+"""Docs are tested: generated references are current, every command shows an example."""
+
+import re
+
+import click
+import pytest
+
+from postwright.cli import cli
+from postwright.diagnostics import RULES, rules_markdown
+from postwright.schema_export import reference_markdown
+from tests.conftest import REPO
+
+
+def test_rules_doc_is_current():
+    assert (REPO / "docs/rules.md").read_text(encoding="utf-8") == rules_markdown(), (
+        "regenerate: python -m postwright.diagnostics > docs/rules.md"
+    )
+
+
+def test_reference_doc_is_current():
+    assert (REPO / "docs/reference.md").read_text(encoding="utf-8") == reference_markdown(), (
+        "regenerate: python -m postwright.schema_export > docs/reference.md"
+    )
+
+
+def test_every_rule_code_is_used_in_the_code():
+    sources = "\n".join(
+        path.read_text() for path in (REPO / "postwright").rglob("*.py") if path.name != "diagnostics.py"
+    )
+    unused = [code for code in RULES if f'"{code}"' not in sources]
+    assert unused == []
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_every_command_has_help_with_an_example(name):
+    command = cli.commands[name]
+    assert command.help and "Example:" in command.help
+    with click.Context(command, info_name=name) as context:
+        assert context.get_help()
+
+
+def test_readme_links_the_generated_docs_and_names_every_command():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "docs/rules.md" in readme and "docs/reference.md" in readme
+    for name in cli.commands:
+        assert re.search(rf"postwright {name}\b|build\.py {name}\b", readme), name
