@@ -6,11 +6,13 @@ exported JSON Schema (`postwright schema config`), which editors show while comp
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, create_model
+from pydantic import AfterValidator, Field, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
 
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
@@ -32,7 +34,24 @@ from postwright.schema import (
 )
 from postwright.yamlpos import load_yaml
 
-AccountName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
+_ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _account_name(value: str) -> str:
+    if not _ACCOUNT_NAME.match(value):
+        raise PydanticCustomError(
+            "PW031",
+            f"'{value}' is not a usable account name",
+            {"hint": "use letters, digits, _, . and -, starting with a letter or digit (it names folders)"},
+        )
+    return value
+
+
+AccountName = Annotated[
+    str,
+    AfterValidator(_account_name),
+    WithJsonSchema({"type": "string", "pattern": _ACCOUNT_NAME.pattern}),
+]
 
 
 class Utm(Model):

@@ -29,12 +29,9 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
         raw = path.read_bytes()
     except OSError as error:
         return None, [diag("PW006", Span(shown), f"cannot read file: {error.strerror}")]
-    if not raw.strip():
-        return None, [
-            diag("PW003", Span(shown), "file is empty", hint="add front matter and a body, or delete it")
-        ]
     found: list[Diagnostic] = []
-    if raw.startswith(b"\xef\xbb\xbf"):
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    if bom:
         raw = raw[3:]
         found.append(
             diag(
@@ -44,6 +41,11 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
                 hint="save it as UTF-8 without BOM",
             )
         )
+    if not raw.strip():
+        return None, [
+            *found,
+            diag("PW003", Span(shown), "file is empty", hint="write its content, or delete it"),
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -53,7 +55,7 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
             diag(
                 "PW001",
                 Span(shown, line, column),
-                f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start})",
+                f"file is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start + 3 * bom})",
                 hint="re-save the file as UTF-8 in your editor",
             )
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Literal
@@ -110,6 +110,10 @@ _NAME = re.compile(
     r"^(?:(?P<date>\d{4}-\d{2}-\d{2})(?:-(?P<time>\d{4}))?-)?(?P<slug>[^.]+)(?:\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?$"
 )
 _SLUG = re.compile(r"^[\w-]+$")
+_DATE_TIME = re.compile(
+    r"(?P<day>\d{4}-\d{2}-\d{2})"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? ?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
+)
 _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 
 
@@ -165,14 +169,14 @@ class _Parsed:
 def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diagnostic]]:
     shown = project.shown(path)
     name = _NAME.match(path.name[: -len(".md")])
-    if not name or not _SLUG.match(name["slug"]):
+    if not name or not _SLUG.match(name["slug"]) or re.fullmatch(r"\d{4}-\d{2}-\d{2}(-\d{4})?", name["slug"]):
         return None, [
             diag(
                 "PW209",
                 Span(shown),
                 f"'{path.name}' is not a valid post file name",
-                hint="name posts like 2026-12-01-launch.md (letters, digits, - and _; "
-                "optionally -0930 for the time and .es for the language)",
+                hint="name posts like 2026-12-01-launch.md: the date, then a slug of letters, digits, - and _"
+                " (optionally -0930 for the time before the slug, and .es for the language)",
             )
         ]
     name_when = None
@@ -180,9 +184,23 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
         try:
             day = date.fromisoformat(name["date"])
         except ValueError:
-            return None, [diag("PW201", Span(shown), f"file name date {name['date']} is not a real date")]
+            return None, [
+                diag(
+                    "PW201",
+                    Span(shown),
+                    f"file name date {name['date']} is not a real date",
+                    hint="rename the file: YYYY-MM-DD-slug.md with a real month and day",
+                )
+            ]
         if name["time"] and not (name["time"][:2] < "24" and name["time"][2:] < "60"):
-            return None, [diag("PW201", Span(shown), f"file name time {name['time']} is not a time of day")]
+            return None, [
+                diag(
+                    "PW201",
+                    Span(shown),
+                    f"file name time {name['time']} is not a time of day",
+                    hint="rename the file: YYYY-MM-DD-HHMM-slug.md with a 24-hour time, e.g. 0930",
+                )
+            ]
         name_when = (day, name["time"])
     text, found = read_text(path, shown)
     if text is None:
@@ -255,13 +273,17 @@ def _resolve(
             diag(
                 "PW205",
                 doc.span(("expires",)),
-                f"post expires ({expires:%Y-%m-%d %H:%M}) before it is published "
-                f"({publish_at:%Y-%m-%d %H:%M})",
+                f"post expires ({front.expires}) before it is published ({publish_at:%Y-%m-%d %H:%M})",
                 hint="move expires: after date:, or remove it",
             )
         )
     platforms, targets = _targets(config, front, doc, lang, found)
-    by_account = _account_times(config, front, doc, targets, publish_at, found)
+    moved = {
+        key: _when(config, override.date, doc, ("overrides", key, "date"), found)
+        for key, override in front.overrides.items()
+        if override.date is not None
+    }
+    by_account = _account_times(config, targets, publish_at, moved)
     found += _check_overrides(config, front, doc)
     media = _media(project, front.images, doc, ("images",), found)
     for key, override in front.overrides.items():
@@ -360,17 +382,20 @@ def _when(
     """Parse a date or date-time; naive values are wall-clock times in the brand's time zone."""
     span = span or doc.span(loc)
     text = str(text).strip()
+    match = _DATE_TIME.fullmatch(text)
     try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = date.fromisoformat(text)
+        if not match:
+            raise ValueError(text)
+        day = date.fromisoformat(match["day"])
+        if match["hour"] is None:
             if end_of_day:
                 return datetime.combine(day + timedelta(days=1), datetime.min.time(), config.zone)
             return _localize(datetime.combine(day, config.schedule.default_time), config.zone, span, found)
-        if not re.fullmatch(
-            r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?(Z|[+-]\d{2}:?\d{2}))?", text
-        ):
-            raise ValueError(text)
-        when = datetime.fromisoformat(text.replace(" Z", "Z").replace(" +", "+").replace(" -", "-"))
+        clock = time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0))
+        offset = match["offset"]
+        when = datetime.combine(day, clock)
+        if offset:
+            when = when.replace(tzinfo=UTC if offset == "Z" else datetime.strptime(offset, "%z").tzinfo)
     except ValueError:
         found.append(
             diag(
@@ -477,27 +502,15 @@ def _targets(
 
 
 def _account_times(
-    config: Config,
-    front: FrontMatter,
-    doc: Document,
-    targets: tuple[str, ...],
-    publish_at: datetime | None,
-    found: list[Diagnostic],
+    config: Config, targets: tuple[str, ...], publish_at: datetime | None, moved: dict[str, datetime | None]
 ) -> dict[str, datetime]:
     """Per-account publish times: an account override beats a platform override beats date:."""
     if publish_at is None:
         return {}
-    times: dict[str, datetime] = {}
+    times = {}
     for account in targets:
-        platform = config.accounts[account].platform
-        for key in (account, platform):
-            override = front.overrides.get(key)
-            if override and override.date:
-                when = _when(config, override.date, doc, ("overrides", key, "date"), found)
-                times[account] = when or publish_at
-                break
-        else:
-            times[account] = publish_at
+        keys = (account, config.accounts[account].platform)
+        times[account] = next((moved[key] for key in keys if moved.get(key)), publish_at)
     return dict(sorted(times.items()))
 
 
@@ -524,7 +537,11 @@ def _media(
         where = (*loc, index)
         span = doc.span((*where, "src"))
         number = f"image {index + 1}"
-        target = (assets / image.src).resolve()
+        try:
+            target = (assets / image.src).resolve()
+            exists = target.is_file()
+        except (ValueError, OSError):  # a NUL byte or an over-long name: not a usable path
+            target, exists = assets / "?", False
         if Path(image.src).is_absolute() or not target.is_relative_to(assets):
             found.append(
                 diag(
@@ -535,7 +552,7 @@ def _media(
                 )
             )
             continue
-        if not target.is_file():
+        if not exists:
             found.append(
                 diag(
                     "PW300",
@@ -557,6 +574,10 @@ def _media(
             )
         refs.append(MediaRef(image.src, image.alt, image.focus, span))
     return tuple(refs)
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _asset_names(project: Project) -> list[str]:
@@ -636,22 +657,22 @@ def _check_body(
 
 
 def _duplicates(posts: list[Post]) -> list[Diagnostic]:
-    seen: dict[tuple[str, str], Post] = {}
-    found = []
+    """Every file of a clashing pair is flagged, so the new file gets the annotation in its pull request."""
+    groups: dict[tuple[str, str], list[Post]] = {}
     for post in posts:
-        key = (post.id, post.lang)
-        if key in seen:
-            found.append(
-                diag(
-                    "PW208",
-                    Span(post.source),
-                    f"post id '{post.id}' in language '{post.lang}' is also {seen[key].source}",
-                    hint="rename one of the files; language variants need a suffix such as .es.md",
-                )
-            )
-        else:
-            seen[key] = post
-    return found
+        groups.setdefault((post.id, post.lang), []).append(post)
+    return [
+        diag(
+            "PW208",
+            Span(post.source),
+            f"post id '{post.id}' in language '{post.lang}' is also used by "
+            + ", ".join(other.source for other in group if other is not post),
+            hint="rename one of the files; language variants need a suffix such as .es.md",
+        )
+        for group in groups.values()
+        if len(group) > 1
+        for post in group
+    ]
 
 
 def parse_when(config: Config, text: str, span: Span) -> tuple[datetime | None, list[Diagnostic]]:

@@ -240,7 +240,7 @@ def test_duplicate_ids_are_reported(make_project):
             """
         )
     )
-    assert found(loaded) == [("2026-12-01-x.md", "PW208", 1)]
+    assert found(loaded) == [("2026-12-01-x.md", "PW208", 1), ("2026-12-01-x.md", "PW208", 1)]  # both files
     assert len(loaded.posts) == 2
 
 
@@ -256,3 +256,24 @@ def test_hidden_and_underscore_files_are_skipped(make_project):
         )
     )
     assert loaded.files == () and loaded.diagnostics == ()
+
+
+def test_date_formats_writers_type(make_project):
+    from postwright.diagnostics import Span
+    from postwright.load import parse_when
+
+    config, _ = load_config(make_project())
+    expected = {
+        "2026-12-01": datetime(2026, 12, 1, 9, 0, tzinfo=MADRID),
+        "2026-12-01 9:30": datetime(2026, 12, 1, 9, 30, tzinfo=MADRID),
+        "2026-12-01T09:30:15": datetime(2026, 12, 1, 9, 30, 15, tzinfo=MADRID),
+        "2026-12-01 09:30Z": datetime(2026, 12, 1, 10, 30, tzinfo=MADRID),
+        "2026-12-01 09:30 +01:00": datetime(2026, 12, 1, 9, 30, tzinfo=MADRID),
+        "2026-12-01 04:30-0400": datetime(2026, 12, 1, 9, 30, tzinfo=MADRID),
+    }
+    for text, when in expected.items():
+        parsed, problems = parse_when(config, text, Span("x"))
+        assert (parsed, problems) == (when, []), text
+    for bad in ("2026-02-30", "2026-12-01 24:00", "next tuesday", "2026-12-01 09:61", "01.12.2026"):
+        parsed, problems = parse_when(config, bad, Span("x"))
+        assert parsed is None and [p.code for p in problems] == ["PW201"], bad

@@ -38,8 +38,16 @@ def test_tab_indentation_has_its_own_code():
 
 def test_syntax_error_is_located():
     _, problems = load_yaml('a: "open\nb: 2\n', "c.yml")
-    assert problems[0].code == "PW010"
-    assert problems[0].span.line == 3
+    assert [(p.code, p.span.line) for p in problems] == [("PW010", 1)]  # where the quote opens
+    assert "on line 3" in problems[0].message  # where YAML noticed
+
+
+def test_alias_bomb_is_refused_quickly():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 12)]
+    document, problems = load_yaml("\n".join(lines) + "\n", "c.yml")
+    assert document is None and [p.code for p in problems] == ["PW010"]
+    assert "too many values" in problems[0].message
 
 
 def test_empty_document_is_an_empty_mapping():

@@ -1,0 +1,60 @@
+"""The example brand at the repository root is the first thing a new user runs: it must stay complete."""
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from postwright import pipeline
+from postwright.cli import cli
+from postwright.project import Project
+from tests.conftest import REPO
+
+TODAY = datetime(2026, 11, 22, tzinfo=UTC)  # when the example was written; posts spread around it
+
+
+@pytest.fixture(scope="module")
+def checked():
+    return pipeline.check(Project(REPO))
+
+
+def test_check_passes_strictly(checked):
+    assert checked.diagnostics == ()
+    result = CliRunner().invoke(cli, ["-C", str(REPO), "check", "--strict"])
+    assert result.exit_code == 0, result.output
+
+
+def test_every_post_file_loads(checked):
+    assert len(checked.loaded.files) >= 15
+    assert len(checked.loaded.posts) == len(checked.loaded.files)
+
+
+def test_covers_what_a_new_user_should_see(checked):
+    posts = checked.loaded.posts
+    assert {"en", "es", "ru", "fa"} <= {post.lang for post in posts}
+    assert {1, 2, 3, 4} <= {len(post.media) for post in posts}
+    assert all(ref.alt for post in posts for ref in post.media)
+    assert any(post.draft for post in posts)
+    assert any(post.expires and post.expires < TODAY for post in posts)
+    assert any(post.overrides for post in posts)
+    assert any("@[" in post.body for post in posts)
+    assert any(post.thread == "auto" and len(post.body) > 1000 for post in posts)
+    assert sum(post.publish_at < TODAY for post in posts) >= 2
+    assert sum(post.publish_at > TODAY for post in posts) >= 12
+    variants = Counter(post.id for post in posts)
+    assert any(count > 1 for count in variants.values())  # language variants share an id
+
+
+def test_an_account_per_platform_delivering_to_the_outbox(checked):
+    accounts = checked.config.accounts.values()
+    required = {"x", "bluesky", "mastodon", "linkedin", "instagram", "facebook", "threads"}
+    assert required <= {account.platform for account in accounts}
+    assert all(account.deliver == "outbox" for account in accounts)
+
+
+def test_every_platform_has_a_template():
+    from postwright.platforms import PLATFORMS
+
+    names = {path.stem for path in (REPO / "templates").glob("*.j2")}
+    assert {"base", *PLATFORMS} <= names
