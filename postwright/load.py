@@ -142,7 +142,11 @@ def load_posts(project: Project, config: Config | None) -> Loaded:
     posts: list[Post] = []
     if config is None:
         return Loaded((), tuple(found), tuple(project.shown(path) for path in files))
-    dates = {item.id: item.name_when for item in parsed if item.name_when}
+    dates: dict[str, str] = {}  # post id -> a dated sibling's date text, for variants without one
+    for item in parsed:
+        text = item.front.date or _name_date_text(item.name_when)
+        if text:
+            dates.setdefault(item.id, text)
     for item in parsed:
         post, diagnostics = _resolve(project, config, item, dates)
         found += diagnostics
@@ -249,7 +253,7 @@ def _split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Diagnos
 
 
 def _resolve(
-    project: Project, config: Config, item: _Parsed, dates: dict[str, tuple[date, str | None]]
+    project: Project, config: Config, item: _Parsed, dates: dict[str, str]
 ) -> tuple[Post | None, list[Diagnostic]]:
     """Apply config: language, dates in the brand's zone, targets, and cross-checks."""
     front, doc, shown = item.front, item.document, item.source
@@ -284,7 +288,17 @@ def _resolve(
         if override.date is not None
     }
     by_account = _account_times(config, targets, publish_at, moved)
-    found += _check_overrides(config, front, doc)
+    found += _check_overrides(config, front, doc, platforms, targets)
+    for key, when in moved.items():
+        if when and expires and when >= expires:
+            found.append(
+                diag(
+                    "PW205",
+                    doc.span(("overrides", key, "date")),
+                    f"overrides.{key}.date is after the post expires ({front.expires})",
+                    hint="move the override's date before expires:, or extend expires:",
+                )
+            )
     media = _media(project, front.images, doc, ("images",), found)
     for key, override in front.overrides.items():
         if override.images is not None:
@@ -295,7 +309,8 @@ def _resolve(
         if override.body is not None
     ]
     for body, line, where in bodies:
-        found += _check_body(config, front, body, Span(shown, line), where, platforms)
+        reaches = platforms if where is None else _override_platforms(config, str(where[1]))
+        found += _check_body(config, front, body, Span(shown, line), where, reaches)
     if not item.body.strip() and not any(o.body for o in front.overrides.values()):
         found.append(
             diag(
@@ -337,11 +352,17 @@ def _resolve(
     )
 
 
+def _name_date_text(name_when: tuple[date, str | None] | None) -> str | None:
+    if name_when is None:
+        return None
+    day, hhmm = name_when
+    return f"{day} {hhmm[:2]}:{hhmm[2:]}" if hhmm else day.isoformat()
+
+
 def _publish_time(
-    config: Config, item: _Parsed, dates: dict[str, tuple[date, str | None]], found: list[Diagnostic]
+    config: Config, item: _Parsed, dates: dict[str, str], found: list[Diagnostic]
 ) -> datetime | None:
     doc, front = item.document, item.front
-    from_name = item.name_when or dates.get(item.id)  # a variant without a date takes its sibling's
     if front.date is not None:
         when = _when(config, front.date, doc, ("date",), found)
         if when and item.name_when and when.date() != item.name_when[0]:
@@ -354,7 +375,8 @@ def _publish_time(
                 )
             )
         return when
-    if from_name is None:
+    text = _name_date_text(item.name_when) or dates.get(item.id)  # a variant takes its sibling's date
+    if text is None:
         found.append(
             diag(
                 "PW200",
@@ -364,8 +386,6 @@ def _publish_time(
             )
         )
         return None
-    day, hhmm = from_name
-    text = f"{day} {hhmm[:2]}:{hhmm[2:]}" if hhmm else day.isoformat()
     return _when(config, text, doc, (), found, span=Span(item.source))
 
 
@@ -467,6 +487,17 @@ def _targets(
                         hint="accounts are defined under accounts: in config.yml",
                     )
                 )
+        for index, name in enumerate(front.accounts):
+            language = config.accounts[name].language if name in config.accounts else None
+            if language not in (None, lang):
+                found.append(
+                    diag(
+                        "PW213",
+                        doc.span(("accounts", index)),
+                        f"account '{name}' posts in '{language}' but this post is in '{lang}'",
+                        hint="pick an account for this language, or write a language variant",
+                    )
+                )
         platforms = dict.fromkeys(config.accounts[name].platform for name in accounts)
         return tuple(platforms), tuple(accounts)
     if front.platforms is None:  # defaults: only the platforms with an account in this language
@@ -514,18 +545,39 @@ def _account_times(
     return dict(sorted(times.items()))
 
 
-def _check_overrides(config: Config, front: FrontMatter, doc: Document) -> list[Diagnostic]:
+def _override_platforms(config: Config, key: str) -> list[str]:
+    """The platforms an override key reaches: itself, or the platform of the account it names."""
+    if key in config.accounts:
+        return [config.accounts[key].platform]
+    return [key] if key in PLATFORMS else []
+
+
+def _check_overrides(
+    config: Config, front: FrontMatter, doc: Document, platforms: Iterable[str], targets: Iterable[str]
+) -> list[Diagnostic]:
     known = [*config.accounts, *PLATFORMS]
-    return [
-        diag(
-            "PW206",
-            doc.span(("overrides", key), key=True),
-            f"override for unknown platform or account '{key}'{did_you_mean(key, known)}",
-            hint="override keys are platform names (x, bluesky, …) or account names from config.yml",
-        )
-        for key in front.overrides
-        if key not in known
-    ]
+    found = []
+    for key in front.overrides:
+        span = doc.span(("overrides", key), key=True)
+        if key not in known:
+            found.append(
+                diag(
+                    "PW206",
+                    span,
+                    f"override for unknown platform or account '{key}'{did_you_mean(key, known)}",
+                    hint="override keys are platform names (x, bluesky, …) or account names from config.yml",
+                )
+            )
+        elif key not in platforms and key not in targets:
+            found.append(
+                diag(
+                    "PW212",
+                    span,
+                    f"override for '{key}' is never used: this post does not go there",
+                    hint="add it to platforms:/accounts:, or remove the override",
+                )
+            )
+    return found
 
 
 def _media(
@@ -641,10 +693,8 @@ def _check_body(
             )
     tags = {tag.casefold() for tag in front.tags}
     for disclosure in config.brand.rules.disclosures:
-        if (
-            tags & {tag.casefold() for tag in disclosure.tags}
-            and disclosure.text.casefold() not in body.casefold()
-        ):
+        needed = tags & {tag.casefold() for tag in disclosure.tags}
+        if needed and not re.search(rf"(?<!\w){re.escape(disclosure.text)}(?!\w)", body, re.IGNORECASE):
             found.append(
                 diag(
                     "PW241",

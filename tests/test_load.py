@@ -277,3 +277,52 @@ def test_date_formats_writers_type(make_project):
     for bad in ("2026-02-30", "2026-12-01 24:00", "next tuesday", "2026-12-01 09:61", "01.12.2026"):
         parsed, problems = parse_when(config, bad, Span("x"))
         assert parsed is None and [p.code for p in problems] == ["PW201"], bad
+
+
+def test_variant_without_date_takes_a_front_matter_date_from_its_sibling(make_project):
+    loaded = load(
+        make_project(
+            """
+            -- content/posts/launch2.md --
+            ---
+            date: 2026-12-20 10:00
+            ---
+            Launch.
+            -- content/posts/launch2.es.md --
+            ---
+            platforms: [mastodon]
+            ---
+            Lanzamiento.
+            """
+        )
+    )
+    assert found(loaded) == []
+    assert len({post.publish_at for post in loaded.posts}) == 1
+
+
+def test_override_checks_follow_where_the_override_goes(make_project):
+    rules = "  rules:\n    disclosures: [{tags: [sponsored], text: '#ad'}]\n"
+    config = (
+        MINIMAL_CONFIG.replace("accounts:\n", rules + "accounts:\n").replace(
+            "  sky:\n", "  masto_es:\n    platform: mastodon\n    language: es\n  sky:\n"
+        )
+        + "  reza: {name: Reza, bluesky: reza.example.social}\n"
+    )
+    project = make_project(f"-- config.yml --\n{config}")
+    posts = project.root / "content"
+    posts.mkdir()
+    (posts / "2026-12-01-a.md").write_text(
+        "---\ntags: [sponsored]\nexpires: 2026-12-02\noverrides:\n"
+        "  bluesky: {body: 'With @[reza] #ad'}\n"  # reza has a bluesky handle: no PW231 for mastodon
+        "  x: {body: unused}\n"  # the post does not go to X
+        "  masto: {date: 2026-12-03 10:00}\n"  # after expires
+        "---\nPaid post. #adventure\n"  # '#ad' inside '#adventure' is not a disclosure
+    )
+    (posts / "2026-12-01-b.md").write_text("---\naccounts: [masto_es]\n---\nEnglish text.\n")
+    assert found(load(project)) == [
+        ("2026-12-01-a.md", "PW205", 7),
+        ("2026-12-01-a.md", "PW212", 6),
+        ("2026-12-01-a.md", "PW241", 6),  # every text that may be posted needs the disclosure
+        ("2026-12-01-a.md", "PW241", 9),
+        ("2026-12-01-b.md", "PW213", 2),
+    ]
