@@ -7,6 +7,8 @@ exported JSON Schema (`postwright schema config`), which editors show while comp
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -14,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
-from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.diagnostics import RULES, Diagnostic, Severity, Span, diag
 from postwright.files import read_text
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -30,6 +32,7 @@ from postwright.schema import (
     PlatformName,
     TimeOfDay,
     TimeZone,
+    did_you_mean,
     validate_model,
 )
 from postwright.yamlpos import load_yaml
@@ -47,6 +50,17 @@ def _account_name(value: str) -> str:
     return value
 
 
+def _rule_code(value: str) -> str:
+    if value not in RULES:
+        raise PydanticCustomError(
+            "PW031",
+            f"unknown rule code '{value}'{did_you_mean(value, RULES)}",
+            {"hint": "rule codes are listed in docs/rules.md"},
+        )
+    return value
+
+
+RuleCode = Annotated[str, AfterValidator(_rule_code), WithJsonSchema({"enum": list(RULES)})]
 AccountName = Annotated[
     str,
     AfterValidator(_account_name),
@@ -195,6 +209,8 @@ class Config(Model):
     """People who can be mentioned as @[name] in posts, with their handle per platform."""
     outbox: str = "outbox"
     """Folder (relative to the repository) where outbox accounts deliver."""
+    severity: dict[RuleCode, Literal["error", "warning", "info", "off"]] = {}
+    """Change how a rule is reported, e.g. {PW302: error} to require alt text, or {PW231: off}."""
 
     @cached_property
     def zone(self) -> ZoneInfo:
@@ -232,3 +248,15 @@ def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
         return None, [*found, diag("PW013", Span(shown), "config.yml must be a mapping of keys to values")]
     config, invalid = validate_model(Config, document)
     return config, found + invalid
+
+
+def apply_severity(config: Config | None, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+    """Re-grade diagnostics by config.yml's `severity:` table; 'off' drops a rule."""
+    table = config.severity if config else {}
+    regraded = []
+    for item in diagnostics:
+        level = table.get(item.code)
+        if level == "off":
+            continue
+        regraded.append(replace(item, severity=Severity[level.upper()]) if level else item)
+    return tuple(regraded)

@@ -83,3 +83,21 @@ def test_limits_and_people_are_typed(make_project):
     assert problems == []
     assert config.accounts["xprem"].limits.max_length == 25000
     assert config.people["jane"].mastodon == "@jane@example.social"
+
+
+def test_rule_severities_can_be_changed_per_brand(make_project):
+    from postwright import pipeline
+
+    post = "-- assets/a.png --\n4x4\n-- content/posts/2026-12-01-a.md --\n---\nimages: [{src: a.png}]\n---\n"
+    stricter = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: error}}\n{post}")
+    assert [(d.code, d.severity.name) for d in pipeline.check(stricter).diagnostics] == [("PW302", "ERROR")]
+    quiet = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: 'off'}}\n")
+    assert pipeline.check(quiet).diagnostics == ()
+
+
+def test_unknown_rule_code_in_severity_table(make_project):
+    config, problems = load_config(
+        make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW320: error}}\n")
+    )
+    assert config is None and [(p.code, p.span.line) for p in problems] == [("PW031", 13)]
+    assert "unknown rule code 'PW320'" in problems[0].message
