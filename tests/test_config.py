@@ -88,7 +88,10 @@ def test_limits_and_people_are_typed(make_project):
 def test_rule_severities_can_be_changed_per_brand(make_project):
     from postwright import pipeline
 
-    post = "-- assets/a.png --\n4x4\n-- content/posts/2026-12-01-a.md --\n---\nimages: [{src: a.png}]\n---\n"
+    post = (
+        "-- assets/a.png --\n4x4\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nimages: [{src: a.png}]\n---\nHi.\n"
+    )
     stricter = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: error}}\n{post}")
     assert [(d.code, d.severity.name) for d in pipeline.check(stricter).diagnostics] == [("PW302", "ERROR")]
     quiet = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: 'off'}}\n")
