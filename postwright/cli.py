@@ -104,6 +104,89 @@ def _within(path: str, chosen: str) -> bool:
 
 
 @cli.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write (default: publish/ in the project). Its previous content is replaced.",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.pass_obj
+def build(project: Project, output: Path | None, strict: bool) -> None:
+    """Render every post for every account and write the reviewable result to publish/.
+
+    Each post and account gets publish/<post-id>.<lang>/<account>/ with post.json (text parts,
+    counts, link, images, time, content hash, problems) and part-N.txt; publish/manifest.json lists
+    them all. The same inputs always give byte-identical output. Exit 1 when there are errors.
+
+    \b
+    Example:
+      postwright build && cat publish/manifest.json
+    """
+    checked, manifest = pipeline.build(project, output)
+    if checked.diagnostics:
+        click.echo(format_human(checked.diagnostics), err=True)
+    if manifest is None:
+        click.echo("nothing built: config.yml cannot be used", err=True)
+    else:
+        accounts = {entry["account"] for entry in manifest["variants"]}
+        target = output or project.root / "publish"
+        click.echo(
+            f"built {len(manifest['variants'])} variants of {len(checked.loaded.posts)} posts for "
+            f"{len(accounts)} accounts into {project.shown(target)}/: {count_line(checked.diagnostics)}",
+            err=True,
+        )
+    failed = manifest is None or has_errors(checked.diagnostics, strict=strict)
+    sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
+
+
+@cli.command()
+@click.argument("text")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    type=click.Choice(list(PLATFORMS)),
+    help="Only this platform (repeatable). Default: all.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
+def count(text: str, platforms: tuple[str, ...], output_format: str) -> None:
+    """Count TEXT (or - for standard input) the way each platform counts it, against its limit.
+
+    Exit 1 when the text is too long for any platform asked about.
+
+    \b
+    Example:
+      postwright count "Our new kite flies in 8 km/h winds 🪁 https://windward.example"
+      echo "…" | postwright count --platform x --platform bluesky --format json -
+    """
+    if text == "-":
+        with click.open_file("-", encoding="utf-8") as stream:
+            text = stream.read().rstrip("\n")
+    result = {}
+    for name in platforms or PLATFORMS:
+        first, *others = PLATFORMS[name].limits.measures
+        entry = {"count": first.count(text), "limit": first.limit, "unit": first.unit}
+        entry.update({measure.unit: measure.count(text) for measure in others})
+        result[name] = entry
+    over = [name for name in result if _over(name, text)]
+    if output_format == "json":
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for name, entry in result.items():
+            extra = "".join(f", {entry[m.unit]} {m.unit}" for m in PLATFORMS[name].limits.measures[1:])
+            mark = click.style(" too long", fg="red", bold=True) if name in over else ""
+            click.echo(f"{name:<10} {entry['count']:>6} / {entry['limit']:<6} {entry['unit']}{extra}{mark}")
+    sys.exit(ExitStatus.CONTENT_ERRORS if over else ExitStatus.OK)
+
+
+def _over(platform: str, text: str) -> bool:
+    return any(measure.count(text) > measure.limit for measure in PLATFORMS[platform].limits.measures)
+
+
+@cli.command()
 @click.argument("kind", type=click.Choice(["config", "post"]), required=False)
 @click.option(
     "-o",

@@ -148,6 +148,8 @@ class PlatformSettings(Model):
     """Limit overrides for every account on this platform."""
     settings: dict[str, Any] = {}
     """Platform-specific settings (e.g. Mastodon visibility) shared by its accounts."""
+    thread_numbering: Bool = False
+    """Number thread parts ("1/3" on its own line, counted in each part's length)."""
 
 
 class Account(Model):
@@ -176,6 +178,8 @@ class Schedule(Model):
     """Time of day for posts whose date has no time, e.g. '09:00'."""
     slots: list[TimeOfDay] = []
     """Preferred posting times; `postwright new` picks the next free one."""
+    duplicate_window: Duration = Field("7d", validate_default=True)
+    """Two posts with the same text on one account closer than this are an error (X rejects them)."""
     grace: Duration = Field("3h", validate_default=True)
     """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
 

@@ -57,7 +57,8 @@ class Diagnostic:
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 # Stable codes: never renumber, only add. PW0xx files and YAML, PW1xx config.yml, PW2xx posts,
-# PW3xx media references. docs/rules.md is generated from this table (see tests/test_docs.py).
+# PW3xx media references, PW4xx rendered text per platform. docs/rules.md is generated from this
+# table (see tests/test_docs.py).
 _CATALOGUE = (
     Rule("PW001", _E, "file is not valid UTF-8"),
     Rule("PW002", _E, "file is too large to be a post or config"),
@@ -103,6 +104,18 @@ _CATALOGUE = (
     Rule("PW300", _E, "image file not found"),
     Rule("PW301", _E, "image path escapes the assets folder"),
     Rule("PW302", _W, "image has no alt text"),
+    Rule("PW400", _E, "template error"),
+    Rule("PW401", _E, "text longer than the platform allows"),
+    Rule("PW402", _E, "thread has more parts than the platform allows"),
+    Rule("PW403", _E, "more hashtags than the platform allows"),
+    Rule("PW404", _E, "more mentions than the platform allows"),
+    Rule("PW405", _E, "more links than the platform allows"),
+    Rule("PW406", _W, "thread: always on a platform without threads"),
+    Rule("PW410", _E, "platform needs an image"),
+    Rule("PW411", _E, "more images than the platform allows"),
+    Rule("PW412", _E, "alt text required by the platform is missing"),
+    Rule("PW413", _E, "alt text longer than the platform allows"),
+    Rule("PW414", _E, "same text on the same account within the duplicate window"),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}

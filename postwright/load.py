@@ -615,15 +615,6 @@ def _media(
                 )
             )
             continue
-        if not image.alt.strip():
-            found.append(
-                diag(
-                    "PW302",
-                    doc.span(where),
-                    f"alt text missing for {number}",
-                    hint=f"add `alt:` under images[{index + 1}] describing what the image shows",
-                )
-            )
         refs.append(MediaRef(image.src, image.alt, image.focus, span))
     return tuple(refs)
 

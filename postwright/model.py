@@ -43,3 +43,27 @@ class Post:
     draft: bool
     overrides: Mapping[str, Mapping[str, object]]  # platform or account name -> changed fields
     spans: Mapping[KeyPath, Span]  # front-matter key path -> where its value is
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One post as one account gets it: the exact text parts, link, images and time."""
+
+    post_id: str
+    lang: str
+    account: str
+    platform: str
+    source: str  # the post file, for diagnostics
+    parts: tuple[str, ...]  # one per thread part; a single part where there is no thread
+    link: str | None  # UTM-tagged
+    media: tuple[MediaRef, ...]
+    publish_at: datetime
+    draft: bool
+    expires: datetime | None
+    body_line: int  # where the text these parts came from starts (the body or its override)
+    thread: ThreadMode
+
+    @property
+    def key(self) -> str:
+        """Unique per post, language and account: the folder under publish/."""
+        return f"{self.post_id}.{self.lang}/{self.account}"

@@ -75,7 +75,7 @@ def test_check_human_output_and_paths_filter(make_project):
 def test_strict_fails_on_warnings(make_project):
     project = make_project(
         "-- assets/a.png --\n4x4\n"
-        "-- content/posts/2026-12-01-a.md --\n---\nimages: [{src: a.png}]\n---\nHi.\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\nimages: [{src: a.png}]\n---\nHi.\n"
     )
     assert run("-C", project.root, "check").exit_code == 0
     result = run("-C", project.root, "check", "--strict")

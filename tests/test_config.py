@@ -90,7 +90,7 @@ def test_rule_severities_can_be_changed_per_brand(make_project):
 
     post = (
         "-- assets/a.png --\n4x4\n"
-        "-- content/posts/2026-12-01-a.md --\n---\nimages: [{src: a.png}]\n---\nHi.\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\nimages: [{src: a.png}]\n---\nHi.\n"
     )
     stricter = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: error}}\n{post}")
     assert [(d.code, d.severity.name) for d in pipeline.check(stricter).diagnostics] == [("PW302", "ERROR")]

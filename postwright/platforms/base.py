@@ -1,8 +1,54 @@
-"""What every platform module declares. Limits, dialects and publishers join this as they are built."""
+"""What every platform module declares: its limits as data, how it counts text, and its dialect.
+
+A platform module is data plus, where behaviour differs, small functions. Numbers come from
+../shared/PLATFORMS.md with the source of each cited in the module that declares it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
+AltText = Literal["required", "recommended", "unsupported"]
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One way a platform measures text, with its limit: X has one, Bluesky two (graphemes and bytes)."""
+
+    unit: str  # "weighted", "graphemes", "bytes", "characters", "utf16"
+    count: Callable[[str], int]
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    measures: tuple[Measure, ...]  # the first is the one a writer sees; all must fit
+    max_media: int
+    max_thread_parts: int  # 1: the platform has no threads (parts are joined)
+    alt_text: AltText
+    max_alt_length: int | None
+    max_image_bytes: int
+    image_formats: tuple[str, ...]
+    max_hashtags: int | None = None
+    max_mentions: int | None = None
+    max_links: int | None = None
+    requires_media: bool = False
+    max_length_with_media: int | None = None  # Telegram: captions are shorter than messages
+
+    @property
+    def max_length(self) -> int:
+        return self.measures[0].limit
+
+    def with_overrides(self, **changes: int | None) -> Limits:
+        """Limits with config.yml's overrides applied (max_length changes the first measure)."""
+        given = {key: value for key, value in changes.items() if value is not None}
+        measures = self.measures
+        if "max_length" in given:
+            measures = (replace(measures[0], limit=given.pop("max_length")), *measures[1:])
+        return replace(self, measures=measures, **given)
 
 
 @dataclass(frozen=True, slots=True)
@@ -10,3 +56,17 @@ class Platform:
     name: str  # key in config.yml, template name (templates/<name>.j2), rule scope
     title: str  # for people: "Bluesky", "X"
     handle_hint: str  # what a handle in the people directory looks like here
+    limits: Limits
+    dialect: Dialect = "plain"
+    mention_format: str = "@{handle}"  # {handle} without a leading @, {name}
+    hashtag_format: str = "#{tag}"
+    notes: tuple[str, ...] = field(default=())  # caveats shown in docs
+
+    def mention(self, handle: str | None, name: str) -> str:
+        """How @[person] appears on this platform; the plain name where the person has no handle."""
+        if not handle:
+            return name
+        return self.mention_format.format(handle=handle.lstrip("@"), name=name)
+
+    def hashtag(self, tag: str) -> str:
+        return self.hashtag_format.format(tag=tag)

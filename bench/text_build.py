@@ -1,0 +1,110 @@
+"""Text build benchmark: our full `build` (no images) against Hugo on the same 5,000 Markdown posts.
+
+Prints times and ratios measured side by side in one run; nothing is asserted (the machine is
+small and noisy). Hugo comes from Debian's `hugo` package (`apt-get install hugo`); without it the
+Hugo column is skipped and said so.
+
+    python bench/text_build.py [--posts 5000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from postwright import pipeline
+from postwright.project import Project
+
+REPO = Path(__file__).resolve().parent.parent
+_VOCABULARY = (
+    "kite wind beach sail fly light strong repair workshop family morning breeze line colour summer festival "
+    "spool tail knot ripstop frame launch weekend coast gust tide sand bridle pocket sky"
+)
+WORDS = _VOCABULARY.split()
+CONFIG = """\
+brand:
+  name: Bench Kites
+  timezone: Europe/Madrid
+  platforms: [x, bluesky, mastodon, linkedin]
+  signature: "— Bench"
+accounts:
+  x: {platform: x}
+  sky: {platform: bluesky}
+  masto: {platform: mastodon}
+  li: {platform: linkedin}
+"""
+
+
+def make_corpus(root: Path, count: int) -> None:
+    """`count` posts of ~150 words, as a postwright project and as a Hugo site over the same files."""
+    rng = random.Random(42)
+    (root / "templates").mkdir(parents=True)
+    for template in (REPO / "templates").glob("*.j2"):
+        shutil.copy(template, root / "templates" / template.name)
+    (root / "config.yml").write_text(CONFIG, encoding="utf-8")
+    posts = root / "content" / "posts"
+    posts.mkdir(parents=True)
+    start = date(2027, 1, 1)
+    for index in range(count):
+        words = [rng.choice(WORDS) for _ in range(150)]
+        paragraphs = [" ".join(words[i : i + 50]).capitalize() + "." for i in range(0, 150, 50)]
+        day = start + timedelta(days=index // 8)
+        (posts / f"{day}-{index:05d}-post.md").write_text(
+            f"---\ntitle: Post {index}\ntags: [Kites, Wind]\nlink: https://bench.example/{index}\n---\n"
+            + "\n\n".join(paragraphs)
+            + "\n",
+            encoding="utf-8",
+        )
+    (root / "hugo.toml").write_text('baseURL = "https://bench.example/"\ntitle = "bench"\n', encoding="utf-8")
+    layouts = root / "layouts" / "_default"
+    layouts.mkdir(parents=True)
+    (layouts / "single.html").write_text("<h1>{{ .Title }}</h1>{{ .Content }}", encoding="utf-8")
+    (layouts / "list.html").write_text("{{ range .Pages }}{{ .Title }}{{ end }}", encoding="utf-8")
+
+
+def timed(action, repeat: int) -> float:
+    """Median wall time of `repeat` runs."""
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        make_corpus(root, options.posts)
+        project = Project(root)
+        checked, manifest = pipeline.build(project, root / "publish")
+        assert manifest is not None, checked.diagnostics[:3]
+        variants = len(manifest["variants"])
+        print(f"{options.posts} posts → {variants} variants, {len(checked.diagnostics)} diagnostics")
+        ours = timed(lambda: pipeline.build(project, root / "publish"), options.repeat)
+        print(f"postwright build        {ours:7.2f} s")
+        again = timed(lambda: pipeline.build(project, root / "publish"), options.repeat)
+        print(f"postwright rebuild      {again:7.2f} s  (no-op: nothing changed)")
+        hugo = shutil.which("hugo")
+        if hugo is None:
+            print("hugo                    skipped: not installed (apt-get install hugo)")
+            return
+        command = [hugo, "--quiet", "--source", str(root), "--destination", str(root / "hugo-public")]
+        theirs = timed(lambda: subprocess.run(command, check=True, capture_output=True), options.repeat)
+        print(f"hugo                    {theirs:7.2f} s")
+        print(f"ratio build/hugo        {ours / theirs:7.2f}×  (target ≤ 1)")
+
+
+if __name__ == "__main__":
+    main()

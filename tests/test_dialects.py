@@ -1,0 +1,159 @@
+"""to_dialect: case files, black-style, plus every post body of the example brand in every dialect.
+
+A case is `tests/data/cases/dialects/<dialect>/<case>.md`: the Markdown input, a line `# output`, then
+the exact expected output (the file's final newline is not part of it). Adding a case = adding a file.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+from postwright.dialects import DIALECTS, HASHTAG_RE, MENTION_RE, THREAD_BREAK, Dialect, to_dialect
+
+REPO = Path(__file__).resolve().parent.parent
+CASES = REPO / "tests" / "data" / "cases" / "dialects"
+POSTS = REPO / "content" / "posts"
+SEPARATOR = "# output"
+
+
+def read_case(path: Path) -> tuple[Dialect, str, str]:
+    """(dialect, markdown, expected) from a case file; bytes are decoded as is, no newline translation."""
+    dialect = path.parent.name
+    assert dialect in DIALECTS, f"{path}: folder must be one of {DIALECTS}"
+    lines = path.read_bytes().decode("utf-8").split("\n")
+    assert SEPARATOR in lines, f"{path}: no '{SEPARATOR}' line"
+    at = lines.index(SEPARATOR)
+    expected = "\n".join(lines[at + 1 :]).removesuffix("\n")
+    return dialect, "\n".join(lines[:at]) + "\n", expected  # type: ignore[return-value]
+
+
+CASE_FILES = sorted(CASES.glob("*/*.md"))
+
+
+@pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_case(path: Path) -> None:
+    dialect, markdown_text, expected = read_case(path)
+    assert to_dialect(markdown_text, dialect) == expected
+
+
+def test_every_dialect_has_cases() -> None:
+    counts = {dialect: len(list((CASES / dialect).glob("*.md"))) for dialect in DIALECTS}
+    assert all(count >= 10 for count in counts.values()), counts
+    assert sum(counts.values()) >= 40
+
+
+def post_bodies() -> list[tuple[str, str]]:
+    """(id, Markdown) for every post body and every override body under content/posts."""
+    found = []
+    for path in sorted(POSTS.rglob("*.md")):
+        lines = path.read_text(encoding="utf-8").split("\n")
+        marks = [i for i, line in enumerate(lines) if line.rstrip() == "---"]
+        name = path.relative_to(POSTS).as_posix()
+        found.append((name, "\n".join(lines[marks[1] + 1 :])))
+        front = yaml.safe_load("\n".join(lines[marks[0] + 1 : marks[1]])) or {}
+        for key, override in sorted((front.get("overrides") or {}).items()):
+            if isinstance(override, dict) and isinstance(override.get("body"), str):
+                found.append((f"{name}:overrides.{key}", override["body"]))
+    return found
+
+
+POST_BODIES = post_bodies()
+
+
+def hashtags(text: str) -> list[str]:
+    return [tag for tag in re.findall(HASHTAG_RE, text) if not tag[1:].isdigit()]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(("name", "body"), POST_BODIES, ids=[name for name, _ in POST_BODIES])
+def test_real_posts(name: str, body: str, dialect: Dialect) -> None:
+    out = to_dialect(body, dialect)
+    assert out.strip(), "a post body rendered to nothing"
+    assert out == to_dialect(body, dialect), "not deterministic"
+    assert not out.endswith("\n")
+    assert all(line == line.rstrip() for line in out.split("\n")), "trailing whitespace"
+    for mention in set(re.findall(MENTION_RE, body)):
+        assert out.count(mention) == body.count(mention), mention
+    for tag in hashtags(body):
+        assert re.search(rf"(?<![\\\w]){re.escape(tag)}(?!\w)", out), f"{tag} lost or escaped"
+
+
+def test_example_brand_has_posts_to_check() -> None:
+    assert len(POST_BODIES) >= 20
+    assert any("@[" in body for _, body in POST_BODIES)
+    assert any(hashtags(body) for _, body in POST_BODIES)
+
+
+class _TelegramTags(HTMLParser):
+    """Collects problems: tags outside Telegram's subset, unbalanced or nested-in-themselves tags."""
+
+    ALLOWED = frozenset({"b", "i", "u", "s", "a", "code", "pre", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.ALLOWED:
+            self.problems.append(f"<{tag}> is not in Telegram's subset")
+        if tag in self.stack:
+            self.problems.append(f"<{tag}> inside <{tag}>")
+        if tag == "a" and [name for name, _ in attrs] != ["href"]:
+            self.problems.append(f"<a> attributes {attrs}")
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack.pop() != tag:
+            self.problems.append(f"unbalanced </{tag}>")
+
+
+def telegram_problems(text: str) -> list[str]:
+    parser = _TelegramTags()
+    parser.feed(text)
+    parser.close()
+    if re.search(r"&(?!(?:amp|lt|gt|quot);)", text):
+        parser.problems.append("bare & (Telegram takes only &amp; &lt; &gt; &quot;)")
+    return parser.problems + [f"unclosed <{tag}>" for tag in parser.stack]
+
+
+@pytest.mark.parametrize(
+    "markdown_text",
+    [read_case(path)[1] for path in CASE_FILES] + [body for _, body in POST_BODIES],
+)
+def test_telegram_output_is_valid_html_subset(markdown_text: str) -> None:
+    assert telegram_problems(to_dialect(markdown_text, "telegram_html")) == []
+
+
+def test_thread_breaks_split_parts() -> None:
+    out = to_dialect("One.\n\n---\n\nTwo,\nstill two.\n***\n\n- three", "plain")
+    assert out.split(THREAD_BREAK) == ["One.", "Two,\nstill two.", "• three"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_hard_breaks_and_crlf_are_line_breaks(dialect: Dialect) -> None:
+    """Two trailing spaces (a Markdown hard break) and Windows line ends give plain line breaks."""
+    assert to_dialect("one  \r\ntwo\r\n\r\nthree \t\n", dialect) == "one\ntwo\n\nthree"
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("blank", ["", "\n", "  \n\t\n"])
+def test_blank_body_renders_empty(dialect: Dialect, blank: str) -> None:
+    assert to_dialect(blank, dialect) == ""
+
+
+def test_backslashes_the_writer_typed_survive() -> None:
+    text = r"C:\kites\new and a \d regex"
+    assert to_dialect(text, "plain") == text
+    assert to_dialect(text, "telegram_html") == text
+    assert to_dialect(text, "linkedin") == r"C:\\kites\\new and a \\d regex"
+
+
+def test_unknown_dialect_is_an_error() -> None:
+    with pytest.raises(ValueError, match="unknown dialect 'html'"):
+        to_dialect("hi", "html")  # type: ignore[arg-type]

@@ -1,0 +1,144 @@
+import json
+
+from postwright import pipeline
+from postwright.config import load_config
+from postwright.render import add_utm
+
+CONFIG = """\
+brand:
+  name: Kites
+  timezone: Europe/Madrid
+  platforms: [x, mastodon, linkedin, telegram, bluesky]
+  signature: "— Kites & Co <team>"
+  utm: {domains: [kites.example]}
+accounts:
+  x_main: {platform: x}
+  masto: {platform: mastodon}
+  li: {platform: linkedin}
+  tg: {platform: telegram}
+  sky: {platform: bluesky}
+people:
+  jane: {name: Jane Doe, x: janedoe, mastodon: "@jane@masto.example", linkedin: "urn:li:person:j1"}
+"""
+
+TEMPLATES = """\
+-- templates/base.j2 --
+{% block body %}{{ body }}{% endblock %}
+{%- block link %}{% if link %}
+
+{{ link }}{% endif %}{% endblock %}
+{%- block hashtags %}{% if hashtags %}
+
+{{ hashtags | hashtags }}{% endif %}{% endblock %}
+{%- block signature %}
+
+{{ brand.signature }}{% endblock %}
+"""
+
+
+def variants(project):
+    checked = pipeline.check(project)
+    return checked, {(v.post_id, v.account): v for v in checked.variants}
+
+
+def test_each_platform_gets_its_syntax(make_project):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}{TEMPLATES}"
+        "-- content/posts/2026-12-01-hi.md --\n---\ntags: [OpenSource]\n"
+        "link: https://kites.example/new?ref=mail\n---\n**Big** news from @[jane] & friends! #kites\n"
+    )
+    checked, got = variants(project)
+    no_handle = [("PW231", "bluesky"), ("PW231", "telegram")]
+    assert sorted((d.code, d.platform) for d in checked.diagnostics) == no_handle
+    x = got["2026-12-01-hi", "x_main"].parts[0]
+    assert x.startswith("Big news from @janedoe & friends! #kites\n\nhttps://kites.example/new?ref=mail&utm_")
+    assert x.endswith("\n\n#OpenSource\n\n— Kites & Co <team>")
+    assert "@jane@masto.example" in got["2026-12-01-hi", "masto"].parts[0]
+    linkedin = got["2026-12-01-hi", "li"].parts[0]
+    assert "@[Jane Doe](urn:li:person:j1)" in linkedin and "{hashtag|\\#|kites}" in linkedin
+    assert "{hashtag|\\#|OpenSource}" in linkedin
+    telegram = got["2026-12-01-hi", "tg"].parts[0]
+    assert telegram.startswith("<b>Big</b> news from Jane Doe &amp; friends!")
+    assert telegram.endswith("— Kites &amp; Co &lt;team&gt;")  # autoescaped in the HTML dialect
+    assert "Jane Doe" in got["2026-12-01-hi", "sky"].parts[0]  # no bluesky handle: the plain name
+
+
+def test_utm_tags_only_brand_domains_and_never_duplicates(make_project):
+    config, _ = load_config(make_project(f"-- config.yml --\n{CONFIG}"))
+    tagged = add_utm(
+        "https://shop.kites.example/a?utm_source=newsletter",
+        config=config,
+        platform="x",
+        account="x_main",
+        post_id="p1",
+    )
+    assert tagged == "https://shop.kites.example/a?utm_source=newsletter&utm_medium=social&utm_campaign=p1"
+    assert add_utm(
+        "https://other.example/a", config=config, platform="x", account="x_main", post_id="p1"
+    ) == ("https://other.example/a")
+
+
+def test_overrides_apply_platform_then_account(make_project):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}{TEMPLATES}"
+        "-- content/posts/2026-12-01-o.md --\n---\nplatforms: [x, mastodon]\noverrides:\n"
+        "  x: {body: For X, tags: []}\n  masto: {body: For the masto account}\n---\nFor everyone.\n"
+    )
+    _, got = variants(project)
+    assert got["2026-12-01-o", "x_main"].parts[0].startswith("For X\n\n— Kites")
+    assert got["2026-12-01-o", "masto"].parts[0].startswith("For the masto account")
+
+
+def test_long_post_becomes_a_thread_where_allowed(make_project):
+    sentences = " ".join(f"Sentence number {n} tells a little more about our kites." for n in range(30))
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}{TEMPLATES}"
+        "-- content/posts/2026-12-01-long.md --\n---\nplatforms: [x, linkedin]\n---\n"
+        f"{sentences}\n\n---\n\nThe end.\n"
+    )
+    checked, got = variants(project)
+    x = got["2026-12-01-long", "x_main"]
+    assert len(x.parts) > 2 and x.parts[-1].startswith("The end.")
+    assert " ".join(x.parts).count("Sentence number") == 30  # nothing lost, nothing cut mid-word
+    assert all(len(part) <= 280 for part in x.parts)
+    assert len(got["2026-12-01-long", "li"].parts) == 1  # LinkedIn has no threads
+    assert checked.diagnostics == ()
+
+
+def test_thread_never_reports_the_count_and_limit(make_project):
+    body = "word " * 80
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}{TEMPLATES}"
+        f"-- content/posts/2026-12-01-never.md --\n---\nplatforms: [x]\nthread: never\n---\n{body}\n"
+    )
+    checked, _ = variants(project)
+    (problem,) = checked.diagnostics
+    assert (problem.code, problem.span.line, problem.platform) == ("PW401", 5, "x")
+    assert "is 420 weighted for x_main; X allows 280" in problem.message
+
+
+def test_template_errors_point_at_the_template_line(make_project):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}"
+        "-- templates/base.j2 --\n{{ body }}\n-- templates/x.j2 --\n{% extends 'base.j2' %}\n"
+        "-- templates/mastodon.j2 --\nline one\n{{ brand.nosuch }}\n"
+        "-- content/posts/2026-12-01-t.md --\n---\nplatforms: [x, mastodon]\n---\nHi.\n"
+    )
+    checked, got = variants(project)
+    assert [(d.code, d.span.path, d.span.line) for d in checked.diagnostics] == [
+        ("PW400", "templates/mastodon.j2", 2)
+    ]
+    assert ("2026-12-01-t", "x_main") in got
+
+
+def test_example_brand_renders_every_post_for_every_account():
+    from postwright.project import Project
+    from tests.conftest import REPO
+
+    checked = pipeline.check(Project(REPO))
+    assert checked.diagnostics == ()
+    expected = sum(len(post.targets) for post in checked.loaded.posts)
+    assert len(checked.variants) == expected > 40
+    persian = [v for v in checked.variants if v.lang == "fa"]
+    assert persian and all(part for v in persian for part in v.parts)
+    json.dumps([v.parts for v in checked.variants], ensure_ascii=False)

@@ -1,0 +1,71 @@
+"""Platform rules over rendered variants, each with its code, line and platform."""
+
+from postwright import pipeline
+
+CONFIG = """\
+brand:
+  name: Kites
+  timezone: Europe/Madrid
+accounts:
+  x_main: {platform: x}
+  sky: {platform: bluesky}
+  masto: {platform: mastodon}
+  insta: {platform: instagram}
+  threads: {platform: threads}
+  li: {platform: linkedin}
+  pin: {platform: pinterest}
+platforms:
+  bluesky: {limits: {max_thread_parts: 2}}
+"""
+
+
+def problems(make_project, front: str, body: str = "Hello.", extra: str = ""):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- assets/a.jpg --\n20x20\n-- content/posts/2026-12-01-p.md --\n---\n"
+        f"{front}\n---\n{body}\n{extra}"
+    )
+    return sorted((d.code, d.span.line, d.platform) for d in pipeline.check(project).diagnostics)
+
+
+def test_alt_text_error_where_required_warning_elsewhere(make_project):
+    assert problems(make_project, "platforms: [bluesky, mastodon]\nimages:\n  - src: a.jpg") == [
+        ("PW412", 4, "bluesky")
+    ]
+    assert problems(make_project, "platforms: [mastodon]\nimages:\n  - src: a.jpg") == [("PW302", 4, None)]
+
+
+def test_image_required(make_project):
+    assert problems(make_project, "platforms: [instagram, mastodon]") == [("PW410", 4, "instagram")]
+
+
+def test_too_many_images(make_project):
+    five = "\n".join("  - {src: a.jpg, alt: A square}" for _ in range(5))
+    assert problems(make_project, f"platforms: [mastodon]\nimages:\n{five}") == [
+        ("PW411", 8, "mastodon")
+    ]  # the fifth image
+
+
+def test_hashtags_links_and_alt_length(make_project):
+    assert problems(make_project, "platforms: [threads]", "One #a and #b.") == [("PW403", 4, "threads")]
+    links = " ".join(f"https://site{n}.com" for n in range(6))
+    assert problems(make_project, "platforms: [threads]", links) == [("PW405", 4, "threads")]
+    long_alt = "a" * 501
+    assert problems(make_project, f"platforms: [pinterest]\nimages: [{{src: a.jpg, alt: {long_alt}}}]") == [
+        ("PW413", 3, "pinterest")
+    ]
+
+
+def test_thread_limits(make_project):
+    long_text = "\n\n".join(f"Paragraph {n} " + "word " * 50 for n in range(4))
+    assert problems(make_project, "platforms: [bluesky]", long_text) == [("PW402", 4, "bluesky")]
+    assert problems(make_project, "platforms: [linkedin]\nthread: always") == [("PW406", 5, "linkedin")]
+
+
+def test_same_text_twice_on_one_account_within_the_window(make_project):
+    extra = "-- content/posts/2026-12-03-q.md --\n---\nplatforms: [x]\n---\nHello.\n"
+    assert problems(make_project, "platforms: [x]", "Hello.", extra) == [("PW414", 4, "x")]
+
+
+def test_same_text_later_than_the_window_is_fine(make_project):
+    later = "-- content/posts/2026-12-20-q.md --\n---\nplatforms: [x]\n---\nHello.\n"
+    assert problems(make_project, "platforms: [x]", "Hello.", later) == []
