@@ -60,13 +60,14 @@ from markdown.blockprocessors import (
     BlockProcessor,
     HashHeaderProcessor,
     OListProcessor,
+    ParagraphProcessor,
     SetextHeaderProcessor,
     UListProcessor,
 )
 from markdown.extensions import Extension
 from markdown.inlinepatterns import ENTITY_RE, DelimiterProcessor, InlineProcessor
 from markdown.treeprocessors import Treeprocessor
-from markdown.util import AtomicString, code_escape
+from markdown.util import ETX, STX, AtomicString, code_escape
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
@@ -77,7 +78,9 @@ THREAD_BREAK = "\n\n---\n\n"
 # The token postwright.load checks against the people directory; a LinkedIn-native mention
 # (`@[Name](urn:li:person:123)`) is kept whole.
 MENTION_RE = r"@\[[^\]\n]*\](?:\(urn:li:[A-Za-z]+:[^()\s]+\))?"
-HASHTAG_RE = r"(?<![\w&#/])#\w+"  # not inside words, entities (&#38;) or URL paths; all digits is not a tag
+# Not inside words, entities (&#38;) or URL paths; all digits is not a tag. Fullwidth ＃ too, as in
+# postwright.render, which turns these into each platform's hashtag syntax.
+HASHTAG_RE = r"(?<![\w&#＃/])[#＃]\w+"
 
 _MENTION, _HASHTAG, _URL = "x-mention", "x-hashtag", "x-url"  # leaf elements our inline patterns add
 _JOINED = "data-joined"  # on a list typed directly under a line of text: no blank line above it
@@ -114,6 +117,7 @@ class _PostSyntax(Extension):
     - ``` fences are code blocks that stay in the tree; indented text is not code (posts get indented
       by accident, and a monospace surprise is worse than lost indentation).
     - Raw HTML is text: `<3` and `<b>` are shown as typed.
+    - A paragraph's leading ideographic or no-break spaces (a CJK indent) are kept.
     - `@[name]`, `#Tag` and bare http(s) URLs are leaf tokens nothing else may change.
     - `~~strike~~`; a backslash escapes any ASCII punctuation (as in CommonMark), other backslashes stay.
     """
@@ -131,6 +135,7 @@ class _PostSyntax(Extension):
         blocks.register(_ListUnderLine(md.parser), "postwright_list_under_line", 45)
         blocks.register(_OrderedList(md.parser), "olist", 40)
         blocks.register(_BulletList(md.parser), "ulist", 30)
+        blocks.register(_Paragraph(md.parser), "paragraph", 10)
 
         inline = md.inlinePatterns
         inline.deregister("html")
@@ -276,10 +281,25 @@ class _OutdentedItem(BlockProcessor):
         blocks[0:0] = [block[: item.start()].rstrip("\n"), block[item.start() :]]
 
 
+class _Paragraph(ParagraphProcessor):
+    """Keeps a paragraph's leading ideographic or no-break spaces (a CJK paragraph indent).
+
+    Python-Markdown strips all leading whitespace; only ASCII indentation is Markdown's to drop. The
+    kept characters travel as Markdown's own escape placeholders, which it turns back into them.
+    """
+
+    def run(self, parent: Element, blocks: list[str]) -> None:
+        block = blocks[0].lstrip(" \t")
+        kept = len(block) - len(block.lstrip())
+        blocks[0] = "".join(f"{STX}{ord(char)}{ETX}" for char in block[:kept]) + block[kept:]
+        super().run(parent, blocks)
+
+
 _FENCE = re.compile(r"(?P<indent>[ ]{0,3})(?P<fence>`{3,}|~{3,})[ ]*(?P<info>[^\n]*)")
 
 
 def _opening_fence(line: str) -> re.Match[str] | None:
+    """The line's ``` or ~~~ fence with its info string, if the line opens a code block."""
     match = _FENCE.fullmatch(line)
     if match and match["fence"][0] == "`" and "`" in match["info"]:
         return None  # ```code``` on one line is inline code
@@ -326,6 +346,7 @@ class _FencedCode(BlockProcessor):
 
 
 def _dedent(line: str, indent: int) -> str:
+    """Remove up to `indent` leading spaces: code inside an indented fence keeps its own indentation."""
     return line[min(indent, len(line) - len(line.lstrip(" "))) :]
 
 
@@ -340,9 +361,7 @@ class _Token(InlineProcessor):
         """The part of the match that is the token, or None if it is not one."""
         return text
 
-    def handleMatch(  # type: ignore[override]
-        self, m: re.Match[str], data: str
-    ) -> tuple[Element | None, int | None, int | None]:
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element | None, int | None, int | None]:
         text = self.accept(m.group(0))
         if not text:
             return None, None, None
@@ -352,6 +371,8 @@ class _Token(InlineProcessor):
 
 
 class _Hashtag(_Token):
+    """A hashtag token, which the template layer turns into the platform's hashtag syntax."""
+
     def accept(self, text: str) -> str | None:
         return None if text[1:].isdigit() else text  # "#1" is a rank, not a tag
 
@@ -378,7 +399,7 @@ class _Automail(InlineProcessor):
     def __init__(self) -> None:
         super().__init__(r"<(?:mailto:)?([^<> !:]+@[^@<> ]+)>")
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:  # type: ignore[override]
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[Element, int, int]:
         link = Element("a", href=f"mailto:{m.group(1)}")
         link.text = AtomicString(m.group(1))
         return link, m.start(0), m.end(0)
@@ -387,7 +408,7 @@ class _Automail(InlineProcessor):
 class _Entity(InlineProcessor):
     """`&amp;`, `&#x1F600;` → the character itself, as text no other pattern reads."""
 
-    def handleMatch(self, m: re.Match[str], data: str) -> tuple[str, int, int]:  # type: ignore[override]
+    def handleMatch(self, m: re.Match[str], data: str) -> tuple[str, int, int]:
         return AtomicString(html.unescape(m.group(1))), m.start(0), m.end(0)
 
 
@@ -423,14 +444,20 @@ def _same_target(label: str, href: str) -> bool:
 
 
 def _shown_url(href: str) -> str:
+    """How a link target reads as text: an address without its `mailto:`."""
     return href.removeprefix("mailto:")
 
 
 def _is_web(href: str) -> bool:
+    """Only absolute http(s) links are safe as Telegram/Discord links (others are rejected or dead)."""
     return bool(re.match(r"https?://\S", href, re.IGNORECASE))
 
 
+_STYLES = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "del": "del", "s": "del"}
+
+
 def _tidy(text: str) -> str:
+    """No trailing spaces or tabs (other Unicode spaces are the writer's), no blank lines around."""
     return "\n".join(line.rstrip(" \t") for line in text.split("\n")).strip("\n")
 
 
@@ -463,15 +490,19 @@ class _Plain:
         return inner
 
     def code(self, text: str) -> str:
+        """Inline code."""
         return self.text(text)
 
     def code_block(self, text: str, language: str) -> str:
+        """A fenced block's text (without a final newline) and its language, if any."""
         return self.text(text)
 
     def heading(self, level: int, element: Element) -> str:
+        """Headings are a line of their own text where the dialect has no heading markup."""
         return self.paragraph(element)
 
     def named_link(self, inner: str, href: str) -> str:
+        """A link whose text differs from its URL: `text (url)` where there are no links in the text."""
         return f"{inner}{self.text(' (')}{self.url(_shown_url(href))}{self.text(')')}"
 
     def line_starts(self, text: str) -> str:
@@ -501,6 +532,7 @@ class _Plain:
         return "".join(out)
 
     def block(self, element: Element) -> str:
+        """One block element (not a thematic break: `blocks` handles those)."""
         tag = element.tag
         if tag in _LISTS:
             return self.list(element)
@@ -516,10 +548,12 @@ class _Plain:
         return self.paragraph(element)
 
     def paragraph(self, element: Element) -> str:
+        """Inline content; line breaks kept, the indentation of continuation lines dropped."""
         text = re.sub(r"[ \t]*\n[ \t]*", "\n", self.inline(element)).strip(" \t")
         return self.line_starts(text)
 
     def list(self, element: Element) -> str:
+        """Items one per line; a blank line between them only if the writer left one (a loose list)."""
         loose = any(child.tag == "p" for item in element for child in item)
         try:
             number = int(element.get("start", "1"))
@@ -549,6 +583,7 @@ class _Plain:
         return "\n".join(lines) or marker
 
     def quote(self, element: Element) -> str:
+        """`> ` before every line, `>` alone on empty ones, so nested quotes read `> > `."""
         self.quotes += 1
         inner = self.blocks(element, self.quote_separator)
         self.quotes -= 1
@@ -558,6 +593,7 @@ class _Plain:
     # Inline ---------------------------------------------------------------------------------------------
 
     def inline(self, element: Element) -> str:
+        """An element's text, inline children and their tails."""
         out = [self.text(element.text or "")]
         for child in element:
             out.append(self.inline_element(child))
@@ -565,6 +601,7 @@ class _Plain:
         return "".join(out)
 
     def inline_element(self, element: Element) -> str:
+        """One inline child (without its tail); unknown elements render as their content."""
         tag = element.tag
         if tag in (_MENTION, _HASHTAG):
             return element.text or ""  # verbatim: the template layer resolves them
@@ -578,10 +615,11 @@ class _Plain:
             return self.text(element.get("alt", ""))
         if tag == "a":
             return self.link(element)
-        style = {"strong": "strong", "b": "strong", "em": "em", "i": "em", "del": "del", "s": "del"}.get(tag)
+        style = _STYLES.get(tag)
         return self.styled(style, element) if style else self.inline(element)
 
     def styled(self, style: str, element: Element) -> str:
+        """Bold, italic or struck content; empty or whitespace-only content gets no markup."""
         if style in self.open:  # **bold inside bold** needs no second tag
             return self.inline(element)
         self.open.append(style)
@@ -590,6 +628,7 @@ class _Plain:
         return self.wrap(style, inner) if inner.strip() else inner
 
     def link(self, element: Element) -> str:
+        """The URL alone when the text just repeats it, else the dialect's named link."""
         href = element.get("href", "")
         if _same_target(_Plain().inline(element), href):  # an image's alt text counts as link text
             return self.url(_shown_url(href))
@@ -717,3 +756,8 @@ _RENDERERS: dict[str, type[_Plain]] = {
     "discord": _Discord,
     "linkedin": _LinkedIn,
 }
+
+
+def escape_text(text: str, dialect: Dialect) -> str:
+    """Plain text escaped for `dialect`, for values inserted after rendering (a person's name)."""
+    return _RENDERERS[dialect]().text(text)

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from postwright.config import Account, Config
 from postwright.diagnostics import Diagnostic, Span, diag
-from postwright.dialects import to_dialect
+from postwright.dialects import escape_text, to_dialect
 from postwright.model import MediaRef, Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits, Platform
@@ -30,7 +30,8 @@ from postwright.project import Project
 from postwright.split import split_to_fit
 
 _MENTION = re.compile(r"@\[([^\]\n]*)\]")
-_HASHTAG = re.compile(r"(?<![\w&/#])[#＃](\w+)")
+# as dialects.HASHTAG_RE, and not after a backslash (an escaped '#'), and not all digits ('#1')
+HASHTAG = re.compile(r"(?<![\w&#＃/\\])[#＃](\w*[^\W\d]\w*)")
 _THREAD_BREAK = re.compile(r"\n\n---\n\n")
 _FALLBACK_TEMPLATE = "{{ body }}"
 
@@ -156,17 +157,20 @@ def _media(post: Post, fields: Mapping[str, Any]) -> list[MediaRef]:
 
 def _platform_syntax(body: str, platform: Platform, config: Config) -> str:
     """@[person] → the platform's mention (the name where no handle); #tag → its hashtag syntax."""
-    escape = html.escape if platform.dialect == "telegram_html" else (lambda text: text)
 
     def mention(match: re.Match[str]) -> str:
         person = config.people.get(match[1].strip())
         if person is None:  # reported by check; keep the writer's text
             return match[0]
-        return escape(platform.mention(getattr(person, platform.name, None), person.name or match[1]))
+        handle = getattr(person, platform.name, None)
+        if not handle:  # the plain name is text like any other: escape it for the dialect
+            return escape_text(person.name or match[1], platform.dialect)
+        shown = platform.mention(handle, person.name or match[1])
+        return html.escape(shown) if platform.dialect == "telegram_html" else shown
 
     body = _MENTION.sub(mention, body)
     if platform.hashtag_format != "#{tag}":
-        body = _HASHTAG.sub(lambda match: platform.hashtag(match[1]), body)
+        body = HASHTAG.sub(lambda match: platform.hashtag(match[1]), body)
     return body
 
 

@@ -32,27 +32,63 @@ def split_to_fit(text: str, fits: Fits) -> list[str]:
 
 
 def _pack(text: str, fits: Fits, level: int) -> list[str]:
+    """Greedy packing of this level's pieces; a piece too long alone is packed one level finer."""
     if fits(text.strip()):
         return [text.strip()]
     if level == len(_LEVELS):
         return _cut(text.strip(), fits)
+    pieces = [piece for piece in _LEVELS[level].split(text) if piece]
     parts: list[str] = []
-    current = ""
-    for piece in (p for p in _LEVELS[level].split(text) if p):
-        if fits((current + piece).strip()):
-            current += piece
-            continue
-        if current.strip():
-            parts.append(current.strip())
-        if fits(piece.strip()):
-            current = piece
-            continue
-        smaller = _pack(piece, fits, level + 1)
-        parts += smaller[:-1]
-        current = smaller[-1] + piece[len(piece.rstrip()) :]
-    if current.strip():
-        parts.append(current.strip())
+    carry = ""  # the start of the part being filled (the tail of a finer split)
+    start = 0
+    while start < len(pieces):
+        taken = _longest_fitting(carry, pieces, start, fits)
+        if taken == 0 and carry.strip():
+            parts.append(carry.strip())
+            carry = ""
+        elif taken == 0:
+            smaller = _pack(pieces[start], fits, level + 1)
+            parts += smaller[:-1]
+            carry = smaller[-1] + pieces[start][len(pieces[start].rstrip()) :]
+            start += 1
+        else:
+            carry += "".join(pieces[start : start + taken])
+            start += taken
+            if start < len(pieces):
+                parts.append(carry.strip())
+                carry = ""
+    if carry.strip():
+        parts.append(carry.strip())
     return parts
+
+
+def _longest_fitting(carry: str, pieces: list[str], start: int, fits: Fits) -> int:
+    """How many pieces from `start` still fit after `carry`: galloping then binary search.
+
+    Counting is monotonic in practice (more text never counts less), so this asks `fits` about
+    log2(n) times instead of once per piece: exact counters are the cost of splitting.
+    """
+
+    def ok(count: int) -> bool:
+        return fits((carry + "".join(pieces[start : start + count])).strip())
+
+    available = len(pieces) - start
+    good, step = 0, 1
+    while good < available:
+        trial = min(good + step, available)
+        if not ok(trial):
+            bad = trial
+            break
+        good, step = trial, step * 2
+    else:
+        return good
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        if ok(middle):
+            good = middle
+        else:
+            bad = middle
+    return good
 
 
 def _cut(word: str, fits: Fits) -> list[str]:

@@ -12,9 +12,9 @@ from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
-from postwright.render import limits_for
+from postwright.render import HASHTAG, limits_for
 
-_HASHTAG = re.compile(r"(?<![\w&/#])[#＃](\w+)|\{hashtag\|\\#\|([^}]+)\}")
+_HASHTAG = re.compile(HASHTAG.pattern + r"|\{hashtag\|\\#\|[^}]+\}")  # and LinkedIn's little-text tags
 _MENTION = re.compile(r"(?<![\w@])@\w[\w.]*")
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -35,38 +33,39 @@ def write_publish(
     diagnostics: Iterable[Diagnostic],
     out_dir: Path,
 ) -> dict[str, Any]:
-    """Replace `out_dir` with the tree for `variants`; returns the manifest. Nothing is half-written."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".publish-", dir=out_dir.parent))
-    try:
-        manifest = _write_tree(
-            project, config, sorted(variants, key=lambda v: v.key), list(diagnostics), staging
-        )
-        _swap(staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return manifest
+    """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
+
+    Files whose bytes are already right are left alone (a rebuild of unchanged posts writes nothing),
+    changed files are replaced atomically, stale ones removed, and the manifest is written last.
+    """
+    files = _tree(project, config, sorted(variants, key=lambda v: v.key), list(diagnostics))
+    manifest = files.pop("manifest.json")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for relative, data in files.items():
+        _sync(out_dir / relative, data)
+    _remove_stale(out_dir, {*files, "manifest.json"})
+    _sync(out_dir / "manifest.json", manifest)
+    return json.loads(manifest)
 
 
-def _write_tree(
-    project: Project, config: Config, variants: list[Variant], diagnostics: list[Diagnostic], root: Path
-) -> dict[str, Any]:
+def _tree(
+    project: Project, config: Config, variants: list[Variant], diagnostics: list[Diagnostic]
+) -> dict[str, bytes]:
+    """Every file of publish/, by relative path."""
+    files: dict[str, bytes] = {}
     media_cache: dict[str, dict[str, Any]] = {}
     entries = []
     for variant in variants:
-        folder = root / variant.key
-        folder.mkdir(parents=True)
-        media = [_media_entry(project, ref, root, media_cache) for ref in variant.media]
+        media = [_media_entry(project, ref, files, media_cache) for ref in variant.media]
         problems = [
             item.as_dict()
             for item in ordered(diagnostics)
             if item.span.path == variant.source and item.platform in (None, variant.platform)
         ]
         document = _post_json(config, variant, media, problems)
-        _write(folder / "post.json", _dumps(document))
+        files[f"{variant.key}/post.json"] = _dumps(document).encode()
         for index, part in enumerate(variant.parts, 1):
-            _write(folder / f"part-{index}.txt", part + "\n")
+            files[f"{variant.key}/part-{index}.txt"] = (part + "\n").encode()
         entries.append(
             {
                 "key": variant.key,
@@ -81,9 +80,8 @@ def _write_tree(
                 "content_hash": document["content_hash"],
             }
         )
-    manifest = {"generator": f"postwright {__version__}", "variants": entries}
-    _write(root / "manifest.json", _dumps(manifest))
-    return manifest
+    files["manifest.json"] = _dumps({"generator": f"postwright {__version__}", "variants": entries}).encode()
+    return files
 
 
 def _post_json(
@@ -133,11 +131,11 @@ def _post_json(
 
 
 def _media_entry(
-    project: Project, ref: MediaRef, root: Path, cache: dict[str, dict[str, Any]]
+    project: Project, ref: MediaRef, files: dict[str, bytes], cache: dict[str, dict[str, Any]]
 ) -> dict[str, Any]:
     """The source image, content-addressed under media/. Per-platform renditions replace this (issue 4)."""
-    source = project.assets_dir / ref.src
     if ref.src not in cache:
+        source = project.assets_dir / ref.src
         data = source.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
         try:
@@ -146,10 +144,7 @@ def _media_entry(
         except (UnidentifiedImageError, OSError):
             width, height, kind = 0, 0, "unknown"
         name = f"media/{digest[:16]}{source.suffix.lower()}"
-        target = root / name
-        if not target.exists():
-            target.parent.mkdir(exist_ok=True)
-            _write_bytes(target, data)
+        files[name] = data
         cache[ref.src] = {
             "path": name,
             "width": width,
@@ -165,20 +160,24 @@ def _dumps(document: object) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def _write(path: Path, content: str) -> None:
-    _write_bytes(path, content.encode("utf-8"))
+def _sync(path: Path, data: bytes) -> None:
+    """Write `data` to `path` unless it already holds exactly that; atomically, with a stable mtime."""
+    try:
+        if path.read_bytes() == data:
+            return
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.utime(temporary, (0, 0))  # stable mtimes, so archives of publish/ are byte-identical too
+    os.replace(temporary, path)
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.write_bytes(data)
-    os.utime(path, (0, 0))  # stable mtimes, so archives of publish/ are byte-identical too
-
-
-def _swap(staging: Path, out_dir: Path) -> None:
-    """Replace out_dir by staging with renames only, so a crash leaves the old or the new tree."""
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        os.replace(out_dir, old)
-    os.replace(staging, out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+def _remove_stale(out_dir: Path, keep: set[str]) -> None:
+    """Delete files of earlier builds that this build did not produce, then empty folders."""
+    for path in sorted(out_dir.rglob("*"), reverse=True):
+        relative = path.relative_to(out_dir).as_posix()
+        if path.is_file() and relative not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()

@@ -74,4 +74,4 @@ def test_build_command_replaces_the_output_and_reports(tmp_path):
     assert result.exit_code == 0, result.output
     assert "built " in result.stderr and "0 errors" in result.stderr
     assert not (out / "stale").exists() and (out / "manifest.json").is_file()
-    assert not list(tmp_path.glob(".publish-*"))  # the staging folder is gone
+    assert not list(out.rglob(".*.tmp"))  # no temporary files left behind

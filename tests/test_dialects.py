@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
@@ -23,13 +24,13 @@ SEPARATOR = "# output"
 
 def read_case(path: Path) -> tuple[Dialect, str, str]:
     """(dialect, markdown, expected) from a case file; bytes are decoded as is, no newline translation."""
-    dialect = path.parent.name
+    dialect = cast(Dialect, path.parent.name)
     assert dialect in DIALECTS, f"{path}: folder must be one of {DIALECTS}"
     lines = path.read_bytes().decode("utf-8").split("\n")
     assert SEPARATOR in lines, f"{path}: no '{SEPARATOR}' line"
     at = lines.index(SEPARATOR)
     expected = "\n".join(lines[at + 1 :]).removesuffix("\n")
-    return dialect, "\n".join(lines[:at]) + "\n", expected  # type: ignore[return-value]
+    return dialect, "\n".join(lines[:at]) + "\n", expected
 
 
 CASE_FILES = sorted(CASES.glob("*/*.md"))
@@ -122,12 +123,23 @@ def telegram_problems(text: str) -> list[str]:
     return parser.problems + [f"unclosed <{tag}>" for tag in parser.stack]
 
 
-@pytest.mark.parametrize(
-    "markdown_text",
-    [read_case(path)[1] for path in CASE_FILES] + [body for _, body in POST_BODIES],
-)
-def test_telegram_output_is_valid_html_subset(markdown_text: str) -> None:
+ALL_INPUTS = [(f"{p.parent.name}/{p.stem}", read_case(p)[1]) for p in CASE_FILES] + POST_BODIES
+
+
+@pytest.mark.parametrize(("name", "markdown_text"), ALL_INPUTS, ids=[name for name, _ in ALL_INPUTS])
+def test_telegram_output_is_valid_html_subset(name: str, markdown_text: str) -> None:
     assert telegram_problems(to_dialect(markdown_text, "telegram_html")) == []
+
+
+@pytest.mark.parametrize(("name", "markdown_text"), ALL_INPUTS, ids=[name for name, _ in ALL_INPUTS])
+def test_linkedin_escapes_every_reserved_character(name: str, markdown_text: str) -> None:
+    """Outside mentions and hashtags, each reserved character follows a backslash (LinkedIn would cut
+    the post at the first one that does not)."""
+    reserved = "\\|{}@[]()<>#*_~"
+    text = re.sub(MENTION_RE, "", to_dialect(markdown_text, "linkedin"))
+    text = re.sub(rf"\\[{re.escape(reserved)}]", "", text)
+    text = re.sub(HASHTAG_RE, "", text)
+    assert [char for char in text if char in reserved] == []
 
 
 def test_thread_breaks_split_parts() -> None:

@@ -142,3 +142,15 @@ def test_example_brand_renders_every_post_for_every_account():
     persian = [v for v in checked.variants if v.lang == "fa"]
     assert persian and all(part for v in persian for part in v.parts)
     json.dumps([v.parts for v in checked.variants], ensure_ascii=False)
+
+
+def test_escaped_and_numeric_hashes_are_not_tags_and_names_are_escaped(make_project):
+    config = CONFIG.replace("people:\n", "people:\n  bo: {name: 'Bo (CEO) #1'}\n")
+    project = make_project(
+        f"-- config.yml --\n{config}-- templates/base.j2 --\n{{{{ body }}}}\n"
+        "-- content/posts/2026-12-01-e.md --\n---\nplatforms: [linkedin]\n---\n"
+        "We're \\#NotATag and #1, thanks to @[bo]! #Real\n"
+    )
+    checked = pipeline.check(project)
+    (linkedin,) = [v.parts[0] for v in checked.variants]
+    assert linkedin == "We're \\#NotATag and \\#1, thanks to Bo \\(CEO\\) \\#1! {hashtag|\\#|Real}"
