@@ -123,20 +123,21 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
     Example:
       postwright build && cat publish/manifest.json
     """
-    checked, manifest = pipeline.build(project, output)
-    if checked.diagnostics:
-        click.echo(format_human(checked.diagnostics), err=True)
-    if manifest is None:
+    built = pipeline.build(project, output)
+    if built.diagnostics:
+        click.echo(format_human(built.diagnostics), err=True)
+    if built.manifest is None:
         click.echo("nothing built: config.yml cannot be used", err=True)
     else:
-        accounts = {entry["account"] for entry in manifest["variants"]}
-        target = output or project.root / "publish"
+        accounts = {entry["account"] for entry in built.manifest["variants"]}
+        target = project.shown(output or project.root / "publish")
+        done = "up to date (no input changed)" if built.reused else "built"
         click.echo(
-            f"built {len(manifest['variants'])} variants of {len(checked.loaded.posts)} posts for "
-            f"{len(accounts)} accounts into {project.shown(target)}/: {count_line(checked.diagnostics)}",
+            f"{done}: {len(built.manifest['variants'])} variants of {built.post_count} posts for "
+            f"{len(accounts)} accounts in {target}/: {count_line(built.diagnostics)}",
             err=True,
         )
-    failed = manifest is None or has_errors(checked.diagnostics, strict=strict)
+    failed = built.manifest is None or has_errors(built.diagnostics, strict=strict)
     sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
 
 

@@ -76,12 +76,15 @@ def normalize(text: str) -> str:
 _GRAPHEME = regex.compile(r"\X")
 
 
+@functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def graphemes(text: str) -> int:
     """Extended grapheme clusters (UAX #29), Bluesky's `maxGraphemes` unit and Mastodon's length unit.
 
     The `regex` module follows the current Unicode version, including the Indic conjunct rule (GB9c) that
     makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does.
     """
+    if text.isascii():  # every ASCII character is its own cluster, except CR LF, which is one
+        return len(text) - text.count("\r\n")
     return len(_GRAPHEME.findall(text))
 
 
@@ -277,6 +280,7 @@ def x_parse(text: str, *, version: int = 3) -> XParse:
     )
 
 
+@functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def x_weighted_length(text: str, *, version: int = 3) -> int:
     """X's count: NFC; every URL (with or without protocol, on a known TLD) 23; in v3 each emoji 2;
     U+0000–U+10FF, U+2000–U+200D, U+2010–U+201F, U+2032–U+2037 weigh 1 and everything else 2. Limit 280.
@@ -286,8 +290,10 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
     """
     cfg = x_config(version)
     norm = normalize(text)
-    entities = {start: (end, cfg.transformed_url_length * cfg.scale) for start, end in
-                ((u["indices"][0], u["indices"][1]) for u in _tt().urls(norm))}
+    entities = {
+        start: (end, cfg.transformed_url_length * cfg.scale)
+        for start, end in ((u["indices"][0], u["indices"][1]) for u in _tt().urls(norm))
+    }
     if cfg.emoji_parsing_enabled:
         for start, end in _x_emoji_spans(norm):
             entities.setdefault(start, (end, cfg.default_weight))  # a URL wins at the same start
@@ -456,6 +462,7 @@ def mastodon_countable_text(text: str, *, url_length: int = 23) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
     """Mastodon's server count: graphemes of spoiler_text + countable_text(text). Default limit 500, but read
     `configuration.statuses.max_characters` and `characters_reserved_per_url` from the instance."""
@@ -471,6 +478,7 @@ def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = 23) 
 _EMOJI_CLUSTER = regex.compile(r"[\p{Extended_Pictographic}\p{Regional_Indicator}\uFE0F\u20E3]")
 
 
+@functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def threads_length(text: str) -> int:
     """Threads: code points, except an emoji (a grapheme cluster holding a pictograph, flag, keycap or emoji
     presentation selector) counts its UTF-8 bytes: "hi 👋" is 2 + 1 + 4 = 7."""

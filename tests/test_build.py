@@ -2,6 +2,7 @@ import hashlib
 import json
 import shutil
 
+import pytest
 from click.testing import CliRunner
 
 from postwright import pipeline
@@ -18,24 +19,31 @@ def tree(root):
     }
 
 
-def test_example_brand_builds_byte_identically_twice(tmp_path):
-    copy = tmp_path / "brand"
-    shutil.copytree(
-        REPO, copy, ignore=shutil.ignore_patterns(".git", ".venv", "publish", "__pycache__", "*.egg-info")
-    )
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """A copy of the example brand, so builds never write into the repository."""
+    copy = tmp_path_factory.mktemp("example")
+    for name in ("config.yml", "content", "templates", "assets"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, copy / name)
+    return copy
+
+
+def test_example_brand_builds_byte_identically_twice(example, tmp_path):
+    copy = example
     first = tmp_path / "one"
     second = tmp_path / "two"
-    checked, manifest = pipeline.build(Project(copy), first)
+    built = pipeline.build(Project(copy), first)
     pipeline.build(Project(copy), second)
-    assert checked.diagnostics == ()
+    assert built.diagnostics == () and not built.reused
     assert tree(first) == tree(second)
-    assert len(manifest["variants"]) == len(checked.variants)
+    assert len(built.manifest["variants"]) == len(pipeline.check(Project(copy)).variants)
     assert (first / "manifest.json").read_bytes() == (second / "manifest.json").read_bytes()
 
 
-def test_post_json_has_what_the_publisher_needs(tmp_path):
+def test_post_json_has_what_the_publisher_needs(example, tmp_path):
     out = tmp_path / "out"
-    _, manifest = pipeline.build(Project(REPO), out)
+    manifest = pipeline.build(Project(example), out).manifest
     for entry in manifest["variants"]:
         document = json.loads((out / entry["path"]).read_text(encoding="utf-8"))
         assert {
@@ -67,11 +75,28 @@ def test_post_json_has_what_the_publisher_needs(tmp_path):
                     assert piece.lstrip("#@") in facet["value"] or facet["value"].endswith(piece)
 
 
-def test_build_command_replaces_the_output_and_reports(tmp_path):
+def test_build_command_replaces_the_output_and_reports(example, tmp_path):
     out = tmp_path / "publish"
     (out / "stale").mkdir(parents=True)
-    result = CliRunner().invoke(cli, ["-C", str(REPO), "build", "-o", str(out)])
+    result = CliRunner().invoke(cli, ["-C", str(example), "build", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "built " in result.stderr and "0 errors" in result.stderr
+    assert "built: " in result.stderr and "0 errors" in result.stderr
     assert not (out / "stale").exists() and (out / "manifest.json").is_file()
     assert not list(out.rglob(".*.tmp"))  # no temporary files left behind
+
+
+def test_rebuild_with_no_change_reuses_and_a_change_rebuilds(make_project):
+    project = make_project("-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n")
+    out = project.root / "publish"
+    first = pipeline.build(project, out)
+    assert not first.reused and len(first.manifest["variants"]) == 1
+    part = out / "2026-12-01-a.en" / "masto" / "part-1.txt"
+    assert part.read_text() == "One.\n"
+    again = pipeline.build(project, out)
+    assert again.reused and again.manifest == first.manifest
+    (project.root / "content/posts/2026-12-01-a.md").write_text(
+        "---\nplatforms: [mastodon]\n---\nTwo, longer.\n"
+    )
+    changed = pipeline.build(project, out)
+    assert not changed.reused and part.read_text() == "Two, longer.\n"
+    assert not (out / ".postwright-build.json").exists()  # the stamp lives outside publish/
