@@ -48,6 +48,7 @@ lines, so blocks inside a quote are separated by a line break.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -88,6 +89,7 @@ _LISTS = ("ul", "ol")
 _BLOCKS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "blockquote", "pre", "hr"})
 
 
+@functools.lru_cache(maxsize=4096)  # every account on a platform renders the same body the same way
 def to_dialect(markdown_text: str, dialect: Dialect) -> str:
     """Render a post body as `dialect` text, ready for templates (mentions and hashtags untouched)."""
     renderer = _RENDERERS.get(dialect)

@@ -100,3 +100,16 @@ def test_rebuild_with_no_change_reuses_and_a_change_rebuilds(make_project):
     changed = pipeline.build(project, out)
     assert not changed.reused and part.read_text() == "Two, longer.\n"
     assert not (out / ".postwright-build.json").exists()  # the stamp lives outside publish/
+
+
+def test_a_deleted_post_disappears_from_publish(make_project):
+    project = make_project(
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\nplatforms: [mastodon]\n---\nTwo.\n"
+    )
+    out = project.root / "publish"
+    pipeline.build(project, out)
+    (project.root / "content/posts/2026-12-02-b.md").unlink()
+    built = pipeline.build(project, out)
+    assert [entry["post_id"] for entry in built.manifest["variants"]] == ["2026-12-01-a"]
+    assert sorted(p.name for p in out.iterdir()) == ["2026-12-01-a.en", "manifest.json"]
