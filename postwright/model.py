@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,5 +67,19 @@ class Variant:
 
     @property
     def key(self) -> str:
-        """Unique per post, language and account: the folder under publish/."""
+        """Unique per post, language and account: the folder under publish/ and the ledger's job key."""
         return f"{self.post_id}.{self.lang}/{self.account}"
+
+    @property
+    def content_hash(self) -> str:
+        """What is sent, not when: a moved date is not an edit, a changed word or image is."""
+        sent = {
+            "platform": self.platform,
+            "account": self.account,
+            "lang": self.lang,
+            "parts": list(self.parts),
+            "link": self.link,
+            "media": [[ref.src, ref.alt, list(ref.focus or ())] for ref in self.media],
+        }
+        canonical = json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()
+        return "sha256:" + hashlib.sha256(canonical).hexdigest()

@@ -94,14 +94,6 @@ def _post_json(
     config: Config, variant: Variant, media: list[dict[str, Any]], problems: list[dict[str, Any]]
 ) -> dict[str, Any]:
     limits = limits_for(config, config.accounts[variant.account])
-    sent = {
-        "platform": variant.platform,
-        "account": variant.account,
-        "lang": variant.lang,
-        "parts": list(variant.parts),
-        "link": variant.link,
-        "media": [{key: item[key] for key in ("sha256", "alt")} for item in media],
-    }
     document: dict[str, Any] = {
         "post_id": variant.post_id,
         "account": variant.account,
@@ -121,8 +113,7 @@ def _post_json(
         ],
         "link": variant.link,
         "media": media,
-        # what is sent, not when: a moved date is not an edit, a changed word is
-        "content_hash": "sha256:" + hashlib.sha256(_dumps(sent).encode()).hexdigest(),
+        "content_hash": variant.content_hash,
         "problems": problems,
     }
     if variant.platform == "bluesky":

@@ -1,0 +1,132 @@
+"""The ledger: what has been sent, one JSON record per line in state/ledger.jsonl, append-only.
+
+A `started` record is written (and fsynced) before each request and a `published` or `failed` record
+after it, so a crash in between leaves evidence the next run resolves without sending twice. Records
+are only ever appended, under an exclusive lock that also keeps two publish runs from overlapping.
+A line that does not parse is an error naming its line number: it is never skipped, because a
+skipped `started` record could turn into a duplicate post.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Status = Literal["started", "published", "failed"]
+
+
+class LedgerError(Exception):
+    """The ledger cannot be trusted as it is (a torn or corrupt line): a person must look."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    key: str  # <post-id>.<lang>/<account>: one job
+    part: int  # 1-based thread part
+    parts: int
+    status: Status
+    idempotency_key: str
+    post_id: str
+    account: str
+    platform: str
+    content_hash: str
+    time: str  # ISO 8601, UTC
+    attempt: int = 1
+    remote_id: str | None = None
+    url: str | None = None
+    error: str | None = None
+    permanent: bool = False  # a failure that retrying will not fix (4xx other than 429)
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class JobState:
+    """What the ledger says about one job, part by part."""
+
+    key: str
+    records: tuple[Record, ...]
+
+    def last(self, part: int) -> Record | None:
+        found = [record for record in self.records if record.part == part]
+        return found[-1] if found else None
+
+    @property
+    def parts(self) -> int:
+        return max((record.parts for record in self.records), default=0)
+
+    @property
+    def published(self) -> bool:
+        statuses = [getattr(self.last(part), "status", None) for part in range(1, self.parts + 1)]
+        return bool(statuses) and all(status == "published" for status in statuses)
+
+    @property
+    def first_receipt(self) -> Record | None:
+        first = self.last(1)
+        return first if first and first.status == "published" else None
+
+    @property
+    def content_hash(self) -> str | None:
+        return self.records[-1].content_hash if self.records else None
+
+
+class Ledger:
+    """state/ledger.jsonl with its lock file beside it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "ledger.jsonl"
+        self.lock_path = folder / "ledger.lock"
+
+    def read(self) -> dict[str, JobState]:
+        """Every job's records, by key; raises LedgerError on the first line that does not parse."""
+        by_key: dict[str, list[Record]] = {}
+        for record in self._records():
+            by_key.setdefault(record.key, []).append(record)
+        return {key: JobState(key, tuple(records)) for key, records in by_key.items()}
+
+    def _records(self) -> Iterator[Record]:
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        lines = data.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        elif lines:
+            raise LedgerError(
+                f"{self.path}:{len(lines)}: the last record is incomplete (a write was cut off); "
+                "check whether that send happened, then complete or remove the line"
+            )
+        for number, line in enumerate(lines, 1):
+            try:
+                raw = json.loads(line)
+                yield Record(**raw)
+            except (ValueError, TypeError) as error:
+                raise LedgerError(f"{self.path}:{number}: not a valid ledger record ({error})") from None
+
+    def append(self, record: Record) -> None:
+        """Append one record durably: the line and its newline in one write, then fsync."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(asdict(record), sort_keys=True, ensure_ascii=False) + "\n"
+        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(descriptor, line.encode("utf-8"))
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    @contextmanager
+    def locked(self) -> Iterator[Ledger]:
+        """Hold the run lock: a second publish run waits here until the first has finished."""
+        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield self
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
