@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from datetime import UTC, date, datetime
@@ -11,7 +12,8 @@ from pathlib import Path
 import click
 
 from postwright import __version__, pipeline
-from postwright.diagnostics import Span, has_errors
+from postwright.config import load_config
+from postwright.diagnostics import Severity, Span, has_errors
 from postwright.load import parse_when
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -139,6 +141,143 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
         )
     failed = built.manifest is None or has_errors(built.diagnostics, strict=strict)
     sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
+
+
+def _at(project: Project, text: str | None) -> datetime:
+    """--at: an ISO time; without an offset it is in the brand's time zone. Default: now."""
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise click.BadParameter(
+            f"'{text}' is not an ISO time such as 2026-12-01T09:00", param_hint="--at"
+        ) from error
+    if when.tzinfo is None:
+        config, _ = load_config(project)
+        when = when.replace(tzinfo=config.zone if config else UTC)
+    return when
+
+
+@cli.command()
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Plan as if it were this time (default: now).")
+@click.option(
+    "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
+@click.pass_obj
+def plan(project: Project, at_text: str | None, output_format: str) -> None:
+    """Show what would be published when, per account, without sending anything.
+
+    Statuses: due, upcoming, draft, expired, missed (later than the grace period), published (with
+    its URL), failed, paused.
+
+    \b
+    Example:
+      postwright plan --at 2026-12-01T09:00
+    """
+    now = _at(project, at_text)
+    planned = pipeline.plan(project, now)
+    if planned.ledger_error:
+        raise click.ClickException(planned.ledger_error)
+    if planned.diagnostics and has_errors(planned.diagnostics):
+        click.echo(format_human(planned.diagnostics), err=True)
+    if output_format == "json":
+        click.echo(json.dumps([_plan_json(item) for item in planned.items], indent=2, ensure_ascii=False))
+    else:
+        zone = planned.config.zone if planned.config else UTC
+        for item in planned.items:
+            when = item.publish_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+            extra = f"  {item.url}" if item.url else (f"  ({item.detail})" if item.detail else "")
+            click.echo(f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}")
+    counts = {status: sum(1 for item in planned.items if item.status == status) for status in _STATUSES}
+    click.echo(
+        ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "nothing planned",
+        err=True,
+    )
+
+
+_STATUSES = ("due", "upcoming", "published", "missed", "failed", "expired", "draft", "paused")
+
+
+def _plan_json(item) -> dict[str, object]:
+    return {
+        "key": item.key,
+        "post_id": item.post_id,
+        "lang": item.lang,
+        "account": item.account,
+        "platform": item.platform,
+        "publish_at": item.publish_at.isoformat(),
+        "status": item.status,
+        "url": item.url,
+        "detail": item.detail,
+        "source": item.source,
+    }
+
+
+@cli.command()
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Publish as if it were this time (default: now).")
+@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing, record nothing.")
+@click.option("--only", metavar="POST-ID", help="Only this post (also sends it when it was missed).")
+@click.option("--account", metavar="NAME", help="Only this account.")
+@click.pass_obj
+def publish(
+    project: Project, at_text: str | None, dry_run: bool, only: str | None, account: str | None
+) -> None:
+    """Send every post whose time has come, once, and record it in state/ledger.jsonl.
+
+    Exit 0 when everything due was published, 3 when some sends failed, 1 on invalid content (invalid
+    posts are never sent; the rest still are). Writes a Markdown summary to $GITHUB_STEP_SUMMARY.
+
+    \b
+    Example:
+      postwright publish --dry-run
+    """
+    now = _at(project, at_text)
+    result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)
+    planned = result.planned
+    if planned.ledger_error:
+        raise click.ClickException(planned.ledger_error)
+    problems = [*planned.diagnostics, *result.invalid]
+    if problems and has_errors(problems):
+        click.echo(format_human([p for p in problems if p.severity >= Severity.ERROR]), err=True)
+    if planned.config is not None and planned.config.paused:
+        click.echo("publishing is paused (paused: true in config.yml): nothing sent", err=True)
+    for job in result.jobs if dry_run else ():
+        click.echo(f"would send {job.key} ({len(job.variant.parts)} part(s))")
+    for outcome in result.outcomes:
+        where = f"  {outcome.url}" if outcome.url else ""
+        message = f"  {outcome.message}" if outcome.message else ""
+        click.echo(f"{outcome.status:<11} {outcome.key}{where}{message}")
+    summary = _publish_summary(result, dry_run)
+    click.echo(summary.splitlines()[0].removeprefix("## "), err=True)
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+            handle.write(summary + "\n")
+    failed = any(outcome.status in ("failed", "unconfirmed") for outcome in result.outcomes)
+    if failed:
+        sys.exit(ExitStatus.SEND_FAILED)
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
+
+
+def _publish_summary(result, dry_run: bool) -> str:
+    """Markdown for the job summary: one line of counts, then a table of what happened."""
+    counts = {}
+    for outcome in result.outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    missed = sum(1 for item in result.planned.items if item.status == "missed")
+    head = (
+        "dry run: " + f"{len(result.jobs)} due"
+        if dry_run
+        else (", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing due")
+    )
+    lines = [f"## postwright publish: {head}" + (f", {missed} missed" if missed else "")]
+    if result.outcomes:
+        lines += ["", "| status | job | link | note |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| {o.status} | `{o.key}` | {o.url or ''} | {o.message.replace('|', '/')} |"
+            for o in result.outcomes
+        ]
+    return "\n".join(lines)
 
 
 @cli.command()

@@ -5,18 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import postwright
-from postwright import render, validate, write
+from postwright import render, schedule, validate, write
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span
+from postwright.ledger import Ledger, LedgerError
 from postwright.load import Loaded, load_posts
-from postwright.model import Variant
+from postwright.model import Post, Variant
+from postwright.outbox import OutboxPublisher
 from postwright.project import Project
+from postwright.publish import Job, Outcome, PermanentError, Publisher, Receipt, Runner
+from postwright.schedule import PlanItem
 
 STAMP = Path(".postwright-cache") / "build.json"
 """In the project (git-ignored): the last build's output folder, input fingerprint and diagnostics.
@@ -133,3 +139,121 @@ def _stat_line(root: Path, path: Path) -> bytes:
 def _code_fingerprint() -> str:
     package = Path(postwright.__file__).parent
     return "".join(_stat_line(package, path).decode() for path in sorted(package.rglob("*.py")))
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    config: Config | None
+    posts: tuple[Post, ...]
+    items: tuple[PlanItem, ...]
+    diagnostics: tuple[Diagnostic, ...]  # config and post problems (invalid posts are never sent)
+    ledger_error: str | None
+
+
+def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned:
+    """config → load → ledger → schedule: no rendering, so it stays fast on big repositories."""
+    config, config_diagnostics = load_config(project)
+    loaded = load_posts(project, config)
+    found = apply_severity(config, [*config_diagnostics, *loaded.diagnostics])
+    if config is None:
+        return Planned(None, (), (), found, None)
+    try:
+        states = Ledger(project.state_dir).read()
+    except LedgerError as error:
+        return Planned(config, loaded.posts, (), found, str(error))
+    items = schedule.plan(loaded.posts, config, states, now, only=only)
+    return Planned(config, loaded.posts, tuple(items), found, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    planned: Planned
+    jobs: tuple[Job, ...]
+    outcomes: tuple[Outcome, ...]
+    invalid: tuple[Diagnostic, ...]  # problems of due variants, which were therefore not sent
+
+
+def publish(
+    project: Project,
+    now: datetime,
+    *,
+    dry_run: bool = False,
+    only: str | None = None,
+    account: str | None = None,
+    publisher_for: Callable[[str], Publisher] | None = None,
+    runner_options: dict[str, Any] | None = None,
+) -> Published:
+    """plan → render and validate only what is due → send through each account's publisher."""
+    planned = plan(project, now, only=only)
+    config = planned.config
+    if config is None or planned.ledger_error or config.paused:
+        return Published(planned, (), (), ())
+    due = [
+        item
+        for item in planned.items
+        if item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
+    ]
+    variants, invalid = _render_due(project, config, planned.posts, due)
+    jobs = tuple(Job(variant) for variant in variants)
+    if dry_run or not jobs:
+        return Published(planned, jobs, (), invalid)
+    runner = Runner(
+        Ledger(project.state_dir), publisher_for or _publishers(project, config), **(runner_options or {})
+    )
+    return Published(planned, jobs, tuple(runner.run(jobs)), invalid)
+
+
+def _render_due(
+    project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]
+) -> tuple[list[Variant], tuple[Diagnostic, ...]]:
+    if not due:
+        return [], ()
+    wanted = {(item.post_id, item.lang): item for item in due}
+    templates = render.load_templates(project)
+    variants, found = [], []
+    accounts = {(item.post_id, item.lang, item.account) for item in due}
+    for post in posts:
+        if (post.id, post.lang) not in wanted:
+            continue
+        for name in post.targets:
+            if (post.id, post.lang, name) in accounts:
+                variant, problems = render.render(post, name, config, templates)
+                found += problems
+                if variant is not None:
+                    variants.append(variant)
+    found += validate.check_variants(variants, config)
+    problems = apply_severity(config, dict.fromkeys(found))
+    errors = [item for item in problems if item.severity >= Severity.ERROR]
+    bad = {(item.span.path, item.platform) for item in errors}
+    sendable = [v for v in variants if (v.source, v.platform) not in bad and (v.source, None) not in bad]
+    return sendable, tuple(errors)
+
+
+def _publishers(project: Project, config: Config) -> Callable[[str], Publisher]:
+    """Outbox accounts write to the outbox folder; API accounts need their platform's publisher."""
+    cache: dict[str, Publisher] = {}
+
+    def publisher_for(account: str) -> Publisher:
+        if account not in cache:
+            if config.accounts[account].deliver == "outbox":
+                cache[account] = OutboxPublisher(project.root / config.outbox, account, root=project.root)
+            else:
+                cache[account] = _NoApiPublisher(config.accounts[account].platform)
+        return cache[account]
+
+    return publisher_for
+
+
+class _NoApiPublisher:
+    """Stands for a platform whose API publisher is not written yet: every send fails permanently."""
+
+    idempotent = True
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        raise PermanentError(f"postwright cannot send to the {self.platform} API yet; use deliver: outbox")
+
+    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
+        return None

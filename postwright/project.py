@@ -23,6 +23,10 @@ class Project:
         return self.root / "assets"
 
     @property
+    def state_dir(self) -> Path:
+        return self.root / "state"
+
+    @property
     def templates_dir(self) -> Path:
         return self.root / "templates"
 

@@ -1,0 +1,61 @@
+"""The outbox: the default delivery, a local folder that receives each part as the platform would.
+
+outbox/<account>/<idempotency-key>.json holds one sent part: its text, the part it replies to, the
+images with alt text, the language and the link. Sending the same key twice returns the first
+receipt, so the outbox is idempotent like Mastodon's Idempotency-Key and the whole publish flow,
+crash recovery included, runs offline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from postwright.model import Variant
+from postwright.publish import Receipt
+
+
+class OutboxPublisher:
+    idempotent = True
+
+    def __init__(self, folder: Path, account: str, *, root: Path | None = None) -> None:
+        self.folder = folder / account
+        self.account = account
+        self.root = root  # receipts name the file relative to it (the repository), so ledgers travel
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        existing = self.find_sent(variant, part, key)
+        if existing is not None:
+            return existing
+        message = {
+            "idempotency_key": key,
+            "account": variant.account,
+            "platform": variant.platform,
+            "post_id": variant.post_id,
+            "lang": variant.lang,
+            "part": part,
+            "parts": len(variant.parts),
+            "text": variant.parts[part - 1],
+            "in_reply_to": reply_to.remote_id if reply_to else None,
+            "link": variant.link,
+            "media": [{"src": ref.src, "alt": ref.alt} for ref in variant.media] if part == 1 else [],
+        }
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = self._path(key).with_suffix(".tmp")
+        temporary.write_text(
+            json.dumps(message, indent=2, sort_keys=True, ensure_ascii=False) + "\n", "utf-8"
+        )
+        os.replace(temporary, self._path(key))  # appears whole or not at all
+        return self._receipt(key)
+
+    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
+        return self._receipt(key) if self._path(key).exists() else None
+
+    def _receipt(self, key: str) -> Receipt:
+        path = self._path(key).resolve()
+        shown = path.relative_to(self.root.resolve()).as_posix() if self.root else path.as_uri()
+        return Receipt(remote_id=key, url=shown)

@@ -1,0 +1,225 @@
+"""Stage 7: send due jobs through each account's publisher, once and only once.
+
+For each thread part: a `started` record, the request (with retries for transient failures), then a
+`published` or `failed` record. A part left `started` by a crash is settled first: re-sent under the
+same idempotency key where the publisher makes that safe, else looked up with `find_sent`; when
+neither can tell, the job is reported as unconfirmed and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from postwright.ledger import Ledger, Record
+from postwright.model import Variant
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    remote_id: str
+    url: str
+
+
+class TransientError(Exception):
+    """Worth retrying: a timeout, 429 or 5xx. `retry_after` in seconds when the platform said."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Retrying will not help (4xx other than 429): recorded with the platform's message."""
+
+
+class _Unknown(Exception):
+    """A send or lookup ended in an unexpected error: whether the part went out is unknown."""
+
+
+class CannotTell(Exception):
+    """find_sent could not decide whether a part was sent (the platform cannot be asked)."""
+
+
+class Publisher(Protocol):
+    idempotent: bool  # True when a repeated send with the same key cannot create a second post
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt: ...
+
+    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 4
+    base_delay: float = 1.0
+    max_total: float = 60.0  # seconds of waiting per part, all retries together
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Retry-After when given, else exponential backoff with ±25 % jitter."""
+        if retry_after is not None:
+            return retry_after
+        return self.base_delay * 2 ** (attempt - 1) * rng.uniform(0.75, 1.25)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    variant: Variant
+
+    @property
+    def key(self) -> str:
+        return self.variant.key
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable for the job whatever its text: an edited post must not look like a new one."""
+        return hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+
+Status = Literal["published", "failed", "unconfirmed", "already"]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    key: str
+    account: str
+    platform: str
+    status: Status
+    url: str | None = None
+    message: str = ""
+    parts_sent: int = 0
+
+
+@dataclass
+class Runner:
+    """Sends jobs; the clock, the sleep and the randomness are injected so tests control them."""
+
+    ledger: Ledger
+    publisher_for: Callable[[str], Publisher]  # account name -> publisher
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    rng: random.Random = field(default_factory=lambda: random.Random(0))
+
+    def run(self, jobs: Iterable[Job]) -> list[Outcome]:
+        """Every job under the run lock, each account independent of the others."""
+        with self.ledger.locked():
+            states = self.ledger.read()
+            return [self._job(job, states.get(job.key)) for job in jobs]
+
+    def _job(self, job: Job, state) -> Outcome:
+        variant = job.variant
+        publisher = self.publisher_for(variant.account)
+        total = len(variant.parts)
+        reply_to: Receipt | None = None
+        sent = 0
+        first_url: str | None = None
+        for part in range(1, total + 1):
+            key = f"{job.idempotency_key}-{part}"
+            last = state.last(part) if state else None
+            if last is not None and last.status == "published":
+                reply_to = Receipt(last.remote_id or "", last.url or "")
+                first_url = first_url or last.url
+                continue
+            unsettled = last is not None and last.status != "published" and not last.permanent
+            if unsettled and not publisher.idempotent:  # a crash or a timeout: maybe it went out
+                try:
+                    found = publisher.find_sent(variant, part, key)
+                except Exception as error:  # CannotTell, or the lookup itself failed: do not guess
+                    return self._outcome(job, "unconfirmed", f"part {part}: {error}", sent, first_url)
+                if found is not None:
+                    self._record(job, part, "published", key, receipt=found)
+                    reply_to, first_url = found, first_url or found.url
+                    continue
+            attempt = (last.attempt + 1) if last is not None else 1
+            try:
+                receipt = self._send(job, part, reply_to, key, attempt)
+            except PermanentError as error:
+                self._record(job, part, "failed", key, attempt=attempt, error=str(error), permanent=True)
+                return self._outcome(job, "failed", f"part {part}: {error}", sent, first_url)
+            except TransientError as error:
+                self._record(job, part, "failed", key, attempt=attempt, error=str(error))
+                return self._outcome(
+                    job, "failed", f"part {part}: {error} (will retry next run)", sent, first_url
+                )
+            except _Unknown as unknown:  # the part may or may not be out: leave it `started`
+                return self._outcome(
+                    job, "unconfirmed", f"part {part}: {unknown.__cause__!r}", sent, first_url
+                )
+            sent += 1
+            reply_to, first_url = receipt, first_url or receipt.url
+        status: Status = "published" if sent else "already"
+        return self._outcome(job, status, "", sent, first_url)
+
+    def _send(self, job: Job, part: int, reply_to: Receipt | None, key: str, attempt: int) -> Receipt:
+        publisher = self.publisher_for(job.variant.account)
+        waited = 0.0
+        for tries in range(1, self.policy.attempts + 1):
+            if tries > 1 and not publisher.idempotent:  # the failed try may have arrived after all
+                try:
+                    found = publisher.find_sent(job.variant, part, key)
+                except Exception as error:
+                    raise _Unknown from error
+                if found is not None:
+                    self._record(job, part, "published", key, attempt=attempt + tries - 2, receipt=found)
+                    return found
+            self._record(job, part, "started", key, attempt=attempt + tries - 1)
+            try:
+                receipt = publisher.send(job.variant, part, reply_to, key)
+            except TransientError as error:
+                pause = self.policy.delay(tries, error.retry_after, self.rng)
+                if tries == self.policy.attempts or waited + pause > self.policy.max_total:
+                    raise
+                self.sleep(pause)
+                waited += pause
+                continue
+            except PermanentError:
+                raise
+            except Exception as error:  # a bug or an unexpected answer (a ledger failure is not caught here)
+                raise _Unknown from error
+            self._record(job, part, "published", key, attempt=attempt + tries - 1, receipt=receipt)
+            return receipt
+        raise AssertionError("unreachable: the last attempt raises or returns")
+
+    def _record(
+        self,
+        job: Job,
+        part: int,
+        status,
+        key: str,
+        *,
+        attempt: int = 1,
+        receipt: Receipt | None = None,
+        error: str | None = None,
+        permanent: bool = False,
+    ) -> None:
+        variant = job.variant
+        self.ledger.append(
+            Record(
+                key=job.key,
+                part=part,
+                parts=len(variant.parts),
+                status=status,
+                idempotency_key=key,
+                post_id=variant.post_id,
+                account=variant.account,
+                platform=variant.platform,
+                content_hash=variant.content_hash,
+                time=self.clock().astimezone(UTC).isoformat(timespec="seconds"),
+                attempt=attempt,
+                remote_id=receipt.remote_id if receipt else None,
+                url=receipt.url if receipt else None,
+                error=error,
+                permanent=permanent,
+            )
+        )
+
+    @staticmethod
+    def _outcome(job: Job, status: Status, message: str, sent: int, url: str | None) -> Outcome:
+        variant = job.variant
+        return Outcome(job.key, variant.account, variant.platform, status, url, message, sent)

@@ -1,0 +1,101 @@
+"""Stage 6: what is due, upcoming, published, missed… for every post and account at a given time.
+
+Pure: posts, the config, the ledger's job states and `now` in; a status per (post, account) out.
+Times are compared as aware datetimes, so a brand in Europe/Madrid and an account time in
+America/New_York agree across daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from postwright.config import Config
+from postwright.ledger import JobState
+from postwright.model import Post
+
+Status = Literal[
+    "due", "upcoming", "draft", "expired", "missed", "published", "failed", "unconfirmed", "paused"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    key: str  # <post-id>.<lang>/<account>, the job's key in the ledger
+    post_id: str
+    lang: str
+    account: str
+    platform: str
+    publish_at: datetime
+    status: Status
+    source: str
+    url: str | None = None
+    detail: str = ""
+
+
+def job_key(post: Post, account: str) -> str:
+    return f"{post.id}.{post.lang}/{account}"
+
+
+def plan(
+    posts: Iterable[Post],
+    config: Config,
+    states: Mapping[str, JobState],
+    now: datetime,
+    *,
+    only: str | None = None,
+) -> list[PlanItem]:
+    """The status of every (post, account), sorted by time then key. `only` may send a missed post."""
+    items = []
+    for post in posts:
+        for account in post.targets:
+            at = post.publish_at_by_account.get(account, post.publish_at)
+            state = states.get(job_key(post, account))
+            status, detail, url = _status(post, at, state, config, now, forced=only == post.id)
+            items.append(
+                PlanItem(
+                    job_key(post, account),
+                    post.id,
+                    post.lang,
+                    account,
+                    config.accounts[account].platform,
+                    at,
+                    status,
+                    post.source,
+                    url,
+                    detail,
+                )
+            )
+    return sorted(items, key=lambda item: (item.publish_at, item.key))
+
+
+def _status(
+    post: Post, at: datetime, state: JobState | None, config: Config, now: datetime, *, forced: bool
+) -> tuple[Status, str, str | None]:
+    if state is not None and state.published:
+        receipt = state.first_receipt
+        return "published", "", receipt.url if receipt else None
+    if post.draft:
+        return "draft", "", None
+    if state is not None and state.records:
+        last = state.records[-1]
+        if last.status == "failed" and last.permanent and not forced:
+            return "failed", last.error or "", None
+        # `started` (a crash) or a transient failure: due again, to be settled by the publisher
+    if post.expires is not None and now >= post.expires:
+        return "expired", f"expired {post.expires.isoformat()}", None
+    if at > now:
+        return "upcoming", "", None
+    late = now - at
+    if late > config.schedule.grace and not forced:
+        return "missed", f"{_hours(late)} late; grace is {_hours(config.schedule.grace)}", None
+    if config.paused:
+        return "paused", "publishing is paused in config.yml", None
+    return "due", "", None
+
+
+def _hours(delta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m"

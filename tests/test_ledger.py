@@ -1,0 +1,70 @@
+import multiprocessing
+import time
+
+import pytest
+
+from postwright.ledger import Ledger, LedgerError, Record
+
+
+def record(status="started", part=1, key="p.en/masto"):
+    return Record(
+        key=key,
+        part=part,
+        parts=2,
+        status=status,
+        idempotency_key=f"k-{part}",
+        post_id="p",
+        account="masto",
+        platform="mastodon",
+        content_hash="sha256:x",
+        time="2026-12-01T09:00:00+00:00",
+    )
+
+
+def test_records_round_trip_and_job_state(tmp_path):
+    ledger = Ledger(tmp_path)
+    for item in (record(), record("published"), record(part=2), record("published", part=2)):
+        ledger.append(item)
+    (state,) = ledger.read().values()
+    assert state.published and state.parts == 2 and state.last(2).status == "published"
+
+
+def test_torn_last_line_is_an_error_with_its_line_number(tmp_path):
+    ledger = Ledger(tmp_path)
+    ledger.append(record())
+    with ledger.path.open("ab") as handle:
+        handle.write(b'{"key": "p.en/masto", "part": 1, "sta')
+    with pytest.raises(LedgerError, match=r"ledger.jsonl:2: the last record is incomplete"):
+        ledger.read()
+
+
+def test_corrupt_line_is_an_error_never_skipped(tmp_path):
+    ledger = Ledger(tmp_path)
+    ledger.append(record())
+    with ledger.path.open("a") as handle:
+        handle.write("not json\n")
+    ledger.append(record("published"))
+    with pytest.raises(LedgerError, match=r"ledger.jsonl:2: not a valid ledger record"):
+        ledger.read()
+
+
+def _hold(folder, seconds, out):
+    with Ledger(folder).locked():
+        out.put(("in", time.monotonic()))
+        time.sleep(seconds)
+        out.put(("out", time.monotonic()))
+
+
+def test_the_lock_serialises_two_processes(tmp_path):
+    queue = multiprocessing.get_context("fork").Queue()
+    workers = [
+        multiprocessing.get_context("fork").Process(target=_hold, args=(tmp_path, 0.3, queue))
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(10)
+    events = sorted(queue.get(timeout=5) for _ in range(4))
+    times = sorted((moment, kind) for kind, moment in events)
+    assert [kind for _, kind in times] == ["in", "out", "in", "out"]

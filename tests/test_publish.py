@@ -1,0 +1,295 @@
+"""The publish step: once and only once, through crashes, retries, thread failures and parallel runs."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import random
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from postwright import pipeline
+from postwright.cli import cli
+from postwright.ledger import Ledger
+from postwright.project import Project
+from postwright.publish import CannotTell, PermanentError, Receipt, RetryPolicy, TransientError
+
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Madrid"))
+LONG = "\n\n".join(f"Paragraph {n}. " + "A sentence about kites and wind. " * 12 for n in range(4))
+POSTS = f"""
+-- content/posts/2026-12-01-0900-single.md --
+---
+platforms: [mastodon]
+---
+A single post.
+-- content/posts/2026-12-01-0930-thread.md --
+---
+platforms: [bluesky]
+---
+{LONG}
+"""
+
+
+class Crash(BaseException):
+    """Stands for the process dying (like KeyboardInterrupt, nothing catches it): nothing after it runs."""
+
+
+class FakePlatform:
+    """A platform's server state, shared by its publisher objects: what it has received, by key."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+
+    def received(self) -> list[dict]:
+        if not self.store.exists():
+            return []
+        return [json.loads(line) for line in self.store.read_text().splitlines()]
+
+
+class FakePublisher:
+    """A non-idempotent platform (like X): a repeated send makes a second post; find_sent looks."""
+
+    idempotent = False
+
+    def __init__(self, platform: FakePlatform, *, fail: callable = lambda *_: None) -> None:
+        self.platform = platform
+        self.fail = fail  # called at "before" and "after" the platform stores the post
+
+    def send(self, variant, part, reply_to, key):
+        self.fail("before", part)
+        with self.platform.store.open("a") as handle:
+            handle.write(
+                json.dumps({"key": key, "part": part, "reply_to": reply_to and reply_to.remote_id}) + "\n"
+            )
+        self.fail("after", part)
+        return Receipt(remote_id=key, url=f"https://fake.example/{key}")
+
+    def find_sent(self, variant, part, key):
+        for item in self.platform.received():
+            if item["key"] == key:
+                return Receipt(remote_id=key, url=f"https://fake.example/{key}")
+        return None
+
+
+def publish(project, publisher, **options):
+    runner_options = {"sleep": lambda seconds: None, **options.pop("runner_options", {})}
+    return pipeline.publish(
+        project, NOW, publisher_for=lambda account: publisher, runner_options=runner_options, **options
+    )
+
+
+def test_outbox_publishes_due_posts_once(make_project):
+    project = make_project(POSTS)
+    first = pipeline.publish(project, NOW)
+    assert sorted((o.key, o.status) for o in first.outcomes) == [
+        ("2026-12-01-0900-single.en/masto", "published"),
+        ("2026-12-01-0930-thread.en/sky", "published"),
+    ]
+    thread = json.loads((project.root / "state/ledger.jsonl").read_text().splitlines()[-1])
+    assert thread["parts"] > 1  # split for Bluesky's 300 graphemes
+    outbox = sorted((project.root / "outbox").rglob("*.json"))
+    assert len(outbox) == 1 + thread["parts"]
+    second = pipeline.publish(project, NOW)
+    assert second.outcomes == () and len(sorted((project.root / "outbox").rglob("*.json"))) == len(outbox)
+    planned = {item.post_id: item for item in pipeline.plan(project, NOW).items}
+    assert planned["2026-12-01-0900-single"].status == "published"
+    assert planned["2026-12-01-0900-single"].url.startswith("outbox/masto/")
+
+
+def test_crash_injection_never_duplicates_or_loses(make_project, tmp_path):
+    """500 randomized runs, each crashing at random points between deciding to send and recording it."""
+    template = make_project(POSTS).root
+    rng = random.Random(2026)
+    duplicates = lost = crashed = 0
+    for run in range(500):
+        root = tmp_path / "runs" / str(run)
+        _copy(template, root)
+        project = Project(root)
+        platform = FakePlatform(root / "platform.jsonl")
+        crashes = {"left": rng.randint(1, 3)}
+
+        def fail(moment, part, rng=rng, crashes=crashes):
+            if crashes["left"] and rng.random() < 0.35:
+                crashes["left"] -= 1
+                raise Crash(f"killed {moment} the platform stored part {part}")
+
+        for _attempt in range(10):  # the scheduled Action runs again until everything is out
+            try:
+                publish(project, FakePublisher(platform, fail=fail))
+            except Crash:
+                crashed += 1
+                continue
+            if not _due(project):
+                break
+        received = [item["key"] for item in platform.received()]
+        duplicates += len(received) - len(set(received))
+        lost += len(_due(project))
+    assert (duplicates, lost) == (0, 0)
+    assert crashed > 400  # the runs really were interrupted
+
+
+def _copy(source: Path, target: Path) -> None:
+    for path in source.rglob("*"):
+        if path.is_file() and path.relative_to(source).parts[0] in ("config.yml", "content"):
+            destination = target / path.relative_to(source)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(path.read_bytes())
+
+
+def _due(project) -> list[str]:
+    return [item.key for item in pipeline.plan(project, NOW).items if item.status == "due"]
+
+
+def test_crash_inside_the_ledger_write_is_settled_next_run(make_project, monkeypatch):
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+    calls = {"n": 0}
+    real_append = Ledger.append
+
+    def dying_append(self, record):
+        calls["n"] += 1
+        if record.status == "published" and calls["n"] == 2:  # the platform has it; the ledger does not
+            raise Crash("killed before the published record")
+        real_append(self, record)
+
+    monkeypatch.setattr(Ledger, "append", dying_append)
+    with pytest.raises(Crash):
+        publish(project, FakePublisher(platform), only="2026-12-01-0900-single")
+    monkeypatch.setattr(Ledger, "append", real_append)
+    result = publish(project, FakePublisher(platform), only="2026-12-01-0900-single")
+    assert [o.status for o in result.outcomes] == ["already"]  # found by find_sent, not re-sent
+    assert len(platform.received()) == 1
+
+
+def test_unknown_state_is_unconfirmed_and_not_resent(make_project):
+    project = make_project(POSTS)
+
+    class Blind(FakePublisher):
+        def find_sent(self, variant, part, key):
+            raise CannotTell("this platform cannot list recent posts")
+
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def crash_after(moment, part):
+        if moment == "after":
+            raise RuntimeError("connection reset after sending")
+
+    first = publish(project, Blind(platform, fail=crash_after), only="2026-12-01-0900-single")
+    assert [o.status for o in first.outcomes] == ["unconfirmed"]
+    second = publish(project, Blind(platform), only="2026-12-01-0900-single")
+    assert [o.status for o in second.outcomes] == ["unconfirmed"] and len(platform.received()) == 1
+
+
+def test_retries_honour_retry_after_and_give_up_on_permanent_errors(make_project):
+    project = make_project(POSTS)
+    waits: list[float] = []
+    answers = iter([TransientError("429", retry_after=7), TransientError("503"), None])
+
+    class Flaky(FakePublisher):
+        idempotent = True
+
+        def send(self, variant, part, reply_to, key):
+            answer = next(answers)
+            if answer is not None:
+                raise answer
+            return Receipt(key, "https://fake.example/" + key)
+
+    result = pipeline.publish(
+        project,
+        NOW,
+        only="2026-12-01-0900-single",
+        publisher_for=lambda a: Flaky(FakePlatform(Path("/dev/null"))),
+        runner_options={"sleep": waits.append, "policy": RetryPolicy(attempts=4, base_delay=1.0)},
+    )
+    assert [o.status for o in result.outcomes] == ["published"]
+    assert waits[0] == 7 and 1.0 <= waits[1] <= 2.5  # Retry-After, then backoff with jitter
+
+    class Rejecting(Flaky):
+        def send(self, variant, part, reply_to, key):
+            raise PermanentError("422 Validation failed: Text character limit of 500 exceeded")
+
+    project2 = make_project(POSTS.replace("single", "other"))
+    failed = pipeline.publish(
+        project2,
+        NOW,
+        only="2026-12-01-0900-other",
+        publisher_for=lambda a: Rejecting(FakePlatform(Path("/dev/null"))),
+        runner_options={"sleep": waits.append},
+    )
+    assert [o.status for o in failed.outcomes] == ["failed"] and "422" in failed.outcomes[0].message
+    planned = {i.post_id: i for i in pipeline.plan(project2, NOW).items}
+    assert planned["2026-12-01-0900-other"].status == "failed"  # recorded, not retried automatically
+
+
+def test_thread_failing_at_part_k_resumes_at_k_replying_to_k_minus_1(make_project):
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def fail_part_3(moment, part):
+        if moment == "before" and part == 3:
+            raise TransientError("503 Service Unavailable")
+
+    first = publish(
+        project,
+        FakePublisher(platform, fail=fail_part_3),
+        only="2026-12-01-0930-thread",
+        runner_options={"policy": RetryPolicy(attempts=1)},
+    )
+    assert [o.status for o in first.outcomes] == ["failed"] and first.outcomes[0].parts_sent == 2
+    second = publish(project, FakePublisher(platform), only="2026-12-01-0930-thread")
+    assert [o.status for o in second.outcomes] == ["published"]
+    received = platform.received()
+    assert [item["part"] for item in received] == list(range(1, len(received) + 1))
+    assert received[2]["reply_to"] == received[1]["key"]  # part 3 replies to part 2
+
+
+def _publish_in_process(root: str, store: str) -> None:
+    from postwright.project import Project
+
+    pipeline.publish(
+        Project(Path(root)), NOW, publisher_for=lambda a: FakePublisher(FakePlatform(Path(store)))
+    )
+
+
+def test_two_runs_at_once_send_each_job_once(make_project):
+    project = make_project(POSTS)
+    store = project.root / "platform.jsonl"
+    context = multiprocessing.get_context("fork")
+    runs = [
+        context.Process(target=_publish_in_process, args=(str(project.root), str(store))) for _ in range(2)
+    ]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join(30)
+    keys = [item["key"] for item in FakePlatform(store).received()]
+    assert keys and len(keys) == len(set(keys))
+
+
+def test_cli_publish_exit_codes_dry_run_and_job_summary(make_project, tmp_path, monkeypatch):
+    project = make_project(POSTS)
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    at = ["--at", "2026-12-01T10:00"]
+    dry = CliRunner().invoke(cli, ["-C", str(project.root), "publish", "--dry-run", *at])
+    assert dry.exit_code == 0 and "would send 2026-12-01-0900-single.en/masto" in dry.stdout
+    assert not (project.root / "state").exists()
+    real = CliRunner().invoke(cli, ["-C", str(project.root), "publish", *at])
+    assert real.exit_code == 0, real.output
+    assert "2 published" in summary.read_text() and "| published |" in summary.read_text()
+    plan = CliRunner().invoke(cli, ["-C", str(project.root), "plan", "--format", "json", *at])
+    assert {item["status"] for item in json.loads(plan.stdout)} == {"published"}
+
+
+def test_invalid_due_post_is_not_sent_and_exit_1(make_project):
+    project = make_project(
+        POSTS + "-- content/posts/2026-12-01-0915-long.md --\n---\nplatforms: [mastodon]\n"
+        "thread: never\n---\n" + "word " * 150 + "\n"
+    )
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "publish", "--at", "2026-12-01T10:00"])
+    assert result.exit_code == 1 and "PW401" in result.stderr
+    assert "published   2026-12-01-0900-single.en/masto" in result.stdout  # the rest still went out

@@ -1,0 +1,85 @@
+"""Due computation: statuses, grace, expiry, drafts, pause, per-account times, time zones and DST."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from postwright import pipeline
+from tests.conftest import MINIMAL_CONFIG
+
+MADRID = ZoneInfo("Europe/Madrid")
+NEW_YORK = ZoneInfo("America/New_York")
+
+POSTS = """
+-- content/posts/2026-12-01-0900-due.md --
+---
+platforms: [mastodon]
+---
+Due.
+-- content/posts/2026-12-01-1200-later.md --
+---
+platforms: [mastodon]
+---
+Later.
+-- content/posts/2026-11-30-missed.md --
+---
+platforms: [mastodon]
+---
+Missed.
+-- content/posts/2026-12-01-0800-draft.md --
+---
+platforms: [mastodon]
+draft: true
+---
+Draft.
+-- content/posts/2026-12-01-0700-expired.md --
+---
+platforms: [mastodon]
+expires: 2026-12-01 08:30
+---
+Expired.
+"""
+
+
+def statuses(project, now, **options):
+    planned = pipeline.plan(project, now, **options)
+    return {item.post_id: item.status for item in planned.items}
+
+
+def test_statuses_at_a_given_time(make_project):
+    project = make_project(POSTS)
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=MADRID)
+    assert statuses(project, now) == {
+        "2026-11-30-missed": "missed",
+        "2026-12-01-0700-expired": "expired",
+        "2026-12-01-0800-draft": "draft",
+        "2026-12-01-0900-due": "due",
+        "2026-12-01-1200-later": "upcoming",
+    }
+    assert statuses(project, now, only="2026-11-30-missed")["2026-11-30-missed"] == "due"  # --only sends it
+    assert statuses(project, now + timedelta(hours=3))["2026-12-01-0900-due"] == "missed"  # grace 3h
+
+
+def test_pause_stops_everything_due(make_project):
+    project = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}paused: true\n{POSTS}")
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=MADRID)
+    assert statuses(project, now)["2026-12-01-0900-due"] == "paused"
+    result = pipeline.publish(project, now)
+    assert result.outcomes == () and not (project.root / "state").exists()
+
+
+def test_account_time_in_another_zone_across_dst(make_project):
+    # Madrid leaves summer time on 2026-10-25 (02:00–03:00 repeats); New York on 2026-11-01.
+    project = make_project(
+        "-- content/posts/2026-10-24-dst.md --\n---\nplatforms: [mastodon, bluesky]\n"
+        "date: 2026-10-25 02:30\noverrides:\n  sky: {date: 2026-10-31 22:30-04:00}\n---\nText.\n"
+    )
+    planned = pipeline.plan(project, datetime(2026, 10, 25, 0, 31, tzinfo=UTC))
+    by_account = {item.account: item for item in planned.items}
+    assert by_account["masto"].status == "due"  # 02:30 CEST (the first one) = 00:30 UTC
+    assert by_account["masto"].publish_at.utcoffset() == timedelta(hours=2)
+    assert by_account["sky"].status == "upcoming"
+    later = datetime(2026, 11, 1, 2, 31, tzinfo=UTC)  # 22:31 EDT on Oct 31
+    assert {i.account: i.status for i in pipeline.plan(project, later).items}["sky"] == "due"
+    assert {i.account: i.status for i in pipeline.plan(project, later.astimezone(NEW_YORK)).items}[
+        "sky"
+    ] == "due"
