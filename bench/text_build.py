@@ -56,7 +56,8 @@ def make_corpus(root: Path, count: int) -> None:
         words = [rng.choice(WORDS) for _ in range(150)]
         paragraphs = [" ".join(words[i : i + 50]).capitalize() + "." for i in range(0, 150, 50)]
         day = start + timedelta(days=index // 8)
-        (posts / f"{day}-{index:05d}-post.md").write_text(
+        hour = (6, 7, 8, 9, 12, 15, 18, 21)[index % 8]  # at 09:05 three are due, one missed, four upcoming
+        (posts / f"{day}-{hour:02d}00-{index:05d}-post.md").write_text(
             f"---\ntitle: Post {index}\ntags: [Kites, Wind]\nlink: https://bench.example/{index}\n---\n"
             + "\n\n".join(paragraphs)
             + "\n",
