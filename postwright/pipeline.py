@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -162,7 +162,29 @@ def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
     items = schedule.plan(loaded.posts, config, states, now, only=only)
+    items = _mark_edits(project, config, loaded.posts, items, states)
     return Planned(config, loaded.posts, tuple(items), found, None)
+
+
+def _mark_edits(
+    project: Project, config: Config, posts: tuple[Post, ...], items: list[PlanItem], states: dict
+) -> list[PlanItem]:
+    """Published jobs whose text changed since: reported, never re-sent. Only files modified after
+    their publication are rendered, so this costs nothing on a repository nobody edits."""
+    by_id = {(post.id, post.lang): post for post in posts}
+    templates = None
+    marked = []
+    for item in items:
+        state = states.get(item.key)
+        published_at = state.records[-1].time if state and item.status == "published" else None
+        source = project.root / item.source
+        if published_at and source.stat().st_mtime > datetime.fromisoformat(published_at).timestamp() - 1:
+            templates = templates or render.load_templates(project)
+            variant, _ = render.render(by_id[item.post_id, item.lang], item.account, config, templates)
+            if variant is not None and variant.content_hash != state.content_hash:
+                item = replace(item, detail="edited after publishing: the change is not sent")
+        marked.append(item)
+    return marked
 
 
 @dataclass(frozen=True, slots=True)

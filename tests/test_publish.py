@@ -293,3 +293,14 @@ def test_invalid_due_post_is_not_sent_and_exit_1(make_project):
     result = CliRunner().invoke(cli, ["-C", str(project.root), "publish", "--at", "2026-12-01T10:00"])
     assert result.exit_code == 1 and "PW401" in result.stderr
     assert "published   2026-12-01-0900-single.en/masto" in result.stdout  # the rest still went out
+
+
+def test_an_edited_published_post_is_reported_not_resent(make_project):
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW, only="2026-12-01-0900-single")
+    post = project.root / "content/posts/2026-12-01-0900-single.md"
+    post.write_text(post.read_text().replace("A single post.", "A single post, with a typo fixed."))
+    items = {item.post_id: item for item in pipeline.plan(project, NOW).items}
+    assert items["2026-12-01-0900-single"].status == "published"
+    assert "edited after publishing" in items["2026-12-01-0900-single"].detail
+    assert pipeline.publish(project, NOW, only="2026-12-01-0900-single").outcomes == ()
