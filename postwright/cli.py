@@ -14,6 +14,7 @@ import click
 from postwright import __version__, pipeline
 from postwright.config import load_config
 from postwright.diagnostics import Severity, Span, has_errors
+from postwright.ledger import LedgerError
 from postwright.load import parse_when
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -278,6 +279,37 @@ def _publish_summary(result, dry_run: bool) -> str:
             for o in result.outcomes
         ]
     return "\n".join(lines)
+
+
+@cli.command()
+@click.argument("post_id")
+@click.option("--account", metavar="NAME", help="Only from this account.")
+@click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+@click.pass_obj
+def retract(project: Project, post_id: str, account: str | None, dry_run: bool) -> None:
+    """Crisis control: delete a published post (every thread part) from its platforms.
+
+    The deletion is recorded in the ledger, so the post is never published again. Exit 3 when a
+    deletion failed.
+
+    \b
+    Example:
+      postwright retract 2026-12-01-launch --account x_main --dry-run
+    """
+    try:
+        keys, outcomes = pipeline.retract(project, post_id, account=account, dry_run=dry_run)
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from error
+    if not keys:
+        raise click.ClickException(f"nothing published for {post_id}" + (f" on {account}" if account else ""))
+    for key in keys if dry_run else ():
+        click.echo(f"would delete {key}")
+    for outcome in outcomes:
+        click.echo(
+            f"{outcome.status:<10} {outcome.key}" + (f"  {outcome.message}" if outcome.message else "")
+        )
+    if any(outcome.status == "failed" for outcome in outcomes):
+        sys.exit(ExitStatus.SEND_FAILED)
 
 
 @cli.command()

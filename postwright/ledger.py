@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Status = Literal["started", "published", "failed"]
+Status = Literal["started", "published", "failed", "retracted"]
 
 
 class LedgerError(Exception):
@@ -64,6 +64,11 @@ class JobState:
     def published(self) -> bool:
         statuses = [getattr(self.last(part), "status", None) for part in range(1, self.parts + 1)]
         return bool(statuses) and all(status == "published" for status in statuses)
+
+    @property
+    def retracted(self) -> bool:
+        """Deleted from the platform by `postwright retract`: never published again."""
+        return any(record.status == "retracted" for record in self.records)
 
     @property
     def first_receipt(self) -> Record | None:

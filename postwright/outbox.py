@@ -55,6 +55,9 @@ class OutboxPublisher:
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
         return self._receipt(key) if self._path(key).exists() else None
 
+    def delete(self, remote_id: str) -> None:
+        self._path(remote_id).unlink(missing_ok=True)
+
     def _receipt(self, key: str) -> Receipt:
         path = self._path(key).resolve()
         shown = path.relative_to(self.root.resolve()).as_posix() if self.root else path.as_uri()

@@ -266,6 +266,33 @@ def _publishers(project: Project, config: Config) -> Callable[[str], Publisher]:
     return publisher_for
 
 
+def retract(
+    project: Project,
+    post_id: str,
+    *,
+    account: str | None = None,
+    dry_run: bool = False,
+    publisher_for: Callable[[str], Publisher] | None = None,
+) -> tuple[list[str], list[Outcome]]:
+    """Crisis control: delete a published post from its platforms; the ledger keeps it from returning."""
+    config, _ = load_config(project)
+    ledger = Ledger(project.state_dir)
+    keys = sorted(
+        key
+        for key, state in ledger.read().items()
+        if state.records[0].post_id == post_id
+        and account in (None, state.records[0].account)
+        and any(record.status == "published" for record in state.records)
+    )
+    if dry_run or not keys:
+        return keys, []
+    if publisher_for is None:
+        if config is None:
+            raise LedgerError("config.yml cannot be used, so the accounts' publishers are unknown")
+        publisher_for = _publishers(project, config)
+    return keys, Runner(ledger, publisher_for).retract(keys)
+
+
 class _NoApiPublisher:
     """Stands for a platform whose API publisher is not written yet: every send fails permanently."""
 
@@ -279,3 +306,6 @@ class _NoApiPublisher:
 
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
         return None
+
+    def delete(self, remote_id: str) -> None:
+        raise PermanentError(f"postwright cannot delete from the {self.platform} API yet")

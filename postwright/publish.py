@@ -12,7 +12,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -53,6 +53,8 @@ class Publisher(Protocol):
 
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None: ...
 
+    def delete(self, remote_id: str) -> None: ...  # already gone is not an error
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -81,7 +83,7 @@ class Job:
         return hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
 
-Status = Literal["published", "failed", "unconfirmed", "already"]
+Status = Literal["published", "failed", "unconfirmed", "already", "retracted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +113,34 @@ class Runner:
         with self.ledger.locked():
             states = self.ledger.read()
             return [self._job(job, states.get(job.key)) for job in jobs]
+
+    def retract(self, keys: Iterable[str]) -> list[Outcome]:
+        """Delete every published part of these jobs (last part first) and record it; idempotent."""
+        with self.ledger.locked():
+            states = self.ledger.read()
+            return [self._retract(states[key]) for key in keys if key in states]
+
+    def _retract(self, state) -> Outcome:
+        first = state.records[0]
+        publisher = self.publisher_for(first.account)
+        done = {record.part for record in state.records if record.status == "retracted"}
+        removed = 0
+        for part in range(state.parts, 0, -1):
+            last = state.last(part)
+            if part in done or last is None or last.status != "published":
+                continue
+            try:
+                publisher.delete(last.remote_id or "")
+            except Exception as error:
+                return Outcome(
+                    state.key, first.account, first.platform, "failed", None, f"part {part}: {error}"
+                )
+            self.ledger.append(replace(last, status="retracted", time=self._now()))
+            removed += 1
+        return Outcome(state.key, first.account, first.platform, "retracted", None, "", removed)
+
+    def _now(self) -> str:
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def _job(self, job: Job, state) -> Outcome:
         variant = job.variant
@@ -210,7 +240,7 @@ class Runner:
                 account=variant.account,
                 platform=variant.platform,
                 content_hash=variant.content_hash,
-                time=self.clock().astimezone(UTC).isoformat(timespec="seconds"),
+                time=self._now(),
                 attempt=attempt,
                 remote_id=receipt.remote_id if receipt else None,
                 url=receipt.url if receipt else None,

@@ -17,7 +17,16 @@ from postwright.ledger import JobState
 from postwright.model import Post
 
 Status = Literal[
-    "due", "upcoming", "draft", "expired", "missed", "published", "failed", "unconfirmed", "paused"
+    "due",
+    "upcoming",
+    "draft",
+    "expired",
+    "missed",
+    "published",
+    "failed",
+    "unconfirmed",
+    "paused",
+    "retracted",
 ]
 
 
@@ -74,6 +83,8 @@ def plan(
 def _status(
     post: Post, at: datetime, state: JobState | None, config: Config, now: datetime, *, forced: bool
 ) -> tuple[Status, str, str | None]:
+    if state is not None and state.retracted:
+        return "retracted", "deleted with postwright retract; never published again", None
     if state is not None and state.published:
         receipt = state.first_receipt
         return "published", "", receipt.url if receipt else None

@@ -304,3 +304,22 @@ def test_an_edited_published_post_is_reported_not_resent(make_project):
     assert items["2026-12-01-0900-single"].status == "published"
     assert "edited after publishing" in items["2026-12-01-0900-single"].detail
     assert pipeline.publish(project, NOW, only="2026-12-01-0900-single").outcomes == ()
+
+
+def test_retract_deletes_every_part_and_the_post_never_returns(make_project):
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW)
+    outbox = project.root / "outbox" / "sky"
+    assert len(list(outbox.glob("*.json"))) > 1  # the thread
+    dry = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0930-thread", "--dry-run"])
+    assert dry.exit_code == 0 and "would delete 2026-12-01-0930-thread.en/sky" in dry.stdout
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0930-thread"])
+    assert result.exit_code == 0 and "retracted  2026-12-01-0930-thread.en/sky" in result.stdout
+    assert list(outbox.glob("*.json")) == []
+    items = {
+        item.post_id: item.status for item in pipeline.plan(project, NOW, only="2026-12-01-0930-thread").items
+    }
+    assert items["2026-12-01-0930-thread"] == "retracted"
+    assert pipeline.publish(project, NOW, only="2026-12-01-0930-thread").outcomes == ()
+    missing = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "no-such-post"])
+    assert missing.exit_code == 1 and "nothing published for no-such-post" in missing.stderr
