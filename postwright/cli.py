@@ -19,7 +19,15 @@ from postwright.load import parse_when
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.report import FORMATTERS, ExitStatus, count_line, format_human
-from postwright.scaffold import ScaffoldError, init_brand, next_free_slot, post_path, post_text, write_new
+from postwright.scaffold import (
+    ScaffoldError,
+    init_brand,
+    next_free_slot,
+    post_path,
+    post_text,
+    schedule_waiting,
+    write_new,
+)
 from postwright.schema_export import schemas
 
 
@@ -279,6 +287,32 @@ def _publish_summary(result, dry_run: bool) -> str:
             for o in result.outcomes
         ]
     return "\n".join(lines)
+
+
+@cli.command("schedule")
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Schedule from this time (default: now).")
+@click.option("--dry-run", is_flag=True, help="Show the dates; change no file.")
+@click.pass_obj
+def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None:
+    """Give every post marked `date: next` the next free posting slot of its accounts.
+
+    Slots come from schedule.slots in config.yml (brand time zone); a slot any of the post's accounts
+    already uses is skipped. Only the date line of those files changes; every other byte stays.
+
+    \b
+    Example:
+      postwright schedule --dry-run
+    """
+    now = _at(project, at_text)
+    checked = pipeline.check(project)
+    if checked.config is None:
+        click.echo(format_human(checked.diagnostics), err=True)
+        raise click.ClickException("fix config.yml first (see above)")
+    done = schedule_waiting(project, checked.config, checked.loaded.posts, now, write=not dry_run)
+    zone = checked.config.zone
+    for path, when in done:
+        click.echo(f"{project.shown(path)}: {when.astimezone(zone):%Y-%m-%d %H:%M}")
+    click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
 @cli.command()

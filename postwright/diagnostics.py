@@ -96,6 +96,7 @@ _CATALOGUE = (
     Rule("PW211", _E, "invalid link"),
     Rule("PW212", _W, "override for a platform or account the post does not go to"),
     Rule("PW213", _W, "account's language differs from the post's"),
+    Rule("PW214", _I, "post waits for `postwright schedule` (date: next)"),
     Rule("PW230", _E, "mention of a person not in the people directory"),
     Rule("PW231", _W, "mentioned person has no handle on a target platform"),
     Rule("PW240", _E, "banned word (brand rule)"),

@@ -363,6 +363,16 @@ def _publish_time(
     config: Config, item: _Parsed, dates: dict[str, str], found: list[Diagnostic]
 ) -> datetime | None:
     doc, front = item.document, item.front
+    if is_next(front.date):
+        found.append(
+            diag(
+                "PW214",
+                doc.span(("date",)),
+                "date: next — this post gets the next free posting slot when `postwright schedule` runs",
+                hint="run `postwright schedule`, or write a date",
+            )
+        )
+        return None
     if front.date is not None:
         when = _when(config, front.date, doc, ("date",), found)
         if when and item.name_when and when.date() != item.name_when[0]:
@@ -720,3 +730,30 @@ def parse_when(config: Config, text: str, span: Span) -> tuple[datetime | None, 
     """Parse a date or date-time as front matter would (for --date options)."""
     found: list[Diagnostic] = []
     return _when(config, text, Document({}, {(): span}, {}), (), found, span=span), found
+
+
+def is_next(date_text: str | None) -> bool:
+    """`date: next`: the writer asks `postwright schedule` for the next free posting slot."""
+    return date_text is not None and date_text.strip().lower() == "next"
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A post with `date: next`: where its date line is and which accounts it goes to."""
+
+    path: Path
+    date_line: int  # 1-based line in the file
+    targets: tuple[str, ...]
+
+
+def waiting_posts(project: Project, config: Config) -> list[Waiting]:
+    """Posts marked `date: next`, in file order, with the accounts they would go to."""
+    waiting = []
+    for path in post_files(project):
+        item, _ = _parse_file(project, path)
+        if item is None or not is_next(item.front.date):
+            continue
+        lang = item.name_lang or item.front.lang or config.brand.language
+        _, targets = _targets(config, item.front, item.document, lang, [])
+        waiting.append(Waiting(path, item.document.span(("date",)).line, targets))
+    return waiting

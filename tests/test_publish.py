@@ -323,3 +323,30 @@ def test_retract_deletes_every_part_and_the_post_never_returns(make_project):
     assert pipeline.publish(project, NOW, only="2026-12-01-0930-thread").outcomes == ()
     missing = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "no-such-post"])
     assert missing.exit_code == 1 and "nothing published for no-such-post" in missing.stderr
+
+
+def test_schedule_fills_date_next_into_free_slots_preserving_every_other_byte(make_project):
+    config = (
+        "brand: {name: B, timezone: Europe/Madrid}\naccounts:\n  masto: {platform: mastodon}\n"
+        "  sky: {platform: bluesky}\nschedule: {slots: ['09:00', '17:30']}\n"
+    )
+    project = make_project(
+        f"-- config.yml --\n{config}"
+        "-- content/posts/2026-12-02-0900-taken.md --\n---\nplatforms: [mastodon]\n---\nTaken.\n"
+        "-- content/posts/a.md --\n---\n# keep this comment\ndate:   next   # ask for a slot\n"
+        "platforms: [mastodon]\n---\nA.\n"
+        "-- content/posts/b.md --\n---\ndate: next\nplatforms: [mastodon, bluesky]\n---\nB.\n"
+    )
+    crlf = project.root / "content/posts/b.md"
+    crlf.write_bytes(crlf.read_bytes().replace(b"\n", b"\r\n"))
+    before = {path: path.read_bytes() for path in (project.root / "content/posts").glob("*.md")}
+    assert {d.code for d in pipeline.check(project).diagnostics} == {"PW005", "PW214"}  # CRLF noted
+    at = ["--at", "2026-12-01T20:00"]
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "schedule", *at])
+    assert result.exit_code == 0, result.output
+    a = (project.root / "content/posts/a.md").read_bytes()
+    assert a == before[project.root / "content/posts/a.md"].replace(
+        b"next", b"2026-12-02 17:30"
+    )  # 09:00 taken
+    assert crlf.read_bytes() == before[crlf].replace(b"next", b"2026-12-03 09:00")  # masto's 17:30 now taken
+    assert {d.code for d in pipeline.check(project).diagnostics} == {"PW005"}
