@@ -537,6 +537,8 @@ def _run(work: list[_Work], processes: int | None) -> list[_SourceResult]:
 
 
 def _render_source_packed(item: _Work) -> _SourceResult:
+    if pyvips is not None:
+        pyvips.concurrency_set(1)  # one thread per worker: the pool already keeps every core busy
     return _render_source(*item)
 
 

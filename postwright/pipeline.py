@@ -219,9 +219,8 @@ def publish(
     jobs = tuple(Job(variant) for variant in variants)
     if dry_run or not jobs:
         return Published(planned, jobs, (), invalid)
-    runner = Runner(
-        Ledger(project.state_dir), publisher_for or _publishers(project, config), **(runner_options or {})
-    )
+    options = {"clock": lambda: now, **(runner_options or {})}  # records carry the run's time (--at too)
+    runner = Runner(Ledger(project.state_dir), publisher_for or _publishers(project, config), **options)
     return Published(planned, jobs, tuple(runner.run(jobs)), invalid)
 
 

@@ -108,5 +108,8 @@ def _status(
 
 
 def _hours(delta) -> str:
+    """3h05m, or whole days past two days: 32 days reads better than 781h37m."""
     minutes = int(delta.total_seconds() // 60)
+    if minutes >= 48 * 60:
+        return f"{minutes // (24 * 60)} days"
     return f"{minutes // 60}h{minutes % 60:02d}m"
