@@ -22,6 +22,7 @@ import json
 import math
 import os
 import warnings
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -964,26 +965,28 @@ def _smart_offset(decoded: _Decoded, crop_w: float, crop_h: float) -> tuple[floa
     horizontal = crop_w < image.width - 0.5
     length = energy.width if horizontal else energy.height
     line = energy.resize((length, 1) if horizontal else (1, length), Image.Resampling.BOX)
-    values = list(line.getdata())
+    values = array("f", line.tobytes())  # mode F: native float32, one per column (or row)
     window = max(
         1, min(length, round((crop_w / image.width if horizontal else crop_h / image.height) * length))
     )
     prefix = [0.0]
     for value in values:
         prefix.append(prefix[-1] + value)
-    centre = (length - window) / 2
+    last = length - window
+    centre = last / 2
     best, best_key = 0, None
-    for offset in range(length - window + 1):
+    for offset in range(last + 1):
         distance = abs(offset - centre) / max(centre, 1)
         score = (prefix[offset + window] - prefix[offset]) * (1 - _CENTRE_BIAS * distance)
         key = (round(score, 6), -abs(offset - centre))
         if best_key is None or key > best_key:
             best, best_key = offset, key
+    # the windows either side of the centre are as good (a flat image): centre exactly
+    near = {math.floor(centre), math.ceil(centre)}
+    fraction = 0.5 if best in near or last == 0 else best / last
     if horizontal:
-        left = best / length * image.width
-        return min(max(left, 0.0), image.width - crop_w), (image.height - crop_h) / 2
-    top = best / length * image.height
-    return (image.width - crop_w) / 2, min(max(top, 0.0), image.height - crop_h)
+        return fraction * (image.width - crop_w), (image.height - crop_h) / 2
+    return (image.width - crop_w) / 2, fraction * (image.height - crop_h)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -219,8 +219,10 @@ def publish(
     jobs = tuple(Job(variant) for variant in variants)
     if dry_run or not jobs:
         return Published(planned, jobs, (), invalid)
-    options = {"clock": lambda: now, **(runner_options or {})}  # records carry the run's time (--at too)
-    runner = Runner(Ledger(project.state_dir), publisher_for or _publishers(project, config), **options)
+    # records carry the wall-clock time of the send, also under --at: plan compares it with file times
+    runner = Runner(
+        Ledger(project.state_dir), publisher_for or _publishers(project, config), **(runner_options or {})
+    )
     return Published(planned, jobs, tuple(runner.run(jobs)), invalid)
 
 
