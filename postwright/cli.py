@@ -251,6 +251,9 @@ def publish(
         click.echo(format_human([p for p in problems if p.severity >= Severity.ERROR]), err=True)
     if planned.config is not None and planned.config.paused:
         click.echo("publishing is paused (paused: true in config.yml): nothing sent", err=True)
+    for item in planned.items:
+        if item.detail.startswith("edited after publishing"):
+            click.echo(f"edited after publishing, not re-sent: {item.key} ({item.source})", err=True)
     for job in result.jobs if dry_run else ():
         click.echo(f"would send {job.key} ({len(job.variant.parts)} part(s))")
     for outcome in result.outcomes:

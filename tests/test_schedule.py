@@ -83,3 +83,13 @@ def test_account_time_in_another_zone_across_dst(make_project):
     assert {i.account: i.status for i in pipeline.plan(project, later.astimezone(NEW_YORK)).items}[
         "sky"
     ] == "due"
+
+
+def test_a_local_time_that_does_not_exist_is_never_planned(make_project):
+    # 2026-03-29 02:30 does not exist in Madrid (clocks jump from 02:00 to 03:00)
+    project = make_project(
+        "-- content/posts/2026-03-28-gap.md --\n---\nplatforms: [mastodon]\ndate: 2026-03-29 02:30\n---\nX.\n"
+    )
+    planned = pipeline.plan(project, datetime(2026, 3, 29, 3, 0, tzinfo=MADRID))
+    assert planned.items == ()
+    assert [(d.code, d.span.line) for d in planned.diagnostics] == [("PW202", 3)]
