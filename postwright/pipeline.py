@@ -29,6 +29,10 @@ STAMP = Path(".postwright-cache") / "build.json"
 Kept out of publish/ so that publish/ depends on the inputs' content only, not on their mtimes."""
 
 
+INDEX = Path(".postwright-cache") / "publish-index.json"
+"""The hash of every file the last build wrote, so the next one writes only what changed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Checked:
     config: Config | None
@@ -77,7 +81,9 @@ def build(project: Project, out_dir: Path | None = None) -> Built:
     checked = check(project)
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
-    manifest = write.write_publish(project, checked.config, checked.variants, checked.diagnostics, target)
+    manifest = write.write_publish(
+        project, checked.config, checked.variants, checked.diagnostics, target, index=project.root / INDEX
+    )
     stamp = {
         "output": str(target.resolve()),
         "fingerprint": fingerprint,
