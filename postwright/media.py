@@ -20,7 +20,9 @@ import hashlib
 import io
 import json
 import math
+import multiprocessing
 import os
+import re
 import warnings
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -354,7 +356,7 @@ def make_all(
                 wanted.append(spec)
 
     work = [
-        (sources[path][0], sources[path][1], focus, tuple(specs), background, cache_dir, version)
+        (sources[path][0], sources[path][1], focus, tuple(specs), background, cache_dir, version, ENGINE)
         for (path, focus, background), specs in pending.items()
     ]
     results = _run(work, processes)
@@ -519,7 +521,9 @@ class _SourceResult:
     problems: list[Problem] = field(default_factory=list)  # about the source, not one rendition
 
 
-_Work = tuple[Path, str, "tuple[float, float] | None", tuple[ImageSpec, ...], tuple[int, int, int], Path, str]
+_Work = tuple[
+    Path, str, "tuple[float, float] | None", tuple[ImageSpec, ...], tuple[int, int, int], Path, str, str
+]
 
 
 def _run(work: list[_Work], processes: int | None) -> list[_SourceResult]:
@@ -529,7 +533,10 @@ def _run(work: list[_Work], processes: int | None) -> list[_SourceResult]:
     # Largest files first so one big source does not finish last alone; results keep the input order.
     order = sorted(range(len(work)), key=lambda i: -((_stat(work[i][0]) or (0, 0))[0]))
     results: list[_SourceResult | None] = [None] * len(work)
-    with ProcessPoolExecutor(max_workers=min(processes, len(work))) as pool:
+    # forkserver, not fork: forking a parent whose libvips threads hold locks can deadlock the child
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=min(processes, len(work)), mp_context=context) as pool:
         for position, result in zip(
             order, pool.map(_render_source_packed, [work[i] for i in order]), strict=True
         ):
@@ -551,11 +558,12 @@ def _render_source(
     background: tuple[int, int, int],
     cache_dir: Path,
     version: str,
+    engine: str,
 ) -> _SourceResult:
     """Every spec of one source. Catches everything: a bad image is a Problem, never an exception."""
     result = _SourceResult({spec.key(): (None, []) for spec in specs})
     try:
-        _render_into(result, source, src, focus, specs, background, cache_dir, version)
+        _render_into(result, source, src, focus, specs, background, cache_dir, version, engine)
     except Exception as error:  # the last line of defence: decoders raise many kinds of errors
         result.problems.append(_decode_problem(error, src))
     return result
@@ -570,6 +578,7 @@ def _render_into(
     background: tuple[int, int, int],
     cache_dir: Path,
     version: str,
+    preferred: str,
 ) -> None:
     try:
         data = source.read_bytes()
@@ -590,7 +599,7 @@ def _render_into(
     # Content-addressed reuse: the same bytes with the same recipe were rendered before (another path,
     # a lost index, a checkout that changed mtimes).
     source_digest = hashlib.sha256(data).digest()
-    engine = _engine_for(data, specs)
+    engine = _engine_for(data, specs, preferred)
     keys = {spec.key(): _recipe_key(source_digest, spec, background, f"{version}/{engine}") for spec in specs}
     missing = []
     for spec in specs:
@@ -619,9 +628,9 @@ def _render_into(
             _atomic_write(cache_dir / f"{made.recipe_key}.json", json.dumps(meta, sort_keys=True).encode())
 
 
-def _engine_for(data: bytes, specs: Sequence[ImageSpec]) -> str:
+def _engine_for(data: bytes, specs: Sequence[ImageSpec], preferred: str) -> str:
     """vips for JPEG stills whose every rendition may be a JPEG and has no overlay; else Pillow."""
-    if ENGINE != "vips" or data[:3] != b"\xff\xd8\xff":
+    if preferred != "vips" or pyvips is None or data[:3] != b"\xff\xd8\xff":
         return "pillow"
     if any("JPEG" not in spec.formats or spec.overlay is not None for spec in specs):
         return "pillow"
@@ -683,8 +692,8 @@ def _decode(
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        problems.append(_bomb_problem(src, None))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        problems.append(_bomb_problem(src, None, str(error)))
         return None
     except UnidentifiedImageError:
         problems.append(_unsupported_problem(src, data))
@@ -852,12 +861,13 @@ def _transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform:
 _SRGB = ImageCms.createProfile("sRGB")
 
 
-def _bomb_problem(src: str, size: tuple[int, int] | None) -> Problem:
-    shown = (
-        f"{size[0]}×{size[1]} = {size[0] * size[1] / 1e6:.0f} MP"
-        if size
-        else "more pixels than Pillow allows"
-    )
+def _bomb_problem(src: str, size: tuple[int, int] | None, reason: str = "") -> Problem:
+    if size is not None:
+        shown = f"{size[0]}×{size[1]} = {size[0] * size[1] / 1e6:.0f} MP"
+    else:  # Pillow's own check: "Image size (900000000 pixels) exceeds limit of …"
+        counted = re.search(r"\((\d+) pixels\)", reason)
+        shown = f"{int(counted.group(1)) / 1e6:.0f} MP" if counted else "more pixels than Pillow allows"
+
     return Problem(
         "PW307",
         f"{src} is too large to decode safely ({shown}; the limit is {MAX_PIXELS / 1e6:.0f} MP)",

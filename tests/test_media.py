@@ -40,10 +40,8 @@ def engine(request, monkeypatch):
 
 def _noise(size: tuple[int, int], seed: int = 1, sigma: int = 60) -> Image.Image:
     """Photo-like detail that compresses badly (so byte limits bite)."""
-    random.seed(seed)
-    bands = [
-        Image.effect_noise(size, sigma).point(lambda v, o=random.randint(-40, 40): v + o) for _ in range(3)
-    ]
+    offsets = random.Random(seed).sample(range(-40, 41), 3)
+    bands = [Image.effect_noise(size, sigma).point(lambda v, o=offset: v + o) for offset in offsets]
     return Image.merge("RGB", bands)
 
 
@@ -134,7 +132,7 @@ def cmyk_profile() -> bytes:
                     rgb = ((1 - c) * light, (1 - m) * light, (1 - y) * light)
                     for row in srgb_to_xyz_d50:
                         clut += struct.pack(
-                            ">H", min(65535, round(sum(a * b for a, b in zip(row, rgb)) * 32768))
+                            ">H", min(65535, round(sum(a * b for a, b in zip(row, rgb, strict=True)) * 32768))
                         )
     identity = b"".join(_s15(1.0 if i == j else 0.0) for i in range(3) for j in range(3))
     ramp = struct.pack(">2H", 0, 65535)
@@ -151,7 +149,7 @@ def cmyk_profile() -> bytes:
     return _icc_profile(b"prtr", b"CMYK", {b"wtpt": _xyz(0.9642, 1.0, 0.8249), b"A2B0": lut})
 
 
-# --- the spec table ------------------------------------------------------------------------------------------
+# --- the spec table -----------------------------------------------------------------------------------------
 
 
 def test_every_platform_has_specs_within_its_limits():
@@ -194,7 +192,7 @@ def test_overrides_per_spec_overlay_and_unknown_keys(tmp_path):
         specs_for("x", {"specs": {"9x9": {}}})
 
 
-# --- geometry ---------------------------------------------------------------------------------------------
+# --- geometry -----------------------------------------------------------------------------------------------
 
 
 def test_crops_to_the_aspect_at_the_target_width(tmp_path, engine):
@@ -265,7 +263,7 @@ def test_smart_crop_of_a_uniform_image_is_centred():
     assert media._crop_box(decoded, (300.0, 300.0), None) == (300.0, 0.0, 600.0, 300.0)
 
 
-# --- colour and pixel formats ------------------------------------------------------------------------------
+# --- colour and pixel formats -------------------------------------------------------------------------------
 
 
 def test_exif_orientation_is_applied(tmp_path, engine):
@@ -299,8 +297,8 @@ def test_adobe_rgb_is_converted_to_srgb(tmp_path, engine):
     assert problems == []
     got = _output(rendition, tmp_path / "cache").convert("RGB").getpixel((32, 32))
     expected = _srgb_reference(pixel, profile, "RGB")
-    assert max(abs(a - b) for a, b in zip(got, expected)) <= 6, (got, expected)
-    assert max(abs(a - b) for a, b in zip(expected, pixel)) > 20  # the conversion is not a no-op
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 6, (got, expected)
+    assert max(abs(a - b) for a, b in zip(expected, pixel, strict=True)) > 20  # the conversion is not a no-op
     assert "icc_profile" not in _output(rendition, tmp_path / "cache").info
 
 
@@ -310,7 +308,7 @@ def test_adobe_rgb_png_with_alpha_is_converted_too(tmp_path):
     rendition, _ = _render(tmp_path / "adobe.png", JPEG_ONLY, tmp_path / "cache")
     got = _output(rendition, tmp_path / "cache").getpixel((10, 10))
     expected = _srgb_reference((60, 190, 80), profile, "RGB")
-    assert max(abs(a - b) for a, b in zip(got, expected)) <= 6
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) <= 6
 
 
 def test_cmyk_with_an_embedded_profile_uses_the_profile(tmp_path, engine):
@@ -340,7 +338,7 @@ def test_alpha_is_flattened_onto_the_background_for_jpeg(tmp_path):
     assert out.mode == "RGB" and rendition.format == "JPEG"
     corner = out.getpixel((3, 3))
     assert abs(corner[0] - 10) < 12 and abs(corner[1] - 200) < 12
-    assert out.getpixel((200, 250))[0] > 200
+    assert out.getpixel((100, 125))[0] > 200
 
 
 def test_alpha_is_kept_where_png_is_allowed(tmp_path):
@@ -389,7 +387,7 @@ def test_animated_gif_becomes_its_first_frame_with_a_warning(tmp_path):
     assert _output(rendition, tmp_path / "cache").getpixel((10, 10))[0] > 200
 
 
-# --- privacy -----------------------------------------------------------------------------------------------
+# --- privacy ------------------------------------------------------------------------------------------------
 
 XMP = (
     b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -422,9 +420,8 @@ def test_renditions_carry_no_gps_exif_xmp_or_comments(tmp_path, engine):
         tmp_path / "gps.jpg", exif=exif, xmp=XMP, comment=b"shot by Jane", icc_profile=adobe_rgb_profile()
     )
     source = Image.open(tmp_path / "gps.jpg")
-    assert source.getexif().get_ifd(0x8825)[1] == "N" and b"GPS" in _jpeg_headers(
-        (tmp_path / "gps.jpg").read_bytes()
-    )
+    assert source.getexif().get_ifd(0x8825)[1] == "N" and "xmp" in source.info  # the source does carry them
+    assert b"Exif\0\0" in _jpeg_headers((tmp_path / "gps.jpg").read_bytes())
     for spec in (KEEP, JPEG_ONLY):
         rendition, _ = _render(tmp_path / "gps.jpg", spec, tmp_path / "cache")
         data = rendition.cache_file(tmp_path / "cache").read_bytes()
@@ -450,7 +447,7 @@ def test_png_renditions_carry_no_text_or_exif(tmp_path):
     assert b"Jane" not in data and b"eXIf" not in data and b"tEXt" not in data
 
 
-# --- byte limits -------------------------------------------------------------------------------------------
+# --- byte limits --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("limit", [5_000, 7_777, 12_345, 30_000, 60_000, 80_000])
@@ -493,7 +490,7 @@ def test_downscales_when_even_the_lowest_quality_is_too_big(tmp_path, engine):
     assert rendition is None and _codes(problems) == ["PW310"]
 
 
-# --- bad input -----------------------------------------------------------------------------------------------
+# --- bad input ----------------------------------------------------------------------------------------------
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -528,7 +525,7 @@ def test_bad_inputs_become_problems_not_exceptions(tmp_path, engine):
         assert _codes(problems) == [code], (name, problems)
         assert f"photos/{name}" in problems[0].message
     assert "truncated" in _render(tmp_path / "truncated.jpg", KEEP, tmp_path / "cache")[1][0].message
-    assert "30000×30000" in _render(tmp_path / "bomb.png", KEEP, tmp_path / "cache")[1][0].message
+    assert "900 MP" in _render(tmp_path / "bomb.png", KEEP, tmp_path / "cache")[1][0].message
     assert "HEIF" in _render(tmp_path / "photo.heic", KEEP, tmp_path / "cache")[1][0].message
 
 
@@ -560,7 +557,7 @@ def test_a_broken_colour_profile_is_a_warning(tmp_path):
     assert rendition is not None and _codes(problems) == ["PW311"]
 
 
-# --- cache, index and processes ------------------------------------------------------------------------------
+# --- cache, index and processes -----------------------------------------------------------------------------
 
 
 def test_renditions_are_reused_and_the_index_spares_reading_the_source(tmp_path, engine):
@@ -637,7 +634,7 @@ def test_make_all_is_the_same_with_any_number_of_processes(tmp_path):
     assert media.reused_count(again) == 9
 
 
-# --- brand overlay ---------------------------------------------------------------------------------------------
+# --- brand overlay ------------------------------------------------------------------------------------------
 
 
 def test_apply_overlay_places_the_logo_with_its_opacity(tmp_path):
