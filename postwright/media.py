@@ -118,7 +118,12 @@ class ImageSpec:
 
     def key(self) -> str:
         """Canonical JSON of every field: what the recipe key hashes."""
-        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+        return _spec_key(self)
+
+
+@lru_cache(maxsize=1024)
+def _spec_key(spec: ImageSpec) -> str:
+    return json.dumps(asdict(spec), sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,10 +334,14 @@ def make_all(
     processes: int | None = None,
     *,
     version: str = ALGORITHM_VERSION,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
     """Outcomes aligned with `jobs`. Index hits are answered without reading the source; the rest are
     rendered, one decode per distinct (source, focus, background), in a pool of `processes` (default: the
     CPU count; 1 renders in this process). The results do not depend on `processes`.
+
+    `progress(done, total)` is called in this process after each rendered source (index hits are not
+    counted), for a progress bar on a terminal or a line per N sources in CI.
     """
     cache_dir.mkdir(parents=True, exist_ok=True)
     index = _Index(cache_dir / "index.json")
@@ -359,7 +368,7 @@ def make_all(
         (sources[path][0], sources[path][1], focus, tuple(specs), background, cache_dir, version, ENGINE)
         for (path, focus, background), specs in pending.items()
     ]
-    results = _run(work, processes)
+    results = _run(work, processes, progress)
     rendered: dict[tuple[str, tuple[float, float] | None, tuple[int, int, int]], _SourceResult] = {
         (os.fspath(item[0]), item[2], item[4]): result for item, result in zip(work, results, strict=True)
     }
@@ -526,22 +535,50 @@ _Work = tuple[
 ]
 
 
-def _run(work: list[_Work], processes: int | None) -> list[_SourceResult]:
+def _run(
+    work: list[_Work], processes: int | None, progress: Callable[[int, int], None] | None = None
+) -> list[_SourceResult]:
     processes = processes or os.cpu_count() or 1
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, len(work))
+
     if processes <= 1 or len(work) <= 1:
-        return [_render_source(*item) for item in work]
+        inline = []
+        for item in work:
+            inline.append(_render_source(*item))
+            tick()
+        return inline
     # Largest files first so one big source does not finish last alone; results keep the input order.
     order = sorted(range(len(work)), key=lambda i: -((_stat(work[i][0]) or (0, 0))[0]))
     results: list[_SourceResult | None] = [None] * len(work)
-    # forkserver, not fork: forking a parent whose libvips threads hold locks can deadlock the child
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    context = multiprocessing.get_context(_start_method())
     with ProcessPoolExecutor(max_workers=min(processes, len(work)), mp_context=context) as pool:
         for position, result in zip(
             order, pool.map(_render_source_packed, [work[i] for i in order]), strict=True
         ):
             results[position] = result
+            tick()
     return [result for result in results if result is not None]
+
+
+def _start_method() -> str:
+    """fork where it is safe: fast, and a script without a __main__ guard (build.py) is not re-run.
+
+    Once this process has run libvips itself, its worker threads may hold locks that a forked child
+    inherits locked, so the child would hang: then workers come from a forkserver instead.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and not _vips_used:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+_vips_used = False  # set once this process runs a libvips operation
 
 
 def _render_source_packed(item: _Work) -> _SourceResult:
@@ -777,6 +814,8 @@ def _decode_vips(
 ) -> Any:
     """A JPEG decoded by libvips at 1/2, 1/4 or 1/8 scale as needed: upright, sRGB, 3-band uchar."""
     assert pyvips is not None
+    global _vips_used
+    _vips_used = True
     shrink = _shrink_factor(stored, scale) if scale < 1 else 1
     image = pyvips.Image.new_from_buffer(data, "", shrink=shrink, fail_on="truncated")
     image = image.autorot()

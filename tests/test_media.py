@@ -624,8 +624,12 @@ def test_make_all_is_the_same_with_any_number_of_processes(tmp_path):
         jobs.append(Job(path, path.name, None, (JPEG_ONLY, KEEP)))
     jobs.append(Job(tmp_path / "0.jpg", "0.jpg", None, (KEEP,)))  # the same source in a second job
     jobs.append(Job(tmp_path / "gone.jpg", "gone.jpg", None, (KEEP,)))
-    one = make_all(jobs, tmp_path / "c1", processes=1)
+    ticks = []
+    one = make_all(
+        jobs, tmp_path / "c1", processes=1, progress=lambda done, total: ticks.append((done, total))
+    )
     two = make_all(jobs, tmp_path / "c2", processes=2)
+    assert ticks == [(1, 5), (2, 5), (3, 5), (4, 5), (5, 5)]  # five distinct sources; the repeat shares one
     assert one == two
     assert [len(outcome.renditions) for outcome in one] == [2, 2, 2, 2, 1, 1]
     assert one[4].renditions[0] == one[0].renditions[1]
