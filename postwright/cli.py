@@ -143,9 +143,10 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
         accounts = {entry["account"] for entry in built.manifest["variants"]}
         target = project.shown(output or project.root / "publish")
         done = "up to date (no input changed)" if built.reused else "built"
+        images = f", {built.images} images ({built.images_reused} reused)" if built.images else ""
         click.echo(
             f"{done}: {len(built.manifest['variants'])} variants of {built.post_count} posts for "
-            f"{len(accounts)} accounts in {target}/: {count_line(built.diagnostics)}",
+            f"{len(accounts)} accounts{images} in {target}/: {count_line(built.diagnostics)}",
             err=True,
         )
     failed = built.manifest is None or has_errors(built.diagnostics, strict=strict)

@@ -120,6 +120,8 @@ class Brand(Model):
     """Hashtags templates may add to every post."""
     call_to_action: str = ""
     """A call to action templates may add, e.g. 'Read more on our blog'."""
+    background: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#ffffff"
+    """Colour transparent images are flattened onto for JPEG-only platforms, as #rrggbb."""
     utm: Utm = Utm()
     """How links are tagged for analytics."""
     rules: BrandRules = BrandRules()
@@ -150,6 +152,8 @@ class PlatformSettings(Model):
     """Platform-specific settings (e.g. Mastodon visibility) shared by its accounts."""
     thread_numbering: Bool = False
     """Number thread parts ("1/3" on its own line, counted in each part's length)."""
+    images: dict[str, Any] = {}
+    """Image spec overrides, e.g. {aspect: [1, 1]} or {overlay: {logo: brand/logo.png}} (media.specs_for)."""
 
 
 class Account(Model):

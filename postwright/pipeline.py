@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import postwright
-from postwright import render, schedule, validate, write
+from postwright import media, render, schedule, validate, write
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.ledger import Ledger, LedgerError
@@ -39,6 +40,10 @@ class Checked:
     loaded: Loaded
     variants: tuple[Variant, ...]
     diagnostics: tuple[Diagnostic, ...]
+    renditions: Mapping[tuple[str, str], media.Rendition | None] = field(
+        default_factory=dict
+    )  # (src, platform)
+    reused: int = 0  # renditions found in the cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +52,22 @@ class Built:
     diagnostics: tuple[Diagnostic, ...]
     post_count: int
     reused: bool  # nothing changed since the last build: publish/ was left as it was
+    images: int = 0  # renditions in this build
+    images_reused: int = 0  # of which found in the cache
 
 
-def check(project: Project) -> Checked:
-    """config → load → render → validate: every problem, nothing written."""
+def check(project: Project, *, cache: Path | None = None) -> Checked:
+    """config → load → render → media → validate: every problem.
+
+    Images are made in `cache`; by default in postwright's cache if a build created one, else in a
+    temporary folder, so `check` on a fresh checkout creates no file at all.
+    """
+    if cache is None:
+        persistent = project.root / MEDIA_CACHE
+        if not persistent.is_dir():
+            with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
+                return check(project, cache=Path(folder))
+        cache = persistent
     config, config_diagnostics = load_config(project)
     loaded = load_posts(project, config)
     variants: list[Variant] = []
@@ -63,9 +80,52 @@ def check(project: Project) -> Checked:
                 found += problems
                 if variant is not None:
                     variants.append(variant)
+        renditions, problems, reused = _renditions(project, config, variants, cache)
+        found += problems
         found += validate.check_variants(variants, config)
+    else:
+        renditions, reused = {}, 0
     # a broken template fails every variant that uses it: report it once
-    return Checked(config, loaded, tuple(variants), apply_severity(config, dict.fromkeys(found)))
+    return Checked(
+        config, loaded, tuple(variants), apply_severity(config, dict.fromkeys(found)), renditions, reused
+    )
+
+
+MEDIA_CACHE = Path(".postwright-cache") / "media"
+
+
+def _renditions(
+    project: Project, config: Config, variants: list[Variant], cache: Path
+) -> tuple[dict[tuple[str, str], media.Rendition | None], list[Diagnostic], int]:
+    """Stage 3: every image each platform gets, one decode per source for all its platforms' specs."""
+    specs: dict[str, media.ImageSpec] = {}  # platform -> the spec its posts use (the first)
+    wanted: dict[tuple[str, tuple[float, float] | None], dict[str, media.ImageSpec]] = {}
+    spans: dict[tuple[str, tuple[float, float] | None], list[tuple[Span, str]]] = {}
+    for variant in variants:
+        if variant.platform not in specs:
+            settings = config.platforms.get(variant.platform)
+            overrides = settings.images if settings else None
+            specs[variant.platform] = media.specs_for(
+                variant.platform, overrides or None, base_dir=project.assets_dir
+            )[0]
+        for ref in variant.media:
+            key = (ref.src, ref.focus)
+            wanted.setdefault(key, {})[variant.platform] = specs[variant.platform]
+            spans.setdefault(key, []).append((ref.span, variant.platform))
+    background = tuple(int(config.brand.background[i : i + 2], 16) for i in (1, 3, 5))
+    jobs = []
+    for (src, focus), by_platform in sorted(wanted.items(), key=lambda item: (item[0][0], str(item[0][1]))):
+        unique = tuple(dict.fromkeys(by_platform.values()))
+        jobs.append(media.Job(project.assets_dir / src, src, focus, unique, background))
+    outcomes = media.make_all(jobs, cache) if jobs else []
+    renditions: dict[tuple[str, str], media.Rendition | None] = {}
+    found: list[Diagnostic] = []
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        for platform, spec in wanted[job.src, job.focus].items():
+            renditions[job.src, platform] = outcome.renditions[job.specs.index(spec)]
+        first_span = spans[job.src, job.focus][0][0]
+        found += [problem.diagnostic(first_span) for problem in outcome.problems]
+    return renditions, found, media.reused_count(outcomes)
 
 
 def build(project: Project, out_dir: Path | None = None) -> Built:
@@ -78,11 +138,18 @@ def build(project: Project, out_dir: Path | None = None) -> Built:
     reused = _reuse(project.root / STAMP, target, fingerprint)
     if reused is not None:
         return reused
-    checked = check(project)
+    (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
+    checked = check(project, cache=project.root / MEDIA_CACHE)
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
     manifest = write.write_publish(
-        project, checked.config, checked.variants, checked.diagnostics, target, index=project.root / INDEX
+        checked.config,
+        checked.variants,
+        checked.diagnostics,
+        target,
+        index=project.root / INDEX,
+        renditions=checked.renditions,
+        cache_dir=project.root / MEDIA_CACHE,
     )
     stamp = {
         "output": str(target.resolve()),
@@ -92,7 +159,10 @@ def build(project: Project, out_dir: Path | None = None) -> Built:
     }
     (project.root / STAMP).parent.mkdir(exist_ok=True)
     (project.root / STAMP).write_text(json.dumps(stamp, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    return Built(manifest, checked.diagnostics, len(checked.loaded.posts), reused=False)
+    images = len({r.path for r in checked.renditions.values() if r is not None})
+    return Built(
+        manifest, checked.diagnostics, len(checked.loaded.posts), False, images, min(checked.reused, images)
+    )
 
 
 def _reuse(stamp_path: Path, target: Path, fingerprint: str) -> Built | None:

@@ -11,30 +11,29 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
 from postwright import __version__, text
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic
+from postwright.media import Rendition
 from postwright.model import MediaRef, Variant
-from postwright.project import Project
 from postwright.render import limits_for
 from postwright.report import ordered
 
 
 def write_publish(
-    project: Project,
     config: Config,
     variants: Iterable[Variant],
     diagnostics: Iterable[Diagnostic],
     out_dir: Path,
     *,
     index: Path | None = None,
+    renditions: Mapping[tuple[str, str], Rendition | None] | None = None,
+    cache_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
@@ -42,7 +41,8 @@ def write_publish(
     last. `index` (outside out_dir) remembers each file's hash from the last write, so a rebuild
     neither reads nor walks the unchanged tree; without it every file is compared on disk.
     """
-    files = _tree(project, config, sorted(variants, key=lambda v: v.key), list(diagnostics))
+    images = _Images(renditions or {}, cache_dir)
+    files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images)
     manifest = files.pop("manifest.json")
     out_dir.mkdir(parents=True, exist_ok=True)
     hashes = {relative: hashlib.sha256(data).hexdigest() for relative, data in files.items()}
@@ -90,17 +90,16 @@ def _remove_files(out_dir: Path, stale: list[str]) -> None:
 
 
 def _tree(
-    project: Project, config: Config, variants: list[Variant], diagnostics: list[Diagnostic]
+    config: Config, variants: list[Variant], diagnostics: list[Diagnostic], images: _Images
 ) -> dict[str, bytes]:
     """Every file of publish/, by relative path."""
     files: dict[str, bytes] = {}
-    media_cache: dict[str, dict[str, Any]] = {}
     entries = []
     by_source: dict[str, list[Diagnostic]] = {}
     for item in ordered(diagnostics):
         by_source.setdefault(item.span.path, []).append(item)
     for variant in variants:
-        media = [_media_entry(project, ref, files, media_cache) for ref in variant.media]
+        media = [entry for ref in variant.media if (entry := images.entry(ref, variant.platform, files))]
         problems = [
             item.as_dict()
             for item in by_source.get(variant.source, ())
@@ -165,30 +164,36 @@ def _post_json(
     return document
 
 
-def _media_entry(
-    project: Project, ref: MediaRef, files: dict[str, bytes], cache: dict[str, dict[str, Any]]
-) -> dict[str, Any]:
-    """The source image, content-addressed under media/. Per-platform renditions replace this (issue 4)."""
-    if ref.src not in cache:
-        source = project.assets_dir / ref.src
-        data = source.read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        try:
-            with Image.open(source) as image:
-                width, height, kind = image.width, image.height, image.format or "unknown"
-        except (UnidentifiedImageError, OSError):
-            width, height, kind = 0, 0, "unknown"
-        name = f"media/{digest[:16]}{source.suffix.lower()}"
-        files[name] = data
-        cache[ref.src] = {
-            "path": name,
-            "width": width,
-            "height": height,
-            "format": kind,
-            "bytes": len(data),
-            "sha256": digest,
+class _Images:
+    """The renditions of the media stage, copied from its cache into publish/media/ once each."""
+
+    def __init__(
+        self, renditions: Mapping[tuple[str, str], Rendition | None], cache_dir: Path | None
+    ) -> None:
+        self.renditions = renditions
+        self.cache_dir = cache_dir
+
+    def entry(self, ref: MediaRef, platform: str, files: dict[str, bytes]) -> dict[str, Any] | None:
+        """post.json's description of the image `platform` gets; None when it could not be made
+        (the reason is a diagnostic on the post's images: line)."""
+        rendition = self.renditions.get((ref.src, platform))
+        if rendition is None or self.cache_dir is None:
+            return None
+        if rendition.path not in files:
+            files[rendition.path] = rendition.cache_file(self.cache_dir).read_bytes()
+        return {
+            "path": rendition.path,
+            "width": rendition.width,
+            "height": rendition.height,
+            "format": rendition.format,
+            "bytes": rendition.bytes,
+            "sha256": rendition.sha256,
+            "quality": rendition.quality,
+            "spec": rendition.spec,
+            "recipe_key": rendition.recipe_key,
+            "alt": ref.alt,
+            "src": ref.src,
         }
-    return {**cache[ref.src], "alt": ref.alt, "src": ref.src}
 
 
 def _dumps(document: object) -> str:

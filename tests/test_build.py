@@ -113,3 +113,27 @@ def test_a_deleted_post_disappears_from_publish(make_project):
     built = pipeline.build(project, out)
     assert [entry["post_id"] for entry in built.manifest["variants"]] == ["2026-12-01-a"]
     assert sorted(p.name for p in out.iterdir()) == ["2026-12-01-a.en", "manifest.json"]
+
+
+def test_a_broken_image_is_located_and_the_other_posts_still_build(make_project):
+    project = make_project(
+        "-- assets/good.jpg --\n40x30\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\nimages:\n  - src: good.jpg\n"
+        "    alt: A square\n---\nGood.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\nplatforms: [mastodon]\nimages:\n  - src: bad.jpg\n"
+        "    alt: Broken\n---\nBad.\n"
+    )
+    good = (project.root / "assets/good.jpg").read_bytes()
+    (project.root / "assets/bad.jpg").write_bytes(good[: len(good) // 2])  # a truncated JPEG
+    built = pipeline.build(project, project.root / "publish")
+    assert [(d.code, d.span.path, d.span.line) for d in built.diagnostics] == [
+        ("PW305", "content/posts/2026-12-02-b.md", 4)  # the image's src line
+    ]
+    documents = {
+        entry["post_id"]: json.loads((project.root / "publish" / entry["path"]).read_text())
+        for entry in built.manifest["variants"]
+    }
+    assert len(documents["2026-12-01-a"]["media"]) == 1 and documents["2026-12-02-b"]["media"] == []
+    assert (built.images, built.images_reused) == (1, 0)
+    again = pipeline.build(project, project.root / "other")
+    assert again.images_reused == 1
