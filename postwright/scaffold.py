@@ -132,6 +132,13 @@ def init_brand(
         target / ".gitignore": scaffold.joinpath("gitignore").read_text("utf-8"),
         target / "templates" / "base.j2": scaffold.joinpath("templates", "base.j2").read_text("utf-8"),
         target / "assets" / ".gitkeep": "",
+        # the same files as this repository's .github/ (tests/test_scaffold_workflows keeps them equal)
+        target / ".github" / "workflows" / "publish.yml": scaffold.joinpath(
+            "github", "workflows", "publish.yml"
+        ).read_text("utf-8"),
+        target / ".github" / "scripts" / "publish.sh": scaffold.joinpath(
+            "github", "scripts", "publish.sh"
+        ).read_text("utf-8"),
         **{
             target / ".postwright" / f"{kind}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False)
             + "\n"
@@ -152,6 +159,7 @@ def init_brand(
         raise ScaffoldError(f"{existing[0]} already exists; `init` never overwrites files")
     for path, text in planned.items():
         write_new(path, text)
+    (target / ".github" / "scripts" / "publish.sh").chmod(0o755)
     return list(planned)
 
 

@@ -165,6 +165,9 @@ def test_init_scaffolds_a_brand_that_passes_check_and_never_overwrites(tmp_path)
     assert result.exit_code == 0, result.output
     for name in ("config.yml", ".gitignore", "templates/base.j2", ".postwright/config.schema.json"):
         assert (target / name).is_file()
+    for name in (".github/workflows/publish.yml", ".github/scripts/publish.sh"):  # the repository's own
+        assert (target / name).read_bytes() == (REPO / name).read_bytes()
+    assert (target / ".github/scripts/publish.sh").stat().st_mode & 0o111
     check = run("-C", target, "check", "--strict")
     assert check.exit_code == 0, check.output
     assert "checked 1 post file: 0 errors, 0 warnings" in check.stderr
