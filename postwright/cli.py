@@ -134,7 +134,8 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
     Example:
       postwright build && cat publish/manifest.json
     """
-    built = pipeline.build(project, output)
+    with _ImageProgress() as progress:
+        built = pipeline.build(project, output, progress=progress)
     if built.diagnostics:
         click.echo(format_human(built.diagnostics), err=True)
     if built.manifest is None:
@@ -348,6 +349,32 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool) 
         )
     if any(outcome.status == "failed" for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
+
+
+class _ImageProgress:
+    """Images being made: a bar on a terminal; in CI (no terminal) a plain line at each quarter."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.shown = 0
+        self.terminal = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def __enter__(self) -> _ImageProgress:
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.terminal:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label="images", file=sys.stderr)
+                self.bar.__enter__()
+            self.bar.update(done - self.shown)
+        elif total >= 20 and done * 4 // total > self.shown * 4 // total:
+            click.echo(f"images: {done}/{total}", err=True)
+        self.shown = done
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 @cli.command()

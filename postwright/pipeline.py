@@ -15,6 +15,7 @@ from typing import Any
 
 import postwright
 from postwright import media, render, schedule, validate, write
+from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.ledger import Ledger, LedgerError
@@ -56,7 +57,9 @@ class Built:
     images_reused: int = 0  # of which found in the cache
 
 
-def check(project: Project, *, cache: Path | None = None) -> Checked:
+def check(
+    project: Project, *, cache: Path | None = None, progress: Callable[[int, int], None] | None = None
+) -> Checked:
     """config → load → render → media → validate: every problem.
 
     Images are made in `cache`; by default in postwright's cache if a build created one, else in a
@@ -66,7 +69,7 @@ def check(project: Project, *, cache: Path | None = None) -> Checked:
         persistent = project.root / MEDIA_CACHE
         if not persistent.is_dir():
             with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
-                return check(project, cache=Path(folder))
+                return check(project, cache=Path(folder), progress=progress)
         cache = persistent
     config, config_diagnostics = load_config(project)
     loaded = load_posts(project, config)
@@ -80,7 +83,7 @@ def check(project: Project, *, cache: Path | None = None) -> Checked:
                 found += problems
                 if variant is not None:
                     variants.append(variant)
-        renditions, problems, reused = _renditions(project, config, variants, cache)
+        renditions, problems, reused = _renditions(project, config, variants, cache, progress)
         found += problems
         found += validate.check_variants(variants, config)
     else:
@@ -94,8 +97,17 @@ def check(project: Project, *, cache: Path | None = None) -> Checked:
 MEDIA_CACHE = Path(".postwright-cache") / "media"
 
 
+def _background(config: Config) -> tuple[int, int, int]:
+    colour = config.brand.background
+    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+
+
 def _renditions(
-    project: Project, config: Config, variants: list[Variant], cache: Path
+    project: Project,
+    config: Config,
+    variants: list[Variant],
+    cache: Path,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[tuple[str, str], media.Rendition | None], list[Diagnostic], int]:
     """Stage 3: every image each platform gets, one decode per source for all its platforms' specs."""
     specs: dict[str, media.ImageSpec] = {}  # platform -> the spec its posts use (the first)
@@ -112,12 +124,12 @@ def _renditions(
             key = (ref.src, ref.focus)
             wanted.setdefault(key, {})[variant.platform] = specs[variant.platform]
             spans.setdefault(key, []).append((ref.span, variant.platform))
-    background = tuple(int(config.brand.background[i : i + 2], 16) for i in (1, 3, 5))
+    background = _background(config)
     jobs = []
     for (src, focus), by_platform in sorted(wanted.items(), key=lambda item: (item[0][0], str(item[0][1]))):
         unique = tuple(dict.fromkeys(by_platform.values()))
         jobs.append(media.Job(project.assets_dir / src, src, focus, unique, background))
-    outcomes = media.make_all(jobs, cache) if jobs else []
+    outcomes = media.make_all(jobs, cache, progress=progress) if jobs else []
     renditions: dict[tuple[str, str], media.Rendition | None] = {}
     found: list[Diagnostic] = []
     for job, outcome in zip(jobs, outcomes, strict=True):
@@ -128,7 +140,9 @@ def _renditions(
     return renditions, found, media.reused_count(outcomes)
 
 
-def build(project: Project, out_dir: Path | None = None) -> Built:
+def build(
+    project: Project, out_dir: Path | None = None, *, progress: Callable[[int, int], None] | None = None
+) -> Built:
     """check, then write publish/ (every rendered variant, with its problems next to it).
 
     When no input changed since the last build into the same folder, nothing is read or written.
@@ -139,7 +153,7 @@ def build(project: Project, out_dir: Path | None = None) -> Built:
     if reused is not None:
         return reused
     (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
-    checked = check(project, cache=project.root / MEDIA_CACHE)
+    checked = check(project, cache=project.root / MEDIA_CACHE, progress=progress)
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
     manifest = write.write_publish(
@@ -150,6 +164,11 @@ def build(project: Project, out_dir: Path | None = None) -> Built:
         index=project.root / INDEX,
         renditions=checked.renditions,
         cache_dir=project.root / MEDIA_CACHE,
+        extra=brand_kit(
+            project.assets_dir / "brand",
+            (account.platform for account in checked.config.accounts.values()),
+            _background(checked.config),
+        ),
     )
     stamp = {
         "output": str(target.resolve()),

@@ -34,6 +34,7 @@ def write_publish(
     index: Path | None = None,
     renditions: Mapping[tuple[str, str], Rendition | None] | None = None,
     cache_dir: Path | None = None,
+    extra: Mapping[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
@@ -44,6 +45,7 @@ def write_publish(
     images = _Images(renditions or {}, cache_dir)
     files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images)
     manifest = files.pop("manifest.json")
+    files.update(extra or {})  # e.g. the brand kit under brand/
     out_dir.mkdir(parents=True, exist_ok=True)
     hashes = {relative: hashlib.sha256(data).hexdigest() for relative, data in files.items()}
     known = _read_index(index, out_dir)

@@ -137,3 +137,22 @@ def test_a_broken_image_is_located_and_the_other_posts_still_build(make_project)
     assert (built.images, built.images_reused) == (1, 0)
     again = pipeline.build(project, project.root / "other")
     assert again.images_reused == 1
+
+
+def test_brand_kit_per_platform_and_progress_reported(example, tmp_path):
+    from PIL import Image
+
+    calls = []
+    cache = example / ".postwright-cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    pipeline.build(
+        Project(example), tmp_path / "out", progress=lambda done, total: calls.append((done, total))
+    )
+    assert calls and calls[-1][0] == calls[-1][1] > 0  # every source image reported, the last one last
+    with (
+        Image.open(tmp_path / "out/brand/x/header.jpg") as header,
+        Image.open(tmp_path / "out/brand/bluesky/avatar.png") as avatar,
+    ):
+        assert (header.size, avatar.size) == ((1500, 500), (1000, 1000))
+        assert "exif" not in header.info and not avatar.info
+    assert not (tmp_path / "out/brand/instagram/header.jpg").exists()  # Instagram has no header
