@@ -144,6 +144,12 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
         accounts = {entry["account"] for entry in built.manifest["variants"]}
         target = project.shown(output or project.root / "publish")
         done = "up to date (no input changed)" if built.reused else "built"
+        for rendition in built.fitted:  # the byte-limit search, made visible
+            click.echo(
+                f"image {rendition.source} ({rendition.spec}): quality {rendition.quality} to fit, "
+                f"{rendition.bytes:,} bytes, {rendition.width}×{rendition.height}",
+                err=True,
+            )
         images = f", {built.images} images ({built.images_reused} reused)" if built.images else ""
         click.echo(
             f"{done}: {len(built.manifest['variants'])} variants of {built.post_count} posts for "

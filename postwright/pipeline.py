@@ -55,6 +55,7 @@ class Built:
     reused: bool  # nothing changed since the last build: publish/ was left as it was
     images: int = 0  # renditions in this build
     images_reused: int = 0  # of which found in the cache
+    fitted: tuple[media.Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
 
 
 def check(
@@ -178,9 +179,21 @@ def build(
     }
     (project.root / STAMP).parent.mkdir(exist_ok=True)
     (project.root / STAMP).write_text(json.dumps(stamp, sort_keys=True, ensure_ascii=False), encoding="utf-8")
-    images = len({r.path for r in checked.renditions.values() if r is not None})
+    made = {r.path: r for r in checked.renditions.values() if r is not None}
+    fitted = tuple(
+        sorted(
+            (r for r in made.values() if (r.quality or media.QUALITY_MAX) < media.QUALITY_MAX),
+            key=lambda r: r.path,
+        )
+    )
     return Built(
-        manifest, checked.diagnostics, len(checked.loaded.posts), False, images, min(checked.reused, images)
+        manifest,
+        checked.diagnostics,
+        len(checked.loaded.posts),
+        False,
+        len(made),
+        min(checked.reused, len(made)),
+        fitted,
     )
 
 

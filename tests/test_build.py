@@ -156,3 +156,17 @@ def test_brand_kit_per_platform_and_progress_reported(example, tmp_path):
         assert (header.size, avatar.size) == ((1500, 500), (1000, 1000))
         assert "exif" not in header.info and not avatar.info
     assert not (tmp_path / "out/brand/instagram/header.jpg").exists()  # Instagram has no header
+
+
+def test_byte_limit_fitting_is_reported(make_project):
+    from PIL import Image
+
+    project = make_project(
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [bluesky]\nimages:\n  - src: noise.png\n"
+        "    alt: Noise\n---\nNoise.\n"
+    )
+    (project.root / "assets").mkdir(exist_ok=True)
+    Image.effect_noise((2000, 2000), 120).convert("RGB").save(project.root / "assets/noise.png")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "build"])
+    assert result.exit_code == 0, result.output
+    assert "image noise.png (keep): quality " in result.stderr  # noise needs < 95 to fit 1,000,000 B
