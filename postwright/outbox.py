@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 from postwright.model import Variant
@@ -19,10 +21,18 @@ from postwright.publish import Receipt
 class OutboxPublisher:
     idempotent = True
 
-    def __init__(self, folder: Path, account: str, *, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        account: str,
+        *,
+        root: Path | None = None,
+        images: Callable[[Variant], list[tuple[Path, str]]] | None = None,
+    ) -> None:
         self.folder = folder / account
         self.account = account
         self.root = root  # receipts name the file relative to it (the repository), so ledgers travel
+        self.images = images  # the image files the platform would receive, with their alt text
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.json"
@@ -42,7 +52,7 @@ class OutboxPublisher:
             "text": variant.parts[part - 1],
             "in_reply_to": reply_to.remote_id if reply_to else None,
             "link": variant.link,
-            "media": [{"src": ref.src, "alt": ref.alt} for ref in variant.media] if part == 1 else [],
+            "media": self._attach(variant, key) if part == 1 else [],
         }
         self.folder.mkdir(parents=True, exist_ok=True)
         temporary = self._path(key).with_suffix(".tmp")
@@ -52,11 +62,27 @@ class OutboxPublisher:
         os.replace(temporary, self._path(key))  # appears whole or not at all
         return self._receipt(key)
 
+    def _attach(self, variant: Variant, key: str) -> list[dict[str, str]]:
+        """Copy each image beside the message, as an upload would carry it."""
+        if self.images is None:
+            return [{"src": ref.src, "alt": ref.alt} for ref in variant.media]
+        self.folder.mkdir(parents=True, exist_ok=True)
+        attached = []
+        for number, (path, alt) in enumerate(self.images(variant), 1):
+            name = f"{key}-image-{number}{path.suffix}"
+            temporary = self.folder / f".{name}.tmp"
+            shutil.copyfile(path, temporary)
+            os.replace(temporary, self.folder / name)
+            attached.append({"file": name, "alt": alt})
+        return attached
+
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
         return self._receipt(key) if self._path(key).exists() else None
 
     def delete(self, remote_id: str) -> None:
         self._path(remote_id).unlink(missing_ok=True)
+        for image in self.folder.glob(f"{remote_id}-image-*"):
+            image.unlink()
 
     def _receipt(self, key: str) -> Receipt:
         path = self._path(key).resolve()

@@ -328,9 +328,11 @@ def publish(
     if dry_run or not jobs:
         return Published(planned, jobs, (), invalid)
     # records carry the wall-clock time of the send, also under --at: plan compares it with file times
-    runner = Runner(
-        Ledger(project.state_dir), publisher_for or _publishers(project, config), **(runner_options or {})
-    )
+    if publisher_for is None:  # the images of what is due only: made (or found in the cache) now
+        (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
+        renditions, _, _ = _renditions(project, config, variants, project.root / MEDIA_CACHE)
+        publisher_for = _publishers(project, config, renditions)
+    runner = Runner(Ledger(project.state_dir), publisher_for, **(runner_options or {}))
     return Published(planned, jobs, tuple(runner.run(jobs)), invalid)
 
 
@@ -360,14 +362,25 @@ def _render_due(
     return sendable, tuple(errors)
 
 
-def _publishers(project: Project, config: Config) -> Callable[[str], Publisher]:
+def _publishers(
+    project: Project, config: Config, renditions: Mapping[tuple[str, str], media.Rendition | None]
+) -> Callable[[str], Publisher]:
     """Outbox accounts write to the outbox folder; API accounts need their platform's publisher."""
     cache: dict[str, Publisher] = {}
+
+    def images(variant: Variant) -> list[tuple[Path, str]]:
+        """The files the platform gets for this variant, with their alt text."""
+        found = [(renditions.get((ref.src, variant.platform)), ref.alt) for ref in variant.media]
+        return [
+            (rendition.cache_file(project.root / MEDIA_CACHE), alt) for rendition, alt in found if rendition
+        ]
 
     def publisher_for(account: str) -> Publisher:
         if account not in cache:
             if config.accounts[account].deliver == "outbox":
-                cache[account] = OutboxPublisher(project.root / config.outbox, account, root=project.root)
+                cache[account] = OutboxPublisher(
+                    project.root / config.outbox, account, root=project.root, images=images
+                )
             else:
                 cache[account] = _NoApiPublisher(config.accounts[account].platform)
         return cache[account]
@@ -398,7 +411,7 @@ def retract(
     if publisher_for is None:
         if config is None:
             raise LedgerError("config.yml cannot be used, so the accounts' publishers are unknown")
-        publisher_for = _publishers(project, config)
+        publisher_for = _publishers(project, config, {})
     return keys, Runner(ledger, publisher_for).retract(keys)
 
 

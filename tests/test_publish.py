@@ -350,3 +350,22 @@ def test_schedule_fills_date_next_into_free_slots_preserving_every_other_byte(ma
     )  # 09:00 taken
     assert crlf.read_bytes() == before[crlf].replace(b"next", b"2026-12-03 09:00")  # masto's 17:30 now taken
     assert {d.code for d in pipeline.check(project).diagnostics} == {"PW005"}
+
+
+def test_outbox_receives_the_platform_rendition_with_alt_text(make_project):
+    from PIL import Image
+
+    project = make_project(
+        "-- assets/photo.jpg --\n1600x1200\n"
+        "-- content/posts/2026-12-01-0900-pic.md --\n---\nplatforms: [bluesky]\n"
+        "images: [{src: photo.jpg, alt: An orange rectangle}]\n---\nLook.\n"
+    )
+    pipeline.publish(project, NOW)
+    (message,) = [p for p in (project.root / "outbox/sky").glob("*.json")]
+    sent = json.loads(message.read_text())
+    (image,) = sent["media"]
+    assert image["alt"] == "An orange rectangle"
+    with Image.open(project.root / "outbox/sky" / image["file"]) as received:
+        assert received.format == "JPEG" and max(received.size) <= 2000 and "exif" not in received.info
+    CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0900-pic"])
+    assert list((project.root / "outbox/sky").iterdir()) == []
