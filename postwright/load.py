@@ -619,7 +619,7 @@ def _media(
                 diag(
                     "PW300",
                     span,
-                    f"{number}: assets/{image.src} not found"
+                    f"{number}: assets/{_printable(image.src)} not found"
                     + did_you_mean(image.src, _asset_names(project)),
                     hint="check the file name; paths are relative to assets/ and case-sensitive",
                 )
