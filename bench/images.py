@@ -1,4 +1,4 @@
-"""Image benchmark: our renditions against naive Pillow, the decode floor and Hugo, on one generated corpus.
+"""Image benchmark: our renditions against naive Pillow, the decode floor, Hugo and sharp, on one corpus.
 
 Prints times and ratios measured side by side in one run; nothing is asserted (the machine is small and
 noisy). The corpus is photo-like (smooth colour fields, shapes, sensor-like noise): JPEGs of 12 and 24
@@ -7,6 +7,7 @@ slow here) and is deleted afterwards. Five renditions per source: 4:5 and 1:1 at
 1.91:1 at 1200 and a 2000 px version under 1,000,000 bytes (Bluesky).
 
     python bench/images.py [--photos 20] [--pngs 3] [--processes N] [--repeat 1] [--noop-posts 1000]
+    npm --prefix bench ci    # once, for the sharp column (bench/package.json pins sharp)
 
 Columns:
 - ours: postwright.media.make_all, cold cache, N processes (libvips for JPEGs when installed).
@@ -17,7 +18,13 @@ Columns:
   full), N processes: no renditions could be made faster than this with Pillow's decoder.
 - Hugo (Debian's `hugo`, when on PATH): a site whose template calls .Fill / .Fit for the same five
   renditions, cold (fresh resource cache); Hugo uses every core.
-sharp is not installed here (no Node.js), so it has no column.
+- sharp (when `node` is on PATH and bench/node_modules/sharp is installed; never installed by this script):
+  bench/sharp_renditions.mjs makes the same five renditions with sharp's own API, one pipeline per
+  rendition (decoding with shrink-on-load each time), N sources in flight and one libvips thread per
+  pipeline, the same JPEG settings and the same quality search as ours; its header lists every choice.
+  Timed from outside, like the others (Node's start-up and sharp's import, ~0.1 s, included). Most of
+  sharp's time is its five reduced-scale decodes per source (ours decodes once), so sharp / ours stays
+  below 5 × decode / (decode + resize + encode): measured here 2.1, against issue 4's target of 6.
 """
 
 from __future__ import annotations
@@ -108,12 +115,13 @@ def make_corpus(root: Path, photos: int, pngs: int, processes: int) -> list[Path
 # --- the contenders -----------------------------------------------------------------------------------------
 
 
-def ours(sources: list[Path], cache: Path, processes: int) -> None:
+def ours(sources: list[Path], cache: Path, processes: int) -> list[media.Outcome]:
     jobs = [Job(path, path.name, None, SPECS) for path in sources]
     outcomes = media.make_all(jobs, cache, processes=processes)
     bad = [problem for outcome in outcomes for problem in outcome.problems]
     if bad:
         print("  problems:", bad[:3])
+    return outcomes
 
 
 def _naive_one(path: Path) -> None:
@@ -155,6 +163,63 @@ def floor(sources: list[Path], _cache: Path, processes: int) -> None:
         return
     with ProcessPoolExecutor(processes) as pool:
         list(pool.map(_floor_one, sources, chunksize=1))
+
+
+SHARP_SCRIPT = HERE / "sharp_renditions.mjs"
+SHARP_INSTALL = "npm --prefix bench ci  (or: npm --prefix bench install)"
+
+
+def sharp_missing() -> str | None:
+    """Why the sharp column cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node not on PATH"
+    if not (HERE / "node_modules" / "sharp").is_dir():
+        return "sharp not installed in bench/node_modules"
+    return None
+
+
+def sharp_input(sources: list[Path], out: Path | None, processes: int) -> dict:
+    """The JSON bench/sharp_renditions.mjs reads: our SPECS as sharp sizes, one job per source."""
+    renditions = []
+    for spec in SPECS:
+        rendition: dict[str, object] = {"name": spec.name, "maxBytes": spec.max_bytes}
+        if spec.aspect is not None:
+            assert spec.width is not None
+            rendition.update(width=spec.width, height=round(spec.width * spec.aspect[1] / spec.aspect[0]))
+        else:
+            rendition["maxSide"] = spec.max_side
+        renditions.append(rendition)
+    return {
+        "workers": processes,
+        "background": [255, 255, 255],  # ours' default brand background
+        "position": "entropy",
+        "renditions": renditions,
+        "out": str(out) if out is not None else None,
+        "jobs": [{"source": str(path)} for path in sources],
+    }
+
+
+def run_sharp(sources: list[Path], out: Path | None, processes: int) -> dict:
+    """Run the sharp script once; its JSON report (seconds inside Node, renditions, qualities, peak RSS)."""
+    result = subprocess.run(
+        ["node", str(SHARP_SCRIPT), "-"],
+        input=json.dumps(sharp_input(sources, out, processes)),
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:  # a broken install, an old Node: say why, and the caller drops the column
+        raise RuntimeError(f"{SHARP_SCRIPT.name} failed: {result.stderr.strip()[-500:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def sharp(reports: list[dict]) -> Callable[[list[Path], Path, int], None]:
+    def run(sources: list[Path], out: Path, processes: int) -> None:
+        report = run_sharp(sources, out, processes)
+        if report["problems"]:
+            print("  sharp problems:", report["problems"][:3])
+        reports.append(report)
+
+    return run
 
 
 HUGO_TEMPLATE = """{{ range resources.Match "img/*" }}
@@ -268,6 +333,47 @@ def noop_rebuild(root: Path, posts: int, processes: int) -> tuple[float, float, 
     return cold, noop, media.reused_count(outcomes)
 
 
+TARGETS = (  # issue 4: (contender's name starts with, how many times slower than ours it must be at least)
+    ("naive Pillow", 10.0),
+    ("sharp", 6.0),
+    ("Hugo", 30.0),
+)
+
+
+def print_targets(results: dict[str, float]) -> None:
+    ours_seconds = results["ours"]
+    print("targets (issue 4):")
+    for prefix, target in TARGETS:
+        for name, seconds in results.items():
+            if name.startswith(prefix):
+                ratio = seconds / ours_seconds
+                verdict = "met" if ratio >= target else "NOT met"
+                print(f"  {name} / ours = {ratio:.2f}  (target ≥ {target:g}): {verdict}")
+    ratio = ours_seconds / results["decode floor"]
+    print(f"  ours / decode floor = {ratio:.2f}  (target ≤ 3): {'met' if ratio <= 3 else 'NOT met'}")
+
+
+def print_sharp_details(reports: list[dict], outcomes: list[media.Outcome]) -> None:
+    """sharp's own view of its runs, and the work both did: encodes, qualities and bytes."""
+    inside = statistics.median(report["seconds"] for report in reports)
+    report = reports[-1]
+    print(
+        f"\nsharp {report['sharp']} (libvips {report['libvips']}), crop position {report['position']}: "
+        f"{inside:.2f} s inside Node (median), {report['renditions']} renditions, "
+        f"{report['encodes']} JPEG encodes, {report['bytes'] / 1e6:.1f} MB written"
+    )
+    made = [rendition for outcome in outcomes for rendition in outcome.renditions]
+    ours_keep = [r.quality for r in made if r.spec == "keep" and r.quality is not None]
+    sharp_keep = report["qualities"].get("keep", [])
+    if ours_keep and sharp_keep:
+        print(
+            f"  quality of the 2000 px rendition under 1,000,000 bytes: ours median "
+            f"{statistics.median(ours_keep):g}, sharp median {statistics.median(sharp_keep):g}; "
+            f"bytes of all renditions: ours {sum(r.bytes for r in made) / 1e6:.1f} MB, "
+            f"sharp {report['bytes'] / 1e6:.1f} MB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=20, help="JPEGs of 12 and 24 MP (default 20)")
@@ -299,6 +405,13 @@ def main() -> None:
             if engine == "vips" and media.pyvips is None:
                 continue
             print(f"  {engine:<8}{peak_memory(huge, engine):>8.0f} MB")
+        missing = sharp_missing()
+        if missing is None:
+            try:
+                memory = run_sharp([huge], None, 1)["peakRssMb"]
+                print(f"  {'sharp':<8}{memory:>8.0f} MB  (Node process, one worker; Node alone is ~45 MB)")
+            except RuntimeError as error:
+                missing = str(error)
         png = next(root.glob("src/alpha-*.png"), None)
         if png is not None:
             print(f"  PNG 2400×1600 with alpha, ours: {peak_memory(png, media.ENGINE):.0f} MB")
@@ -320,6 +433,16 @@ def main() -> None:
             results["Hugo (cold)"] = timed("hugo", hugo(site, scratch), sources, scratch, args.processes, 1)
         else:
             print("hugo not on PATH: no Hugo column")
+        sharp_reports: list[dict] = []
+        if missing is None:
+            try:
+                results[f"sharp ({args.processes} workers)"] = timed(
+                    "sharp", sharp(sharp_reports), sources, scratch, args.processes, args.repeat
+                )
+            except RuntimeError as error:
+                print(f"{error}: no sharp column")
+        else:
+            print(f"{missing}: no sharp column; to add it, run once: {SHARP_INSTALL}")
 
         print(f"\n{'contender':<28}{'seconds':>9}{'× ours':>9}{'× floor':>9}")
         for name, seconds in results.items():
@@ -327,9 +450,13 @@ def main() -> None:
                 f"{name:<28}{seconds:>9.2f}{seconds / results['ours']:>9.2f}"
                 f"{seconds / results['decode floor']:>9.2f}"
             )
+        print_targets(results)
 
         cache = root / "noop-corpus-cache"
-        ours(sources, cache, args.processes)
+        outcomes = ours(sources, cache, args.processes)
+        if sharp_reports:
+            print_sharp_details(sharp_reports, outcomes)
+
         start = time.perf_counter()
         ours(sources, cache, args.processes)
         print(f"\nno-op rerun of the corpus (index hits): {time.perf_counter() - start:.3f} s")
