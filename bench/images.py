@@ -24,7 +24,7 @@ Columns:
   pipeline, the same JPEG settings and the same quality search as ours; its header lists every choice.
   Timed from outside, like the others (Node's start-up and sharp's import, ~0.1 s, included). Most of
   sharp's time is its five reduced-scale decodes per source (ours decodes once), so sharp / ours stays
-  below 5 × decode / (decode + resize + encode): measured here 2.1, against issue 4's target of 6.
+  below 5 × decode / (decode + resize + encode): measured here 2.1 to 3.1, against issue 4's target of 6.
 """
 
 from __future__ import annotations
