@@ -110,6 +110,15 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(diagnostics, strict=strict) else ExitStatus.OK)
 
 
+def _loaded(project: Project):
+    """The config and the posts, or a clear stop when config.yml cannot be used."""
+    config, loaded, diagnostics = pipeline.load(project)
+    if config is None:
+        click.echo(format_human(diagnostics), err=True)
+        raise click.ClickException("fix config.yml first (see above)")
+    return config, loaded
+
+
 def _within(path: str, chosen: str) -> bool:
     return chosen in (".", "") or path == chosen or path.startswith(chosen.rstrip("/") + "/")
 
@@ -315,12 +324,9 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
       postwright schedule --dry-run
     """
     now = _at(project, at_text)
-    checked = pipeline.check(project)
-    if checked.config is None:
-        click.echo(format_human(checked.diagnostics), err=True)
-        raise click.ClickException("fix config.yml first (see above)")
-    done = schedule_waiting(project, checked.config, checked.loaded.posts, now, write=not dry_run)
-    zone = checked.config.zone
+    config, loaded = _loaded(project)
+    done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run)
+    zone = config.zone
     for path, when in done:
         click.echo(f"{project.shown(path)}: {when.astimezone(zone):%Y-%m-%d %H:%M}")
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
@@ -485,13 +491,9 @@ def new(
     Example:
       postwright new "Spring sale" --date "2026-03-20 10:00" --platforms x,mastodon
     """
-    checked = pipeline.check(project)
-    config = checked.config
-    if config is None:
-        click.echo(format_human(checked.diagnostics), err=True)
-        raise click.ClickException("fix config.yml first (see above)")
+    config, loaded = _loaded(project)
     if when_text is None:
-        when = next_free_slot(config, (post.publish_at for post in checked.loaded.posts), datetime.now(UTC))
+        when = next_free_slot(config, (post.publish_at for post in loaded.posts), datetime.now(UTC))
     else:
         when, problems = parse_when(config, when_text, Span("--date"))
         if when is None:

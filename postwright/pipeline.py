@@ -58,6 +58,13 @@ class Built:
     fitted: tuple[media.Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
 
 
+def load(project: Project) -> tuple[Config | None, Loaded, list[Diagnostic]]:
+    """config → load: what `new`, `schedule` and `plan` need, without rendering anything."""
+    config, config_diagnostics = load_config(project)
+    loaded = load_posts(project, config)
+    return config, loaded, [*config_diagnostics, *loaded.diagnostics]
+
+
 def check(
     project: Project, *, cache: Path | None = None, progress: Callable[[int, int], None] | None = None
 ) -> Checked:
@@ -72,10 +79,8 @@ def check(
             with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
                 return check(project, cache=Path(folder), progress=progress)
         cache = persistent
-    config, config_diagnostics = load_config(project)
-    loaded = load_posts(project, config)
+    config, loaded, found = load(project)
     variants: list[Variant] = []
-    found = [*config_diagnostics, *loaded.diagnostics]
     if config is not None:
         templates = render.load_templates(project)
         for post in loaded.posts:
@@ -260,9 +265,8 @@ class Planned:
 
 def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned:
     """config → load → ledger → schedule: no rendering, so it stays fast on big repositories."""
-    config, config_diagnostics = load_config(project)
-    loaded = load_posts(project, config)
-    found = apply_severity(config, [*config_diagnostics, *loaded.diagnostics])
+    config, loaded, found = load(project)
+    found = apply_severity(config, found)
     if config is None:
         return Planned(None, (), (), found, None)
     try:
