@@ -220,9 +220,10 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
         ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "nothing planned",
         err=True,
     )
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(planned.diagnostics) else ExitStatus.OK)
 
 
-_STATUSES = ("due", "upcoming", "published", "missed", "failed", "expired", "draft", "paused")
+_STATUSES = ("due", "upcoming", "published", "missed", "failed", "expired", "draft", "paused", "retracted")
 
 
 def _plan_json(item) -> dict[str, object]:

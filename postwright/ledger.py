@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -80,6 +81,26 @@ class JobState:
         return self.records[-1].content_hash if self.records else None
 
 
+_STATUSES = ("started", "published", "failed", "retracted")
+
+
+def _check(record: Record) -> None:
+    """A hand-edited line must not quietly mean "not published": wrong types or values are errors."""
+    numbers = (record.part, record.parts, record.attempt)
+    if not all(
+        isinstance(number, int) and not isinstance(number, bool) and number >= 1 for number in numbers
+    ):
+        raise ValueError("part, parts and attempt must be whole numbers from 1")
+    if record.part > record.parts:
+        raise ValueError(f"part {record.part} of {record.parts}")
+    if record.status not in _STATUSES:
+        raise ValueError(f"status must be one of {', '.join(_STATUSES)}, not {record.status!r}")
+    texts = (record.key, record.idempotency_key, record.post_id, record.account, record.platform, record.time)
+    if not all(isinstance(text, str) and text for text in texts):
+        raise ValueError("key, idempotency_key, post_id, account, platform and time must be text")
+    datetime.fromisoformat(record.time)
+
+
 class Ledger:
     """state/ledger.jsonl with its lock file beside it."""
 
@@ -109,21 +130,29 @@ class Ledger:
             )
         for number, line in enumerate(lines, 1):
             try:
-                raw = json.loads(line)
-                yield Record(**raw)
+                record = Record(**json.loads(line))
+                _check(record)
             except (ValueError, TypeError) as error:
                 raise LedgerError(f"{self.path}:{number}: not a valid ledger record ({error})") from None
+            yield record
 
     def append(self, record: Record) -> None:
         """Append one record durably: the line and its newline in one write, then fsync."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(asdict(record), sort_keys=True, ensure_ascii=False) + "\n"
+        created = not self.path.exists()
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(descriptor, line.encode("utf-8"))
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+        if created:  # the new file's name must survive a power loss too
+            folder = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
 
     @contextmanager
     def locked(self) -> Iterator[Ledger]:

@@ -408,7 +408,7 @@ def retract(
         for key, state in ledger.read().items()
         if state.records[0].post_id == post_id
         and account in (None, state.records[0].account)
-        and any(record.status == "published" for record in state.records)
+        and any(record.status != "failed" or not record.permanent for record in state.records)
     )
     if dry_run or not keys:
         return keys, []

@@ -121,29 +121,61 @@ class Runner:
             return [self._retract(states[key]) for key in keys if key in states]
 
     def _retract(self, state) -> Outcome:
+        """Every part that is, or may be, out: published ones by their remote id; a `started` or
+        retryable `failed` part is looked up first (idempotent publishers delete by its key)."""
         first = state.records[0]
-        publisher = self.publisher_for(first.account)
+        try:
+            publisher = self.publisher_for(first.account)
+        except KeyError:
+            return Outcome(
+                state.key,
+                first.account,
+                first.platform,
+                "failed",
+                None,
+                f"account {first.account} is no longer in config.yml; delete it by hand",
+            )
         done = {record.part for record in state.records if record.status == "retracted"}
         removed = 0
         for part in range(state.parts, 0, -1):
             last = state.last(part)
-            if part in done or last is None or last.status != "published":
+            if part in done or last is None or (last.status == "failed" and last.permanent):
                 continue
             try:
-                publisher.delete(last.remote_id or "")
+                remote_id = self._remote_id(publisher, last)
+                if remote_id is None:
+                    continue  # never went out
+                publisher.delete(remote_id)
             except Exception as error:
+                status: Status = "unconfirmed" if isinstance(error, CannotTell) else "failed"
                 return Outcome(
-                    state.key, first.account, first.platform, "failed", None, f"part {part}: {error}"
+                    state.key, first.account, first.platform, status, None, f"part {part}: {error}"
                 )
-            self.ledger.append(replace(last, status="retracted", time=self._now()))
+            self.ledger.append(replace(last, status="retracted", remote_id=remote_id, time=self._now()))
             removed += 1
         return Outcome(state.key, first.account, first.platform, "retracted", None, "", removed)
+
+    @staticmethod
+    def _remote_id(publisher: Publisher, last: Record) -> str | None:
+        if last.status == "published":
+            return last.remote_id or ""
+        if publisher.idempotent:  # its remote id is the key (the outbox), deleting a missing one is fine
+            return last.idempotency_key
+        found = publisher.find_sent(None, last.part, last.idempotency_key)  # type: ignore[arg-type]
+        return found.remote_id if found else None
 
     def _now(self) -> str:
         return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def _job(self, job: Job, state) -> Outcome:
         variant = job.variant
+        if state is not None and state.retracted:  # a retract between planning and this lock
+            return self._outcome(job, "retracted", "retracted: not sent again", 0, None)
+        published = state is not None and any(record.status == "published" for record in state.records)
+        if published and state.parts != len(variant.parts):
+            return self._outcome(
+                job, "failed", "edited after part of its thread was published; not sent (see plan)", 0, None
+            )
         publisher = self.publisher_for(variant.account)
         total = len(variant.parts)
         reply_to: Receipt | None = None

@@ -94,7 +94,10 @@ def _status(
         last = state.records[-1]
         if last.status == "failed" and last.permanent and not forced:
             return "failed", last.error or "", None
-        # `started` (a crash) or a transient failure: due again, to be settled by the publisher
+        # begun (a crash, a transient failure, a half-sent thread): due until settled, whatever the
+        # grace or expiry, so that it is finished or reported, never dropped as missed
+        if not config.paused:
+            return "due", "begun: to be settled", None
     if post.expires is not None and now >= post.expires:
         return "expired", f"expired {post.expires.isoformat()}", None
     if at > now:

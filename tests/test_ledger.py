@@ -68,3 +68,18 @@ def test_the_lock_serialises_two_processes(tmp_path):
     events = sorted(queue.get(timeout=5) for _ in range(4))
     times = sorted((moment, kind) for kind, moment in events)
     assert [kind for _, kind in times] == ["in", "out", "in", "out"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("part", "1"), ("status", "Published"), ("parts", 0), ("time", "yesterday")]
+)
+def test_a_hand_edited_record_with_wrong_values_is_an_error(tmp_path, field, value):
+    import json
+
+    ledger = Ledger(tmp_path)
+    ledger.append(record())
+    raw = json.loads(ledger.path.read_text())
+    raw[field] = value
+    ledger.path.write_text(json.dumps(raw) + "\n")
+    with pytest.raises(LedgerError, match=r"ledger.jsonl:1: not a valid ledger record"):
+        ledger.read()

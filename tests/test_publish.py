@@ -369,3 +369,59 @@ def test_outbox_receives_the_platform_rendition_with_alt_text(make_project):
         assert received.format == "JPEG" and max(received.size) <= 2000 and "exif" not in received.info
     CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0900-pic"])
     assert list((project.root / "outbox/sky").iterdir()) == []
+
+
+def test_a_begun_thread_is_finished_even_after_the_grace_period(make_project):
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def fail_part_2(moment, part):
+        if moment == "before" and part == 2:
+            raise TransientError("503")
+
+    publish(
+        project,
+        FakePublisher(platform, fail=fail_part_2),
+        only="2026-12-01-0930-thread",
+        runner_options={"policy": RetryPolicy(attempts=1)},
+    )
+    hours_later = NOW.replace(hour=15)  # far past the 3 h grace: an outage
+    result = pipeline.publish(
+        project,
+        hours_later,
+        publisher_for=lambda a: FakePublisher(platform),
+        runner_options={"sleep": lambda s: None},
+    )
+    assert [o.status for o in result.outcomes if "thread" in o.key] == ["published"]
+    parts = [item["part"] for item in platform.received()]
+    assert parts == list(range(1, max(parts) + 1))  # each part once, in order
+
+
+def test_a_retract_between_planning_and_sending_wins(make_project, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW, only="2026-12-01-0900-single")
+    real_render_due = pipeline._render_due
+
+    def render_then_retract(*args):
+        rendered = real_render_due(*args)
+        pipeline.retract(project, "2026-12-01-0900-single")
+        return rendered
+
+    monkeypatch.setattr(pipeline, "_render_due", render_then_retract)
+    (project.root / "state/ledger.jsonl").write_text(
+        "\n".join(
+            line
+            for line in (project.root / "state/ledger.jsonl").read_text().splitlines()
+            if '"published"' not in line
+        )
+        + "\n"
+    )  # as if the send had crashed: the job is begun, so it is due again
+    result = pipeline.publish(project, NOW, only="2026-12-01-0900-single")
+    assert [o.status for o in result.outcomes] == ["retracted"]
+    assert list((project.root / "outbox/masto").glob("*.json")) == []
+
+
+def test_plan_exits_1_when_config_is_broken(make_project):
+    project = make_project("-- config.yml --\nbrand: [oops\n")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "plan"])
+    assert result.exit_code == 1 and "PW010" in result.stderr
