@@ -486,9 +486,7 @@ def _targets(
     if front.accounts is not None:
         accounts = []
         for index, name in enumerate(front.accounts):
-            if name in config.accounts:
-                accounts.append(name)
-            else:
+            if name not in config.accounts:
                 found.append(
                     diag(
                         "PW206",
@@ -497,8 +495,9 @@ def _targets(
                         hint="accounts are defined under accounts: in config.yml",
                     )
                 )
-        for index, name in enumerate(front.accounts):
-            language = config.accounts[name].language if name in config.accounts else None
+                continue
+            accounts.append(name)
+            language = config.accounts[name].language
             if language not in (None, lang):
                 found.append(
                     diag(

@@ -30,17 +30,12 @@ class ScaffoldError(Exception):
 
 
 def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> datetime:
-    """The first posting slot after `now` (brand time zone) that no post uses yet."""
-    times = sorted(config.schedule.slots) or [config.schedule.default_time]
+    """The first posting slot from tomorrow (a post written now should not go out in minutes) that no
+    post uses yet."""
     used = set(taken)
-    today = now.astimezone(config.zone).date()
-    for offset in range(1, 367):  # from tomorrow: a post written now should not go out in minutes
-        day = today + timedelta(days=offset)
-        for slot in times:
-            candidate = datetime.combine(day, slot, config.zone)
-            if candidate not in used:
-                return candidate
-    raise ScaffoldError("every posting slot in the coming year is taken")
+    tomorrow = now.astimezone(config.zone).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), config.zone) - timedelta(microseconds=1)
+    return next(candidate for candidate in _slots(config, start) if candidate not in used)
 
 
 def post_path(project: Project, title: str, when: date, lang: str | None) -> Path:
