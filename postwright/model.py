@@ -64,6 +64,7 @@ class Variant:
     expires: datetime | None
     body_line: int  # where the text these parts came from starts (the body or its override)
     thread: ThreadMode
+    title: str = ""  # the post's title: link cards (Bluesky), pin titles (Pinterest), previews
 
     @property
     def key(self) -> str:

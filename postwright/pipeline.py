@@ -15,13 +15,16 @@ from typing import Any
 
 import postwright
 from postwright import media, render, schedule, validate, write
+from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
+from postwright.credentials import Secrets
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.ledger import Ledger, LedgerError
 from postwright.load import Loaded, load_posts
 from postwright.model import Post, Variant
 from postwright.outbox import OutboxPublisher
+from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import Job, Outcome, PermanentError, Publisher, Receipt, Runner
 from postwright.schedule import PlanItem
@@ -369,27 +372,60 @@ def _render_due(
 def _publishers(
     project: Project, config: Config, renditions: Mapping[tuple[str, str], media.Rendition | None]
 ) -> Callable[[str], Publisher]:
-    """Outbox accounts write to the outbox folder; API accounts need their platform's publisher."""
+    """Outbox accounts write to the outbox folder; API accounts get their platform's publisher."""
     cache: dict[str, Publisher] = {}
 
     def images(variant: Variant) -> list[tuple[Path, str]]:
         """The files the platform gets for this variant, with their alt text."""
-        found = [(renditions.get((ref.src, variant.platform)), ref.alt) for ref in variant.media]
+        return [(upload.path, upload.alt) for upload in uploads(variant)]
+
+    def uploads(variant: Variant) -> list[Upload]:
+        base = connection_settings(config, variant.account).get("media_base_url")
+        found = [(renditions.get((ref.src, variant.platform)), ref) for ref in variant.media]
         return [
-            (rendition.cache_file(project.root / MEDIA_CACHE), alt) for rendition, alt in found if rendition
+            Upload(
+                path=rendition.cache_file(project.root / MEDIA_CACHE),
+                alt=ref.alt,
+                width=rendition.width,
+                height=rendition.height,
+                mime=f"image/{rendition.format.lower()}",
+                focus=(float(ref.focus[0]), float(ref.focus[1])) if ref.focus else None,
+                public_url=f"{str(base).rstrip('/')}/{rendition.path}" if base else None,
+            )
+            for rendition, ref in found
+            if rendition
         ]
 
     def publisher_for(account: str) -> Publisher:
         if account not in cache:
-            if config.accounts[account].deliver == "outbox":
+            settings = config.accounts[account]
+            platform = PLATFORMS[settings.platform]
+            if settings.deliver == "outbox":
                 cache[account] = OutboxPublisher(
                     project.root / config.outbox, account, root=project.root, images=images
                 )
+            elif platform.publisher is None:
+                cache[account] = _NoApiPublisher(settings.platform)
             else:
-                cache[account] = _NoApiPublisher(config.accounts[account].platform)
+                cache[account] = platform.publisher(
+                    Connection(
+                        account=account,
+                        platform=platform.name,
+                        settings=connection_settings(config, account),
+                        secrets=Secrets(account, dict(settings.credentials)),
+                        uploads=uploads,
+                    )
+                )
         return cache[account]
 
     return publisher_for
+
+
+def connection_settings(config: Config, account: str) -> dict[str, Any]:
+    """platforms.<p>.settings overridden by accounts.<a>.settings."""
+    settings = config.accounts[account]
+    shared = config.platforms.get(settings.platform)
+    return {**(shared.settings if shared else {}), **settings.settings}
 
 
 def retract(

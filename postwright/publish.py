@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+from postwright.credentials import CredentialsError, redact
 from postwright.ledger import Ledger, Record
 from postwright.model import Variant
 
@@ -126,6 +127,10 @@ class Runner:
         first = state.records[0]
         try:
             publisher = self.publisher_for(first.account)
+        except CredentialsError as error:
+            return Outcome(
+                state.key, first.account, first.platform, "failed", None, f"{error} (nothing deleted)"
+            )
         except KeyError:
             return Outcome(
                 state.key,
@@ -149,7 +154,7 @@ class Runner:
             except Exception as error:
                 status: Status = "unconfirmed" if isinstance(error, CannotTell) else "failed"
                 return Outcome(
-                    state.key, first.account, first.platform, status, None, f"part {part}: {error}"
+                    state.key, first.account, first.platform, status, None, redact(f"part {part}: {error}")
                 )
             self.ledger.append(replace(last, status="retracted", remote_id=remote_id, time=self._now()))
             removed += 1
@@ -176,7 +181,10 @@ class Runner:
             return self._outcome(
                 job, "failed", "edited after part of its thread was published; not sent (see plan)", 0, None
             )
-        publisher = self.publisher_for(variant.account)
+        try:
+            publisher = self.publisher_for(variant.account)
+        except CredentialsError as error:  # nothing sent, nothing recorded: tried again next run
+            return self._outcome(job, "failed", f"{error} (nothing sent)", 0, None)
         total = len(variant.parts)
         reply_to: Receipt | None = None
         sent = 0
@@ -204,7 +212,7 @@ class Runner:
             except PermanentError as error:
                 self._record(job, part, "failed", key, attempt=attempt, error=str(error), permanent=True)
                 return self._outcome(job, "failed", f"part {part}: {error}", sent, first_url)
-            except TransientError as error:
+            except (TransientError, CredentialsError) as error:
                 self._record(job, part, "failed", key, attempt=attempt, error=str(error))
                 return self._outcome(
                     job, "failed", f"part {part}: {error} (will retry next run)", sent, first_url
@@ -240,7 +248,7 @@ class Runner:
                 self.sleep(pause)
                 waited += pause
                 continue
-            except PermanentError:
+            except (PermanentError, CredentialsError):
                 raise
             except Exception as error:  # a bug or an unexpected answer (a ledger failure is not caught here)
                 raise _Unknown from error
@@ -276,7 +284,7 @@ class Runner:
                 attempt=attempt,
                 remote_id=receipt.remote_id if receipt else None,
                 url=receipt.url if receipt else None,
-                error=error,
+                error=redact(error) if error else None,
                 permanent=permanent,
             )
         )
@@ -284,4 +292,4 @@ class Runner:
     @staticmethod
     def _outcome(job: Job, status: Status, message: str, sent: int, url: str | None) -> Outcome:
         variant = job.variant
-        return Outcome(job.key, variant.account, variant.platform, status, url, message, sent)
+        return Outcome(job.key, variant.account, variant.platform, status, url, redact(message), sent)

@@ -122,6 +122,7 @@ def render(
             expires=post.expires,
             body_line=_body_line(post, account_name, account.platform),
             thread=thread,
+            title=post.title,
         ),
         [],
     )

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from postwright.api import Connection
+    from postwright.publish import Publisher
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
 AltText = Literal["required", "recommended", "unsupported"]
@@ -61,6 +65,8 @@ class Platform:
     mention_format: str = "@{handle}"  # {handle} without a leading @, {name}
     hashtag_format: str = "#{tag}"
     notes: tuple[str, ...] = field(default=())  # caveats shown in docs
+    # builds the API publisher for one account (deliver: api); None: only the outbox is available
+    publisher: Callable[[Connection], Publisher] | None = None
 
     def mention(self, handle: str | None, name: str) -> str:
         """How @[person] appears on this platform; the plain name where the person has no handle."""

@@ -1,0 +1,162 @@
+"""What a platform's API publisher is given, and the HTTP client every publisher shares.
+
+A publisher (in its platform's module) is built from a `Connection`: the account's settings, its
+secrets read from the environment variables named in config.yml, the image files of a variant with
+their alt text, and an injected clock and sleep so tests never wait. `ApiClient` turns the platform's
+answers into the publish step's errors (429 and 5xx transient with Retry-After, 401 a credentials
+problem, other 4xx permanent with the platform's own message) and never lets a secret out: every
+message it raises is redacted, and secret values are registered so the ledger and the CLI redact too.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from postwright.credentials import Secrets, redact
+from postwright.model import Variant
+from postwright.publish import CredentialsError, PermanentError, TransientError
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One image file as the platform receives it (the platform's rendition), with its alt text."""
+
+    path: Path
+    alt: str
+    width: int
+    height: int
+    mime: str  # image/jpeg, image/png, …
+    focus: tuple[float, float] | None  # front matter's focus: x, y in 0..1 from the top left
+    public_url: str | None = None  # where `media_base_url` serves it (Instagram/Threads fetch media)
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Everything a publisher needs from outside, so that tests can hand it a local server."""
+
+    account: str
+    platform: str
+    settings: Mapping[str, Any]  # platforms.<p>.settings, overridden by accounts.<a>.settings
+    secrets: Secrets
+    uploads: Callable[[Variant], list[Upload]] = lambda variant: []
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    transport: httpx.BaseTransport | None = None  # tests may route requests; None is the network
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        return self.settings.get(name, default)
+
+    def required(self, name: str) -> Any:
+        """A setting the publisher cannot work without: its absence is a fixable config problem."""
+        value = self.settings.get(name)
+        if value in (None, ""):
+            raise CredentialsError(f"account {self.account}: settings.{name} is required for {self.platform}")
+        return value
+
+
+RetryAfter = Callable[[httpx.Response], float | None]
+ErrorMessage = Callable[[httpx.Response], str]
+
+
+def retry_after_header(response: httpx.Response, now: float | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or an HTTP date) or a reset time in epoch seconds
+    (X's x-rate-limit-reset, Bluesky's ratelimit-reset)."""
+    value = response.headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(value) if value else None
+            if when is not None:
+                return max(0.0, when.timestamp() - (now if now is not None else time.time()))
+    for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
+        reset = response.headers.get(name)
+        if reset and reset.replace(".", "", 1).isdigit():
+            return max(0.0, float(reset) - (now if now is not None else time.time()))
+    return None
+
+
+def error_text(response: httpx.Response) -> str:
+    """The platform's own words: a JSON `error`/`message`/`detail`/`description`, else the body start."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300].strip() or response.reason_phrase
+    if isinstance(body, dict):
+        for name in ("error_description", "message", "error", "detail", "description", "title"):
+            value = body.get(name)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return value["message"]
+    return str(body)[:300]
+
+
+class ApiClient:
+    """httpx with the publish step's error mapping and redaction: one per account and platform."""
+
+    def __init__(
+        self,
+        connection: Connection,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30.0,
+        retry_after: RetryAfter = retry_after_header,
+        error_message: ErrorMessage = error_text,
+    ) -> None:
+        self.connection = connection
+        self.retry_after = retry_after
+        self.error_message = error_message
+        self.http = httpx.Client(
+            base_url=base_url,
+            headers=dict(headers or {}),
+            timeout=timeout,
+            transport=connection.transport,
+            follow_redirects=False,
+        )
+
+    def request(self, method: str, url: str, *, ok: Iterable[int] = (), **options: Any) -> httpx.Response:
+        """Send; return the response when 2xx (or a status in `ok`), else raise the mapped error.
+
+        Network failures are transient: the runner asks `find_sent` before retrying where a second
+        send could duplicate, so a request that reached the platform but whose answer was lost is safe.
+        """
+        try:
+            response = self.http.request(method, url, **options)
+        except httpx.TimeoutException as error:
+            raise TransientError(
+                redact(f"{method} {_path(url)}: timed out ({type(error).__name__})")
+            ) from None
+        except httpx.HTTPError as error:
+            raise TransientError(redact(f"{method} {_path(url)}: {type(error).__name__}: {error}")) from None
+        if response.is_success or response.status_code in set(ok):
+            return response
+        raise self.error_for(response)
+
+    def error_for(self, response: httpx.Response) -> Exception:
+        status = response.status_code
+        where = f"{response.request.method} {_path(str(response.request.url))}"
+        message = redact(f"{where}: {status} {self.error_message(response)}")
+        if status == 429 or status >= 500 or status == 408:
+            return TransientError(message, self.retry_after(response))
+        if status == 401:
+            return CredentialsError(message)
+        return PermanentError(message)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _path(url: str) -> str:
+    """The URL's path for messages (no query string: tokens travel there on some APIs)."""
+    return urllib.parse.urlsplit(url).path or url

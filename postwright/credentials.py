@@ -1,0 +1,69 @@
+"""Secrets: read from the environment variables that config.yml names, and never shown.
+
+Every value read is remembered for the life of the process so that anything the publish step writes
+(ledger errors, outcome messages, exceptions) can be redacted, whichever publisher produced it.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+class CredentialsError(Exception):
+    """The account's credentials or settings are missing or were rejected: nothing was sent, and the
+    job is tried again on the next run (after someone fixes them), not retried within this one."""
+
+
+_REDACTED = "[secret]"
+_KNOWN_SECRETS: set[str] = set()  # every secret value read in this process, longest first when used
+
+
+def redact(text: str) -> str:
+    """`text` with every secret value read in this process (also URL-encoded) replaced."""
+    for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, _REDACTED)
+        quoted = urllib.parse.quote(secret, safe="")
+        if quoted != secret:
+            text = text.replace(quoted, _REDACTED)
+    return text
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """An account's secrets by their config name (`credentials: {token: MASTODON_TOKEN}` → "token").
+
+    Values come from the environment at publish time; the repr shows names only. A missing one is a
+    CredentialsError naming the variable, so the job is retried on the next run once it is set.
+    """
+
+    account: str
+    names: Mapping[str, str]  # config name -> environment variable name
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
+
+    def __getitem__(self, name: str) -> str:
+        variable = self.names.get(name)
+        if variable is None:
+            raise CredentialsError(
+                f"account {self.account}: credentials.{name} is not set in config.yml "
+                f"(name the environment variable that holds it)"
+            )
+        value = self.environ.get(variable, "")
+        if not value:
+            raise CredentialsError(f"account {self.account}: environment variable {variable} is not set")
+        _KNOWN_SECRETS.add(value)
+        return value
+
+    def get(self, name: str) -> str | None:
+        """The value, or None where the config does not name this credential (optional ones)."""
+        return self[name] if name in self.names else None
+
+    def missing(self, required: Iterable[str]) -> list[str]:
+        """What `doctor` reports: each required credential not named or whose variable is empty."""
+        return [
+            self.names.get(name, f"credentials.{name}")
+            for name in required
+            if name not in self.names or not self.environ.get(self.names[name])
+        ]
