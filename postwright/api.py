@@ -63,6 +63,15 @@ class Connection:
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class CredentialCheck:
+    """What `postwright doctor` reports for one account: never the secret itself."""
+
+    ok: bool
+    detail: str  # "valid (posting as @windward)", "token rejected: 401 invalid token"
+    expires_at: datetime | None = None  # when the token stops working, where the platform says
+
+
 RetryAfter = Callable[[httpx.Response], float | None]
 ErrorMessage = Callable[[httpx.Response], str]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from postwright.api import Connection
+    from postwright.api import Connection, CredentialCheck
     from postwright.publish import Publisher
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
@@ -67,6 +67,9 @@ class Platform:
     notes: tuple[str, ...] = field(default=())  # caveats shown in docs
     # builds the API publisher for one account (deliver: api); None: only the outbox is available
     publisher: Callable[[Connection], Publisher] | None = None
+    credentials: tuple[str, ...] = ()  # the names under accounts.<a>.credentials its publisher needs
+    # asks the platform, cheaply and without posting, whether the credentials work and when they expire
+    verify: Callable[[Connection], CredentialCheck] | None = None
 
     def mention(self, handle: str | None, name: str) -> str:
         """How @[person] appears on this platform; the plain name where the person has no handle."""
