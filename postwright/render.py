@@ -7,6 +7,7 @@ platform's dialect → @[person] mentions and #tags in the platform's syntax →
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import traceback
@@ -27,7 +28,7 @@ from postwright.model import MediaRef, Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits, Platform
 from postwright.project import Project
-from postwright.split import split_to_fit
+from postwright.split import Budget, split_to_fit
 
 _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 # as dialects.HASHTAG_RE, and not after a backslash (an escaped '#'), and not all digits ('#1')
@@ -255,6 +256,17 @@ def _tidy(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
 
 
+@functools.lru_cache(maxsize=64)
+def _budget(limits: Limits, label: str) -> Budget:
+    """One per platform and numbering: piece costs are remembered across posts (words repeat)."""
+
+    @functools.lru_cache(maxsize=65536)
+    def cost(piece: str) -> tuple[int, ...]:
+        return tuple(measure.count(piece) for measure in limits.measures)
+
+    return Budget(cost, tuple(measure.limit - measure.count(label) for measure in limits.measures))
+
+
 def _parts(text: str, mode: str, limits: Limits, config: Config, platform: str) -> list[str]:
     """Explicit parts (a --- line in the body), each split further where too long, on threading platforms."""
     explicit = [part.strip() for part in _THREAD_BREAK.split(text) if part.strip()]
@@ -267,7 +279,8 @@ def _parts(text: str, mode: str, limits: Limits, config: Config, platform: str) 
     def fits(part: str) -> bool:
         return all(measure.count(part + widest) <= measure.limit for measure in limits.measures)
 
-    pieces = [piece for part in explicit for piece in split_to_fit(part, fits)] or [""]
+    budget = _budget(limits, widest)
+    pieces = [piece for part in explicit for piece in split_to_fit(part, fits, budget)] or [""]
     if not label or len(pieces) == 1:
         return pieces
     return [piece + label.format(index=index, total=len(pieces)) for index, piece in enumerate(pieces, 1)]

@@ -280,6 +280,9 @@ def x_parse(text: str, *, version: int = 3) -> XParse:
     )
 
 
+_X_MAYBE_URL = re.compile(r"[A-Za-z0-9]\.[A-Za-z]|://")  # what every URL twitter-text finds in ASCII has
+
+
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def x_weighted_length(text: str, *, version: int = 3) -> int:
     """X's count: NFC; every URL (with or without protocol, on a known TLD) 23; in v3 each emoji 2;
@@ -289,6 +292,10 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
     data), without the per-character loop: thread splitting calls this thousands of times per build.
     """
     cfg = x_config(version)
+    if text.isascii() and _ascii_is_light(cfg) and not _X_MAYBE_URL.search(text):
+        # ASCII without a dot between a label and a TLD: no URL, no emoji, NFC is the identity and every
+        # character is in the first (light) range
+        return len(text) * cfg.ranges[0][2] // cfg.scale
     norm = normalize(text)
     entities = {
         start: (end, cfg.transformed_url_length * cfg.scale)
@@ -307,6 +314,11 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
         position = end
     total += _x_plain_weight(norm[position:], cfg)
     return total // cfg.scale
+
+
+@functools.cache
+def _ascii_is_light(cfg: XConfig) -> bool:
+    return bool(cfg.ranges) and cfg.ranges[0][0] == 0 and cfg.ranges[0][1] >= 0x7F
 
 
 @functools.cache

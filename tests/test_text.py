@@ -471,3 +471,28 @@ def test_twitter_text_import_leaves_no_stand_in() -> None:
     x_weighted_length("x")  # imports twitter-text-parser
     module = sys.modules.get("pkg_resources")
     assert module is None or "postwright.text stand-in" not in (module.__doc__ or "")
+
+
+def test_x_weighted_length_fast_paths_agree_with_the_full_parse():
+    """The ASCII shortcut (no URL-like dot) and the general path give x_parse's number on mixed text."""
+    import random
+
+    rng = random.Random(7)
+    atoms = [
+        "kite",
+        "wind.",
+        "Wind",
+        "a.b",
+        "example.com",
+        "https://x.co/a",
+        "://",
+        ".",
+        " ",
+        "\n",
+        "é",
+        "🪁",
+        "#tag",
+    ]
+    for _ in range(400):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 30)))
+        assert x_weighted_length(text) == x_parse(text).weighted_length, text
