@@ -117,6 +117,14 @@ _DATE_TIME = re.compile(
 _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 
 
+def _relative(project: Project, path: Path) -> str:
+    """project.shown for files found under content/ (no symlink resolution per file: thousands of posts)."""
+    try:
+        return path.relative_to(project.root).as_posix()
+    except ValueError:
+        return project.shown(path)
+
+
 def post_files(project: Project) -> list[Path]:
     """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials)."""
     if not project.content_dir.is_dir():
@@ -141,7 +149,7 @@ def load_posts(project: Project, config: Config | None) -> Loaded:
             parsed.append(item)
     posts: list[Post] = []
     if config is None:
-        return Loaded((), tuple(found), tuple(project.shown(path) for path in files))
+        return Loaded((), tuple(found), tuple(_relative(project, path) for path in files))
     dates: dict[str, str] = {}  # post id -> a dated sibling's date text, for variants without one
     for item in parsed:
         text = item.front.date or _name_date_text(item.name_when)
@@ -153,7 +161,7 @@ def load_posts(project: Project, config: Config | None) -> Loaded:
         if post is not None:
             posts.append(post)
     found += _duplicates(posts)
-    return Loaded(tuple(posts), tuple(found), tuple(project.shown(path) for path in files))
+    return Loaded(tuple(posts), tuple(found), tuple(_relative(project, path) for path in files))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +179,7 @@ class _Parsed:
 
 
 def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diagnostic]]:
-    shown = project.shown(path)
+    shown = _relative(project, path)
     name = _NAME.match(path.name[: -len(".md")])
     if not name or not _SLUG.match(name["slug"]) or re.fullmatch(r"\d{4}-\d{2}-\d{2}(-\d{4})?", name["slug"]):
         return None, [

@@ -618,8 +618,10 @@ def bluesky_facets(text: str) -> list[Facet]:
     return facets
 
 
-def _utf8_offsets(text: str) -> list[int]:
+def _utf8_offsets(text: str) -> list[int] | range:
     """UTF-8 byte offset of every str index, plus one past the end."""
+    if text.isascii():
+        return range(len(text) + 1)
     offsets = [0] * (len(text) + 1)
     total = 0
     for i, ch in enumerate(text):

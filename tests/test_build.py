@@ -170,3 +170,23 @@ def test_byte_limit_fitting_is_reported(make_project):
     result = CliRunner().invoke(cli, ["-C", str(project.root), "build"])
     assert result.exit_code == 0, result.output
     assert "image noise.png (keep): quality " in result.stderr  # noise needs < 95 to fit 1,000,000 B
+
+
+def test_rendering_in_worker_processes_gives_the_same_variants_in_the_same_order(make_project, monkeypatch):
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("worker processes are forked on Linux only")
+    files = "".join(
+        f"-- content/posts/2026-12-{day:02d}-0900-post-{day}.md --\n---\ntitle: Day {day}\n---\n"
+        + f"Kites and wind on day {day}. " * (day * 3)
+        + "\n"
+        for day in range(1, 29)
+    )
+    project = make_project(files)
+    serial = pipeline.check(project)
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    parallel = pipeline.check(project)
+    assert len(serial.variants) == 56 and parallel.variants == serial.variants
+    assert parallel.diagnostics == serial.diagnostics
