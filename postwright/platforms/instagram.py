@@ -1,7 +1,411 @@
-"""Instagram: 2200-character captions, ≤30 hashtags, JPEG only, every post needs an image."""
+"""Instagram: 2200-character captions, ≤30 hashtags, JPEG only, every post needs an image.
+
+Publishing goes through the Instagram Graph API's content publishing
+(developers.facebook.com/docs/instagram-platform/content-publishing): Instagram fetches every image
+from a public URL, so `settings.media_base_url` says where publish/ is served (the repository's Pages
+site, a bucket). A send checks the daily publishing quota, checks that each image URL answers, creates
+a container per image (children of a CAROUSEL container when there are several), waits until Instagram
+has processed them and publishes. The Meta Graph client and that container flow are shared with
+threads.py, whose API is the same design.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
 
 from postwright import text
+from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
+from postwright.credentials import CredentialsError, redact
+from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
+from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+
+# -- the Meta Graph client (Instagram, Threads) -------------------------------------------------------
+
+# developers.facebook.com/docs/graph-api/guides/error-handling: "wait and retry" codes (1 unknown,
+# 2 service, 4/17/32/613 throttling, 341 application limit, 368 temporarily blocked); 80002 is the
+# Instagram business-use-case throttle (docs/graph-api/overview/rate-limiting).
+_TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 368, 613, 80002})
+# The same guide: 190 access token expired or invalid, 102 session, 10 and 200-299 permission missing.
+_CREDENTIAL_CODES = frozenset({10, 102, 190, *range(200, 300)})
+# Instagram "2207042: reached the maximum number of posts the Content Publishing API allows" (24 h).
+_QUOTA_SUBCODES = frozenset({2207042})
+
+MEDIA_WAIT = 300.0  # seconds: a Pages deploy usually lands within minutes; the next run tries again
+LOOKBACK = timedelta(
+    days=3
+)  # find_sent matches recent posts only: an older one with the same text is not ours
+_POLLS = (1, 2, 4, 8, 15, 30, 60, 60, 60, 60)  # ≈5 minutes of container status checks, then give up
+
+
+def meta_error(response: httpx.Response) -> dict[str, Any]:
+    """Meta's {"error": {"message", "type", "code", "error_subcode", …}}, or {} for other answers."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def meta_error_text(response: httpx.Response) -> str:
+    """The message, the user-facing explanation where Meta gives one, and the code/subcode."""
+    error = meta_error(response)
+    if not error:
+        return error_text(response)
+    words = str(error.get("message") or error.get("type") or "error")
+    explained = error.get("error_user_msg")
+    if isinstance(explained, str) and explained and explained not in words:
+        title = error.get("error_user_title")
+        words += f" ({title}: {explained})" if isinstance(title, str) and title else f" ({explained})"
+    code, subcode = error.get("code"), error.get("error_subcode")
+    if code is not None:
+        words += f" [code {code}" + (f"/{subcode}" if subcode is not None else "") + "]"
+    return words
+
+
+def meta_retry_after(response: httpx.Response) -> float | None:
+    """How long a throttled app waits: X-Business-Use-Case-Usage's estimated_time_to_regain_access, in
+    minutes (docs/graph-api/overview/rate-limiting), else a Retry-After where a proxy sent one."""
+    header = response.headers.get("x-business-use-case-usage")
+    minutes = 0.0
+    if header:
+        try:
+            usage = json.loads(header)
+        except ValueError:
+            usage = {}
+        for entries in usage.values() if isinstance(usage, dict) else ():
+            for entry in entries if isinstance(entries, list) else ():
+                value = entry.get("estimated_time_to_regain_access") if isinstance(entry, dict) else None
+                if isinstance(value, int | float):
+                    minutes = max(minutes, float(value))
+    if minutes > 0:
+        return minutes * 60
+    return retry_after_header(response)
+
+
+class GraphClient(ApiClient):
+    """ApiClient for Meta's Graph APIs: the token travels as the documented `access_token` parameter
+    (in the form body of a POST, in the query string otherwise), and errors map by Meta's own code,
+    because Meta answers throttling and expired tokens with HTTP 400/403 rather than 429/401."""
+
+    def __init__(self, connection: Connection, base_url: str, token: str) -> None:
+        super().__init__(
+            connection,
+            base_url.rstrip("/") + "/",
+            retry_after=meta_retry_after,
+            error_message=meta_error_text,
+        )
+        self._token = token
+
+    def get(self, path: str, **params: Any) -> dict[str, Any]:
+        return _json(self.request("GET", path, params={**params, "access_token": self._token}))
+
+    def post(self, path: str, **data: Any) -> dict[str, Any]:
+        return _json(self.request("POST", path, data={**data, "access_token": self._token}))
+
+    def delete(self, path: str, *, ok: Iterable[int] = ()) -> httpx.Response:
+        return self.request("DELETE", path, params={"access_token": self._token}, ok=ok)
+
+    def error_for(self, response: httpx.Response) -> Exception:
+        mapped = super().error_for(response)  # the message, redacted, with method, path and status
+        error = meta_error(response)
+        code = error.get("code")
+        if not isinstance(code, int) or isinstance(mapped, TransientError):
+            return mapped
+        transient = code in _TRANSIENT_CODES or error.get("error_subcode") in _QUOTA_SUBCODES
+        if transient or error.get("is_transient") is True:
+            return TransientError(str(mapped), self.retry_after(response))
+        if code in _CREDENTIAL_CODES:
+            return CredentialsError(str(mapped))
+        return mapped  # by HTTP status: 401 credentials, other 4xx permanent
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise PermanentError(
+            redact(f"{response.request.method} {response.request.url.path}: not a JSON object")
+        )
+    return body
+
+
+def parse_time(value: Any) -> datetime | None:
+    """Meta's timestamps: 2026-12-01T09:00:00+0000."""
+    if not isinstance(value, str):
+        return None
+    for parse in (lambda v: datetime.strptime(v, "%Y-%m-%dT%H:%M:%S%z"), datetime.fromisoformat):
+        try:
+            return parse(value)
+        except ValueError:
+            continue
+    return None
+
+
+# -- the container flow (Instagram, Threads) ----------------------------------------------------------
+
+
+class ContainerPublisher:
+    """Create a container (children first for a carousel), wait until it is processed, publish it.
+
+    Subclasses name the platform's edges and fields. Not idempotent: Meta has no idempotency key, so
+    a part whose answer was lost is looked up among the account's recent posts by its text.
+    """
+
+    idempotent = False
+    title: ClassVar[str]
+    default_api_url: ClassVar[str]
+    default_user: ClassVar[str | None] = None  # None: settings.user_id is required
+    container_edge: ClassVar[str]  # POST /{user}/<edge>: create a container; GET: recent posts
+    publish_edge: ClassVar[str]
+    limit_edge: ClassVar[str]
+    status_field: ClassVar[str]
+    text_field: ClassVar[str]
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.user = str(connection.setting("user_id") or self.default_user or connection.required("user_id"))
+        token = connection.secrets["access_token"]
+        self.client = GraphClient(
+            connection, str(connection.setting("api_url") or self.default_api_url), token
+        )
+        self.media = httpx.Client(transport=connection.transport, timeout=30.0, follow_redirects=True)
+
+    # -- the Publisher protocol --
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        uploads = self.connection.uploads(variant) if part == 1 else []
+        self.check_quota(reply=reply_to is not None)
+        self.check_media(uploads)
+        creation_id = self.create(variant, part, reply_to, uploads)
+        media_id = str(self.client.post(f"{self.user}/{self.publish_edge}", creation_id=creation_id)["id"])
+        return Receipt(media_id, self.permalink(media_id))
+
+    def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
+        if variant is None:
+            raise CannotTell(
+                f"{self.title} posts can only be recognised by their text, which a retract does not "
+                f"have: check the account by hand"
+            )
+        wanted = variant.parts[part - 1].strip()
+        since = self.connection.clock() - LOOKBACK
+        for item in self.recent(reply=part > 1):
+            when = parse_time(item.get("timestamp"))
+            if when is not None and when < since:
+                break  # newest first: the rest are older still
+            if str(item.get(self.text_field) or "").strip() == wanted:
+                return Receipt(str(item["id"]), str(item.get("permalink") or ""))
+        return None
+
+    def delete(self, remote_id: str) -> None:
+        raise NotImplementedError
+
+    # -- steps --
+
+    def recent(self, *, reply: bool = False) -> list[dict[str, Any]]:
+        """The account's latest posts, newest first (GET /{user}/<container edge>)."""
+        fields = f"id,{self.text_field},timestamp,permalink"
+        answer = self.client.get(f"{self.user}/{self.container_edge}", fields=fields, limit=50)
+        return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
+
+    def check_quota(self, *, reply: bool = False) -> None:
+        """Stop before creating anything when the rolling 24-hour publishing quota is used up."""
+        usage_field, config_field = self.quota_fields(reply)
+        answer = self.client.get(f"{self.user}/{self.limit_edge}", fields=f"{usage_field},{config_field}")
+        rows = answer.get("data") or [{}]
+        usage, config = rows[0].get(usage_field), rows[0].get(config_field) or {}
+        total, duration = config.get("quota_total"), config.get("quota_duration") or 86400
+        if not isinstance(usage, int) or not isinstance(total, int) or usage < total:
+            return
+        wait = self.quota_frees(total, float(duration), reply)
+        when = (self.connection.clock() + timedelta(seconds=wait)).astimezone(UTC)
+        kind = "replies" if reply else "posts"
+        raise TransientError(
+            f"{self.title}'s publishing limit is used up ({usage} of {total} {kind} in "
+            f"{float(duration) / 3600:g} h); it frees at about {when:%Y-%m-%d %H:%M} UTC and the post is "
+            f"sent on a run after that",
+            wait,
+        )
+
+    def quota_fields(self, reply: bool) -> tuple[str, str]:
+        return "quota_usage", "config"
+
+    def quota_frees(self, total: int, duration: float, reply: bool) -> float:
+        """Seconds until the oldest of the last `total` posts leaves the window (the whole window when
+        the account's posts cannot be listed)."""
+        try:
+            stamps = [parse_time(item.get("timestamp")) for item in self.recent(reply=reply)[:total]]
+        except (TransientError, PermanentError, CredentialsError):
+            return duration
+        now = self.connection.clock()
+        inside = [when for when in stamps if when is not None and (now - when).total_seconds() < duration]
+        if not inside:
+            return duration
+        return max(60.0, (min(inside) - now).total_seconds() + duration)
+
+    def check_media(self, uploads: Sequence[Upload]) -> None:
+        """Meta fetches each image from its public URL: make sure each one is there before asking."""
+        for upload in uploads:
+            if not upload.public_url:
+                raise CredentialsError(
+                    f"account {self.connection.account}: settings.media_base_url is required for "
+                    f"{self.connection.platform}: {self.title} fetches images from a public URL (where "
+                    f"publish/ is served, e.g. the repository's Pages site or a bucket)"
+                )
+            problem = self.probe(upload.public_url)
+            if problem:
+                raise TransientError(
+                    f"{upload.public_url} {problem}: the images are not published at media_base_url yet "
+                    f"(a Pages deploy may lag behind the commit); tried again on the next run",
+                    MEDIA_WAIT,
+                )
+
+    def probe(self, url: str) -> str | None:
+        """None when the URL answers 200 with an image; else what is wrong with it."""
+        try:
+            response = self.media.head(url)
+            if response.status_code in (405, 501):  # HEAD not allowed: ask for the body, read none of it
+                with self.media.stream("GET", url) as streamed:
+                    response = streamed
+        except httpx.HTTPError as error:
+            return f"does not answer ({type(error).__name__})"
+        if response.status_code != 200:
+            return f"answers {response.status_code}"
+        kind = response.headers.get("content-type", "")
+        if not kind.lower().startswith("image/"):
+            return f"is {kind or 'of no content type'}, not an image"
+        return None
+
+    def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
+        raise NotImplementedError
+
+    def container(self, **fields: Any) -> str:
+        """POST /{user}/<container edge>; returns the container id once it is ready to publish."""
+        given = {name: value for name, value in fields.items() if value not in (None, "")}
+        creation_id = str(self.client.post(f"{self.user}/{self.container_edge}", **given)["id"])
+        self.wait_ready(creation_id)
+        return creation_id
+
+    def wait_ready(self, creation_id: str) -> None:
+        """Poll GET /{container-id} until FINISHED: ERROR is permanent, EXPIRED and a timeout transient."""
+        for pause in (*_POLLS, None):
+            answer = self.client.get(creation_id, fields=self.status_fields())
+            status = str(answer.get(self.status_field) or "")
+            if status in ("FINISHED", "PUBLISHED"):
+                return
+            if status == "ERROR":
+                reason = answer.get("error_message") or answer.get("status") or "no reason given"
+                raise PermanentError(f"{self.title} could not process container {creation_id}: {reason}")
+            if status == "EXPIRED":
+                raise TransientError(f"{self.title} container {creation_id} expired before it was published")
+            if pause is None:
+                break
+            self.connection.sleep(pause)
+        raise TransientError(f"{self.title} is still processing container {creation_id} after 5 minutes")
+
+    def status_fields(self) -> str:
+        return self.status_field
+
+    def permalink(self, media_id: str) -> str:
+        """The post's public URL; empty when it cannot be read (the post is out all the same)."""
+        try:
+            return str(self.client.get(media_id, fields="permalink").get("permalink") or "")
+        except (TransientError, PermanentError, CredentialsError):
+            return ""
+
+    # -- doctor --
+
+    def check_credentials(self) -> CredentialCheck:
+        """Who the token posts as, then when it expires (GET /debug_token on itself)."""
+        try:
+            me = self.client.get(self.user, fields="id,username")
+        except (CredentialsError, PermanentError) as error:
+            return CredentialCheck(False, f"token rejected: {error}")
+        name = me.get("username")
+        who = f"valid (posting as @{name})" if name else f"valid (user {me.get('id', self.user)})"
+        return self.expiry(who)
+
+    def expiry(self, who: str) -> CredentialCheck:
+        """debug_token's expires_at and data_access_expires_at (0: never); unknown when it cannot be
+        asked (docs/graph-api/reference/debug_token, threads/troubleshooting/debug-access-token)."""
+        token = self.connection.secrets["access_token"]
+        try:
+            data = self.client.get("debug_token", input_token=token).get("data") or {}
+        except (CredentialsError, PermanentError, TransientError) as error:
+            return CredentialCheck(True, f"{who}; expiry unknown (debug_token: {error})")
+        if data.get("is_valid") is False:
+            return CredentialCheck(False, "token rejected: debug_token says it is not valid")
+        moments = [
+            datetime.fromtimestamp(value, UTC)
+            for value in (data.get("expires_at"), data.get("data_access_expires_at"))
+            if isinstance(value, int | float) and value > 0
+        ]
+        if not moments:
+            return CredentialCheck(True, f"{who}; does not expire")
+        return CredentialCheck(True, who, min(moments))
+
+
+# -- Instagram ----------------------------------------------------------------------------------------
+
+
+class InstagramPublisher(ContainerPublisher):
+    """Instagram Graph API with Facebook Login (graph.facebook.com; graph.instagram.com for Instagram
+    Login via settings.api_url). An image post: one container with image_url, caption and alt_text; a
+    carousel: children with is_carousel_item=true, then a CAROUSEL container listing them."""
+
+    title = "Instagram"
+    default_api_url = "https://graph.facebook.com/v21.0"
+    container_edge = "media"  # docs: reference/ig-user/media (POST creates, GET lists)
+    publish_edge = "media_publish"  # docs: reference/ig-user/media_publish
+    limit_edge = "content_publishing_limit"  # docs: reference/ig-user/content_publishing_limit
+    status_field = "status_code"  # docs: reference/ig-container: EXPIRED ERROR FINISHED IN_PROGRESS PUBLISHED
+    text_field = "caption"
+
+    def status_fields(self) -> str:
+        return "status_code,status"  # `status` carries the error subcode when status_code is ERROR
+
+    def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
+        caption = variant.parts[part - 1]
+        if not uploads:
+            raise PermanentError("Instagram publishes images only and this post has none: add an image")
+        if len(uploads) == 1:
+            (upload,) = uploads
+            return self.container(image_url=upload.public_url, caption=caption, alt_text=upload.alt)
+        children = [
+            # alt_text: "for image posts" since 2025-03-24 (content-publishing); a carousel item is one
+            self.container(image_url=upload.public_url, is_carousel_item="true", alt_text=upload.alt)
+            for upload in uploads
+        ]
+        return self.container(media_type="CAROUSEL", children=",".join(children), caption=caption)
+
+    def delete(self, remote_id: str) -> None:
+        # The IG Media reference (docs/instagram-platform/reference/instagram-media, v21.0) documents
+        # reading and updating (comment_enabled) only: the API cannot delete a published post.
+        raise PermanentError(
+            f"Instagram's API cannot delete posts: delete post {remote_id} by hand in the Instagram app "
+            f"(its link is in the ledger and in `postwright plan`)"
+        )
+
+
+def _publisher(connection: Connection) -> InstagramPublisher:
+    return InstagramPublisher(connection)
+
+
+def _verify(connection: Connection) -> CredentialCheck:
+    if not connection.setting("media_base_url"):
+        return CredentialCheck(
+            False, "settings.media_base_url is not set: Instagram fetches images from a public URL"
+        )
+    return InstagramPublisher(connection).check_credentials()
+
 
 PLATFORM = Platform(
     name="instagram",
@@ -20,4 +424,7 @@ PLATFORM = Platform(
         max_mentions=20,
         requires_media=True,  # the Graph API publishes media containers only
     ),
+    publisher=_publisher,
+    credentials=("access_token",),
+    verify=_verify,
 )

@@ -1,7 +1,98 @@
-"""Threads: 500 characters with emoji counted as their UTF-8 bytes, one topic tag, ≤5 links."""
+"""Threads: 500 characters with emoji counted as their UTF-8 bytes, one topic tag, ≤5 links.
+
+Publishing goes through the Threads API (developers.facebook.com/documentation/threads/posts), the
+same container design as Instagram's and the same Graph client (instagram.py): a TEXT, IMAGE or
+CAROUSEL container, then threads_publish. Thread parts after the first reply to the part before
+(reply_to_id); images come with their alt text; a text-only first part carries the post's link as
+its link_attachment. Images are fetched by Threads from `settings.media_base_url`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from postwright import text
+from postwright.api import Connection, CredentialCheck, Upload
+from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.instagram import ContainerPublisher, meta_error
+from postwright.publish import Receipt
+
+
+class ThreadsPublisher(ContainerPublisher):
+    """POST /{threads-user-id}/threads (media_type TEXT, IMAGE or CAROUSEL; is_carousel_item, children,
+    reply_to_id, alt_text, link_attachment), then POST /{threads-user-id}/threads_publish."""
+
+    title = "Threads"
+    default_api_url = "https://graph.threads.net/v1.0"  # docs: threads/overview (also graph.threads.com)
+    default_user = "me"  # docs: /me/threads is the token's own profile
+    container_edge = "threads"
+    publish_edge = "threads_publish"
+    limit_edge = "threads_publishing_limit"  # docs: threads/overview, Rate Limiting
+    # docs: threads/troubleshooting: GET /{container}?fields=status,error_message
+    status_field = "status"
+    text_field = "text"
+
+    def status_fields(self) -> str:
+        return "status,error_message"
+
+    def quota_fields(self, reply: bool) -> tuple[str, str]:
+        # 250 posts and, separately, 1,000 replies per 24 h (threads/retrieve-and-manage-replies)
+        return ("reply_quota_usage", "reply_config") if reply else ("quota_usage", "config")
+
+    def recent(self, *, reply: bool = False) -> list[dict[str, Any]]:
+        """Replies are not in GET /{user}/threads but in GET /{user}/replies."""
+        edge = "replies" if reply else "threads"
+        answer = self.client.get(f"{self.user}/{edge}", fields="id,text,timestamp,permalink", limit=50)
+        return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
+
+    def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
+        words = variant.parts[part - 1]
+        reply_to_id = reply_to.remote_id if reply_to else None
+        if not uploads:
+            link = variant.link if part == 1 else None  # link_attachment: text posts only (threads/posts)
+            return self.container(
+                media_type="TEXT", text=words, reply_to_id=reply_to_id, link_attachment=link
+            )
+        if len(uploads) == 1:
+            (upload,) = uploads
+            return self.container(
+                media_type="IMAGE",
+                image_url=upload.public_url,
+                alt_text=upload.alt,  # threads/posts/accessibility
+                text=words,
+                reply_to_id=reply_to_id,
+            )
+        children = [
+            self.container(
+                media_type="IMAGE", image_url=upload.public_url, alt_text=upload.alt, is_carousel_item="true"
+            )
+            for upload in uploads
+        ]
+        return self.container(
+            media_type="CAROUSEL", children=",".join(children), text=words, reply_to_id=reply_to_id
+        )
+
+    def delete(self, remote_id: str) -> None:
+        """DELETE /{threads-media-id} (threads/posts/delete-posts); already gone is done."""
+        response = self.client.delete(remote_id, ok=(400, 404))
+        if response.is_success:
+            return
+        error = meta_error(response)
+        # "Unsupported delete request. Object with ID … does not exist": code 100, subcode 33
+        if response.status_code == 404 or (error.get("code") == 100 and error.get("error_subcode") == 33):
+            return
+        raise self.client.error_for(response)
+
+
+def _publisher(connection: Connection) -> ThreadsPublisher:
+    return ThreadsPublisher(connection)
+
+
+def _verify(connection: Connection) -> CredentialCheck:
+    return ThreadsPublisher(connection).check_credentials()
+
 
 PLATFORM = Platform(
     name="threads",
@@ -20,4 +111,7 @@ PLATFORM = Platform(
         max_hashtags=1,  # one topic tag per post [S: ayrshare]
         max_links=5,  # THREADS_API__LINK_LIMIT_EXCEEDED above 5 unique links (since 2025-12-22)
     ),
+    publisher=_publisher,
+    credentials=("access_token",),
+    verify=_verify,
 )

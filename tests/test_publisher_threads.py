@@ -1,0 +1,193 @@
+"""The Threads publisher against a local Threads API (MetaFake from the Instagram tests) that checks
+each request as Meta documents it: TEXT/IMAGE/CAROUSEL containers, reply_to_id chains, alt_text,
+link_attachment, status polling, threads_publish, quotas, replies, deletion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from postwright.api import Connection, Upload
+from postwright.credentials import Secrets
+from postwright.ledger import Ledger
+from postwright.platforms import PLATFORMS
+from postwright.publish import CannotTell, Job, PermanentError, Receipt, Runner, TransientError
+from tests.contract import CANARY, Sleeps
+from tests.test_publisher_instagram import MetaContract, MetaFake, fake_for, public_images
+
+
+class TestThreadsContract(MetaContract):
+    platform = "threads"
+
+
+class TestThreads:
+    platform = "threads"
+    contract = TestThreadsContract()
+
+    @pytest.fixture
+    def server(self, httpserver):
+        fake = fake_for(httpserver, self.platform)
+        yield fake
+        assert fake.violations == []
+
+    @pytest.fixture
+    def uploads(self, tmp_path: Path, server: MetaFake) -> list[Upload]:
+        return public_images(tmp_path, server)
+
+    def publisher(self, server: MetaFake, uploads: list[Upload], sleeps: Sleeps | None = None, **settings):
+        connection = Connection(
+            account="brand",
+            platform=self.platform,
+            settings={**self.contract.settings(server), **settings},
+            secrets=Secrets("brand", {"access_token": "PW_TH_TOKEN"}, environ={"PW_TH_TOKEN": server.token}),
+            uploads=lambda variant: uploads[: len(variant.media)],
+            sleep=sleeps or Sleeps(),
+            clock=lambda: server.now + timedelta(minutes=1),
+        )
+        return PLATFORMS[self.platform].publisher(connection)
+
+    def variant(self, parts: tuple[str, ...], images: int = 0):
+        return self.contract.variant(parts, images)
+
+    def creates(self, server: MetaFake) -> list[dict[str, str]]:
+        return [
+            params for method, path, params in server.calls if method == "POST" and path.endswith("/threads")
+        ]
+
+    def test_a_text_post_carries_the_link_as_its_link_attachment(self, server, uploads):
+        variant = self.variant(("Launch day: the Gale 9 is here.",))
+        receipt = self.publisher(server, uploads).send(variant, 1, None, "key-1")
+        assert self.creates(server) == [
+            {"media_type": "TEXT", "text": variant.parts[0], "link_attachment": variant.link}
+        ]
+        (post,) = server.live
+        assert receipt == Receipt(post.id, f"https://www.threads.net/@windwardkites/post/C{post.id[-6:]}")
+        publish = [params for method, path, params in server.calls if path.endswith("/threads_publish")]
+        assert publish == [{"creation_id": server.created()[0].id}]
+
+    def test_thread_parts_reply_with_reply_to_id_and_only_the_first_has_the_link(
+        self, server, uploads, tmp_path
+    ):
+        parts = ("Part one https://example.com", "Part two", "Part three")
+        publisher = self.publisher(server, uploads)
+        (outcome,) = Runner(Ledger(tmp_path / "state"), lambda account: publisher).run(
+            [Job(self.variant(parts))]
+        )
+        assert outcome.status == "published" and outcome.parts_sent == 3
+        first, second, third = self.creates(server)
+        assert "reply_to_id" not in first and "link_attachment" in first
+        assert second == {"media_type": "TEXT", "text": "Part two", "reply_to_id": server.live[0].id}
+        assert third == {"media_type": "TEXT", "text": "Part three", "reply_to_id": server.live[1].id}
+        limits = [
+            params for method, path, params in server.calls if path.endswith("threads_publishing_limit")
+        ]
+        assert limits == [
+            {"fields": "quota_usage,config"},
+            {"fields": "reply_quota_usage,reply_config"},
+            {"fields": "reply_quota_usage,reply_config"},
+        ]
+
+    def test_one_image_is_an_image_container_with_alt_text(self, server, uploads):
+        variant = self.variant(("With a picture",), images=1)
+        self.publisher(server, uploads).send(variant, 1, None, "key-1")
+        assert self.creates(server) == [
+            {
+                "media_type": "IMAGE",
+                "image_url": uploads[0].public_url,
+                "alt_text": uploads[0].alt,
+                "text": "With a picture",
+            }
+        ]
+
+    def test_images_are_a_carousel_of_image_items(self, server, uploads):
+        variant = self.variant(("Two pictures",), images=2)
+        self.publisher(server, uploads).send(variant, 1, None, "key-1")
+        first, second, parent = self.creates(server)
+        for params, upload in ((first, uploads[0]), (second, uploads[1])):
+            assert params == {
+                "media_type": "IMAGE",
+                "image_url": upload.public_url,
+                "alt_text": upload.alt,
+                "is_carousel_item": "true",
+            }
+        children = ",".join(container.id for container in server.created()[:2])
+        assert parent == {"media_type": "CAROUSEL", "children": children, "text": "Two pictures"}
+        assert server.posts()[0].alts == (uploads[0].alt, uploads[1].alt)
+
+    def test_images_go_with_the_first_part_only(self, server, uploads, tmp_path):
+        variant = self.variant(("One", "Two"), images=1)
+        publisher = self.publisher(server, uploads)
+        Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
+        first, second = self.creates(server)
+        assert first["media_type"] == "IMAGE" and second["media_type"] == "TEXT"
+        assert "link_attachment" not in second
+
+    def test_status_is_read_with_status_and_error_message(self, server, uploads):
+        server.next_statuses = ["IN_PROGRESS"]
+        sleeps = Sleeps()
+        self.publisher(server, uploads, sleeps).send(self.variant(("Hello",)), 1, None, "key-1")
+        container = server.created()[0]
+        reads = [params for method, path, params in server.calls if path == container.id]
+        assert reads == [{"fields": "status,error_message"}] * 2 and sleeps.calls == [1]
+
+    def test_a_container_in_error_names_the_reason(self, server, uploads):
+        server.next_final = "ERROR"
+        with pytest.raises(PermanentError, match="INVALID_ASPEC_RATIO"):
+            self.publisher(server, uploads).send(self.variant(("Hello",), images=1), 1, None, "key-1")
+        assert server.live == []
+
+    def test_an_image_missing_from_the_site_is_transient(self, server, uploads, tmp_path):
+        server.files.clear()  # the Pages deploy has not happened yet
+        variant = self.variant(("Hello",), images=1)
+        publisher = self.publisher(server, uploads)
+        (outcome,) = Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
+        assert outcome.status == "failed" and "not published at media_base_url yet" in outcome.message
+        assert "will retry next run" in outcome.message and server.containers == {}
+
+    def test_the_reply_quota_is_checked_for_replies(self, server, uploads):
+        publisher = self.publisher(server, uploads)
+        first = publisher.send(self.variant(("One", "Two")), 1, None, "key-1")
+        server.reply_quota_usage = 1000  # replies have their own quota: 1,000 a day
+        with pytest.raises(TransientError, match="1000 of 1000 replies"):
+            publisher.send(self.variant(("One", "Two")), 2, first, "key-2")
+        assert len(server.containers) == 1
+
+    def test_find_sent_looks_for_replies_among_replies(self, server, uploads, tmp_path):
+        variant = self.variant(("One", "Two"))
+        publisher = self.publisher(server, uploads)
+        Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
+        found = publisher.find_sent(variant, 2, "key-2")
+        assert found is not None and found.remote_id == server.live[1].id
+        listed = [path.split("/")[-1] for method, path, _ in server.calls if method == "GET" and "/" in path]
+        assert "replies" in listed
+
+    def test_find_sent_without_the_text_cannot_tell(self, server, uploads):
+        with pytest.raises(CannotTell, match="by hand"):
+            self.publisher(server, uploads).find_sent(None, 1, "key-1")
+
+    def test_delete_of_a_post_already_gone_is_done(self, server, uploads):
+        publisher = self.publisher(server, uploads)
+        receipt = publisher.send(self.variant(("Hello",)), 1, None, "key-1")
+        publisher.delete(receipt.remote_id)
+        publisher.delete(receipt.remote_id)  # Meta: code 100, subcode 33: nothing left to delete
+        assert server.live == []
+        deletes = [(path, params) for method, path, params in server.calls if method == "DELETE"]
+        assert deletes == [(receipt.remote_id, {}), (receipt.remote_id, {})]
+
+    def test_user_id_defaults_to_me(self, server, uploads):
+        publisher = self.publisher(server, uploads, user_id="")
+        publisher.send(self.variant(("Hello",)), 1, None, "key-1")
+        assert {path.split("/")[0] for method, path, _ in server.calls if "/" in path} == {"me"}
+
+    def test_verify_reports_the_user_and_expiry(self, server, uploads):
+        soon = datetime(2027, 1, 20, tzinfo=UTC)
+        server.expires_at = int(soon.timestamp())
+        check = PLATFORMS[self.platform].verify(self.publisher(server, uploads).connection)
+        assert check.ok and "@windwardkites" in check.detail and check.expires_at == soon
+        assert CANARY not in check.detail
+
+    def test_verify_of_a_token_that_never_expires(self, server, uploads):
+        check = PLATFORMS[self.platform].verify(self.publisher(server, uploads).connection)
+        assert check.ok and check.expires_at is None and "does not expire" in check.detail
