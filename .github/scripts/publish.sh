@@ -3,8 +3,9 @@
 # them against a bare repository on disk standing in for GitHub.
 #
 #   publish.sh restore   STATE_BRANCH mode: put that branch's state/ into the working tree (else nothing)
-#   publish.sh run       postwright publish; its exit code goes to $GITHUB_OUTPUT as exit-code=N, and
-#                        this step itself always succeeds, so the ledger is committed whatever happened
+#   publish.sh run       postwright publish (after postwright doctor when DOCTOR is true); publish's exit
+#                        code goes to $GITHUB_OUTPUT as exit-code=N, and this step itself always
+#                        succeeds, so the ledger is committed whatever happened
 #   publish.sh commit    commit state/ and push it; when the branch moved, pull --rebase and try again
 #   publish.sh merge-ledger BASE CURRENT OTHER
 #                        the git merge driver `commit` uses for state/*.jsonl: keeps both sides' new lines
@@ -20,7 +21,12 @@
 #                   through the environment and never written to .git/config
 #   POSTWRIGHT      the postwright command, split on spaces (default: postwright)
 #   PUBLISH_AT, PUBLISH_ONLY, PUBLISH_DRY_RUN (true/false): postwright publish --at, --only, --dry-run
-#   GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_RUN_ID: set by GitHub Actions
+#   DOCTOR          true: run `postwright doctor --format github` before publishing; what it finds
+#                   (credentials missing, rejected or expiring within two weeks) becomes warnings in
+#                   the run and a line in its summary, never a reason not to publish
+#   DOCTOR_HOUR     the UTC hour (0-23, default 6) whose runs ask the platforms whether the tokens
+#                   work and when they expire; other runs only check that they are set (--offline)
+#   GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_RUN_ID, GITHUB_EVENT_NAME: set by GitHub Actions
 set -euo pipefail
 
 STATE_DIR=${STATE_DIR:-state}
@@ -127,6 +133,7 @@ restore_state() {
 run_publish() {
   local -a command args=(publish)
   read -r -a command <<<"${POSTWRIGHT:-postwright}"
+  case "${DOCTOR:-false}" in true | 1 | yes) run_doctor "${command[@]}" ;; esac
   if [ -n "${PUBLISH_AT:-}" ]; then args+=(--at "$PUBLISH_AT"); fi
   if [ -n "${PUBLISH_ONLY:-}" ]; then args+=(--only "$PUBLISH_ONLY"); fi
   case "${PUBLISH_DRY_RUN:-false}" in true | 1 | yes) args+=(--dry-run) ;; esac
@@ -140,6 +147,29 @@ run_publish() {
     *) summary "" "**postwright publish exited $code.** The ledger is committed all the same." ;;
   esac
   say "postwright publish exited $code"
+}
+
+# run_doctor COMMAND...: postwright doctor, reported and otherwise ignored: an account whose token is
+# missing or rejected fails on its own, and the other accounts are still published. Asking the
+# platforms costs API calls (some allow only a few a day), so only the runs of DOCTOR_HOUR and manual
+# runs do; the others check that each secret is set.
+run_doctor() {
+  local -a args=(doctor --format github)
+  local hour
+  hour=$(date -u +%H)
+  hour=${hour#0}
+  if [ "${GITHUB_EVENT_NAME:-}" != workflow_dispatch ] && [ "$hour" != "${DOCTOR_HOUR:-6}" ]; then
+    args+=(--offline)
+  fi
+  local code=0
+  "$@" "${args[@]}" || code=$?
+  case "$code" in
+    0) ;;
+    1) summary "" "**postwright doctor:** some accounts' credentials are missing or rejected (see the" \
+      "annotations); their posts fail until that is fixed, the other accounts' are published." ;;
+    *) summary "" "**postwright doctor exited $code** (a postwright without doctor?); publishing went on." ;;
+  esac
+  say "postwright doctor exited $code"
 }
 
 # merge-ledger BASE CURRENT OTHER (git's %O %A %B): a ledger is only ever appended to, so the merge of

@@ -1,0 +1,245 @@
+"""`postwright doctor`: is every account ready to publish? Credentials present, accepted, not expiring.
+
+For each account in config.yml: an outbox account needs nothing; an API account needs the credentials
+its platform names (Platform.credentials) to be named in config.yml and set in the environment, and,
+unless --offline, the platform is asked (Platform.verify, cheaply and without posting) whether they
+work and when they expire. A token that expires within two weeks is a warning, so that the publish
+Action warns in time; missing or rejected credentials are errors. No secret is ever printed: every
+line is redacted, and verify reports only who the token posts as and when it expires.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+import click
+import httpx
+
+from postwright.api import Connection, CredentialCheck
+from postwright.config import Account, Config, load_config
+from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.pipeline import connection_settings
+from postwright.platforms import PLATFORMS
+from postwright.project import Project
+from postwright.publish import PermanentError, TransientError
+from postwright.report import ExitStatus
+from postwright.report import format_human as format_diagnostics
+
+WARN_BEFORE = timedelta(days=14)
+"""A token expiring sooner than this is reported as a warning (the publish Action shows it)."""
+
+Status = Literal["ok", "warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class AccountHealth:
+    """What doctor found for one account; `detail` never holds a secret."""
+
+    account: str
+    platform: str
+    deliver: str
+    status: Status
+    detail: str
+    expires_at: datetime | None = None
+    missing: tuple[str, ...] = field(default=())  # environment variables not set, or credentials not named
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "account": self.account,
+            "platform": self.platform,
+            "deliver": self.deliver,
+            "status": self.status,
+            "detail": self.detail,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "missing": list(self.missing),
+        }
+
+
+def examine(
+    config: Config,
+    *,
+    offline: bool = False,
+    now: datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> list[AccountHealth]:
+    """Every account of config.yml, in config order."""
+    moment = now or datetime.now(UTC)
+    found = os.environ if environ is None else environ
+    return [
+        _account(config, name, account, offline, moment, found, transport)
+        for name, account in config.accounts.items()
+    ]
+
+
+def _account(
+    config: Config,
+    name: str,
+    account: Account,
+    offline: bool,
+    now: datetime,
+    environ: Mapping[str, str],
+    transport: httpx.BaseTransport | None,
+) -> AccountHealth:
+    def health(status: Status, detail: str, **more) -> AccountHealth:
+        return AccountHealth(name, account.platform, account.deliver, status, redact(detail), **more)
+
+    if account.deliver == "outbox":
+        return health("ok", "delivers to the local outbox, no credentials needed")
+    platform = PLATFORMS[account.platform]
+    if platform.publisher is None:
+        return health("error", f"postwright cannot send to the {platform.title} API yet; use deliver: outbox")
+    secrets = Secrets(name, dict(account.credentials), environ=environ)
+    missing = tuple(secrets.missing(platform.credentials))
+    if missing:
+        return health("error", _missing_text(missing), missing=missing)
+    if offline:
+        return health("ok", "credentials are set (not checked with the platform: --offline)")
+    if platform.verify is None:
+        return health("ok", f"credentials are set ({platform.title} cannot be asked without posting)")
+    connection = Connection(
+        account=name,
+        platform=platform.name,
+        settings=connection_settings(config, name),
+        secrets=secrets,
+        transport=transport,
+    )
+    try:
+        check = platform.verify(connection)
+    except CredentialsError as error:
+        return health("error", str(error))
+    except TransientError as error:  # the platform could not be reached: nothing known to be wrong
+        return health("warning", f"could not check with {platform.title}: {error}")
+    except PermanentError as error:
+        return health("error", f"{platform.title} refused the check: {error}")
+    except Exception as error:  # a bug in a verify: say so, and keep going with the other accounts
+        return health("error", f"checking failed unexpectedly: {type(error).__name__}: {error}")
+    return _judged(health, check, now)
+
+
+def _missing_text(missing: tuple[str, ...]) -> str:
+    named = [item for item in missing if not item.startswith("credentials.")]
+    unnamed = [item for item in missing if item.startswith("credentials.")]
+    parts = []
+    if named:
+        parts.append(f"environment variable {', '.join(named)} is not set (add it as a repository secret)")
+    if unnamed:
+        parts.append(f"{', '.join(unnamed)} is not named in config.yml")
+    return "; ".join(parts)
+
+
+def _judged(health: Callable[..., AccountHealth], check: CredentialCheck, now: datetime) -> AccountHealth:
+    if not check.ok:
+        return health("error", check.detail, expires_at=check.expires_at)
+    expires = check.expires_at
+    if expires is None:
+        return health("ok", check.detail)
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    left = expires - now
+    when = f"{expires.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if left <= timedelta(0):
+        return health("error", f"{check.detail}; the token expired on {when}", expires_at=expires)
+    if left <= WARN_BEFORE:
+        days = left.days
+        soon = f"in {days} day{'s' * (days != 1)}" if days else "within a day"
+        return health(
+            "warning", f"{check.detail}; the token expires {soon} ({when}): renew it", expires_at=expires
+        )
+    return health("ok", f"{check.detail}; expires {when}", expires_at=expires)
+
+
+# -- output ------------------------------------------------------------------------------------------
+
+
+def format_human(found: list[AccountHealth]) -> str:
+    """One line per account: status, name, platform, what was found."""
+    width = max((len(item.account) for item in found), default=0)
+    return "\n".join(
+        f"{click.style(f'{item.status:<7}', fg=_COLOURS[item.status], bold=True)} "
+        f"{item.account:<{width}}  {item.platform:<9} {item.detail}"
+        for item in found
+    )
+
+
+_COLOURS = {"ok": "green", "warning": "yellow", "error": "red"}
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(found: list[AccountHealth]) -> str:
+    """Workflow commands: a warning or error annotation per account with a problem, plain lines else."""
+    lines = []
+    for item in found:
+        if item.status == "ok":
+            lines.append(f"ok: {item.account} ({item.platform}): {item.detail}")
+            continue
+        title = _escape_property(f"postwright doctor: {item.account} ({item.platform})")
+        lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
+    return "\n".join(lines)
+
+
+def format_json(found: list[AccountHealth]) -> str:
+    return json.dumps([item.as_dict() for item in found], indent=2, ensure_ascii=False)
+
+
+FORMATS = {"human": format_human, "github": format_github, "json": format_json}
+
+
+def summary(found: list[AccountHealth]) -> str:
+    counts = {status: sum(1 for item in found if item.status == status) for status in _COLOURS}
+    shown = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+    return f"doctor: {len(found)} account{'s' * (len(found) != 1)}: {shown or 'none'}"
+
+
+# -- the command -------------------------------------------------------------------------------------
+
+
+@click.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(FORMATS)),
+    default="human",
+    show_default=True,
+    help="human: for people; github: annotations in GitHub Actions; json: one object per account.",
+)
+@click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
+@click.pass_context
+def doctor(ctx: click.Context, output_format: str, offline: bool) -> None:
+    """Check every account's credentials: set, accepted by the platform, and when they expire.
+
+    Outbox accounts need none. For API accounts, the environment variables named in config.yml must
+    be set; then each platform is asked (without posting) whether they work. A token expiring within
+    14 days is a warning. Secrets are never printed. Exit 1 when an API account's credentials are
+    missing or rejected, else 0 (also with warnings).
+
+    \b
+    Example:
+      postwright doctor
+      postwright doctor --offline --format github
+    """
+    project = ctx.obj if isinstance(ctx.obj, Project) else Project(Path.cwd().resolve())
+    config, diagnostics = load_config(project)
+    if config is None:
+        click.echo(format_diagnostics(diagnostics), err=True)
+        raise click.ClickException("fix config.yml first (see above)")
+    found = examine(config, offline=offline)
+    text = FORMATS[output_format](found)
+    if text or output_format == "json":
+        click.echo(text)
+    click.echo(summary(found), err=True)
+    sys.exit(ExitStatus.CONTENT_ERRORS if any(item.status == "error" for item in found) else ExitStatus.OK)
