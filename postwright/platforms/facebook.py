@@ -1,7 +1,241 @@
-"""Facebook Pages: long posts (63,206 characters), up to 10 images attached to one feed post."""
+"""Facebook Pages: long posts (63,206 characters), up to 10 images attached to one feed post.
+
+The publisher posts to a Page with a Page access token through the Graph API (developers.facebook.com/
+docs/pages-api/posts): text and link to /{page-id}/feed, one image to /{page-id}/photos with the text as
+its caption, several images as unpublished photos attached to one feed post. Graph answers most
+errors with HTTP 400 and says what happened in error.code, so errors are mapped by code (graph-api/
+guides/error-handling), not by status. No idempotency key: a crashed send is settled by reading the feed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
 
 from postwright import text
+from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
+from postwright.credentials import CredentialsError, redact
+from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
+from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+
+API_URL = "https://graph.facebook.com"
+GRAPH_VERSION = "v25.0"  # graph-api/reference pages show v25.0; versions live about two years
+FEED_PAGE = 50  # posts read by find_sent
+# graph-api/guides/error-handling: 1 unknown and 2 service are temporary; 4, 17, 341 throttling;
+# graph-api/overview/rate-limiting: 32 Page-level, 613 custom, 80001 Pages BUC rate limits
+_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613, 80001}
+_TOKEN_CODES = {102, 190}  # API session / access token expired, revoked or invalid
+_PERMISSION_CODES = {10, *range(200, 300)}  # permission not granted or removed: fixed by a new token
+_DUPLICATE = 506  # "Duplicate posts cannot be published consecutively"
+
+
+def _graph_error(response: httpx.Response) -> dict[str, Any]:
+    """The `error` object of a Graph error body: message, type, code, error_subcode, fbtrace_id."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _graph_message(response: httpx.Response) -> str:
+    error = _graph_error(response)
+    if not error:
+        return response.text[:300].strip() or response.reason_phrase
+    words = [str(error.get("message", "")), str(error.get("error_user_msg", ""))]
+    code = f" (code {error.get('code')}" + (
+        f"/{error['error_subcode']})" if error.get("error_subcode") else ")"
+    )
+    return " ".join(word for word in words if word) + code
+
+
+def _regain_access(response: httpx.Response) -> float | None:
+    """Seconds until Graph lets the caller in again: Retry-After where sent, else the longest
+    estimated_time_to_regain_access (minutes) in X-Business-Use-Case-Usage, the header Page tokens
+    are throttled by (graph-api/overview/rate-limiting)."""
+    given = retry_after_header(response)
+    if given is not None:
+        return given
+    try:
+        usage = json.loads(response.headers.get("x-business-use-case-usage", "{}"))
+    except ValueError:
+        return None
+    minutes = [
+        float(entry.get("estimated_time_to_regain_access") or 0)
+        for entries in (usage.values() if isinstance(usage, dict) else [])
+        for entry in (entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict)
+    ]
+    return max(minutes) * 60 if minutes and max(minutes) > 0 else None
+
+
+class GraphClient(ApiClient):
+    """ApiClient with Graph's error codes: throttling and temporary codes are transient, an expired
+    token or a missing permission is a credentials problem, whatever the HTTP status."""
+
+    def __init__(self, connection: Connection, base_url: str) -> None:
+        super().__init__(connection, base_url, retry_after=_regain_access, error_message=_graph_message)
+
+    def error_for(self, response: httpx.Response) -> Exception:
+        error = super().error_for(response)
+        graph = _graph_error(response)
+        code = graph.get("code")
+        if code in _TRANSIENT_CODES or graph.get("is_transient") is True:
+            return TransientError(str(error), _regain_access(response))
+        if code in _TOKEN_CODES or code in _PERMISSION_CODES:
+            return CredentialsError(str(error))
+        return error
+
+
+class FacebookPublisher:
+    """Posts to `settings.page_id` with a Page access token; not idempotent."""
+
+    idempotent = False
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.page_id = str(connection.required("page_id"))
+        self.token = connection.secrets["access_token"]
+        self.version = str(connection.setting("graph_version", GRAPH_VERSION))
+        self.client = GraphClient(connection, str(connection.setting("api_url", API_URL)))
+
+    def _path(self, node: str) -> str:
+        return f"/{self.version}/{node}"
+
+    # -- send -----------------------------------------------------------------------------------
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        if (
+            len(variant.parts) != 1
+        ):  # build joins parts where max_thread_parts is 1; refuse before sending any
+            raise PermanentError(f"Facebook Pages have no threads: this post has {len(variant.parts)} parts")
+        message = variant.parts[0]
+        uploads = self.connection.uploads(variant)
+        if len(uploads) == 1:
+            # POST /{page-id}/photos: caption is the post text; alt_text_custom is a documented parameter
+            # of Page photos (facebook-business SDK 26.0.3, Page.create_photo param_types)
+            answer = self._photo(uploads[0], caption=message, published=True)
+            post_id = str(answer.get("post_id") or answer["id"])
+        else:
+            form: dict[str, str] = {"message": message}
+            if uploads:  # unpublished photos attached to one feed post (pages-api/posts)
+                for number, upload in enumerate(uploads):
+                    photo_id = self._photo(upload, caption=None, published=False)["id"]
+                    form[f"attached_media[{number}]"] = json.dumps({"media_fbid": str(photo_id)})
+            elif variant.link:
+                form["link"] = variant.link  # a link preview card (pages-api/posts: message, link)
+            post_id = str(self._post_feed(form, message)["id"])
+        return self._receipt(post_id)
+
+    def _post_feed(self, form: dict[str, str], message: str) -> dict[str, Any]:
+        response = self.client.request(
+            "POST", self._path(f"{self.page_id}/feed"), data={**form, "access_token": self.token}, ok=(400,)
+        )
+        if response.status_code == 400:
+            if _graph_error(response).get("code") != _DUPLICATE:
+                raise self.client.error_for(response)
+            found = self._find(message)  # a duplicate: ours from a lost answer, or an older post
+            if found is None:
+                raise PermanentError(f"{self.client.error_for(response)} (no recent post matches it)")
+            return {"id": found.remote_id}
+        return response.json()
+
+    def _photo(self, upload: Upload, caption: str | None, published: bool) -> dict[str, Any]:
+        """POST /{page-id}/photos, multipart with the file as `source`."""
+        form = {"published": "true" if published else "false", "access_token": self.token}
+        if caption is not None:
+            form["caption"] = caption
+        if upload.alt:
+            form["alt_text_custom"] = upload.alt
+        with upload.path.open("rb") as file:
+            return self.client.request(
+                "POST",
+                self._path(f"{self.page_id}/photos"),
+                data=form,
+                files={"source": (upload.path.name, file, upload.mime)},
+            ).json()
+
+    @staticmethod
+    def _receipt(post_id: str) -> Receipt:
+        return Receipt(post_id, f"https://www.facebook.com/{post_id}")
+
+    # -- find_sent ------------------------------------------------------------------------------
+
+    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
+        """The Page's recent feed (GET /{page-id}/feed?fields=id,message,created_time), matched by message."""
+        if variant is None:
+            raise CannotTell("Facebook cannot be searched without the post's text; check the Page by hand")
+        return self._find(variant.parts[0])
+
+    def _find(self, message: str) -> Receipt | None:
+        params = {"fields": "id,message,created_time", "limit": str(FEED_PAGE), "access_token": self.token}
+        feed = self.client.request("GET", self._path(f"{self.page_id}/feed"), params=params).json()
+        wanted = message.strip()
+        for post in feed.get("data") or []:  # newest first
+            if str(post.get("message", "")).strip() == wanted:
+                return self._receipt(str(post["id"]))
+        return None
+
+    # -- delete ---------------------------------------------------------------------------------
+
+    def delete(self, remote_id: str) -> None:
+        """DELETE /{post-id} → {"success": true}; a post already gone answers code 100 subcode 33."""
+        response = self.client.request(
+            "DELETE", self._path(remote_id), params={"access_token": self.token}, ok=(400, 404)
+        )
+        if response.status_code in (400, 404):
+            error = _graph_error(response)
+            if response.status_code == 404 or (error.get("code") == 100 and error.get("error_subcode") == 33):
+                return
+            raise self.client.error_for(response)
+
+
+def verify(connection: Connection) -> CredentialCheck:
+    """GET /debug_token?input_token=…: is_valid and expires_at (0: never; long-lived Page tokens made
+    from a long-lived user token do not expire), with an app token when credentials app_id and
+    app_secret are given, else the Page token itself; if Graph refuses that, GET /me says only
+    whether the token works."""
+    try:
+        publisher = FacebookPublisher(connection)
+        try:
+            return _debug_token(publisher, connection)
+        except PermanentError:
+            return _me(publisher)
+        finally:
+            publisher.client.close()
+    except CredentialsError as error:
+        return CredentialCheck(False, f"credentials rejected or missing: {error}")
+    except (TransientError, PermanentError) as error:
+        return CredentialCheck(False, f"could not check: {error}")
+
+
+def _debug_token(publisher: FacebookPublisher, connection: Connection) -> CredentialCheck:
+    secrets = connection.secrets
+    app = "app_id" in secrets.names and "app_secret" in secrets.names
+    caller = f"{secrets['app_id']}|{secrets['app_secret']}" if app else publisher.token
+    params = {"input_token": publisher.token, "access_token": caller}
+    data = publisher.client.request("GET", publisher._path("debug_token"), params=params).json()["data"]
+    expires = int(data.get("expires_at") or 0)
+    expires_at = datetime.fromtimestamp(expires, UTC) if expires > 0 else None
+    if not data.get("is_valid"):
+        reason = (data.get("error") or {}).get("message", "token not valid")
+        return CredentialCheck(False, redact(f"token not valid: {reason}"), expires_at)
+    kind = str(data.get("type", "")).lower() or "unknown"
+    never = " (does not expire)" if expires == 0 else ""
+    return CredentialCheck(True, f"valid {kind} token{never}", expires_at)
+
+
+def _me(publisher: FacebookPublisher) -> CredentialCheck:
+    params = {"fields": "id,name", "access_token": publisher.token}
+    page = publisher.client.request("GET", publisher._path("me"), params=params).json()
+    hint = "add credentials app_id and app_secret to see when it expires"
+    return CredentialCheck(True, redact(f"valid (posting as {page.get('name', '?')}); {hint}"))
+
 
 PLATFORM = Platform(
     name="facebook",
@@ -17,4 +251,7 @@ PLATFORM = Platform(
         max_image_bytes=10 * 1024 * 1024,  # 10 MB [S: ayrshare]
         image_formats=("JPEG", "PNG", "GIF", "BMP", "TIFF"),
     ),
+    publisher=FacebookPublisher,
+    credentials=("access_token",),  # the Page access token; optional app_id, app_secret for doctor
+    verify=verify,
 )
