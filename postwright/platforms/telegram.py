@@ -1,7 +1,296 @@
-"""Telegram channels: 4096 UTF-16 units per message, 1024 for a photo caption, HTML parse mode."""
+"""Telegram channels: 4096 UTF-16 units per message, 1024 for a photo caption, HTML parse mode.
+
+The API publisher (`deliver: api`) posts with the Bot API (https://core.telegram.org/bots/api):
+`sendMessage` for text, `sendPhoto` for one image, `sendMediaGroup` for 2-10 (an album), each with
+`parse_mode` HTML, since the telegram_html dialect renders the parts as Telegram's HTML subset.
+
+- Captions hold 1024 characters after entity parsing, messages 4096 (Bot API sendPhoto/sendMessage;
+  python-telegram-bot constants CAPTION_LENGTH, MAX_TEXT_LENGTH). When a first part with images is
+  longer than a caption (PW401 flags it, so only where that rule was turned off), the images go
+  first without a caption and the text follows as its own message, so the text reads right under
+  the pictures it belongs to. A part's remote id lists every message it became, the one carrying
+  the text first ("12,10,11"), so a retract deletes them all and a reply quotes the text.
+- Telegram has no alt text: `PLATFORM.limits.alt_text` is "unsupported" and the alt text is not sent.
+- Telegram has no threads (`max_thread_parts` 1: the parts are joined). Should an account allow more
+  parts, each later part replies to the one before (`reply_parameters.message_id`).
+- Flood control answers 429 with `parameters.retry_after` in the JSON body (ResponseParameters).
+- Not idempotent, and a bot cannot list a channel's past messages, so `find_sent` cannot settle a
+  crash: it raises CannotTell and the runner reports the part unconfirmed instead of guessing (never
+  sent twice). Within one run the publisher does know when Telegram refused a request outright (a
+  4xx such as a 429), which lets the runner retry after flood control.
+
+Settings: `chat_id` (required: @channelusername or the -100… id), `api_url` (default
+https://api.telegram.org, or a local Bot API server), `link_preview` (default true), `silent`
+(send without notification). Credentials: `bot_token` (the bot must be an admin of the channel).
+"""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from typing import Any
+
+import httpx
 
 from postwright import text
+from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
+from postwright.credentials import CredentialsError, redact
+from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
+from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+
+CAPTION_LIMIT = 1024  # sendPhoto/sendMediaGroup caption: "0-1024 characters after entities parsing"
+ALBUM_LIMIT = 10  # sendMediaGroup: "an array … describing messages to be sent, must include 2-10 items"
+DEFAULT_API = "https://api.telegram.org"
+
+
+class TelegramPublisher:
+    """Sends one channel post per part through the Bot API; see the module docstring."""
+
+    idempotent = False  # no idempotency key, no way to ask what was sent
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.chat_id = str(connection.required("chat_id"))
+        token = connection.secrets["bot_token"]
+        base = str(connection.setting("api_url") or DEFAULT_API).rstrip("/")
+        # "https://api.telegram.org/bot<token>/METHOD_NAME" (Bot API "Making requests"); the token is a
+        # registered secret, so every message that shows the URL is redacted
+        self.api = _BotApi(connection, f"{base}/bot{token}/")
+        self._refused: set[str] = set()  # keys whose last send Telegram refused, nothing left out
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        self._refused.discard(key)
+        body = variant.parts[part - 1]
+        uploads = self.connection.uploads(variant) if part == 1 else []  # images go with the first part
+        # the first id of a part is the message carrying its text (see `send`'s receipt)
+        reply = (
+            {"message_id": int(reply_to.remote_id.split(",")[0])} if reply_to and reply_to.remote_id else None
+        )
+        sent: list[dict[str, Any]] = []  # every message of this part that went out, in order
+        try:
+            carrier = self._post(body, uploads, reply, sent)
+        except (TransientError, PermanentError, CredentialsError):
+            refused = self.api.refused  # read before deleting makes other requests
+            if refused and self._remove(sent):
+                self._refused.add(key)  # Telegram said no and nothing of this part is out
+            raise
+        others = [message for message in sent if message is not carrier]
+        ids = ",".join(str(message["message_id"]) for message in [carrier, *others])
+        return Receipt(ids, message_link(carrier))
+
+    def _post(
+        self, body: str, uploads: list[Upload], reply: dict[str, int] | None, sent: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Send the part's messages, appending each to `sent`; returns the one carrying the text."""
+        if not uploads:
+            sent.append(self.call("sendMessage", json=self._text_message(body, reply)))
+            return sent[0]
+        if len(uploads) > ALBUM_LIMIT:
+            raise PermanentError(
+                f"Telegram albums hold at most {ALBUM_LIMIT} images; this part has {len(uploads)}"
+            )
+        fits = visible_length(body) <= CAPTION_LIMIT
+        caption = body if fits else None
+        if len(uploads) == 1:
+            sent.append(self.call("sendPhoto", **self._photo(uploads[0], caption, reply)))
+        else:
+            sent.extend(self.call("sendMediaGroup", **self._album(uploads, caption, reply)))
+        if fits:
+            return sent[0]  # the caption is on the first message (the album's caption)
+        sent.append(self.call("sendMessage", json=self._text_message(body, None)))
+        return sent[-1]
+
+    def _text_message(self, body: str, reply: dict[str, int] | None) -> dict[str, Any]:
+        """sendMessage: chat_id, text, parse_mode, link_preview_options, reply_parameters."""
+        message: dict[str, Any] = {"chat_id": self.chat_id, "text": body, "parse_mode": "HTML"}
+        if not self.connection.setting("link_preview", True):
+            message["link_preview_options"] = {"is_disabled": True}
+        return self._common(message, reply)
+
+    def _photo(self, upload: Upload, caption: str | None, reply: dict[str, int] | None) -> dict[str, Any]:
+        """sendPhoto as multipart/form-data: the file in the `photo` field; object-valued fields as
+        JSON text ("Making requests": files must be posted using multipart/form-data)."""
+        fields: dict[str, Any] = {"chat_id": self.chat_id}
+        if caption:
+            fields.update(caption=caption, parse_mode="HTML")
+        return {"data": _form(self._common(fields, reply)), "files": {"photo": _file(upload)}}
+
+    def _album(
+        self, uploads: list[Upload], caption: str | None, reply: dict[str, int] | None
+    ) -> dict[str, Any]:
+        """sendMediaGroup: `media` is a JSON array of InputMediaPhoto whose `media` is
+        "attach://<file_attach_name>" naming a multipart file field; the caption of the first item is
+        shown as the album's caption."""
+        media: list[dict[str, Any]] = []
+        files: dict[str, Any] = {}
+        for number, upload in enumerate(uploads):
+            name = f"photo{number}"
+            item: dict[str, Any] = {"type": "photo", "media": f"attach://{name}"}
+            if number == 0 and caption:
+                item.update(caption=caption, parse_mode="HTML")
+            media.append(item)
+            files[name] = _file(upload)
+        fields = self._common({"chat_id": self.chat_id, "media": media}, reply)
+        return {"data": _form(fields), "files": files}
+
+    def _common(self, fields: dict[str, Any], reply: dict[str, int] | None) -> dict[str, Any]:
+        if reply:
+            fields["reply_parameters"] = reply  # ReplyParameters (Bot API 7.0+)
+        if self.connection.setting("silent", False):
+            fields["disable_notification"] = True
+        return fields
+
+    def call(self, method: str, **options: Any) -> Any:
+        """POST one Bot API method; the `result` of {"ok": true, "result": …}."""
+        answer = self.api.request("POST", method, **options).json()
+        if not answer.get("ok"):  # errors come with a 4xx/5xx status; this is a malformed answer
+            raise PermanentError(redact(f"{method}: {answer.get('description', answer)}"))
+        return answer["result"]
+
+    # -- settling a crash --------------------------------------------------------------------------
+
+    def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
+        if key in self._refused:
+            return None  # this run saw Telegram refuse the last try, and removed anything of it
+        raise CannotTell(
+            "the Telegram Bot API cannot list the messages a bot sent, so whether this part went out "
+            "is unknown; look in the channel"
+        )
+
+    # -- retracting --------------------------------------------------------------------------------
+
+    def delete(self, remote_id: str) -> None:
+        """deleteMessage for every message of the part; "message to delete not found" is already gone.
+        Bots may delete their channel posts for 48 hours (Bot API deleteMessage)."""
+        if not remote_id:
+            raise PermanentError("no message id was recorded for this part; delete it by hand")
+        for message_id in remote_id.split(","):
+            self._delete_one(int(message_id))
+
+    def _delete_one(self, message_id: int) -> None:
+        response = self.api.request(
+            "POST", "deleteMessage", json={"chat_id": self.chat_id, "message_id": message_id}, ok=(400,)
+        )
+        if response.status_code == 400:
+            description = _description(response)
+            if "not found" not in description.lower():
+                raise PermanentError(redact(f"deleteMessage {message_id}: 400 {description}"))
+
+    def _remove(self, sent: list[dict[str, Any]]) -> bool:
+        """Delete what went out of a part that then failed; True when nothing of it is left."""
+        try:
+            for message in sent:
+                self._delete_one(int(message["message_id"]))
+        except (TransientError, PermanentError, CredentialsError):
+            return False
+        return True
+
+
+class _BotApi(ApiClient):
+    """ApiClient with the Bot API's ways: the description as the message, retry_after from the JSON
+    body, 404 for a malformed token; and whether the last failed request was refused outright."""
+
+    def __init__(self, connection: Connection, base_url: str) -> None:
+        super().__init__(connection, base_url, retry_after=_retry_after, error_message=_description)
+        self.last_status: int | None = None
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        self.last_status = None  # None after a timeout or a lost connection: the outcome is unknown
+        return super().request(method, url, **options)
+
+    def error_for(self, response: httpx.Response) -> Exception:
+        self.last_status = response.status_code
+        if response.status_code == 404:  # "Not Found" is the Bot API's answer to a wrong token path
+            return CredentialsError(redact(f"bot token rejected: 404 {_description(response)}"))
+        return super().error_for(response)
+
+    @property
+    def refused(self) -> bool:
+        """The last request was answered with a 4xx: Telegram did not take it (5xx may have)."""
+        return self.last_status is not None and 400 <= self.last_status < 500
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Flood control: {"ok": false, "error_code": 429, "parameters": {"retry_after": N}}
+    (Bot API ResponseParameters: "the number of seconds left to wait")."""
+    try:
+        parameters = response.json().get("parameters") or {}
+    except (ValueError, AttributeError):
+        parameters = {}
+    value = parameters.get("retry_after")
+    if isinstance(value, int | float):
+        return float(value)
+    return retry_after_header(response)
+
+
+def _description(response: httpx.Response) -> str:
+    """{"ok": false, "error_code": 400, "description": "Bad Request: chat not found"}."""
+    return error_text(response)
+
+
+def _form(fields: dict[str, Any]) -> dict[str, str]:
+    """Multipart fields: objects and arrays as JSON text ("JSON-serialized"), the rest as text."""
+    return {name: _form_value(value) for name, value in fields.items()}
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _file(upload: Upload) -> tuple[str, bytes, str]:
+    return (upload.path.name, upload.path.read_bytes(), upload.mime)
+
+
+def message_link(message: dict[str, Any]) -> str:
+    """t.me/<username>/<id> for public channels, t.me/c/<id>/<id> for private ones (members only);
+    "" for chats that have no message links."""
+    chat = message.get("chat") or {}
+    message_id = message.get("message_id")
+    if chat.get("username"):
+        return f"https://t.me/{chat['username']}/{message_id}"
+    chat_id = str(chat.get("id", ""))
+    if chat_id.startswith("-100"):
+        return f"https://t.me/c/{chat_id[4:]}/{message_id}"
+    return ""
+
+
+class _Visible(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def visible_length(html: str) -> int:
+    """UTF-16 units of the text a reader sees: Telegram counts limits "after entities parsing"."""
+    parser = _Visible()
+    parser.feed(html)
+    parser.close()
+    return text.utf16_units("".join(parser.parts))
+
+
+def verify(connection: Connection) -> CredentialCheck:
+    """getMe (is the token valid) and getChat (can the bot see the channel), without posting."""
+    try:
+        publisher = TelegramPublisher(connection)
+        bot = publisher.call("getMe")
+        chat = publisher.call("getChat", json={"chat_id": publisher.chat_id})
+    except CredentialsError as error:
+        return CredentialCheck(False, f"bot token rejected or missing: {error}")
+    except (PermanentError, TransientError) as error:
+        return CredentialCheck(False, str(error))
+    where = chat.get("title") or chat.get("username") or publisher.chat_id
+    return CredentialCheck(True, f"valid (bot @{bot.get('username', '?')} posting to {where})")
+
 
 PLATFORM = Platform(
     name="telegram",
@@ -20,4 +309,7 @@ PLATFORM = Platform(
         max_image_bytes=10 * 1024 * 1024,  # photo "must be at most 10 MB"
         image_formats=("JPEG", "PNG", "WEBP"),
     ),
+    publisher=TelegramPublisher,
+    credentials=("bot_token",),
+    verify=verify,
 )
