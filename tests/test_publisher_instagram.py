@@ -18,10 +18,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug import Request, Response
 
+from postwright import pipeline
 from postwright.api import Connection, Upload
 from postwright.credentials import CredentialsError, Secrets
 from postwright.ledger import Ledger
@@ -793,3 +795,62 @@ class TestInstagram:
         publisher = self.publisher(server, uploads)
         check = PLATFORMS[self.platform].verify(publisher.connection)
         assert not check.ok and "Session has expired" in check.detail and CANARY not in check.detail
+
+
+# -- through the pipeline: config.yml, build, the Pages site, publish ----------------------------------
+
+
+def instagram_brand(make_project, server: MetaFake):
+    config = f"""\
+brand:
+  name: Test Brand
+  timezone: Europe/Madrid
+  platforms: [instagram]
+accounts:
+  insta:
+    platform: instagram
+    deliver: api
+    credentials: {{access_token: PW_IG_TOKEN}}
+    settings: {{user_id: "{server.api["user"]}", api_url: "{server.api_url}"}}
+platforms:
+  instagram:
+    settings: {{media_base_url: "{server.media_base_url}"}}
+"""
+    return make_project(
+        f"-- config.yml --\n{config}"
+        "-- assets/photo.jpg --\n1600x1200\n"
+        "-- content/posts/2026-12-01-0900-pic.md --\n"
+        "---\nimages: [{src: photo.jpg, alt: An orange rectangle}]\n---\nLook at this kite. #kites\n"
+    )
+
+
+def test_the_pipeline_publishes_what_the_site_serves(make_project, httpserver, monkeypatch):
+    server = fake_for(httpserver, "instagram")
+    project = instagram_brand(make_project, server)
+    monkeypatch.setenv("PW_IG_TOKEN", server.token)
+    now = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
+    pipeline.publish(project, now)  # the site does not serve publish/ yet: nothing is created
+    assert server.containers == {}
+    pipeline.build(project)  # …then publish/ is built and deployed (here: served by the fake)
+    for path in (project.root / "publish" / "media").iterdir():
+        server.serve(f"media/{path.name}", path.read_bytes())
+    (outcome,) = pipeline.publish(project, now).outcomes
+    assert outcome.status == "published", outcome.message
+    (post,) = server.live
+    assert post.text == "Look at this kite. #kites" and post.alts == ("An orange rectangle",)
+    (url,) = post.image_urls
+    assert url.startswith(f"{server.media_base_url}/media/") and url.endswith(".jpg")
+    assert outcome.url == server.entry(post, {"permalink"})["permalink"]
+    assert CANARY not in (project.root / "state" / "ledger.jsonl").read_text()
+
+
+def test_the_pipeline_reports_images_missing_from_the_site(make_project, httpserver, monkeypatch):
+    server = fake_for(httpserver, "instagram")
+    project = instagram_brand(make_project, server)
+    monkeypatch.setenv("PW_IG_TOKEN", server.token)
+    (outcome,) = pipeline.publish(
+        project, datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
+    ).outcomes
+    assert outcome.status == "failed" and "not published at media_base_url yet" in outcome.message
+    assert "answers 404" in outcome.message and "will retry next run" in outcome.message
+    assert server.containers == {} and server.violations == []

@@ -210,10 +210,10 @@ class ContainerPublisher:
 
     # -- steps --
 
-    def recent(self, *, reply: bool = False) -> list[dict[str, Any]]:
+    def recent(self, *, reply: bool = False, limit: int = 50) -> list[dict[str, Any]]:
         """The account's latest posts, newest first (GET /{user}/<container edge>)."""
         fields = f"id,{self.text_field},timestamp,permalink"
-        answer = self.client.get(f"{self.user}/{self.container_edge}", fields=fields, limit=50)
+        answer = self.client.get(f"{self.user}/{self.container_edge}", fields=fields, limit=limit)
         return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
 
     def check_quota(self, *, reply: bool = False) -> None:
@@ -239,10 +239,12 @@ class ContainerPublisher:
         return "quota_usage", "config"
 
     def quota_frees(self, total: int, duration: float, reply: bool) -> float:
-        """Seconds until the oldest of the last `total` posts leaves the window (the whole window when
-        the account's posts cannot be listed)."""
+        """Seconds until the oldest of the last `total` posts leaves the window: an estimate (one page
+        of posts; posts made in the app are listed too), the whole window when they cannot be listed.
+        The quota is asked again on every run, so an early estimate costs one request."""
         try:
-            stamps = [parse_time(item.get("timestamp")) for item in self.recent(reply=reply)[:total]]
+            listed = self.recent(reply=reply, limit=min(total, 100))
+            stamps = [parse_time(item.get("timestamp")) for item in listed[:total]]
         except (TransientError, PermanentError, CredentialsError):
             return duration
         now = self.connection.clock()

@@ -41,10 +41,10 @@ class ThreadsPublisher(ContainerPublisher):
         # 250 posts and, separately, 1,000 replies per 24 h (threads/retrieve-and-manage-replies)
         return ("reply_quota_usage", "reply_config") if reply else ("quota_usage", "config")
 
-    def recent(self, *, reply: bool = False) -> list[dict[str, Any]]:
+    def recent(self, *, reply: bool = False, limit: int = 50) -> list[dict[str, Any]]:
         """Replies are not in GET /{user}/threads but in GET /{user}/replies."""
         edge = "replies" if reply else "threads"
-        answer = self.client.get(f"{self.user}/{edge}", fields="id,text,timestamp,permalink", limit=50)
+        answer = self.client.get(f"{self.user}/{edge}", fields="id,text,timestamp,permalink", limit=limit)
         return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
 
     def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
