@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from werkzeug import Request, Response
 
@@ -28,6 +29,7 @@ from postwright.api import Connection, Upload
 from postwright.credentials import CredentialsError, Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
+from postwright.platforms.instagram import GraphClient
 from postwright.publish import Job, PermanentError, Runner, TransientError
 from tests.contract import CANARY, PublisherContract, SentPost, Sleeps, jpeg
 
@@ -854,3 +856,42 @@ def test_the_pipeline_reports_images_missing_from_the_site(make_project, httpser
     assert outcome.status == "failed" and "not published at media_base_url yet" in outcome.message
     assert "answers 404" in outcome.message and "will retry next run" in outcome.message
     assert server.containers == {} and server.violations == []
+
+
+# -- Meta's error answers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "subcode", "extra", "expected"),
+    [
+        (400, 4, None, {}, TransientError),  # application throttling
+        (400, 17, None, {}, TransientError),  # user throttling
+        (403, 32, None, {}, TransientError),  # page throttling
+        (400, 613, None, {}, TransientError),  # custom throttling
+        (400, 9, 2207042, {}, TransientError),  # Instagram: content publishing limit reached
+        (400, 1, None, {}, TransientError),  # unknown, temporary
+        (400, 100, None, {"is_transient": True}, TransientError),
+        (500, 2, None, {}, TransientError),
+        (400, 190, 463, {}, CredentialsError),  # token expired
+        (403, 10, None, {}, CredentialsError),  # permission missing
+        (403, 200, None, {}, CredentialsError),
+        (400, 100, 33, {}, PermanentError),  # invalid parameter
+    ],
+)
+def test_meta_codes_map_to_the_publish_steps_errors(status, code, subcode, extra, expected):
+    error = {"message": "Something", "type": "OAuthException", "code": code, **extra}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    usage = json.dumps({"1": [{"type": "instagram", "estimated_time_to_regain_access": 3}]})
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        assert request.url.params["access_token"] == TOKEN
+        return httpx.Response(status, json={"error": error}, headers={"X-Business-Use-Case-Usage": usage})
+
+    secrets = Secrets("brand", {"access_token": "PW_T"}, environ={"PW_T": TOKEN})
+    connection = Connection("brand", "instagram", {}, secrets, transport=httpx.MockTransport(answer))
+    with pytest.raises(expected) as raised:
+        GraphClient(connection, "https://graph.example/v21.0", TOKEN).get("17841400000000001", fields="id")
+    assert f"[code {code}" in str(raised.value) and TOKEN not in str(raised.value)
+    if expected is TransientError:
+        assert raised.value.retry_after == 180  # 3 minutes, from X-Business-Use-Case-Usage
