@@ -1,7 +1,290 @@
-"""Discord webhooks: 2000 characters of Discord Markdown, up to 10 attachments with descriptions."""
+"""Discord webhooks: 2000 characters of Discord Markdown, up to 10 attachments with descriptions.
 
+The API publisher (`deliver: api`) executes the channel's webhook
+(discord/discord-api-docs@c98d64b developers/resources/webhook.mdx "Execute Webhook") with
+`?wait=true`, so Discord answers with the created message (without it, "a message that is not saved
+does not return an error"). Text only: a JSON body. With images: `multipart/form-data` with one
+`files[n]` part per image and `payload_json` holding the message, whose `attachments` list
+`{id: n, filename, description}`: the description is the alt text (developers/reference.mdx
+"Uploading Files"; message.mdx "Attachment Request Structure", ≤1024 characters).
+
+- Threads: `max_thread_parts` is 1 (the parts are joined); webhooks cannot reply to a message, so
+  should an account allow more parts they are posted as consecutive messages.
+- Rate limits: a 429 carries `retry_after` (seconds, a float) in the JSON body, plus Retry-After and
+  X-RateLimit-Reset-After headers (developers/topics/rate-limits.mdx); the body's value is used.
+- A 404 from a webhook means it was deleted: "you should not attempt to use it again" (same page),
+  so it is a credentials problem, as is 401 (an invalid webhook token, code 50027).
+- Idempotency: the webhook-execute parameters have no `nonce` (only the bot Create Message endpoint
+  has `nonce` + `enforce_nonce`, message.mdx), and a webhook can read a message only by its id. So
+  `find_sent` cannot settle a crash: CannotTell, and the runner reports the part unconfirmed instead
+  of sending it again. Within one run the publisher knows when Discord refused a request outright
+  (a 4xx such as a 429), which lets the runner retry after the rate limit.
+
+Settings: `thread_id` (post into a thread or forum post of the webhook's channel), `username` and
+`avatar_url` (override the webhook's), `allowed_mentions` (default {"parse": ["users"]}: people
+mentioned with <@id> are notified, @everyone and roles in the text are not). Credentials:
+`webhook_url` (https://discord.com/api/webhooks/<id>/<token>: it holds the token, so it is a secret).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from typing import Any
+
+import httpx
+
+import postwright
 from postwright import text
+from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
+from postwright.credentials import CredentialsError
+from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
+from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+
+# reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
+USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"
+_WEBHOOK_PATH = re.compile(r"(?P<path>/api(?:/v\d+)?/webhooks/(?P<id>\d+)/)(?P<token>[^/?#]+)/?")
+_TOKEN_IN_PATH = re.compile(r"(/webhooks/\d+/)[^/?#\s]+")
+_UNKNOWN_WEBHOOK = 10015  # opcodes-and-status-codes.mdx JSON error codes
+_UNKNOWN_MESSAGE = 10008
+DEFAULT_MENTIONS = {"parse": ["users"]}  # message.mdx "Allowed Mentions Object"
+
+
+class DiscordPublisher:
+    """Executes the account's webhook once per part; see the module docstring."""
+
+    idempotent = False  # webhooks take no nonce
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        url = urllib.parse.urlsplit(connection.secrets["webhook_url"].strip())
+        match = _WEBHOOK_PATH.fullmatch(url.path)
+        if url.scheme not in ("https", "http") or not url.netloc or match is None:
+            raise CredentialsError(
+                f"account {connection.account}: credentials.webhook_url does not look like "
+                "https://discord.com/api/webhooks/<id>/<token>"
+            )
+        self.path = match["path"] + match["token"]  # the webhook's own path, token included
+        self.api = _WebhookApi(connection, f"{url.scheme}://{url.netloc}")
+        self._webhook: dict[str, Any] | None = None
+        self._refused: set[str] = set()  # keys whose last send Discord refused outright
+
+    # -- sending -----------------------------------------------------------------------------------
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        self._refused.discard(key)
+        uploads = self.connection.uploads(variant) if part == 1 else []  # images go with the first part
+        try:
+            guild_id = self.webhook().get("guild_id")  # read before posting: nothing may fail after it
+        except (TransientError, PermanentError, CredentialsError):
+            self._refused.add(key)  # nothing was posted yet
+            raise
+        payload = self._payload(variant.parts[part - 1])
+        params = self._params(wait="true")
+        try:
+            if uploads:
+                payload["attachments"] = _attachments(uploads)
+                response = self.api.request("POST", self.path, params=params, files=_files(payload, uploads))
+            else:
+                response = self.api.request("POST", self.path, params=params, json=payload)
+        except (TransientError, PermanentError, CredentialsError):
+            if self.api.refused:
+                self._refused.add(key)  # a 4xx answer: Discord did not post it
+            raise
+        message = response.json()
+        return Receipt(str(message["id"]), message_link(message, guild_id))
+
+    def _payload(self, content: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {
+            "content": content,
+            "allowed_mentions": self.connection.setting("allowed_mentions") or DEFAULT_MENTIONS,
+        }
+        for name in ("username", "avatar_url"):
+            if self.connection.setting(name):
+                payload[name] = str(self.connection.setting(name))
+        return payload
+
+    def _params(self, **params: str) -> dict[str, str]:
+        thread_id = self.connection.setting("thread_id")
+        if thread_id:
+            params["thread_id"] = str(thread_id)
+        return params
+
+    def webhook(self) -> dict[str, Any]:
+        """GET the webhook with its token ("Get Webhook with Token"): its guild and channel, read once;
+        a deleted webhook or a wrong token shows here, before anything is posted."""
+        if self._webhook is None:
+            self._webhook = self.api.request("GET", self.path).json()
+        return self._webhook
+
+    # -- settling a crash --------------------------------------------------------------------------
+
+    def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
+        if key in self._refused:
+            return None  # this run saw Discord refuse the last try
+        raise CannotTell(
+            "a Discord webhook can read a message only by its id and takes no nonce, so whether this "
+            "part went out is unknown; look in the channel"
+        )
+
+    # -- retracting --------------------------------------------------------------------------------
+
+    def delete(self, remote_id: str) -> None:
+        """DELETE <webhook>/messages/<id> ("Delete Webhook Message", 204); Unknown Message (10008) is
+        already gone, Unknown Webhook (10015) a credentials problem."""
+        if not remote_id:
+            raise PermanentError("no message id was recorded for this part; delete it by hand")
+        path = f"{self.path}/messages/{urllib.parse.quote(remote_id, safe='')}"
+        response = self.api.request("DELETE", path, params=self._params(), ok=(404,))
+        if response.status_code == 404 and _code(response) == _UNKNOWN_WEBHOOK:
+            raise self.api.error_for(response)
+
+
+class _WebhookApi(ApiClient):
+    """ApiClient with Discord's ways: retry_after from the body, the form errors in the message, 404
+    Unknown Webhook as a credentials problem, the token masked in every message, and whether the
+    last failed request was refused outright."""
+
+    def __init__(self, connection: Connection, base_url: str) -> None:
+        super().__init__(
+            connection,
+            base_url,
+            headers={"User-Agent": USER_AGENT},
+            retry_after=_retry_after,
+            error_message=_error_message,
+        )
+        self.last_status: int | None = None
+
+    def request(self, method: str, url: str, **options: Any) -> httpx.Response:
+        """As ApiClient, with the webhook token masked: a message shows the path, and the path holds
+        the token (only the whole webhook URL is a registered secret)."""
+        self.last_status = None  # None after a timeout or a lost connection: the outcome is unknown
+        try:
+            return super().request(method, url, **options)
+        except TransientError as error:
+            raise TransientError(_mask(str(error)), error.retry_after) from None
+        except (PermanentError, CredentialsError) as error:
+            raise type(error)(_mask(str(error))) from None
+
+    def error_for(self, response: httpx.Response) -> Exception:
+        self.last_status = response.status_code
+        if response.status_code == 404 and _code(response) == _UNKNOWN_WEBHOOK:
+            where = _mask(response.request.url.path)
+            return CredentialsError(
+                f"webhook {where}: 404 {_error_message(response)} (deleted? set a new webhook_url)"
+            )
+        return super().error_for(response)
+
+    @property
+    def refused(self) -> bool:
+        """The last request was answered with a 4xx: Discord did not take it (a 5xx may have)."""
+        return self.last_status is not None and 400 <= self.last_status < 500
+
+
+def _attachments(uploads: list[Upload]) -> list[dict[str, Any]]:
+    """Attachment request objects: id n matches files[n], description is the alt text."""
+    found = []
+    for number, upload in enumerate(uploads):
+        attachment: dict[str, Any] = {"id": number, "filename": _filename(number, upload)}
+        if upload.alt:
+            attachment["description"] = upload.alt
+        found.append(attachment)
+    return found
+
+
+def _files(payload: dict[str, Any], uploads: list[Upload]) -> list[tuple[str, tuple[Any, ...]]]:
+    """payload_json (Content-Type application/json, as reference.mdx shows it) and files[n]."""
+    parts: list[tuple[str, tuple[Any, ...]]] = [
+        ("payload_json", (None, json.dumps(payload, ensure_ascii=False), "application/json"))
+    ]
+    for number, upload in enumerate(uploads):
+        parts.append((f"files[{number}]", (_filename(number, upload), upload.path.read_bytes(), upload.mime)))
+    return parts
+
+
+def _filename(number: int, upload: Upload) -> str:
+    """Unique within the message: renditions of two images may share a name."""
+    return f"{number + 1}-{upload.path.name}"
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """The body's retry_after (seconds, float), else X-RateLimit-Reset-After, else Retry-After."""
+    try:
+        value = response.json().get("retry_after")
+    except (ValueError, AttributeError):
+        value = None
+    if isinstance(value, int | float):
+        return float(value)
+    reset_after = response.headers.get("x-ratelimit-reset-after")
+    try:
+        return float(reset_after) if reset_after else retry_after_header(response)
+    except ValueError:
+        return retry_after_header(response)
+
+
+def _error_message(response: httpx.Response) -> str:
+    """ "Invalid Form Body (50035): content: Must be 2000 or fewer in length." — the message, its code
+    and the first field error (reference.mdx "Error Messages")."""
+    try:
+        body = response.json()
+    except ValueError:
+        return error_text(response)
+    if not isinstance(body, dict):
+        return error_text(response)
+    message = str(body.get("message") or error_text(response))
+    if body.get("code"):
+        message += f" ({body['code']})"
+    detail = _first_error(body.get("errors"), [])
+    return f"{message}: {detail}" if detail else message
+
+
+def _first_error(errors: Any, where: list[str]) -> str | None:
+    if not isinstance(errors, dict):
+        return None
+    for item in errors.get("_errors") or []:
+        if isinstance(item, dict) and item.get("message"):
+            return f"{'.'.join(where)}: {item['message']}" if where else str(item["message"])
+    for name, nested in errors.items():
+        if name != "_errors":
+            found = _first_error(nested, [*where, str(name)])
+            if found:
+                return found
+    return None
+
+
+def _code(response: httpx.Response) -> int | None:
+    try:
+        code = response.json().get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, int) else None
+
+
+def _mask(message: str) -> str:
+    return _TOKEN_IN_PATH.sub(r"\1[token]", message)
+
+
+def message_link(message: dict[str, Any], guild_id: Any) -> str:
+    """https://discord.com/channels/<guild>/<channel>/<message>, the link Discord's "Copy Message
+    Link" gives; webhook messages carry no guild_id, so it comes from the webhook object."""
+    guild = message.get("guild_id") or guild_id or "@me"
+    return f"https://discord.com/channels/{guild}/{message.get('channel_id')}/{message['id']}"
+
+
+def verify(connection: Connection) -> CredentialCheck:
+    """GET the webhook with its token: no post, no authentication beyond the URL itself."""
+    try:
+        webhook = DiscordPublisher(connection).webhook()
+    except CredentialsError as error:
+        return CredentialCheck(False, f"webhook rejected or missing: {error}")
+    except (PermanentError, TransientError) as error:
+        return CredentialCheck(False, str(error))
+    return CredentialCheck(
+        True, f"valid (webhook {webhook.get('name', '?')!r} posting to channel {webhook.get('channel_id')})"
+    )
+
 
 PLATFORM = Platform(
     name="discord",
@@ -20,4 +303,7 @@ PLATFORM = Platform(
         max_image_bytes=10 * 1024 * 1024,  # "The default limit is 10 MiB" (reference.mdx)
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
+    publisher=DiscordPublisher,
+    credentials=("webhook_url",),
+    verify=verify,
 )
