@@ -329,6 +329,14 @@ class TestFacebook(PublisherContract):
         check = PLATFORMS["facebook"].verify(self._connection(server, environ, app=False))
         assert check.ok and "Windward Kite Works" in check.detail and check.expires_at is None
 
+    def test_verify_says_when_the_token_is_for_another_page(self, server, environ):
+        connection = self._connection(server, environ, app=False)
+        other = Connection(
+            self.account, "facebook", {**self.settings(server), "page_id": "999"}, connection.secrets
+        )
+        check = PLATFORMS["facebook"].verify(other)
+        assert not check.ok and f"the token is for Page {PAGE}" in check.detail
+
     def _connection(self, server: FakeGraph, environ: Mapping[str, str], app: bool) -> Connection:
         values, names = dict(environ), {"access_token": "PW_TEST_ACCESS_TOKEN"}
         if app:

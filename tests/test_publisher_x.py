@@ -28,7 +28,7 @@ from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.x import XPublisher
-from postwright.publish import CannotTell, CredentialsError, PermanentError, Receipt
+from postwright.publish import CannotTell, CredentialsError, PermanentError, Receipt, TransientError
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response, strict_model  # noqa: F401
 
@@ -406,11 +406,16 @@ class TestXOAuth2(_XContract):
         check = PLATFORMS["x"].verify(self._connection(server, environ))
         assert not check.ok and "401" in check.detail and CANARY not in check.detail
 
-    def test_verify_reports_a_missing_variable(self, server):
+    def test_verify_leaves_a_missing_variable_to_doctor(self, server):
         secrets = Secrets(self.account, {"access_token": "PW_TEST_NOT_SET"}, environ={})
         connection = Connection(self.account, "x", {"api_url": server.url}, secrets)
-        check = PLATFORMS["x"].verify(connection)
-        assert not check.ok and "PW_TEST_NOT_SET" in check.detail
+        with pytest.raises(CredentialsError, match="PW_TEST_NOT_SET"):
+            PLATFORMS["x"].verify(connection)
+
+    def test_verify_leaves_an_unreachable_x_to_doctor(self, server, environ):
+        server.server.clear()  # nothing answers: every request is a 500 from the bare server
+        with pytest.raises(TransientError):
+            PLATFORMS["x"].verify(self._connection(server, environ))
 
     def _connection(self, server: FakeX, environ: Mapping[str, str]) -> Connection:
         names = {name: f"PW_TEST_{name.upper()}" for name in self.keys}

@@ -197,44 +197,46 @@ class FacebookPublisher:
 
 def verify(connection: Connection) -> CredentialCheck:
     """GET /debug_token?input_token=…: is_valid and expires_at (0: never; long-lived Page tokens made
-    from a long-lived user token do not expire), with an app token when credentials app_id and
-    app_secret are given, else the Page token itself; if Graph refuses that, GET /me says only
-    whether the token works."""
-    try:
-        publisher = FacebookPublisher(connection)
-        try:
-            return _debug_token(publisher, connection)
-        except PermanentError:
-            return _me(publisher)
-        finally:
-            publisher.client.close()
-    except CredentialsError as error:
-        return CredentialCheck(False, f"credentials rejected or missing: {error}")
-    except (TransientError, PermanentError) as error:
-        return CredentialCheck(False, f"could not check: {error}")
-
-
-def _debug_token(publisher: FacebookPublisher, connection: Connection) -> CredentialCheck:
+    from a long-lived user token do not expire), asked with an app token when credentials app_id and
+    app_secret are given, else with the Page token itself; if Graph refuses that, GET /me says only
+    whether the token works. A credential not set raises CredentialsError, an unreachable Graph
+    TransientError (doctor reports both)."""
     secrets = connection.secrets
+    token = secrets["access_token"]
     app = "app_id" in secrets.names and "app_secret" in secrets.names
-    caller = f"{secrets['app_id']}|{secrets['app_secret']}" if app else publisher.token
-    params = {"input_token": publisher.token, "access_token": caller}
-    data = publisher.client.request("GET", publisher._path("debug_token"), params=params).json()["data"]
+    caller = f"{secrets['app_id']}|{secrets['app_secret']}" if app else token
+    client = GraphClient(connection, str(connection.setting("api_url", API_URL)))
+    version = str(connection.setting("graph_version", GRAPH_VERSION))
+    try:
+        try:
+            params = {"input_token": token, "access_token": caller}
+            data = client.request("GET", f"/{version}/debug_token", params=params).json()["data"]
+        except PermanentError:  # debug_token wants an app token or a developer's user token
+            params = {"fields": "id,name", "access_token": token}
+            page = client.request("GET", f"/{version}/me", params=params).json()
+            hint = "add credentials app_id and app_secret to see when it expires"
+            return CredentialCheck(True, redact(f"valid (posting as {page.get('name', '?')}); {hint}"))
+    except CredentialsError as error:  # code 190: expired, revoked or invalid
+        return CredentialCheck(False, f"token rejected: {error}")
+    finally:
+        client.close()
+    return _token_check(data, str(connection.setting("page_id") or ""))
+
+
+def _token_check(data: dict[str, Any], page_id: str) -> CredentialCheck:
     expires = int(data.get("expires_at") or 0)
     expires_at = datetime.fromtimestamp(expires, UTC) if expires > 0 else None
     if not data.get("is_valid"):
         reason = (data.get("error") or {}).get("message", "token not valid")
         return CredentialCheck(False, redact(f"token not valid: {reason}"), expires_at)
+    profile = str(data.get("profile_id") or "")
+    if page_id and profile and profile != page_id:
+        return CredentialCheck(
+            False, f"the token is for Page {profile}, settings.page_id is {page_id}", expires_at
+        )
     kind = str(data.get("type", "")).lower() or "unknown"
     never = " (does not expire)" if expires == 0 else ""
     return CredentialCheck(True, f"valid {kind} token{never}", expires_at)
-
-
-def _me(publisher: FacebookPublisher) -> CredentialCheck:
-    params = {"fields": "id,name", "access_token": publisher.token}
-    page = publisher.client.request("GET", publisher._path("me"), params=params).json()
-    hint = "add credentials app_id and app_secret to see when it expires"
-    return CredentialCheck(True, redact(f"valid (posting as {page.get('name', '?')}); {hint}"))
 
 
 PLATFORM = Platform(

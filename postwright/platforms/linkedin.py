@@ -21,7 +21,7 @@ from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.linkedin.com"
 OAUTH_URL = (
@@ -176,15 +176,15 @@ def _plain(commentary: str) -> str:
 def verify(connection: Connection) -> CredentialCheck:
     """With credentials client_id and client_secret: token introspection, which says when the token
     expires (member tokens last about 60 days). Without them: GET /v2/userinfo (OpenID Connect),
-    which says only whether the token is accepted."""
+    which says only whether the token is accepted. A credential not set raises CredentialsError,
+    an unreachable LinkedIn TransientError (doctor reports both)."""
+    if "client_id" in connection.secrets.names and "client_secret" in connection.secrets.names:
+        return _introspect(connection)
+    headers = _headers(connection)
     try:
-        if "client_id" in connection.secrets.names and "client_secret" in connection.secrets.names:
-            return _introspect(connection)
-        return _userinfo(connection)
-    except CredentialsError as error:
-        return CredentialCheck(False, f"credentials rejected or missing: {error}")
-    except (TransientError, PermanentError) as error:
-        return CredentialCheck(False, f"could not check: {error}")
+        return _userinfo(connection, headers)
+    except CredentialsError as error:  # 401
+        return CredentialCheck(False, f"token rejected: {error}")
 
 
 def _introspect(connection: Connection) -> CredentialCheck:
@@ -208,8 +208,8 @@ def _introspect(connection: Connection) -> CredentialCheck:
     return CredentialCheck(True, f"active (scopes: {answer.get('scope', '?')})", expires_at)
 
 
-def _userinfo(connection: Connection) -> CredentialCheck:
-    client = ApiClient(connection, str(connection.setting("api_url", API_URL)), headers=_headers(connection))
+def _userinfo(connection: Connection, headers: dict[str, str]) -> CredentialCheck:
+    client = ApiClient(connection, str(connection.setting("api_url", API_URL)), headers=headers)
     try:
         response = client.request("GET", "/v2/userinfo", ok=(403,))
     finally:

@@ -19,7 +19,7 @@ from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.pinterest.com"
 BOARD_PAGE = 100  # GET /v5/boards/{board_id}/pins page_size: default 25, maximum 250
@@ -135,17 +135,16 @@ def _alt_text(uploads: list[Upload]) -> str:
 
 def verify(connection: Connection) -> CredentialCheck:
     """GET /v5/user_account: the account the token acts for. Pinterest access tokens last 30 days
-    (refresh tokens longer), but the API does not say when one expires (no expires_at)."""
+    (refresh tokens longer), but the API does not say when one expires (no expires_at). A credential
+    not set raises CredentialsError, an unreachable Pinterest TransientError (doctor reports both)."""
+    headers = {"Authorization": f"Bearer {connection.secrets['access_token']}"}
+    client = ApiClient(connection, str(connection.setting("api_url", API_URL)), headers=headers)
     try:
-        publisher = PinterestPublisher(connection)
-        try:
-            account = publisher.client.request("GET", "/v5/user_account").json()
-        finally:
-            publisher.client.close()
-    except CredentialsError as error:
-        return CredentialCheck(False, f"credentials rejected or missing: {error}")
-    except (TransientError, PermanentError) as error:
-        return CredentialCheck(False, f"could not check: {error}")
+        account = client.request("GET", "/v5/user_account").json()
+    except CredentialsError as error:  # 401
+        return CredentialCheck(False, f"token rejected: {error}")
+    finally:
+        client.close()
     kind = str(account.get("account_type", "")).lower() or "unknown"
     return CredentialCheck(True, redact(f"valid (posting as {account.get('username', '?')}, {kind} account)"))
 

@@ -23,7 +23,7 @@ from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.x.com"  # docs.x.com/x-api: every v2 endpoint below is under this host
 TIMELINE_PAGE = 100  # GET /2/users/:id/tweets max_results: 5–100 (x-api/posts/timelines)
@@ -246,17 +246,15 @@ def _canonical_url(url: str) -> str:
 
 def verify(connection: Connection) -> CredentialCheck:
     """GET /2/users/me: the user the credentials post as. OAuth 1.0a tokens do not expire; OAuth 2.0
-    user tokens last two hours unless refreshed, and X's API does not report when (no expires_at)."""
+    user tokens last two hours unless refreshed, and X's API does not report when (no expires_at).
+    A credential not set raises CredentialsError, an unreachable X TransientError (doctor reports both)."""
+    publisher = XPublisher(connection)
     try:
-        publisher = XPublisher(connection)
-        try:
-            user = publisher._call("GET", "/2/users/me").json()["data"]
-        finally:
-            publisher.client.close()
-    except CredentialsError as error:
-        return CredentialCheck(False, f"credentials rejected or missing: {error}")
-    except (TransientError, PermanentError) as error:
-        return CredentialCheck(False, f"could not check: {error}")
+        user = publisher._call("GET", "/2/users/me").json()["data"]
+    except CredentialsError as error:  # 401
+        return CredentialCheck(False, f"token rejected: {error}")
+    finally:
+        publisher.client.close()
     return CredentialCheck(True, redact(f"valid (posting as @{user.get('username', '?')})"))
 
 
