@@ -53,6 +53,7 @@ class FakeGraph(FakePlatform):
         self.debug_refused = False  # debug_token wants an app token, and none was given
         self.token_expires_at = 0  # 0: never (debug_token)
         self.next_error: dict[str, Any] | None = None  # the next create answers this Graph error
+        self.bad_image = False  # Graph cannot read the uploaded file
         self.photos: dict[str, dict[str, Any]] = {}
         self.feed: dict[str, dict[str, Any]] = {}  # post id -> {"message", "alts"}
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, form) of every POST
@@ -123,6 +124,8 @@ class FakeGraph(FakePlatform):
         assert form.get("published", "true") in {"true", "false"}
         image = Image.open(io.BytesIO(request.files["source"].read()))
         assert image.format in {"JPEG", "PNG", "GIF", "BMP", "TIFF"}
+        if self.bad_image:
+            return json_response(graph_error(324, "(#324) Missing or invalid image file"), 400)
         published = form.get("published", "true") == "true"
         if published and (refused := self._create_refused()):
             return refused
@@ -276,6 +279,13 @@ class TestFacebook(PublisherContract):
         first, second, feed = server.requests
         assert [first[1]["published"], second[1]["published"]] == ["false", "false"]
         assert feed[0].endswith("/feed") and "attached_media[1]" in feed[1] and "link" not in feed[1]
+
+    def test_invalid_image_is_permanent_with_graph_words(self, server, connect, ledger):
+        server.bad_image = True
+        variant = self.variant(self.part_texts()[:1], images=1)
+        self.run(ledger, connect, variant)
+        record = ledger.read()[variant.key].last(1)
+        assert record.permanent and "Missing or invalid image file (code 324)" in (record.error or "")
 
     def test_expired_token_is_a_credentials_problem(self, server, connect, ledger):
         server.expired = True

@@ -62,6 +62,8 @@ class FakeLinkedIn(FakePlatform):
         self.revoked = False
         self.list_forbidden = False  # a token without r_member_social / r_organization_social
         self.retry_after: int | None = None  # a Retry-After on the next 429 (not documented by LinkedIn)
+        self.image_failed = False  # LinkedIn could not process the uploaded image
+        self.unavailable_once = False  # the next create answers 503
         self.posts_by_urn: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}  # urn -> {"uploaded": bool}
         self.bodies: list[dict[str, Any]] = []
@@ -141,6 +143,10 @@ class FakeLinkedIn(FakePlatform):
         assert body["distribution"]["feedDistribution"] == "MAIN_FEED"
         assert body["lifecycleState"] == "PUBLISHED"
         alts = self._check_content(body.get("content"))
+        if self.image_failed and alts:
+            return _error(
+                422, "UNPROCESSABLE_ENTITY", "Image is in PROCESSING_FAILED state and cannot be used"
+            )
         if (seconds := self.take_rate_limit()) is not None:
             headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
             return json_response(
@@ -153,6 +159,9 @@ class FakeLinkedIn(FakePlatform):
                 429,
                 headers,
             )
+        if self.unavailable_once:
+            self.unavailable_once = False
+            return _error(503, "SERVICE_UNAVAILABLE", "Service Unavailable")
         if self.take_reject():
             return _error(422, "UNPROCESSABLE_ENTITY", "/commentary :: length exceeds the maximum allowed")
         for urn, post in self.posts_by_urn.items():
@@ -308,6 +317,11 @@ class TestLinkedIn(PublisherContract):
         outcome = self.run(ledger, connect, self.variant(self.part_texts()[:1]), sleeps)
         assert outcome.status == "published" and sleeps.calls == [7.0]
 
+    def test_a_server_error_is_retried_with_backoff_not_until_midnight(self, server, connect, ledger, sleeps):
+        server.unavailable_once = True
+        outcome = self.run(ledger, connect, self.variant(self.part_texts()[:1]), sleeps)
+        assert outcome.status == "published" and len(sleeps.calls) == 1 and sleeps.calls[0] < 5
+
     def test_one_image_is_media_and_a_link_alone_is_an_article(self, server, connect, ledger):
         self.run(ledger, connect, self.variant(self.part_texts()[:1], images=1))
         self.run(ledger, connect, self.variant(self.part_texts()[1:2], post_id="2026-12-02-link"))
@@ -321,6 +335,24 @@ class TestLinkedIn(PublisherContract):
                 "title": "The Gale 9 is here",
             }
         }
+
+    def test_revoked_token_is_a_credentials_problem(self, server, connect, ledger):
+        server.revoked = True
+        variant = self.variant(self.part_texts()[:1])
+        outcome = self.run(ledger, connect, variant)
+        assert (
+            outcome.status == "failed"
+            and "401" in outcome.message
+            and "will retry next run" in outcome.message
+        )
+        assert not ledger.read()[variant.key].last(1).permanent and CANARY not in outcome.message
+
+    def test_an_image_linkedin_cannot_process_is_permanent(self, server, connect, ledger):
+        server.image_failed = True
+        variant = self.variant(self.part_texts()[:1], images=1)
+        self.run(ledger, connect, variant)
+        record = ledger.read()[variant.key].last(1)
+        assert record.permanent and "PROCESSING_FAILED" in (record.error or "") and server.posts() == []
 
     def test_commentary_is_sent_exactly_as_the_dialect_escaped_it(self, server, connect, ledger):
         text = to_dialect("Ask us (anything) about [kites] *today* @ the beach", "linkedin")

@@ -66,7 +66,7 @@ class LinkedInPublisher:
         """LinkedIn documents no per-request wait: "limits reset at midnight UTC every day"
         (shared/api-guide/concepts/rate-limits). A Retry-After, where sent, still wins."""
         given = retry_after_header(response)
-        if given is not None:
+        if given is not None or response.status_code != 429:  # a 5xx without Retry-After: backoff
             return given
         now = self.connection.clock().astimezone(UTC)
         midnight = datetime(now.year, now.month, now.day, tzinfo=UTC) + timedelta(days=1)
