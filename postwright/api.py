@@ -90,6 +90,8 @@ def retry_after_header(response: httpx.Response, now: float | None = None) -> fl
     for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
         reset = response.headers.get(name)
         if reset and reset.replace(".", "", 1).isdigit():
+            if float(reset) < 1_000_000_000:  # seconds from now (some APIs), not an epoch time
+                return float(reset)
             return max(0.0, float(reset) - (now if now is not None else time.time()))
     return None
 

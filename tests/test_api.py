@@ -48,6 +48,7 @@ def test_retry_after_in_seconds_as_a_date_or_as_a_reset_time():
     assert wait({"Retry-After": "7"}) == 7
     assert wait({"Retry-After": format_datetime(now + timedelta(seconds=30), usegmt=True)}) == 30
     assert wait({"x-rate-limit-reset": str(int(now.timestamp()) + 90)}) == 90
+    assert wait({"x-ratelimit-reset": "42"}) == 42  # a delta, as some APIs send it
     assert wait({}) is None
 
 
