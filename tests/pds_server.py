@@ -87,12 +87,15 @@ class Pds:
         )
         log.close()
         line = _read_line(process, timeout)
-        if not line:
+        try:
+            url = json.loads(line)["url"]
+        except (ValueError, KeyError, TypeError):
             process.kill()
             process.wait()
             tail = (data / "pds.log").read_text("utf-8", "replace")[-2000:]
-            raise PdsUnavailable(f"the PDS did not start (exit {process.returncode}):\n{tail}")
-        return cls(json.loads(line)["url"], jwt_secret, data, process)
+            said = f"it printed {line[:200]!r}" if line else f"exit {process.returncode}"
+            raise PdsUnavailable(f"the PDS did not start ({said}):\n{tail}") from None
+        return cls(url, jwt_secret, data, process)
 
     def stop(self) -> None:
         """Ends the node process (it also exits by itself when its stdin closes) and removes its data."""

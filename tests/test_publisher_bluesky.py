@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from postwright.api import Connection, Upload
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.bluesky import record_key
-from postwright.publish import CredentialsError, PermanentError, Receipt
+from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.pds_server import Account, Pds, PdsUnavailable, Proxy, create_account
 
@@ -319,6 +320,15 @@ class TestBlueskyPublisher(PublisherContract):
         check = verify(Connection("brand", "bluesky", self.settings(server), wrong))
         assert not check.ok and "Invalid identifier or password" in check.detail
         assert CANARY not in check.detail
+
+    def test_verify_says_when_the_pds_cannot_be_reached(self, environ, server):
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        settings = {"service": f"http://127.0.0.1:{port}", "handle": server.account.handle}
+        secrets = Secrets("brand", {"app_password": "PW_TEST_APP_PASSWORD"}, environ=environ)
+        with pytest.raises(TransientError):  # doctor reports it as a warning, not as bad credentials
+            PLATFORMS["bluesky"].verify(Connection("brand", "bluesky", settings, secrets))
 
     def test_the_platform_declares_its_credentials_and_settings(self):
         assert PLATFORMS["bluesky"].credentials == ("app_password",)

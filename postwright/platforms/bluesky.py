@@ -385,10 +385,8 @@ def verify(connection: Connection) -> CredentialCheck:
     try:
         publisher.login()
         session = publisher._xrpc("GET", "com.atproto.server.getSession").json()
-    except CredentialsError as error:
+    except CredentialsError as error:  # rejected; an unreachable PDS raises TransientError for doctor
         return CredentialCheck(False, str(error))
-    except (TransientError, PermanentError) as error:
-        return CredentialCheck(False, f"could not check: {error}")
     finally:
         publisher.api.close()
     handle = session.get("handle") or session.get("did", "")
