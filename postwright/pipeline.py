@@ -465,10 +465,11 @@ def _publishers(
 
 
 def connection_settings(config: Config, account: str) -> dict[str, Any]:
-    """platforms.<p>.settings overridden by accounts.<a>.settings."""
+    """platforms.<p>.settings overridden by accounts.<a>.settings; `handle` defaults to the account's."""
     settings = config.accounts[account]
     shared = config.platforms.get(settings.platform)
-    return {**(shared.settings if shared else {}), **settings.settings}
+    own = {"handle": settings.handle.lstrip("@")} if settings.handle else {}
+    return {**own, **(shared.settings if shared else {}), **settings.settings}
 
 
 def retract(

@@ -131,6 +131,7 @@ platforms:
 accounts:
   masto:
     platform: mastodon
+    handle: "@acme@own.example"
     deliver: api
     credentials: {access_token: PW_MASTO_TOKEN}
     settings: {instance: https://own.example}
@@ -152,5 +153,9 @@ accounts:
     publisher_for = pipeline._publishers(project, config, {})
     assert publisher_for("masto") == "publisher" and publisher_for("masto") == "publisher"
     (connection,) = built
-    assert connection.settings == {"visibility": "unlisted", "instance": "https://own.example"}
+    assert connection.settings == {
+        "handle": "acme@own.example",  # the account's handle, unless its settings name another
+        "visibility": "unlisted",
+        "instance": "https://own.example",
+    }
     assert connection.secrets["access_token"] == "t0k"
