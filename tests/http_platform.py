@@ -115,6 +115,7 @@ class FakePlatform:
     """One platform on a local server: routes, recorded calls, problems and injected failures."""
 
     def __init__(self, httpserver: HTTPServer) -> None:
+        httpserver.clear()  # a fake takes the whole server: nothing left from the test before
         self.httpserver = httpserver
         self.calls: list[Call] = []
         self.problems: list[str] = []
@@ -174,6 +175,19 @@ class FakePlatform:
                     return handler(call, match)
             self.problems.append(f"{call.method} {call.path}: the platform has no such endpoint")
             return self.unknown(call)
+
+
+@contextmanager
+def local_server() -> Iterator[HTTPServer]:
+    """A pytest-httpserver on 127.0.0.1 (the plugin's own `httpserver` binds "localhost"), meant for
+    one module-scoped fixture per test module; each FakePlatform clears it for its test."""
+    server = HTTPServer(host="127.0.0.1", port=0)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
 
 
 @contextmanager

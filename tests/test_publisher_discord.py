@@ -17,7 +17,7 @@ from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
 from postwright.publish import CannotTell, Job, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, FakePlatform, is_image, json_response, serve
+from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
 WEBHOOK_ID = "1180000000000000001"
 TOKEN = f"pw-webhook-token-{CANARY}"
@@ -248,12 +248,18 @@ class DiscordServer(FakePlatform):
         return Response(status=204)
 
 
+@pytest.fixture(scope="module")
+def local_http():
+    with local_server() as server:
+        yield server
+
+
 class TestDiscord(PublisherContract):
     platform = "discord"
 
     @pytest.fixture
-    def server(self, httpserver):
-        with serve(DiscordServer(httpserver)) as fake:
+    def server(self, local_http):
+        with serve(DiscordServer(local_http)) as fake:
             yield fake
 
     @pytest.fixture

@@ -19,7 +19,7 @@ from postwright.platforms import PLATFORMS
 from postwright.platforms.telegram import CAPTION_LIMIT, visible_length
 from postwright.publish import CannotTell, Job, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, FakePlatform, is_image, json_response, serve
+from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
 TOKEN = f"7000000001:AAH-pw-test{CANARY}"  # what the contract's environ hands the publisher
 CHAT = {"id": -1001234567890, "title": "Windward Kite Works", "username": "windwardkites", "type": "channel"}
@@ -326,12 +326,18 @@ def _error(code: int, description: str) -> Response:
     return json_response({"ok": False, "error_code": code, "description": description}, code)
 
 
+@pytest.fixture(scope="module")
+def local_http():
+    with local_server() as server:
+        yield server
+
+
 class TestTelegram(PublisherContract):
     platform = "telegram"
 
     @pytest.fixture
-    def server(self, httpserver):
-        with serve(TelegramServer(httpserver)) as fake:
+    def server(self, local_http):
+        with serve(TelegramServer(local_http)) as fake:
             yield fake
 
     def settings(self, server):
