@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.mastodon import mastodon_focus
+from postwright.platforms.mastodon import _may_hold, mastodon_focus
 from postwright.publish import CannotTell, Job, PermanentError, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, json_response, local_server, serve
@@ -481,7 +481,10 @@ class TestMastodon(PublisherContract):
             )
         settings = {**self.settings(server), "lookup_depth": 3}
         assert connect(settings=settings).find_sent(variant, 1, "key-1") is None
+        before = len(server.proxy.calls)
         assert connect().find_sent(variant, 1, "key-1") is not None
+        sources = [call for call in server.proxy.calls[before:] if call.path.endswith("/source")]
+        assert len(sources) == 1  # the other statuses' HTML already differs: no source fetched
 
     def test_find_sent_cannot_tell_without_the_text(self, server, connect):
         with pytest.raises(CannotTell):
@@ -525,3 +528,22 @@ class TestMastodon(PublisherContract):
 )
 def test_focus_points_are_turned_into_mastodons_frame(focus, expected):
     assert mastodon_focus(focus) == expected
+
+
+def test_the_cheap_check_reads_mastodons_html_as_the_same_text():
+    """Status HTML as Mastodon renders it (app/lib/text_formatter.rb: links split over invisible and
+    ellipsis spans, a remote mention shown as @user, tags linked, paragraphs and line breaks)."""
+    text = (
+        "Launch day!\nThe Gale 9: https://example.com/gale?utm_source=x #kites\n\nThanks @jane@example.social"
+    )
+    content = (
+        '<p>Launch day!<br />The Gale 9: <a href="https://example.com/gale?utm_source=x" target="_blank" '
+        'rel="nofollow noopener" translate="no"><span class="invisible">https://</span>'
+        '<span class="ellipsis">example.com/gale?utm_sour</span><span class="invisible">ce=x</span></a> '
+        '<a href="https://m.example/tags/kites" class="mention hashtag" rel="tag">#<span>kites</span></a></p>'
+        '<p>Thanks <span class="h-card" '
+        'translate="no"><a href="https://example.social/@jane" class="u-url mention">@<span>jane</span></a>'
+        "</span></p>"
+    )
+    assert _may_hold({"content": content}, text)
+    assert not _may_hold({"content": content}, text.replace("Gale 9", "Gale 8"))

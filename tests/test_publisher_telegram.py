@@ -6,12 +6,15 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from datetime import datetime
 from html.parser import HTMLParser
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.wrappers import Response
 
+from postwright import pipeline
 from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
@@ -565,3 +568,40 @@ def test_visible_length_counts_utf16_units_of_the_text_only():
 def test_the_fake_flags_html_telegram_refuses():
     assert html_errors("<p>x</p>") and html_errors("a & b") and html_errors("<b>x")
     assert html_errors('<b>a</b> &amp; <a href="https://x">y</a> &lt;') == []
+
+
+def test_the_pipeline_sends_a_rendered_post(make_project, local_http, monkeypatch):
+    """config.yml → Markdown rendered as Telegram HTML → the publish step → the Bot API, with the
+    image's rendition as the photo and the text as its caption."""
+    with serve(TelegramServer(local_http)) as server:
+        project = make_project(
+            f"""\
+-- config.yml --
+brand:
+  name: Test Brand
+  timezone: Europe/Madrid
+  platforms: [telegram]
+accounts:
+  channel:
+    platform: telegram
+    deliver: api
+    credentials: {{bot_token: PW_TG_TOKEN}}
+    settings: {{chat_id: "@windwardkites", api_url: "{server.url}"}}
+-- assets/photo.jpg --
+1600x1200
+-- content/posts/2026-12-01-0900-pic.md --
+---
+images: [{{src: photo.jpg, alt: An orange rectangle}}]
+---
+The **Gale 9** & its bag: <light> and [small](https://example.com/gale).
+"""
+        )
+        monkeypatch.setenv("PW_TG_TOKEN", TOKEN)
+        now = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
+        (outcome,) = pipeline.publish(project, now).outcomes
+        assert outcome.status == "published", outcome.message
+        (call,) = server.calls
+        assert call.path.endswith("/sendPhoto") and call.files["photo"].content_type == "image/jpeg"
+        caption = call.field("caption")
+        assert caption.startswith("The <b>Gale 9</b> &amp; its bag: &lt;light&gt; and <a href=")
+        assert CANARY not in (project.root / "state" / "ledger.jsonl").read_text()

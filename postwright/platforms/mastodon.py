@@ -25,6 +25,9 @@ schedule.duplicate_window), and a crash settled more than an hour later, after m
 
 from __future__ import annotations
 
+import html
+import re
+import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,6 +46,9 @@ from postwright.publish import CannotTell, PermanentError, Receipt, TransientErr
 _PAGE = 40  # GET /api/v1/accounts/:id/statuses: "Defaults to 20 statuses. Max 40 statuses." (OpenAPI)
 _MEDIA_POLLS = 12  # GET /api/v1/media/:id until processed: 1+2+4+8×9 s ≈ 80 s at most
 _MEDIA_POLL_MAX = 8.0
+_TAG = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"\w+")
+_REMOTE_MENTION = re.compile(r"@(\w+)@[\w.-]*\w")  # shown as @user (PLATFORMS.md: counted so too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +163,7 @@ class MastodonPublisher:
         sources: dict[str, str] = {}
         for status in self._latest_statuses():
             replies_to = status.get("in_reply_to_id")
-            if (replies_to is None) != (before is None):
+            if (replies_to is None) != (before is None) or not _may_hold(status, wanted):
                 continue
             if self._text_of(status, sources) != wanted:
                 continue
@@ -252,6 +258,23 @@ def verify(connection: Connection) -> CredentialCheck:
 def _receipt(status: dict[str, Any]) -> Receipt:
     """Status.url is the HTML page; uri (always present) where a server leaves url null."""
     return Receipt(str(status["id"]), str(status.get("url") or status.get("uri") or ""))
+
+
+def _may_hold(status: dict[str, Any], wanted: str) -> bool:
+    """Whether a status's HTML `content` can be `wanted`, compared by its letters only, so the source of
+    a status is fetched just for likely matches (not 80 requests after a 429). Loose on purpose: the
+    server links URLs and tags, shows a remote mention @user@domain as @user, may normalise Unicode;
+    the exact test is the source text."""
+    content = status.get("content")
+    if not isinstance(content, str):
+        return True
+    shown = html.unescape(_TAG.sub("", content))  # a link's text is split over spans: join, not space
+    return _letters(shown) == _letters(_REMOTE_MENTION.sub(r"@\1", wanted))
+
+
+def _letters(value: str) -> str:
+    """The word characters alone: markup, spacing and line breaks are the server's to change."""
+    return "".join(_WORD.findall(unicodedata.normalize("NFKC", value).casefold()))
 
 
 def _normal(value: str) -> str:
