@@ -17,8 +17,10 @@ from postwright.diagnostics import Severity, Span, has_errors
 from postwright.ledger import LedgerError
 from postwright.load import parse_when
 from postwright.platforms import PLATFORMS
+from postwright.preview import PreviewError, write_calendar, write_preview
 from postwright.project import Project
 from postwright.report import FORMATTERS, ExitStatus, count_line, format_human
+from postwright.review import ReviewError, as_json, markdown, review
 from postwright.scaffold import (
     ScaffoldError,
     init_brand,
@@ -239,6 +241,152 @@ def _plan_json(item) -> dict[str, object]:
         "detail": item.detail,
         "source": item.source,
     }
+
+
+@cli.command()
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write (default: publish/ in the project); built first, like `build -o`.",
+)
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the site will be served (e.g. https://acme.github.io/social/), for the links in "
+    "calendar.ics; default: the file:// address of index.html.",
+)
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.pass_obj
+def preview(
+    project: Project, at_text: str | None, output: Path | None, base_url: str | None, strict: bool
+) -> None:
+    """Build, then write a static review site into publish/: open publish/index.html in a browser.
+
+    Every post as each account will get it (text with the platform's count against its limit,
+    thread parts, cropped images with alt text, link, time in the brand's zone and UTC, status,
+    problems), filters, month and week calendars, and publish/calendar.ics to subscribe to. No
+    server and no external request; the same inputs and --at give the same bytes. Exit 1 on errors.
+
+    \b
+    Example:
+      postwright preview --at 2026-12-01T09:00 && xdg-open publish/index.html
+    """
+    now = _at(project, at_text)
+    with _ImageProgress() as progress:
+        try:
+            done = write_preview(project, now, output, preview_url=_index_url(base_url), progress=progress)
+        except PreviewError as error:
+            _preview_failed(error)
+    if done.diagnostics:
+        click.echo(format_human(done.diagnostics), err=True)
+    target = project.shown(output or project.root / "publish")
+    click.echo(
+        f"preview: {len(done.overview.posts)} posts, {len(done.overview.entries)} deliveries in "
+        f"{target}/index.html and {target}/calendar.ics: {count_line(done.diagnostics)}",
+        err=True,
+    )
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(done.diagnostics, strict=strict) else ExitStatus.OK)
+
+
+def _index_url(base_url: str | None) -> str | None:
+    if base_url is None:
+        return None
+    return base_url if base_url.endswith(".html") else base_url.rstrip("/") + "/index.html"
+
+
+def _preview_failed(error: PreviewError) -> None:
+    message, *rest = error.args
+    if rest and rest[0]:
+        click.echo(format_human(rest[0]), err=True)
+    raise click.ClickException(message)
+
+
+@cli.command("calendar")
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write, - for standard output (default: publish/calendar.ics).",
+)
+@click.option("--base-url", metavar="URL", help="Where the preview site is served, for each event's link.")
+@click.pass_obj
+def calendar_command(
+    project: Project, at_text: str | None, output: Path | None, base_url: str | None
+) -> None:
+    """Write calendar.ics: one event per post and account, in the brand's time zone, to subscribe to.
+
+    Event UIDs are stable (<post-id>.<lang>.<account>@postwright), so moved posts move. Drafts are
+    tentative, missed and expired ones cancelled; problems are marked. `preview` writes it too.
+
+    \b
+    Example:
+      postwright calendar --base-url https://acme.github.io/social/ -o site/calendar.ics
+    """
+    now = _at(project, at_text)
+    to_stdout = output is not None and str(output) == "-"
+    target = project.root / "publish" / "calendar.ics" if output is None or to_stdout else output
+    url = _index_url(base_url) or (None if to_stdout else (target.parent / "index.html").resolve().as_uri())
+    try:
+        done, data = write_calendar(project, now, None if to_stdout else target, preview_url=url)
+    except PreviewError as error:
+        _preview_failed(error)
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    click.echo(f"calendar: {len(done.overview.entries)} events in {project.shown(target)}", err=True)
+
+
+@cli.command()
+@click.option("--changed-since", "ref", metavar="REF", required=True, help="A git ref, e.g. origin/main.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["markdown", "json"]),
+    default="markdown",
+    show_default=True,
+    help="markdown: for a pull-request comment or a job summary; json: for programs.",
+)
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=200),
+    help="Shorten the Markdown to fit (a GitHub comment holds 65536 characters).",
+)
+@click.pass_obj
+def report(
+    project: Project, ref: str, output_format: str, at_text: str | None, max_chars: int | None
+) -> None:
+    """Report the posts added or changed since a git ref, as each account gets them.
+
+    For each post: per-account texts with counts against the limits, images with alt text, link,
+    time, status and problems. Posts are those whose file changed since REF's merge base (and
+    uncommitted ones), those using a changed image, and, when config.yml or templates/ changed,
+    those whose rendered output changed. Exit 1 when a reported post has errors, 2 when git cannot
+    answer (unknown ref, not a repository).
+
+    \b
+    Example:
+      postwright report --changed-since origin/main >> "$GITHUB_STEP_SUMMARY"
+    """
+    now = _at(project, at_text)
+    try:
+        reviewed = review(project, ref, now)
+    except ReviewError as error:
+        failure = click.ClickException(str(error))
+        failure.exit_code = ExitStatus.USAGE  # like a bad option: the question cannot be answered
+        raise failure from error
+    except PreviewError as error:
+        _preview_failed(error)
+    if output_format == "json":
+        click.echo(as_json(reviewed))
+    else:
+        click.echo(markdown(reviewed, max_chars=max_chars), nl=False)
+    click.echo(f"report: {len(reviewed.posts)} changed post(s): {count_line(reviewed.problems)}", err=True)
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(list(reviewed.problems)) else ExitStatus.OK)
 
 
 @cli.command()

@@ -1,0 +1,116 @@
+"""Views for reviewers, derived from a build: the preview site, calendar.ics (and the model they share).
+
+    publish/index.html          every post as each account gets it, with statuses, problems, calendars
+    publish/preview/site.css    its style and script (fixed names: nothing goes stale)
+    publish/preview/site.js
+    publish/calendar.ics        one event per post and account
+
+`build` owns the rest of publish/; it keeps files it did not write while it knows what it wrote last
+(its index), so `preview` builds first and then adds these files.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from postwright import pipeline
+from postwright.diagnostics import Diagnostic
+from postwright.preview.ics import calendar_ics
+from postwright.preview.model import Overview, overview
+from postwright.preview.site import render_site
+from postwright.project import Project
+
+__all__ = ["Overview", "PreviewError", "Previewed", "gather", "write_calendar", "write_preview"]
+
+
+class PreviewError(Exception):
+    """The preview cannot be made: config.yml is unusable or the ledger cannot be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Previewed:
+    overview: Overview
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[Path, ...]  # what was written
+    built: pipeline.Built | None
+
+
+def gather(project: Project) -> Callable[[datetime], tuple[Overview, tuple[Diagnostic, ...]]]:
+    """check (render, images from the cache, validate) once; then the plan at a time, joined."""
+    checked = pipeline.check(project)
+    if checked.config is None:
+        raise PreviewError("config.yml cannot be used", checked.diagnostics)
+    config = checked.config
+
+    def at(now: datetime) -> tuple[Overview, tuple[Diagnostic, ...]]:
+        planned = pipeline.plan(project, now)
+        if planned.ledger_error:
+            raise PreviewError(planned.ledger_error, ())
+        view = overview(
+            config,
+            checked.loaded.posts,
+            planned.items,
+            checked.variants,
+            checked.renditions,
+            checked.diagnostics,
+            now,
+        )
+        return view, checked.diagnostics
+
+    return at
+
+
+def write_preview(
+    project: Project,
+    now: datetime,
+    out_dir: Path | None = None,
+    *,
+    preview_url: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Previewed:
+    """Build publish/, then write the site and calendar.ics into it. Same inputs and `now`: same bytes."""
+    target = out_dir or project.root / "publish"
+    built = pipeline.build(project, target, progress=progress)
+    if built.manifest is None:
+        raise PreviewError("config.yml cannot be used", built.diagnostics)
+    view, diagnostics = gather(project)(now)
+    index = target / "index.html"
+    files = render_site(view, target, project_root=project.root)
+    files["calendar.ics"] = calendar_ics(view, preview_url or index.resolve().as_uri())
+    written = [
+        _write(target / relative, files[relative]) for relative in sorted(files, key=_last("index.html"))
+    ]
+    return Previewed(view, diagnostics, tuple(written), built)
+
+
+def write_calendar(
+    project: Project, now: datetime, output: Path | None, *, preview_url: str | None
+) -> tuple[Previewed, bytes]:
+    """calendar.ics alone, into `output` (None: only returned): no build, no site (images come from the
+    cache, or a temporary folder)."""
+    view, diagnostics = gather(project)(now)
+    data = calendar_ics(view, preview_url)
+    written = (_write(output, data),) if output is not None else ()
+    return Previewed(view, diagnostics, written, None), data
+
+
+def _last(name: str) -> Callable[[str], tuple[bool, str]]:
+    return lambda relative: (relative == name, relative)
+
+
+def _write(path: Path, data: bytes) -> Path:
+    """Atomically, and not at all when the file already holds exactly these bytes."""
+    try:
+        if path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+    return path

@@ -1,0 +1,201 @@
+"""The calendar: publish/calendar.ics read back with icalendar, and the month and week views."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from click.testing import CliRunner
+
+from postwright.cli import cli
+from postwright.preview import gather, write_calendar, write_preview
+from postwright.preview.site import _months, _weeks
+
+MADRID = ZoneInfo("Europe/Madrid")
+NOW = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
+
+# Europe/Madrid leaves summer time on 2026-10-25: 03:00 CEST becomes 02:00 CET, so 02:00-02:59
+# happens twice that night.
+FILES = (
+    """
+-- content/posts/2026-10-24-0930-summer.md --
+---
+title: Summer time
+---
+Before the change.
+-- content/posts/2026-10-26-0930-winter.md --
+---
+title: Winter time
+---
+After the change.
+-- content/posts/2026-10-25-night.md --
+---
+title: Across the change
+date: 2026-10-25 02:50
+---
+The first 02:50 (summer time); its 15 minutes end after the clocks went back.
+-- content/posts/2026-10-25-second.md --
+---
+title: Second 02:30
+date: 2026-10-25T02:30:00+01:00
+platforms: [mastodon]
+---
+The second 02:30, in winter time.
+-- content/posts/2026-10-27-draft.md --
+---
+title: A draft
+draft: true
+platforms: [mastodon]
+---
+Not yet.
+-- content/posts/2026-10-28-broken.md --
+---
+title: Too long
+thread: never
+platforms: [mastodon]
+---
+"""
+    + "word " * 120
+)
+
+
+def read(data: bytes) -> tuple[icalendar.Calendar, dict[str, icalendar.Event]]:
+    calendar = icalendar.Calendar.from_ical(data)
+    return calendar, {str(event["uid"]): event for event in calendar.walk("VEVENT")}
+
+
+@pytest.fixture
+def project(make_project):
+    return make_project(FILES)
+
+
+def test_one_event_per_post_and_account_with_stable_uids(project):
+    _, data = write_calendar(project, NOW, None, preview_url="https://example.com/preview/index.html")
+    _, events = read(data)
+    assert sorted(events) == sorted(
+        [
+            *(f"2026-10-24-0930-summer.en.{a}@postwright" for a in ("masto", "sky")),
+            *(f"2026-10-26-0930-winter.en.{a}@postwright" for a in ("masto", "sky")),
+            *(f"2026-10-25-night.en.{a}@postwright" for a in ("masto", "sky")),
+            "2026-10-25-second.en.masto@postwright",
+            "2026-10-27-draft.en.masto@postwright",
+            "2026-10-28-broken.en.masto@postwright",
+        ]
+    )
+    event = events["2026-10-24-0930-summer.en.sky@postwright"]
+    assert str(event["url"]) == "https://example.com/preview/index.html#2026-10-24-0930-summer.en/sky"
+    assert str(event["summary"]) == "Summer time · Bluesky sky"
+    assert event.decoded("dtstamp") == NOW
+    assert "Before the change." in str(event["description"])
+
+
+def test_times_are_in_the_brand_zone_and_exact_across_the_daylight_saving_change(project):
+    _, data = write_calendar(project, NOW, None, preview_url=None)
+    calendar, events = read(data)
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert str(zone["tzid"]) == "Europe/Madrid"
+    assert {part.name for part in zone.subcomponents} == {"STANDARD", "DAYLIGHT"}
+
+    def times(uid: str) -> tuple[datetime, datetime]:
+        event = events[f"{uid}@postwright"]
+        return event.decoded("dtstart"), event.decoded("dtend")
+
+    summer, _ = times("2026-10-24-0930-summer.en.masto")
+    winter, _ = times("2026-10-26-0930-winter.en.masto")
+    assert str(summer.tzinfo) == "Europe/Madrid" and summer.astimezone(UTC) == datetime(
+        2026, 10, 24, 7, 30, tzinfo=UTC
+    )
+    assert str(winter.tzinfo) == "Europe/Madrid" and winter.astimezone(UTC) == datetime(
+        2026, 10, 26, 8, 30, tzinfo=UTC
+    )
+    # 02:50 summer time + 15 minutes = 02:05 winter time: written so that no reader can get it wrong
+    start, end = times("2026-10-25-night.en.sky")
+    assert start.astimezone(UTC) == datetime(2026, 10, 25, 0, 50, tzinfo=UTC)
+    assert end.astimezone(UTC) == datetime(2026, 10, 25, 1, 5, tzinfo=UTC)
+    assert end - start == timedelta(minutes=15)
+    # The second 02:30 has no unambiguous local name: RFC 5545 would read 02:30 as the first one.
+    start, _ = times("2026-10-25-second.en.masto")
+    assert start == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert "DTSTART:20261025T013000Z" in data.decode()
+    assert "DTSTART;TZID=Europe/Madrid:20261024T093000" in data.decode()
+
+
+def test_drafts_are_tentative_problems_marked_past_posts_cancelled(project):
+    _, data = write_calendar(project, datetime(2026, 10, 26, 20, 0, tzinfo=UTC), None, preview_url=None)
+    _, events = read(data)
+    draft = events["2026-10-27-draft.en.masto@postwright"]
+    assert str(draft["status"]) == "TENTATIVE" and str(draft["summary"]).startswith("[draft] ")
+    broken = events["2026-10-28-broken.en.masto@postwright"]
+    assert str(broken["summary"]).startswith("⚠ ") and "PW401" in str(broken["description"])
+    missed = events["2026-10-24-0930-summer.en.masto@postwright"]
+    assert str(missed["status"]) == "CANCELLED" and str(missed["summary"]).startswith("[missed] ")
+    assert str(events["2026-10-28-broken.en.masto@postwright"]["status"]) == "CONFIRMED"
+
+
+def test_a_moved_post_keeps_its_uid(project):
+    _, before = write_calendar(project, NOW, None, preview_url=None)
+    post = project.root / "content" / "posts" / "2026-10-27-draft.md"
+    post.write_text(post.read_text().replace("title: A draft", "title: A draft\ndate: 2026-10-29 10:00"))
+    _, after = write_calendar(project, NOW, None, preview_url=None)
+    old, new = read(before)[1], read(after)[1]
+    assert set(old) == set(new)
+    uid = "2026-10-27-draft.en.masto@postwright"
+    assert new[uid].decoded("dtstart") == datetime(2026, 10, 29, 10, 0, tzinfo=MADRID)
+
+
+def test_same_inputs_same_bytes(project):
+    first = write_calendar(project, NOW, None, preview_url="https://x.example/")[1]
+    assert write_calendar(project, NOW, None, preview_url="https://x.example/")[1] == first
+
+
+def test_cli_calendar(project):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["-C", str(project.root), "calendar", "--at", "2026-10-20T12:00", "-o", "-"])
+    assert result.exit_code == 0, result.stderr
+    _, events = read(result.stdout_bytes)
+    assert len(events) == 9 and not any("url" in event for event in events.values())
+    result = runner.invoke(
+        cli, ["-C", str(project.root), "calendar", "--base-url", "https://brand.example/preview/"]
+    )
+    assert result.exit_code == 0, result.stderr
+    _, events = read((project.root / "publish" / "calendar.ics").read_bytes())
+    assert str(next(iter(events.values()))["url"]).startswith("https://brand.example/preview/index.html#")
+    assert "calendar: 9 events in publish/calendar.ics" in result.stderr
+
+
+def test_preview_links_events_to_its_own_index(project):
+    write_preview(project, NOW)
+    _, events = read((project.root / "publish" / "calendar.ics").read_bytes())
+    index = (project.root / "publish" / "index.html").resolve().as_uri()
+    assert all(str(event["url"]).startswith(index + "#") for event in events.values())
+
+
+# The views -------------------------------------------------------------------------------------------
+
+
+def test_month_view_has_posts_per_day_per_account_from_monday(project):
+    view, _ = gather(project)(NOW)
+    (october,) = _months(view, date(2026, 10, 20))
+    assert october.key == "2026-10" and october.previous is None and october.next is None
+    assert [day.day.weekday() for day in october.weeks[0]] == list(range(7))
+    days = {day.day: day for week in october.weeks for day in week}
+    assert days[date(2026, 10, 20)].today
+    (night, second) = days[date(2026, 10, 25)].groups
+    assert (night.time, night.title) == ("02:50", "Across the change")
+    assert [entry.account for entry in night.entries] == ["masto", "sky"]
+    assert (second.time, [entry.account for entry in second.entries]) == ("02:30", ["masto"])
+    (draft,) = days[date(2026, 10, 27)].groups
+    assert draft.entries[0].status == "draft"
+
+
+def test_week_view_has_a_row_per_account_and_a_cell_per_day(project):
+    view, _ = gather(project)(NOW)
+    weeks = _weeks(view, list(view.accounts))
+    assert [week.key for week in weeks] == ["2026-10-19", "2026-10-26"]
+    first = weeks[0]
+    assert first.label == "Week 43: 19 Oct – 25 Oct 2026" and first.next == "2026-10-26"
+    rows = {account: cells for account, _, cells in first.rows}
+    assert [len(cell) for cell in rows["sky"]] == [0, 0, 0, 0, 0, 1, 1]
+    assert [e.post_id for e in rows["masto"][6]] == ["2026-10-25-night", "2026-10-25-second"]  # by real time

@@ -1,0 +1,246 @@
+"""`postwright preview`: the review site in publish/, its model, escaping and determinism (no browser;
+tests/test_browser.py opens it in Chromium)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from postwright import pipeline
+from postwright.cli import cli
+from postwright.ledger import Record
+from postwright.preview import gather, write_preview
+from postwright.preview.model import direction
+from postwright.preview.site import telegram_html
+from postwright.project import Project
+
+MADRID = ZoneInfo("Europe/Madrid")
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=MADRID)
+
+CONFIG = """\
+brand:
+  name: Test <Brand>
+  timezone: Europe/Madrid
+  platforms: [mastodon, bluesky]
+accounts:
+  masto:
+    platform: mastodon
+    handle: "@brand@masto.example"
+  sky:
+    platform: bluesky
+  tg:
+    platform: telegram
+    language: fa
+people:
+  jane: {name: Jane Doe, mastodon: "@jane@example.social", bluesky: jane.example.social}
+"""
+
+LONG = "word " * 130  # 650 characters: over Mastodon's 500 without a thread
+
+# A small brand with every case the preview shows: a thread, an image with and without alt text, a
+# right-to-left post, a draft, a published post, a missed one, an error, and markup in user content.
+FILES = f"""
+-- config.yml --
+{CONFIG}
+-- assets/photo.jpg --
+1200x800
+-- content/posts/2026-11-20-old.md --
+---
+title: Old news
+---
+Sent already.
+-- content/posts/2026-11-30-late.md --
+---
+title: Missed one
+---
+Nobody sent this.
+-- content/posts/2026-12-02-launch.md --
+---
+title: Launch <script>alert("title")</script>
+link: https://example.com/launch
+images:
+  - src: photo.jpg
+    alt: A kite over the sea
+  - src: photo.jpg
+---
+Our launch <script>alert("body")</script> is here, with @[jane].
+
+{"A long paragraph about the launch that goes on and on. " * 8}
+-- content/posts/2026-12-02-launch.fa.md --
+---
+title: معرفی
+platforms: [telegram]
+---
+سلام **دنیا** <b>x</b>
+-- content/posts/2026-12-03-too-long.md --
+---
+title: Too long
+thread: never
+platforms: [mastodon]
+---
+{LONG}
+-- content/posts/2026-12-04-draft.md --
+---
+title: Not yet
+draft: true
+---
+Draft text.
+"""
+
+
+def published(post: str, account: str, platform: str, url: str) -> str:
+    record = Record(
+        key=f"{post}.en/{account}",
+        part=1,
+        parts=1,
+        status="published",
+        idempotency_key=f"key-{post}",
+        post_id=post,
+        account=account,
+        platform=platform,
+        content_hash="sha256:0",
+        time="2026-11-20T08:31:00+00:00",
+        remote_id="1",
+        url=url,
+    )
+    return json.dumps(asdict(record), sort_keys=True) + "\n"
+
+
+@pytest.fixture
+def brand(make_project) -> Project:
+    project = make_project(FILES)
+    (project.root / "state").mkdir()
+    (project.root / "state" / "ledger.jsonl").write_text(
+        published("2026-11-20-old", "masto", "mastodon", "https://masto.example/@brand/1")
+        + published("2026-11-20-old", "sky", "bluesky", "javascript:alert(1)"),
+        encoding="utf-8",
+    )
+    return project
+
+
+def test_model_places_every_problem_next_to_what_it_concerns(brand):
+    view, _ = gather(brand)(NOW)
+    entries = {entry.key: entry for entry in view.entries}
+    launch = entries["2026-12-02-launch.en/masto"]
+    assert len(launch.parts) == 2  # a thread on Mastodon
+    assert [part.counts[0].unit for part in launch.parts] == ["graphemes", "graphemes"]
+    assert all(0 < part.counts[0].count <= part.counts[0].limit == 500 for part in launch.parts)
+    first, second = launch.images
+    assert not second.problems  # Mastodon does not require alt text; Bluesky (below) does
+    assert first.alt == "A kite over the sea" and first.rendition is not None and not first.problems
+    sky_first, sky_second = entries["2026-12-02-launch.en/sky"].images
+    assert not sky_first.problems
+    assert [item.code for item in sky_second.problems] == ["PW412"]  # Bluesky requires alt text: on image 2
+    too_long = entries["2026-12-03-too-long.en/masto"]
+    (part,) = too_long.parts
+    assert part.counts[0].over and [item.code for item in part.problems] == ["PW401"]
+    assert not too_long.problems and not too_long.text_problems
+    assert entries["2026-12-02-launch.fa/tg"].direction == "rtl"
+
+
+def test_statuses_and_the_live_link_come_from_the_plan_and_ledger(brand):
+    view, _ = gather(brand)(NOW)
+    status = {entry.key: (entry.status_label, entry.url) for entry in view.entries}
+    assert status["2026-11-20-old.en/masto"] == ("published", "https://masto.example/@brand/1")
+    assert status["2026-11-30-late.en/masto"][0] == "missed"
+    assert status["2026-12-02-launch.en/sky"][0] == "scheduled"
+    assert status["2026-12-04-draft.en/sky"][0] == "draft"
+
+
+def test_site_escapes_user_content_and_links_only_to_the_web(brand):
+    write_preview(brand, NOW)
+    page = (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#34;body&#34;)&lt;/script&gt;" in page
+    assert "Test &lt;Brand&gt;" in page
+    assert 'href="https://masto.example/@brand/1"' in page
+    assert "javascript:" not in page.replace("<code>javascript:alert(1)</code>", "")
+    assert re.findall(r"<script\b[^>]*>", page) == ['<script src="preview/site.js" defer>']
+    assert "default-src 'none'" in page  # the Content-Security-Policy forbids any other request
+    assert not re.search(r"""(?:src|href)="(?:https?:)?//""", page.replace('href="https://', ""))
+
+
+def test_site_shows_counts_times_and_every_variant(brand):
+    result = write_preview(brand, NOW)
+    page = (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
+    for entry in result.overview.entries:
+        assert f'id="{entry.key}"' in page
+    assert 'id="2026-12-02-launch"' in page  # the stable #post-id
+    assert "Wed 2 Dec 2026, 09:00 CET" in page and "08:00 UTC" in page
+    too_long = next(e for e in result.overview.entries if e.post_id == "2026-12-03-too-long")
+    count = too_long.parts[0].counts[0]
+    assert f'<span class="count over" data-unit="graphemes"><b>{count.count}</b> / 500 graphemes' in page
+    # Telegram gets HTML: shown as Telegram shows it (bold), and the HTML written in the post as text
+    assert 'dir="rtl">سلام <b>دنیا</b> &lt;b&gt;x&lt;/b&gt;</div>' in page
+    assert 'lang="fa"' in page
+    assert 'alt="A kite over the sea"' in page and 'src="media/' in page
+
+
+def test_preview_is_byte_identical_for_the_same_inputs_and_time(brand):
+    write_preview(brand, NOW, preview_url="https://example.com/index.html")
+    publish = brand.root / "publish"
+    first = {path: path.read_bytes() for path in sorted(publish.rglob("*")) if path.is_file()}
+    write_preview(brand, NOW, preview_url="https://example.com/index.html")
+    second = {path: path.read_bytes() for path in sorted(publish.rglob("*")) if path.is_file()}
+    assert first == second
+    later = write_preview(
+        brand, datetime(2026, 12, 5, tzinfo=UTC), preview_url="https://example.com/index.html"
+    )
+    assert later.files and (publish / "index.html").read_bytes() != first[publish / "index.html"]
+
+
+def test_build_after_preview_keeps_working_and_preview_after_build_too(brand):
+    write_preview(brand, NOW)
+    publish = brand.root / "publish"
+    post = brand.root / "content" / "posts" / "2026-12-04-draft.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("Draft text.", "New draft text."), "utf-8")
+    built = pipeline.build(brand)
+    assert built.manifest is not None and not built.reused
+    assert (publish / "manifest.json").is_file()
+    result = write_preview(brand, NOW)
+    assert "New draft text." in (publish / "index.html").read_text(encoding="utf-8")
+    assert {p.name for p in result.files} == {"index.html", "site.css", "site.js", "calendar.ics"}
+
+
+def test_cli_preview(brand):
+    runner = CliRunner()
+    result = runner.invoke(cli, ["-C", str(brand.root), "preview", "--at", "2026-12-01T09:00"])
+    assert result.exit_code == 1  # the too-long post is an error; the site is still written
+    assert "preview: 5 posts, 10 deliveries" in result.stderr and "publish/index.html" in result.stderr
+    assert (brand.root / "publish" / "index.html").is_file()
+    assert (brand.root / "publish" / "calendar.ics").is_file()
+    bad = runner.invoke(cli, ["-C", str(brand.root), "preview", "--at", "yesterday"])
+    assert bad.exit_code == 2 and "--at" in bad.stderr
+
+
+def test_cli_preview_without_a_usable_config(make_project):
+    project = make_project("-- config.yml --\nbrand: {}\n")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "preview"])
+    assert result.exit_code == 1
+    assert "config.yml cannot be used" in result.stderr and "Traceback" not in result.output
+
+
+def test_telegram_html_keeps_telegram_formatting_and_nothing_else():
+    html = telegram_html(
+        '<b>bold</b> <a href="https://t.me/x">ok</a> <a href="javascript:alert(1)">bad</a> '
+        "<script>alert(1)</script> <img src=x onerror=alert(1)> <i>open &amp; <tg-spoiler>s</tg-spoiler>"
+    )
+    assert html == (
+        '<b>bold</b> <a href="https://t.me/x" rel="noopener noreferrer" target="_blank">ok</a> <a>bad</a> '
+        "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; "
+        '<i>open &amp; <span class="spoiler">s</span></i>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("fa", "rtl"), ("ar-EG", "rtl"), ("he", "rtl"), ("az-Arab", "rtl"), ("fa-Latn", "ltr"), ("en", "ltr")],
+)
+def test_direction(lang, expected):
+    assert direction(lang) == expected
