@@ -134,6 +134,9 @@ def init_brand(
         target / ".github" / "scripts" / "publish.sh": scaffold.joinpath(
             "github", "scripts", "publish.sh"
         ).read_text("utf-8"),
+        target / ".github" / "workflows" / "check.yml": scaffold.joinpath(
+            "github", "workflows", "check.yml"
+        ).read_text("utf-8"),
         **{
             target / ".postwright" / f"{kind}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False)
             + "\n"
