@@ -11,6 +11,7 @@ message it raises is redacted, and secret values are registered so the ledger an
 from __future__ import annotations
 
 import email.utils
+import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
@@ -21,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from postwright.credentials import Secrets, redact
+from postwright.credentials import RedactingFilter, Secrets, redact
 from postwright.model import Variant
 from postwright.publish import CredentialsError, PermanentError, TransientError
 
@@ -71,6 +72,9 @@ class CredentialCheck:
     detail: str  # "valid (posting as @windward)", "token rejected: 401 invalid token"
     expires_at: datetime | None = None  # when the token stops working, where the platform says
 
+
+for _logger in ("httpx", "httpcore"):  # they log request URLs (Telegram's holds the bot token)
+    logging.getLogger(_logger).addFilter(RedactingFilter())
 
 RetryAfter = Callable[[httpx.Response], float | None]
 ErrorMessage = Callable[[httpx.Response], str]

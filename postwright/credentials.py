@@ -6,6 +6,7 @@ Every value read is remembered for the life of the process so that anything the 
 
 from __future__ import annotations
 
+import logging
 import os
 import urllib.parse
 from collections.abc import Iterable, Mapping
@@ -19,6 +20,20 @@ class CredentialsError(Exception):
 
 _REDACTED = "[secret]"
 _KNOWN_SECRETS: set[str] = set()  # every secret value read in this process, longest first when used
+
+
+def remember(secret: str) -> None:
+    """Redact a value derived from a credential too (the token inside a webhook URL)."""
+    if secret:
+        _KNOWN_SECRETS.add(secret)
+
+
+class RedactingFilter(logging.Filter):
+    """For the HTTP libraries' loggers: their records show request URLs, and some URLs hold tokens."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
 
 
 def redact(text: str) -> str:

@@ -159,3 +159,12 @@ accounts:
         "instance": "https://own.example",
     }
     assert connection.secrets["access_token"] == "t0k"
+
+
+def test_http_library_logs_are_redacted(caplog):
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        client(answer(200, {"ok": True})).request("POST", "sendMessage")
+    assert "sendMessage" in caplog.text and TOKEN not in caplog.text
+    assert "tok-3f9a%2Fvery%2Bsecret" not in caplog.text
