@@ -144,6 +144,19 @@ def test_model_places_every_problem_next_to_what_it_concerns(brand):
     assert entries["2026-12-02-launch.fa/tg"].direction == "rtl"
 
 
+def test_problems_of_files_without_a_delivery_are_shown_on_their_own(brand):
+    bad = brand.root / "content" / "posts" / "2026-12-05-nowhere.md"
+    bad.write_text("---\nplatforms: [pinterest]\n---\nNo account.\n", encoding="utf-8")
+    broken = brand.root / "content" / "posts" / "2026-12-06-broken.md"
+    broken.write_text("---\ntitle: [unclosed\n---\nHi.\n", encoding="utf-8")
+    view, _ = gather(brand)(NOW)
+    assert {item.span.path for item in view.other_problems} == {
+        "content/posts/2026-12-05-nowhere.md",
+        "content/posts/2026-12-06-broken.md",
+    }
+    assert not any(post.post_id.endswith(("nowhere", "broken")) for post in view.posts)
+
+
 def test_statuses_and_the_live_link_come_from_the_plan_and_ledger(brand):
     view, _ = gather(brand)(NOW)
     status = {entry.key: (entry.status_label, entry.url) for entry in view.entries}

@@ -166,10 +166,9 @@ def overview(
         problems = [d for d in by_source.get(post.source, ()) if d.platform in (None, item.platform)]
         entry = _entry(config, item, post, by_key.get(item.key), renditions, problems)
         entries.setdefault(item.post_id, []).append(entry)
-    for post in by_post.values():  # a post with no account (its targets are reported as problems)
-        sources.add(post.source)
     views = [_post_view(config, post_id, found) for post_id, found in entries.items()]
     views.sort(key=lambda view: (view.first_at, view.post_id))
+    # config.yml, files that are not valid posts, posts that go to no account: shown on their own
     others = [item for path, found in by_source.items() if path not in sources for item in found]
     return Overview(config.brand.name, config.zone, now, tuple(views), tuple(others), tuple(config.accounts))
 
