@@ -93,9 +93,10 @@
     if (calendar) return showView(calendar[1], calendar[2]);
     showView("posts");
     const target = hash ? document.getElementById(hash) : null;
-    if (target && target.matches("section.variant")) return showPost(target.closest("article.post"), hash);
-    if (target && target.matches("article.post")) return showPost(target, null);
-    showPost(document.getElementById(body.dataset.defaultPost), null);
+    const post = target && target.closest("article.post");
+    if (!post) return showPost(document.getElementById(body.dataset.defaultPost), null);
+    showPost(post, target === post ? null : hash);
+    post.scrollIntoView({ block: "start" }); // the post's title and tabs, not the middle of a tab
   }
 
   document.addEventListener("click", (event) => {
@@ -117,6 +118,12 @@
   form.addEventListener("change", applyFilters);
   form.addEventListener("reset", () => setTimeout(applyFilters));
   window.addEventListener("hashchange", route);
+  // The browser scrolls to the #fragment's element after this script has run: bring the post's title
+  // and tabs back into view once it has.
+  window.addEventListener("load", () => {
+    const post = one("article.post:not([hidden])");
+    if (location.hash && post && !one("#view-posts").hidden) post.scrollIntoView({ block: "start" });
+  });
   route();
   applyFilters();
 })();
