@@ -14,6 +14,7 @@ import click
 from postwright import __version__, pipeline
 from postwright.config import load_config
 from postwright.diagnostics import Severity, Span, has_errors
+from postwright.doctor import doctor
 from postwright.ledger import LedgerError
 from postwright.load import parse_when
 from postwright.platforms import PLATFORMS
@@ -696,6 +697,9 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
     for path in written:
         click.echo(path.as_posix())
     click.echo(f"next: cd {directory} && postwright check", err=True)
+
+
+cli.add_command(doctor)
 
 
 def main() -> None:
