@@ -52,6 +52,7 @@ import functools
 import html
 import re
 import string
+import threading
 from typing import ClassVar, Literal, get_args
 from xml.etree.ElementTree import Element, SubElement
 
@@ -98,12 +99,19 @@ def to_dialect(markdown_text: str, dialect: Dialect) -> str:
     return renderer().render(parse(markdown_text))
 
 
+_PARSERS = threading.local()
+
+
 def parse(markdown_text: str) -> Element:
     """The body's tree (a `div`) after all of Python-Markdown's processing, with our syntax changes."""
-    md = markdown.Markdown(extensions=[_PostSyntax()], tab_length=2)
-    md.convert(markdown_text)
+    md = getattr(_PARSERS, "md", None)
+    if md is None:  # building one registers ~50 processors (half of a parse's cost): one per thread
+        md = _PARSERS.md = markdown.Markdown(extensions=[_PostSyntax()], tab_length=2)
     keeper = md.treeprocessors["postwright_keep"]
     assert isinstance(keeper, _KeepTree)
+    keeper.root = Element("div")  # what a blank text gives: convert() returns before the tree stage
+    md.reset()
+    md.convert(markdown_text)
     return keeper.root
 
 

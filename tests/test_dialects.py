@@ -169,3 +169,12 @@ def test_backslashes_the_writer_typed_survive() -> None:
 def test_unknown_dialect_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown dialect 'html'"):
         to_dialect("hi", "html")  # type: ignore[arg-type]
+
+
+def test_the_reused_parser_gives_a_blank_text_an_empty_tree():
+    """One Markdown instance per thread is reused; a blank text must not return the previous tree."""
+    from postwright.dialects import parse
+
+    assert len(parse("**Bold** words")) == 1
+    assert len(parse("   \n")) == 0
+    assert len(parse("Again")) == 1
