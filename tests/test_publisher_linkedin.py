@@ -64,6 +64,7 @@ class FakeLinkedIn(FakePlatform):
         self.retry_after: int | None = None  # a Retry-After on the next 429 (not documented by LinkedIn)
         self.image_failed = False  # LinkedIn could not process the uploaded image
         self.unavailable_once = False  # the next create answers 503
+        self.no_id_once = False  # the next create is taken but answered without x-restli-id
         self.posts_by_urn: dict[str, dict[str, Any]] = {}
         self.images: dict[str, dict[str, Any]] = {}  # urn -> {"uploaded": bool}
         self.bodies: list[dict[str, Any]] = []
@@ -169,6 +170,9 @@ class FakeLinkedIn(FakePlatform):
                 return _error(422, "DUPLICATE_POST", f"Content is a duplicate of {urn}")
         urn = f"urn:li:share:{next(self._ids)}"
         self.posts_by_urn[urn] = {**body, "alts": alts, "createdAt": len(self.posts_by_urn)}
+        if self.no_id_once:
+            self.no_id_once = False
+            return Response(status=201)
         return Response(status=201, headers={"x-restli-id": urn})
 
     def _check_content(self, content: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -321,6 +325,20 @@ class TestLinkedIn(PublisherContract):
         server.unavailable_once = True
         outcome = self.run(ledger, connect, self.variant(self.part_texts()[:1]), sleeps)
         assert outcome.status == "published" and len(sleeps.calls) == 1 and sleeps.calls[0] < 5
+
+    def test_an_accepted_post_without_its_id_is_unconfirmed_then_found(self, server, connect, ledger):
+        """201 without x-restli-id: the post is live, so it is not recorded as a permanent failure;
+        the part stays `started` and the next run finds it by its text instead of posting again."""
+        server.no_id_once = True
+        variant = self.variant(self.part_texts()[:1])
+        outcome = self.run(ledger, connect, variant)
+        assert outcome.status == "unconfirmed" and "x-restli-id" in outcome.message, outcome.message
+        record = ledger.read()[variant.key].last(1)
+        assert record.status == "started" and not record.permanent and len(server.posts()) == 1
+        outcome = self.run(ledger, connect, variant)
+        assert outcome.status == "already", outcome.message
+        (post,) = server.posts()
+        assert ledger.read()[variant.key].last(1).remote_id == post.remote_id
 
     def test_one_image_is_media_and_a_link_alone_is_an_article(self, server, connect, ledger):
         self.run(ledger, connect, self.variant(self.part_texts()[:1], images=1))

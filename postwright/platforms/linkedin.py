@@ -34,6 +34,11 @@ LIST_COUNT = 50  # posts looked at by find_sent (the author finder pages with co
 _RESERVED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")  # little-text-format reserved characters
 
 
+class UnexpectedAnswer(Exception):
+    """A 2xx answer without what we need from it. Not a PermanentError: the post is probably live, so
+    the runner leaves the part `started` (unconfirmed) and a later run settles it with find_sent."""
+
+
 def _headers(connection: Connection) -> dict[str, str]:
     return {
         "Authorization": f"Bearer {connection.secrets['access_token']}",
@@ -75,9 +80,7 @@ class LinkedInPublisher:
     # -- send -----------------------------------------------------------------------------------
 
     def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
-        if (
-            len(variant.parts) != 1
-        ):  # build joins parts where max_thread_parts is 1; refuse before sending any
+        if len(variant.parts) != 1:  # build joins parts where max_thread_parts is 1; refuse before sending
             raise PermanentError(f"LinkedIn has no threads: this post has {len(variant.parts)} parts")
         body: dict[str, Any] = {
             "author": self.author,
@@ -96,8 +99,10 @@ class LinkedInPublisher:
             body["content"] = content
         response = self.client.request("POST", "/rest/posts", json=body)
         urn = response.headers.get("x-restli-id")  # "The post id comes back in the x-restli-id header"
-        if not urn:
-            raise PermanentError("LinkedIn accepted the post but sent no x-restli-id header")
+        if not urn:  # accepted, so probably live: not a failure; the next run finds it by its text
+            raise UnexpectedAnswer(
+                f"LinkedIn accepted the post ({response.status_code}) but sent no x-restli-id header"
+            )
         return self._receipt(urn)
 
     def _content(self, variant: Variant) -> dict[str, Any] | None:
