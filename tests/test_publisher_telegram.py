@@ -500,6 +500,27 @@ class TestTelegram(PublisherContract):
         assert outcome.status == "unconfirmed", outcome.message
         assert [call.path.rsplit("/", 1)[1] for call in server.calls] == ["sendPhoto", "sendMessage"]
 
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            json_response({"ok": False, "description": "Internal: try later"}, 200),
+            json_response({"ok": True}, 200),  # no result
+            Response("<html>proxy</html>", 200, mimetype="text/html"),
+        ],
+    )
+    def test_a_2xx_that_is_not_ok_is_unconfirmed_not_failed(self, server, connect, ledger, sleeps, answer):
+        """Telegram's errors come with a 4xx/5xx status: a 2xx that is not {"ok": true, "result"} may have
+        posted the message, so it is not recorded as failed for good; it stays `started`, unconfirmed,
+        and is never sent a second time."""
+        server.fail_next(lambda call: call.path.endswith("/sendMessage"), lambda call: answer)
+        variant = self.variant(self.part_texts()[:1])
+        for _ in range(2):
+            outcome = self.run(ledger, connect, variant, sleeps)
+            assert outcome.status == "unconfirmed", outcome.message
+            record = ledger.read()[variant.key].last(1)
+            assert record.status == "started" and not record.permanent
+        assert len(server.calls_to("POST", r"/bot[^/]+/sendMessage")) == 1 and sleeps.calls == []
+
     def test_later_parts_reply_to_the_part_before(self, server, connect, ledger):
         """Where an account allows more than one part (Telegram itself has no threads)."""
         parts = self.part_texts()[:2]

@@ -44,6 +44,11 @@ ALBUM_LIMIT = 10  # sendMediaGroup: "an array … describing messages to be sent
 DEFAULT_API = "https://api.telegram.org"
 
 
+class UnexpectedAnswer(Exception):
+    """A 2xx answer that is not the Bot API's {"ok": true, "result": …}. Not a PermanentError: the
+    message may be out, so the runner leaves the part `started` and reports it unconfirmed."""
+
+
 class TelegramPublisher:
     """Sends one channel post per part through the Bot API; see the module docstring."""
 
@@ -144,10 +149,19 @@ class TelegramPublisher:
         return fields
 
     def call(self, method: str, **options: Any) -> Any:
-        """POST one Bot API method; the `result` of {"ok": true, "result": …}."""
-        answer = self.api.request("POST", method, **options).json()
-        if not answer.get("ok"):  # errors come with a 4xx/5xx status; this is a malformed answer
-            raise PermanentError(redact(f"{method}: {answer.get('description', answer)}"))
+        """POST one Bot API method; the `result` of {"ok": true, "result": …}.
+
+        Errors come with a 4xx/5xx status ("Making requests"), so a 2xx that is not JSON, says ok
+        false or has no result is malformed: not a refusal, since the message may be out. It is an
+        UnexpectedAnswer, which the runner leaves `started` (unconfirmed) rather than failed."""
+        response = self.api.request("POST", method, **options)
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or answer.get("ok") is not True or "result" not in answer:
+            shown = answer.get("description", answer) if isinstance(answer, dict) else response.text[:200]
+            raise UnexpectedAnswer(redact(f"{method}: {response.status_code} but not ok: {shown}"))
         return answer["result"]
 
     # -- settling a crash --------------------------------------------------------------------------
@@ -286,7 +300,7 @@ def verify(connection: Connection) -> CredentialCheck:
         chat = publisher.call("getChat", json={"chat_id": publisher.chat_id})
     except CredentialsError as error:
         return CredentialCheck(False, f"bot token rejected or missing: {error}")
-    except (PermanentError, TransientError) as error:
+    except (PermanentError, TransientError, UnexpectedAnswer) as error:
         return CredentialCheck(False, str(error))
     where = chat.get("title") or chat.get("username") or publisher.chat_id
     return CredentialCheck(True, f"valid (bot @{bot.get('username', '?')} posting to {where})")
