@@ -126,6 +126,8 @@ class MetaFake:
     next_create: Response | None = None  # the next container creation is refused with this
     next_statuses: list[str] = field(default_factory=list)  # for the next container only
     next_final: str = "FINISHED"
+    error_subcode: int = 2207004  # in an ERROR container's status: "The image size is too large."
+    publish_answer: Response | None = None  # the next media_publish publishes, then answers this
 
     def __post_init__(self) -> None:
         self.api = DIALECTS[self.platform]
@@ -432,7 +434,7 @@ class MetaFake:
         body: dict[str, Any] = {"id": container.id, self.api["status"]: status}
         if status == "ERROR":
             if self.platform == "instagram":
-                body["status"] = "Error: Media upload has failed with error code 2207003"
+                body["status"] = f"Error: Media upload has failed with error code {self.error_subcode}"
             else:
                 body["error_message"] = "INVALID_ASPEC_RATIO"  # sic: threads/troubleshooting
         return ok(body)
@@ -459,6 +461,9 @@ class MetaFake:
             link_attachment=fields.get("link_attachment"),
         )
         self.live.append(post)
+        if self.publish_answer is not None:
+            answer, self.publish_answer = self.publish_answer, None
+            return answer
         return ok({"id": post.id})
 
     def used(self, *, replies: bool) -> int:
@@ -730,10 +735,49 @@ class TestInstagram:
     ):
         server.next_final = "ERROR"
         variant, outcome = self.send(server, uploads, ledger_dir=tmp_path / "state")
-        assert outcome.status == "failed" and "2207003" in outcome.message
+        assert outcome.status == "failed" and "2207004" in outcome.message
         record = Ledger(tmp_path / "state").read()[variant.key].last(1)
         assert record.permanent and server.live == []
         assert not any(path.endswith("media_publish") for _, path, _ in server.calls)
+
+    def test_a_container_meta_says_to_try_again_is_retried_with_a_new_one(self, server, uploads, tmp_path):
+        """An ERROR container whose status names a "try again" subcode (2207003: the download timed
+        out; error-codes reference) is transient: the runner tries again, and the send creates a new
+        container."""
+        server.next_final, server.error_subcode = "ERROR", 2207003
+        sleeps = Sleeps()
+        _, outcome = self.send(server, uploads, sleeps=sleeps, ledger_dir=tmp_path / "state")
+        assert outcome.status == "published", outcome.message
+        assert len(server.created()) == 2 and len(server.live) == 1 and len(sleeps.calls) == 1
+
+    @pytest.mark.parametrize(
+        "answer",
+        [Response("<html>ok</html>", 200, content_type="text/html"), ok({"success": True})],
+    )
+    def test_a_publish_answered_without_an_id_is_unconfirmed_then_found(
+        self, server, uploads, tmp_path, answer
+    ):
+        """media_publish took the container (the post is live) but the answer is not JSON or has no id:
+        not a permanent failure. The part stays `started`; the next run finds it by its caption."""
+        server.publish_answer = answer
+        variant, outcome = self.send(server, uploads, ledger_dir=tmp_path / "state")
+        assert outcome.status == "unconfirmed", outcome.message
+        record = Ledger(tmp_path / "state").read()[variant.key].last(1)
+        assert record.status == "started" and not record.permanent and len(server.live) == 1
+        variant, outcome = self.send(server, uploads, ledger_dir=tmp_path / "state")
+        assert outcome.status == "already", outcome.message
+        (post,) = server.live
+        assert Ledger(tmp_path / "state").read()[variant.key].last(1).remote_id == post.id
+
+    def test_a_thread_is_refused_before_anything_is_sent(self, server, uploads, tmp_path):
+        """Instagram has no threads: where a config allows more parts, the post is refused for good
+        before any request (rather than part 1 going out and part 2 failing)."""
+        variant = PublisherContract.variant(self.contract, ("One", "Two"), 1)
+        publisher = self.publisher(server, uploads)
+        (outcome,) = Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
+        assert outcome.status == "failed" and "no threads" in outcome.message
+        assert Ledger(tmp_path / "state").read()[variant.key].last(1).permanent
+        assert server.calls == [] and server.media_requests == [] and server.live == []
 
     def test_an_expired_token_is_a_credentials_problem_named_and_redacted(self, server, uploads, tmp_path):
         server.token_expired = True
@@ -876,6 +920,11 @@ def test_the_pipeline_reports_images_missing_from_the_site(make_project, httpser
         (403, 10, None, {}, CredentialsError),  # permission missing
         (403, 200, None, {}, CredentialsError),
         (400, 100, 33, {}, PermanentError),  # invalid parameter
+        # Instagram error-codes reference: "try again" comes as HTTP 400 with a negative code
+        (400, -1, 2207001, {}, TransientError),  # Instagram server error
+        (400, -2, 2207003, {}, TransientError),  # the media download timed out
+        (400, -1, 2207032, {}, TransientError),  # create media failed: re-create it
+        (400, 4, 2207051, {}, PermanentError),  # restricted as spam: code 4 but not throttling
     ],
 )
 def test_meta_codes_map_to_the_publish_steps_errors(status, code, subcode, extra, expected):

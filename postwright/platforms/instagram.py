@@ -12,6 +12,7 @@ threads.py, whose API is the same design.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -35,11 +36,19 @@ _TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 368, 613, 80002})
 _CREDENTIAL_CODES = frozenset({10, 102, 190, *range(200, 300)})
 # Instagram "2207042: reached the maximum number of posts the Content Publishing API allows" (24 h).
 _QUOTA_SUBCODES = frozenset({2207042})
+# The Instagram error-codes reference (developers.facebook.com/documentation/instagram-platform/
+# instagram-graph-api/reference/error-codes) answers "try again" with HTTP 400 and a negative code:
+# -1 (2207001 server error, 2207032 create media failed, 2207053 unknown upload error) and -2 (2207003
+# download timed out, 2207020 media expired: "generate a new container", as every send does). So a
+# negative code is transient. Code 4 is throttling, except subcode 2207051: "We restrict certain
+# activity to protect our community" (a spam restriction), which retrying every run will not lift.
+_PERMANENT_SUBCODES = frozenset({2207051})
+# The same "try again" subcodes where a container's status is ERROR ("… failed with error code N").
+_RETRY_SUBCODES = frozenset({2207001, 2207003, 2207020, 2207032, 2207053})
+_SUBCODE = re.compile(r"\b(2207\d{3})\b")
 
 MEDIA_WAIT = 300.0  # seconds: a Pages deploy usually lands within minutes; the next run tries again
-LOOKBACK = timedelta(
-    days=3
-)  # find_sent matches recent posts only: an older one with the same text is not ours
+LOOKBACK = timedelta(days=3)  # find_sent matches recent posts only: an older one with the text is not ours
 _POLLS = (1, 2, 4, 8, 15, 30, 60, 60, 60, 60)  # ≈5 minutes of container status checks, then give up
 
 
@@ -115,15 +124,23 @@ class GraphClient(ApiClient):
     def error_for(self, response: httpx.Response) -> Exception:
         mapped = super().error_for(response)  # the message, redacted, with method, path and status
         error = meta_error(response)
-        code = error.get("code")
+        code, subcode = error.get("code"), error.get("error_subcode")
         if not isinstance(code, int) or isinstance(mapped, TransientError):
             return mapped
-        transient = code in _TRANSIENT_CODES or error.get("error_subcode") in _QUOTA_SUBCODES
+        if subcode in _PERMANENT_SUBCODES:
+            return PermanentError(str(mapped))
+        transient = code < 0 or code in _TRANSIENT_CODES or subcode in _QUOTA_SUBCODES
         if transient or error.get("is_transient") is True:
             return TransientError(str(mapped), self.retry_after(response))
         if code in _CREDENTIAL_CODES:
             return CredentialsError(str(mapped))
         return mapped  # by HTTP status: 401 credentials, other 4xx permanent
+
+
+class UnexpectedAnswer(Exception):
+    """A 2xx answer without what we need from it (not JSON, no id). Not a PermanentError: after
+    media_publish the post is probably live, so the runner leaves the part `started` (unconfirmed) and
+    a later run settles it with find_sent."""
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:
@@ -132,9 +149,8 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise PermanentError(
-            redact(f"{response.request.method} {response.request.url.path}: not a JSON object")
-        )
+        where = f"{response.request.method} {response.request.url.path}"
+        raise UnexpectedAnswer(redact(f"{where}: {response.status_code} but not a JSON object"))
     return body
 
 
@@ -186,8 +202,11 @@ class ContainerPublisher:
         self.check_quota(reply=reply_to is not None)
         self.check_media(uploads)
         creation_id = self.create(variant, part, reply_to, uploads)
-        media_id = str(self.client.post(f"{self.user}/{self.publish_edge}", creation_id=creation_id)["id"])
-        return Receipt(media_id, self.permalink(media_id))
+        published = self.client.post(f"{self.user}/{self.publish_edge}", creation_id=creation_id)
+        media_id = published.get("id")
+        if not media_id:  # accepted, so probably live: the next run finds it by its text
+            raise UnexpectedAnswer(f"{self.title} published container {creation_id} but sent no post id")
+        return Receipt(str(media_id), self.permalink(str(media_id)))
 
     def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
         if variant is None:
@@ -245,7 +264,7 @@ class ContainerPublisher:
         try:
             listed = self.recent(reply=reply, limit=min(total, 100))
             stamps = [parse_time(item.get("timestamp")) for item in listed[:total]]
-        except (TransientError, PermanentError, CredentialsError):
+        except (TransientError, PermanentError, CredentialsError, UnexpectedAnswer):
             return duration
         now = self.connection.clock()
         inside = [when for when in stamps if when is not None and (now - when).total_seconds() < duration]
@@ -304,8 +323,11 @@ class ContainerPublisher:
             if status in ("FINISHED", "PUBLISHED"):
                 return
             if status == "ERROR":
-                reason = answer.get("error_message") or answer.get("status") or "no reason given"
-                raise PermanentError(f"{self.title} could not process container {creation_id}: {reason}")
+                reason = str(answer.get("error_message") or answer.get("status") or "no reason given")
+                problem = f"{self.title} could not process container {creation_id}: {reason}"
+                if {int(code) for code in _SUBCODE.findall(reason)} & _RETRY_SUBCODES:
+                    raise TransientError(f"{problem} (Meta says: try again with a new container)")
+                raise PermanentError(problem)
             if status == "EXPIRED":
                 raise TransientError(f"{self.title} container {creation_id} expired before it was published")
             if pause is None:
@@ -320,7 +342,7 @@ class ContainerPublisher:
         """The post's public URL; empty when it cannot be read (the post is out all the same)."""
         try:
             return str(self.client.get(media_id, fields="permalink").get("permalink") or "")
-        except (TransientError, PermanentError, CredentialsError):
+        except (TransientError, PermanentError, CredentialsError, UnexpectedAnswer):
             return ""
 
     # -- doctor --
@@ -329,7 +351,7 @@ class ContainerPublisher:
         """Who the token posts as, then when it expires (GET /debug_token on itself)."""
         try:
             me = self.client.get(self.user, fields="id,username")
-        except (CredentialsError, PermanentError) as error:
+        except (CredentialsError, PermanentError, UnexpectedAnswer) as error:
             return CredentialCheck(False, f"token rejected: {error}")
         name = me.get("username")
         who = f"valid (posting as @{name})" if name else f"valid (user {me.get('id', self.user)})"
@@ -341,7 +363,7 @@ class ContainerPublisher:
         token = self.connection.secrets["access_token"]
         try:
             data = self.client.get("debug_token", input_token=token).get("data") or {}
-        except (CredentialsError, PermanentError, TransientError) as error:
+        except (CredentialsError, PermanentError, TransientError, UnexpectedAnswer) as error:
             return CredentialCheck(True, f"{who}; expiry unknown (debug_token: {error})")
         if data.get("is_valid") is False:
             return CredentialCheck(False, "token rejected: debug_token says it is not valid")
@@ -373,6 +395,13 @@ class InstagramPublisher(ContainerPublisher):
 
     def status_fields(self) -> str:
         return "status_code,status"  # `status` carries the error subcode when status_code is ERROR
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        # Instagram has no threads (max_thread_parts 1: build joins the parts). A config that allows
+        # more would post part 1 and fail part 2 (a caption needs an image), so refuse before any.
+        if len(variant.parts) != 1:
+            raise PermanentError(f"Instagram has no threads: this post has {len(variant.parts)} parts")
+        return super().send(variant, part, reply_to, key)
 
     def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
         caption = variant.parts[part - 1]
