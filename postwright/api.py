@@ -148,24 +148,32 @@ class ApiClient:
         """
         try:
             response = self.http.request(method, url, **options)
-        except httpx.TimeoutException as error:
-            raise TransientError(
-                redact(f"{method} {_path(url)}: timed out ({type(error).__name__})")
-            ) from None
-        except httpx.HTTPError as error:
-            raise TransientError(redact(f"{method} {_path(url)}: {type(error).__name__}: {error}")) from None
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.ProtocolError) as error:
+            unsent = isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+            said = "timed out" if isinstance(error, httpx.TimeoutException) else "failed"
+            message = f"{method} {_path(url)}: {said} ({type(error).__name__})"
+            raise TransientError(redact(message), refused=unsent) from None
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as error:  # a setting or secret unusable
+            message = f"{method} {_path(url)}: cannot be sent ({type(error).__name__}): check the settings"
+            raise CredentialsError(redact(message)) from None
         if response.is_success or response.status_code in set(ok):
             return response
         raise self.error_for(response)
 
     def error_for(self, response: httpx.Response) -> Exception:
+        """429/408 refused for now, 5xx unknown, 401/403 and redirects a setup problem, other 4xx final."""
         status = response.status_code
         where = f"{response.request.method} {_path(str(response.request.url))}"
         message = redact(f"{where}: {status} {self.error_message(response)}")
-        if status == 429 or status >= 500 or status == 408:
+        if status in (408, 429):
+            return TransientError(message, self.retry_after(response), refused=True)
+        if status >= 500:
             return TransientError(message, self.retry_after(response))
-        if status == 401:
+        if status in (401, 403):  # a token without a scope or permission is fixed in settings, then sent
             return CredentialsError(message)
+        if 300 <= status < 400:
+            location = redact(response.headers.get("location", "?"))
+            return CredentialsError(f"{where}: redirected ({status}) to {location}: check the URL setting")
         return PermanentError(message)
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ import click
 
 from postwright import __version__, pipeline
 from postwright.config import load_config
+from postwright.credentials import redact
 from postwright.diagnostics import Severity, Span, has_errors
 from postwright.doctor import doctor
 from postwright.ledger import LedgerError
@@ -718,10 +719,10 @@ def main() -> None:
         sys.exit(ExitStatus.INTERRUPTED)
     except Exception as error:  # a bug, not bad input: say so plainly
         if "--debug" in sys.argv:
-            traceback.print_exc()
+            click.echo(redact(traceback.format_exc()), err=True, nl=False)
         else:
-            click.echo(
-                f"postwright: internal error: {error!r}. This is a bug; rerun with --debug and report it.",
-                err=True,
+            message = (
+                f"postwright: internal error: {error!r}. This is a bug; rerun with --debug and report it."
             )
+            click.echo(redact(message), err=True)
         sys.exit(ExitStatus.INTERNAL)

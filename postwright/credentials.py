@@ -6,6 +6,7 @@ Every value read is remembered for the life of the process so that anything the 
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import urllib.parse
@@ -37,13 +38,19 @@ class RedactingFilter(logging.Filter):
 
 
 def redact(text: str) -> str:
-    """`text` with every secret value read in this process (also URL-encoded) replaced."""
+    """`text` with every secret value read in this process replaced, also where it appears URL-encoded,
+    JSON-escaped or as a Python literal (an exception's repr of bytes or str)."""
     for secret in sorted(_KNOWN_SECRETS, key=len, reverse=True):
-        text = text.replace(secret, _REDACTED)
-        quoted = urllib.parse.quote(secret, safe="")
-        if quoted != secret:
-            text = text.replace(quoted, _REDACTED)
+        for form in _forms(secret):
+            text = text.replace(form, _REDACTED)
     return text
+
+
+def _forms(secret: str) -> set[str]:
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote(secret)}
+    forms |= {repr(secret)[1:-1], repr(secret.encode("utf-8", "backslashreplace"))[2:-1]}
+    forms.add(json.dumps(secret)[1:-1])
+    return {form for form in forms if len(form) >= 4}
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,18 @@ class Secrets:
                 f"account {self.account}: credentials.{name} is not set in config.yml "
                 f"(name the environment variable that holds it)"
             )
-        value = self.environ.get(variable, "")
+        raw = self.environ.get(variable, "")
+        value = raw.strip()  # a pasted secret often ends in a newline, which no header may hold
+        if raw and raw not in _KNOWN_SECRETS:
+            _KNOWN_SECRETS.add(raw)
         if not value:
             raise CredentialsError(f"account {self.account}: environment variable {variable} is not set")
         _KNOWN_SECRETS.add(value)
+        if not value.isascii() or not value.isprintable():
+            raise CredentialsError(
+                f"account {self.account}: environment variable {variable} holds a character no token has "
+                "(a control or non-ASCII character): set it again, copied exactly"
+            )
         return value
 
     def get(self, name: str) -> str | None:

@@ -43,6 +43,7 @@ class Record:
     url: str | None = None
     error: str | None = None
     permanent: bool = False  # a failure that retrying will not fix (4xx other than 429)
+    refused: bool = False  # the platform said no (or was never reached): this attempt posted nothing
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -98,6 +99,8 @@ def _check(record: Record) -> None:
     texts = (record.key, record.idempotency_key, record.post_id, record.account, record.platform, record.time)
     if not all(isinstance(text, str) and text for text in texts):
         raise ValueError("key, idempotency_key, post_id, account, platform and time must be text")
+    if not isinstance(record.permanent, bool) or not isinstance(record.refused, bool):
+        raise ValueError("permanent and refused must be true or false")
     datetime.fromisoformat(record.time)
 
 

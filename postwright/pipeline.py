@@ -380,7 +380,11 @@ def publish(
     # records carry the wall-clock time of the send, also under --at: plan compares it with file times
     if publisher_for is None:  # the images of what is due only: made (or found in the cache) now
         (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
-        renditions, _, _ = _renditions(project, config, variants, project.root / MEDIA_CACHE)
+        renditions, problems, _ = _renditions(project, config, variants, project.root / MEDIA_CACHE)
+        broken = [item for item in apply_severity(config, problems) if item.severity >= Severity.ERROR]
+        if broken:  # an image that cannot be made: that post is not sent without it
+            invalid = (*invalid, *broken)
+            jobs = tuple(job for job in jobs if not any(_concerns(item, job.variant) for item in broken))
         publisher_for = _publishers(project, config, renditions)
     runner = Runner(Ledger(project.state_dir), publisher_for, **(runner_options or {}))
     return Published(planned, jobs, tuple(runner.run(jobs)), invalid)
@@ -410,6 +414,10 @@ def _render_due(
     bad = {(item.span.path, item.platform) for item in errors}
     sendable = [v for v in variants if (v.source, v.platform) not in bad and (v.source, None) not in bad]
     return sendable, tuple(errors)
+
+
+def _concerns(problem: Diagnostic, variant: Variant) -> bool:
+    return problem.span.path == variant.source and problem.platform in (None, variant.platform)
 
 
 def _publishers(

@@ -28,11 +28,16 @@ class Receipt:
 
 
 class TransientError(Exception):
-    """Worth retrying: a timeout, 429 or 5xx. `retry_after` in seconds when the platform said."""
+    """Worth retrying: a timeout, 429 or 5xx. `retry_after` in seconds when the platform said.
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    `refused`: the platform answered no (429, 408) or was never reached, so this attempt certainly
+    did not post; the next attempt needs no `find_sent` first (which some platforms cannot answer).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None, *, refused: bool = False) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.refused = refused
 
 
 class PermanentError(Exception):
@@ -127,10 +132,6 @@ class Runner:
         first = state.records[0]
         try:
             publisher = self.publisher_for(first.account)
-        except CredentialsError as error:
-            return Outcome(
-                state.key, first.account, first.platform, "failed", None, f"{error} (nothing deleted)"
-            )
         except KeyError:
             return Outcome(
                 state.key,
@@ -140,11 +141,14 @@ class Runner:
                 None,
                 f"account {first.account} is no longer in config.yml; delete it by hand",
             )
+        except Exception as error:  # credentials or settings unusable: nothing can be deleted now
+            message = redact(f"{error} (nothing deleted)")
+            return Outcome(state.key, first.account, first.platform, "failed", None, message)
         done = {record.part for record in state.records if record.status == "retracted"}
-        removed = 0
-        for part in range(state.parts, 0, -1):
+        removed, problems, status = 0, [], "retracted"
+        for part in range(state.parts, 0, -1):  # a part that cannot be settled does not stop the others
             last = state.last(part)
-            if part in done or last is None or (last.status == "failed" and last.permanent):
+            if part in done or last is None or (last.status == "failed" and (last.permanent or last.refused)):
                 continue
             try:
                 remote_id = self._remote_id(publisher, last)
@@ -152,13 +156,13 @@ class Runner:
                     continue  # never went out
                 publisher.delete(remote_id)
             except Exception as error:
-                status: Status = "unconfirmed" if isinstance(error, CannotTell) else "failed"
-                return Outcome(
-                    state.key, first.account, first.platform, status, None, redact(f"part {part}: {error}")
-                )
+                status = "unconfirmed" if isinstance(error, CannotTell) and status != "failed" else "failed"
+                problems.append(redact(f"part {part}: {error}"))
+                continue
             self.ledger.append(replace(last, status="retracted", remote_id=remote_id, time=self._now()))
             removed += 1
-        return Outcome(state.key, first.account, first.platform, "retracted", None, "", removed)
+        message = "; ".join(problems)
+        return Outcome(state.key, first.account, first.platform, status, None, message, removed)
 
     @staticmethod
     def _remote_id(publisher: Publisher, last: Record) -> str | None:
@@ -183,7 +187,7 @@ class Runner:
             )
         try:
             publisher = self.publisher_for(variant.account)
-        except CredentialsError as error:  # nothing sent, nothing recorded: tried again next run
+        except Exception as error:  # credentials or settings unusable: nothing sent, tried again next run
             return self._outcome(job, "failed", f"{error} (nothing sent)", 0, None)
         total = len(variant.parts)
         reply_to: Receipt | None = None
@@ -196,7 +200,15 @@ class Runner:
                 reply_to = Receipt(last.remote_id or "", last.url or "")
                 first_url = first_url or last.url
                 continue
-            unsettled = last is not None and last.status != "published" and not last.permanent
+            unsettled = (
+                last is not None and last.status != "published" and not last.permanent and not last.refused
+            )
+            if unsettled and not publisher.idempotent and last.content_hash != variant.content_hash:
+                message = (
+                    f"part {part}: edited since it was started and maybe sent; its new text cannot tell "
+                    "(check the account, then see docs/publishing.md, unconfirmed)"
+                )
+                return self._outcome(job, "unconfirmed", message, sent, first_url)
             if unsettled and not publisher.idempotent:  # a crash or a timeout: maybe it went out
                 try:
                     found = publisher.find_sent(variant, part, key)
@@ -213,7 +225,8 @@ class Runner:
                 self._record(job, part, "failed", key, attempt=attempt, error=str(error), permanent=True)
                 return self._outcome(job, "failed", f"part {part}: {error}", sent, first_url)
             except (TransientError, CredentialsError) as error:
-                self._record(job, part, "failed", key, attempt=attempt, error=str(error))
+                refused = isinstance(error, CredentialsError) or error.refused
+                self._record(job, part, "failed", key, attempt=attempt, error=str(error), refused=refused)
                 return self._outcome(
                     job, "failed", f"part {part}: {error} (will retry next run)", sent, first_url
                 )
@@ -229,8 +242,9 @@ class Runner:
     def _send(self, job: Job, part: int, reply_to: Receipt | None, key: str, attempt: int) -> Receipt:
         publisher = self.publisher_for(job.variant.account)
         waited = 0.0
+        refused = False  # the last try was answered with a no: it certainly did not post
         for tries in range(1, self.policy.attempts + 1):
-            if tries > 1 and not publisher.idempotent:  # the failed try may have arrived after all
+            if tries > 1 and not publisher.idempotent and not refused:  # it may have arrived after all
                 try:
                     found = publisher.find_sent(job.variant, part, key)
                 except Exception as error:
@@ -242,6 +256,7 @@ class Runner:
             try:
                 receipt = publisher.send(job.variant, part, reply_to, key)
             except TransientError as error:
+                refused = error.refused
                 pause = self.policy.delay(tries, error.retry_after, self.rng)
                 if tries == self.policy.attempts or waited + pause > self.policy.max_total:
                     raise
@@ -267,6 +282,7 @@ class Runner:
         receipt: Receipt | None = None,
         error: str | None = None,
         permanent: bool = False,
+        refused: bool = False,
     ) -> None:
         variant = job.variant
         self.ledger.append(
@@ -286,6 +302,7 @@ class Runner:
                 url=receipt.url if receipt else None,
                 error=redact(error) if error else None,
                 permanent=permanent,
+                refused=refused,
             )
         )
 

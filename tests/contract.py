@@ -189,6 +189,7 @@ class PublisherContract:
 
         runner = Runner(ledger, publisher_for, sleep=sleeps or Sleeps(), **options)
         (outcome,) = runner.run([Job(variant)])
+        assert CANARY not in outcome.message  # printed by `publish` and written to the job summary
         return outcome
 
     def supports_threads(self) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -28,7 +30,14 @@ def answer(status: int, body: object = None, headers: dict | None = None):
 
 @pytest.mark.parametrize(
     ("status", "error"),
-    [(429, TransientError), (503, TransientError), (401, CredentialsError), (422, PermanentError)],
+    [
+        (429, TransientError),
+        (503, TransientError),
+        (401, CredentialsError),
+        (403, CredentialsError),  # a missing scope or permission: fixed in settings, then sent
+        (301, CredentialsError),  # a wrong URL (http:// for https://)
+        (422, PermanentError),
+    ],
 )
 def test_answers_map_to_the_publish_steps_errors(status, error):
     with pytest.raises(error) as raised:
@@ -168,3 +177,40 @@ def test_http_library_logs_are_redacted(caplog):
         client(answer(200, {"ok": True})).request("POST", "sendMessage")
     assert "sendMessage" in caplog.text and TOKEN not in caplog.text
     assert "tok-3f9a%2Fvery%2Bsecret" not in caplog.text
+
+
+def test_only_answers_that_say_no_are_refusals():
+    """A refused attempt certainly posted nothing, so the next one needs no lookup first."""
+    for status, refused in ((429, True), (408, True), (503, False)):
+        with pytest.raises(TransientError) as raised:
+            client(answer(status, {"error": "x"})).request("POST", "statuses")
+        assert raised.value.refused is refused, status
+
+    def unreachable(request):
+        raise httpx.ConnectError("connection refused")
+
+    def lost(request):
+        raise httpx.ReadTimeout("no answer")
+
+    for handler, refused in ((unreachable, True), (lost, False)):
+        with pytest.raises(TransientError) as raised:
+            client(handler).request("POST", "statuses")
+        assert raised.value.refused is refused
+
+
+def test_a_pasted_secret_is_trimmed_and_one_no_token_could_hold_is_refused_unshown():
+    assert Secrets("b", {"t": "PW_T"}, environ={"PW_T": "abc123\n"})["t"] == "abc123"
+    for bad in ("abc\x00123", "abc123\xa0x", "abc\n123"):
+        with pytest.raises(CredentialsError, match="PW_T holds a character") as raised:
+            Secrets("b", {"t": "PW_T"}, environ={"PW_T": bad})["t"]
+        assert bad not in str(raised.value)
+
+
+def test_redaction_covers_the_forms_an_exception_shows_a_secret_in():
+    Secrets("b", {"t": "PW_T"}, environ={"PW_T": "s3cr\u00e9t-token\n"})
+    secret = "s3cr\u00e9t-token"
+    with pytest.raises(CredentialsError):
+        Secrets("b", {"t": "PW_T"}, environ={"PW_T": secret})["t"]
+    shown = [repr(secret.encode()), repr(secret + "\n"), json.dumps(secret), urllib.parse.quote(secret)]
+    for text in shown:
+        assert "s3cr" not in redact(f"error: {text}"), text

@@ -425,3 +425,89 @@ def test_plan_exits_1_when_config_is_broken(make_project):
     project = make_project("-- config.yml --\nbrand: [oops\n")
     result = CliRunner().invoke(cli, ["-C", str(project.root), "plan"])
     assert result.exit_code == 1 and "PW010" in result.stderr
+
+
+class Mute(FakePublisher):
+    """A platform that cannot be asked what it received (Telegram, Discord webhooks)."""
+
+    def find_sent(self, variant, part, key):
+        raise CannotTell("this platform cannot list recent posts")
+
+
+def test_a_refusal_is_retried_next_run_without_asking_a_platform_that_cannot_tell(make_project):
+    """A 429 answer means nothing went out: the next run sends, instead of reporting it unconfirmed."""
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def refuse(moment, part):
+        if moment == "before":
+            raise TransientError("429 Too Many Requests", retry_after=1, refused=True)
+
+    first = publish(project, Mute(platform, fail=refuse), only="2026-12-01-0900-single")
+    assert [o.status for o in first.outcomes] == ["failed"] and platform.received() == []
+    second = publish(project, Mute(platform), only="2026-12-01-0900-single")
+    assert [o.status for o in second.outcomes] == ["published"] and len(platform.received()) == 1
+
+
+def test_a_post_edited_after_a_crash_is_not_looked_up_by_its_new_text(make_project):
+    """find_sent matches text: after an edit it would miss the part that went out and send it again."""
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def crash_after(moment, part):
+        if moment == "after":
+            raise Crash
+
+    with pytest.raises(Crash):
+        publish(project, FakePublisher(platform, fail=crash_after), only="2026-12-01-0900-single")
+    source = project.root / "content/posts/2026-12-01-0900-single.md"
+    source.write_text(source.read_text().replace("A single post.", "A single post, edited."))
+    again = publish(project, FakePublisher(platform), only="2026-12-01-0900-single")
+    assert [o.status for o in again.outcomes] == ["unconfirmed"] and "edited" in again.outcomes[0].message
+    assert len(platform.received()) == 1
+
+
+def test_retract_deletes_every_part_it_can_and_reports_the_one_it_cannot_settle(make_project):
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def fail_part_3(moment, part):
+        if part == 3 and moment == "after":
+            raise TransientError("504 Gateway Timeout")  # maybe out: left for find_sent to settle
+
+    publish(project, Mute(platform, fail=fail_part_3), only="2026-12-01-0930-thread")
+    deleted: list[str] = []
+
+    class Deleting(Mute):
+        def delete(self, remote_id):
+            deleted.append(remote_id)
+
+    _, outcomes = pipeline.retract(
+        project, "2026-12-01-0930-thread", publisher_for=lambda account: Deleting(platform)
+    )
+    (outcome,) = outcomes
+    assert outcome.status == "unconfirmed" and outcome.parts_sent == 2 and "part 3" in outcome.message
+    assert len(deleted) == 2  # parts 2 and 1 are gone although part 3 could not be settled
+
+
+def test_a_due_post_whose_image_cannot_be_made_is_not_sent_without_it(make_project):
+    project = make_project(
+        """
+-- content/posts/2026-12-01-0900-pictured.md --
+---
+platforms: [mastodon]
+images: [{src: broken.jpg, alt: A kite}]
+---
+A post with a picture.
+-- assets/broken.jpg --
+800x600
+"""
+    )
+    image = project.root / "assets" / "broken.jpg"
+    image.write_bytes(image.read_bytes()[:400])  # a JPEG cut short: found, but it cannot be decoded
+    planned = {item.post_id: item.status for item in pipeline.plan(project, NOW).items}
+    assert planned["2026-12-01-0900-pictured"] == "due"  # loading does not decode images
+    result = pipeline.publish(project, NOW, runner_options={"sleep": lambda seconds: None})
+    assert result.outcomes == ()
+    assert any(item.code.startswith("PW3") for item in result.invalid), result.invalid
+    assert not (project.root / "outbox").exists()
