@@ -496,11 +496,24 @@ class MetaFake:
             "timestamp": post.timestamp.strftime("%Y-%m-%dT%H:%M:%S+0000"),
             "permalink": self.api["permalink"].format(code=f"C{post.id[-6:]}"),
         }
+        if post.reply_to is not None:  # Threads replies: the parent and the top of the reply tree
+            full["replied_to"] = {"id": post.reply_to}
+            full["root_post"] = {"id": self.root(post)}
+            full["is_reply"] = True
         return {name: value for name, value in full.items() if name in asked}
+
+    def root(self, post: Live) -> str:
+        """The top-level post of a reply's tree (a parent that is not live here is taken as the top)."""
+        while post.reply_to is not None and (parent := self.find(post.reply_to)) is not None:
+            post = parent
+        return post.reply_to or post.id
 
     def listing(self, params: dict[str, str], *, replies: bool) -> Response:
         text = self.api["text"]
-        asked = self.fields(params, {"id", text, "timestamp", "permalink"}, {"id", text, "timestamp"})
+        allowed = {"id", text, "timestamp", "permalink"}
+        if replies:  # threads/retrieve-and-manage-replies: the fields of a reply
+            allowed |= {"replied_to", "root_post", "is_reply"}
+        asked = self.fields(params, allowed, {"id", text, "timestamp"})
         limit = int(params.get("limit", "25"))
         posts = [post for post in reversed(self.live) if (post.reply_to is not None) == replies]
         if self.platform == "instagram":

@@ -15,7 +15,7 @@ from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
 from postwright.publish import CannotTell, Job, PermanentError, Receipt, Runner, TransientError
 from tests.contract import CANARY, Sleeps
-from tests.test_publisher_instagram import MetaContract, MetaFake, fake_for, public_images
+from tests.test_publisher_instagram import Live, MetaContract, MetaFake, fake_for, public_images
 
 
 class TestThreadsContract(MetaContract):
@@ -162,6 +162,51 @@ class TestThreads:
         assert found is not None and found.remote_id == server.live[1].id
         listed = [path.split("/")[-1] for method, path, _ in server.calls if method == "GET" and "/" in path]
         assert "replies" in listed
+
+    def test_find_sent_takes_a_reply_only_under_the_part_before(self, server, uploads, tmp_path):
+        """The same reply text under another thread of the account (newer) and under a post that is not
+        ours: neither is part 2 of this thread; the reply under this thread's part 1 is."""
+        ours = self.variant(("Launch day", "Thanks for reading"))
+        other = self.variant(("Another day", "Thanks for reading"))
+        ledger = Ledger(tmp_path / "state")
+        publisher = self.publisher(server, uploads)
+        Runner(ledger, lambda account: publisher).run([Job(ours)])
+        ours_reply = server.live[1]
+        publisher.send(other, 2, publisher.send(other, 1, None, "o-1"), "o-2")  # newer, same words
+        self.reply_elsewhere(server, "Thanks for reading")
+        found = self.publisher(server, uploads).find_sent(ours, 2, "key-2")
+        assert found is not None and found.remote_id == ours_reply.id
+        replies = [params for method, path, params in server.calls if path.endswith("/replies")]
+        assert "replied_to" in replies[-1]["fields"].split(",")
+
+    def test_find_sent_finds_no_reply_that_is_not_under_the_part_before(self, server, uploads):
+        """Part 1 is out, part 2 is not: a reply with part 2's words under someone else's post is not
+        it, so the part is sent (None), not taken as sent."""
+        variant = self.variant(("Launch day", "Thanks for reading"))
+        publisher = self.publisher(server, uploads)
+        publisher.send(variant, 1, None, "key-1")
+        self.reply_elsewhere(server, "Thanks for reading")
+        assert self.publisher(server, uploads).find_sent(variant, 2, "key-2") is None
+
+    def test_find_sent_cannot_tell_when_the_thread_cannot_be_traced(self, server, uploads):
+        """A reply with the part's words exists, but part 1 is not among the latest posts: whether the
+        reply is this thread's is unknown, so the runner is told so rather than given a guess."""
+        variant = self.variant(("Launch day", "Thanks for reading"))
+        self.reply_elsewhere(server, "Thanks for reading")
+        with pytest.raises(CannotTell, match="part 2"):
+            self.publisher(server, uploads).find_sent(variant, 2, "key-2")
+
+    @staticmethod
+    def reply_elsewhere(server: MetaFake, text: str) -> None:
+        """A reply the account wrote by hand under a post of another account."""
+        server.live.append(
+            Live("17999999999999999", text, "18000000000000001", (), (), server.now + timedelta(seconds=30))
+        )
+
+    def test_delete_without_a_post_id_deletes_nothing(self, server, uploads):
+        with pytest.raises(PermanentError, match="no post id"):
+            self.publisher(server, uploads).delete("")
+        assert not any(method == "DELETE" for method, _, _ in server.calls)
 
     def test_find_sent_without_the_text_cannot_tell(self, server, uploads):
         with pytest.raises(CannotTell, match="by hand"):

@@ -5,6 +5,16 @@ same container design as Instagram's and the same Graph client (instagram.py): a
 CAROUSEL container, then threads_publish. Thread parts after the first reply to the part before
 (reply_to_id); images come with their alt text; a text-only first part carries the post's link as
 its link_attachment. Images are fetched by Threads from `settings.media_base_url`.
+
+Settling a crash (`find_sent`): part 1 is looked for among the account's recent posts by its text (as
+on Instagram); a later part among its recent replies by its text *and* its parent: the thread is
+traced from part 1 down (each part a reply, by `replied_to`, to a post holding the part before), so a
+reply with the same words elsewhere (a hand-written answer under another post) is not taken for it.
+Residual risks: when part 1 or a later part before this one is no longer among the latest 50 posts
+or replies, the thread cannot be traced; if a reply with the part's text exists all the same,
+`find_sent` cannot tell (the part is reported unconfirmed, never sent twice); if none does, the part
+is sent again. And two threads of this account that begin with the same parts cannot be told apart
+(PW414 flags identical texts on one account).
 """
 
 from __future__ import annotations
@@ -16,8 +26,8 @@ from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.platforms.instagram import ContainerPublisher, meta_error
-from postwright.publish import Receipt
+from postwright.platforms.instagram import LOOKBACK, ContainerPublisher, meta_error, parse_time
+from postwright.publish import CannotTell, PermanentError, Receipt
 
 
 class ThreadsPublisher(ContainerPublisher):
@@ -42,10 +52,49 @@ class ThreadsPublisher(ContainerPublisher):
         return ("reply_quota_usage", "reply_config") if reply else ("quota_usage", "config")
 
     def recent(self, *, reply: bool = False, limit: int = 50) -> list[dict[str, Any]]:
-        """Replies are not in GET /{user}/threads but in GET /{user}/replies."""
+        """Replies are not in GET /{user}/threads but in GET /{user}/replies, whose entries also say
+        what they reply to: replied_to {id}, "the immediate parent of the reply"
+        (threads/retrieve-and-manage-replies/replies-and-conversations, Fields)."""
         edge = "replies" if reply else "threads"
-        answer = self.client.get(f"{self.user}/{edge}", fields="id,text,timestamp,permalink", limit=limit)
+        fields = "id,text,timestamp,permalink" + (",replied_to" if reply else "")
+        answer = self.client.get(f"{self.user}/{edge}", fields=fields, limit=limit)
         return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
+
+    def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
+        """Part 1 by its text among recent posts; a later part by its text among recent replies, and
+        only as a reply to a post that holds the part before in this thread (module docstring)."""
+        if variant is None or part == 1:
+            return super().find_sent(variant, part, key)
+        replies = self.recent(reply=True)
+        since = self.connection.clock() - LOOKBACK
+        candidates = [
+            item
+            for item in replies  # newest first
+            if _text(item) == variant.parts[part - 1].strip()
+            and not ((when := parse_time(item.get("timestamp"))) is not None and when < since)
+        ]
+        if not candidates:
+            return None
+        parents = self._holding(variant, part - 1, replies)
+        for item in candidates:
+            if _parent(item) in parents:
+                return Receipt(str(item["id"]), str(item.get("permalink") or ""))
+        if parents:
+            return None  # the part before is there, and no reply to it holds this part
+        raise CannotTell(
+            f"a Threads reply with the text of part {part} exists, but the parts before it are not among "
+            "the account's latest posts, so whether it is this thread's cannot be told; check the account"
+        )
+
+    def _holding(self, variant: Variant, part: int, replies: list[dict[str, Any]]) -> set[str]:
+        """The ids of the account's posts that may be `part` of this thread: part 1 among its recent
+        top-level posts by text; a later part among its replies, by text and by replying to one that
+        may be the part before."""
+        wanted = variant.parts[part - 1].strip()
+        if part == 1:
+            return {str(item["id"]) for item in self.recent() if _text(item) == wanted}
+        before = self._holding(variant, part - 1, replies)
+        return {str(item["id"]) for item in replies if _text(item) == wanted and _parent(item) in before}
 
     def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
         words = variant.parts[part - 1]
@@ -76,6 +125,8 @@ class ThreadsPublisher(ContainerPublisher):
 
     def delete(self, remote_id: str) -> None:
         """DELETE /{threads-media-id} (threads/posts/delete-posts); already gone is done."""
+        if not remote_id:  # DELETE on the version root would not delete anything, yet could look done
+            raise PermanentError("no post id was recorded for this part; delete it by hand")
         response = self.client.delete(remote_id, ok=(400, 404))
         if response.is_success:
             return
@@ -84,6 +135,18 @@ class ThreadsPublisher(ContainerPublisher):
         if response.status_code == 404 or (error.get("code") == 100 and error.get("error_subcode") == 33):
             return
         raise self.client.error_for(response)
+
+
+def _text(item: dict[str, Any]) -> str:
+    return str(item.get("text") or "").strip()
+
+
+def _parent(item: dict[str, Any]) -> str | None:
+    """replied_to is an object {"id": …} in the documented answers; a bare id is taken too."""
+    parent = item.get("replied_to")
+    if isinstance(parent, dict):
+        parent = parent.get("id")
+    return str(parent) if parent else None
 
 
 def _publisher(connection: Connection) -> ThreadsPublisher:
