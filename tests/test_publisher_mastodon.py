@@ -486,6 +486,17 @@ class TestMastodon(PublisherContract):
         sources = [call for call in server.proxy.calls[before:] if call.path.endswith("/source")]
         assert len(sources) == 1  # the other statuses' HTML already differs: no source fetched
 
+    def test_find_sent_finds_a_status_whose_remote_mention_was_not_resolved(self, server, connect):
+        """A server that cannot resolve @user@domain keeps it as plain text in the content (as the mock
+        does): the status is still found, not sent a second time."""
+        publisher = connect()
+        variant = self.variant(("Thanks @jane@example.social and @kai@kites.example for the photos!",))
+        sent = publisher.send(variant, 1, None, "key-1")
+        assert (
+            "@jane@example.social" in server.http.get(f"/api/v1/statuses/{sent.remote_id}").json()["content"]
+        )
+        assert connect().find_sent(variant, 1, "key-1") == sent
+
     def test_find_sent_cannot_tell_without_the_text(self, server, connect):
         with pytest.raises(CannotTell):
             connect().find_sent(None, 1, "key-1")
@@ -547,3 +558,17 @@ def test_the_cheap_check_reads_mastodons_html_as_the_same_text():
     )
     assert _may_hold({"content": content}, text)
     assert not _may_hold({"content": content}, text.replace("Gale 9", "Gale 8"))
+
+
+def test_the_cheap_check_takes_a_remote_mention_in_either_form():
+    """Where the server could not resolve the account, @user@domain stays plain text in the content;
+    where it could, it shows @user; a status may hold both."""
+    text = "Thanks @jane@example.social and @kai@kites.example!"
+    unresolved = "<p>Thanks @jane@example.social and @kai@kites.example!</p>"
+    mixed = (
+        '<p>Thanks <span class="h-card"><a href="https://example.social/@jane" class="u-url mention">'
+        "@<span>jane</span></a></span> and @kai@kites.example!</p>"
+    )
+    assert _may_hold({"content": unresolved}, text)
+    assert _may_hold({"content": mixed}, text)
+    assert not _may_hold({"content": unresolved}, text.replace("Thanks", "Thank"))

@@ -263,13 +263,19 @@ def _receipt(status: dict[str, Any]) -> Receipt:
 def _may_hold(status: dict[str, Any], wanted: str) -> bool:
     """Whether a status's HTML `content` can be `wanted`, compared by its letters only, so the source of
     a status is fetched just for likely matches (not 80 requests after a 429). Loose on purpose: the
-    server links URLs and tags, shows a remote mention @user@domain as @user, may normalise Unicode;
-    the exact test is the source text."""
+    server links URLs and tags, may normalise Unicode, and shows a remote mention @user@domain as @user
+    where it resolved the account but keeps @user@domain as plain text where it could not, so both
+    sides are compared with remote mentions shortened (either form, or a mix, matches); the exact test
+    is the source text."""
     content = status.get("content")
     if not isinstance(content, str):
         return True
     shown = html.unescape(_TAG.sub("", content))  # a link's text is split over spans: join, not space
-    return _letters(shown) == _letters(_REMOTE_MENTION.sub(r"@\1", wanted))
+    return _letters(_short_mentions(shown)) == _letters(_short_mentions(wanted))
+
+
+def _short_mentions(value: str) -> str:
+    return _REMOTE_MENTION.sub(r"@\1", value)
 
 
 def _letters(value: str) -> str:
