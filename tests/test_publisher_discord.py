@@ -6,14 +6,17 @@ message objects and Discord's error and rate-limit bodies (topics/rate-limits.md
 from __future__ import annotations
 
 import itertools
+import logging
 import re
+import urllib.parse
+import uuid
 from typing import Any
 
 import pytest
 from werkzeug.wrappers import Response
 
 from postwright.api import Connection
-from postwright.credentials import Secrets
+from postwright.credentials import Secrets, redact
 from postwright.platforms import PLATFORMS
 from postwright.publish import CannotTell, Job, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
@@ -38,7 +41,7 @@ _EXECUTE_FIELDS = {  # "Execute Webhook" JSON/Form Params
 }
 _ATTACHMENT_FIELDS = {"id", "filename", "title", "description", "duration_secs", "waveform", "is_spoiler"}
 _MENTION_FIELDS = {"parse", "roles", "users", "replied_user"}  # "Allowed Mentions Object"
-_WEBHOOK = r"/api/webhooks/(?P<id>\d+)/(?P<token>[^/]+)"
+_WEBHOOK = r"/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/]+)"  # unversioned or /api/v10/…
 
 
 class DiscordServer(FakePlatform):
@@ -47,6 +50,7 @@ class DiscordServer(FakePlatform):
     def __init__(self, httpserver, thread_id: str | None = None) -> None:
         super().__init__(httpserver)
         self.thread_id = thread_id
+        self.token = TOKEN
         self.messages: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1190000000000000001)
 
@@ -121,7 +125,7 @@ class DiscordServer(FakePlatform):
         )
         if match["id"] != WEBHOOK_ID:
             return json_response({"message": "Unknown Webhook", "code": 10015}, 404)
-        if match["token"] != TOKEN:
+        if match["token"] != self.token:
             return json_response({"message": "Invalid Webhook Token", "code": 50027}, 401)
         expected = self.thread_id if thread else None
         self.expect(call.arg("thread_id") == expected, f"{call.method} thread_id {call.arg('thread_id')!r}")
@@ -234,7 +238,7 @@ class DiscordServer(FakePlatform):
                 "channel_id": CHANNEL,
                 "guild_id": GUILD,
                 "application_id": None,
-                "token": TOKEN,
+                "token": self.token,
             }
         )
 
@@ -360,7 +364,8 @@ class TestDiscord(PublisherContract):
         variant = self.variant(self.part_texts()[:1])
         outcome = self.run(ledger, connect, variant)
         assert outcome.status == "failed" and "will retry next run" in outcome.message, outcome.message
-        assert body["message"] in outcome.message and "[token]" in outcome.message
+        assert body["message"] in outcome.message and "/webhooks/" in outcome.message
+        assert TOKEN not in outcome.message and "[secret]" in outcome.message
         assert server.posts() == []
 
     def test_a_webhook_url_of_the_wrong_shape_is_refused_before_sending(self, server, connect, ledger):
@@ -370,6 +375,46 @@ class TestDiscord(PublisherContract):
         outcome = self.run(ledger, lambda: connect(secrets=secrets), self.variant(self.part_texts()[:1]))
         assert outcome.status == "failed" and "does not look like" in outcome.message
         assert server.calls == []
+
+    @pytest.mark.parametrize(
+        "form",
+        [
+            "https://discord.com/api/webhooks/{id}/{token}/",
+            "https://discord.com/api/v10/webhooks/{id}/{token}",
+            "https://discordapp.com/api/webhooks/{id}/{token}",
+        ],
+    )
+    def test_the_webhook_token_is_redacted_in_any_form_of_the_url(self, connect, form):
+        """The token is registered when the URL is read: whatever form of the URL the config holds, the
+        token is redacted wherever it shows (a path, another form of the URL, URL-encoded)."""
+        token = f"pw-{uuid.uuid4().hex}-{CANARY}"  # new to this process: no other test registered it
+        url = form.format(id=WEBHOOK_ID, token=token)
+        connect(secrets=Secrets(self.account, {"webhook_url": "URL"}, environ={"URL": url}))
+        for shown in (
+            f"POST /api/webhooks/{WEBHOOK_ID}/{token}?wait=true",
+            f"https://discord.com/api/v10/webhooks/{WEBHOOK_ID}/{token}/messages/1",
+            "url=" + urllib.parse.quote(f"https://discord.com/api/webhooks/{WEBHOOK_ID}/{token}", safe=""),
+        ):
+            assert token not in redact(shown), shown
+
+    def test_a_webhook_url_with_a_version_and_a_trailing_slash_leaks_nowhere(
+        self, server, connect, ledger, caplog
+    ):
+        """httpx logs every request URL (without the config's trailing slash): with the token itself
+        registered, the log, the outcome and the ledger show no token."""
+        caplog.set_level(logging.INFO, logger="httpx")
+        server.token = f"pw-{uuid.uuid4().hex}-{CANARY}"
+        url = f"{server.url}/api/v10/webhooks/{WEBHOOK_ID}/{server.token}/"
+        secrets = Secrets(self.account, {"webhook_url": "URL"}, environ={"URL": url})
+        variant = self.variant(self.part_texts()[:1])
+        fragment = server.reject_next()
+        outcome = self.run(ledger, lambda: connect(secrets=secrets), variant)
+        assert outcome.status == "failed" and fragment in outcome.message, outcome.message
+        outcome = self.run(ledger, lambda: connect(secrets=secrets), self.variant(self.part_texts()[1:2]))
+        assert outcome.status == "published", outcome.message
+        logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "httpx")
+        assert "HTTP Request: POST" in logged and server.token not in logged  # (the fake's own log has it)
+        assert server.token not in ledger.path.read_text()
 
     def test_a_server_error_is_unconfirmed_not_resent(self, server, connect, ledger, sleeps):
         server.fail_next(server._is_execute, lambda call: json_response({"message": "500: Internal"}, 500))

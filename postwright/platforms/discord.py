@@ -38,7 +38,7 @@ import httpx
 import postwright
 from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
-from postwright.credentials import CredentialsError
+from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
@@ -46,7 +46,6 @@ from postwright.publish import CannotTell, PermanentError, Receipt, TransientErr
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
 USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"
 _WEBHOOK_PATH = re.compile(r"(?P<path>/api(?:/v\d+)?/webhooks/(?P<id>\d+)/)(?P<token>[^/?#]+)/?")
-_TOKEN_IN_PATH = re.compile(r"(/webhooks/\d+/)[^/?#\s]+")
 _UNKNOWN_WEBHOOK = 10015  # opcodes-and-status-codes.mdx JSON error codes
 _UNKNOWN_MESSAGE = 10008
 DEFAULT_MENTIONS = {"parse": ["users"]}  # message.mdx "Allowed Mentions Object"
@@ -66,6 +65,10 @@ class DiscordPublisher:
                 f"account {connection.account}: credentials.webhook_url does not look like "
                 "https://discord.com/api/webhooks/<id>/<token>"
             )
+        # The whole URL is a registered secret, but requests, logs and errors show it in other forms
+        # (no trailing slash, a query string, another host or API version): register the token itself,
+        # so that redact() hides it wherever it appears.
+        remember(match["token"])
         self.path = match["path"] + match["token"]  # the webhook's own path, token included
         self.api = _WebhookApi(connection, f"{url.scheme}://{url.netloc}")
         self._webhook: dict[str, Any] | None = None
@@ -144,8 +147,8 @@ class DiscordPublisher:
 
 class _WebhookApi(ApiClient):
     """ApiClient with Discord's ways: retry_after from the body, the form errors in the message, 404
-    Unknown Webhook as a credentials problem, the token masked in every message, and whether the
-    last failed request was refused outright."""
+    Unknown Webhook as a credentials problem, and whether the last failed request was refused
+    outright. The token in the path is redacted like every secret (DiscordPublisher remembers it)."""
 
     def __init__(self, connection: Connection, base_url: str) -> None:
         super().__init__(
@@ -158,22 +161,15 @@ class _WebhookApi(ApiClient):
         self.last_status: int | None = None
 
     def request(self, method: str, url: str, **options: Any) -> httpx.Response:
-        """As ApiClient, with the webhook token masked: a message shows the path, and the path holds
-        the token (only the whole webhook URL is a registered secret)."""
         self.last_status = None  # None after a timeout or a lost connection: the outcome is unknown
-        try:
-            return super().request(method, url, **options)
-        except TransientError as error:
-            raise TransientError(_mask(str(error)), error.retry_after) from None
-        except (PermanentError, CredentialsError) as error:
-            raise type(error)(_mask(str(error))) from None
+        return super().request(method, url, **options)
 
     def error_for(self, response: httpx.Response) -> Exception:
         self.last_status = response.status_code
         if response.status_code == 404 and _code(response) == _UNKNOWN_WEBHOOK:
-            where = _mask(response.request.url.path)
+            where = response.request.url.path
             return CredentialsError(
-                f"webhook {where}: 404 {_error_message(response)} (deleted? set a new webhook_url)"
+                redact(f"webhook {where}: 404 {_error_message(response)} (deleted? set a new webhook_url)")
             )
         return super().error_for(response)
 
@@ -260,10 +256,6 @@ def _code(response: httpx.Response) -> int | None:
     except (ValueError, AttributeError):
         return None
     return code if isinstance(code, int) else None
-
-
-def _mask(message: str) -> str:
-    return _TOKEN_IN_PATH.sub(r"\1[token]", message)
 
 
 def message_link(message: dict[str, Any], guild_id: Any) -> str:
