@@ -28,7 +28,7 @@ from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.x import XPublisher
-from postwright.publish import CannotTell, CredentialsError, PermanentError, Receipt, TransientError
+from postwright.publish import CannotTell, CredentialsError, PermanentError, Receipt, Runner, TransientError
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response, strict_model  # noqa: F401
 
@@ -317,11 +317,22 @@ class _XContract(PublisherContract):
         assert fake.problems == []
         assert fake.unauthorized == 0 or fake.revoked
 
+    def _connection(self, server: FakeX, environ: Mapping[str, str]) -> Connection:
+        names = {name: f"PW_TEST_{name.upper()}" for name in self.keys}
+        return Connection(
+            self.account, "x", {"api_url": server.url}, Secrets(self.account, names, environ=environ)
+        )
+
 
 class TestXOAuth1(_XContract):
     """OAuth 1.0a user context: every request is signed and the fake checks the signature."""
 
     keys = OAUTH1
+
+    def test_verify_says_the_tokens_do_not_expire(self, server, environ):
+        check = PLATFORMS["x"].verify(self._connection(server, environ))
+        assert check.ok and check.expires_at is None
+        assert check.detail == "valid (posting as @windwardkites; OAuth 1.0a: does not expire)"
 
 
 class TestXOAuth2(_XContract):
@@ -378,6 +389,24 @@ class TestXOAuth2(_XContract):
     def test_delete_of_a_post_already_gone_is_fine(self, server, connect):
         connect().delete("1790000000000000999")
 
+    def test_retract_of_a_part_without_a_post_id_deletes_nothing(self, server, connect, ledger):
+        """A published part whose post id was never recorded: DELETE /2/tweets/ would answer 404, read as
+        "already gone", and the part would be recorded retracted while the post stays. It fails instead."""
+        variant = self.variant(self.part_texts()[:1])
+        real = connect()
+
+        class NoId:  # a publisher whose receipt lost the post id
+            idempotent = real.idempotent
+
+            def send(self, *args):
+                return Receipt("", real.send(*args).url)
+
+        assert self.run(ledger, lambda: NoId(), variant).status == "published"
+        (outcome,) = Runner(ledger, lambda account: connect()).retract([variant.key])
+        assert outcome.status == "failed" and "no post id" in outcome.message, outcome.message
+        assert len(server.posts()) == 1 and ledger.read()[variant.key].last(1).status == "published"
+        assert not [seen for seen in server.seen if seen[0] == "DELETE"]
+
     def test_revoked_token_is_a_credentials_problem(self, server, connect, ledger):
         server.revoked = True
         variant = self.variant(self.part_texts()[:1])
@@ -402,6 +431,9 @@ class TestXOAuth2(_XContract):
     def test_verify_names_the_account(self, server, environ):
         check = PLATFORMS["x"].verify(self._connection(server, environ))
         assert check.ok and "@windwardkites" in check.detail and check.expires_at is None
+        # OAuth 2.0 user tokens last two hours and are not refreshed: doctor says to use OAuth 1.0a
+        assert "OAuth 2.0 user token: expires after 2 hours unless refreshed" in check.detail
+        assert "use OAuth 1.0a for scheduled runs" in check.detail
         server.revoked = True
         check = PLATFORMS["x"].verify(self._connection(server, environ))
         assert not check.ok and "401" in check.detail and CANARY not in check.detail
@@ -416,12 +448,6 @@ class TestXOAuth2(_XContract):
         server.server.clear()  # nothing answers: every request is a 500 from the bare server
         with pytest.raises(TransientError):
             PLATFORMS["x"].verify(self._connection(server, environ))
-
-    def _connection(self, server: FakeX, environ: Mapping[str, str]) -> Connection:
-        names = {name: f"PW_TEST_{name.upper()}" for name in self.keys}
-        return Connection(
-            self.account, "x", {"api_url": server.url}, Secrets(self.account, names, environ=environ)
-        )
 
 
 class TestXOAuth1Signature:

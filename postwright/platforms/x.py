@@ -5,6 +5,12 @@ with alt text from `POST /2/media/metadata`, threads as reply chains. X has no i
 answers a repeated text with 403 "duplicate content", so a send is never blindly repeated: the runner
 asks `find_sent`, which reads the account's recent posts and matches the part's text (with t.co links
 expanded) and the post it replies to.
+
+Credentials: OAuth 1.0a user context (consumer_key, consumer_secret, access_token,
+access_token_secret) is the recommended mode for scheduled publishing: those tokens do not expire.
+An OAuth 2.0 user token (access_token alone) "will only stay valid for two hours"
+(docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code); postwright does not refresh
+it, so it suits a run started by hand soon after the token was made, not a schedule. `doctor` says so.
 """
 
 from __future__ import annotations
@@ -202,6 +208,8 @@ class XPublisher:
 
     def delete(self, remote_id: str) -> None:
         """DELETE /2/tweets/:id; a post already gone is not an error."""
+        if not remote_id:  # DELETE /2/tweets/ answers 404, which would read as "already gone"
+            raise PermanentError("no post id was recorded for this part; delete it by hand")
         self._call("DELETE", f"/2/tweets/{remote_id}", ok=(404,))
 
 
@@ -246,8 +254,10 @@ def _canonical_url(url: str) -> str:
 
 def verify(connection: Connection) -> CredentialCheck:
     """GET /2/users/me: the user the credentials post as. OAuth 1.0a tokens do not expire; OAuth 2.0
-    user tokens last two hours unless refreshed, and X's API does not report when (no expires_at).
-    A credential not set raises CredentialsError, an unreachable X TransientError (doctor reports both)."""
+    user tokens last two hours unless refreshed, which postwright does not do, and X's API does not
+    report when one expires (expires_at stays unknown): the detail says to use OAuth 1.0a for
+    scheduled runs. A credential not set raises CredentialsError, an unreachable X TransientError
+    (doctor reports both)."""
     publisher = XPublisher(connection)
     try:
         user = publisher._call("GET", "/2/users/me").json()["data"]
@@ -255,7 +265,16 @@ def verify(connection: Connection) -> CredentialCheck:
         return CredentialCheck(False, f"token rejected: {error}")
     finally:
         publisher.client.close()
-    return CredentialCheck(True, redact(f"valid (posting as @{user.get('username', '?')})"))
+    who = f"posting as @{user.get('username', '?')}"
+    if isinstance(publisher.auth, _OAuth1):
+        return CredentialCheck(True, redact(f"valid ({who}; OAuth 1.0a: does not expire)"))
+    return CredentialCheck(
+        True,
+        redact(
+            f"valid ({who}; OAuth 2.0 user token: expires after 2 hours unless refreshed; "
+            "use OAuth 1.0a for scheduled runs)"
+        ),
+    )
 
 
 PLATFORM = Platform(
