@@ -29,7 +29,7 @@ from postwright.credentials import Secrets
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.pinterest import _retry_after
-from postwright.publish import CannotTell, PermanentError
+from postwright.publish import CannotTell, PermanentError, Receipt, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
 
@@ -234,6 +234,24 @@ class TestPinterest(PublisherContract):
 
     def test_delete_of_a_pin_already_gone_is_fine(self, server, connect):
         connect().delete("1125899906842624999")
+
+    def test_retract_of_a_pin_without_an_id_deletes_nothing(self, server, connect, ledger):
+        """A published pin whose id was never recorded: DELETE /v5/pins/ would answer 404, read as
+        "already gone", and the pin would be recorded retracted while it stays. It fails instead."""
+        variant = self.variant(self.part_texts()[:1])
+        real = connect()
+
+        class NoId:  # a publisher whose receipt lost the pin id
+            idempotent = real.idempotent
+
+            def send(self, *args):
+                return Receipt("", real.send(*args).url)
+
+        assert self.run(ledger, lambda: NoId(), variant).status == "published"
+        (outcome,) = Runner(ledger, lambda account: connect()).retract([variant.key])
+        assert outcome.status == "failed" and "no pin id" in outcome.message, outcome.message
+        assert len(server.posts()) == 1 and ledger.read()[variant.key].last(1).status == "published"
+        assert not [seen for seen in server.seen if seen[0] == "DELETE"]
 
     def test_verify_names_the_account(self, server, environ):
         names = {"access_token": "PW_TEST_ACCESS_TOKEN"}

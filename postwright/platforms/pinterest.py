@@ -59,9 +59,7 @@ class PinterestPublisher:
     # -- send -----------------------------------------------------------------------------------
 
     def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
-        if (
-            len(variant.parts) != 1
-        ):  # build joins parts where max_thread_parts is 1; refuse before sending any
+        if len(variant.parts) != 1:  # build joins parts where max_thread_parts is 1; refuse before sending
             raise PermanentError(f"Pinterest has no threads: this post has {len(variant.parts)} parts")
         uploads = self.connection.uploads(variant)
         if not uploads:  # limits.requires_media: check reports PW410 before this
@@ -105,6 +103,8 @@ class PinterestPublisher:
 
     def delete(self, remote_id: str) -> None:
         """DELETE /v5/pins/{pin_id} → 204; a pin already gone answers 404."""
+        if not remote_id:  # DELETE /v5/pins/ would answer 404, which reads as "already gone"
+            raise PermanentError("no pin id was recorded for this part; delete it by hand")
         self.client.request("DELETE", f"/v5/pins/{remote_id}", ok=(404,))
 
 
