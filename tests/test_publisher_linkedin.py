@@ -25,7 +25,7 @@ from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, Job, Runner
+from postwright.publish import CannotTell, Job, PermanentError, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
 
@@ -403,6 +403,12 @@ class TestLinkedIn(PublisherContract):
         outcome = self.run(ledger, connect, variant)
         assert outcome.status == "unconfirmed" and "r_member_social" in outcome.message
         assert len(server.posts()) == 1
+
+    def test_delete_without_a_post_urn_deletes_nothing(self, server, connect):
+        """An empty id would DELETE /rest/posts/, whose 404 reads as "already gone"."""
+        with pytest.raises(PermanentError, match="no post URN"):
+            connect().delete("")
+        assert not [seen for seen in server.seen if seen[0] == "DELETE"]
 
     def test_delete_of_a_post_already_gone_is_fine(self, server, connect):
         connect().delete("urn:li:share:6999999999999999999")

@@ -168,6 +168,8 @@ class LinkedInPublisher:
 
     def delete(self, remote_id: str) -> None:
         """DELETE /rest/posts/{encoded URN} (X-RestLi-Method: DELETE); already gone is fine."""
+        if not remote_id:  # DELETE /rest/posts/ would answer 404, which reads as "already gone"
+            raise PermanentError("no post URN was recorded for this part; delete it by hand")
         self.client.request(
             "DELETE", f"/rest/posts/{_urn(remote_id)}", headers={"X-RestLi-Method": "DELETE"}, ok=(404, 410)
         )
