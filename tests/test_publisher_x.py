@@ -88,6 +88,7 @@ class FakeX(FakePlatform):
         self.reject_media = False
         self._ids = itertools.count(1_790_000_000_000_000_001)
         self._reject_message = ""
+        self.fail_forbidden = False
         self.route("POST", r"/2/media/upload", self._upload)
         self.route("POST", r"/2/media/metadata", self._metadata)
         self.route("POST", r"/2/tweets", self._create)
@@ -106,9 +107,15 @@ class FakeX(FakePlatform):
         ]
 
     def reject_next(self) -> str:
-        self.arm_reject()  # a 403 other than "duplicate content": X refuses the post for good
-        self._reject_message = "You are not permitted to perform this action."
-        return "not permitted to perform this action"
+        """A post X refuses for good: 400 invalid-request naming the parameter (a 403 other than
+        "duplicate content" is a setup problem: the app's permissions or access level)."""
+        self.arm_reject()
+        self._reject_message = "The text of your post is too long."
+        return "text of your post is too long"
+
+    def forbid_next(self) -> None:
+        """403 "You are not permitted to perform this action.": an app without write permission."""
+        self.fail_forbidden = True
 
     # -- checks shared by every endpoint ----------------------------------------------------------
 
@@ -207,7 +214,16 @@ class FakeX(FakePlatform):
             return json_response(problem, 429, reset)
         if self.take_reject():
             problem = {
-                "detail": self._reject_message,
+                "errors": [{"parameters": {"text": [body["text"]]}, "message": self._reject_message}],
+                "title": "Invalid Request",
+                "detail": "One or more parameters to your request was invalid.",
+                "type": "https://api.twitter.com/2/problems/invalid-request",
+            }
+            return json_response(problem, 400)
+        if self.fail_forbidden:
+            self.fail_forbidden = False
+            problem = {
+                "detail": "You are not permitted to perform this action.",
                 "type": "about:blank",
                 "title": "Forbidden",
                 "status": 403,
@@ -419,6 +435,16 @@ class TestXOAuth2(_XContract):
         assert not ledger.read()[variant.key].last(1).permanent
         with pytest.raises(CredentialsError):
             connect().send(variant, 1, None, "k-1")
+
+    def test_a_forbidden_post_is_a_setup_problem_tried_again_next_run(self, server, connect, ledger):
+        """403 other than "duplicate content" (an app without write permission): fixed in the app's
+        settings, so the post is tried again on the next run, not failed for good."""
+        server.forbid_next()
+        variant = self.variant(self.part_texts()[:1])
+        outcome = self.run(ledger, connect, variant)
+        assert outcome.status == "failed" and "will retry next run" in outcome.message, outcome.message
+        assert "not permitted" in outcome.message and not ledger.read()[variant.key].last(1).permanent
+        assert self.run(ledger, connect, variant).status == "published" and len(server.posts()) == 1
 
     def test_invalid_media_is_permanent_with_x_words(self, server, connect, ledger):
         server.reject_media = True
