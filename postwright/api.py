@@ -73,7 +73,13 @@ class CredentialCheck:
     expires_at: datetime | None = None  # when the token stops working, where the platform says
 
 
-for _logger in ("httpx", "httpcore"):  # they log request URLs (Telegram's holds the bot token)
+# The libraries we send with log request URLs (Telegram's holds the bot token) and OAuth base strings
+# (X's access token): a filter works on the logger a record is made on, so each is named.
+_LIBRARY_LOGGERS = (
+    *("httpx", "httpcore", "httpcore.connection", "httpcore.http11", "httpcore.http2", "httpcore.proxy"),
+    *("httpcore.socks", "oauthlib", "oauthlib.oauth1.rfc5849", "oauthlib.oauth1.rfc5849.signature"),
+)
+for _logger in _LIBRARY_LOGGERS:
     logging.getLogger(_logger).addFilter(RedactingFilter())
 
 RetryAfter = Callable[[httpx.Response], float | None]
