@@ -29,7 +29,7 @@ from postwright.api import Connection, Upload
 from postwright.credentials import CredentialsError, Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
-from postwright.platforms.instagram import GraphClient
+from postwright.platforms.instagram import InstagramGraph as GraphClient
 from postwright.publish import Job, PermanentError, Runner, TransientError
 from tests.contract import CANARY, PublisherContract, SentPost, Sleeps, jpeg
 

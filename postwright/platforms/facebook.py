@@ -3,8 +3,9 @@
 The publisher posts to a Page with a Page access token through the Graph API (developers.facebook.com/
 docs/pages-api/posts): text and link to /{page-id}/feed, one image to /{page-id}/photos with the text as
 its caption, several images as unpublished photos attached to one feed post. Graph answers most
-errors with HTTP 400 and says what happened in error.code, so errors are mapped by code (graph-api/
-guides/error-handling), not by status. No idempotency key: a crashed send is settled by reading the feed.
+errors with HTTP 400 and says what happened in error.code, so errors are mapped by code, not by status
+(meta.py, the client shared with Instagram and Threads). No idempotency key: a crashed send is settled
+by reading the feed.
 """
 
 from __future__ import annotations
@@ -13,83 +14,26 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
+from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.meta import TRANSIENT_CODES, GraphClient, already_gone, graph_error
+from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://graph.facebook.com"
 GRAPH_VERSION = "v25.0"  # graph-api/reference pages show v25.0; versions live about two years
 FEED_PAGE = 50  # posts read by find_sent
-# graph-api/guides/error-handling: 1 unknown and 2 service are temporary; 4, 17, 341 throttling;
-# graph-api/overview/rate-limiting: 32 Page-level, 613 custom, 80001 Pages BUC rate limits
-_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 613, 80001}
-_TOKEN_CODES = {102, 190}  # API session / access token expired, revoked or invalid
-_PERMISSION_CODES = {10, *range(200, 300)}  # permission not granted or removed: fixed by a new token
-_DUPLICATE = 506  # "Duplicate posts cannot be published consecutively"
+_DUPLICATE = 506  # graph-api/guides/error-handling: "Duplicate posts cannot be published consecutively"
 
 
-def _graph_error(response: httpx.Response) -> dict[str, Any]:
-    """The `error` object of a Graph error body: message, type, code, error_subcode, fbtrace_id."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
+class FacebookGraph(GraphClient):
+    """meta.GraphClient with the Pages business-use-case throttle, 80001 (graph-api/overview/
+    rate-limiting), transient too; codes in messages as (code N/subcode)."""
 
-
-def _graph_message(response: httpx.Response) -> str:
-    error = _graph_error(response)
-    if not error:
-        return response.text[:300].strip() or response.reason_phrase
-    words = [str(error.get("message", "")), str(error.get("error_user_msg", ""))]
-    code = f" (code {error.get('code')}" + (
-        f"/{error['error_subcode']})" if error.get("error_subcode") else ")"
-    )
-    return " ".join(word for word in words if word) + code
-
-
-def _regain_access(response: httpx.Response) -> float | None:
-    """Seconds until Graph lets the caller in again: Retry-After where sent, else the longest
-    estimated_time_to_regain_access (minutes) in X-Business-Use-Case-Usage, the header Page tokens
-    are throttled by (graph-api/overview/rate-limiting)."""
-    given = retry_after_header(response)
-    if given is not None:
-        return given
-    try:
-        usage = json.loads(response.headers.get("x-business-use-case-usage", "{}"))
-    except ValueError:
-        return None
-    minutes = [
-        float(entry.get("estimated_time_to_regain_access") or 0)
-        for entries in (usage.values() if isinstance(usage, dict) else [])
-        for entry in (entries if isinstance(entries, list) else [])
-        if isinstance(entry, dict)
-    ]
-    return max(minutes) * 60 if minutes and max(minutes) > 0 else None
-
-
-class GraphClient(ApiClient):
-    """ApiClient with Graph's error codes: throttling and temporary codes are transient, an expired
-    token or a missing permission is a credentials problem, whatever the HTTP status."""
-
-    def __init__(self, connection: Connection, base_url: str) -> None:
-        super().__init__(connection, base_url, retry_after=_regain_access, error_message=_graph_message)
-
-    def error_for(self, response: httpx.Response) -> Exception:
-        error = super().error_for(response)
-        graph = _graph_error(response)
-        code = graph.get("code")
-        if code in _TRANSIENT_CODES or graph.get("is_transient") is True:
-            return TransientError(str(error), _regain_access(response))
-        if code in _TOKEN_CODES or code in _PERMISSION_CODES:
-            return CredentialsError(str(error))
-        return error
+    transient_codes = TRANSIENT_CODES | {80001}
+    code_brackets = "()"
 
 
 class FacebookPublisher:
@@ -102,7 +46,7 @@ class FacebookPublisher:
         self.page_id = str(connection.required("page_id"))
         self.token = connection.secrets["access_token"]
         self.version = str(connection.setting("graph_version", GRAPH_VERSION))
-        self.client = GraphClient(connection, str(connection.setting("api_url", API_URL)))
+        self.client = FacebookGraph(connection, str(connection.setting("api_url", API_URL)), self.token)
 
     def _path(self, node: str) -> str:
         return f"/{self.version}/{node}"
@@ -137,7 +81,7 @@ class FacebookPublisher:
             "POST", self._path(f"{self.page_id}/feed"), data={**form, "access_token": self.token}, ok=(400,)
         )
         if response.status_code == 400:
-            if _graph_error(response).get("code") != _DUPLICATE:
+            if graph_error(response).get("code") != _DUPLICATE:
                 raise self.client.error_for(response)
             found = self._find(message)  # a duplicate: ours from a lost answer, or an older post
             if found is None:
@@ -173,8 +117,8 @@ class FacebookPublisher:
         return self._find(variant.parts[0])
 
     def _find(self, message: str) -> Receipt | None:
-        params = {"fields": "id,message,created_time", "limit": str(FEED_PAGE), "access_token": self.token}
-        feed = self.client.request("GET", self._path(f"{self.page_id}/feed"), params=params).json()
+        fields = "id,message,created_time"
+        feed = self.client.get(self._path(f"{self.page_id}/feed"), fields=fields, limit=str(FEED_PAGE))
         wanted = message.strip()
         for post in feed.get("data") or []:  # newest first
             if str(post.get("message", "")).strip() == wanted:
@@ -185,13 +129,8 @@ class FacebookPublisher:
 
     def delete(self, remote_id: str) -> None:
         """DELETE /{post-id} → {"success": true}; a post already gone answers code 100 subcode 33."""
-        response = self.client.request(
-            "DELETE", self._path(remote_id), params={"access_token": self.token}, ok=(400, 404)
-        )
-        if response.status_code in (400, 404):
-            error = _graph_error(response)
-            if response.status_code == 404 or (error.get("code") == 100 and error.get("error_subcode") == 33):
-                return
+        response = self.client.delete(self._path(remote_id), ok=(400, 404))
+        if not response.is_success and not already_gone(response):
             raise self.client.error_for(response)
 
 
@@ -205,7 +144,7 @@ def verify(connection: Connection) -> CredentialCheck:
     token = secrets["access_token"]
     app = "app_id" in secrets.names and "app_secret" in secrets.names
     caller = f"{secrets['app_id']}|{secrets['app_secret']}" if app else token
-    client = GraphClient(connection, str(connection.setting("api_url", API_URL)))
+    client = FacebookGraph(connection, str(connection.setting("api_url", API_URL)), token)
     version = str(connection.setting("graph_version", GRAPH_VERSION))
     try:
         try:

@@ -5,35 +5,31 @@ Publishing goes through the Instagram Graph API's content publishing
 from a public URL, so `settings.media_base_url` says where publish/ is served (the repository's Pages
 site, a bucket). A send checks the daily publishing quota, checks that each image URL answers, creates
 a container per image (children of a CAROUSEL container when there are several), waits until Instagram
-has processed them and publishes. The Meta Graph client and that container flow are shared with
-threads.py, whose API is the same design.
+has processed them and publishes. That container flow is shared with threads.py, whose API is the
+same design; the Graph client and its error mapping are meta.py's, with Instagram's codes added here.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
-from postwright.credentials import CredentialsError, redact
+from postwright.api import Connection, CredentialCheck, Upload
+from postwright.credentials import CredentialsError
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.meta import TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
-# -- the Meta Graph client (Instagram, Threads) -------------------------------------------------------
+# -- the Graph client's Instagram codes (Instagram, Threads) -----------------------------------------
 
-# developers.facebook.com/docs/graph-api/guides/error-handling: "wait and retry" codes (1 unknown,
-# 2 service, 4/17/32/613 throttling, 341 application limit, 368 temporarily blocked); 80002 is the
-# Instagram business-use-case throttle (docs/graph-api/overview/rate-limiting).
-_TRANSIENT_CODES = frozenset({1, 2, 4, 17, 32, 341, 368, 613, 80002})
-# The same guide: 190 access token expired or invalid, 102 session, 10 and 200-299 permission missing.
-_CREDENTIAL_CODES = frozenset({10, 102, 190, *range(200, 300)})
+# Instagram's business-use-case throttle (docs/graph-api/overview/rate-limiting), besides meta.py's codes.
+_THROTTLE_CODES = frozenset({80002})
 # Instagram "2207042: reached the maximum number of posts the Content Publishing API allows" (24 h).
 _QUOTA_SUBCODES = frozenset({2207042})
 # The Instagram error-codes reference (developers.facebook.com/documentation/instagram-platform/
@@ -52,118 +48,17 @@ LOOKBACK = timedelta(days=3)  # find_sent matches recent posts only: an older on
 _POLLS = (1, 2, 4, 8, 15, 30, 60, 60, 60, 60)  # ≈5 minutes of container status checks, then give up
 
 
-def meta_error(response: httpx.Response) -> dict[str, Any]:
-    """Meta's {"error": {"message", "type", "code", "error_subcode", …}}, or {} for other answers."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
+class InstagramGraph(GraphClient):
+    """meta.GraphClient with the Instagram Platform's codes (used by Threads too): its business-use-case
+    throttle and publishing-quota subcode are transient, a negative code is transient, a spam
+    restriction permanent; codes in messages as [code N/subcode]."""
 
+    transient_codes = TRANSIENT_CODES | _THROTTLE_CODES
+    transient_subcodes = _QUOTA_SUBCODES
+    permanent_subcodes = _PERMANENT_SUBCODES
 
-def meta_error_text(response: httpx.Response) -> str:
-    """The message, the user-facing explanation where Meta gives one, and the code/subcode."""
-    error = meta_error(response)
-    if not error:
-        return error_text(response)
-    words = str(error.get("message") or error.get("type") or "error")
-    explained = error.get("error_user_msg")
-    if isinstance(explained, str) and explained and explained not in words:
-        title = error.get("error_user_title")
-        words += f" ({title}: {explained})" if isinstance(title, str) and title else f" ({explained})"
-    code, subcode = error.get("code"), error.get("error_subcode")
-    if code is not None:
-        words += f" [code {code}" + (f"/{subcode}" if subcode is not None else "") + "]"
-    return words
-
-
-def meta_retry_after(response: httpx.Response) -> float | None:
-    """How long a throttled app waits: X-Business-Use-Case-Usage's estimated_time_to_regain_access, in
-    minutes (docs/graph-api/overview/rate-limiting), else a Retry-After where a proxy sent one."""
-    header = response.headers.get("x-business-use-case-usage")
-    minutes = 0.0
-    if header:
-        try:
-            usage = json.loads(header)
-        except ValueError:
-            usage = {}
-        for entries in usage.values() if isinstance(usage, dict) else ():
-            for entry in entries if isinstance(entries, list) else ():
-                value = entry.get("estimated_time_to_regain_access") if isinstance(entry, dict) else None
-                if isinstance(value, int | float):
-                    minutes = max(minutes, float(value))
-    if minutes > 0:
-        return minutes * 60
-    return retry_after_header(response)
-
-
-class GraphClient(ApiClient):
-    """ApiClient for Meta's Graph APIs: the token travels as the documented `access_token` parameter
-    (in the form body of a POST, in the query string otherwise), and errors map by Meta's own code,
-    because Meta answers throttling and expired tokens with HTTP 400/403 rather than 429/401."""
-
-    def __init__(self, connection: Connection, base_url: str, token: str) -> None:
-        super().__init__(
-            connection,
-            base_url.rstrip("/") + "/",
-            retry_after=meta_retry_after,
-            error_message=meta_error_text,
-        )
-        self._token = token
-
-    def get(self, path: str, **params: Any) -> dict[str, Any]:
-        return _json(self.request("GET", path, params={**params, "access_token": self._token}))
-
-    def post(self, path: str, **data: Any) -> dict[str, Any]:
-        return _json(self.request("POST", path, data={**data, "access_token": self._token}))
-
-    def delete(self, path: str, *, ok: Iterable[int] = ()) -> httpx.Response:
-        return self.request("DELETE", path, params={"access_token": self._token}, ok=ok)
-
-    def error_for(self, response: httpx.Response) -> Exception:
-        mapped = super().error_for(response)  # the message, redacted, with method, path and status
-        error = meta_error(response)
-        code, subcode = error.get("code"), error.get("error_subcode")
-        if not isinstance(code, int) or isinstance(mapped, TransientError):
-            return mapped
-        if subcode in _PERMANENT_SUBCODES:
-            return PermanentError(str(mapped))
-        transient = code < 0 or code in _TRANSIENT_CODES or subcode in _QUOTA_SUBCODES
-        if transient or error.get("is_transient") is True:
-            return TransientError(str(mapped), self.retry_after(response))
-        if code in _CREDENTIAL_CODES:
-            return CredentialsError(str(mapped))
-        return mapped  # by HTTP status: 401 credentials, other 4xx permanent
-
-
-class UnexpectedAnswer(Exception):
-    """A 2xx answer without what we need from it (not JSON, no id). Not a PermanentError: after
-    media_publish the post is probably live, so the runner leaves the part `started` (unconfirmed) and
-    a later run settles it with find_sent."""
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        where = f"{response.request.method} {response.request.url.path}"
-        raise UnexpectedAnswer(redact(f"{where}: {response.status_code} but not a JSON object"))
-    return body
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Meta's timestamps: 2026-12-01T09:00:00+0000."""
-    if not isinstance(value, str):
-        return None
-    for parse in (lambda v: datetime.strptime(v, "%Y-%m-%dT%H:%M:%S%z"), datetime.fromisoformat):
-        try:
-            return parse(value)
-        except ValueError:
-            continue
-    return None
+    def transient(self, code: int, subcode: Any) -> bool:
+        return code < 0 or super().transient(code, subcode)
 
 
 # -- the container flow (Instagram, Threads) ----------------------------------------------------------
@@ -190,7 +85,7 @@ class ContainerPublisher:
         self.connection = connection
         self.user = str(connection.setting("user_id") or self.default_user or connection.required("user_id"))
         token = connection.secrets["access_token"]
-        self.client = GraphClient(
+        self.client = InstagramGraph(
             connection, str(connection.setting("api_url") or self.default_api_url), token
         )
         self.media = httpx.Client(transport=connection.transport, timeout=30.0, follow_redirects=True)

@@ -1,7 +1,7 @@
 """Threads: 500 characters with emoji counted as their UTF-8 bytes, one topic tag, ≤5 links.
 
 Publishing goes through the Threads API (developers.facebook.com/documentation/threads/posts), the
-same container design as Instagram's and the same Graph client (instagram.py): a TEXT, IMAGE or
+same container design as Instagram's (instagram.py) and the same Graph client (meta.py): a TEXT, IMAGE or
 CAROUSEL container, then threads_publish. Thread parts after the first reply to the part before
 (reply_to_id); images come with their alt text; a text-only first part carries the post's link as
 its link_attachment. Images are fetched by Threads from `settings.media_base_url`.
@@ -26,7 +26,8 @@ from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.platforms.instagram import LOOKBACK, ContainerPublisher, meta_error, parse_time
+from postwright.platforms.instagram import LOOKBACK, ContainerPublisher
+from postwright.platforms.meta import already_gone, parse_time
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 
@@ -128,13 +129,8 @@ class ThreadsPublisher(ContainerPublisher):
         if not remote_id:  # DELETE on the version root would not delete anything, yet could look done
             raise PermanentError("no post id was recorded for this part; delete it by hand")
         response = self.client.delete(remote_id, ok=(400, 404))
-        if response.is_success:
-            return
-        error = meta_error(response)
-        # "Unsupported delete request. Object with ID … does not exist": code 100, subcode 33
-        if response.status_code == 404 or (error.get("code") == 100 and error.get("error_subcode") == 33):
-            return
-        raise self.client.error_for(response)
+        if not response.is_success and not already_gone(response):
+            raise self.client.error_for(response)
 
 
 def _text(item: dict[str, Any]) -> str:
