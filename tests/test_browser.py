@@ -34,6 +34,12 @@ if not CHROMIUM.exists():
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
+
+def shown(locator) -> None:
+    """Visible, waiting for it: a click on an in-page link changes the view in a later event."""
+    sync_api.expect(locator).to_be_visible(timeout=5000)
+
+
 CONFIG = """\
 brand:
   name: Windward Test
@@ -172,9 +178,9 @@ def test_click_a_post_and_read_it_as_each_platform_shows_it(page, site):
     page.click(".post-list a[href='#2026-12-02-launch']")
     assert page.evaluate("location.hash") == "#2026-12-02-launch"
     post = page.locator("article[id='2026-12-02-launch']")
-    assert post.is_visible()
+    shown(post)
     panel = page.locator("[id='2026-12-02-launch.en/x_main']")
-    assert panel.is_visible()
+    shown(panel)
     assert panel.locator(".status").inner_text() == "scheduled"
     assert "Wed 2 Dec 2026, 09:00 CET" in panel.locator("dl.facts").inner_text()
     assert "08:00 UTC" in panel.locator("dl.facts").inner_text()
@@ -238,7 +244,7 @@ def test_filters_by_platform_status_and_date(page, site):
     assert visible() == ["2026-12-02-launch"] and page.locator("#shown").inner_text() == "1 of 5 posts"
     # The open post shows the one account that passes the filter.
     page.click(".post-list a[href='#2026-12-02-launch']")
-    assert page.locator("[id='2026-12-02-launch.fa/tg_fa']").is_visible()
+    shown(page.locator("[id='2026-12-02-launch.fa/tg_fa']"))  # after the hashchange, which is async
     assert page.locator("[role=tab][data-key='2026-12-02-launch.en/x_main']").is_hidden()
     page.select_option("select[name=platform]", "")
     page.select_option("select[name=status]", "draft")
@@ -261,7 +267,8 @@ def test_filters_by_platform_status_and_date(page, site):
 def test_calendar_month_and_week_views(page, site):
     page.goto(site.as_uri())
     page.click("[data-view-link=month]")
-    assert page.locator("#view-month").is_visible() and page.locator("#view-posts").is_hidden()
+    shown(page.locator("#view-month"))
+    assert page.locator("#view-posts").is_hidden()
     month = page.locator("#view-month .period:not([hidden])")
     assert month.locator("h2").inner_text() == "December 2026"
     day = month.locator("td[data-date='2026-12-02']")
@@ -281,10 +288,10 @@ def test_calendar_month_and_week_views(page, site):
     shoot(page, "month")
 
     page.click("#view-month .period:not([hidden]) a[rel=prev]")
-    assert page.locator("#view-month .period:not([hidden]) h2").inner_text() == "November 2026"
+    sync_api.expect(page.locator("#view-month .period:not([hidden]) h2")).to_have_text("November 2026")
     page.click("[data-view-link=week]")
     week = page.locator("#view-week .period:not([hidden])")
-    assert week.locator("h2").inner_text() == "Week 49: 30 Nov – 6 Dec 2026"
+    sync_api.expect(week.locator("h2")).to_have_text("Week 49: 30 Nov – 6 Dec 2026")
     row = week.locator("tr.p-mastodon")
     assert row.locator("th").inner_text() == "masto"
     assert row.locator("td").nth(2).inner_text() == "09:00 Launch day"
@@ -293,5 +300,5 @@ def test_calendar_month_and_week_views(page, site):
 
     # A calendar entry opens the post as that account gets it.
     week.locator("tr.p-mastodon td").nth(2).locator("a").click()
-    assert page.locator("#view-posts").is_visible()
-    assert page.locator("[id='2026-12-02-launch.en/masto']").is_visible()
+    shown(page.locator("#view-posts"))
+    shown(page.locator("[id='2026-12-02-launch.en/masto']"))
