@@ -88,11 +88,12 @@ def check(
     config, loaded, found = load(project)
     variants: list[Variant] = []
     if config is not None:
-        variants, problems = _render_all(loaded.posts, config, render.load_templates(project))
+        variants, problems, checked = _render_all(loaded.posts, config, render.load_templates(project))
         found += problems
         renditions, problems, reused = _renditions(project, config, variants, cache, progress)
         found += problems
-        found += validate.check_variants(variants, config)
+        found += checked  # each variant's own rules, checked where it was rendered
+        found += validate.check_variants(variants, config, each=False)
     else:
         renditions, reused = {}, 0
     # a broken template fails every variant that uses it: report it once
@@ -106,10 +107,12 @@ PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs mo
 _RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any] | None = None  # what forked workers render
 
 
-def _render_all(
-    posts: tuple[Post, ...], config: Config, templates: Any
-) -> tuple[list[Variant], list[Diagnostic]]:
-    """Every post for every account, in order; on Linux, large repositories use every core.
+Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic]]  # variants, render and rule problems
+
+
+def _render_all(posts: tuple[Post, ...], config: Config, templates: Any) -> Rendered:
+    """Every post for every account, rendered and checked against its own rules, in order; on Linux,
+    large repositories use every core.
 
     Workers are forked, so they share the parsed posts, config and templates without pickling them,
     and return their slice's results in order: the output is the same as rendering in one process.
@@ -127,26 +130,28 @@ def _render_all(
             slices = list(pool.map(_render_slice, bounds[:-1], bounds[1:]))
     finally:
         _RENDER_INPUT = None
-    return [v for vs, _ in slices for v in vs], [d for _, ds in slices for d in ds]
+    return tuple(  # type: ignore[return-value]
+        [item for chunk in slices for item in chunk[column]] for column in range(3)
+    )
 
 
-def _render_slice(start: int, stop: int) -> tuple[list[Variant], list[Diagnostic]]:
+def _render_slice(start: int, stop: int) -> Rendered:
     assert _RENDER_INPUT is not None, "runs in a forked worker only"
     jobs, config, templates = _RENDER_INPUT
     return _render_jobs(jobs[start:stop], config, templates)
 
 
-def _render_jobs(
-    jobs: list[tuple[Post, str]], config: Config, templates: Any
-) -> tuple[list[Variant], list[Diagnostic]]:
+def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any) -> Rendered:
     variants: list[Variant] = []
     found: list[Diagnostic] = []
+    checked: list[Diagnostic] = []
     for post, account in jobs:
         variant, problems = render.render(post, account, config, templates)
         found += problems
         if variant is not None:
             variants.append(variant)
-    return variants, found
+            checked += validate.check_variant(variant, config)
+    return variants, found, checked
 
 
 def _background(config: Config) -> tuple[int, int, int]:

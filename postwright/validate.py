@@ -18,17 +18,22 @@ _HASHTAG = re.compile(HASHTAG.pattern + r"|\{hashtag\|\\#\|[^}]+\}")  # and Link
 _MENTION = re.compile(r"(?<![\w@])@\w[\w.]*")
 
 
-def check_variants(variants: Iterable[Variant], config: Config) -> list[Diagnostic]:
-    """Every rule over every variant; problems are collected, never raised."""
+def check_variants(variants: Iterable[Variant], config: Config, *, each: bool = True) -> list[Diagnostic]:
+    """Every rule over every variant; problems are collected, never raised. `each=False` leaves out
+    the rules of single variants, for a caller that ran `check_variant` as it rendered them."""
     variants = list(variants)
-    found: list[Diagnostic] = []
-    for variant in variants:
-        limits = limits_for(config, config.accounts[variant.account])
-        found += _text(variant, limits)
-        found += _media(variant, limits)
+    found: list[Diagnostic] = (
+        [item for variant in variants for item in check_variant(variant, config)] if each else []
+    )
     found += _alt_text(variants, config)
     found += _duplicates(variants, config.schedule.duplicate_window)
     return found
+
+
+def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
+    """The rules one variant can be checked against alone: its text and its images."""
+    limits = limits_for(config, config.accounts[variant.account])
+    return [*_text(variant, limits), *_media(variant, limits)]
 
 
 def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
