@@ -51,6 +51,7 @@ class Checked:
         default_factory=dict
     )  # (src, platform)
     reused: int = 0  # renditions found in the cache
+    facts: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # write.text_facts by key, for build
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,11 @@ def load(project: Project) -> tuple[Config | None, Loaded, list[Diagnostic]]:
 
 
 def check(
-    project: Project, *, cache: Path | None = None, progress: Callable[[int, int], None] | None = None
+    project: Project,
+    *,
+    cache: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    facts: bool = False,
 ) -> Checked:
     """config → load → render → media → validate: every problem.
 
@@ -83,34 +88,36 @@ def check(
         persistent = project.root / MEDIA_CACHE
         if not persistent.is_dir():
             with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
-                return check(project, cache=Path(folder), progress=progress)
+                return check(project, cache=Path(folder), progress=progress, facts=facts)
         cache = persistent
     config, loaded, found = load(project)
     variants: list[Variant] = []
     if config is not None:
-        variants, problems, checked = _render_all(loaded.posts, config, render.load_templates(project))
+        variants, problems, checked, known = _render_all(
+            loaded.posts, config, render.load_templates(project), facts
+        )
         found += problems
         renditions, problems, reused = _renditions(project, config, variants, cache, progress)
         found += problems
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
     else:
-        renditions, reused = {}, 0
+        renditions, reused, known = {}, 0, {}
     # a broken template fails every variant that uses it: report it once
-    return Checked(
-        config, loaded, tuple(variants), apply_severity(config, dict.fromkeys(found)), renditions, reused
-    )
+    diagnostics = apply_severity(config, dict.fromkeys(found))
+    return Checked(config, loaded, tuple(variants), diagnostics, renditions, reused, known)
 
 
 MEDIA_CACHE = Path(".postwright-cache") / "media"
 PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
-_RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any] | None = None  # what forked workers render
+_RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any, bool] | None = None  # what forked workers render
 
 
-Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic]]  # variants, render and rule problems
+# variants, render problems, each variant's rule problems, and (for build) write.text_facts by key
+Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic], dict[str, dict[str, Any]]]
 
 
-def _render_all(posts: tuple[Post, ...], config: Config, templates: Any) -> Rendered:
+def _render_all(posts: tuple[Post, ...], config: Config, templates: Any, facts: bool = False) -> Rendered:
     """Every post for every account, rendered and checked against its own rules, in order; on Linux,
     large repositories use every core.
 
@@ -121,8 +128,8 @@ def _render_all(posts: tuple[Post, ...], config: Config, templates: Any) -> Rend
     jobs = [(post, account) for post in posts for account in post.targets]
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2 or sys.platform != "linux":
-        return _render_jobs(jobs, config, templates)
-    _RENDER_INPUT = (jobs, config, templates)
+        return _render_jobs(jobs, config, templates, facts)
+    _RENDER_INPUT = (jobs, config, templates, facts)
     bounds = [len(jobs) * n // (workers * 4) for n in range(workers * 4 + 1)]
     try:
         context = multiprocessing.get_context("fork")
@@ -130,28 +137,32 @@ def _render_all(posts: tuple[Post, ...], config: Config, templates: Any) -> Rend
             slices = list(pool.map(_render_slice, bounds[:-1], bounds[1:]))
     finally:
         _RENDER_INPUT = None
-    return tuple(  # type: ignore[return-value]
+    variants, problems, checked = (
         [item for chunk in slices for item in chunk[column]] for column in range(3)
     )
+    return variants, problems, checked, {key: value for chunk in slices for key, value in chunk[3].items()}
 
 
 def _render_slice(start: int, stop: int) -> Rendered:
     assert _RENDER_INPUT is not None, "runs in a forked worker only"
-    jobs, config, templates = _RENDER_INPUT
-    return _render_jobs(jobs[start:stop], config, templates)
+    jobs, config, templates, facts = _RENDER_INPUT
+    return _render_jobs(jobs[start:stop], config, templates, facts)
 
 
-def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any) -> Rendered:
+def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool) -> Rendered:
     variants: list[Variant] = []
     found: list[Diagnostic] = []
     checked: list[Diagnostic] = []
+    known: dict[str, dict[str, Any]] = {}
     for post, account in jobs:
         variant, problems = render.render(post, account, config, templates)
         found += problems
         if variant is not None:
             variants.append(variant)
             checked += validate.check_variant(variant, config)
-    return variants, found, checked
+            if facts:  # counted here, where the counters' caches are warm from splitting and checking
+                known[variant.key] = write.text_facts(config, variant)
+    return variants, found, checked, known
 
 
 def _background(config: Config) -> tuple[int, int, int]:
@@ -210,7 +221,7 @@ def build(
     if reused is not None:
         return reused
     (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
-    checked = check(project, cache=project.root / MEDIA_CACHE, progress=progress)
+    checked = check(project, cache=project.root / MEDIA_CACHE, progress=progress, facts=True)
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
     manifest = write.write_publish(
@@ -221,6 +232,7 @@ def build(
         index=project.root / INDEX,
         renditions=checked.renditions,
         cache_dir=project.root / MEDIA_CACHE,
+        facts=checked.facts,
         extra=brand_kit(
             project.assets_dir / "brand",
             (account.platform for account in checked.config.accounts.values()),

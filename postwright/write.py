@@ -37,15 +37,17 @@ def write_publish(
     renditions: Mapping[tuple[str, str], Rendition | None] | None = None,
     cache_dir: Path | None = None,
     extra: Mapping[str, bytes] | None = None,
+    facts: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
     Only files whose bytes changed are written (atomically), stale ones are removed, the manifest
     last. `index` (outside out_dir) remembers each file's hash from the last write, so a rebuild
     neither reads nor walks the unchanged tree; without it every file is compared on disk.
+    `facts` holds `text_facts` by variant key where they were computed already (in render workers).
     """
     images = _Images(renditions or {}, cache_dir)
-    files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images)
+    files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images, facts or {})
     manifest = files.pop("manifest.json")
     files.update(extra or {})  # e.g. the brand kit under brand/
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -94,7 +96,11 @@ def _remove_files(out_dir: Path, stale: list[str]) -> None:
 
 
 def _tree(
-    config: Config, variants: list[Variant], diagnostics: list[Diagnostic], images: _Images
+    config: Config,
+    variants: list[Variant],
+    diagnostics: list[Diagnostic],
+    images: _Images,
+    facts: Mapping[str, dict[str, Any]],
 ) -> dict[str, bytes]:
     """Every file of publish/, by relative path."""
     files: dict[str, bytes] = {}
@@ -109,7 +115,10 @@ def _tree(
             for item in by_source.get(variant.source, ())
             if item.platform in (None, variant.platform)
         ]
-        document = _post_json(config, variant, media, problems)
+        known = facts.get(variant.key)
+        document = _post_json(
+            variant, media, problems, known if known is not None else text_facts(config, variant)
+        )
         files[f"{variant.key}/post.json"] = _dumps(document).encode()
         for index, part in enumerate(variant.parts, 1):
             files[f"{variant.key}/part-{index}.txt"] = (part + "\n").encode()
@@ -132,10 +141,9 @@ def _tree(
 
 
 def _post_json(
-    config: Config, variant: Variant, media: list[dict[str, Any]], problems: list[dict[str, Any]]
+    variant: Variant, media: list[dict[str, Any]], problems: list[dict[str, Any]], facts: dict[str, Any]
 ) -> dict[str, Any]:
-    limits = limits_for(config, config.accounts[variant.account])
-    document: dict[str, Any] = {
+    return {
         "post_id": variant.post_id,
         "account": variant.account,
         "platform": variant.platform,
@@ -145,27 +153,37 @@ def _post_json(
         "draft": variant.draft,
         "source": variant.source,
         "parts": list(variant.parts),
+        "link": variant.link,
+        "media": media,
+        "content_hash": variant.content_hash,
+        "problems": problems,
+        **facts,
+    }
+
+
+def text_facts(config: Config, variant: Variant) -> dict[str, Any]:
+    """What post.json says about the text: each part's count per measure and, for Bluesky, its facets.
+
+    The costly part of a post.json, so the render workers compute it (pipeline passes it back)."""
+    limits = limits_for(config, config.accounts[variant.account])
+    facts: dict[str, Any] = {
         "counts": [
             {
                 measure.unit: {"count": measure.count(part), "limit": measure.limit}
                 for measure in limits.measures
             }
             for part in variant.parts
-        ],
-        "link": variant.link,
-        "media": media,
-        "content_hash": variant.content_hash,
-        "problems": problems,
+        ]
     }
     if variant.platform == "bluesky":
-        document["facets"] = [
+        facts["facets"] = [
             [
                 {"byteStart": f.byte_start, "byteEnd": f.byte_end, "type": f.kind, "value": f.value}
                 for f in text.bluesky_facets(part)
             ]
             for part in variant.parts
         ]
-    return document
+    return facts
 
 
 class _Images:

@@ -184,9 +184,20 @@ def test_rendering_in_worker_processes_gives_the_same_variants_in_the_same_order
         for day in range(1, 29)
     )
     project = make_project(files)
-    serial = pipeline.check(project)
+    serial = pipeline.check(project, facts=True)
+    pipeline.build(project, project.root / "serial")
     monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
-    parallel = pipeline.check(project)
+    parallel = pipeline.check(project, facts=True)
     assert len(serial.variants) == 56 and parallel.variants == serial.variants
-    assert parallel.diagnostics == serial.diagnostics
+    assert parallel.diagnostics == serial.diagnostics and parallel.facts == serial.facts
+    (project.root / pipeline.STAMP).unlink()
+    (project.root / pipeline.INDEX).unlink()
+    pipeline.build(project, project.root / "parallel")
+    assert _files(project.root / "parallel") == _files(project.root / "serial") != {}
+
+
+def _files(folder) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()
+    }
