@@ -9,6 +9,7 @@ with an error and recorded; each test ends by asserting there were none.
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import math
@@ -128,6 +129,7 @@ class MetaFake:
     next_final: str = "FINISHED"
     error_subcode: int = 2207004  # in an ERROR container's status: "The image size is too large."
     publish_answer: Response | None = None  # the next media_publish publishes, then answers this
+    page_cap: int | None = None  # list edges return at most this many a page, whatever `limit` says
 
     def __post_init__(self) -> None:
         self.api = DIALECTS[self.platform]
@@ -265,7 +267,7 @@ class MetaFake:
             if edge in (api["create"], "replies") and method == "GET":
                 if edge == "replies" and self.platform != "threads":
                     raise Violation("Instagram has no replies edge")
-                return self.listing(params, replies=edge == "replies")
+                return self.listing(params, edge, replies=edge == "replies")
             if edge == api["publish"] and method == "POST":
                 return self.publish(params)
             if edge == api["limit"] and method == "GET":
@@ -508,17 +510,60 @@ class MetaFake:
             post = parent
         return post.reply_to or post.id
 
-    def listing(self, params: dict[str, str], *, replies: bool) -> Response:
+    def listing(self, params: dict[str, str], edge: str, *, replies: bool) -> Response:
         text = self.api["text"]
         allowed = {"id", text, "timestamp", "permalink"}
         if replies:  # threads/retrieve-and-manage-replies: the fields of a reply
             allowed |= {"replied_to", "root_post", "is_reply"}
         asked = self.fields(params, allowed, {"id", text, "timestamp"})
-        limit = int(params.get("limit", "25"))
         posts = [post for post in reversed(self.live) if (post.reply_to is not None) == replies]
         if self.platform == "instagram":
             posts = list(reversed(self.live))
-        return ok({"data": [self.entry(post, asked) for post in posts[:limit]], "paging": {"cursors": {}}})
+        start = self.cursor_position(params, posts)
+        page = posts[start : start + self.page_limit(params)]
+        return ok(
+            {
+                "data": [self.entry(post, asked) for post in page],
+                "paging": self.paging(params, edge, posts, page),
+            }
+        )
+
+    def page_limit(self, params: dict[str, str]) -> int:
+        """`limit`: Threads "default is 25 and maximum is 100" (threads/reference/user); an edge may
+        also return fewer than asked (graph-api/results), which `page_cap` plays."""
+        limit = int(params.get("limit", "25"))
+        if limit < 0 or (self.platform == "threads" and limit > 100):
+            raise Violation(f"limit {limit}: 0–100")
+        return min(limit, self.page_cap) if self.page_cap else limit
+
+    def cursor_position(self, params: dict[str, str], posts: list[Live]) -> int:
+        """Where `after` points: the post after the one its cursor marks (cursors are opaque strings)."""
+        if "before" in params and "after" in params:
+            raise Violation("before and after cannot be passed at the same time")
+        if "after" not in params:
+            return 0
+        marked = base64.urlsafe_b64decode(params["after"].encode()).decode()
+        ids = [post.id for post in posts]
+        if marked not in ids:
+            raise Violation(f"after={params['after']} is not a cursor this edge gave out")
+        return ids.index(marked) + 1
+
+    def paging(
+        self, params: dict[str, str], edge: str, posts: list[Live], page: list[Live]
+    ) -> dict[str, Any]:
+        """graph-api/results: cursors before/after, and `next` only while there is more."""
+        if not page:
+            return {}
+        cursor = {
+            name: base64.urlsafe_b64encode(post.id.encode()).decode()
+            for name, post in (("before", page[0]), ("after", page[-1]))
+        }
+        found: dict[str, Any] = {"cursors": cursor}
+        if posts.index(page[-1]) + 1 < len(posts):
+            query = {**params, "after": cursor["after"], "access_token": self.token}
+            query.pop("before", None)
+            found["next"] = f"{self.api_url}/{self.api['user']}/{edge}?{urllib.parse.urlencode(query)}"
+        return found
 
     def find(self, remote_id: str) -> Live | None:
         return next((post for post in self.live if post.id == remote_id), None)
@@ -831,14 +876,61 @@ class TestInstagram:
         assert raised.value.retry_after == pytest.approx((oldest + timedelta(days=1) - now).total_seconds())
         assert len(server.containers) == before
 
-    def test_find_sent_matches_the_caption_of_a_recent_post_only(self, server, uploads):
+    def test_find_sent_matches_the_caption_among_the_latest_posts(self, server, uploads):
         variant, receipt = self.send(server, uploads)
         publisher = self.publisher(server, uploads)
         assert publisher.find_sent(variant, 1, "key-1") == receipt
         other = PublisherContract.variant(self.contract, ("Another caption",), 1)
         assert publisher.find_sent(other, 1, "key-2") is None
-        server.now += timedelta(days=4)  # the same caption, days ago, is not this job's post
-        assert self.publisher(server, uploads).find_sent(variant, 1, "key-1") is None
+        listed = [
+            params for method, path, params in server.calls if path.endswith("/media") and method == "GET"
+        ]
+        assert listed[-1] == {"fields": "id,caption,timestamp,permalink", "limit": "50"}  # lookup_depth 50
+
+    def test_a_crash_settled_days_later_finds_the_post_and_sends_no_duplicate(
+        self, server, uploads, tmp_path
+    ):
+        """The publish answer is lost; the next run comes five days later (a paused config, an outage)
+        after other posts went out: the post is found among the latest posts, not sent again."""
+        server.publish_answer = ok({"success": True})
+        variant, outcome = self.send(server, uploads, ledger_dir=tmp_path / "state")
+        assert outcome.status == "unconfirmed", outcome.message
+        (ours,) = server.live
+        server.now += timedelta(days=5)
+        for n in range(3):
+            self.send(server, uploads, text=f"Later post {n}")
+        variant, outcome = self.send(server, uploads, ledger_dir=tmp_path / "state")
+        assert outcome.status == "already", outcome.message
+        assert [post.text for post in server.live].count(variant.parts[0]) == 1
+        assert Ledger(tmp_path / "state").read()[variant.key].last(1).remote_id == ours.id
+
+    def test_find_sent_follows_the_cursor_to_the_next_page(self, server, uploads):
+        """An edge may return fewer than `limit` (graph-api/results): the next page is asked with the
+        `after` cursor of the one before, while the answer has a `next` link."""
+        variant, receipt = self.send(server, uploads)
+        for n in range(3):
+            self.send(server, uploads, text=f"Later post {n}")
+        server.page_cap = 2
+        assert self.publisher(server, uploads).find_sent(variant, 1, "key-1") == receipt
+        listed = [
+            params for method, path, params in server.calls if path.endswith("/media") and method == "GET"
+        ]
+        assert [params.get("limit") for params in listed] == ["50", "48"]
+        assert "after" not in listed[0] and listed[1]["after"]
+
+    def test_find_sent_reads_no_further_than_lookup_depth(self, server, uploads):
+        """A crash settled after more newer posts than `lookup_depth` (the documented residual risk):
+        the post is not found; pages of at most 100 (the largest `limit` Meta documents)."""
+        variant, _ = self.send(server, uploads)
+        for n in range(3):
+            self.send(server, uploads, text=f"Later post {n}")
+        assert self.publisher(server, uploads, lookup_depth=3).find_sent(variant, 1, "key-1") is None
+        assert self.publisher(server, uploads, lookup_depth=4).find_sent(variant, 1, "key-1") is not None
+        self.publisher(server, uploads, lookup_depth=150).find_sent(variant, 1, "key-1")
+        listed = [
+            params for method, path, params in server.calls if path.endswith("/media") and method == "GET"
+        ]
+        assert [params["limit"] for params in listed] == ["3", "4", "100"]  # 4 posts: one page is all
 
     def test_verify_reports_the_user_and_the_earliest_expiry(self, server, uploads):
         soon = datetime(2027, 1, 20, tzinfo=UTC)

@@ -15,7 +15,7 @@ from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
 from postwright.publish import CannotTell, Job, PermanentError, Receipt, Runner, TransientError
 from tests.contract import CANARY, Sleeps
-from tests.test_publisher_instagram import Live, MetaContract, MetaFake, fake_for, public_images
+from tests.test_publisher_instagram import Live, MetaContract, MetaFake, fake_for, ok, public_images
 
 
 class TestThreadsContract(MetaContract):
@@ -195,6 +195,72 @@ class TestThreads:
         self.reply_elsewhere(server, "Thanks for reading")
         with pytest.raises(CannotTell, match="part 2"):
             self.publisher(server, uploads).find_sent(variant, 2, "key-2")
+
+    def test_a_crash_settled_days_later_traces_the_thread_and_sends_no_duplicate(
+        self, server, uploads, tmp_path
+    ):
+        """Part 2's publish answer is lost; the next run comes five days later (a paused config, an
+        outage) after other posts and replies went out: part 2 is found under part 1, not sent again."""
+        variant = self.variant(("Launch day", "Thanks for reading"))
+        ledger = Ledger(tmp_path / "state")
+        publisher = self.publisher(server, uploads)
+        send = publisher.send
+
+        def lose_part_two(variant, part, reply_to, key):
+            if part == 2:  # threads_publish takes the container, the answer has no id
+                server.publish_answer = ok({"success": True})
+            return send(variant, part, reply_to, key)
+
+        publisher.send = lose_part_two
+        (outcome,) = Runner(ledger, lambda account: publisher).run([Job(variant)])
+        assert outcome.status == "unconfirmed", outcome.message
+        first, second = server.live
+        server.now += timedelta(days=5)
+        self.other_threads(server, uploads, 3)
+        later = self.publisher(server, uploads)
+        (outcome,) = Runner(ledger, lambda account: later).run([Job(variant)])
+        assert outcome.status in ("published", "already"), outcome.message
+        assert [post.text for post in server.live].count("Thanks for reading") == 1
+        assert ledger.read()[variant.key].last(2).remote_id == second.id
+        assert ledger.read()[variant.key].last(1).remote_id == first.id
+
+    def test_find_sent_follows_the_cursor_across_pages_of_posts_and_replies(self, server, uploads, tmp_path):
+        """Both lists are cursor-paged (threads/reference/user): with pages shorter than asked, part 1
+        and its reply are found on the second page, asked with `after`."""
+        variant = self.variant(("Launch day", "Thanks for reading"))
+        publisher = self.publisher(server, uploads)
+        Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
+        ours = server.live[1]
+        self.other_threads(server, uploads, 3)
+        server.page_cap = 2
+        found = self.publisher(server, uploads).find_sent(variant, 2, "key-2")
+        assert found is not None and found.remote_id == ours.id
+        for edge in ("threads", "replies"):
+            listed = [
+                params for method, path, params in server.calls if method == "GET" and path.endswith(edge)
+            ]
+            assert [params["limit"] for params in listed[-2:]] == ["50", "48"]
+            assert "after" not in listed[-2] and listed[-1]["after"]
+
+    def test_find_sent_reads_no_further_than_lookup_depth(self, server, uploads, tmp_path):
+        """More newer replies than `lookup_depth` (the documented residual risk): the reply is not
+        among them, so it is sent again; and a page never asks for more than 100 (threads/reference/user)."""
+        variant = self.variant(("Launch day", "Thanks for reading"))
+        publisher = self.publisher(server, uploads)
+        Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
+        self.other_threads(server, uploads, 3)
+        assert self.publisher(server, uploads, lookup_depth=3).find_sent(variant, 2, "key-2") is None
+        assert self.publisher(server, uploads, lookup_depth=4).find_sent(variant, 2, "key-2") is not None
+        assert self.publisher(server, uploads, lookup_depth=150).find_sent(variant, 2, "key-2") is not None
+        listed = [params["limit"] for method, path, params in server.calls if path.endswith("/replies")]
+        assert listed == ["3", "4", "100"]
+
+    def other_threads(self, server: MetaFake, uploads: list[Upload], count: int) -> None:
+        """`count` newer two-part threads of the account."""
+        publisher = self.publisher(server, uploads)
+        for n in range(count):
+            other = self.variant((f"Another day {n}", f"More words {n}"))
+            publisher.send(other, 2, publisher.send(other, 1, None, f"o{n}-1"), f"o{n}-2")
 
     @staticmethod
     def reply_elsewhere(server: MetaFake, text: str) -> None:

@@ -7,12 +7,21 @@ site, a bucket). A send checks the daily publishing quota, checks that each imag
 a container per image (children of a CAROUSEL container when there are several), waits until Instagram
 has processed them and publishes. That container flow is shared with threads.py, whose API is the
 same design; the Graph client and its error mapping are meta.py's, with Instagram's codes added here.
+
+Settling a crash (`find_sent`): Meta has no idempotency key, so a post whose answer was lost is
+looked for by its caption among the account's latest `settings.lookup_depth` posts (default 50),
+newest first, read page by page. By count, not by age: a crash may be settled days later (a paused
+config, an outage, a disabled workflow), and a time window would miss the post that went out and
+send it again. Residual risks, both narrow: an identical caption among the latest `lookup_depth`
+posts that this job did not send is taken as sent (PW414 rejects identical texts on one account
+within schedule.duplicate_window, so only one older than that window can be there), and a crash
+settled after more than `lookup_depth` newer posts sends the post again.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -44,7 +53,11 @@ _RETRY_SUBCODES = frozenset({2207001, 2207003, 2207020, 2207032, 2207053})
 _SUBCODE = re.compile(r"\b(2207\d{3})\b")
 
 MEDIA_WAIT = 300.0  # seconds: a Pages deploy usually lands within minutes; the next run tries again
-LOOKBACK = timedelta(days=3)  # find_sent matches recent posts only: an older one with the text is not ours
+LOOKUP_DEPTH = 50  # find_sent reads the account's latest 50 posts (settings.lookup_depth; module docstring)
+# A list page's `limit`: Threads documents "default is 25 and maximum is 100" (threads/reference/user,
+# GET /{threads-user-id}/threads); the IG User Media edge documents no maximum, and an edge may cap
+# `limit` below what was asked (graph-api/results), so pages are followed by their links (meta.py).
+PAGE_SIZE = 100
 _POLLS = (1, 2, 4, 8, 15, 30, 60, 60, 60, 60)  # ≈5 minutes of container status checks, then give up
 
 
@@ -68,7 +81,7 @@ class ContainerPublisher:
     """Create a container (children first for a carousel), wait until it is processed, publish it.
 
     Subclasses name the platform's edges and fields. Not idempotent: Meta has no idempotency key, so
-    a part whose answer was lost is looked up among the account's recent posts by its text.
+    a part whose answer was lost is looked up among the account's latest posts by its text.
     """
 
     idempotent = False
@@ -110,11 +123,7 @@ class ContainerPublisher:
                 f"have: check the account by hand"
             )
         wanted = variant.parts[part - 1].strip()
-        since = self.connection.clock() - LOOKBACK
-        for item in self.recent(reply=part > 1):
-            when = parse_time(item.get("timestamp"))
-            if when is not None and when < since:
-                break  # newest first: the rest are older still
+        for item in self.latest(reply=part > 1):  # newest first: the newest holding the text
             if str(item.get(self.text_field) or "").strip() == wanted:
                 return Receipt(str(item["id"]), str(item.get("permalink") or ""))
         return None
@@ -124,11 +133,18 @@ class ContainerPublisher:
 
     # -- steps --
 
-    def recent(self, *, reply: bool = False, limit: int = 50) -> list[dict[str, Any]]:
-        """The account's latest posts, newest first (GET /{user}/<container edge>)."""
+    def lookup_depth(self) -> int:
+        """How many of the account's latest posts (or replies) find_sent reads: settings.lookup_depth."""
+        return max(1, int(self.connection.setting("lookup_depth", LOOKUP_DEPTH)))
+
+    def latest(self, *, reply: bool = False) -> list[dict[str, Any]]:
+        """The account's latest `lookup_depth` posts (replies), newest first, read page by page."""
+        return list(self.recent(reply=reply, depth=self.lookup_depth()))
+
+    def recent(self, *, reply: bool = False, depth: int = LOOKUP_DEPTH) -> Iterator[dict[str, Any]]:
+        """The account's latest `depth` posts, newest first (GET /{user}/<container edge>)."""
         fields = f"id,{self.text_field},timestamp,permalink"
-        answer = self.client.get(f"{self.user}/{self.container_edge}", fields=fields, limit=limit)
-        return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
+        return self.client.listing(f"{self.user}/{self.container_edge}", depth, PAGE_SIZE, fields=fields)
 
     def check_quota(self, *, reply: bool = False) -> None:
         """Stop before creating anything when the rolling 24-hour publishing quota is used up."""
@@ -153,12 +169,12 @@ class ContainerPublisher:
         return "quota_usage", "config"
 
     def quota_frees(self, total: int, duration: float, reply: bool) -> float:
-        """Seconds until the oldest of the last `total` posts leaves the window: an estimate (one page
-        of posts; posts made in the app are listed too), the whole window when they cannot be listed.
-        The quota is asked again on every run, so an early estimate costs one request."""
+        """Seconds until the oldest of the last `total` posts leaves the window: an estimate (at most
+        one page of posts; posts made in the app are listed too), the whole window when they cannot
+        be listed. The quota is asked again on every run, so an early estimate costs one request."""
         try:
-            listed = self.recent(reply=reply, limit=min(total, 100))
-            stamps = [parse_time(item.get("timestamp")) for item in listed[:total]]
+            listed = self.recent(reply=reply, depth=min(total, PAGE_SIZE))
+            stamps = [parse_time(item.get("timestamp")) for item in listed]
         except (TransientError, PermanentError, CredentialsError, UnexpectedAnswer):
             return duration
         now = self.connection.clock()

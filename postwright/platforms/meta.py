@@ -15,7 +15,9 @@ Each platform adds its own codes by subclassing GraphClient (facebook.py, instag
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import math
+import urllib.parse
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -127,6 +129,19 @@ def _json(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
+def _next_cursor(paging: Any) -> str | None:
+    """The `after` cursor of a page that has a next one (graph-api/results: no `next`, no more data);
+    taken from the `next` link itself where `cursors` lacks it."""
+    if not isinstance(paging, dict) or not paging.get("next"):
+        return None
+    cursors = paging.get("cursors")
+    after = cursors.get("after") if isinstance(cursors, dict) else None
+    if not after:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(str(paging["next"])).query)
+        after = (query.get("after") or [None])[0]
+    return str(after) if after else None
+
+
 class GraphClient(ApiClient):
     """ApiClient for Meta's Graph APIs: the token travels as the documented `access_token` parameter
     (in the form body of a POST, in the query string otherwise), and errors map by Meta's own code,
@@ -152,6 +167,30 @@ class GraphClient(ApiClient):
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
         return _json(self.request("GET", path, params={**params, "access_token": self._token}))
+
+    def listing(self, path: str, depth: int, page_size: int, **params: Any) -> Iterator[dict[str, Any]]:
+        """The first `depth` objects of a list edge, in the edge's order, page by page.
+
+        Cursor paging (graph-api/results): each page's `paging.cursors.after` is passed back as
+        `after`; a page without `paging.next` is the last. An edge may return fewer than `limit`
+        objects (filtering, or its own cap on `limit`), even an empty page with a `next`, so pages are
+        followed by their links, not by counting; the number of requests is bounded all the same in
+        case a cursor never ends."""
+        seen, after = 0, None
+        for _ in range(2 * math.ceil(depth / page_size) + 1):
+            if seen >= depth:
+                return
+            query = {**params, "limit": min(page_size, depth - seen)}
+            if after:
+                query["after"] = after
+            answer = self.get(path, **query)
+            items = [item for item in answer.get("data") or [] if isinstance(item, dict) and "id" in item]
+            yield from items[: depth - seen]
+            seen += len(items)
+            cursor = _next_cursor(answer.get("paging"))
+            if not cursor or cursor == after:
+                return
+            after = cursor
 
     def post(self, path: str, **data: Any) -> dict[str, Any]:
         return _json(self.request("POST", path, data={**data, "access_token": self._token}))

@@ -6,28 +6,33 @@ CAROUSEL container, then threads_publish. Thread parts after the first reply to 
 (reply_to_id); images come with their alt text; a text-only first part carries the post's link as
 its link_attachment. Images are fetched by Threads from `settings.media_base_url`.
 
-Settling a crash (`find_sent`): part 1 is looked for among the account's recent posts by its text (as
-on Instagram); a later part among its recent replies by its text *and* its parent: the thread is
-traced from part 1 down (each part a reply, by `replied_to`, to a post holding the part before), so a
-reply with the same words elsewhere (a hand-written answer under another post) is not taken for it.
-Residual risks: when part 1 or a later part before this one is no longer among the latest 50 posts
-or replies, the thread cannot be traced; if a reply with the part's text exists all the same,
-`find_sent` cannot tell (the part is reported unconfirmed, never sent twice); if none does, the part
-is sent again. And two threads of this account that begin with the same parts cannot be told apart
-(PW414 flags identical texts on one account).
+Settling a crash (`find_sent`): part 1 is looked for by its text among the account's latest
+`settings.lookup_depth` posts (default 50, read page by page, as on Instagram); a later part among
+its latest `lookup_depth` replies by its text *and* its parent: the thread is traced from part 1 down
+(each part a reply, by `replied_to`, to a post holding the part before), so a reply with the same
+words elsewhere (a hand-written answer under another post) is not taken for it. By count, not by age:
+a crash may be settled days later (a paused config, an outage, a disabled workflow), and a time
+window would miss the part that went out and send it again.
+Residual risks: an identical post among the latest `lookup_depth` that this job did not send is
+taken as sent (PW414 rejects identical texts on one account within schedule.duplicate_window, so
+only one older than that window can be there), and two threads of this account that begin with the
+same parts cannot be told apart. A crash settled after more than `lookup_depth` newer posts or
+replies: if part 1 or a part before this one is no longer among them, the thread cannot be traced;
+if a reply with the part's text is there all the same, `find_sent` cannot tell (the part is reported
+unconfirmed, never sent twice); if none is, the part is sent again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.platforms.instagram import LOOKBACK, ContainerPublisher
-from postwright.platforms.meta import already_gone, parse_time
+from postwright.platforms.instagram import LOOKUP_DEPTH, PAGE_SIZE, ContainerPublisher
+from postwright.platforms.meta import already_gone
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 
@@ -52,28 +57,24 @@ class ThreadsPublisher(ContainerPublisher):
         # 250 posts and, separately, 1,000 replies per 24 h (threads/retrieve-and-manage-replies)
         return ("reply_quota_usage", "reply_config") if reply else ("quota_usage", "config")
 
-    def recent(self, *, reply: bool = False, limit: int = 50) -> list[dict[str, Any]]:
+    def recent(self, *, reply: bool = False, depth: int = LOOKUP_DEPTH) -> Iterator[dict[str, Any]]:
         """Replies are not in GET /{user}/threads but in GET /{user}/replies, whose entries also say
         what they reply to: replied_to {id}, "the immediate parent of the reply"
-        (threads/retrieve-and-manage-replies/replies-and-conversations, Fields)."""
+        (threads/retrieve-and-manage-replies/replies-and-conversations, Fields). Both are cursor-paged
+        lists, newest first (threads/reference/user)."""
         edge = "replies" if reply else "threads"
         fields = "id,text,timestamp,permalink" + (",replied_to" if reply else "")
-        answer = self.client.get(f"{self.user}/{edge}", fields=fields, limit=limit)
-        return [item for item in answer.get("data", []) if isinstance(item, dict) and "id" in item]
+        return self.client.listing(f"{self.user}/{edge}", depth, PAGE_SIZE, fields=fields)
 
     def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
-        """Part 1 by its text among recent posts; a later part by its text among recent replies, and
-        only as a reply to a post that holds the part before in this thread (module docstring)."""
+        """Part 1 by its text among the latest posts; a later part by its text among the latest
+        replies, and only as a reply to a post that holds the part before in this thread (module
+        docstring)."""
         if variant is None or part == 1:
             return super().find_sent(variant, part, key)
-        replies = self.recent(reply=True)
-        since = self.connection.clock() - LOOKBACK
-        candidates = [
-            item
-            for item in replies  # newest first
-            if _text(item) == variant.parts[part - 1].strip()
-            and not ((when := parse_time(item.get("timestamp"))) is not None and when < since)
-        ]
+        replies = self.latest(reply=True)
+        wanted = variant.parts[part - 1].strip()
+        candidates = [item for item in replies if _text(item) == wanted]  # newest first
         if not candidates:
             return None
         parents = self._holding(variant, part - 1, replies)
@@ -88,12 +89,12 @@ class ThreadsPublisher(ContainerPublisher):
         )
 
     def _holding(self, variant: Variant, part: int, replies: list[dict[str, Any]]) -> set[str]:
-        """The ids of the account's posts that may be `part` of this thread: part 1 among its recent
+        """The ids of the account's posts that may be `part` of this thread: part 1 among its latest
         top-level posts by text; a later part among its replies, by text and by replying to one that
         may be the part before."""
         wanted = variant.parts[part - 1].strip()
         if part == 1:
-            return {str(item["id"]) for item in self.recent() if _text(item) == wanted}
+            return {str(item["id"]) for item in self.latest() if _text(item) == wanted}
         before = self._holding(variant, part - 1, replies)
         return {str(item["id"]) for item in replies if _text(item) == wanted and _parent(item) in before}
 
