@@ -198,6 +198,33 @@ class PublisherContract:
         assert CANARY not in outcome.message  # printed by `publish` and written to the job summary
         return outcome
 
+    def die_after_sending(self, ledger: Ledger, connect, variant: Variant, part: int = 1) -> None:
+        """A run whose process dies (nothing catches it) once the platform accepted `part`, before the
+        ledger says so: the state the next run has to settle without sending twice."""
+
+        class Died(BaseException):
+            pass
+
+        real = connect()
+
+        class Dying:
+            idempotent = real.idempotent
+
+            def send(self, variant, number, reply_to, key):
+                receipt = real.send(variant, number, reply_to, key)
+                if number == part:
+                    raise Died
+                return receipt
+
+            def find_sent(self, *args):
+                return real.find_sent(*args)
+
+            def delete(self, remote_id):
+                return real.delete(remote_id)
+
+        with pytest.raises(Died):
+            Runner(ledger, lambda account: Dying()).run([Job(variant)])
+
     def supports_threads(self) -> bool:
         return PLATFORMS[self.platform].limits.max_thread_parts > 1
 
@@ -243,27 +270,7 @@ class PublisherContract:
     def test_a_crash_after_sending_never_sends_twice(self, server, connect, ledger):
         """The process dies after the platform accepted the post but before the ledger says so."""
         variant = self.variant(self.part_texts()[:1])
-
-        class Died(BaseException):
-            pass
-
-        real = connect()
-
-        class Dying:
-            idempotent = real.idempotent
-
-            def send(self, *args):
-                real.send(*args)
-                raise Died
-
-            def find_sent(self, *args):
-                return real.find_sent(*args)
-
-            def delete(self, remote_id):
-                return real.delete(remote_id)
-
-        with pytest.raises(Died):
-            Runner(ledger, lambda account: Dying()).run([Job(variant)])
+        self.die_after_sending(ledger, connect, variant)
         assert ledger.read()[variant.key].last(1).status == "started"
         outcome = self.run(ledger, connect, variant)  # the next scheduled run, a new process
         assert outcome.status in {"published", "already"}, outcome.message

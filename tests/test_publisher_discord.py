@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from postwright.api import Connection
 from postwright.credentials import Secrets, redact
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, Job, Runner
+from postwright.publish import CannotTell, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
@@ -284,26 +284,7 @@ class TestDiscord(PublisherContract):
         CannotTell and the runner reports the part "unconfirmed" on every later run; never sent twice."""
         variant = self.variant(self.part_texts()[:1])
 
-        class Died(BaseException):
-            pass
-
-        real = connect()
-
-        class Dying:
-            idempotent = real.idempotent
-
-            def send(self, *args):
-                real.send(*args)
-                raise Died
-
-            def find_sent(self, *args):
-                return real.find_sent(*args)
-
-            def delete(self, remote_id):
-                return real.delete(remote_id)
-
-        with pytest.raises(Died):
-            Runner(ledger, lambda account: Dying()).run([Job(variant)])
+        self.die_after_sending(ledger, connect, variant)
         for _ in range(2):
             outcome = self.run(ledger, connect, variant)
             assert outcome.status == "unconfirmed" and "no nonce" in outcome.message, outcome.message

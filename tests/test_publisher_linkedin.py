@@ -25,7 +25,7 @@ from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, Job, PermanentError, Runner
+from postwright.publish import CannotTell, PermanentError
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
 
@@ -385,20 +385,7 @@ class TestLinkedIn(PublisherContract):
 
     def test_a_crash_with_a_token_that_cannot_list_is_unconfirmed_never_resent(self, server, connect, ledger):
         variant = self.variant(self.part_texts()[:1])
-        real = connect()
-
-        class Died(BaseException):
-            pass
-
-        class Dying:  # the process dies after LinkedIn took the post, before the ledger says so
-            idempotent = real.idempotent
-
-            def send(self, *args):
-                real.send(*args)
-                raise Died
-
-        with pytest.raises(Died):
-            Runner(ledger, lambda account: Dying()).run([Job(variant)])
+        self.die_after_sending(ledger, connect, variant)
         server.list_forbidden = True
         outcome = self.run(ledger, connect, variant)
         assert outcome.status == "unconfirmed" and "r_member_social" in outcome.message

@@ -32,7 +32,7 @@ from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.mastodon import _may_hold, mastodon_focus
-from postwright.publish import CannotTell, Job, PermanentError, Runner
+from postwright.publish import CannotTell, PermanentError, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, json_response, local_server, serve
 
@@ -427,30 +427,7 @@ class TestMastodon(PublisherContract):
         """Part 2 went out, the process died before the ledger said so: find_sent finds the status
         that holds part 2 and replies to part 1, and the run goes on with part 3."""
         variant = self.variant(self.part_texts())
-        real = connect()
-        sent = []
-
-        class Died(BaseException):
-            pass
-
-        class Dying:
-            idempotent = real.idempotent
-
-            def send(self, variant, part, reply_to, key):
-                sent.append(part)
-                receipt = real.send(variant, part, reply_to, key)
-                if part == 2:
-                    raise Died
-                return receipt
-
-            def find_sent(self, *args):
-                return real.find_sent(*args)
-
-            def delete(self, remote_id):
-                return real.delete(remote_id)
-
-        with pytest.raises(Died):
-            Runner(ledger, lambda account: Dying()).run([Job(variant)])
+        self.die_after_sending(ledger, connect, variant, part=2)
         outcome = self.run(ledger, connect, variant)
         assert outcome.status == "published" and outcome.parts_sent == 1, outcome.message
         posts = server.posts()

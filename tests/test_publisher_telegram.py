@@ -20,7 +20,7 @@ from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
 from postwright.platforms.telegram import CAPTION_LIMIT, visible_length
-from postwright.publish import CannotTell, Job, Runner
+from postwright.publish import CannotTell, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
@@ -387,26 +387,7 @@ class TestTelegram(PublisherContract):
         runner reports the part "unconfirmed" on every later run; it is never sent a second time."""
         variant = self.variant(self.part_texts()[:1])
 
-        class Died(BaseException):
-            pass
-
-        real = connect()
-
-        class Dying:
-            idempotent = real.idempotent
-
-            def send(self, *args):
-                real.send(*args)
-                raise Died
-
-            def find_sent(self, *args):
-                return real.find_sent(*args)
-
-            def delete(self, remote_id):
-                return real.delete(remote_id)
-
-        with pytest.raises(Died):
-            Runner(ledger, lambda account: Dying()).run([Job(variant)])
+        self.die_after_sending(ledger, connect, variant)
         for _ in range(2):  # the next scheduled runs
             outcome = self.run(ledger, connect, variant)
             assert outcome.status == "unconfirmed" and "cannot list" in outcome.message, outcome.message
