@@ -97,12 +97,24 @@ def main() -> None:
         variants = len(manifest["variants"])
         print(f"{options.posts} posts → {variants} variants, {len(first.diagnostics)} diagnostics")
 
-        def full_build() -> None:  # the cache stamp removed: every post is read and rendered again
+        def full_build() -> None:  # stamp and render memo removed: every post is read and rendered again
             (root / pipeline.STAMP).unlink(missing_ok=True)
+            (root / pipeline.RENDER_MEMO).unlink(missing_ok=True)
             pipeline.build(project, root / "publish")
 
         ours = timed(full_build, options.repeat)
         print(f"postwright build        {ours:7.2f} s")
+        pipeline.build(project, root / "publish")  # leaves the memo a full build removes
+        edits = iter(range(options.repeat))
+        post = sorted((root / "content" / "posts").glob("*.md"))[len(variants) // 8]
+
+        def edit_one() -> None:  # one post's text changed: only that post is rendered again
+            text = post.read_text(encoding="utf-8")
+            post.write_text(text.replace("\n---\n", f"\n---\nEdit {next(edits)}. ", 1), encoding="utf-8")
+            pipeline.build(project, root / "publish")
+
+        edited = timed(edit_one, options.repeat)
+        print(f"postwright one edit     {edited:7.2f} s  (one post of {options.posts} changed)")
         again = timed(lambda: pipeline.build(project, root / "publish"), options.repeat)
         print(f"postwright rebuild      {again:7.2f} s  (no-op: nothing changed; target < 0.5 s)")
         hugo = shutil.which("hugo")

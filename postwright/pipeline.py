@@ -25,6 +25,7 @@ from postwright.credentials import Secrets
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.ledger import Ledger, LedgerError
 from postwright.load import Loaded, load_posts
+from postwright.memo import Entry, RenderMemo, inputs_digest
 from postwright.model import Post, Variant
 from postwright.outbox import OutboxPublisher
 from postwright.platforms import PLATFORMS
@@ -93,9 +94,12 @@ def check(
     config, loaded, found = load(project)
     variants: list[Variant] = []
     if config is not None:
+        memo = _memo(project)
         variants, problems, checked, known = _render_all(
-            loaded.posts, config, render.load_templates(project), facts
+            loaded.posts, config, render.load_templates(project), facts, memo
         )
+        if facts:  # build remembers; check only reads what the last build left
+            memo.save()
         found += problems
         renditions, problems, reused = _renditions(project, config, variants, cache, progress)
         found += problems
@@ -109,6 +113,7 @@ def check(
 
 
 MEDIA_CACHE = Path(".postwright-cache") / "media"
+RENDER_MEMO = Path(".postwright-cache") / "render.pickle"
 PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
 _RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any, bool] | None = None  # what forked workers render
 
@@ -117,15 +122,55 @@ _RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any, bool] | None = None  #
 Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic], dict[str, dict[str, Any]]]
 
 
-def _render_all(posts: tuple[Post, ...], config: Config, templates: Any, facts: bool = False) -> Rendered:
-    """Every post for every account, rendered and checked against its own rules, in order; on Linux,
-    large repositories use every core.
+def _memo(project: Project) -> RenderMemo:
+    """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
+    inputs = [project.config_path, *_files(project.templates_dir)]
+    return RenderMemo(project.root / RENDER_MEMO, inputs_digest(_code_fingerprint(), inputs))
 
-    Workers are forked, so they share the parsed posts, config and templates without pickling them,
-    and return their slice's results in order: the output is the same as rendering in one process.
+
+def _render_all(
+    posts: tuple[Post, ...],
+    config: Config,
+    templates: Any,
+    facts: bool = False,
+    memo: RenderMemo | None = None,
+) -> Rendered:
+    """Every post for every account, rendered and checked against its own rules, in order.
+
+    What `memo` remembers from the last build is reused; the rest is rendered, on Linux with every core
+    when there is much of it.
     """
-    global _RENDER_INPUT
     jobs = [(post, account) for post in posts for account in post.targets]
+    keys = [key for post in posts for key in memo.keys(post)] if memo is not None else []
+    entries: list[Entry | None] = (
+        [memo.get(key, facts=facts) for key in keys] if memo is not None else [None] * len(jobs)
+    )
+    missing = [index for index, entry in enumerate(entries) if entry is None]
+    made = _render_parallel([jobs[index] for index in missing], config, templates, facts)
+    for index, entry in zip(missing, made, strict=True):
+        entries[index] = entry
+        if memo is not None:
+            memo.put(keys[index], entry)
+    variants: list[Variant] = []
+    problems: list[Diagnostic] = []
+    checked: list[Diagnostic] = []
+    known: dict[str, dict[str, Any]] = {}
+    for variant, render_problems, rule_problems, variant_facts in entries:  # type: ignore[misc]
+        problems += render_problems
+        if variant is not None:
+            variants.append(variant)
+            checked += rule_problems
+            if facts and variant_facts is not None:
+                known[variant.key] = variant_facts
+    return variants, problems, checked, known
+
+
+def _render_parallel(
+    jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool
+) -> list[Entry]:
+    """Workers are forked, so they share the parsed posts, config and templates without pickling them,
+    and return their slice's results in order: the output is the same as rendering in one process."""
+    global _RENDER_INPUT
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_FROM or workers < 2 or sys.platform != "linux":
         return _render_jobs(jobs, config, templates, facts)
@@ -137,32 +182,27 @@ def _render_all(posts: tuple[Post, ...], config: Config, templates: Any, facts: 
             slices = list(pool.map(_render_slice, bounds[:-1], bounds[1:]))
     finally:
         _RENDER_INPUT = None
-    variants, problems, checked = (
-        [item for chunk in slices for item in chunk[column]] for column in range(3)
-    )
-    return variants, problems, checked, {key: value for chunk in slices for key, value in chunk[3].items()}
+    return [entry for chunk in slices for entry in chunk]
 
 
-def _render_slice(start: int, stop: int) -> Rendered:
+def _render_slice(start: int, stop: int) -> list[Entry]:
     assert _RENDER_INPUT is not None, "runs in a forked worker only"
     jobs, config, templates, facts = _RENDER_INPUT
     return _render_jobs(jobs[start:stop], config, templates, facts)
 
 
-def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool) -> Rendered:
-    variants: list[Variant] = []
-    found: list[Diagnostic] = []
-    checked: list[Diagnostic] = []
-    known: dict[str, dict[str, Any]] = {}
+def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool) -> list[Entry]:
+    entries: list[Entry] = []
     for post, account in jobs:
         variant, problems = render.render(post, account, config, templates)
-        found += problems
-        if variant is not None:
-            variants.append(variant)
-            checked += validate.check_variant(variant, config)
-            if facts:  # counted here, where the counters' caches are warm from splitting and checking
-                known[variant.key] = write.text_facts(config, variant)
-    return variants, found, checked, known
+        if variant is None:
+            entries.append((None, tuple(problems), (), None))
+            continue
+        checked = tuple(validate.check_variant(variant, config))
+        # post.json's counts, here where the counters' caches are warm from splitting and checking
+        known = write.text_facts(config, variant) if facts else None
+        entries.append((variant, tuple(problems), checked, known))
+    return entries
 
 
 def _background(config: Config) -> tuple[int, int, int]:

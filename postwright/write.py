@@ -155,25 +155,26 @@ def _post_json(
         "parts": list(variant.parts),
         "link": variant.link,
         "media": media,
-        "content_hash": variant.content_hash,
         "problems": problems,
         **facts,
     }
 
 
 def text_facts(config: Config, variant: Variant) -> dict[str, Any]:
-    """What post.json says about the text: each part's count per measure and, for Bluesky, its facets.
+    """What post.json says about the text: its content hash, each part's count per measure and, for
+    Bluesky, its facets.
 
     The costly part of a post.json, so the render workers compute it (pipeline passes it back)."""
     limits = limits_for(config, config.accounts[variant.account])
     facts: dict[str, Any] = {
+        "content_hash": variant.content_hash,
         "counts": [
             {
                 measure.unit: {"count": measure.count(part), "limit": measure.limit}
                 for measure in limits.measures
             }
             for part in variant.parts
-        ]
+        ],
     }
     if variant.platform == "bluesky":
         facts["facets"] = [

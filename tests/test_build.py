@@ -186,6 +186,7 @@ def test_rendering_in_worker_processes_gives_the_same_variants_in_the_same_order
     project = make_project(files)
     serial = pipeline.check(project, facts=True)
     pipeline.build(project, project.root / "serial")
+    (project.root / pipeline.RENDER_MEMO).unlink()  # else the parallel runs would render nothing
     monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
     parallel = pipeline.check(project, facts=True)
@@ -193,6 +194,7 @@ def test_rendering_in_worker_processes_gives_the_same_variants_in_the_same_order
     assert parallel.diagnostics == serial.diagnostics and parallel.facts == serial.facts
     (project.root / pipeline.STAMP).unlink()
     (project.root / pipeline.INDEX).unlink()
+    (project.root / pipeline.RENDER_MEMO).unlink(missing_ok=True)
     pipeline.build(project, project.root / "parallel")
     assert _files(project.root / "parallel") == _files(project.root / "serial") != {}
 
