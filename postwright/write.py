@@ -9,7 +9,6 @@ publish/manifest.json                          every variant, sorted
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -68,10 +67,8 @@ def write_publish(
     _sync(out_dir / "manifest.json", manifest)
     if index is not None:
         index.parent.mkdir(parents=True, exist_ok=True)
-        index.write_text(
-            json.dumps({"output": str(out_dir.resolve()), "files": hashes}, sort_keys=True), "utf-8"
-        )
-    return json.loads(manifest)
+        index.write_bytes(orjson.dumps({"output": str(out_dir.resolve()), "files": hashes}))
+    return orjson.loads(manifest)
 
 
 def _read_index(index: Path | None, out_dir: Path) -> dict[str, str] | None:
@@ -79,10 +76,13 @@ def _read_index(index: Path | None, out_dir: Path) -> dict[str, str] | None:
     if index is None or not (out_dir / "manifest.json").exists():
         return None
     try:
-        data = json.loads(index.read_text("utf-8"))
+        data = orjson.loads(index.read_bytes())
     except (OSError, ValueError):
         return None
-    return data["files"] if data.get("output") == str(out_dir.resolve()) else None
+    if not isinstance(data, dict) or data.get("output") != str(out_dir.resolve()):
+        return None
+    files = data.get("files")
+    return files if isinstance(files, dict) else None
 
 
 def _remove_files(out_dir: Path, stale: list[str]) -> None:

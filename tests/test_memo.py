@@ -154,3 +154,16 @@ def test_partial_hits_and_parallel_misses_keep_the_order(make_project, rendered,
     monkeypatch.setattr(pipeline, "PARALLEL_FROM", 10**9)
     cold_build(project, project.root / "again")
     assert files(project.root / "again") == incremental
+
+
+@pytest.mark.parametrize("content", [b"", b"[1, 2]", b'{"output": 3}', b'{"files": []}', b"\xff"])
+def test_a_damaged_publish_index_makes_the_build_compare_files_on_disk(make_project, content):
+    project = make_project(POSTS)
+    out = project.root / "publish"
+    pipeline.build(project)
+    expected = files(out)
+    (out / "2026-12-05-0900-post-5.en/masto/part-1.txt").write_text("tampered")
+    (project.root / pipeline.STAMP).unlink()
+    (project.root / pipeline.INDEX).write_bytes(content)
+    pipeline.build(project)
+    assert files(out) == expected
