@@ -96,7 +96,13 @@ def to_dialect(markdown_text: str, dialect: Dialect) -> str:
     renderer = _RENDERERS.get(dialect)
     if renderer is None:
         raise ValueError(f"unknown dialect {dialect!r}; expected one of: {', '.join(DIALECTS)}")
-    return renderer().render(parse(markdown_text))
+    return renderer().render(_tree(markdown_text))
+
+
+@functools.lru_cache(maxsize=64)  # the accounts of one post follow each other: one parse for all dialects
+def _tree(markdown_text: str) -> Element:
+    """The parsed body, shared by every dialect's renderer: rendering only reads the tree."""
+    return parse(markdown_text)
 
 
 _PARSERS = threading.local()

@@ -178,3 +178,20 @@ def test_the_reused_parser_gives_a_blank_text_an_empty_tree():
     assert len(parse("**Bold** words")) == 1
     assert len(parse("   \n")) == 0
     assert len(parse("Again")) == 1
+
+
+def test_every_dialect_renders_from_one_shared_tree():
+    """to_dialect parses a body once for all dialects (dialects._tree): rendering must only read the tree,
+    so each dialect from one shared tree, in any order, equals that dialect from a fresh parse."""
+    from xml.etree.ElementTree import tostring
+
+    from postwright.dialects import _RENDERERS, parse
+
+    bodies = [read_case(path)[1] for path in CASE_FILES] + [body for _, body in POST_BODIES]
+    for body in bodies:
+        tree = parse(body)
+        before = tostring(tree)
+        for order in (DIALECTS, DIALECTS[::-1]):
+            for dialect in order:
+                assert _RENDERERS[dialect]().render(tree) == _RENDERERS[dialect]().render(parse(body)), body
+        assert tostring(tree) == before, body
