@@ -85,7 +85,30 @@ def graphemes(text: str) -> int:
     """
     if text.isascii():  # every ASCII character is its own cluster, except CR LF, which is one
         return len(text) - text.count("\r\n")
-    return len(_GRAPHEME.findall(text))
+    # Only around non-ASCII characters can a cluster hold more than one character (or CR LF): count
+    # those stretches with \X and the ASCII between them arithmetically.
+    total = 0
+    pos = 0
+    while first := _NON_ASCII.search(text, pos):
+        # a stretch holds a non-ASCII character within its first 3, so none starts before first - 2
+        stretch = _AROUND_NON_ASCII.search(text, max(pos, first.start() - 2))
+        assert stretch is not None
+        start = stretch.start()
+        total += start - pos - text.count("\r\n", pos, start) + len(_GRAPHEME.findall(stretch.group()))
+        pos = stretch.end()
+    return total + len(text) - pos - text.count("\r\n", pos)
+
+
+# Each run of non-ASCII characters with the ASCII character (or CR LF) on either side of it; runs one
+# ASCII character apart are one stretch. Every ASCII character is Grapheme_Cluster_Break Other, CR, LF or
+# Control (UAX #29), none Extend, ZWJ, SpacingMark, Prepend or Regional_Indicator, and no rule looks back
+# across one, so between two ASCII characters there is a boundary unless they are CR LF. A stretch starts
+# and ends at such a boundary (or at CR LF's edges, where GB4/GB5 break), so \X on a stretch alone finds
+# the clusters it finds there in the whole text. tests/test_text_fastpaths.py compares on random text.
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_AROUND_NON_ASCII = re.compile(
+    r"(?:\r\n|[\x00-\x7f])?[^\x00-\x7f]+(?:(?:\r\n|[\x00-\x7f])[^\x00-\x7f]+)*(?:\r\n|[\x00-\x7f])?"
+)
 
 
 def utf8_bytes(text: str) -> int:
