@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -21,6 +21,7 @@ from pydantic import Field
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.files import read_text
+from postwright.memo import Memo
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -137,31 +138,76 @@ def post_files(project: Project) -> list[Path]:
     )
 
 
-def load_posts(project: Project, config: Config | None) -> Loaded:
-    """Load every post; without a valid config only the files' own syntax and schema are checked."""
+def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] | None = None) -> Loaded:
+    """Load every post; without a valid config only the files' own syntax and schema are checked.
+
+    With a `memo` (valid for this config.yml, the names under assets/ and this code), a file whose path,
+    size and modification time are unchanged is not read again.
+    """
     found: list[Diagnostic] = []
-    parsed: list[_Parsed] = []
     files = post_files(project)
-    for path in files:
-        item, diagnostics = _parse_file(project, path)
-        found += diagnostics
-        if item is not None:
-            parsed.append(item)
-    posts: list[Post] = []
     if config is None:
+        for path in files:
+            found += _parse_file(project, path)[1]
         return Loaded((), tuple(found), tuple(_relative(project, path) for path in files))
+    read: list[tuple[Path, str, Remembered]] = []  # the files that parsed, now or in an earlier build
+    fresh: dict[str, _Parsed] = {}  # by memo key: parsed now
+    for path in files:
+        key = _memo_key(project, path) if memo is not None else str(path)
+        remembered = memo.get(key) if memo is not None else None
+        if remembered is None:
+            item, diagnostics = _parse_file(project, path)
+            remembered = Remembered(item.id, _date_text(item), tuple(diagnostics)) if item else None
+            if item is not None:
+                fresh[key] = item
+            elif memo is not None:
+                memo.put(key, Remembered(None, None, tuple(diagnostics)))
+            found += diagnostics
+        else:
+            found += remembered.parse_problems
+        if remembered is not None and remembered.id is not None:
+            read.append((path, key, remembered))
     dates: dict[str, str] = {}  # post id -> a dated sibling's date text, for variants without one
-    for item in parsed:
-        text = item.front.date or _name_date_text(item.name_when)
-        if text:
-            dates.setdefault(item.id, text)
-    for item in parsed:
-        post, diagnostics = _resolve(project, config, item, dates)
-        found += diagnostics
-        if post is not None:
-            posts.append(post)
+    for _path, _key, remembered in read:
+        if remembered.date:
+            dates.setdefault(str(remembered.id), remembered.date)
+    posts: list[Post] = []
+    for path, key, remembered in read:
+        inherited = dates.get(str(remembered.id))
+        if key in fresh or remembered.inherited != inherited:  # new, edited, or a sibling's date moved
+            item = fresh.get(key) or _parse_file(project, path)[0]
+            assert item is not None, "it parsed before, unchanged"
+            post, diagnostics = _resolve(project, config, item, dates)
+            remembered = remembered._replace(inherited=inherited, post=post, problems=tuple(diagnostics))
+            if memo is not None:
+                memo.put(key, remembered)
+        found += remembered.problems
+        if remembered.post is not None:
+            posts.append(remembered.post)
     found += _duplicates(posts)
     return Loaded(tuple(posts), tuple(found), tuple(_relative(project, path) for path in files))
+
+
+class Remembered(NamedTuple):
+    """What loading one post file gave, for the load memo: its id and own date (for siblings), the
+    problems of parsing it, the sibling date it was resolved with, and the post and problems resolving
+    gave. `id` is None for a file that did not parse."""
+
+    id: str | None
+    date: str | None
+    parse_problems: tuple[Diagnostic, ...]
+    inherited: str | None = None
+    post: Post | None = None
+    problems: tuple[Diagnostic, ...] = ()
+
+
+def _memo_key(project: Project, path: Path) -> str:
+    info = path.stat()
+    return f"{_relative(project, path)}\0{info.st_size}\0{info.st_mtime_ns}"
+
+
+def _date_text(item: _Parsed) -> str | None:
+    return item.front.date or _name_date_text(item.name_when)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,17 @@
-"""What a build rendered, remembered for the next one: a rebuild renders only the posts that changed.
+"""What a build read and rendered, remembered for the next one: a rebuild re-reads and re-renders only
+the posts that changed.
 
-An entry is keyed by everything rendering reads: the resolved post (its repr: every field, dates with
-their zone), the account, and a digest of config.yml, every file under templates/ and postwright's own
-code. A changed post, template or config line therefore misses; nothing else can make a stale entry hit.
+Two memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
+- posts.pickle (load): each post file's parsed and resolved post, by path, size and modification time
+  (like make) and the sibling date it inherited; for config.yml's bytes, the names under assets/ and
+  postwright's code.
+- render.pickle (render): each rendered variant, by the resolved post (its repr: every field, dates with
+  their zone) and the account; for config.yml's and every template's bytes and postwright's code.
+A changed post, template or config line misses; nothing else can make a stale entry hit.
 
-The file is a pickle in the git-ignored .postwright-cache/. It is read with an unpickler that builds only
-postwright's data types, dates and plain containers, so a planted file cannot run code; any file that
-does not read back is ignored and the build renders everything, as on a fresh clone.
+Both are pickles read with an unpickler that builds only postwright's data types, dates and plain
+containers, so a planted file cannot run code; a file that does not read back is ignored and the stage
+does all its work, as on a fresh clone.
 """
 
 from __future__ import annotations
@@ -19,39 +24,34 @@ import pickle
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
 
 FORMAT = 1  # bump when an entry's shape changes
+_DATACLASSES = (Post, Variant, MediaRef, Diagnostic, Span)
 _ALLOWED = {
-    ("postwright.model", "Variant"),
-    ("postwright.model", "MediaRef"),
-    ("postwright.diagnostics", "Diagnostic"),
-    ("postwright.diagnostics", "Span"),
+    *((kind.__module__, kind.__name__) for kind in _DATACLASSES),
     ("postwright.diagnostics", "Severity"),
     ("datetime", "datetime"),
     ("datetime", "timezone"),
     ("datetime", "timedelta"),
     ("zoneinfo", "ZoneInfo"),
+    ("postwright.memo", "read_only"),
+    ("postwright.load", "Remembered"),  # a NamedTuple of the types above
 }
+E = TypeVar("E")
 
 # what rendering one post for one account gave: the variant (None when it failed), the render problems,
 # the variant's own rule problems and post.json's text facts (None when not computed)
 Entry = tuple[Variant | None, tuple[Diagnostic, ...], tuple[Diagnostic, ...], dict[str, Any] | None]
 
 
-class _DataOnly(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in _ALLOWED:
-            raise pickle.UnpicklingError(f"{module}.{name} is not cached data")
-        return super().find_class(module, name)
-
-
-def inputs_digest(code: str, files: Iterable[Path]) -> str:
-    """The digest of postwright's code fingerprint and the bytes of every file rendering reads."""
+def inputs_digest(code: str, files: Iterable[Path], *extra: str) -> str:
+    """The digest of postwright's code fingerprint, the bytes of `files` and `extra` strings."""
     digest = hashlib.sha256(f"{FORMAT}\0{code}".encode())
     for path in sorted(files):
         try:
@@ -60,20 +60,22 @@ def inputs_digest(code: str, files: Iterable[Path]) -> str:
             data = b"\0missing"
         digest.update(f"{path.as_posix()}\0{len(data)}\0".encode())
         digest.update(data)
+    for text in extra:
+        digest.update(f"\0{len(text)}\0{text}".encode())
     return digest.hexdigest()
 
 
-class RenderMemo:
-    """Entries of the last build whose inputs digest matches; those used now are kept by `save`."""
+class Memo(Generic[E]):
+    """The entries of the last run whose inputs digest matches; the ones used now are kept by `save`."""
 
     def __init__(self, path: Path, inputs: str) -> None:
         self.path = path
         self.inputs = inputs
-        self._old = self._read()
-        self._new: dict[str, Entry] = {}
+        self._old: dict[str, E] = self._read()
+        self._new: dict[str, E] = {}
         self.hits = 0
 
-    def _read(self) -> dict[str, Entry]:
+    def _read(self) -> dict[str, Any]:
         try:
             with self.path.open("rb") as handle:
                 stored = _DataOnly(handle).load()
@@ -84,29 +86,18 @@ class RenderMemo:
         entries = stored.get("entries")
         return entries if isinstance(entries, dict) else {}
 
-    def keys(self, post: Post) -> list[str]:
-        """One key per account the post goes to."""
-        resolved = hashlib.sha256(repr(post).encode())
-        keys = []
-        for account in post.targets:
-            digest = resolved.copy()
-            digest.update(f"\0{account}".encode())
-            keys.append(digest.hexdigest())
-        return keys
-
-    def get(self, key: str, *, facts: bool) -> Entry | None:
+    def get(self, key: str) -> E | None:
         entry = self._old.get(key)
-        if entry is None or (facts and entry[3] is None):
-            return None
-        self.hits += 1
-        self._new[key] = entry
+        if entry is not None:
+            self.hits += 1
+            self._new[key] = entry
         return entry
 
-    def put(self, key: str, entry: Entry) -> None:
+    def put(self, key: str, entry: E) -> None:
         self._new[key] = entry
 
     def save(self) -> None:
-        """Keep this build's entries only (an edited post's old entry goes), atomically."""
+        """Keep this run's entries only (an edited post's old entry goes), atomically."""
         if self._new.keys() == self._old.keys() and self.hits == len(self._new):
             return  # every entry was read back: the file already says this
         buffer = io.BytesIO()
@@ -119,6 +110,24 @@ class RenderMemo:
         os.replace(partial, self.path)
 
 
+def render_keys(post: Post) -> list[str]:
+    """The render memo's key for each account the post goes to."""
+    resolved = hashlib.sha256(repr(post).encode())
+    keys = []
+    for account in post.targets:
+        digest = resolved.copy()
+        digest.update(f"\0{account}".encode())
+        keys.append(digest.hexdigest())
+    return keys
+
+
+class _DataOnly(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not cached data")
+        return super().find_class(module, name)
+
+
 def _by_fields(kind: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
     """Rebuilt by calling the class: ~3× faster to read than a dataclass's own state, which asks
     dataclasses.fields() for every object."""
@@ -126,9 +135,15 @@ def _by_fields(kind: type) -> Callable[[Any], tuple[type, tuple[Any, ...]]]:
     return lambda item: (kind, values(item))
 
 
+def read_only(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """How a post's mappings are rebuilt (MappingProxyType itself cannot be named in a pickle)."""
+    return MappingProxyType(mapping)
+
+
 # Enum's and ZoneInfo's own ways need builtins.getattr, which the reader refuses: by value and by key
 _REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     Severity: lambda severity: (Severity, (int(severity),)),
     ZoneInfo: lambda zone: (ZoneInfo, (zone.key,)),
-    **{kind: _by_fields(kind) for kind in (Variant, MediaRef, Diagnostic, Span)},
+    MappingProxyType: lambda mapping: (read_only, (dict(mapping),)),
+    **{kind: _by_fields(kind) for kind in _DATACLASSES},
 }

@@ -24,8 +24,8 @@ from postwright.config import Config, apply_severity, load_config
 from postwright.credentials import Secrets
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.ledger import Ledger, LedgerError
-from postwright.load import Loaded, load_posts
-from postwright.memo import Entry, RenderMemo, inputs_digest
+from postwright.load import Loaded, Remembered, load_posts
+from postwright.memo import Entry, Memo, inputs_digest, render_keys
 from postwright.model import Post, Variant
 from postwright.outbox import OutboxPublisher
 from postwright.platforms import PLATFORMS
@@ -66,10 +66,12 @@ class Built:
     fitted: tuple[media.Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
 
 
-def load(project: Project) -> tuple[Config | None, Loaded, list[Diagnostic]]:
+def load(
+    project: Project, memo: Memo[Remembered] | None = None
+) -> tuple[Config | None, Loaded, list[Diagnostic]]:
     """config → load: what `new`, `schedule` and `plan` need, without rendering anything."""
     config, config_diagnostics = load_config(project)
-    loaded = load_posts(project, config)
+    loaded = load_posts(project, config, memo)
     return config, loaded, [*config_diagnostics, *loaded.diagnostics]
 
 
@@ -91,15 +93,17 @@ def check(
             with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
                 return check(project, cache=Path(folder), progress=progress, facts=facts)
         cache = persistent
-    config, loaded, found = load(project)
+    read = _posts_memo(project)
+    config, loaded, found = load(project, read)
     variants: list[Variant] = []
     if config is not None:
-        memo = _memo(project)
+        rendered = _render_memo(project)
         variants, problems, checked, known = _render_all(
-            loaded.posts, config, render.load_templates(project), facts, memo
+            loaded.posts, config, render.load_templates(project), facts, rendered
         )
-        if facts:  # build remembers; check only reads what the last build left
-            memo.save()
+        if facts:  # build remembers (with post.json's facts); check only reads what the last build left
+            read.save()
+            rendered.save()
         found += problems
         renditions, problems, reused = _renditions(project, config, variants, cache, progress)
         found += problems
@@ -114,6 +118,7 @@ def check(
 
 MEDIA_CACHE = Path(".postwright-cache") / "media"
 RENDER_MEMO = Path(".postwright-cache") / "render.pickle"
+POSTS_MEMO = Path(".postwright-cache") / "posts.pickle"
 PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
 _RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any, bool] | None = None  # what forked workers render
 
@@ -122,10 +127,18 @@ _RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any, bool] | None = None  #
 Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic], dict[str, dict[str, Any]]]
 
 
-def _memo(project: Project) -> RenderMemo:
+def _posts_memo(project: Project) -> Memo[Remembered]:
+    """The last build's loaded posts, valid while config.yml, the names under assets/ and postwright are
+    unchanged (a post's images are looked up by name)."""
+    assets = sorted(path.relative_to(project.assets_dir).as_posix() for path in _files(project.assets_dir))
+    digest = inputs_digest(_code_fingerprint(), [project.config_path], "\0".join(assets))
+    return Memo(project.root / POSTS_MEMO, digest)
+
+
+def _render_memo(project: Project) -> Memo[Entry]:
     """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
     inputs = [project.config_path, *_files(project.templates_dir)]
-    return RenderMemo(project.root / RENDER_MEMO, inputs_digest(_code_fingerprint(), inputs))
+    return Memo(project.root / RENDER_MEMO, inputs_digest(_code_fingerprint(), inputs))
 
 
 def _render_all(
@@ -133,7 +146,7 @@ def _render_all(
     config: Config,
     templates: Any,
     facts: bool = False,
-    memo: RenderMemo | None = None,
+    memo: Memo[Entry] | None = None,
 ) -> Rendered:
     """Every post for every account, rendered and checked against its own rules, in order.
 
@@ -141,10 +154,8 @@ def _render_all(
     when there is much of it.
     """
     jobs = [(post, account) for post in posts for account in post.targets]
-    keys = [key for post in posts for key in memo.keys(post)] if memo is not None else []
-    entries: list[Entry | None] = (
-        [memo.get(key, facts=facts) for key in keys] if memo is not None else [None] * len(jobs)
-    )
+    keys = [key for post in posts for key in render_keys(post)] if memo is not None else []
+    entries: list[Entry | None] = [memo.get(key) for key in keys] if memo is not None else [None] * len(jobs)
     missing = [index for index, entry in enumerate(entries) if entry is None]
     made = _render_parallel([jobs[index] for index in missing], config, templates, facts)
     for index, entry in zip(missing, made, strict=True):

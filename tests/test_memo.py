@@ -5,8 +5,9 @@ import sys
 
 import pytest
 
-from postwright import pipeline, render
+from postwright import load, pipeline, render
 from postwright.project import Project
+from tests.conftest import write_files
 
 POSTS = "".join(
     f"-- content/posts/2026-12-{day:02d}-0900-post-{day}.md --\n---\ntitle: Day {day}\n---\n"
@@ -38,7 +39,7 @@ def files(folder):
 
 def cold_build(project: Project, out):
     """What a fresh clone builds from the same inputs: no stamp, no memo, no index."""
-    for cached in (pipeline.STAMP, pipeline.RENDER_MEMO, pipeline.INDEX):
+    for cached in (pipeline.STAMP, pipeline.RENDER_MEMO, pipeline.POSTS_MEMO, pipeline.INDEX):
         (project.root / cached).unlink(missing_ok=True)
     return pipeline.build(project, out)
 
@@ -111,13 +112,15 @@ class Planted:
         b"\x80\x05",
     ],
 )
-def test_a_damaged_or_planted_memo_is_ignored(make_project, rendered, capsys, content):
+@pytest.mark.parametrize("memo", [pipeline.RENDER_MEMO, pipeline.POSTS_MEMO])
+def test_a_damaged_or_planted_memo_is_ignored(make_project, rendered, capsys, content, memo):
     project = make_project(POSTS)
     out = project.root / "publish"
     expected = files(out) if cold_build(project, out) and out.exists() else None
     rendered.clear()
     (project.root / pipeline.STAMP).unlink()
-    (project.root / pipeline.RENDER_MEMO).write_bytes(content)
+    (project.root / pipeline.RENDER_MEMO).unlink()  # so that every post is rendered, whichever memo is bad
+    (project.root / memo).write_bytes(content)
     built = pipeline.build(project)
     assert built.diagnostics == () and len(rendered) == 24
     assert "PLANTED" not in capsys.readouterr().out
@@ -167,3 +170,85 @@ def test_a_damaged_publish_index_makes_the_build_compare_files_on_disk(make_proj
     (project.root / pipeline.INDEX).write_bytes(content)
     pipeline.build(project)
     assert files(out) == expected
+
+
+@pytest.fixture
+def parsed(monkeypatch):
+    """The post files read and parsed, by name."""
+    calls = []
+    real = load._parse_file
+
+    def counting(project, path):
+        calls.append(path.name)
+        return real(project, path)
+
+    monkeypatch.setattr(load, "_parse_file", counting)
+    return calls
+
+
+def test_a_rebuild_reads_only_the_post_files_that_changed(make_project, parsed):
+    project = make_project(POSTS + "-- content/posts/broken.md --\n---\ntitle: [unclosed\n---\nBody\n")
+    first = pipeline.build(project)
+    assert len(parsed) == 13
+    assert [d.span.path for d in first.diagnostics] == ["content/posts/broken.md"]
+    parsed.clear()
+    post = project.root / "content/posts/2026-12-03-0900-post-3.md"
+    post.write_text(post.read_text().replace("title: Day 3", "title: Day three"))
+    again = pipeline.build(project)
+    assert parsed == ["2026-12-03-0900-post-3.md"]
+    assert again.diagnostics == first.diagnostics != ()  # the broken file's problem, remembered
+    incremental = files(project.root / "publish")
+    cold = cold_build(project, project.root / "cold")
+    assert files(project.root / "cold") == incremental and cold.diagnostics == again.diagnostics
+
+
+def test_a_language_variant_follows_its_siblings_new_date_though_its_own_file_is_unchanged(
+    make_project, parsed
+):
+    project = make_project(
+        """
+        -- config.yml --
+        brand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}
+        accounts:
+          masto: {platform: mastodon, language: en}
+          masto_es: {platform: mastodon, language: es}
+        -- content/posts/launch.md --
+        ---
+        title: Launch
+        date: 2026-12-01 09:00
+        ---
+        We launch today.
+        -- content/posts/launch.es.md --
+        ---
+        title: Lanzamiento
+        ---
+        Hoy lanzamos.
+        """
+    )
+    pipeline.build(project)
+    dated = project.root / "content/posts/launch.md"
+    dated.write_text(dated.read_text().replace("2026-12-01", "2026-12-09"))
+    built = pipeline.build(project)
+    times = {entry["key"]: entry["publish_at"] for entry in built.manifest["variants"]}
+    assert all(at.startswith("2026-12-09") for at in times.values()) and len(times) >= 2, times
+    assert any(".es/" in key for key in times), times
+    incremental = files(project.root / "publish")
+    cold_build(project, project.root / "cold")
+    assert files(project.root / "cold") == incremental
+
+
+def test_adding_the_missing_image_clears_the_posts_problem(make_project):
+    project = make_project(
+        """
+        -- content/posts/2026-12-01-photo.md --
+        ---
+        title: Photo
+        images: [{src: kite.png, alt: A red kite}]
+        ---
+        Look at this kite.
+        """
+    )
+    first = pipeline.build(project)
+    assert [d.code for d in first.diagnostics] == ["PW300"]
+    write_files(project.root, "-- assets/kite.png --\n64x64\n")
+    assert [d.code for d in pipeline.build(project).diagnostics] == []
