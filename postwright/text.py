@@ -19,6 +19,7 @@ import re
 import sys
 import types
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -173,6 +174,31 @@ def _tt() -> types.SimpleNamespace:
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Where URLs can be. Both URL regexes below (twitter-text's extract_url for X, Mastodon's) match one
+# preceding character (or the start of the text), then the URL, in which no separator below can occur;
+# their only look-ahead reads one character, and `$` appears only as its alternative to a class that
+# holds every separator (tests/test_text_fastpaths.py checks all three on the compiled patterns). So a
+# URL lies inside one separator-delimited token, and the regex finds the same matches in the window from
+# the separator before that token to the one after it (inclusive) as in the whole text, where no match
+# can reach across a separator either. Scanning only the tokens that hold what every URL holds ("://"
+# with a protocol; a dot before another character for X) skips the prose, which is most of a post.
+
+_SEPARATORS = " \t\n\r\x0b\x0c"
+_SEPARATOR = re.compile(r"[ \t\n\r\x0b\x0c]")
+
+
+def _url_windows(text: str, anchor: re.Pattern[str]) -> Iterator[tuple[int, int]]:
+    """(start, end) of each window around a token holding `anchor`, in order, not overlapping tokens."""
+    pos = 0
+    while found := anchor.search(text, pos):
+        before = max(text.rfind(separator, pos, found.start()) for separator in _SEPARATORS)
+        after = _SEPARATOR.search(text, found.end())
+        end = after.start() if after else len(text)
+        yield max(before, pos), min(end + 1, len(text))
+        pos = end
+
+
+# ----------------------------------------------------------------------------------------------------------
 # X: twitter-text weighted length (twitter/twitter-text@30e2430d90cff3b46393ea54caf511441983c260:
 # config/v1.json, v2.json, v3.json, js/src/parseTweet.js, js/src/lib/getCharacterWeight.js,
 # js/src/regexp/invalidCharsGroup.js)
@@ -320,10 +346,7 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
         # character is in the first (light) range
         return len(text) * cfg.ranges[0][2] // cfg.scale
     norm = normalize(text)
-    entities = {
-        start: (end, cfg.transformed_url_length * cfg.scale)
-        for start, end in ((u["indices"][0], u["indices"][1]) for u in _tt().urls(norm))
-    }
+    entities = {start: (end, cfg.transformed_url_length * cfg.scale) for start, end in _x_urls(norm)}
     if cfg.emoji_parsing_enabled:
         for start, end in _x_emoji_spans(norm):
             entities.setdefault(start, (end, cfg.default_weight))  # a URL wins at the same start
@@ -337,6 +360,20 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
         position = end
     total += _x_plain_weight(norm[position:], cfg)
     return total // cfg.scale
+
+
+_X_URL_ANCHOR = re.compile(r"\.[^ \t\n\r\x0b\x0c]")  # every domain has a dot before its TLD's first letter
+
+
+def _x_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the URLs extract_urls_with_indices finds in `text`, in its order: the library on
+    each window (see _url_windows), not on the whole text."""
+    urls = _tt().urls
+    return [
+        (start + url["indices"][0], start + url["indices"][1])
+        for start, end in _url_windows(text, _X_URL_ANCHOR)
+        for url in urls(text[start:end])
+    ]
 
 
 @functools.cache
@@ -435,13 +472,17 @@ def _mastodon_regexes() -> _MastodonRegexes:
     return _MastodonRegexes(url, mention, end_mention, tco)
 
 
+_PROTOCOL = re.compile("://")
+
+
 def _mastodon_urls(text: str) -> list[tuple[int, int]]:
     """extract_urls_with_indices(str, extract_url_without_protocol: false), as the validator calls it."""
     if "://" not in text:
         return []  # every match without "://" lacks a protocol and would be dropped below
     rx = _mastodon_regexes()
     spans = []
-    for m in rx.url.finditer(text):
+    matches = (m for start, end in _url_windows(text, _PROTOCOL) for m in rx.url.finditer(text, start, end))
+    for m in matches:
         if m.group("protocol") is None:
             continue  # a URL without protocol gets no concession on the server
         start, end = m.span("url")

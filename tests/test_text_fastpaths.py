@@ -10,7 +10,13 @@ marks, Unicode spaces, CR LF and other controls.
 from __future__ import annotations
 
 import random
+import re
+import re._constants as C
+import re._parser as P
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
 import regex
 
 from postwright import text
@@ -144,3 +150,149 @@ def test_graphemes_around_ascii_edges() -> None:
                 for sample in (a + b, a + b + c, "x" + a + b + c + "y", a + "é" + b + "é" + c):
                     expected = len(regex.findall(r"\X", sample))
                     assert text.graphemes.__wrapped__(sample) == expected, repr(sample)
+
+
+# --- URL windows: the premises, checked on the compiled patterns -------------------------------------
+
+_SEPARATORS = " \t\n\r\x0b\x0c"
+
+
+def _url_patterns() -> dict[str, tuple[re.Pattern[str], int | str]]:
+    """Each URL regex postwright.text scans in windows, with the group that holds the URL."""
+    text.x_weighted_length("x")  # imports twitter-text-parser the way postwright.text does
+    from twitter_text.regexp.extract_url import extract_url
+
+    return {"x": (extract_url, 3), "mastodon": (text._mastodon_regexes().url, "url")}
+
+
+def _class_accepts(items: list[tuple[Any, Any]], char: str, ignore_case: bool) -> bool:
+    """Whether a parsed character class ([...]) accepts `char`."""
+    variants = {char, char.lower(), char.upper()} if ignore_case else {char}
+    negate = bool(items) and items[0][0] is C.NEGATE
+    hit = False
+    for op, value in items[1:] if negate else items:
+        if op is C.LITERAL:
+            hit = chr(value) in variants
+        elif op is C.RANGE:
+            hit = any(value[0] <= ord(v) <= value[1] for v in variants)
+        elif op is C.CATEGORY:
+            escape = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s"}
+            escape |= {C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
+            hit = re.fullmatch(escape[value], char) is not None
+        else:
+            raise AssertionError(f"unexpected class item {op}")
+        if hit:
+            break
+    return hit != negate
+
+
+def _consumers(tree: Any, in_assert: bool = False) -> Iterator[tuple[Any, Any, bool]]:
+    """(opcode, argument, inside a look-around) of every node of a parsed pattern, depth first."""
+    for op, value in tree:
+        yield op, value, in_assert
+        if op is C.SUBPATTERN:
+            yield from _consumers(value[3], in_assert)
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT, C.POSSESSIVE_REPEAT):
+            yield from _consumers(value[2], in_assert)
+        elif op is C.BRANCH:
+            for branch in value[1]:
+                yield from _consumers(branch, in_assert)
+        elif op in (C.ASSERT, C.ASSERT_NOT):
+            yield from _consumers(value[1], True)
+        elif op is C.ATOMIC_GROUP:
+            yield from _consumers(value, in_assert)
+
+
+def _group(tree: Any, group: int) -> Any:
+    for op, value, _ in _consumers(tree):
+        if op is C.SUBPATTERN and value[0] == group:
+            return value[3]
+    raise AssertionError(f"group {group} not found")
+
+
+@pytest.mark.parametrize("name", ["x", "mastodon"])
+def test_url_regexes_never_cross_a_separator(name: str) -> None:
+    """_url_windows' premises: (1) nothing the URL group consumes is a separator; (2) `^` only in the
+    preceding-character part, `$` only in a one-character look-ahead whose other branch takes every
+    separator; (3) no back-references or look-behinds, which would see past a window."""
+    pattern, group = _url_patterns()[name]
+    ignore_case = bool(pattern.flags & re.IGNORECASE)
+    tree = P.parse(pattern.pattern, pattern.flags)
+    number = pattern.groupindex[group] if isinstance(group, str) else group
+    url = _group(tree, number)
+    for op, value, in_assert in _consumers(url):
+        if in_assert:
+            continue
+        for separator in _SEPARATORS:
+            if op is C.LITERAL:
+                assert chr(value) != separator
+            elif op is C.IN:
+                assert not _class_accepts(value, separator, ignore_case), (op, value[:5])
+            else:
+                assert op not in (C.ANY, C.NOT_LITERAL), op
+    for op, value, _ in _consumers(tree):
+        assert op not in (C.GROUPREF, C.GROUPREF_EXISTS, C.ASSERT_NOT), op
+        if op is C.ASSERT:
+            direction, inner = value
+            assert direction == 1, "a look-behind"
+            [(branch_op, (_, branches))] = list(inner)
+            assert branch_op is C.BRANCH
+            [[(class_op, items)], [(at_op, at)]] = branches
+            assert (class_op, at_op, at) == (C.IN, C.AT, C.AT_END)
+            assert all(_class_accepts(items, s, ignore_case) for s in _SEPARATORS)
+    ends = [value for op, value, _ in _consumers(url) if op is C.AT]
+    assert set(ends) == {C.AT_END}
+    starts = [value for op, value, _ in _consumers(tree) if op is C.AT and value is not C.AT_END]
+    assert starts == [C.AT_BEGINNING]
+
+
+def test_x_urls_in_windows_match_the_library() -> None:
+    urls = text._tt().urls
+    for sample in random_texts(2, 3000):
+        sample = text.normalize(sample)
+        expected = [(u["indices"][0], u["indices"][1]) for u in urls(sample)]
+        assert text._x_urls(sample) == expected, repr(sample)
+
+
+def test_mastodon_urls_in_windows_match_a_whole_text_scan() -> None:
+    rx = text._mastodon_regexes()
+    for sample in random_texts(3, 3000):
+        whole = [m.span("url") for m in rx.url.finditer(sample) if m.group("protocol")]
+        windowed = [
+            m.span("url")
+            for start, end in text._url_windows(sample, text._PROTOCOL)
+            for m in rx.url.finditer(sample, start, end)
+            if m.group("protocol")
+        ]
+        assert windowed == whole, repr(sample)
+
+
+def test_x_weighted_length_matches_x_parse_on_random_text() -> None:
+    for sample in random_texts(4, 2000):
+        expected = text.x_parse(sample).weighted_length
+        assert text.x_weighted_length.__wrapped__(sample) == expected, repr(sample)
+
+
+def test_mastodon_length_matches_the_unwindowed_count() -> None:
+    """mastodon_length against a count built from a whole-text scan of the same regexes."""
+    rx = text._mastodon_regexes()
+
+    def plain_urls(sample: str) -> list[tuple[int, int]]:
+        spans = []
+        for m in rx.url.finditer(sample):
+            if m.group("protocol") is None:
+                continue
+            start, end = m.span("url")
+            url = m.group("url")
+            tco = rx.tco.match(url)
+            if tco:
+                if tco.group(1) and len(tco.group(1)) > 40:
+                    continue
+                end = start + len(tco.group(0))
+            ascii_domain = text._tt().idna_to_ascii(m.group("domain"))
+            if ascii_domain and len(url) + max(0, len(ascii_domain) - len(m.group("domain"))) <= 4096:
+                spans.append((start, end))
+        return spans
+
+    for sample in random_texts(5, 3000):
+        assert text._mastodon_urls(sample) == plain_urls(sample), repr(sample)
