@@ -368,12 +368,17 @@ _X_URL_ANCHOR = re.compile(r"\.[^ \t\n\r\x0b\x0c]")  # every domain has a dot be
 def _x_urls(text: str) -> list[tuple[int, int]]:
     """(start, end) of the URLs extract_urls_with_indices finds in `text`, in its order: the library on
     each window (see _url_windows), not on the whole text."""
-    urls = _tt().urls
     return [
-        (start + url["indices"][0], start + url["indices"][1])
+        (start + url_start, start + url_end)
         for start, end in _url_windows(text, _X_URL_ANCHOR)
-        for url in urls(text[start:end])
+        for url_start, url_end in _x_window_urls(text[start:end])
     ]
+
+
+@functools.lru_cache(maxsize=4096)  # thread splitting counts the parts holding one link many times
+def _x_window_urls(window: str) -> tuple[tuple[int, int], ...]:
+    """The library's URLs in one window (which gives what it gives in place: see _mastodon_window_urls)."""
+    return tuple((url["indices"][0], url["indices"][1]) for url in _tt().urls(window))
 
 
 @functools.cache
@@ -479,10 +484,21 @@ def _mastodon_urls(text: str) -> list[tuple[int, int]]:
     """extract_urls_with_indices(str, extract_url_without_protocol: false), as the validator calls it."""
     if "://" not in text:
         return []  # every match without "://" lacks a protocol and would be dropped below
+    return [
+        (start + url_start, start + url_end)
+        for start, end in _url_windows(text, _PROTOCOL)
+        for url_start, url_end in _mastodon_window_urls(text[start:end])
+    ]
+
+
+@functools.lru_cache(maxsize=4096)  # thread splitting counts the parts holding one link many times
+def _mastodon_window_urls(window: str) -> tuple[tuple[int, int], ...]:
+    """The URLs with a protocol in one window of _url_windows. A window starts at the text's start or at
+    a separator, which the URL regex takes as the preceding character just as it does in the whole text
+    (`^` there instead would put a separator in the URL), so a window alone gives what it gives in place."""
     rx = _mastodon_regexes()
     spans = []
-    matches = (m for start, end in _url_windows(text, _PROTOCOL) for m in rx.url.finditer(text, start, end))
-    for m in matches:
+    for m in rx.url.finditer(window):
         if m.group("protocol") is None:
             continue  # a URL without protocol gets no concession on the server
         start, end = m.span("url")
@@ -500,7 +516,7 @@ def _mastodon_urls(text: str) -> list[tuple[int, int]]:
         if len(url) + max(0, len(ascii_domain) - len(domain)) > _MAX_URL_LENGTH:
             continue  # over-long URLs are no entity, so they count in full
         spans.append((start, end))
-    return spans
+    return tuple(spans)
 
 
 def mastodon_mentions(text: str) -> list[tuple[int, int, str]]:
