@@ -1,0 +1,105 @@
+"""split_to_fit against a plain definition of its packing, and the number of exact counts it asks for.
+
+The splitter guesses with a Budget, gallops, bisects, remembers answers and skips questions it knows
+the answer to; none of that may change a part. The reference below packs one piece at a time with no
+shortcut: the greedy packing split_to_fit promises, where counts grow with the text.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import pytest
+
+from postwright.platforms import PLATFORMS
+from postwright.split import _LEVELS, Budget, _cut, split_to_fit
+
+WORDS = [
+    "kite",
+    "wind",
+    "ветер",
+    "باد",
+    "風",
+    "。",
+    "🪁",
+    "👩‍👩‍👧",
+    "https://example.com/a/long/path?q=1",
+    "example.org",
+    "@jane@example.social",
+    "#KiteLife",
+    "x" * 90,
+    "end.",
+    "why?",
+    "\n\n",
+    "\n",
+    "é",
+]
+
+
+def reference(text: str, fits) -> list[str]:
+    """Greedy packing, one piece at a time, paragraph → line → sentence → word → grapheme."""
+
+    def pack(text: str, level: int) -> list[str]:
+        if fits(text.strip()):
+            return [text.strip()]
+        if level == len(_LEVELS):
+            return _cut(text.strip(), fits)
+        pieces = [piece for piece in _LEVELS[level].split(text) if piece]
+        parts: list[str] = []
+        carry = ""
+        for piece in pieces:
+            if fits((carry + piece).strip()):
+                carry += piece
+            elif carry.strip():
+                parts.append(carry.strip())
+                carry = piece
+                if not fits(piece.strip()):
+                    smaller = pack(piece, level + 1)
+                    parts += smaller[:-1]
+                    carry = smaller[-1] + piece[len(piece.rstrip()) :]
+            else:
+                smaller = pack(piece, level + 1)
+                parts += smaller[:-1]
+                carry = smaller[-1] + piece[len(piece.rstrip()) :]
+        if carry.strip():
+            parts.append(carry.strip())
+        return parts
+
+    text = text.strip()
+    return pack(text, 0) if text else []
+
+
+def texts(seed: int, count: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 300))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_split_to_fit_packs_like_the_plain_greedy_reference(name: str) -> None:
+    measures = PLATFORMS[name].limits.measures
+
+    def fits(part: str) -> bool:
+        return all(measure.count(part + "\n9/9") <= measure.limit for measure in measures)
+
+    budget = Budget(
+        lambda piece: tuple(m.count(piece) for m in measures), tuple(m.limit - 4 for m in measures)
+    )
+    for text in texts(11, 25):
+        expected = reference(text, fits)
+        assert split_to_fit(text, fits) == expected, text
+        assert split_to_fit(text, fits, budget) == expected, text
+
+
+def test_split_to_fit_never_asks_twice_about_one_part() -> None:
+    measures = PLATFORMS["x"].limits.measures
+    for text in texts(12, 40):
+        asked: Counter[str] = Counter()
+
+        def fits(part: str, asked: Counter[str] = asked) -> bool:
+            asked[part] += 1
+            return all(measure.count(part) <= measure.limit for measure in measures)
+
+        budget = Budget(lambda piece: tuple(m.count(piece) for m in measures), (280,))
+        split_to_fit(text, fits, budget)
+        assert not [part for part, times in asked.items() if times > 1]
