@@ -16,6 +16,7 @@ does all its work, as on a fresh clone.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import operator
@@ -76,11 +77,17 @@ class Memo(Generic[E]):
         self.hits = 0
 
     def _read(self) -> dict[str, Any]:
+        collecting = gc.isenabled()
+        gc.disable()  # reading makes ~10 objects per entry, none of them in a cycle: no collections
         try:
             with self.path.open("rb") as handle:
                 stored = _DataOnly(handle).load()
         except Exception:  # missing, damaged or planted: never worth a failed build
             return {}
+        finally:
+            if collecting:
+                gc.enable()
+        gc.freeze()  # and none later: the collector would walk them all on each full collection
         if not isinstance(stored, dict) or stored.get("inputs") != self.inputs:
             return {}
         entries = stored.get("entries")
