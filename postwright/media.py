@@ -1121,6 +1121,8 @@ def _cut_vips(image: Any, box: tuple[float, float, float, float], out: tuple[int
 def _encode_vips(image: Any, spec: ImageSpec) -> tuple[bytes, str, int | None, tuple[int, int]] | None:
     """JPEG under spec.max_bytes from a libvips image: same quality search and downscale steps as Pillow."""
     for _step in range(DOWNSCALE_TRIES + 1):
+        # libvips is lazy: without this, every encode of the search would crop and resize again
+        image = image.copy_memory()
         found = _fit_quality(
             lambda quality, image=image: image.jpegsave_buffer(
                 Q=quality, keep="none", subsample_mode="on", optimize_coding=False, interlace=False
