@@ -102,7 +102,31 @@ def to_dialect(markdown_text: str, dialect: Dialect) -> str:
 @functools.lru_cache(maxsize=64)  # the accounts of one post follow each other: one parse for all dialects
 def _tree(markdown_text: str) -> Element:
     """The parsed body, shared by every dialect's renderer: rendering only reads the tree."""
-    return parse(markdown_text)
+    prose = _prose_tree(markdown_text)
+    return parse(markdown_text) if prose is None else prose
+
+
+# What makes a body more than paragraphs of text for Markdown, or for our syntax: a character any block or
+# inline pattern starts from (or a control, a tab, a space other than " "), a line that starts with
+# anything but a letter (lists, headings, quotes, breaks, indentation), a space ending a line (a hard break).
+_NOT_PROSE = re.compile(
+    r"""[\x00-\x09\x0b-\x1f\x7f-\x9f#$&*+/<=>@\[\\\]^_`{|}~＃]|[^\S \n]|^(?![^\W\d_]|$)| $""",
+    re.MULTILINE,
+)
+
+
+def _prose_tree(markdown_text: str) -> Element | None:
+    """The tree Python-Markdown builds for plain prose, without running it: a `p` per block of lines
+    (blocks are separated by blank lines; Markdown drops a block's leading newlines), or None where the
+    text is not plain prose. tests/test_dialects.py compares it with parse() on random and real bodies."""
+    if not markdown_text.strip() or _NOT_PROSE.search(markdown_text):
+        return None
+    root = Element("div")
+    for block in (markdown_text + "\n\n").split("\n\n"):
+        block = block.lstrip("\n")
+        if block:
+            SubElement(root, "p").text = block
+    return root
 
 
 _PARSERS = threading.local()

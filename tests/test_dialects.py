@@ -6,10 +6,12 @@ the exact expected output (the file's final newline is not part of it). Adding a
 
 from __future__ import annotations
 
+import random
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import cast
+from xml.etree.ElementTree import Element
 
 import pytest
 import yaml
@@ -195,3 +197,47 @@ def test_every_dialect_renders_from_one_shared_tree():
             for dialect in order:
                 assert _RENDERERS[dialect]().render(tree) == _RENDERERS[dialect]().render(parse(body)), body
         assert tostring(tree) == before, body
+
+
+def _shape(element: Element) -> tuple[object, ...]:
+    return (
+        element.tag,
+        sorted(element.attrib.items()),
+        element.text,
+        element.tail,
+        [_shape(child) for child in element],
+    )
+
+
+def _prose_samples(seed: int, count: int) -> list[str]:
+    """Random bodies, mostly plain prose, some with one character or line start that makes them Markdown."""
+    rng = random.Random(seed)
+    words = ["Kite", "wind", "sail.", "Ветер", "باد", "風。", "kite🪁", "día,", "ok?", "so (yes)", "x2"]
+    breaks = [" ", " ", " ", "\n", "\n\n", "\n\n\n", "\n\n\n\n\n"]
+    odd = ["*", "_", "#", "＃", "`", "~", "[", "\\", "&", "<", ">", "=", "-", "1.", "@[a]", "/", "  ", "\t"]
+    odd += ["\r\n", "\u3000", "\xa0", "\x02", " \n", "\n ", "\n- ", "\n1. ", "\n> ", "\n---\n", "\n#", "2"]
+    samples = []
+    for _ in range(count):
+        atoms = [rng.choice(words) + rng.choice(breaks) for _ in range(rng.randint(1, 30))]
+        if rng.random() < 0.4:
+            atoms.insert(rng.randrange(len(atoms) + 1), rng.choice(odd))
+        if rng.random() < 0.2:
+            atoms.insert(0, rng.choice(["\n", "\n\n", " ", "1 "]))
+        samples.append("".join(atoms).rstrip(" ") if rng.random() < 0.8 else "".join(atoms))
+    return samples
+
+
+def test_plain_prose_skips_markdown_and_gets_its_tree():
+    """_prose_tree (no Markdown run) gives exactly parse()'s tree wherever it answers, on random prose with
+    and without Markdown syntax, the case files and the example posts; it answers for most plain prose."""
+    from postwright.dialects import _prose_tree, parse
+
+    bodies = [read_case(path)[1] for path in CASE_FILES] + [body for _, body in POST_BODIES]
+    bodies += _prose_samples(5, 3000)
+    answered = 0
+    for body in bodies:
+        prose = _prose_tree(body)
+        if prose is not None:
+            answered += 1
+            assert _shape(prose) == _shape(parse(body)), repr(body)
+    assert answered > 1200
