@@ -501,6 +501,9 @@ def _tidy(text: str) -> str:
     return "\n".join(line.rstrip(" \t") for line in text.split("\n")).strip("\n")
 
 
+_LINE_BREAK = re.compile(r"[ \t]*\n[ \t]*")
+
+
 class _Plain:
     """Plain text. Subclasses change markup and escaping through the small hooks below."""
 
@@ -589,7 +592,7 @@ class _Plain:
 
     def paragraph(self, element: Element) -> str:
         """Inline content; line breaks kept, the indentation of continuation lines dropped."""
-        text = re.sub(r"[ \t]*\n[ \t]*", "\n", self.inline(element)).strip(" \t")
+        text = _LINE_BREAK.sub("\n", self.inline(element)).strip(" \t")
         return self.line_starts(text)
 
     def list(self, element: Element) -> str:

