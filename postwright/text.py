@@ -179,9 +179,13 @@ def _tt() -> types.SimpleNamespace:
 # their only look-ahead reads one character, and `$` appears only as its alternative to a class that
 # holds every separator (tests/test_text_fastpaths.py checks all three on the compiled patterns). So a
 # URL lies inside one separator-delimited token, and the regex finds the same matches in the window from
-# the separator before that token to the one after it (inclusive) as in the whole text, where no match
-# can reach across a separator either. Scanning only the tokens that hold what every URL holds ("://"
-# with a protocol; a dot before another character for X) skips the prose, which is most of a post.
+# the separator before that token to the token's end as in the whole text: no match reaches across a
+# separator there either, and at the window's end the look-ahead holds as it does before the separator.
+# Scanning only the tokens that hold what every URL holds ("://" with a protocol; a dot before another
+# character for X) skips the prose, which is most of a post. A window starts at the start of the text or
+# at a separator, which the regex takes as the preceding character where it would in place (`^` there
+# instead would put a separator in the URL), so a window's text alone gives what it gives in place, and
+# its URLs can be remembered by that text: thread splitting counts the parts holding one link many times.
 
 _SEPARATORS = " \t\n\r\x0b\x0c"
 _SEPARATOR = re.compile(r"[ \t\n\r\x0b\x0c]")
@@ -194,7 +198,7 @@ def _url_windows(text: str, anchor: re.Pattern[str]) -> Iterator[tuple[int, int]
         before = max(text.rfind(separator, pos, found.start()) for separator in _SEPARATORS)
         after = _SEPARATOR.search(text, found.end())
         end = after.start() if after else len(text)
-        yield max(before, pos), min(end + 1, len(text))
+        yield max(before, pos), end
         pos = end
 
 
@@ -375,9 +379,9 @@ def _x_urls(text: str) -> list[tuple[int, int]]:
     ]
 
 
-@functools.lru_cache(maxsize=4096)  # thread splitting counts the parts holding one link many times
+@functools.lru_cache(maxsize=4096)  # see _url_windows
 def _x_window_urls(window: str) -> tuple[tuple[int, int], ...]:
-    """The library's URLs in one window (which gives what it gives in place: see _mastodon_window_urls)."""
+    """The library's URLs in one window of _url_windows."""
     return tuple((url["indices"][0], url["indices"][1]) for url in _tt().urls(window))
 
 
@@ -491,11 +495,9 @@ def _mastodon_urls(text: str) -> list[tuple[int, int]]:
     ]
 
 
-@functools.lru_cache(maxsize=4096)  # thread splitting counts the parts holding one link many times
+@functools.lru_cache(maxsize=4096)  # see _url_windows
 def _mastodon_window_urls(window: str) -> tuple[tuple[int, int], ...]:
-    """The URLs with a protocol in one window of _url_windows. A window starts at the text's start or at
-    a separator, which the URL regex takes as the preceding character just as it does in the whole text
-    (`^` there instead would put a separator in the URL), so a window alone gives what it gives in place."""
+    """The URLs with a protocol in one window of _url_windows."""
     rx = _mastodon_regexes()
     spans = []
     for m in rx.url.finditer(window):
