@@ -103,3 +103,11 @@ def test_split_to_fit_never_asks_twice_about_one_part() -> None:
         budget = Budget(lambda piece: tuple(m.count(piece) for m in measures), (280,))
         split_to_fit(text, fits, budget)
         assert not [part for part, times in asked.items() if times > 1]
+
+
+def test_word_pieces_are_the_word_level_split() -> None:
+    from postwright.split import _WORDS
+
+    samples = [*texts(13, 200), "", " ", "  a", "a  ", "\n\na b\u3000c\xa0d\u2003 e\n", "\t x\ty \n"]
+    for text in samples:
+        assert _WORDS.findall(text) == [piece for piece in _LEVELS[-1].split(text) if piece], repr(text)
