@@ -12,7 +12,7 @@ import html
 import re
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,17 @@ class Templates:
     text: jinja2.Environment
     html: jinja2.Environment
     folder: Path
+    names: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def for_platform(self, platform: Platform) -> jinja2.Environment:
         return self.html if platform.dialect == "telegram_html" else self.text
+
+    def name_for(self, platform: str) -> str | None:
+        """templates/<platform>.j2, else base.j2, else None; looked up once per platform."""
+        if platform not in self.names:
+            candidates = (f"{platform}.j2", "base.j2")
+            self.names[platform] = next((n for n in candidates if (self.folder / n).is_file()), None)
+        return self.names[platform]
 
 
 def load_templates(project: Project) -> Templates:
@@ -58,6 +66,7 @@ def load_templates(project: Project) -> Templates:
             undefined=jinja2.StrictUndefined,
             autoescape=autoescape,
             keep_trailing_newline=False,
+            auto_reload=False,  # one Templates per build or check: no need to stat every file per render
         )
         environment.filters.update(hashtags=_hashtags_filter, hashtag=_hashtag_filter, utm=_utm_filter)
         return environment
@@ -101,7 +110,8 @@ def render(
             add_utm, config=config, platform=platform.name, account=account_name, post_id=post.id
         ),
     }
-    text, problem = _render_template(environment, templates.folder, platform.name, variables)
+    name = templates.name_for(platform.name)
+    text, problem = _render_template(environment, templates.folder, name, variables)
     if problem:
         return None, [problem]
     limits = limits_for(config, account)
@@ -218,9 +228,8 @@ def _utm_filter(context: jinja2.runtime.Context, url: str) -> str:
 
 
 def _render_template(
-    environment: jinja2.Environment, folder: Path, platform: str, variables: dict[str, Any]
+    environment: jinja2.Environment, folder: Path, name: str | None, variables: dict[str, Any]
 ) -> tuple[str, Diagnostic | None]:
-    name = next((n for n in (f"{platform}.j2", "base.j2") if (folder / n).is_file()), None)
     try:
         template = environment.get_template(name) if name else environment.from_string(_FALLBACK_TEMPLATE)
         text = template.render(variables)

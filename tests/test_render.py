@@ -195,3 +195,16 @@ def test_the_budget_only_speeds_splitting_up_the_parts_are_the_same():
                 lambda piece, m=measures: tuple(x.count(piece) for x in m), tuple(x.limit for x in measures)
             )
             assert split_to_fit(text, fits, budget) == split_to_fit(text, fits), (name, text)
+
+
+def test_templates_are_chosen_per_platform_once_and_rebuilt_per_load(make_project):
+    """<platform>.j2, else base.j2, else the bare body; a Templates looks each platform up once (no stat
+    per post), so a template added later shows in the next load_templates, as in the next build."""
+    from postwright import render
+
+    project = make_project("-- templates/x.j2 --\nX: {{ body }}\n")
+    templates = render.load_templates(project)
+    assert (templates.name_for("x"), templates.name_for("mastodon")) == ("x.j2", None)
+    (project.templates_dir / "base.j2").write_text("B: {{ body }}\n", encoding="utf-8")
+    assert templates.name_for("mastodon") is None
+    assert render.load_templates(project).name_for("mastodon") == "base.j2"
