@@ -293,7 +293,7 @@ def x_parse(text: str, *, version: int = 3) -> XParse:
     tt = _tt()
     norm = normalize(text)
     entities: dict[int, tuple[int, int]] = {}  # start -> (end, weight); URLs win over emoji at one start
-    if cfg.emoji_parsing_enabled:
+    if cfg.emoji_parsing_enabled and not norm.isascii():  # every emoji has a non-ASCII character
         for start, end in _x_emoji_spans(norm):
             entities[start] = (end, cfg.default_weight)
     for u in tt.urls(norm):
@@ -351,7 +351,7 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
         return len(text) * cfg.ranges[0][2] // cfg.scale
     norm = normalize(text)
     entities = {start: (end, cfg.transformed_url_length * cfg.scale) for start, end in _x_urls(norm)}
-    if cfg.emoji_parsing_enabled:
+    if cfg.emoji_parsing_enabled and not norm.isascii():  # every emoji has a non-ASCII character
         for start, end in _x_emoji_spans(norm):
             entities.setdefault(start, (end, cfg.default_weight))  # a URL wins at the same start
     total = 0
@@ -403,7 +403,10 @@ def _x_plain_weight(segment: str, cfg: XConfig) -> int:
     weights = {weight for _, _, weight in cfg.ranges}
     if len(weights) > 1:  # not the case in v1–v3; keep the exact loop for any config that needs it
         return sum(_x_weight(ord(char), cfg) for char in segment)
-    light_count = len(segment) - len(_x_light(cfg).sub("", segment))
+    if segment.isascii() and _ascii_is_light(cfg):
+        light_count = len(segment)  # all of ASCII is in the first range
+    else:
+        light_count = len(segment) - len(_x_light(cfg).sub("", segment))
     light_weight = weights.pop() if weights else cfg.default_weight
     return cfg.default_weight * (len(segment) - light_count) + light_weight * light_count
 

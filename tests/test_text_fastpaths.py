@@ -308,3 +308,16 @@ def test_bluesky_facets_prefilters_drop_no_facet(monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(text, name, always)
     assert [text.bluesky_facets(sample) for sample in samples] == fast
     assert sum(1 for facets in fast if facets) > 1000
+
+
+def test_no_ascii_text_holds_an_x_emoji() -> None:
+    """x_weighted_length looks for emoji only in non-ASCII text: no emoji of twitter-text's table is ASCII
+    alone, and the prefilter that finds where one can start finds nothing in ASCII."""
+    x_weighted = text.x_weighted_length
+    x_weighted("x")  # imports twitter-text-parser the way postwright.text does
+    import twitter_text.regexp.emoji as table
+
+    assert not [entry.emoji for entry in table.emoji_list if entry.emoji.isascii()]
+    ascii_chars = "".join(map(chr, range(128)))
+    assert not text._X_EMOJI_START.search(ascii_chars + ascii_chars[::-1])
+    assert not text._tt().emoji.search(ascii_chars)
