@@ -145,7 +145,7 @@ class _Sums:
 
     def __init__(self, pieces: list[str], budget: Budget) -> None:
         self.budget = budget
-        self.trailing = [len(piece) - len(piece.rstrip()) for piece in pieces]
+        self.pieces = pieces
         columns = zip(*map(budget.cost, pieces), strict=True)  # each measure's costs (pieces is never empty)
         self.totals = [list(itertools.accumulate(column, initial=0)) for column in columns]
 
@@ -153,12 +153,14 @@ class _Sums:
         """How many pieces from `start` fit after `carry` by summed costs (a part's trailing space is
         stripped, so the last piece's is not counted)."""
         used = self.budget.cost(carry) if carry else (0,) * len(self.budget.limits)
-        most = len(self.trailing) - start
+        most = len(self.pieces) - start
         for totals, spent, limit in zip(self.totals, used, self.budget.limits, strict=True):
             room = limit - spent + totals[start]
             count = bisect.bisect_right(totals, room, lo=start) - 1 - start
-            if count < most and totals[start + count + 1] - self.trailing[start + count] <= room:
-                count += 1  # the next piece fits once its trailing whitespace is stripped
+            if count < most:  # the next piece may fit once its trailing whitespace is stripped
+                following = self.pieces[start + count]
+                if totals[start + count + 1] - (len(following) - len(following.rstrip())) <= room:
+                    count += 1
             most = min(most, count)
         return max(most, 0)
 
