@@ -50,15 +50,7 @@ def split_to_fit(text: str, fits: Fits, budget: Budget | None = None) -> list[st
     text = text.strip()
     if not text:
         return []
-    known: dict[str, bool] = {}  # levels ask about the same part again (a paragraph of one sentence)
-
-    def fits_once(part: str) -> bool:
-        answer = known.get(part)
-        if answer is None:
-            answer = known[part] = fits(part)
-        return answer
-
-    return _pack(text, fits_once, 0, budget)
+    return _pack(text, fits, 0, budget)
 
 
 def _pack(
@@ -82,8 +74,8 @@ def _pack(
         if taken == 0 and carry.strip():
             parts.append(carry.strip())
             carry = ""
-        elif taken == 0:  # the piece alone does not fit: _longest_fitting found that out
-            smaller = _pack(pieces[start], fits, level + 1, budget, known_long=True)
+        elif taken == 0:
+            smaller = _pack(pieces[start], fits, level + 1, budget)
             parts += smaller[:-1]
             carry = smaller[-1] + pieces[start][len(pieces[start].rstrip()) :]
             start += 1
