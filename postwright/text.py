@@ -293,7 +293,7 @@ def x_parse(text: str, *, version: int = 3) -> XParse:
     tt = _tt()
     norm = normalize(text)
     entities: dict[int, tuple[int, int]] = {}  # start -> (end, weight); URLs win over emoji at one start
-    if cfg.emoji_parsing_enabled and not norm.isascii():  # every emoji has a non-ASCII character
+    if cfg.emoji_parsing_enabled:
         for start, end in _x_emoji_spans(norm):
             entities[start] = (end, cfg.default_weight)
     for u in tt.urls(norm):
