@@ -106,7 +106,7 @@ def main() -> None:
         print(f"postwright build        {ours:7.2f} s")
         pipeline.build(project, root / "publish")  # leaves the memo a full build removes
         edits = iter(range(options.repeat))
-        post = sorted((root / "content" / "posts").glob("*.md"))[len(variants) // 8]
+        post = sorted((root / "content" / "posts").glob("*.md"))[options.posts // 2]
 
         def edit_one() -> None:  # one post's text changed: only that post is rendered again
             text = post.read_text(encoding="utf-8")
