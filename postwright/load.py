@@ -21,7 +21,7 @@ from pydantic import Field
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.files import read_text
-from postwright.memo import Memo
+from postwright.memo import Memo, is_problems
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -201,9 +201,25 @@ class Remembered(NamedTuple):
     problems: tuple[Diagnostic, ...] = ()
 
 
+def is_remembered(entry: object) -> bool:
+    """The shape of a posts memo entry (a file that reads back may hold anything allowed)."""
+    return (
+        isinstance(entry, Remembered)
+        and (entry.post is None or isinstance(entry.post, Post))
+        and is_problems(entry.parse_problems)
+        and is_problems(entry.problems)
+    )
+
+
 def _memo_key(project: Project, path: Path) -> str:
-    info = path.stat()
-    return f"{_relative(project, path)}\0{info.st_size}\0{info.st_mtime_ns}"
+    """Path and stat, with the inode and change time: an edit that kept size and mtime (cp -p, rsync -t,
+    tar) or a chmod still counts."""
+    try:
+        info = path.stat()
+    except OSError as error:  # gone since it was listed: reading it reports why
+        return f"{_relative(project, path)}\0unreadable {error.errno}"
+    stat = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+    return "\0".join([_relative(project, path), *map(str, stat)])
 
 
 def _date_text(item: _Parsed) -> str | None:

@@ -16,12 +16,14 @@ does all its work, as on a fresh clone.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import io
 import operator
 import os
 import pickle
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from pathlib import Path
@@ -67,14 +69,21 @@ def inputs_digest(code: str, files: Iterable[Path], *extra: str) -> str:
 
 
 class Memo(Generic[E]):
-    """The entries of the last run whose inputs digest matches; the ones used now are kept by `save`."""
+    """The entries of the last run whose inputs digest matches; the ones used now are kept by `save`.
 
-    def __init__(self, path: Path, inputs: str) -> None:
+    `inputs` computes the digest; `save` computes it again and keeps nothing if it changed meanwhile (a
+    template saved during the build may have been read in either version). `valid` tells an entry of
+    the right shape from anything else a file that reads back may hold.
+    """
+
+    def __init__(self, path: Path, inputs: Callable[[], str], valid: Callable[[Any], bool]) -> None:
         self.path = path
         self.inputs = inputs
+        self.digest = inputs()
+        self.valid = valid
         self._old: dict[str, E] = self._read()
         self._new: dict[str, E] = {}
-        self.hits = 0
+        self._changed = False
 
     def _read(self) -> dict[str, Any]:
         collecting = gc.isenabled()
@@ -87,34 +96,48 @@ class Memo(Generic[E]):
         finally:
             if collecting:
                 gc.enable()
-        gc.freeze()  # and none later: the collector would walk them all on each full collection
-        if not isinstance(stored, dict) or stored.get("inputs") != self.inputs:
+        if not isinstance(stored, dict) or stored.get("inputs") != self.digest:
             return {}
         entries = stored.get("entries")
-        return entries if isinstance(entries, dict) else {}
+        if not isinstance(entries, dict):
+            return {}
+        gc.freeze()  # kept for this run: later collections need not walk them all each time
+        return entries
 
     def get(self, key: str) -> E | None:
         entry = self._old.get(key)
-        if entry is not None:
-            self.hits += 1
-            self._new[key] = entry
+        if entry is None or not self.valid(entry):
+            return None
+        self._new[key] = entry
         return entry
 
     def put(self, key: str, entry: E) -> None:
         self._new[key] = entry
+        self._changed = True
 
     def save(self) -> None:
-        """Keep this run's entries only (an edited post's old entry goes), atomically."""
-        if self._new.keys() == self._old.keys() and self.hits == len(self._new):
+        """Keep this run's entries only (an edited post's old entry goes), atomically; a memo that
+        cannot be written is not worth a failed build (the next one does the work again)."""
+        if not self._changed and self._new.keys() == self._old.keys():
             return  # every entry was read back: the file already says this
+        if self.inputs() != self.digest:
+            self.path.unlink(missing_ok=True)
+            return
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = _REDUCERS
-        pickler.dump({"inputs": self.inputs, "entries": self._new})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial")
-        partial.write_bytes(buffer.getbuffer())
-        os.replace(partial, self.path)
+        pickler.dump({"inputs": self.digest, "entries": self._new})
+        partial = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+            with os.fdopen(handle, "wb") as file:  # a file of its own: two builds at once never collide
+                file.write(buffer.getbuffer())
+            os.replace(partial, self.path)
+        except OSError:
+            if partial is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(partial)
 
 
 def render_keys(post: Post) -> list[str]:
@@ -126,6 +149,21 @@ def render_keys(post: Post) -> list[str]:
         digest.update(f"\0{account}".encode())
         keys.append(digest.hexdigest())
     return keys
+
+
+def is_entry(entry: Any) -> bool:
+    """The shape of a render memo entry (a file that reads back may hold anything allowed)."""
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 4
+        and (entry[0] is None or isinstance(entry[0], Variant))
+        and all(is_problems(problems) for problems in entry[1:3])
+        and (entry[3] is None or isinstance(entry[3], dict))
+    )
+
+
+def is_problems(problems: Any) -> bool:
+    return isinstance(problems, tuple) and all(isinstance(item, Diagnostic) for item in problems)
 
 
 class _DataOnly(pickle.Unpickler):

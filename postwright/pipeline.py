@@ -6,13 +6,17 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
+import unicodedata
+import zoneinfo
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,8 @@ from postwright.config import Config, apply_severity, load_config
 from postwright.credentials import Secrets
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.ledger import Ledger, LedgerError
-from postwright.load import Loaded, Remembered, load_posts
-from postwright.memo import Entry, Memo, inputs_digest, render_keys
+from postwright.load import Loaded, Remembered, is_remembered, load_posts
+from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
 from postwright.model import Post, Variant
 from postwright.outbox import OutboxPublisher
 from postwright.platforms import PLATFORMS
@@ -128,17 +132,26 @@ Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic], dict[str, di
 
 
 def _posts_memo(project: Project) -> Memo[Remembered]:
-    """The last build's loaded posts, valid while config.yml, the names under assets/ and postwright are
-    unchanged (a post's images are looked up by name)."""
-    assets = sorted(path.relative_to(project.assets_dir).as_posix() for path in _files(project.assets_dir))
-    digest = inputs_digest(_code_fingerprint(), [project.config_path], "\0".join(assets))
-    return Memo(project.root / POSTS_MEMO, digest)
+    """The last build's loaded posts, valid while config.yml, postwright and what the images' names lead
+    to under assets/ (a post's images are looked up by name, through symlinks) are unchanged."""
+
+    def inputs() -> str:
+        assets = sorted(
+            f"{path.relative_to(project.assets_dir).as_posix()}\0{os.path.realpath(path)}\0{path.is_file()}"
+            for path in _files(project.assets_dir)
+        )
+        return inputs_digest(_code_fingerprint(), [project.config_path], *assets)
+
+    return Memo(project.root / POSTS_MEMO, inputs, is_remembered)
 
 
 def _render_memo(project: Project) -> Memo[Entry]:
     """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
-    inputs = [project.config_path, *_files(project.templates_dir)]
-    return Memo(project.root / RENDER_MEMO, inputs_digest(_code_fingerprint(), inputs))
+
+    def inputs() -> str:
+        return inputs_digest(_code_fingerprint(), [project.config_path, *_files(project.templates_dir)])
+
+    return Memo(project.root / RENDER_MEMO, inputs, is_entry)
 
 
 def _render_all(
@@ -351,21 +364,64 @@ def _fingerprint(project: Project) -> str:
 
 
 def _files(folder: Path) -> list[Path]:
+    """Every file under `folder`, through symlinked folders too (Jinja and the assets checks follow
+    them), each real folder once."""
     found = []
-    for root, _dirs, names in os.walk(folder):
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link loop, or a folder linked twice
+            dirs.clear()
+            continue
+        seen.add(real)
         found += [Path(root) / name for name in names]
     return found
 
 
 def _stat_line(root: Path, path: Path) -> bytes:
-    info = path.stat()
-    return f"{path.relative_to(root).as_posix()}\0{info.st_size}\0{info.st_mtime_ns}\n".encode()
+    """Like make, by stat; with the inode and change time too, so an edit that kept size and mtime
+    (cp -p, rsync -t, tar) still counts, and the real path, so a retargeted symlink does."""
+    try:
+        info = path.stat()
+        state = (
+            f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0{os.path.realpath(path)}"
+        )
+    except OSError as error:  # a dangling link: its problem is reported where the file is used
+        state = f"unreadable {error.errno}"
+    return f"{path.relative_to(root).as_posix()}\0{state}\n".encode()
 
 
 @cache
 def _code_fingerprint() -> str:
+    """postwright's code by stat, and what else decides its output: Python (with its Unicode version),
+    the installed version of every package postwright requires, and the time zone data."""
     package = Path(postwright.__file__).parent
-    return "".join(_stat_line(package, path).decode() for path in sorted(package.rglob("*.py")))
+    lines = [_stat_line(package, path).decode() for path in sorted(package.rglob("*.py"))]
+    lines += [sys.version, unicodedata.unidata_version, *_requirement_versions(), _zone_data_version()]
+    return "\n".join(lines)
+
+
+def _requirement_versions() -> list[str]:
+    names = {
+        re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0] for requirement in requires("postwright") or []
+    }
+    versions = []
+    for name in sorted(names | {"tzdata"}):
+        try:
+            versions.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return versions
+
+
+def _zone_data_version() -> str:
+    """The system's zone files (used where the tzdata package is absent) change with the OS package."""
+    for folder in zoneinfo.TZPATH:
+        try:
+            return f"{folder} {os.stat(folder).st_mtime_ns}"
+        except OSError:
+            continue
+    return "no system zone data"
 
 
 @dataclass(frozen=True, slots=True)

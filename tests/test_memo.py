@@ -1,11 +1,14 @@
 """A rebuild renders only the posts that changed, and its output is what a cold build writes."""
 
+import os
 import pickle
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from postwright import load, pipeline, render
+from postwright.memo import Memo
 from postwright.project import Project
 from tests.conftest import write_files
 
@@ -252,3 +255,149 @@ def test_adding_the_missing_image_clears_the_posts_problem(make_project):
     assert [d.code for d in first.diagnostics] == ["PW300"]
     write_files(project.root, "-- assets/kite.png --\n64x64\n")
     assert [d.code for d in pipeline.build(project).diagnostics] == []
+
+
+def incremental_equals_cold(project):
+    """Build with the memos, then cold into another folder: the same tree and the same problems."""
+    (project.root / pipeline.STAMP).unlink(missing_ok=True)
+    warm = pipeline.build(project)
+    cold = cold_build(project, project.root / "cold")
+    assert files(project.root / "publish") == files(project.root / "cold")
+    assert warm.diagnostics == cold.diagnostics
+    return warm
+
+
+def test_a_template_in_a_symlinked_folder_is_part_of_the_render_memos_inputs(make_project, tmp_path):
+    project = make_project(
+        POSTS
+        + "-- templates/mastodon.j2 --\n{{ body }}\n{% include 'partials/footer.j2' %}\n"
+        + "-- shared/footer.j2 --\nFOOTER v1\n"
+    )
+    (project.root / "templates/partials").symlink_to(project.root / "shared", target_is_directory=True)
+    pipeline.build(project)
+    (project.root / "shared/footer.j2").write_text("FOOTER v2\n")
+    incremental_equals_cold(project)
+    assert "FOOTER v2" in (project.root / "publish/2026-12-01-0900-post-1.en/masto/part-1.txt").read_text()
+
+
+def test_retargeting_an_asset_symlink_outside_assets_is_caught_on_a_rebuild(make_project, tmp_path):
+    project = make_project(
+        """
+        -- content/posts/2026-12-01-photo.md --
+        ---
+        title: Photo
+        images: [{src: kite.png, alt: A red kite}]
+        ---
+        Look at this kite.
+        -- assets/real/kite.png --
+        64x64
+        -- outside/kite.png --
+        64x64
+        """
+    )
+    link = project.root / "assets/kite.png"
+    link.symlink_to(project.root / "assets/real/kite.png")
+    assert pipeline.build(project).diagnostics == ()
+    link.unlink()
+    link.symlink_to(project.root / "outside/kite.png")
+    assert [d.code for d in incremental_equals_cold(project).diagnostics] == ["PW301"]
+
+
+def test_an_edit_that_keeps_size_and_mtime_is_still_read(make_project):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    post = project.root / "content/posts/2026-12-04-0900-post-4.md"
+    before = post.stat()
+    post.write_text(post.read_text().replace("day 4.", "day 8."))  # same size
+    os.utime(post, ns=(before.st_atime_ns, before.st_mtime_ns))  # as cp -p or rsync -t leave it
+    assert post.stat().st_size == before.st_size and post.stat().st_mtime_ns == before.st_mtime_ns
+    incremental_equals_cold(project)
+    assert "day 8." in (project.root / "publish/2026-12-04-0900-post-4.en/masto/part-1.txt").read_text()
+
+
+def test_an_upgraded_dependency_renders_everything_again(make_project, rendered, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    rendered.clear()
+    monkeypatch.setattr(pipeline, "version", lambda name: "99.0" if name == "markdown" else "1.0")
+    pipeline._code_fingerprint.cache_clear()
+    try:
+        (project.root / pipeline.STAMP).unlink()
+        pipeline.build(project)
+    finally:
+        pipeline._code_fingerprint.cache_clear()
+    assert len(rendered) == 24
+
+
+def test_inputs_that_change_during_a_build_are_not_remembered(tmp_path):
+    digests = iter(["before", "after"])
+    memo = Memo(tmp_path / "m.pickle", lambda: next(digests), lambda entry: True)
+    memo.put("key", "value")
+    memo.save()
+    assert not (tmp_path / "m.pickle").exists()
+
+
+def test_saves_at_once_or_where_nothing_can_be_written_never_fail(tmp_path):
+    def save(_):
+        memo = Memo(tmp_path / "m.pickle", lambda: "digest", lambda entry: True)
+        memo.put("key", "value")
+        memo.save()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(save, range(200)))
+    assert Memo(tmp_path / "m.pickle", lambda: "digest", lambda entry: True).get("key") == "value"
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pickle"]  # no partial file left
+    (tmp_path / "file").write_text("not a folder")
+    blocked = Memo(tmp_path / "file" / "m.pickle", lambda: "digest", lambda entry: True)
+    blocked.put("key", "value")
+    blocked.save()
+
+
+@pytest.mark.parametrize("memo", [pipeline.RENDER_MEMO, pipeline.POSTS_MEMO])
+def test_entries_of_the_wrong_shape_are_misses(make_project, memo):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    path = project.root / memo
+    stored = pickle.loads(path.read_bytes())
+    stored["entries"] = {key: 42 for key in stored["entries"]}
+    path.write_bytes(pickle.dumps(stored))
+    incremental_equals_cold(project)
+
+
+def test_a_variant_resolved_again_is_remembered(make_project, parsed):
+    project = make_project(
+        """
+        -- config.yml --
+        brand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}
+        accounts:
+          masto: {platform: mastodon, language: en}
+          masto_es: {platform: mastodon, language: es}
+        -- content/posts/launch.md --
+        ---
+        title: Launch
+        date: 2026-12-01 09:00
+        ---
+        We launch today.
+        -- content/posts/launch.es.md --
+        ---
+        title: Lanzamiento
+        ---
+        Hoy lanzamos.
+        -- content/posts/other.md --
+        ---
+        date: 2026-12-02 09:00
+        ---
+        Another post.
+        """
+    )
+    pipeline.build(project)
+    dated = project.root / "content/posts/launch.md"
+    dated.write_text(dated.read_text().replace("2026-12-01", "2026-12-09"))
+    parsed.clear()
+    pipeline.build(project)
+    assert sorted(parsed) == ["launch.es.md", "launch.md"]  # the variant, again for its sibling's date
+    parsed.clear()
+    other = project.root / "content/posts/other.md"
+    other.write_text(other.read_text() + "More.\n")
+    pipeline.build(project)
+    assert parsed == ["other.md"]
