@@ -380,12 +380,10 @@ def _files(folder: Path) -> list[Path]:
 
 def _stat_line(root: Path, path: Path) -> bytes:
     """Like make, by stat; with the inode and change time too, so an edit that kept size and mtime
-    (cp -p, rsync -t, tar) still counts, and the real path, so a retargeted symlink does."""
+    (cp -p, rsync -t, tar) still counts, and so does a retargeted symlink (stat follows it)."""
     try:
         info = path.stat()
-        state = (
-            f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0{os.path.realpath(path)}"
-        )
+        state = f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
     except OSError as error:  # a dangling link: its problem is reported where the file is used
         state = f"unreadable {error.errno}"
     return f"{path.relative_to(root).as_posix()}\0{state}\n".encode()

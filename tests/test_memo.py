@@ -300,6 +300,7 @@ def test_retargeting_an_asset_symlink_outside_assets_is_caught_on_a_rebuild(make
     assert pipeline.build(project).diagnostics == ()
     link.unlink()
     link.symlink_to(project.root / "outside/kite.png")
+    assert [d.code for d in pipeline.build(project).diagnostics] == ["PW301"]  # the stamp sees it too
     assert [d.code for d in incremental_equals_cold(project).diagnostics] == ["PW301"]
 
 
