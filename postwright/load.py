@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
+from postwright import forked
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.files import read_text
@@ -150,11 +151,22 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
         for path in files:
             found += _parse_file(project, path)[1]
         return Loaded((), tuple(found), tuple(_relative(project, path) for path in files))
+    keys = [_memo_key(project, path) if memo is not None else str(path) for path in files]
+    known = {key: entry for key in keys if memo is not None and (entry := memo.get(key)) is not None}
+    missing = [(path, key) for path, key in zip(files, keys, strict=True) if key not in known]
+    if len(missing) >= PARALLEL_FROM:  # many files: parsed and resolved in worker processes
+        for key, entry in forked.map_slices(
+            lambda start, stop: _read(project, config, missing[start:stop]),
+            len(missing),
+            at_least=PARALLEL_FROM,
+        ):
+            known[key] = entry
+            if memo is not None:
+                memo.put(key, entry)
     read: list[tuple[Path, str, Remembered]] = []  # the files that parsed, now or in an earlier build
     fresh: dict[str, _Parsed] = {}  # by memo key: parsed now
-    for path in files:
-        key = _memo_key(project, path) if memo is not None else str(path)
-        remembered = memo.get(key) if memo is not None else None
+    for path, key in zip(files, keys, strict=True):
+        remembered = known.get(key)
         if remembered is None:
             item, diagnostics = _parse_file(project, path)
             remembered = Remembered(item.id, _date_text(item), tuple(diagnostics)) if item else None
@@ -186,6 +198,33 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
             posts.append(remembered.post)
     found += _duplicates(posts)
     return Loaded(tuple(posts), tuple(found), tuple(_relative(project, path) for path in files))
+
+
+PARALLEL_FROM = 1000  # post files to read: below this, starting worker processes costs more than it saves
+
+
+def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> list[tuple[str, Remembered]]:
+    """Parse and resolve `files` (path, memo key) in a worker, with the sibling dates these files give;
+    load_posts resolves again any post whose sibling's date came from another worker's files."""
+    entries: list[tuple[str, Remembered]] = []
+    parsed: list[tuple[str, _Parsed, tuple[Diagnostic, ...]]] = []
+    for path, key in files:
+        item, diagnostics = _parse_file(project, path)
+        if item is None:
+            entries.append((key, Remembered(None, None, tuple(diagnostics))))
+        else:
+            parsed.append((key, item, tuple(diagnostics)))
+    dates: dict[str, str] = {}
+    for _key, item, _problems in parsed:
+        if text := _date_text(item):
+            dates.setdefault(item.id, text)
+    for key, item, problems in parsed:
+        post, diagnostics = _resolve(project, config, item, dates)
+        inherited = dates.get(item.id)
+        entries.append(
+            (key, Remembered(item.id, _date_text(item), problems, inherited, post, tuple(diagnostics)))
+        )
+    return entries
 
 
 class Remembered(NamedTuple):

@@ -26,6 +26,7 @@ import pickle
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import fields
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar
@@ -192,3 +193,5 @@ _REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     MappingProxyType: lambda mapping: (read_only, (dict(mapping),)),
     **{kind: _by_fields(kind) for kind in _DATACLASSES},
 }
+for _kind, _reducer in _REDUCERS.items():  # results of forked workers (postwright.forked) travel the same way
+    ForkingPickler.register(_kind, _reducer)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import sys
@@ -12,7 +11,6 @@ import tempfile
 import unicodedata
 import zoneinfo
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import postwright
-from postwright import media, render, schedule, validate, write
+from postwright import forked, media, render, schedule, validate, write
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
@@ -124,7 +122,6 @@ MEDIA_CACHE = Path(".postwright-cache") / "media"
 RENDER_MEMO = Path(".postwright-cache") / "render.pickle"
 POSTS_MEMO = Path(".postwright-cache") / "posts.pickle"
 PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
-_RENDER_INPUT: tuple[list[tuple[Post, str]], Config, Any, bool] | None = None  # what forked workers render
 
 
 # variants, render problems, each variant's rule problems, and (for build) write.text_facts by key
@@ -192,27 +189,11 @@ def _render_all(
 def _render_parallel(
     jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool
 ) -> list[Entry]:
-    """Workers are forked, so they share the parsed posts, config and templates without pickling them,
-    and return their slice's results in order: the output is the same as rendering in one process."""
-    global _RENDER_INPUT
-    workers = min(os.cpu_count() or 1, 8)
-    if len(jobs) < PARALLEL_FROM or workers < 2 or sys.platform != "linux":
-        return _render_jobs(jobs, config, templates, facts)
-    _RENDER_INPUT = (jobs, config, templates, facts)
-    bounds = [len(jobs) * n // (workers * 4) for n in range(workers * 4 + 1)]
-    try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            slices = list(pool.map(_render_slice, bounds[:-1], bounds[1:]))
-    finally:
-        _RENDER_INPUT = None
-    return [entry for chunk in slices for entry in chunk]
-
-
-def _render_slice(start: int, stop: int) -> list[Entry]:
-    assert _RENDER_INPUT is not None, "runs in a forked worker only"
-    jobs, config, templates, facts = _RENDER_INPUT
-    return _render_jobs(jobs[start:stop], config, templates, facts)
+    return forked.map_slices(
+        lambda start, stop: _render_jobs(jobs[start:stop], config, templates, facts),
+        len(jobs),
+        at_least=PARALLEL_FROM,
+    )
 
 
 def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool) -> list[Entry]:

@@ -402,3 +402,33 @@ def test_a_variant_resolved_again_is_remembered(make_project, parsed):
     other.write_text(other.read_text() + "More.\n")
     pipeline.build(project)
     assert parsed == ["other.md"]
+
+
+def test_reading_in_worker_processes_gives_what_one_process_gives(make_project, monkeypatch):
+    if sys.platform != "linux":
+        pytest.skip("worker processes are forked on Linux only")
+    siblings = "".join(  # undated variants whose dated sibling may be read by another worker
+        f"-- content/posts/launch-{n}.md --\n---\ndate: 2026-12-{n + 1:02d} 09:00\n---\nLaunch {n}.\n"
+        f"-- content/posts/launch-{n}.es.md --\n---\ntitle: Lanzamiento {n}\n---\nLanzamiento {n}.\n"
+        for n in range(9)
+    )
+    config = (
+        "-- config.yml --\nbrand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}\n"
+        "accounts:\n  masto: {platform: mastodon, language: en}\n"
+        "  masto_es: {platform: mastodon, language: es}\n"
+    )
+    twin = "-- content/posts/2026-12-05-0900-post-5.es.md --\n---\n---\nGemelo.\n"  # dated by its name
+    broken = "-- content/posts/broken.md --\n---\ntitle: [unclosed\n---\nBody\n"
+    another = (
+        "-- content/posts/another.md --\n---\ndate: 2026-12-20 09:00\n---\nAnother.\n"  # pairs cross slices
+    )
+    project = make_project(config + POSTS + twin + siblings + broken + another)
+    serial = pipeline.load(project)
+    monkeypatch.setattr(load, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    parallel = pipeline.load(project)
+    assert len(parallel[1].posts) == len(serial[1].posts) == 32
+    assert parallel[1] == serial[1] and parallel[2] == serial[2] != []
+    assert {post.publish_at.day for post in parallel[1].posts if post.id.startswith("launch-")} == set(
+        range(1, 10)
+    )
