@@ -1,8 +1,11 @@
 """Text build benchmark: our full `build` (no images) against Hugo on the same 5,000 Markdown posts.
 
 Prints times and ratios measured side by side in one run; nothing is asserted (the machine is
-small and noisy). Hugo comes from Debian's `hugo` package (`apt-get install hugo`); without it the
-Hugo column is skipped and said so.
+small and noisy). Rows: a full build (the stamp and the memos of .postwright-cache/ removed, so every
+post is read and rendered again, into the existing publish/), a rebuild after one post's text changed,
+and a no-op rebuild. Hugo comes from Debian's `hugo` package (`apt-get install hugo`); without it the
+Hugo column is skipped and said so. The posts are prose paragraphs, which skip Python-Markdown (their
+tree is built directly, tested equal); posts with Markdown syntax in them take longer.
 
     python bench/text_build.py [--posts 5000] [--repeat 3]
 """
