@@ -122,7 +122,8 @@ class Memo(Generic[E]):
         if not self._changed and self._new.keys() == self._old.keys():
             return  # every entry was read back: the file already says this
         if self.inputs() != self.digest:
-            self.path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                self.path.unlink(missing_ok=True)
             return
         buffer = io.BytesIO()
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
