@@ -91,15 +91,14 @@ class Memo(Generic[E]):
         gc.disable()  # reading makes ~10 objects per entry, none of them in a cycle: no collections
         try:
             with self.path.open("rb") as handle:
-                stored = _DataOnly(handle).load()
+                if _DataOnly(handle).load() != self.digest:  # first, so a stale memo is not read in full
+                    return {}
+                entries = _DataOnly(handle).load()
         except Exception:  # missing, damaged or planted: never worth a failed build
             return {}
         finally:
             if collecting:
                 gc.enable()
-        if not isinstance(stored, dict) or stored.get("inputs") != self.digest:
-            return {}
-        entries = stored.get("entries")
         if not isinstance(entries, dict):
             return {}
         gc.freeze()  # kept for this run: later collections need not walk them all each time
@@ -126,9 +125,10 @@ class Memo(Generic[E]):
                 self.path.unlink(missing_ok=True)
             return
         buffer = io.BytesIO()
+        buffer.write(pickle.dumps(self.digest))  # a pickle of its own: read without the entries
         pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
         pickler.dispatch_table = _REDUCERS
-        pickler.dump({"inputs": self.digest, "entries": self._new})
+        pickler.dump(self._new)
         partial = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,28 @@ POSTS = "".join(
 )
 
 
+BILINGUAL = """\
+-- config.yml --
+brand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}
+accounts:
+  masto: {platform: mastodon, language: en}
+  masto_es: {platform: mastodon, language: es}
+"""
+LAUNCH = """\
+-- content/posts/launch.md --
+---
+title: Launch
+date: 2026-12-01 09:00
+---
+We launch today.
+-- content/posts/launch.es.md --
+---
+title: Lanzamiento
+---
+Hoy lanzamos.
+"""  # an undated Spanish variant takes its English sibling's date
+
+
 @pytest.fixture
 def rendered(monkeypatch):
     """The (post id, account) pairs rendered, in order."""
@@ -111,7 +133,7 @@ class Planted:
         b"",
         b"not a pickle",
         pickle.dumps(Planted()),
-        pickle.dumps({"inputs": 1, "entries": {"k": 2}}),
+        pickle.dumps("another digest") + pickle.dumps({"k": 2}),
         b"\x80\x05",
     ],
 )
@@ -208,26 +230,7 @@ def test_a_rebuild_reads_only_the_post_files_that_changed(make_project, parsed):
 def test_a_language_variant_follows_its_siblings_new_date_though_its_own_file_is_unchanged(
     make_project, parsed
 ):
-    project = make_project(
-        """
-        -- config.yml --
-        brand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}
-        accounts:
-          masto: {platform: mastodon, language: en}
-          masto_es: {platform: mastodon, language: es}
-        -- content/posts/launch.md --
-        ---
-        title: Launch
-        date: 2026-12-01 09:00
-        ---
-        We launch today.
-        -- content/posts/launch.es.md --
-        ---
-        title: Lanzamiento
-        ---
-        Hoy lanzamos.
-        """
-    )
+    project = make_project(BILINGUAL + LAUNCH)
     pipeline.build(project)
     dated = project.root / "content/posts/launch.md"
     dated.write_text(dated.read_text().replace("2026-12-01", "2026-12-09"))
@@ -354,42 +357,23 @@ def test_saves_at_once_or_where_nothing_can_be_written_never_fail(tmp_path):
     blocked.save()
 
 
+@pytest.mark.parametrize("wrong", ["numbers", "planted"])
 @pytest.mark.parametrize("memo", [pipeline.RENDER_MEMO, pipeline.POSTS_MEMO])
-def test_entries_of_the_wrong_shape_are_misses(make_project, memo):
+def test_entries_of_the_wrong_shape_after_the_right_digest_are_misses(make_project, capsys, memo, wrong):
     project = make_project(POSTS)
     pipeline.build(project)
     path = project.root / memo
-    stored = pickle.loads(path.read_bytes())
-    stored["entries"] = {key: 42 for key in stored["entries"]}
-    path.write_bytes(pickle.dumps(stored))
+    with path.open("rb") as handle:
+        digest, entries = pickle.load(handle), pickle.load(handle)  # two pickles, one after the other
+    replaced = {key: 42 for key in entries} if wrong == "numbers" else Planted()
+    path.write_bytes(pickle.dumps(digest) + pickle.dumps(replaced))
     incremental_equals_cold(project)
+    assert "PLANTED" not in capsys.readouterr().out
 
 
 def test_a_variant_resolved_again_is_remembered(make_project, parsed):
     project = make_project(
-        """
-        -- config.yml --
-        brand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}
-        accounts:
-          masto: {platform: mastodon, language: en}
-          masto_es: {platform: mastodon, language: es}
-        -- content/posts/launch.md --
-        ---
-        title: Launch
-        date: 2026-12-01 09:00
-        ---
-        We launch today.
-        -- content/posts/launch.es.md --
-        ---
-        title: Lanzamiento
-        ---
-        Hoy lanzamos.
-        -- content/posts/other.md --
-        ---
-        date: 2026-12-02 09:00
-        ---
-        Another post.
-        """
+        BILINGUAL + LAUNCH + "-- content/posts/other.md --\n---\ndate: 2026-12-02 09:00\n---\nAnother post.\n"
     )
     pipeline.build(project)
     dated = project.root / "content/posts/launch.md"
@@ -412,17 +396,12 @@ def test_reading_in_worker_processes_gives_what_one_process_gives(make_project, 
         f"-- content/posts/launch-{n}.es.md --\n---\ntitle: Lanzamiento {n}\n---\nLanzamiento {n}.\n"
         for n in range(9)
     )
-    config = (
-        "-- config.yml --\nbrand: {name: Test Brand, timezone: Europe/Madrid, platforms: [mastodon]}\n"
-        "accounts:\n  masto: {platform: mastodon, language: en}\n"
-        "  masto_es: {platform: mastodon, language: es}\n"
-    )
     twin = "-- content/posts/2026-12-05-0900-post-5.es.md --\n---\n---\nGemelo.\n"  # dated by its name
     broken = "-- content/posts/broken.md --\n---\ntitle: [unclosed\n---\nBody\n"
     another = (
         "-- content/posts/another.md --\n---\ndate: 2026-12-20 09:00\n---\nAnother.\n"  # pairs cross slices
     )
-    project = make_project(config + POSTS + twin + siblings + broken + another)
+    project = make_project(BILINGUAL + POSTS + twin + siblings + broken + another)
     serial = pipeline.load(project)
     monkeypatch.setattr(load, "PARALLEL_FROM", 1)
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
