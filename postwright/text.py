@@ -19,7 +19,7 @@ import re
 import sys
 import types
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -202,6 +202,17 @@ def _url_windows(text: str, anchor: re.Pattern[str]) -> Iterator[tuple[int, int]
         pos = end
 
 
+def _urls_in_windows(
+    text: str, anchor: re.Pattern[str], window_urls: Callable[[str], tuple[tuple[int, int], ...]]
+) -> list[tuple[int, int]]:
+    """(start, end) in `text` of the URLs `window_urls` finds in each window around `anchor`, in order."""
+    return [
+        (start + url_start, start + url_end)
+        for start, end in _url_windows(text, anchor)
+        for url_start, url_end in window_urls(text[start:end])
+    ]
+
+
 # ----------------------------------------------------------------------------------------------------------
 # X: twitter-text weighted length (twitter/twitter-text@30e2430d90cff3b46393ea54caf511441983c260:
 # config/v1.json, v2.json, v3.json, js/src/parseTweet.js, js/src/lib/getCharacterWeight.js,
@@ -372,11 +383,7 @@ _X_URL_ANCHOR = re.compile(r"\.[^ \t\n\r\x0b\x0c]")  # every domain has a dot be
 def _x_urls(text: str) -> list[tuple[int, int]]:
     """(start, end) of the URLs extract_urls_with_indices finds in `text`, in its order: the library on
     each window (see _url_windows), not on the whole text."""
-    return [
-        (start + url_start, start + url_end)
-        for start, end in _url_windows(text, _X_URL_ANCHOR)
-        for url_start, url_end in _x_window_urls(text[start:end])
-    ]
+    return _urls_in_windows(text, _X_URL_ANCHOR, _x_window_urls)
 
 
 @functools.lru_cache(maxsize=4096)  # see _url_windows
@@ -491,11 +498,7 @@ def _mastodon_urls(text: str) -> list[tuple[int, int]]:
     """extract_urls_with_indices(str, extract_url_without_protocol: false), as the validator calls it."""
     if "://" not in text:
         return []  # every match without "://" lacks a protocol and would be dropped below
-    return [
-        (start + url_start, start + url_end)
-        for start, end in _url_windows(text, _PROTOCOL)
-        for url_start, url_end in _mastodon_window_urls(text[start:end])
-    ]
+    return _urls_in_windows(text, _PROTOCOL, _mastodon_window_urls)
 
 
 @functools.lru_cache(maxsize=4096)  # see _url_windows

@@ -156,47 +156,6 @@ def test_escaped_and_numeric_hashes_are_not_tags_and_names_are_escaped(make_proj
     assert linkedin == "We're \\#NotATag and \\#1, thanks to Bo \\(CEO\\) \\#1! {hashtag|\\#|Real}"
 
 
-def test_the_budget_only_speeds_splitting_up_the_parts_are_the_same():
-    """split_to_fit with an additive Budget gives exactly the parts of the plain search, on every platform,
-    for text mixing scripts, emoji, URLs, mentions and over-long words."""
-    import random
-
-    from postwright.platforms import PLATFORMS
-    from postwright.split import Budget, split_to_fit
-
-    rng = random.Random(3)
-    words = [
-        "kite",
-        "wind",
-        "ветер",
-        "باد",
-        "風",
-        "🪁",
-        "👩‍👩‍👧",
-        "https://example.com/a/long/path?q=1",
-        "@jane@example.social",
-        "#KiteLife",
-        "x" * 90,
-        "end.",
-        "why?",
-        "\n\n",
-        "\n",
-        "é",
-    ]
-    for name, platform in PLATFORMS.items():
-        measures = platform.limits.measures
-        for _ in range(12):
-            text = " ".join(rng.choice(words) for _ in range(rng.randint(20, 400)))
-
-            def fits(part, measures=measures):
-                return all(measure.count(part) <= measure.limit for measure in measures)
-
-            budget = Budget(
-                lambda piece, m=measures: tuple(x.count(piece) for x in m), tuple(x.limit for x in measures)
-            )
-            assert split_to_fit(text, fits, budget) == split_to_fit(text, fits), (name, text)
-
-
 def test_templates_are_chosen_per_platform_once_and_rebuilt_per_load(make_project):
     """<platform>.j2, else base.j2, else the bare body; a Templates looks each platform up once (no stat
     per post), so a template added later shows in the next load_templates, as in the next build."""
