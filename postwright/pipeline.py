@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -10,7 +11,8 @@ import sys
 import tempfile
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
@@ -77,6 +79,19 @@ def load(
     return config, loaded, [*config_diagnostics, *loaded.diagnostics]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A build makes hundreds of thousands of objects and no cycles worth collecting (its memory is the
+    same with the collector off): the collector's walks over them cost 10% of a big build, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check(
     project: Project,
     *,
@@ -89,6 +104,13 @@ def check(
     Images are made in `cache`; by default in postwright's cache if a build created one, else in a
     temporary folder, so `check` on a fresh checkout creates no file at all.
     """
+    with _collector_paused():
+        return _check(project, cache, progress, facts)
+
+
+def _check(
+    project: Project, cache: Path | None, progress: Callable[[int, int], None] | None, facts: bool
+) -> Checked:
     if cache is None:
         persistent = project.root / MEDIA_CACHE
         if not persistent.is_dir():
@@ -266,6 +288,13 @@ def build(
     if reused is not None:
         return reused
     (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
+    with _collector_paused():
+        return _build(project, target, fingerprint, progress)
+
+
+def _build(
+    project: Project, target: Path, fingerprint: str, progress: Callable[[int, int], None] | None
+) -> Built:
     checked = check(project, cache=project.root / MEDIA_CACHE, progress=progress, facts=True)
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)

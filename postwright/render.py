@@ -202,11 +202,14 @@ def add_utm(url: str, *, config: Config, platform: str, account: str, post_id: s
     if utm.domains and not any(host == domain or host.endswith("." + domain) for domain in utm.domains):
         return url
     values = {"platform": platform, "account": account, "post_id": post_id}
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    present = {key for key, _ in query}
+    present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
     wanted = {"utm_source": utm.source, "utm_medium": utm.medium, "utm_campaign": utm.campaign}
-    query += [(key, value.format(**values)) for key, value in wanted.items() if key not in present and value]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    missing = [(key, text.format(**values)) for key, text in wanted.items() if key not in present and text]
+    added = urlencode(missing)
+    if not added:
+        return url
+    # the writer's own query stays as written (decoding and encoding it again could change it)
+    return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
 
 
 @jinja2.pass_context

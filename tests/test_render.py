@@ -1,4 +1,5 @@
 import json
+from functools import partial
 
 from postwright import pipeline
 from postwright.config import load_config
@@ -76,6 +77,19 @@ def test_utm_tags_only_brand_domains_and_never_duplicates(make_project):
     assert add_utm(
         "https://other.example/a", config=config, platform="x", account="x_main", post_id="p1"
     ) == ("https://other.example/a")
+
+
+def test_utm_keeps_the_writers_query_as_written(make_project):
+    config, _ = load_config(make_project(f"-- config.yml --\n{CONFIG}"))
+    tag = partial(add_utm, config=config, platform="x", account="x_main", post_id="p1")
+    assert tag("https://kites.example/s?q=red%20kite&empty=&sort=a+b#top") == (
+        "https://kites.example/s?q=red%20kite&empty=&sort=a+b&utm_source=x&utm_medium=social&utm_campaign=p1#top"
+    )
+    assert tag("https://kites.example/") == (
+        "https://kites.example/?utm_source=x&utm_medium=social&utm_campaign=p1"
+    )
+    complete = "https://kites.example/?utm_source=a&utm_medium=b&utm_campaign=c"
+    assert tag(complete) == complete
 
 
 def test_overrides_apply_platform_then_account(make_project):

@@ -49,6 +49,8 @@ class Limits:
     def with_overrides(self, **changes: int | None) -> Limits:
         """Limits with config.yml's overrides applied (max_length changes the first measure)."""
         given = {key: value for key, value in changes.items() if value is not None}
+        if not given:  # the usual case, asked for every variant: nothing to copy
+            return self
         measures = self.measures
         if "max_length" in given:
             measures = (replace(measures[0], limit=given.pop("max_length")), *measures[1:])
