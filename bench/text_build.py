@@ -100,9 +100,9 @@ def main() -> None:
         variants = len(manifest["variants"])
         print(f"{options.posts} posts → {variants} variants, {len(first.diagnostics)} diagnostics")
 
-        def full_build() -> None:  # stamp and render memo removed: every post is read and rendered again
-            (root / pipeline.STAMP).unlink(missing_ok=True)
-            (root / pipeline.RENDER_MEMO).unlink(missing_ok=True)
+        def full_build() -> None:  # stamp and memos removed: every post is read and rendered again
+            for remembered in (pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO):
+                (root / remembered).unlink(missing_ok=True)
             pipeline.build(project, root / "publish")
 
         ours = timed(full_build, options.repeat)
