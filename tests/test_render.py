@@ -181,3 +181,12 @@ def test_templates_are_chosen_per_platform_once_and_rebuilt_per_load(make_projec
     (project.templates_dir / "base.j2").write_text("B: {{ body }}\n", encoding="utf-8")
     assert templates.name_for("mastodon") is None
     assert render.load_templates(project).name_for("mastodon") == "base.j2"
+
+
+def test_utm_values_are_encoded_as_urlencode_does():
+    from urllib.parse import urlencode
+
+    from postwright.render import _query_value
+
+    for value in ("p1", "2026-12-01-launch.es", "a~b_c", "spring sale", "año/ñ", "x&y=z", "", "+%#"):
+        assert _query_value(value) == urlencode([("k", value)])[2:], value
