@@ -39,3 +39,25 @@ def map_slices(work: Callable[[int, int], list[T]], count: int, *, at_least: int
 def _run(start: int, stop: int) -> Any:
     assert _WORK is not None, "runs in a forked worker only"
     return _WORK(start, stop)
+
+
+def in_background(work: Callable[[], None]) -> Callable[[], None]:
+    """Start `work` in a forked process (it sees this one's memory as it is now); returns the wait for
+    it. For side work that must not hold up what follows, such as writing a cache on a second core.
+    Elsewhere than Linux, or with one core, `work` runs here and now."""
+    if (os.cpu_count() or 1) < 2 or sys.platform != "linux":
+        work()
+        return lambda: None
+    child = os.fork()
+    if child == 0:  # the child: do the work, then leave without running the parent's exit handlers
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+
+    def wait() -> None:
+        os.waitpid(child, 0)
+
+    return wait
