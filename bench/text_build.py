@@ -1,11 +1,13 @@
 """Text build benchmark: our full `build` (no images) against Hugo on the same 5,000 Markdown posts.
 
 Prints times and ratios measured side by side in one run; nothing is asserted (the machine is
-small and noisy). Rows: a full build (the stamp and the memos of .postwright-cache/ removed, so every
-post is read and rendered again, into the existing publish/), a rebuild after one post's text changed,
-and a no-op rebuild. Hugo comes from Debian's `hugo` package (`apt-get install hugo`); without it the
-Hugo column is skipped and said so. The posts are prose paragraphs, which skip Python-Markdown (their
-tree is built directly, tested equal); posts with Markdown syntax in them take longer.
+small and noisy). Every row runs `python build.py build` as a user does, so it includes starting Python
+and importing what the command needs, as Hugo's time includes starting Hugo. Rows: a full build (the
+stamp and the memos of .postwright-cache/ removed, so every post is read and rendered again, into the
+existing publish/), a rebuild after one post's text changed, and a no-op rebuild. Hugo comes from
+Debian's `hugo` package (`apt-get install hugo`); without it the Hugo column is skipped and said so.
+The posts are prose paragraphs, which skip Python-Markdown (their tree is built directly, tested
+equal); posts with Markdown syntax in them take longer.
 
     python bench/text_build.py [--posts 5000] [--repeat 3]
 """
@@ -17,6 +19,7 @@ import random
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
@@ -100,25 +103,30 @@ def main() -> None:
         variants = len(manifest["variants"])
         print(f"{options.posts} posts → {variants} variants, {len(first.diagnostics)} diagnostics")
 
+        def build() -> None:
+            subprocess.run(
+                [sys.executable, REPO / "build.py", "-C", root, "build"], check=True, capture_output=True
+            )
+
         def full_build() -> None:  # stamp and memos removed: every post is read and rendered again
             for remembered in (pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO):
                 (root / remembered).unlink(missing_ok=True)
-            pipeline.build(project, root / "publish")
+            build()
 
         ours = timed(full_build, options.repeat)
         print(f"postwright build        {ours:7.2f} s")
-        pipeline.build(project, root / "publish")  # leaves the memo a full build removes
+        build()  # leaves the memos a full build removes
         edits = iter(range(options.repeat))
         post = sorted((root / "content" / "posts").glob("*.md"))[options.posts // 2]
 
         def edit_one() -> None:  # one post's text changed: only that post is rendered again
             text = post.read_text(encoding="utf-8")
             post.write_text(text.replace("\n---\n", f"\n---\nEdit {next(edits)}. ", 1), encoding="utf-8")
-            pipeline.build(project, root / "publish")
+            build()
 
         edited = timed(edit_one, options.repeat)
         print(f"postwright one edit     {edited:7.2f} s  (one post of {options.posts} changed)")
-        again = timed(lambda: pipeline.build(project, root / "publish"), options.repeat)
+        again = timed(build, options.repeat)
         print(f"postwright rebuild      {again:7.2f} s  (no-op: nothing changed; target < 0.5 s)")
         hugo = shutil.which("hugo")
         if hugo is None:

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import gc
-import hashlib
-import json
 import os
-import re
-import sys
 import tempfile
-import unicodedata
-import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cache
-from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import Any
 
-import postwright
-from postwright import forked, media, render, schedule, validate, write
+from postwright import forked, media, render, schedule, stamp, validate, write
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
@@ -36,11 +27,9 @@ from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import Job, Outcome, PermanentError, Publisher, Receipt, Runner
 from postwright.schedule import PlanItem
+from postwright.stamp import Built
 
-STAMP = Path(".postwright-cache") / "build.json"
-"""In the project (git-ignored): the last build's output folder, input fingerprint and diagnostics.
-Kept out of publish/ so that publish/ depends on the inputs' content only, not on their mtimes."""
-
+STAMP = stamp.STAMP  # beside the other files of .postwright-cache/
 
 INDEX = Path(".postwright-cache") / "publish-index.json"
 """The hash of every file the last build wrote, so the next one writes only what changed."""
@@ -58,17 +47,6 @@ class Checked:
     reused: int = 0  # renditions found in the cache
     facts: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # write.text_facts by key, for build
     memos: tuple[Memo[Any], ...] = ()  # what this run read and rendered, for build to remember
-
-
-@dataclass(frozen=True, slots=True)
-class Built:
-    manifest: dict[str, Any] | None  # None when config.yml cannot be used
-    diagnostics: tuple[Diagnostic, ...]
-    post_count: int
-    reused: bool  # nothing changed since the last build: publish/ was left as it was
-    images: int = 0  # renditions in this build
-    images_reused: int = 0  # of which found in the cache
-    fitted: tuple[media.Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
 
 
 def load(
@@ -156,9 +134,9 @@ def _posts_memo(project: Project) -> Memo[Remembered]:
     def inputs() -> str:
         assets = sorted(
             f"{path.relative_to(project.assets_dir).as_posix()}\0{os.path.realpath(path)}\0{path.is_file()}"
-            for path in _files(project.assets_dir)
+            for path in stamp.files(project.assets_dir)
         )
-        return inputs_digest(_code_fingerprint(), [project.config_path], *assets)
+        return inputs_digest(stamp.code_fingerprint(), [project.config_path], *assets)
 
     return Memo(project.root / POSTS_MEMO, inputs, is_remembered)
 
@@ -167,7 +145,9 @@ def _render_memo(project: Project) -> Memo[Entry]:
     """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
 
     def inputs() -> str:
-        return inputs_digest(_code_fingerprint(), [project.config_path, *_files(project.templates_dir)])
+        return inputs_digest(
+            stamp.code_fingerprint(), [project.config_path, *stamp.files(project.templates_dir)]
+        )
 
     return Memo(project.root / RENDER_MEMO, inputs, is_entry)
 
@@ -282,8 +262,8 @@ def build(
     When no input changed since the last build into the same folder, nothing is read or written.
     """
     target = out_dir or project.root / "publish"
-    fingerprint = _fingerprint(project)
-    reused = _reuse(project.root / STAMP, target, fingerprint)
+    fingerprint = stamp.fingerprint_of(project)
+    reused = stamp.reused(project, target, fingerprint)
     if reused is not None:
         return reused
     (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
@@ -325,14 +305,7 @@ def _write(project: Project, target: Path, fingerprint: str, checked: Checked) -
             _background(checked.config),
         ),
     )
-    stamp = {
-        "output": str(target.resolve()),
-        "fingerprint": fingerprint,
-        "posts": len(checked.loaded.posts),
-        "diagnostics": [item.as_dict() for item in checked.diagnostics],
-    }
-    (project.root / STAMP).parent.mkdir(exist_ok=True)
-    (project.root / STAMP).write_text(json.dumps(stamp, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    stamp.record(project, target, fingerprint, len(checked.loaded.posts), checked.diagnostics)
     made = {r.path: r for r in checked.renditions.values() if r is not None}
     fitted = tuple(
         sorted(
@@ -349,99 +322,6 @@ def _write(project: Project, target: Path, fingerprint: str, checked: Checked) -
         min(checked.reused, len(made)),
         fitted,
     )
-
-
-def _reuse(stamp_path: Path, target: Path, fingerprint: str) -> Built | None:
-    try:
-        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
-        if stamp["fingerprint"] != fingerprint or stamp["output"] != str(target.resolve()):
-            return None
-        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
-        diagnostics = tuple(_diagnostic(item) for item in stamp["diagnostics"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return Built(manifest, diagnostics, stamp["posts"], reused=True)
-
-
-def _diagnostic(item: dict[str, Any]) -> Diagnostic:
-    return Diagnostic(
-        Span(item["path"], item["line"], item["column"]),
-        Severity[item["severity"].upper()],
-        item["code"],
-        item["message"],
-        item["platform"],
-        item["hint"],
-    )
-
-
-def _fingerprint(project: Project) -> str:
-    """Every input's path, size and modification time, and postwright's own code: like make, by stat."""
-    digest = hashlib.sha256(_code_fingerprint().encode())
-    for folder in (project.content_dir, project.templates_dir, project.assets_dir):
-        for path in sorted(_files(folder)):
-            digest.update(_stat_line(project.root, path))
-    if project.config_path.exists():
-        digest.update(_stat_line(project.root, project.config_path))
-    return digest.hexdigest()
-
-
-def _files(folder: Path) -> list[Path]:
-    """Every file under `folder`, through symlinked folders too (Jinja and the assets checks follow
-    them), each real folder once."""
-    found = []
-    seen: set[str] = set()
-    for root, dirs, names in os.walk(folder, followlinks=True):
-        real = os.path.realpath(root)
-        if real in seen:  # a link loop, or a folder linked twice
-            dirs.clear()
-            continue
-        seen.add(real)
-        found += [Path(root) / name for name in names]
-    return found
-
-
-def _stat_line(root: Path, path: Path) -> bytes:
-    """Like make, by stat; with the inode and change time too, so an edit that kept size and mtime
-    (cp -p, rsync -t, tar) still counts, and so does a retargeted symlink (stat follows it)."""
-    try:
-        info = path.stat()
-        state = f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
-    except OSError as error:  # a dangling link: its problem is reported where the file is used
-        state = f"unreadable {error.errno}"
-    return f"{path.relative_to(root).as_posix()}\0{state}\n".encode()
-
-
-@cache
-def _code_fingerprint() -> str:
-    """postwright's code by stat, and what else decides its output: Python (with its Unicode version),
-    the installed version of every package postwright requires, and the time zone data."""
-    package = Path(postwright.__file__).parent
-    lines = [_stat_line(package, path).decode() for path in sorted(package.rglob("*.py"))]
-    lines += [sys.version, unicodedata.unidata_version, *_requirement_versions(), _zone_data_version()]
-    return "\n".join(lines)
-
-
-def _requirement_versions() -> list[str]:
-    names = {
-        re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0] for requirement in requires("postwright") or []
-    }
-    versions = []
-    for name in sorted(names | {"tzdata"}):
-        try:
-            versions.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            versions.append(f"{name} absent")
-    return versions
-
-
-def _zone_data_version() -> str:
-    """The system's zone files (used where the tzdata package is absent) change with the OS package."""
-    for folder in zoneinfo.TZPATH:
-        try:
-            return f"{folder} {os.stat(folder).st_mtime_ns}"
-        except OSError:
-            continue
-    return "no system zone data"
 
 
 @dataclass(frozen=True, slots=True)

@@ -186,14 +186,33 @@ def test_build_py_runs_the_same_cli():
 
 def test_internal_errors_are_one_line_without_debug(monkeypatch, make_project, capsys):
     from postwright import cli as cli_module
+    from postwright import pipeline
 
     def explode(project):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli_module.pipeline, "check", explode)
+    monkeypatch.setattr(pipeline, "check", explode)
     monkeypatch.setattr(sys, "argv", ["postwright", "-C", str(make_project().root), "check"])
     with pytest.raises(SystemExit) as exit_info:
         cli_module.main()
     assert exit_info.value.code == 70
     err = capsys.readouterr().err
     assert "internal error: RuntimeError('boom')" in err and "Traceback" not in err
+
+
+def test_a_build_with_nothing_to_do_loads_no_stage(make_project):
+    """`build` answers an unchanged project from the stamp without importing the stages (~0.3 s)."""
+    root = make_project().root
+    script = (
+        "import sys\nfrom postwright.cli import main\n"
+        f"sys.argv = ['postwright', '-C', {str(root)!r}, 'build']\n"
+        "try:\n    main()\nexcept SystemExit as done:\n    code = done.code\n"
+        "loaded = sorted(m for m in ('postwright.pipeline', 'postwright.render', 'postwright.config') "
+        "if m in sys.modules)\n"
+        "print(code, loaded)\n"
+    )
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert first.stdout.split()[0] == "0", first.stderr
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert again.stdout.strip() == "0 []", again.stderr
+    assert "up to date" in again.stderr

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from postwright import load, pipeline, render
+from postwright import load, pipeline, render, stamp
 from postwright.memo import Memo
 from postwright.project import Project
 from tests.conftest import write_files
@@ -323,13 +323,13 @@ def test_an_upgraded_dependency_renders_everything_again(make_project, rendered,
     project = make_project(POSTS)
     pipeline.build(project)
     rendered.clear()
-    monkeypatch.setattr(pipeline, "version", lambda name: "99.0" if name == "markdown" else "1.0")
-    pipeline._code_fingerprint.cache_clear()
+    monkeypatch.setattr(stamp, "version", lambda name: "99.0" if name == "markdown" else "1.0")
+    stamp.code_fingerprint.cache_clear()
     try:
         (project.root / pipeline.STAMP).unlink()
         pipeline.build(project)
     finally:
-        pipeline._code_fingerprint.cache_clear()
+        stamp.code_fingerprint.cache_clear()
     assert len(rendered) == 24
 
 

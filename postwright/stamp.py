@@ -1,0 +1,155 @@
+"""The build stamp: what the last build read, by stat, so a build of an unchanged project does nothing.
+
+Kept apart from the pipeline and light to import: `postwright build` with nothing to do answers from
+here without loading the stages (their imports cost more than the check itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import unicodedata
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import PackageNotFoundError, requires, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+import postwright
+from postwright.diagnostics import Diagnostic, Severity, Span
+from postwright.project import Project
+
+if TYPE_CHECKING:
+    from postwright.media import Rendition
+
+STAMP = Path(".postwright-cache") / "build.json"
+"""In the project (git-ignored): the last build's output folder, input fingerprint and diagnostics.
+Kept out of publish/ so that publish/ depends on the inputs' content only, not on their mtimes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    manifest: dict[str, Any] | None  # None when config.yml cannot be used
+    diagnostics: tuple[Diagnostic, ...]
+    post_count: int
+    reused: bool  # nothing changed since the last build: publish/ was left as it was
+    images: int = 0  # renditions in this build
+    images_reused: int = 0  # of which found in the cache
+    fitted: tuple[Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
+
+
+def reused(project: Project, target: Path, fingerprint: str | None = None) -> Built | None:
+    """The last build into `target`, if no input changed since and its output is still there."""
+    try:
+        stamp = json.loads((project.root / STAMP).read_text(encoding="utf-8"))
+        if stamp["fingerprint"] != (fingerprint or fingerprint_of(project)):
+            return None
+        if stamp["output"] != str(target.resolve()):
+            return None
+        manifest = orjson.loads((target / "manifest.json").read_bytes())
+        diagnostics = tuple(_diagnostic(item) for item in stamp["diagnostics"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return Built(manifest, diagnostics, stamp["posts"], reused=True)
+
+
+def record(
+    project: Project, target: Path, fingerprint: str, posts: int, diagnostics: Iterable[Diagnostic]
+) -> None:
+    """Remember a finished build (written last: a build that failed midway leaves the old stamp)."""
+    stamp = {
+        "output": str(target.resolve()),
+        "fingerprint": fingerprint,
+        "posts": posts,
+        "diagnostics": [item.as_dict() for item in diagnostics],
+    }
+    (project.root / STAMP).parent.mkdir(exist_ok=True)
+    (project.root / STAMP).write_text(json.dumps(stamp, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+
+def _diagnostic(item: dict[str, Any]) -> Diagnostic:
+    return Diagnostic(
+        Span(item["path"], item["line"], item["column"]),
+        Severity[item["severity"].upper()],
+        item["code"],
+        item["message"],
+        item["platform"],
+        item["hint"],
+    )
+
+
+def fingerprint_of(project: Project) -> str:
+    """Every input's path, size and modification time, and postwright's own code: like make, by stat."""
+    digest = hashlib.sha256(code_fingerprint().encode())
+    for folder in (project.content_dir, project.templates_dir, project.assets_dir):
+        for path in sorted(files(folder)):
+            digest.update(_stat_line(project.root, path))
+    if project.config_path.exists():
+        digest.update(_stat_line(project.root, project.config_path))
+    return digest.hexdigest()
+
+
+def files(folder: Path) -> list[Path]:
+    """Every file under `folder`, through symlinked folders too (Jinja and the assets checks follow
+    them), each real folder once."""
+    found = []
+    seen: set[str] = set()
+    for root, dirs, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(root)
+        if real in seen:  # a link loop, or a folder linked twice
+            dirs.clear()
+            continue
+        seen.add(real)
+        found += [Path(root) / name for name in names]
+    return found
+
+
+def _stat_line(root: Path, path: Path) -> bytes:
+    """Like make, by stat; with the inode and change time too, so an edit that kept size and mtime
+    (cp -p, rsync -t, tar) still counts, and so does a retargeted symlink (stat follows it)."""
+    try:
+        info = path.stat()
+        state = f"{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
+    except OSError as error:  # a dangling link: its problem is reported where the file is used
+        state = f"unreadable {error.errno}"
+    return f"{path.relative_to(root).as_posix()}\0{state}\n".encode()
+
+
+@cache
+def code_fingerprint() -> str:
+    """postwright's code by stat, and what else decides its output: Python (with its Unicode version),
+    the installed version of every package postwright requires, and the time zone data."""
+    package = Path(postwright.__file__).parent
+    lines = [_stat_line(package, path).decode() for path in sorted(package.rglob("*.py"))]
+    lines += [sys.version, unicodedata.unidata_version, *_requirement_versions(), _zone_data_version()]
+    return "\n".join(lines)
+
+
+def _requirement_versions() -> list[str]:
+    names = {
+        re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0] for requirement in requires("postwright") or []
+    }
+    versions = []
+    for name in sorted(names | {"tzdata"}):
+        try:
+            versions.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return versions
+
+
+def _zone_data_version() -> str:
+    """The system's zone files (used where the tzdata package is absent) change with the OS package."""
+    for folder in zoneinfo.TZPATH:
+        try:
+            return f"{folder} {os.stat(folder).st_mtime_ns}"
+        except OSError:
+            continue
+    return "no system zone data"
