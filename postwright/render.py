@@ -28,7 +28,7 @@ from postwright.model import MediaRef, Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits, Platform
 from postwright.project import Project
-from postwright.split import Budget, split_to_fit
+from postwright.split import Budget, Remembered, split_to_fit
 
 _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 # as dialects.HASHTAG_RE, and not after a backslash (an escaped '#'), and not all digits ('#1')
@@ -281,13 +281,11 @@ def _tidy(text: str) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _budget(limits: Limits, label: str) -> Budget:
-    """One per platform and numbering: piece costs are remembered across posts (words repeat)."""
-
-    @functools.lru_cache(maxsize=65536)
-    def cost(piece: str) -> tuple[int, ...]:
-        return tuple(measure.count(piece) for measure in limits.measures)
-
-    return Budget(cost, tuple(measure.limit - measure.count(label) for measure in limits.measures))
+    """One per platform and numbering: word counts are remembered across posts (words repeat)."""
+    return Budget(
+        tuple(Remembered(measure.count).__getitem__ for measure in limits.measures),
+        tuple(measure.limit - measure.count(label) for measure in limits.measures),
+    )
 
 
 def _parts(text: str, mode: str, limits: Limits, config: Config, platform: str) -> list[str]:

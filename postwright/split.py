@@ -3,6 +3,11 @@
 Splits at paragraph, then line, then sentence, then word boundaries; a word is only cut (at a
 grapheme boundary) when it alone is too long and is not a URL, a mention or a hashtag, which are
 never cut: such a part stays too long and validation reports it.
+
+The text is cut into tokens once (a word with the whitespace after it, or a CJK sentence); each level's
+pieces are runs of tokens, so no level splits a string again and one table of running costs serves all.
+Whitespace only ever joins the token before it: a part is stripped, so where a boundary falls within
+whitespace changes no part.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import regex
@@ -23,22 +28,38 @@ class Budget:
     """An additive estimate of a platform's counts, to guess where a part ends before asking `fits`.
 
     Counts are additive across whitespace in practice (no URL, emoji or grapheme spans a space), so a
-    guess from summed piece costs is usually exact and `fits` confirms it with two calls, not a search.
+    guess from summed token counts is usually exact and `fits` confirms it with two calls, not a search.
     """
 
-    cost: Callable[[str], tuple[int, ...]]  # each measure's count of a piece
+    counts: tuple[Callable[[str], int], ...]  # each measure's count of a word: asked for each, so cached
     limits: tuple[int, ...]  # what a whole part may count, per measure
 
 
-_LEVELS = (
-    re.compile(r"(?<=\n\n)(?!\n)"),  # paragraphs
-    re.compile(r"(?<=\n)(?!\n)"),  # lines (list items, verses)
-    re.compile(r"(?<=[.!?…؟])(?=\s)|(?<=[。！？])"),  # sentences, Latin/Arabic-script and CJK
-    re.compile(r"(?<=\s)(?=\S)"),  # words
+class Remembered(dict[str, int]):
+    """A count remembered per piece, for Budget.counts: a dict's own lookup is the cheapest cache to map()."""
+
+    def __init__(self, count: Callable[[str], int], most: int = 65536) -> None:
+        super().__init__()
+        self.count, self.most = count, most
+
+    def __missing__(self, piece: str) -> int:
+        if len(self) >= self.most:  # a bound, not an eviction policy: words repeat, so it rarely fills
+            self.clear()
+        value = self[piece] = self.count(piece)
+        return value
+
+
+# A word and the whitespace after it; a CJK full stop ends its token even with no space after it (the
+# second pattern, a third slower, is only needed where there is one).
+_TOKENS = re.compile(r"\S+\s*"), re.compile(r"(?:[^\s。！？]+[。！？]?|[。！？])\s*")
+_CJK_STOPS = "。！？"
+# Where a paragraph, line and sentence begin, coarsest first: each match ends where a token starts.
+_BREAKS = (
+    re.compile(r"\n\n\s*"),  # paragraphs: after a blank line
+    re.compile(r"\n\s*"),  # lines (list items, verses)
+    re.compile(r"[.!?…؟]\s+"),  # sentences, Latin and Arabic script
+    re.compile(r"[。！？]\s*"),  # and CJK
 )
-# The words level's pieces, found instead of split at zero-width matches (twice as fast): leading space,
-# then each run of non-space with the space after it. tests/test_split.py compares the two.
-_WORDS = re.compile(r"^\s+|\S+\s*")
 _UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
 
@@ -50,75 +71,124 @@ def split_to_fit(text: str, fits: Fits, budget: Budget | None = None) -> list[st
     text = text.strip()
     if not text:
         return []
-    return _pack(text, fits, 0, budget)
+    if fits(text):
+        return [text]
+    return _Packer(text, fits, budget).parts()
 
 
-def _pack(
-    text: str, fits: Fits, level: int, budget: Budget | None = None, known_long: bool = False
-) -> list[str]:
-    """Greedy packing of this level's pieces; a piece too long alone is packed one level finer."""
-    if not known_long and fits(text.strip()):
-        return [text.strip()]
-    if level == len(_LEVELS):
-        return _cut(text.strip(), fits)
-    pieces = _WORDS.findall(text) if level == len(_LEVELS) - 1 else _LEVELS[level].split(text)
-    pieces = [piece for piece in pieces if piece]
-    if len(pieces) == 1:  # one paragraph that is one line, one sentence: nothing to pack at this level
-        return _pack(text, fits, level + 1, budget, known_long=True)
-    sums = _Sums(pieces, budget) if budget is not None else None
-    parts: list[str] = []
-    carry = ""  # the start of the part being filled (the tail of a finer split)
-    start = 0
-    while start < len(pieces):
-        taken = _longest_fitting(carry, pieces, start, fits, sums)
-        if taken == 0 and carry.strip():
-            parts.append(carry.strip())
-            carry = ""
-        elif taken == 0:
-            smaller = _pack(pieces[start], fits, level + 1, budget)
-            parts += smaller[:-1]
-            carry = smaller[-1] + pieces[start][len(pieces[start].rstrip()) :]
-            start += 1
-        else:
-            carry += "".join(pieces[start : start + taken])
-            start += taken
-            if start < len(pieces):
-                parts.append(carry.strip())
-                carry = ""
-    if carry.strip():
-        parts.append(carry.strip())
-    return parts
+class _Packer:
+    """One text's tokens, where each level's pieces start, and running costs: made once per text."""
 
+    def __init__(self, text: str, fits: Fits, budget: Budget | None) -> None:
+        self.text, self.fits, self.budget = text, fits, budget
+        cjk = any(stop in text for stop in _CJK_STOPS)
+        tokens = _TOKENS[cjk].findall(text)
+        self.starts = list(itertools.accumulate(map(len, tokens), initial=0))  # and the text's end
+        self.bounds = _bounds(text, self.starts, cjk)
+        self.sums = _sums(tokens, budget) if budget is not None else []
+        self.done: list[str] = []
 
-def _longest_fitting(carry: str, pieces: list[str], start: int, fits: Fits, sums: _Sums | None = None) -> int:
-    """How many pieces from `start` still fit after `carry`: the budget's guess confirmed by `fits`,
-    else galloping then binary search.
+    def parts(self) -> list[str]:
+        """The whole text packed (its caller knows it does not fit as one part)."""
+        self.emit(self.pack(0, len(self.starts) - 1, 0), len(self.starts) - 1)
+        return self.done
 
-    Counting is monotonic in practice (more text never counts less), so this asks `fits` about
-    log2(n) times instead of once per piece: exact counters are the cost of splitting.
-    """
+    def emit(self, start: int, token: int) -> None:
+        """A part from character `start` to the start of `token` (starts are never whitespace)."""
+        self.done.append(self.text[start : self.starts[token]].rstrip())
 
-    def ok(count: int) -> bool:
-        return fits((carry + "".join(pieces[start : start + count])).strip())
+    def pack(self, low: int, high: int, level: int) -> int:
+        """Greedy packing of this level's pieces in tokens low..high, which together do not fit; a piece
+        too long alone is packed one level finer. Emits every part but the last, and returns where that
+        one starts: the caller's carry, which the following pieces may join."""
+        if level == len(self.bounds):
+            return self.cut(low)
+        bounds = self.bounds[level]
+        piece, last = bisect.bisect_left(bounds, low), bisect.bisect_left(bounds, high)
+        if last - piece == 1:  # one paragraph that is one line, one sentence: nothing to pack at this level
+            return self.pack(low, high, level + 1)
+        carry: int | None = None  # where the part being filled starts (the tail of a finer split)
+        while piece < last:
+            taken = self.longest_fitting(carry, bounds, piece, last)
+            if taken == 0 and carry is not None:
+                self.emit(carry, bounds[piece])
+                carry = None
+            elif taken == 0:
+                carry = self.pack(bounds[piece], bounds[piece + 1], level + 1)
+                piece += 1
+            else:
+                carry = self.starts[bounds[piece]] if carry is None else carry
+                piece += taken
+                if piece < last:
+                    self.emit(carry, bounds[piece])
+                    carry = None
+        assert carry is not None  # the last piece always leaves one
+        return carry
 
-    available = len(pieces) - start
-    good, step = 0, 1
-    if sums is not None:
-        guess = sums.guess(carry, start)
-        if guess and not ok(guess):
-            return _bisect(ok, 0, guess)
-        if guess == available or not ok(guess + 1):
-            return guess
-        good = guess + 1
-    while good < available:
-        trial = min(good + step, available)
-        if not ok(trial):
-            bad = trial
-            break
-        good, step = trial, step * 2
-    else:
+    def longest_fitting(self, carry: int | None, bounds: Sequence[int], piece: int, last: int) -> int:
+        """How many pieces from `piece` still fit after `carry`: the budget's guess confirmed by `fits`,
+        else galloping then binary search.
+
+        Counting is monotonic in practice (more text never counts less), so this asks `fits` about
+        log2(n) times instead of once per piece: exact counters are the cost of splitting.
+        """
+        text, starts, fits = self.text, self.starts, self.fits
+        start = starts[bounds[piece]] if carry is None else carry
+
+        def ok(count: int) -> bool:
+            return fits(text[start : starts[bounds[piece + count]]].rstrip())
+
+        available = last - piece
+        good, step = 0, 1
+        if self.budget is not None:
+            guess = self.guess(self.budget, start, bounds, piece, last)
+            if guess and not ok(guess):
+                return _bisect(ok, 0, guess)
+            if guess == available or not ok(guess + 1):
+                return guess
+            good = guess + 1
+        while good < available:
+            trial = min(good + step, available)
+            if not ok(trial):
+                return _bisect(ok, good, trial)
+            good, step = trial, step * 2
         return good
-    return _bisect(ok, good, bad)
+
+    def guess(self, budget: Budget, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
+        """How many pieces from `piece` fit after the carry from `start` by summed token costs (a part's
+        trailing space is stripped, so the last piece's is not counted)."""
+        starts = self.starts
+        token = bisect.bisect_right(starts, start) - 1
+        spent: Sequence[int] = (0,) * len(self.sums)
+        if starts[token] != start:  # a carry from a cut word starts within its token
+            token += 1
+            spent = [count(self.text[start : starts[token]]) for count in budget.counts]
+        most = last - piece
+        for totals, used, limit in zip(self.sums, spent, budget.limits, strict=True):
+            room = limit - used + totals[token]
+            count = bisect.bisect_right(bounds, room, piece + 1, last + 1, key=totals.__getitem__) - piece - 1
+            if count < most:  # the next piece may fit once its trailing whitespace is stripped
+                end = bounds[piece + count + 1]
+                following = self.text[starts[end - 1] : starts[end]]
+                if totals[end] - (len(following) - len(following.rstrip())) <= room:
+                    count += 1
+            most = min(most, count)
+        return max(most, 0)
+
+    def cut(self, token: int) -> int:
+        """A single over-long word: cut between graphemes, unless cutting would break a link or tag.
+        Returns where its last piece starts."""
+        start = self.starts[token]
+        word = self.text[start : self.starts[token + 1]].rstrip()
+        if _UNCUTTABLE.match(word):
+            return start
+        chunk = start  # where the current piece starts
+        for grapheme in regex.finditer(r"\X", word):
+            at = start + grapheme.start()
+            if at > chunk and not self.fits(self.text[chunk : start + grapheme.end()]):
+                self.done.append(self.text[chunk:at])
+                chunk = at
+        return chunk
 
 
 def _bisect(ok: Callable[[int], bool], good: int, bad: int) -> int:
@@ -132,40 +202,19 @@ def _bisect(ok: Callable[[int], bool], good: int, bad: int) -> int:
     return good
 
 
-class _Sums:
-    """Running totals of the pieces' costs per measure, so a guess is a binary search, not a loop."""
-
-    def __init__(self, pieces: list[str], budget: Budget) -> None:
-        self.budget = budget
-        self.pieces = pieces
-        columns = zip(*map(budget.cost, pieces), strict=True)  # each measure's costs (pieces is never empty)
-        self.totals = [list(itertools.accumulate(column, initial=0)) for column in columns]
-
-    def guess(self, carry: str, start: int) -> int:
-        """How many pieces from `start` fit after `carry` by summed costs (a part's trailing space is
-        stripped, so the last piece's is not counted)."""
-        used = self.budget.cost(carry) if carry else (0,) * len(self.budget.limits)
-        most = len(self.pieces) - start
-        for totals, spent, limit in zip(self.totals, used, self.budget.limits, strict=True):
-            room = limit - spent + totals[start]
-            count = bisect.bisect_right(totals, room, lo=start) - 1 - start
-            if count < most:  # the next piece may fit once its trailing whitespace is stripped
-                following = self.pieces[start + count]
-                if totals[start + count + 1] - (len(following) - len(following.rstrip())) <= room:
-                    count += 1
-            most = min(most, count)
-        return max(most, 0)
+def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
+    """Per level, the tokens where its pieces start, and the end: each level's include the coarser ones'."""
+    tokens = len(starts) - 1
+    found: set[int] = {0, tokens}
+    levels: list[Sequence[int]] = []
+    for breaks in _BREAKS[: 3 + cjk]:
+        found.update(bisect.bisect_left(starts, match.end()) for match in breaks.finditer(text))
+        levels.append(sorted(found))
+    if cjk:  # the two patterns of the sentence level
+        del levels[2]
+    return [*levels, range(tokens + 1)]  # every token starts a word
 
 
-def _cut(word: str, fits: Fits) -> list[str]:
-    """A single over-long word: cut between graphemes, unless cutting would break a link or tag."""
-    if _UNCUTTABLE.match(word):
-        return [word]
-    parts: list[str] = []
-    current = ""
-    for grapheme in regex.findall(r"\X", word):
-        if current and not fits(current + grapheme):
-            parts.append(current)
-            current = ""
-        current += grapheme
-    return [*parts, current] if current else parts
+def _sums(tokens: list[str], budget: Budget) -> list[list[int]]:
+    """Running totals of the tokens' counts per measure, so a guess is a binary search, not a loop."""
+    return [list(itertools.accumulate(map(count, tokens), initial=0)) for count in budget.counts]

@@ -1,39 +1,53 @@
 """split_to_fit against a plain definition of its packing.
 
-The splitter guesses with a Budget, gallops and bisects; none of that may change a part. The reference
-below packs one piece at a time with no shortcut: the greedy packing split_to_fit promises, where counts
-grow with the text.
+The splitter tokenizes once, guesses with a Budget, gallops and bisects; none of that may change a part.
+The reference below splits strings level by level with the levels' own patterns and packs one piece at a
+time with no shortcut: the greedy packing split_to_fit promises, where counts grow with the text.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 
 import pytest
+import regex
 
 from postwright.platforms import PLATFORMS
-from postwright.split import _LEVELS, Budget, _cut, split_to_fit
+from postwright.split import Budget, Remembered, _Packer, split_to_fit
+
+LEVELS = (
+    re.compile(r"(?<=\n\n)(?!\n)"),  # paragraphs
+    re.compile(r"(?<=\n)(?!\n)"),  # lines
+    re.compile(r"(?<=[.!?…؟])(?=\s)|(?<=[。！？])"),  # sentences, Latin/Arabic-script and CJK
+    re.compile(r"(?<=\s)(?=\S)"),  # words
+)
+UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
 WORDS = [
-    "kite",
-    "wind",
-    "ветер",
-    "باد",
-    "風",
-    "。",
-    "🪁",
-    "👩‍👩‍👧",
-    "https://example.com/a/long/path?q=1",
-    "example.org",
-    "@jane@example.social",
-    "#KiteLife",
-    "x" * 90,
-    "end.",
-    "why?",
-    "\n\n",
-    "\n",
-    "é",
+    *["kite", "wind", "ветер", "باد", "لماذا؟", "風", "。", "！", "風。風", "a。b", "é", "e\u0301"],
+    *["3.14", "a.b"],
+    *["🪁", "👩‍👩‍👧", "🏳️‍🌈", "end.", "why?", "wow!", "so…", "…", ".", "1.", "- item"],
+    *["https://example.com/a/long/path?q=1", "example.org", "www.example.com/x", "@jane@example.social"],
+    *["@bob", "#KiteLife", "＃タグ", "x" * 90, "y" * 400],
 ]
+SPACES = [" ", " ", " ", " ", "", "\n", "\n\n", "\n\n\n", "  ", " \n\n ", " \n ", "\t", "\u3000", "\xa0"]
+SPACES += ["\r\n"]
+
+
+def cut(word: str, fits) -> list[str]:
+    """An over-long word cut between graphemes, one at a time, unless it is a link or a tag."""
+    if UNCUTTABLE.match(word):
+        return [word]
+    parts: list[str] = []
+    current = ""
+    for grapheme in regex.findall(r"\X", word):
+        if current and not fits(current + grapheme):
+            parts.append(current)
+            current = ""
+        current += grapheme
+    return [*parts, current]
 
 
 def reference(text: str, fits) -> list[str]:
@@ -42,9 +56,9 @@ def reference(text: str, fits) -> list[str]:
     def pack(text: str, level: int) -> list[str]:
         if fits(text.strip()):
             return [text.strip()]
-        if level == len(_LEVELS):
-            return _cut(text.strip(), fits)
-        pieces = [piece for piece in _LEVELS[level].split(text) if piece]
+        if level == len(LEVELS):
+            return cut(text.strip(), fits)
+        pieces = [piece for piece in LEVELS[level].split(text) if piece]
         parts: list[str] = []
         carry = ""
         for piece in pieces:
@@ -69,48 +83,86 @@ def reference(text: str, fits) -> list[str]:
     return pack(text, 0) if text else []
 
 
-def texts(seed: int, count: int) -> list[str]:
+def texts(seed: int, count: int, most: int = 300) -> list[str]:
+    """Words of every kind between every kind of space, some numbered as render numbers thread parts."""
     rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(0, 300))) for _ in range(count)]
+    made = []
+    for _ in range(count):
+        text = "".join(rng.choice(WORDS) + rng.choice(SPACES) for _ in range(rng.randint(0, most)))
+        made.append(text + "\n{index}/{total}" if rng.random() < 0.3 else text)
+    return made
+
+
+def judge(name: str, scale: float = 1.0, label: str = "\n9/9"):
+    """A platform's fits (with room for a part number), scaled down to reach the finer levels, and its
+    Budget."""
+    measures = PLATFORMS[name].limits.measures
+    limits = [max(8, int(measure.limit * scale)) for measure in measures]
+
+    def fits(part: str) -> bool:
+        return all(m.count(part + label) <= limit for m, limit in zip(measures, limits, strict=True))
+
+    counts = tuple(Remembered(m.count).__getitem__ for m in measures)
+    rooms = tuple(limit - m.count(label) for m, limit in zip(measures, limits, strict=True))
+    return fits, Budget(counts, rooms)
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 def test_split_to_fit_packs_like_the_plain_greedy_reference(name: str) -> None:
-    measures = PLATFORMS[name].limits.measures
-
-    def fits(part: str) -> bool:
-        return all(measure.count(part + "\n9/9") <= measure.limit for measure in measures)
-
-    budget = Budget(
-        lambda piece: tuple(m.count(piece) for m in measures), tuple(m.limit - 4 for m in measures)
-    )
-    for text in texts(11, 25):
-        expected = reference(text, fits)
-        assert split_to_fit(text, fits) == expected, text
-        assert split_to_fit(text, fits, budget) == expected, text
+    for scale in (1.0, 0.3, 0.05):
+        fits, budget = judge(name, scale)
+        for text in texts(11, 12):
+            expected = reference(text, fits)
+            assert split_to_fit(text, fits) == expected, text
+            assert split_to_fit(text, fits, budget) == expected, text
 
 
-def test_word_pieces_are_the_word_level_split() -> None:
-    from postwright.split import _WORDS
+def test_a_wrong_budget_only_costs_questions_the_parts_are_the_same() -> None:
+    """`fits` decides: a Budget that over- or underestimates every word changes no part."""
+    fits, budget = judge("x", 0.5)
+    for text in texts(5, 40):
+        expected = split_to_fit(text, fits)
+        for wrong in (lambda piece: len(piece) * 3, lambda piece: len(piece) // 3, lambda piece: 1):
+            assert split_to_fit(text, fits, Budget((wrong,), budget.limits)) == expected, text
 
-    samples = [*texts(13, 200), "", " ", "  a", "a  ", "\n\na b\u3000c\xa0d\u2003 e\n", "\t x\ty \n"]
-    for text in samples:
-        assert _WORDS.findall(text) == [piece for piece in _LEVELS[-1].split(text) if piece], repr(text)
+
+def test_an_over_long_word_after_a_sentence_is_cut_without_an_empty_part() -> None:
+    """The sentence after '. ' starts with its space: packing used to take that space alone and emit it
+    as an empty part before cutting the word."""
+    fits, budget = judge("x", 0.1)  # 28, of which the part number takes 4
+    text = "Short one. " + "y" * 40 + " tail"
+    expected = ["Short one.", "y" * 24, "y" * 16 + " tail"]
+    assert reference(text, fits) == expected
+    assert split_to_fit(text, fits) == expected
+    assert split_to_fit(text, fits, budget) == expected
 
 
-def test_the_budget_only_speeds_splitting_up_the_parts_are_the_same():
-    """split_to_fit with an additive Budget gives exactly the parts of the plain search, on every platform,
-    for text mixing scripts, emoji, URLs, mentions and over-long words."""
-    rng = random.Random(3)
-    for name, platform in PLATFORMS.items():
-        measures = platform.limits.measures
-        for _ in range(12):
-            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 400)))
+def test_each_levels_pieces_are_the_levels_own_split() -> None:
+    """The tokens and where each level's pieces start give the pieces the level patterns give, nested as
+    packing nests them (whitespace aside: a part is stripped)."""
+    extra = ["a\n\n  b", "a. b", "風。風", "。。", "a 。b", "a。 b", "x.\n\ny", "a\n \nb", "so… next"]
+    extra += ["end؟ بعد"]
+    for text in [*texts(13, 150, most=60), *extra]:
+        text = text.strip()
+        if not text:
+            continue
+        packer = _Packer(text, lambda part: True, None)
+        pieces = [text]
+        for level, pattern in enumerate(LEVELS):
+            pieces = [piece for whole in pieces for piece in pattern.split(whole) if piece.strip()]
+            bounds, starts = packer.bounds[level], packer.starts
+            mine = [text[starts[a] : starts[b]] for a, b in itertools.pairwise(bounds)]
+            assert [p.strip() for p in mine] == [p.strip() for p in pieces], (level, text)
 
-            def fits(part, measures=measures):
-                return all(measure.count(part) <= measure.limit for measure in measures)
 
-            budget = Budget(
-                lambda piece, m=measures: tuple(x.count(piece) for x in m), tuple(x.limit for x in measures)
-            )
-            assert split_to_fit(text, fits, budget) == split_to_fit(text, fits), (name, text)
+def test_remembered_counts_once_and_stays_bounded() -> None:
+    asked: list[str] = []
+
+    def count(piece: str) -> int:
+        asked.append(piece)
+        return len(piece)
+
+    remembered = Remembered(count, most=2)
+    assert [remembered[p] for p in ("a", "bb", "a", "ccc", "a")] == [1, 2, 1, 3, 1]
+    assert asked == ["a", "bb", "ccc", "a"]  # full at two: emptied before the third
+    assert len(remembered) <= 2
