@@ -49,16 +49,18 @@ class Remembered(dict[str, int]):
         return value
 
 
-# A word and the whitespace after it; a CJK full stop ends its token even with no space after it (the
-# second pattern, a third slower, is only needed where there is one).
-_TOKENS = re.compile(r"\S+\s*"), re.compile(r"(?:[^\s。！？]+[。！？]?|[。！？])\s*")
+# A word and the whitespace before it; a CJK full stop ends its token even with no space after it (the
+# second pattern, a third slower, is only needed where there is one). Whitespace leads, so a word is
+# counted as it stands in a part: the counters remember what they found around a URL by its text, the
+# separator before it included.
+_TOKENS = re.compile(r"\s*\S+"), re.compile(r"\s*(?:[^\s。！？]+[。！？]?|[。！？])")
 _CJK_STOPS = "。！？"
-# Where a paragraph, line and sentence begin, coarsest first: each match ends where a token starts.
+# Where a paragraph, line and sentence begin, coarsest first: each match ends in the token that starts one.
 _BREAKS = (
-    re.compile(r"\n\n\s*"),  # paragraphs: after a blank line
-    re.compile(r"\n\s*"),  # lines (list items, verses)
-    re.compile(r"[.!?…؟]\s+"),  # sentences, Latin and Arabic script
-    re.compile(r"[。！？]\s*"),  # and CJK
+    re.compile(r"\n\n"),  # paragraphs: after a blank line
+    re.compile(r"\n"),  # lines (list items, verses)
+    re.compile(r"[.!?…؟](?=\s)"),  # sentences, Latin and Arabic script
+    re.compile(r"[。！？]"),  # and CJK
 )
 _UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
@@ -77,7 +79,11 @@ def split_to_fit(text: str, fits: Fits, budget: Budget | None = None) -> list[st
 
 
 class _Packer:
-    """One text's tokens, where each level's pieces start, and running costs: made once per text."""
+    """One text's tokens, where each level's pieces start, and running counts: made once per text.
+
+    A part runs from a character where a word (or a cut word's piece) starts to the end of a token, so
+    it needs no stripping: whitespace between tokens always leads the later one.
+    """
 
     def __init__(self, text: str, fits: Fits, budget: Budget | None) -> None:
         self.text, self.fits, self.budget = text, fits, budget
@@ -90,12 +96,13 @@ class _Packer:
 
     def parts(self) -> list[str]:
         """The whole text packed (its caller knows it does not fit as one part)."""
-        self.emit(self.pack(0, len(self.starts) - 1, 0), len(self.starts) - 1)
+        self.done.append(self.text[self.pack(0, len(self.starts) - 1, 0) :])
         return self.done
 
-    def emit(self, start: int, token: int) -> None:
-        """A part from character `start` to the start of `token` (starts are never whitespace)."""
-        self.done.append(self.text[start : self.starts[token]].rstrip())
+    def word(self, token: int) -> int:
+        """Where the word of `token` starts, after its whitespace."""
+        end = self.starts[token + 1]
+        return end - len(self.text[self.starts[token] : end].lstrip())
 
     def pack(self, low: int, high: int, level: int) -> int:
         """Greedy packing of this level's pieces in tokens low..high, which together do not fit; a piece
@@ -103,40 +110,40 @@ class _Packer:
         one starts: the caller's carry, which the following pieces may join."""
         if level == len(self.bounds):
             return self.cut(low)
-        bounds = self.bounds[level]
+        bounds, starts = self.bounds[level], self.starts
         piece, last = bisect.bisect_left(bounds, low), bisect.bisect_left(bounds, high)
         if last - piece == 1:  # one paragraph that is one line, one sentence: nothing to pack at this level
             return self.pack(low, high, level + 1)
         carry: int | None = None  # where the part being filled starts (the tail of a finer split)
         while piece < last:
-            taken = self.longest_fitting(carry, bounds, piece, last)
+            start = self.word(bounds[piece]) if carry is None else carry
+            taken = self.longest_fitting(start, bounds, piece, last)
             if taken == 0 and carry is not None:
-                self.emit(carry, bounds[piece])
+                self.done.append(self.text[carry : starts[bounds[piece]]])
                 carry = None
             elif taken == 0:
                 carry = self.pack(bounds[piece], bounds[piece + 1], level + 1)
                 piece += 1
             else:
-                carry = self.starts[bounds[piece]] if carry is None else carry
+                carry = start
                 piece += taken
                 if piece < last:
-                    self.emit(carry, bounds[piece])
+                    self.done.append(self.text[carry : starts[bounds[piece]]])
                     carry = None
         assert carry is not None  # the last piece always leaves one
         return carry
 
-    def longest_fitting(self, carry: int | None, bounds: Sequence[int], piece: int, last: int) -> int:
-        """How many pieces from `piece` still fit after `carry`: the budget's guess confirmed by `fits`,
-        else galloping then binary search.
+    def longest_fitting(self, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
+        """How many pieces from `piece` still fit after the part's `start`: the budget's guess confirmed
+        by `fits`, else galloping then binary search.
 
         Counting is monotonic in practice (more text never counts less), so this asks `fits` about
         log2(n) times instead of once per piece: exact counters are the cost of splitting.
         """
         text, starts, fits = self.text, self.starts, self.fits
-        start = starts[bounds[piece]] if carry is None else carry
 
         def ok(count: int) -> bool:
-            return fits(text[start : starts[bounds[piece + count]]].rstrip())
+            return fits(text[start : starts[bounds[piece + count]]])
 
         available = last - piece
         good, step = 0, 1
@@ -155,38 +162,31 @@ class _Packer:
         return good
 
     def guess(self, budget: Budget, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
-        """How many pieces from `piece` fit after the carry from `start` by summed token costs (a part's
-        trailing space is stripped, so the last piece's is not counted)."""
-        starts = self.starts
-        token = bisect.bisect_right(starts, start) - 1
-        spent: Sequence[int] = (0,) * len(self.sums)
-        if starts[token] != start:  # a carry from a cut word starts within its token
-            token += 1
-            spent = [count(self.text[start : starts[token]]) for count in budget.counts]
+        """How many pieces from `piece` fit in a part from `start` by summed token counts: those of the
+        rest of the token `start` is in, then whole tokens."""
+        token = bisect.bisect_right(self.starts, start)  # the first whole token
+        first = self.text[start : self.starts[token]]
         most = last - piece
-        for totals, used, limit in zip(self.sums, spent, budget.limits, strict=True):
-            room = limit - used + totals[token]
-            count = bisect.bisect_right(bounds, room, piece + 1, last + 1, key=totals.__getitem__) - piece - 1
-            if count < most:  # the next piece may fit once its trailing whitespace is stripped
-                end = bounds[piece + count + 1]
-                following = self.text[starts[end - 1] : starts[end]]
-                if totals[end] - (len(following) - len(following.rstrip())) <= room:
-                    count += 1
-            most = min(most, count)
-        return max(most, 0)
+        for totals, count, limit in zip(self.sums, budget.counts, budget.limits, strict=True):
+            room = limit - count(first) + totals[token]
+            fitting = (
+                bisect.bisect_right(bounds, room, piece + 1, last + 1, key=totals.__getitem__) - piece - 1
+            )
+            most = min(most, fitting)
+        return most
 
     def cut(self, token: int) -> int:
         """A single over-long word: cut between graphemes, unless cutting would break a link or tag.
         Returns where its last piece starts."""
-        start = self.starts[token]
-        word = self.text[start : self.starts[token + 1]].rstrip()
+        start, text = self.word(token), self.text
+        word = text[start : self.starts[token + 1]]
         if _UNCUTTABLE.match(word):
             return start
         chunk = start  # where the current piece starts
         for grapheme in regex.finditer(r"\X", word):
             at = start + grapheme.start()
-            if at > chunk and not self.fits(self.text[chunk : start + grapheme.end()]):
-                self.done.append(self.text[chunk:at])
+            if at > chunk and not self.fits(text[chunk : start + grapheme.end()]):
+                self.done.append(text[chunk:at])
                 chunk = at
         return chunk
 
@@ -208,7 +208,7 @@ def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
     found: set[int] = {0, tokens}
     levels: list[Sequence[int]] = []
     for breaks in _BREAKS[: 3 + cjk]:
-        found.update(bisect.bisect_left(starts, match.end()) for match in breaks.finditer(text))
+        found.update(bisect.bisect_right(starts, match.end()) - 1 for match in breaks.finditer(text))
         levels.append(sorted(found))
     if cjk:  # the two patterns of the sentence level
         del levels[2]
