@@ -4,10 +4,10 @@ Splits at paragraph, then line, then sentence, then word boundaries; a word is o
 grapheme boundary) when it alone is too long and is not a URL, a mention or a hashtag, which are
 never cut: such a part stays too long and validation reports it.
 
-The text is cut into tokens once (a word with the whitespace after it, or a CJK sentence); each level's
-pieces are runs of tokens, so no level splits a string again and one table of running costs serves all.
-Whitespace only ever joins the token before it: a part is stripped, so where a boundary falls within
-whitespace changes no part.
+The text is cut into tokens once (a word with the whitespace before it; a CJK sentence ends one too);
+each level's pieces are runs of tokens, so no level splits a string again and one table of running counts
+serves them all. A level's boundary within whitespace moves to the whitespace's end: a part is stripped,
+so that changes no part.
 """
 
 from __future__ import annotations
@@ -55,13 +55,10 @@ class Remembered(dict[str, int]):
 # separator before it included.
 _TOKENS = re.compile(r"\s*\S+"), re.compile(r"\s*(?:[^\s。！？]+[。！？]?|[。！？])")
 _CJK_STOPS = "。！？"
-# Where a paragraph, line and sentence begin, coarsest first: each match ends in the token that starts one.
-_BREAKS = (
-    re.compile(r"\n\n"),  # paragraphs: after a blank line
-    re.compile(r"\n"),  # lines (list items, verses)
-    re.compile(r"[.!?…؟](?=\s)"),  # sentences, Latin and Arabic script
-    re.compile(r"[。！？]"),  # and CJK
-)
+# Where a paragraph, line and sentence begin: each match ends in the token that starts one.
+_PARAGRAPHS = re.compile(r"\n\n")  # after a blank line
+_LINES = re.compile(r"\n")  # list items, verses
+_SENTENCES = re.compile(r"[.!?…؟](?=\s)"), re.compile(r"[.!?…؟](?=\s)|[。！？]")  # Latin/Arabic-script, CJK
 _UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
 
@@ -166,14 +163,11 @@ class _Packer:
         rest of the token `start` is in, then whole tokens."""
         token = bisect.bisect_right(self.starts, start)  # the first whole token
         first = self.text[start : self.starts[token]]
-        most = last - piece
+        end = last + 1  # the measures' least
         for totals, count, limit in zip(self.sums, budget.counts, budget.limits, strict=True):
             room = limit - count(first) + totals[token]
-            fitting = (
-                bisect.bisect_right(bounds, room, piece + 1, last + 1, key=totals.__getitem__) - piece - 1
-            )
-            most = min(most, fitting)
-        return most
+            end = bisect.bisect_right(bounds, room, piece + 1, end, key=totals.__getitem__)
+        return end - piece - 1
 
     def cut(self, token: int) -> int:
         """A single over-long word: cut between graphemes, unless cutting would break a link or tag.
@@ -207,11 +201,9 @@ def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
     tokens = len(starts) - 1
     found: set[int] = {0, tokens}
     levels: list[Sequence[int]] = []
-    for breaks in _BREAKS[: 3 + cjk]:
+    for breaks in (_PARAGRAPHS, _LINES, _SENTENCES[cjk]):
         found.update(bisect.bisect_right(starts, match.end()) - 1 for match in breaks.finditer(text))
         levels.append(sorted(found))
-    if cjk:  # the two patterns of the sentence level
-        del levels[2]
     return [*levels, range(tokens + 1)]  # every token starts a word
 
 
