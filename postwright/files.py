@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from postwright.diagnostics import Diagnostic, Span, diag
@@ -16,17 +17,18 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
     A BOM and CRLF endings are accepted (and reported); the file on disk is never modified.
     """
     try:
-        size = path.stat().st_size
-        if size > MAX_TEXT_BYTES:
-            return None, [
-                diag(
-                    "PW002",
-                    Span(shown),
-                    f"file is {size:,} bytes; the limit is {MAX_TEXT_BYTES:,}",
-                    hint="check that this is the file you meant; posts are short text",
-                )
-            ]
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_TEXT_BYTES + 1)  # no more than that, and no stat of its own
+            if len(raw) > MAX_TEXT_BYTES:
+                size = os.fstat(handle.fileno()).st_size
+                return None, [
+                    diag(
+                        "PW002",
+                        Span(shown),
+                        f"file is {size:,} bytes; the limit is {MAX_TEXT_BYTES:,}",
+                        hint="check that this is the file you meant; posts are short text",
+                    )
+                ]
     except OSError as error:
         return None, [diag("PW006", Span(shown), f"cannot read file: {error.strerror}")]
     found: list[Diagnostic] = []

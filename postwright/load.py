@@ -8,7 +8,7 @@ the rest still load.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -699,9 +699,11 @@ def _check_overrides(
 
 
 def _media(
-    project: Project, images: Iterable[ImageRef], doc: Document, loc: KeyPath, found: list[Diagnostic]
+    project: Project, images: Sequence[ImageRef], doc: Document, loc: KeyPath, found: list[Diagnostic]
 ) -> tuple[MediaRef, ...]:
     refs: list[MediaRef] = []
+    if not images:  # most posts: no need to resolve assets/ (a system call per folder level)
+        return ()
     assets = project.assets_dir.resolve()
     for index, image in enumerate(images):
         where = (*loc, index)
