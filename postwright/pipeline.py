@@ -190,6 +190,11 @@ def _render_all(
 def _render_parallel(
     jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool
 ) -> list[Entry]:
+    if len(jobs) >= PARALLEL_FROM:
+        # one post per account rendered here first: templates compiled and counters' patterns built once,
+        # before forking, instead of in every worker (5,000 posts: ~0.2 s)
+        one_each = {account: (post, account) for post, account in jobs}
+        _render_jobs(list(one_each.values()), config, templates, facts)
     return forked.map_slices(
         lambda start, stop: _render_jobs(jobs[start:stop], config, templates, facts),
         len(jobs),
