@@ -166,12 +166,13 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
     Example:
       postwright build && cat publish/manifest.json
     """
-    built = stamp.reused(project, output or project.root / "publish")  # nothing changed: nothing to load
+    fingerprint = stamp.fingerprint_of(project)
+    built = stamp.reused(project, output or project.root / "publish", fingerprint)  # nothing to load
     if built is None:
         from postwright import pipeline
 
         with _ImageProgress() as progress:
-            built = pipeline.build(project, output, progress=progress)
+            built = pipeline.build(project, output, progress=progress, fingerprint=fingerprint)
     if built.diagnostics:
         click.echo(format_human(built.diagnostics), err=True)
     if built.manifest is None:

@@ -260,14 +260,19 @@ def _renditions(
 
 
 def build(
-    project: Project, out_dir: Path | None = None, *, progress: Callable[[int, int], None] | None = None
+    project: Project,
+    out_dir: Path | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    fingerprint: str | None = None,
 ) -> Built:
     """check, then write publish/ (every rendered variant, with its problems next to it).
 
     When no input changed since the last build into the same folder, nothing is read or written.
+    `fingerprint` is stamp.fingerprint_of(project) where the caller has just taken it.
     """
     target = out_dir or project.root / "publish"
-    fingerprint = stamp.fingerprint_of(project)
+    fingerprint = fingerprint or stamp.fingerprint_of(project)
     reused = stamp.reused(project, target, fingerprint)
     if reused is not None:
         return reused
