@@ -102,6 +102,37 @@ def test_rebuild_with_no_change_reuses_and_a_change_rebuilds(make_project):
     assert not (out / ".postwright-build.json").exists()  # the stamp lives outside publish/
 
 
+def test_new_and_rewritten_files_alike_have_stable_times_and_no_leftovers(make_project):
+    """Files rewritten in an existing publish/ and files written into a new folder end with the same
+    bytes, the mtime 0 (so archives of publish/ are identical) and no temporary file left behind."""
+    project = make_project(
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon, bluesky]\n---\nOne.\n"
+    )
+    out = project.root / "publish"
+    pipeline.build(project, out)
+    (project.root / "content/posts/2026-12-01-a.md").write_text(
+        "---\nplatforms: [mastodon, bluesky]\n---\nTwo.\n"
+    )
+    (project.root / "content/posts/2026-12-02-b.md").write_text("---\nplatforms: [mastodon]\n---\nNew.\n")
+    pipeline.build(project, out)  # rewrites a's files in place, creates b's folders
+    (project.root / pipeline.INDEX).unlink()
+    pipeline.build(project, project.root / "fresh")  # into a new, empty folder
+    files = sorted(path for path in out.rglob("*") if path.is_file())
+    assert [path.relative_to(out).as_posix() for path in files] == [
+        path.relative_to(project.root / "fresh").as_posix()
+        for path in sorted((project.root / "fresh").rglob("*"))
+        if path.is_file()
+    ]
+    assert tree(out) == tree(project.root / "fresh")
+    assert (out / "2026-12-01-a.en/masto/part-1.txt").read_text() == "Two.\n"
+    assert (out / "2026-12-02-b.en/masto/part-1.txt").read_text() == "New.\n"
+    for folder in (out, project.root / "fresh"):
+        for path in folder.rglob("*"):
+            assert not path.name.endswith(".tmp"), path
+            if path.is_file():
+                assert path.stat().st_mtime == 0, path
+
+
 def test_a_deleted_post_disappears_from_publish(make_project):
     project = make_project(
         "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n"
