@@ -8,6 +8,7 @@ work, everything runs in this process.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -43,12 +44,15 @@ def _run(start: int, stop: int) -> Any:
 
 def in_background(work: Callable[[], None]) -> Callable[[], None]:
     """Start `work` in a forked process (it sees this one's memory as it is now); returns the wait for
-    it. For side work that must not hold up what follows, such as writing a cache on a second core.
-    Elsewhere than Linux, or with one core, `work` runs here and now."""
+    it. For side work that must not hold up what follows, such as writing a cache on a second core:
+    its failure is never the caller's, wherever it runs. Elsewhere than Linux, with one core, or when
+    the system refuses another process, `work` runs here and now."""
     if (os.cpu_count() or 1) < 2 or sys.platform != "linux":
-        work()
-        return lambda: None
-    child = os.fork()
+        return _here(work)
+    try:
+        child = os.fork()
+    except OSError:  # no process to spare (a limit, no memory to commit): do it here instead
+        return _here(work)
     if child == 0:  # the child: do the work, then leave without running the parent's exit handlers
         code = 1
         try:
@@ -58,6 +62,13 @@ def in_background(work: Callable[[], None]) -> Callable[[], None]:
             os._exit(code)
 
     def wait() -> None:
-        os.waitpid(child, 0)
+        with contextlib.suppress(ChildProcessError):  # already reaped: SIGCHLD ignored or handled
+            os.waitpid(child, 0)
 
     return wait
+
+
+def _here(work: Callable[[], None]) -> Callable[[], None]:
+    with contextlib.suppress(Exception):
+        work()
+    return lambda: None

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit, urlunsplit
 
 import jinja2
 from markupsafe import Markup
@@ -208,8 +208,13 @@ def add_utm(url: str, *, config: Config, platform: str, account: str, post_id: s
     added = "&".join(f"{key}={_query_value(value)}" for key, value in missing)
     if not added:
         return url
-    # the writer's own query stays as written (decoding and encoding it again could change it)
-    return urlunsplit(parts._replace(query=f"{parts.query}&{added}" if parts.query else added))
+    # the writer's own query stays as written (decoding and encoding it again could change it), only
+    # what a URL cannot hold raw is %-encoded (X ends a link at a raw "ñ", leaving the tags outside it)
+    query = quote(parts.query, safe=_QUERY_SAFE).rstrip("&")
+    return urlunsplit(parts._replace(query=f"{query}&{added}" if query else added))
+
+
+_QUERY_SAFE = "!$&'()*+,;=:@/?%"  # RFC 3986 query characters besides letters, digits and -._~
 
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote_plus leaves as it is
@@ -249,6 +254,9 @@ def _render_template(
     except jinja2.TemplateError as error:
         filename, line = _template_frame(error, folder)
         return "", _template_problem(folder, filename or name or "", line, str(error))
+    except Exception as error:  # the template's own code failed ({{ 1 / 0 }}, {{ "a" + 1 }}): its error
+        filename, line = _template_frame(error, folder)
+        return "", _template_problem(folder, filename or name or "", line, f"{type(error).__name__}: {error}")
     return _tidy(text), None
 
 

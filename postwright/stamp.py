@@ -53,9 +53,10 @@ def reused(project: Project, target: Path, fingerprint: str) -> Built | None:
             return None
         manifest = orjson.loads((target / "manifest.json").read_bytes())
         diagnostics = tuple(_diagnostic(item) for item in stamp["diagnostics"])
-    except (OSError, ValueError, KeyError, TypeError):
+        built = Built(manifest, diagnostics, int(stamp["posts"]), reused=True)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # damaged: build again
         return None
-    return Built(manifest, diagnostics, stamp["posts"], reused=True)
+    return built if isinstance(manifest, dict) and isinstance(manifest.get("variants"), list) else None
 
 
 def record(

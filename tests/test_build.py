@@ -234,3 +234,32 @@ def _files(folder) -> dict[str, bytes]:
     return {
         path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*") if path.is_file()
     }
+
+
+def _stamp_with(**changes):
+    def damage(stamp, manifest):
+        data = {**json.loads(stamp.read_text()), **changes}
+        stamp.write_text(json.dumps({key: value for key, value in data.items() if value != "drop"}))
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda stamp, manifest: stamp.write_text("not json"),
+        _stamp_with(posts=None),
+        _stamp_with(posts="drop"),
+        _stamp_with(diagnostics=[{"severity": 3}]),
+        lambda stamp, manifest: manifest.write_text("[]"),
+        lambda stamp, manifest: manifest.write_text('{"variants": 3}'),
+    ],
+)
+def test_a_damaged_stamp_or_manifest_means_build_again(make_project, damage):
+    project = make_project("-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n")
+    out = project.root / "publish"
+    first = pipeline.build(project, out)
+    damage(project.root / pipeline.STAMP, out / "manifest.json")
+    again = pipeline.build(project, out)
+    assert not again.reused and again.manifest == first.manifest
+    assert pipeline.build(project, out).reused

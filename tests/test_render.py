@@ -4,6 +4,7 @@ from functools import partial
 from postwright import pipeline
 from postwright.config import load_config
 from postwright.render import add_utm
+from postwright.text import x_weighted_length
 
 CONFIG = """\
 brand:
@@ -90,6 +91,13 @@ def test_utm_keeps_the_writers_query_as_written(make_project):
     )
     complete = "https://kites.example/?utm_source=a&utm_medium=b&utm_campaign=c"
     assert tag(complete) == complete
+    # what a URL cannot hold raw is %-encoded: X would end the link at "ñ", leaving the tags outside
+    assert tag("https://kites.example/shop?q=cometa+niño&x=a b&") == (
+        "https://kites.example/shop?q=cometa+ni%C3%B1o&x=a%20b&utm_source=x&utm_medium=social&utm_campaign=p1"
+    )
+    on_a_real_tld = tag("https://kites.example/shop?q=niño").replace("kites.example", "kites.com")
+    assert x_weighted_length("see " + on_a_real_tld) == 4 + 23  # one link, tags included
+    assert x_weighted_length("see https://kites.com/shop?q=niño&utm_source=x") > 4 + 23  # as it was
 
 
 def test_overrides_apply_platform_then_account(make_project):
@@ -143,6 +151,25 @@ def test_template_errors_point_at_the_template_line(make_project):
         ("PW400", "templates/mastodon.j2", 2)
     ]
     assert ("2026-12-01-t", "x_main") in got
+
+
+def test_a_template_whose_own_code_fails_is_a_located_problem(make_project):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}"
+        "-- templates/base.j2 --\n{{ body }}\n-- templates/x.j2 --\n{{ body }}\n{{ 1 / 0 }}\n"
+        "-- templates/mastodon.j2 --\n{{ body ~ 1 }}\n{{ 'a' + 1 }}\n"
+        "-- content/posts/2026-12-01-t.md --\n---\nplatforms: [x, mastodon]\n---\nHi.\n"
+    )
+    checked, _ = variants(project)
+    assert [(d.code, d.span.path, d.span.line, d.message) for d in checked.diagnostics] == [
+        ("PW400", "templates/x.j2", 2, "template error: ZeroDivisionError: division by zero"),
+        (
+            "PW400",
+            "templates/mastodon.j2",
+            2,
+            'template error: TypeError: can only concatenate str (not "int") to str',
+        ),
+    ]
 
 
 def test_example_brand_renders_every_post_for_every_account():
