@@ -12,6 +12,7 @@ import contextlib
 import multiprocessing
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -50,7 +51,11 @@ def in_background(work: Callable[[], None]) -> Callable[[], None]:
     if (os.cpu_count() or 1) < 2 or sys.platform != "linux":
         return _here(work)
     try:
-        child = os.fork()
+        # Python 3.12+ warns when other threads exist (libvips keeps a pool after the media stage): the
+        # child runs only `work`, which takes no lock those threads use
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            child = os.fork()
     except OSError:  # no process to spare (a limit, no memory to commit): do it here instead
         return _here(work)
     if child == 0:  # the child: do the work, then leave without running the parent's exit handlers
