@@ -27,17 +27,12 @@ if TYPE_CHECKING:
     from postwright.preview import PreviewError
 
 
-def _platform_list(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+def _platform_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
     if value is None:
         return None
-    return list(
-        _known_platforms(ctx, param, tuple(name.strip() for name in value.split(",") if name.strip()))
-    )
-
-
-def _known_platforms(_ctx: click.Context, _param: click.Parameter, names: tuple[str, ...]) -> tuple[str, ...]:
     from postwright.platforms import PLATFORMS
 
+    names = [name.strip() for name in value.split(",") if name.strip()]
     unknown = [name for name in names if name not in PLATFORMS]
     if unknown:
         raise click.BadParameter(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(PLATFORMS)}")
