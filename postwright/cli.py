@@ -460,6 +460,8 @@ def publish(
     from postwright import pipeline
 
     now = _at(project, at_text)
+    if not dry_run:
+        _refuse_other_branches(project)
     result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)
     planned = result.planned
     if planned.ledger_error:
@@ -487,6 +489,22 @@ def publish(
     if failed:
         sys.exit(ExitStatus.SEND_FAILED)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
+
+
+def _refuse_other_branches(project: Project) -> None:
+    """Only the publishing branch sends (postwright/branch.py); a dry run may look from anywhere."""
+    from postwright import branch
+    from postwright.config import load_config
+
+    config, _ = load_config(project)
+    named = config.schedule.branch if config else None
+    reason = branch.refusal(project.root, named)
+    if reason:
+        click.echo(f"error: {reason}", err=True)
+        if os.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
+                handle.write(f"## postwright publish: refused\n\n{reason}\n")
+        sys.exit(ExitStatus.USAGE)
 
 
 def _publish_summary(result, dry_run: bool) -> str:

@@ -186,6 +186,8 @@ class Schedule(Model):
     """Two posts with the same text on one account closer than this are an error (X rejects them)."""
     grace: Duration = Field("3h", validate_default=True)
     """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
+    branch: str | None = None
+    """The git branch whose publish runs send (default: the repository's default branch on GitHub)."""
 
 
 Person = create_model(

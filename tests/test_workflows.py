@@ -416,12 +416,14 @@ def test_state_branch_commit_requires_restore(tmp_path, git, remote):
     assert "run 'publish.sh restore' before publishing" in result.stderr
 
 
-def test_unreadable_remote_stops_before_publishing(tmp_path, git, remote):
+@pytest.mark.parametrize("state_branch", ["", "postwright-state"])
+def test_unreadable_remote_stops_before_publishing(tmp_path, git, remote, state_branch):
     runner = git.clone(remote, tmp_path / "runner", shallow=True)
     git(runner, "remote", "set-url", "origin", f"file://{tmp_path / 'gone.git'}")
-    result = git.script(runner, "restore", STATE_BRANCH="postwright-state")
+    result = git.script(runner, "restore", STATE_BRANCH=state_branch)
     assert result.returncode == 1
-    assert "not publishing without the ledger" in result.stderr
+    assert "cannot fetch main from origin" in result.stderr
+    assert "not publishing from a ledger that may be stale" in result.stderr
 
 
 # The whole job, with the real postwright -------------------------------------------------------------
@@ -461,3 +463,120 @@ def test_restore_publish_commit_with_postwright(tmp_path, git):
     jobs = Ledger(check / "state").read()
     assert len(jobs) == 2 and all(job.published for job in jobs.values())
     assert not (check / "state" / "ledger.lock").exists()
+
+
+def init_brand(tmp_path: Path, git: Git, *, branch: str = "") -> tuple[Path, str]:
+    """A brand from `postwright init` with one post due (to two accounts), pushed to a bare remote."""
+    seed = tmp_path / "brand"
+    result = subprocess.run(
+        [sys.executable, "-m", "postwright", "init", str(seed), "--platforms", "mastodon,bluesky"],
+        capture_output=True,
+        text=True,
+        env=git.env,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    (post,) = (seed / "content").rglob("*.md")
+    post.write_text(post.read_text().replace("draft: true", "draft: false"))
+    if branch:  # schedule.branch: the branch that publishes
+        config = seed / "config.yml"
+        config.write_text(config.read_text().replace("\nschedule:\n", f"\nschedule:\n  branch: {branch}\n"))
+    when = re.search(r"^date: (\S+) (\S+)", post.read_text(), re.M)
+    remote = tmp_path / "brand.git"
+    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
+    git(seed, "init", "--quiet", "--initial-branch=main")
+    git(seed, "add", ".")
+    git(seed, "commit", "--quiet", "-m", "brand")
+    git(seed, "push", "--quiet", f"file://{remote}", "main")
+    return remote, f"{when[1]}T{when[2]}:00+00:00"  # the scaffold's brand is in UTC
+
+
+def run_job(git: Git, runner: Path, at: str, **env: str) -> str:
+    """restore, run and commit, as the workflow does; returns publish's exit code."""
+    output = runner.parent / f"{runner.name}.output"
+    env = {"POSTWRIGHT": f"{sys.executable} -m postwright", "PYTHONPATH": str(REPO), **env}
+    for step in ("restore", "run", "commit"):
+        result = git.script(runner, step, PUBLISH_AT=at, GITHUB_OUTPUT=str(output), **env)
+        assert result.returncode == 0, f"{step}: {result.stderr}"
+    return output.read_text().strip().removeprefix("exit-code=")
+
+
+def sent(runner: Path) -> list[Path]:
+    """What this runner delivered: the example accounts write each sent part to outbox/."""
+    return sorted((runner / "outbox").rglob("*.json")) if (runner / "outbox").exists() else []
+
+
+def published_records(lines: list[str]) -> list[tuple[str, int]]:
+    records = [json.loads(line) for line in lines]
+    return sorted((r["key"], r["part"]) for r in records if r["status"] == "published")
+
+
+@pytest.mark.parametrize("state_branch", ["", "postwright-state"])
+def test_a_queued_run_publishes_from_the_newest_ledger(tmp_path, git, state_branch):
+    """A run that waited in the concurrency group was checked out before the run ahead of it pushed
+    its records: it must send nothing again, in both places the ledger can live."""
+    remote, at = init_brand(tmp_path, git)
+    env = {"STATE_BRANCH": state_branch}
+    queued = git.clone(remote, tmp_path / "queued", shallow=True)  # checked out when it was queued
+    first = git.clone(remote, tmp_path / "first", shallow=True)
+    assert run_job(git, first, at, **env) == "0"
+    assert len(sent(first)) == 2
+
+    assert run_job(git, queued, at, **env) == "0"
+    assert sent(queued) == []  # nothing sent twice
+    ledger = git.ledger(remote, state_branch or "main")
+    assert published_records(ledger) == sorted(set(published_records(ledger)))
+    assert len(published_records(ledger)) == 2
+
+
+def test_a_run_on_a_rewritten_branch_stops_before_publishing(tmp_path, git):
+    remote, _ = init_brand(tmp_path, git)
+    queued = git.clone(remote, tmp_path / "queued", shallow=True)
+    other = git.clone(remote, tmp_path / "other")
+    git(other, "commit", "--quiet", "--amend", "-m", "history rewritten")
+    git(other, "push", "--quiet", "--force", "origin", "main")
+    result = git.script(queued, "restore")
+    assert result.returncode == 1
+    assert "main was rewritten since this run was checked out" in result.stderr
+
+
+def github_event(tmp_path: Path, default_branch: str = "main") -> str:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"repository": {"default_branch": default_branch}}))
+    return str(event)
+
+
+def test_a_manual_run_on_another_branch_sends_nothing(tmp_path, git):
+    """workflow_dispatch on a feature branch: its content is unreviewed and its ledger would fork."""
+    remote, at = init_brand(tmp_path, git)
+    writer = git.clone(remote, tmp_path / "writer")
+    git(writer, "switch", "--quiet", "-c", "feature")
+    git(writer, "push", "--quiet", "origin", "feature")
+    feature_before = git(remote, "rev-parse", "feature")
+    runner = tmp_path / "on-feature"
+    git(tmp_path, "clone", "--quiet", "--depth=1", "--branch=feature", f"file://{remote}", str(runner))
+    summary = tmp_path / "summary.md"
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": github_event(tmp_path)}
+    on_feature = {"GITHUB_REF": "refs/heads/feature", "GITHUB_STEP_SUMMARY": str(summary)}
+    assert run_job(git, runner, at, **on_feature, **actions) == "2"
+    assert sent(runner) == []
+    assert git(remote, "rev-parse", "feature") == feature_before  # no ledger pushed there
+    assert "only main publishes" in summary.read_text()
+
+    scheduled = git.clone(remote, tmp_path / "scheduled", shallow=True)
+    assert run_job(git, scheduled, at, GITHUB_REF="refs/heads/main", **actions) == "0"
+    assert len(sent(scheduled)) == 2
+
+
+def test_the_branch_config_names_is_the_one_that_publishes(tmp_path, git):
+    remote, at = init_brand(tmp_path, git, branch="release")
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": github_event(tmp_path)}
+    on_main = git.clone(remote, tmp_path / "on-main", shallow=True)
+    assert run_job(git, on_main, at, GITHUB_REF="refs/heads/main", **actions) == "2"
+    assert sent(on_main) == []
+    git(on_main, "switch", "--quiet", "-c", "release")
+    git(on_main, "push", "--quiet", "origin", "release")
+    on_release = tmp_path / "on-release"
+    git(tmp_path, "clone", "--quiet", "--depth=1", "--branch=release", f"file://{remote}", str(on_release))
+    assert run_job(git, on_release, at, GITHUB_REF="refs/heads/release", **actions) == "0"
+    assert len(sent(on_release)) == 2

@@ -2,7 +2,9 @@
 # The shell steps of .github/workflows/publish.yml, in one file so that tests/test_workflows.py can run
 # them against a bare repository on disk standing in for GitHub.
 #
-#   publish.sh restore   STATE_BRANCH mode: put that branch's state/ into the working tree (else nothing)
+#   publish.sh restore   bring the checkout to the newest commit of its branch (a run that waited in
+#                        the queue was checked out at an older one, with an older ledger); in
+#                        STATE_BRANCH mode, then put that branch's state/ into the working tree
 #   publish.sh run       postwright publish (after postwright doctor when DOCTOR is true); publish's exit
 #                        code goes to $GITHUB_OUTPUT as exit-code=N, and this step itself always
 #                        succeeds, so the ledger is committed whatever happened
@@ -97,17 +99,41 @@ configure_git() {
   fi
 }
 
+# catch_up: move the checkout to the newest commit of its branch. GitHub checks a run out at the commit
+# its branch had when the run was queued; a run that waited in the concurrency group behind another
+# would otherwise publish from the ledger (and content, and config.yml) of before that run. Only a
+# fast-forward is taken: a branch rewritten since the checkout, or a remote that cannot be read, stops
+# the run, because publishing from a ledger that may be stale could send posts again.
+catch_up() {
+  local branch tip="refs/postwright/branch-tip" code=0
+  branch=$(git symbolic-ref --quiet --short HEAD) ||
+    die "HEAD is detached: run on a branch, so that the newest ledger can be fetched"
+  git fetch --quiet --no-tags "$REMOTE" "+refs/heads/$branch:$tip" || code=$?
+  if [ "$code" != 0 ]; then
+    die "cannot fetch $branch from $REMOTE (git fetch exited $code): not publishing from a ledger that may be stale"
+  fi
+  if [ "$(git rev-parse HEAD)" = "$(git rev-parse "$tip")" ]; then
+    say "the checkout is the newest commit of $branch"
+  elif git merge-base --is-ancestor HEAD "$tip"; then
+    git merge --quiet --ff-only "$tip"
+    say "$branch moved since this run was queued: now at $(git rev-parse --short HEAD), with its newest ledger"
+  else
+    die "$branch was rewritten since this run was checked out: not publishing from a ledger that may be stale"
+  fi
+}
+
 # restore: in STATE_BRANCH mode, replace state/ in the working tree by that branch's, and remember the
 # commit it came from (BASE_REF) for `commit`. A branch that does not exist yet starts from the state/
 # of the checkout, if any. Any other failure to read the remote stops the run: publishing without the
 # ledger would send everything again.
 restore_state() {
   cd "$(git rev-parse --show-toplevel)"
+  configure_git
+  catch_up
   if [ -z "$STATE_BRANCH" ]; then
     say "the ledger is kept on the checked-out branch, in $STATE_DIR/"
     return 0
   fi
-  configure_git
   local found=0
   git ls-remote --exit-code --heads "$REMOTE" "refs/heads/$STATE_BRANCH" >/dev/null || found=$?
   if [ "$found" = 0 ]; then
