@@ -35,7 +35,7 @@ from postwright.schema import (
     did_you_mean,
     validate_model,
 )
-from postwright.yamlpos import load_yaml
+from postwright.yamlpos import Document, load_yaml
 
 _ACCOUNT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -257,16 +257,45 @@ def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
     if not isinstance(document.data, dict):
         return None, [*found, diag("PW013", Span(shown), "config.yml must be a mapping of keys to values")]
     config, invalid = validate_model(Config, document)
+    if config is not None:
+        config, fixed = _fixed_rules(config, document)
+        invalid += fixed
     return config, found + invalid
+
+
+def _fixed_rules(config: Config, document: Document) -> tuple[Config, list[Diagnostic]]:
+    """`severity:` may not relax a rule that decides whether a post exists or how often it is sent:
+    such an entry is an error, and dropped, so the rule stays an error."""
+    found = [
+        diag(
+            "PW031",
+            document.span(("severity", code), key=True),
+            f"{code} ({RULES[code].title}) cannot be set to {level}: it decides whether a post exists, "
+            "where it goes or how often it is sent",
+            hint="remove this line; docs/rules.md lists the rules severity: can change",
+        )
+        for code, level in config.severity.items()
+        if not RULES[code].relaxable and level != "error"
+    ]
+    if not found:
+        return config, []
+    kept = {code: level for code, level in config.severity.items() if RULES[code].relaxable}
+    return config.model_copy(update={"severity": kept}), found
+
+
+def severity_of(config: Config | None, item: Diagnostic) -> Severity | None:
+    """The severity config.yml gives `item` (None: 'off'); fixed rules keep their own."""
+    level = config.severity.get(item.code) if config and RULES[item.code].relaxable else None
+    if level is None:
+        return item.severity
+    return None if level == "off" else Severity[level.upper()]
 
 
 def apply_severity(config: Config | None, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
     """Re-grade diagnostics by config.yml's `severity:` table; 'off' drops a rule."""
-    table = config.severity if config else {}
     regraded = []
     for item in diagnostics:
-        level = table.get(item.code)
-        if level == "off":
-            continue
-        regraded.append(replace(item, severity=Severity[level.upper()]) if level else item)
+        severity = severity_of(config, item)
+        if severity is not None:
+            regraded.append(item if severity == item.severity else replace(item, severity=severity))
     return tuple(regraded)

@@ -29,6 +29,7 @@ class Rule:
     code: str
     severity: Severity
     title: str
+    relaxable: bool = True  # False: config.yml's severity table cannot change it (see _FIXED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ _CATALOGUE = (
     Rule("PW212", _W, "override for a platform or account the post does not go to"),
     Rule("PW213", _W, "account's language differs from the post's"),
     Rule("PW214", _I, "post waits for `postwright schedule` (date: next)"),
+    Rule("PW215", _E, "post already went out under another id or account (renamed file or account)"),
     Rule("PW230", _E, "mention of a person not in the people directory"),
     Rule("PW231", _W, "mentioned person has no handle on a target platform"),
     Rule("PW240", _E, "banned word (brand rule)"),
@@ -129,7 +131,19 @@ _CATALOGUE = (
     Rule("PW414", _E, "same text on the same account within the duplicate window"),
 )
 
-RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}
+# Rules that decide whether a post exists, where it goes and how often it is sent, or whose post cannot
+# be read or sent as written: relaxed, a post would vanish from plan and publish while `check` stays
+# green, go out without its image, or go out twice. config.yml's `severity:` may change only the others.
+_FIXED_CODES = """
+PW001 PW002 PW003 PW006 PW010 PW011 PW012 PW013 PW020 PW021 PW030 PW031 PW032
+PW100 PW101 PW102 PW103 PW104 PW105 PW106 PW200 PW201 PW202 PW205 PW206 PW207 PW208 PW209
+PW215 PW210 PW211 PW300 PW301 PW303 PW304 PW305 PW307 PW310 PW312 PW400 PW414
+"""
+_FIXED = frozenset(_FIXED_CODES.split())
+
+RULES: dict[str, Rule] = {
+    rule.code: Rule(rule.code, rule.severity, rule.title, rule.code not in _FIXED) for rule in _CATALOGUE
+}
 
 
 def diag(code: str, span: Span, message: str, *, hint: str = "", platform: str | None = None) -> Diagnostic:
@@ -151,10 +165,17 @@ def rules_markdown() -> str:
         "Every problem postwright reports has a stable code. Generated from `RULES` in",
         "`postwright/diagnostics.py`; `tests/test_docs.py` keeps this file current.",
         "",
-        "| code | default severity | meaning |",
-        "| --- | --- | --- |",
+        "`severity:` in config.yml changes how a rule is reported (e.g. `{PW302: error}`), except for the",
+        "rules marked *fixed*: they decide whether a post exists, where it goes and how often it is sent, so",
+        "they are always errors.",
+        "",
+        "| code | default severity | can be changed | meaning |",
+        "| --- | --- | --- | --- |",
     ]
-    lines += [f"| {rule.code} | {rule.severity} | {rule.title} |" for rule in _CATALOGUE]
+    lines += [
+        f"| {rule.code} | {rule.severity} | {'yes' if rule.relaxable else 'fixed'} | {rule.title} |"
+        for rule in RULES.values()
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from pydantic import Field
 
 from postwright import forked
-from postwright.config import Config
+from postwright.config import Config, severity_of
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.files import read_text
 from postwright.memo import Memo, is_problems
@@ -40,6 +40,7 @@ from postwright.schema import (
 from postwright.yamlpos import Document, KeyPath, load_yaml
 
 DateText = str  # parsed by _when, in the brand's time zone
+PostId = Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)]  # as a file name gives it
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -74,6 +75,9 @@ class Override(Model):
 class FrontMatter(Model):
     """The YAML front matter of a post file."""
 
+    id: PostId | None = None
+    """The post's id, instead of the one its file name gives: set it to the old id when you rename a
+    file that was already published, so that the ledger still knows it and it is not sent again."""
     title: str = ""
     """For the calendar and previews; not posted."""
     date: DateText | None = None
@@ -338,6 +342,7 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
     post_id = path.name[: -len(".md")]
     if name["lang"]:
         post_id = post_id[: -len(name["lang"]) - 1]
+    post_id = front.id or post_id
     return _Parsed(post_id, shown, name["lang"], name_when, front, document, body, body_line), found
 
 
@@ -429,7 +434,8 @@ def _resolve(
                 hint="write the post below the front matter",
             )
         )
-    if publish_at is None or any(d.severity >= Severity.ERROR for d in found):
+    # config.yml's severity: decides, so a relaxed content rule keeps its post (fixed rules stay errors)
+    if publish_at is None or any((severity_of(config, d) or 0) >= Severity.ERROR for d in found):
         return None, found
     return (
         Post(
@@ -605,6 +611,9 @@ def _targets(
                     )
                 )
                 continue
+            if name in accounts:
+                found.append(_listed_twice("accounts", name, doc.span(("accounts", index))))
+                continue
             accounts.append(name)
             language = config.accounts[name].language
             if language not in (None, lang):
@@ -634,6 +643,9 @@ def _targets(
     platforms = front.platforms
     targets: list[str] = []
     for index, platform in enumerate(platforms):
+        if platform in platforms[:index]:
+            found.append(_listed_twice("platforms", platform, doc.span(("platforms", index))))
+            continue
         matching = config.accounts_for(platform, lang)
         if not matching:
             found.append(
@@ -648,6 +660,16 @@ def _targets(
             )
         targets += matching
     return tuple(dict.fromkeys(platforms)), tuple(targets)
+
+
+def _listed_twice(key: str, name: str, span: Span) -> Diagnostic:
+    """A target listed twice is an error, never a second send: each account gets a post once."""
+    return diag(
+        "PW031",
+        span,
+        f"{name} is listed twice in {key}:",
+        hint=f"remove the second {name}; each account gets the post once",
+    )
 
 
 def _account_times(

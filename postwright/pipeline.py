@@ -8,11 +8,11 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import forked, media, render, schedule, stamp, validate, write
+from postwright import forked, media, renames, render, schedule, stamp, validate, write
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
@@ -110,6 +110,7 @@ def _check(
         found += problems
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
+        found += _renamed(project, config, loaded.posts, None, datetime.now(UTC))
     else:
         renditions, reused, known, memos = {}, 0, {}, ()
     # a broken template fails every variant that uses it: report it once
@@ -353,9 +354,22 @@ def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned
         states = Ledger(project.state_dir).read()
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
+    found = (*found, *_renamed(project, config, loaded.posts, states, now))
     items = schedule.plan(loaded.posts, config, states, now, only=only)
     items = _mark_edits(project, config, loaded.posts, items, states)
     return Planned(config, loaded.posts, tuple(items), found, None)
+
+
+def _renamed(
+    project: Project, config: Config, posts: tuple[Post, ...], states: dict | None, now: datetime
+) -> list[Diagnostic]:
+    """Posts that went out under another id or account (postwright/renames.py)."""
+    if states is None:
+        try:
+            states = Ledger(project.state_dir).read()
+        except LedgerError:  # plan and publish report it; check is about the content
+            return []
+    return renames.renamed(posts, config, states, now, lambda: render.load_templates(project))
 
 
 def _mark_edits(
@@ -402,10 +416,15 @@ def publish(
     config = planned.config
     if config is None or planned.ledger_error or config.paused:
         return Published(planned, (), (), ())
+    errors = [item for item in planned.diagnostics if item.severity >= Severity.ERROR]
+    blocked = {(item.span.path, item.platform) for item in errors}
     due = [
         item
         for item in planned.items
-        if item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
+        if item.status == "due"
+        and (only is None or item.post_id == only)
+        and account in (None, item.account)
+        and not {(item.source, None), (item.source, item.platform)} & blocked  # a post with an error
     ]
     variants, invalid = _render_due(project, config, planned.posts, due)
     jobs = tuple(Job(variant) for variant in variants)

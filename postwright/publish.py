@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -115,10 +116,18 @@ class Runner:
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def run(self, jobs: Iterable[Job]) -> list[Outcome]:
-        """Every job under the run lock, each account independent of the others."""
+        """Every job under the run lock, each account independent of the others. Two jobs with one key
+        (two files with one post id) are both refused: one ledger entry cannot record two posts."""
+        jobs = list(jobs)
+        keys = Counter(job.key for job in jobs)
         with self.ledger.locked():
             states = self.ledger.read()
-            return [self._job(job, states.get(job.key)) for job in jobs]
+            return [
+                self._job(job, states.get(job.key))
+                if keys[job.key] == 1
+                else self._outcome(job, "failed", "another job has the same key: neither is sent", 0, None)
+                for job in jobs
+            ]
 
     def retract(self, keys: Iterable[str]) -> list[Outcome]:
         """Delete every published part of these jobs (last part first) and record it; idempotent."""
