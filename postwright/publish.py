@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from postwright.credentials import CredentialsError, redact
-from postwright.ledger import Ledger, Record
+from postwright.ledger import Ledger, LedgerWriteError, Record
 from postwright.model import Variant
 
 
@@ -89,7 +89,8 @@ class Job:
         return hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
 
-Status = Literal["published", "failed", "unconfirmed", "already", "retracted"]
+# skipped: not attempted, because the run stopped sending (the ledger could not be written)
+Status = Literal["published", "failed", "unconfirmed", "already", "retracted", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +114,31 @@ class Runner:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    stopped: str | None = field(default=None, init=False)  # why the last run stopped sending early
 
     def run(self, jobs: Iterable[Job]) -> list[Outcome]:
-        """Every job under the run lock, each account independent of the others."""
+        """Every job under the run lock, each account independent of the others.
+
+        A record that cannot be written (a full disk) stops the run: every later record would fail
+        too, and a request is never made without its `started` record. `stopped` then says why, and
+        the jobs not reached are reported as skipped.
+        """
+        self.stopped = None
+        pending = list(jobs)
+        outcomes: list[Outcome] = []
         with self.ledger.locked():
             states = self.ledger.read()
-            return [self._job(job, states.get(job.key)) for job in jobs]
+            for index, job in enumerate(pending):
+                try:
+                    outcomes.append(self._job(job, states.get(job.key)))
+                except LedgerWriteError as error:
+                    self.stopped = str(error)
+                    outcomes.append(self._outcome(job, "failed", _unwritten(error), 0, None))
+                    skipped = "not attempted: the ledger cannot be written"
+                    later = pending[index + 1 :]
+                    outcomes += [self._outcome(other, "skipped", skipped, 0, None) for other in later]
+                    break
+        return outcomes
 
     def retract(self, keys: Iterable[str]) -> list[Outcome]:
         """Delete every published part of these jobs (last part first) and record it; idempotent."""
@@ -167,7 +187,9 @@ class Runner:
     @staticmethod
     def _remote_id(publisher: Publisher, last: Record) -> str | None:
         if last.status == "published":
-            return last.remote_id or ""
+            if not last.remote_id:  # settled by hand without --remote-id: there is nothing to delete by
+                raise PermanentError("no remote id in the ledger (settled by hand): delete it by hand")
+            return last.remote_id
         if publisher.idempotent:  # its remote id is the key (the outbox), deleting a missing one is fine
             return last.idempotency_key
         found = publisher.find_sent(None, last.part, last.idempotency_key)  # type: ignore[arg-type]
@@ -310,3 +332,16 @@ class Runner:
     def _outcome(job: Job, status: Status, message: str, sent: int, url: str | None) -> Outcome:
         variant = job.variant
         return Outcome(job.key, variant.account, variant.platform, status, url, redact(message), sent)
+
+
+def _unwritten(error: LedgerWriteError) -> str:
+    """What a failed ledger write means for its job: a `started` record that failed stopped the request;
+    a later one leaves the `started` record, which the next run settles."""
+    record = error.record
+    if record is None:
+        return str(error)
+    if record.status == "started":
+        return f"part {record.part}: not sent: {error}"
+    if record.status == "published":
+        return f"part {record.part}: sent, but {error}; the next run settles it"
+    return f"part {record.part}: {record.error or 'not sent'}, and {error}; the next run settles it"
