@@ -187,9 +187,7 @@ class Runner:
     @staticmethod
     def _remote_id(publisher: Publisher, last: Record) -> str | None:
         if last.status == "published":
-            if not last.remote_id:  # settled by hand without --remote-id: there is nothing to delete by
-                raise PermanentError("no remote id in the ledger (settled by hand): delete it by hand")
-            return last.remote_id
+            return last.remote_id or ""
         if publisher.idempotent:  # its remote id is the key (the outbox), deleting a missing one is fine
             return last.idempotency_key
         found = publisher.find_sent(None, last.part, last.idempotency_key)  # type: ignore[arg-type]

@@ -157,6 +157,7 @@ def test_crash_injection_never_duplicates_or_loses(make_project, tmp_path, monke
         received = [item["key"] for item in platform.received()]
         duplicates += len(received) - len(set(received))
         lost += len(_due(project))
+        Ledger(root / "state").read()  # no torn line (plan shows nothing due for a ledger it cannot read)
     assert (duplicates, lost) == (0, 0)
     assert crashed > 400  # the runs really were interrupted
     assert filled > 100  # and the disk really was full

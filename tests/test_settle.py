@@ -139,7 +139,7 @@ def test_a_thread_settled_as_sent_at_part_1_continues_with_part_2_replying_to_it
     assert [item["part"] for item in rest] == list(range(3, len(rest) + 3))
 
 
-def test_within_the_grace_period_publish_only_asks_again_and_never_resends(blind):
+def test_after_the_grace_period_publish_only_asks_once_more_and_never_resends(blind):
     project, platform, current = blind
     current["publisher"] = Blind(platform, fail=crash("after"))
     pipeline.publish(project, NOW, only=SINGLE)
@@ -187,20 +187,13 @@ def test_remote_ids_are_read_from_links_where_the_link_holds_them():
     assert remote_id_from_url("bluesky", "https://bsky.app/profile/acme/post/3kabc") is None
 
 
-def test_a_retract_of_a_part_settled_without_its_remote_id_asks_for_a_person(blind):
+def test_settling_as_sent_without_a_remote_id_says_retract_cannot_delete_it(blind):
     project, platform, current = blind
     current["publisher"] = Blind(platform, fail=crash("after"))
     pipeline.publish(project, NOW, only=SINGLE)
     settled = run(project, "settle", SINGLE_KEY, "--sent", "https://example.social/posts/abc")
     assert settled.exit_code == 0 and "`postwright retract` cannot delete it" in settled.stderr
-    deleted: list[str] = []
-
-    class Deleting(Blind):
-        def delete(self, remote_id):
-            deleted.append(remote_id)
-
-    _, (outcome,) = pipeline.retract(project, SINGLE, publisher_for=lambda account: Deleting(platform))
-    assert outcome.status == "failed" and "delete it by hand" in outcome.message and deleted == []
+    assert Ledger(project.state_dir).read()[SINGLE_KEY].last(1).remote_id is None
 
 
 def test_settle_times_are_utc_and_the_record_is_marked(blind):
