@@ -6,6 +6,7 @@ with nothing to do takes (that answers from postwright.stamp alone).
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
@@ -238,7 +239,8 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
     """Show what would be published when, per account, without sending anything.
 
     Statuses: due, upcoming, draft, expired, missed (later than the grace period), published (with
-    its URL), failed, paused.
+    its URL), failed, paused, retracted, and unconfirmed (maybe sent after a crash and no platform
+    answer within the grace period: check the account, then `postwright settle`).
 
     \b
     Example:
@@ -268,7 +270,18 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(planned.diagnostics) else ExitStatus.OK)
 
 
-_STATUSES = ("due", "upcoming", "published", "missed", "failed", "expired", "draft", "paused", "retracted")
+_STATUSES = (
+    "due",
+    "upcoming",
+    "published",
+    "missed",
+    "failed",
+    "unconfirmed",
+    "expired",
+    "draft",
+    "paused",
+    "retracted",
+)
 
 
 def _plan_json(item) -> dict[str, object]:
@@ -450,8 +463,10 @@ def publish(
 ) -> None:
     """Send every post whose time has come, once, and record it in state/ledger.jsonl.
 
-    Exit 0 when everything due was published, 3 when some sends failed, 1 on invalid content (invalid
-    posts are never sent; the rest still are). Writes a Markdown summary to $GITHUB_STEP_SUMMARY.
+    Exit 0 when everything due was published, 3 when some sends failed or could not be confirmed (or
+    the disk is full), 1 on invalid content (invalid posts are never sent; the rest still are). Jobs
+    left unconfirmed past the grace period are listed for a person (`postwright settle`) and no longer
+    change the exit code. Writes a Markdown summary to $GITHUB_STEP_SUMMARY.
 
     \b
     Example:
@@ -474,6 +489,8 @@ def publish(
     for item in planned.items:
         if item.detail.startswith("edited after publishing"):
             click.echo(f"edited after publishing, not re-sent: {item.key} ({item.source})", err=True)
+    for item in _needs_a_person(result):
+        click.echo(f"unconfirmed, needs a person: {item.key} ({item.detail})", err=True)
     for job in result.jobs if dry_run else ():
         click.echo(f"would send {job.key} ({len(job.variant.parts)} part(s))")
     for outcome in result.outcomes:
@@ -482,11 +499,11 @@ def publish(
         click.echo(f"{outcome.status:<11} {outcome.key}{where}{message}")
     summary = _publish_summary(result, dry_run)
     click.echo(summary.splitlines()[0].removeprefix("## "), err=True)
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-            handle.write(summary + "\n")
-    failed = any(outcome.status in ("failed", "unconfirmed") for outcome in result.outcomes)
-    if failed:
+    if result.stopped:
+        click.echo(f"postwright: {result.stopped}; nothing else was sent; free space and run again", err=True)
+    summary_written = _write_step_summary(summary)
+    failed = any(outcome.status in ("failed", "unconfirmed", "skipped") for outcome in result.outcomes)
+    if failed or result.stopped or not summary_written:
         sys.exit(ExitStatus.SEND_FAILED)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
 
@@ -501,10 +518,29 @@ def _refuse_other_branches(project: Project) -> None:
     reason = branch.refusal(project.root, named)
     if reason:
         click.echo(f"error: {reason}", err=True)
-        if os.environ.get("GITHUB_STEP_SUMMARY"):
-            with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as handle:
-                handle.write(f"## postwright publish: refused\n\n{reason}\n")
+        _write_step_summary(f"## postwright publish: refused\n\n{reason}")
         sys.exit(ExitStatus.USAGE)
+
+
+def _needs_a_person(result) -> list:
+    """Jobs unconfirmed past the grace period: no run asks about them again until someone settles them."""
+    sent = {outcome.key for outcome in result.outcomes}
+    return [item for item in result.planned.items if item.status == "unconfirmed" and item.key not in sent]
+
+
+def _write_step_summary(summary: str) -> bool:
+    """Append to $GITHUB_STEP_SUMMARY when set; a full disk is reported, not a crash (the sends are
+    recorded already)."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return True
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(summary + "\n")
+    except OSError as error:
+        click.echo(f"postwright: cannot write the job summary to {path}: {error.strerror or error}", err=True)
+        return False
+    return True
 
 
 def _publish_summary(result, dry_run: bool) -> str:
@@ -513,17 +549,21 @@ def _publish_summary(result, dry_run: bool) -> str:
     for outcome in result.outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     missed = sum(1 for item in result.planned.items if item.status == "missed")
+    waiting = _needs_a_person(result)
     head = (
         "dry run: " + f"{len(result.jobs)} due"
         if dry_run
         else (", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing due")
     )
-    lines = [f"## postwright publish: {head}" + (f", {missed} missed" if missed else "")]
-    if result.outcomes:
+    head += f", {missed} missed" if missed else ""
+    head += f", {len(waiting)} unconfirmed (a person must settle them)" if waiting else ""
+    lines = [f"## postwright publish: {head}"]
+    rows = [(o.status, o.key, o.url or "", o.message) for o in result.outcomes]
+    rows += [("unconfirmed", item.key, "", item.detail) for item in waiting]
+    if rows:
         lines += ["", "| status | job | link | note |", "| --- | --- | --- | --- |"]
         lines += [
-            f"| {o.status} | `{o.key}` | {o.url or ''} | {o.message.replace('|', '/')} |"
-            for o in result.outcomes
+            f"| {status} | `{key}` | {url} | {note.replace('|', '/')} |" for status, key, url, note in rows
         ]
     return "\n".join(lines)
 
@@ -585,6 +625,83 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool) 
         )
     if any(outcome.status == "failed" for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
+
+
+@cli.command()
+@click.argument("key")
+@click.option(
+    "--part", type=click.IntRange(min=1), help="Only this thread part (default: every unsettled one)."
+)
+@click.option("--sent", "sent_url", metavar="URL", help="It is on the account, at this link.")
+@click.option(
+    "--remote-id", metavar="ID", help="With --sent: the platform's id of the post, for replies and retract."
+)
+@click.option("--not-sent", is_flag=True, help="It is not on the account: record it as not sent.")
+@click.option("--note", metavar="TEXT", help="Why, for the ledger (e.g. who checked).")
+@click.pass_obj
+def settle(
+    project: Project,
+    key: str,
+    part: int | None,
+    sent_url: str | None,
+    remote_id: str | None,
+    not_sent: bool,
+    note: str | None,
+) -> None:
+    """Record whether an unconfirmed job went out, after checking the account by hand.
+
+    KEY is the job's key as `plan` shows it (<post-id>.<lang>/<account>). --sent URL records each
+    maybe-sent part as published (a thread then continues with the next part, replying to it);
+    --not-sent records it as failed, not sent (`publish --only POST-ID` then sends it). The record is
+    appended to state/ledger.jsonl, marked as settled by hand. Exit 2 when there is nothing to settle.
+
+    \b
+    Example:
+      postwright settle 2026-12-01-launch.en/x_main --sent https://x.com/acme/status/1864
+      postwright settle 2026-12-01-launch.en/tg_channel --not-sent --note "checked by Jane"
+    """
+    from postwright.ledger import Ledger, LedgerError
+    from postwright.settle import SettleError
+    from postwright.settle import settle as settle_job
+
+    if (sent_url is None) == (not not_sent):
+        raise click.UsageError("say what you found: --sent URL or --not-sent")
+    if remote_id is not None and sent_url is None:
+        raise click.UsageError("--remote-id goes with --sent")
+    try:
+        settled = settle_job(
+            Ledger(project.state_dir),
+            key,
+            sent_url=sent_url,
+            remote_id=remote_id,
+            part=part,
+            note=note,
+            root=project.root,
+        )
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from error
+    except SettleError as error:
+        refused = click.ClickException(str(error))
+        refused.exit_code = ExitStatus.USAGE  # like a bad option: nothing was recorded
+        raise refused from error
+    for item in settled:
+        record = item.record
+        where = f"part {record.part} of {record.parts}"
+        if record.status == "published":
+            click.echo(f"settled {key} {where}: published {record.url}")
+            if not item.remote_id_known:
+                click.echo(
+                    f"no remote id for {where}: `postwright retract` cannot delete it (delete it by hand)",
+                    err=True,
+                )
+        else:
+            click.echo(f"settled {key} {where}: not sent")
+    last = settled[-1].record
+    if last.status == "failed":
+        click.echo(f"next: postwright publish --only {last.post_id} sends it", err=True)
+    elif last.part < last.parts:
+        click.echo(f"next: the next publish run sends part {last.part + 1}, replying to it", err=True)
+    click.echo(f"commit {project.shown(Ledger(project.state_dir).path)} where the ledger lives", err=True)
 
 
 class _ImageProgress:
@@ -785,6 +902,23 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
     click.echo(f"next: cd {directory} && postwright check", err=True)
 
 
+_CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def _operational(error: Exception) -> None:
+    """A full disk (or a file that cannot be written) is the machine's problem, not a bug: exit 3."""
+    from postwright.ledger import LedgerWriteError, why_not_written
+
+    if isinstance(error, LedgerWriteError):
+        message = str(error)
+    elif isinstance(error, OSError) and error.errno in _CANNOT_WRITE:
+        message = f"{error.filename or 'a file'}: {why_not_written(error)}"
+    else:
+        return
+    click.echo(redact(f"postwright: {message}; free space and run again"), err=True)
+    sys.exit(ExitStatus.SEND_FAILED)
+
+
 def main() -> None:
     """Console entry point: internal errors become one line unless --debug asks for the traceback."""
     try:
@@ -799,7 +933,9 @@ def main() -> None:
         sys.exit(ExitStatus.INTERRUPTED)
     except KeyboardInterrupt:
         sys.exit(ExitStatus.INTERRUPTED)
-    except Exception as error:  # a bug, not bad input: say so plainly
+    except Exception as error:
+        _operational(error)
+        # a bug, not bad input: say so plainly
         if "--debug" in sys.argv:
             click.echo(redact(traceback.format_exc()), err=True, nl=False)
         else:

@@ -9,6 +9,7 @@ skipped `started` record could turn into a duplicate post.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -24,6 +25,31 @@ Status = Literal["started", "published", "failed", "retracted"]
 
 class LedgerError(Exception):
     """The ledger cannot be trusted as it is (a torn or corrupt line): a person must look."""
+
+
+class LedgerWriteError(Exception):
+    """A record could not be written (the disk is full, a file size limit, an I/O error): an operational
+    problem, not a bug. The ledger is left as it was before the write, so it stays readable; `record` is
+    what was not recorded."""
+
+    def __init__(self, path: Path, record: Record | None, error: OSError) -> None:
+        self.path = path
+        self.record = record
+        self.error = error
+        what = f"{record.key} part {record.part} ({record.status}) was not recorded" if record else "locked"
+        super().__init__(f"{path}: {why_not_written(error)}: {what}")
+
+
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def why_not_written(error: OSError) -> str:
+    """A full disk in words a person acts on; other write errors as the system says them."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({error.strerror})"
+    if error.errno == errno.EFBIG:
+        return f"the disk is full for this process: the file size limit was reached ({error.strerror})"
+    return f"cannot write ({error.strerror or error})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,30 +166,69 @@ class Ledger:
             yield record
 
     def append(self, record: Record) -> None:
-        """Append one record durably: the line and its newline in one write, then fsync."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(asdict(record), sort_keys=True, ensure_ascii=False) + "\n"
-        created = not self.path.exists()
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        """Append one record durably: the line and its newline in one write, then fsync.
+
+        A write that fails part-way (a full disk writes part of the line) is cut back to the size
+        before it, so no torn line is left, and raises LedgerWriteError.
+        """
+        line = (json.dumps(asdict(record), sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
         try:
-            os.write(descriptor, line.encode("utf-8"))
-            os.fsync(descriptor)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            created = not self.path.exists()
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise LedgerWriteError(self.path, record, error) from error
+        try:
+            size = os.fstat(descriptor).st_size
+            try:
+                _write_all(descriptor, line)
+                os.fsync(descriptor)
+                if created:  # the new file's name must survive a power loss too
+                    _fsync_folder(self.path.parent)
+            except OSError as error:
+                _cut_back(descriptor, size)
+                raise LedgerWriteError(self.path, record, error) from error
         finally:
             os.close(descriptor)
-        if created:  # the new file's name must survive a power loss too
-            folder = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
 
     @contextmanager
     def locked(self) -> Iterator[Ledger]:
         """Hold the run lock: a second publish run waits here until the first has finished."""
-        self.lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.lock_path.open("a") as handle:
+        try:
+            self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self.lock_path.open("a")
+        except OSError as error:
+            raise LedgerWriteError(self.lock_path, None, error) from error
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield self
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write every byte: a full disk first writes part of the line, then fails with its reason."""
+    view = memoryview(data)
+    while view:
+        written = os.write(descriptor, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, "nothing could be written")
+        view = view[written:]
+
+
+def _cut_back(descriptor: int, size: int) -> None:
+    """Remove what a failed write left after `size` bytes: a torn line would stop every later run."""
+    try:
+        os.ftruncate(descriptor, size)
+        os.fsync(descriptor)
+    except OSError:
+        pass  # the caller reports the write's own error; a torn line, if any, is reported on reading
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from postwright.model import Variant
-from postwright.publish import Receipt
+from postwright.publish import Receipt, TransientError
 
 
 class OutboxPublisher:
@@ -41,6 +41,14 @@ class OutboxPublisher:
         existing = self.find_sent(variant, part, key)
         if existing is not None:
             return existing
+        try:
+            return self._write(variant, part, reply_to, key)
+        except OSError as error:  # a full disk: the message appears whole or not at all, so nothing went out
+            for partial in self.folder.glob(f"*{key}*.tmp"):
+                partial.unlink(missing_ok=True)
+            raise TransientError(f"cannot write to the outbox: {error}", refused=True) from error
+
+    def _write(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
         message = {
             "idempotency_key": key,
             "account": variant.account,

@@ -399,6 +399,7 @@ class Published:
     jobs: tuple[Job, ...]
     outcomes: tuple[Outcome, ...]
     invalid: tuple[Diagnostic, ...]  # problems of due variants, which were therefore not sent
+    stopped: str | None = None  # why sending stopped early (the ledger could not be written)
 
 
 def publish(
@@ -440,7 +441,8 @@ def publish(
             jobs = tuple(job for job in jobs if not any(_concerns(item, job.variant) for item in broken))
         publisher_for = _publishers(project, config, renditions)
     runner = Runner(Ledger(project.state_dir), publisher_for, **(runner_options or {}))
-    return Published(planned, jobs, tuple(runner.run(jobs)), invalid)
+    outcomes = tuple(runner.run(jobs))
+    return Published(planned, jobs, outcomes, invalid, runner.stopped)
 
 
 def _render_due(

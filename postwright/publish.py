@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from postwright.credentials import CredentialsError, redact
-from postwright.ledger import Ledger, Record
+from postwright.ledger import Ledger, LedgerWriteError, Record
 from postwright.model import Variant
 
 
@@ -90,7 +90,8 @@ class Job:
         return hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
 
-Status = Literal["published", "failed", "unconfirmed", "already", "retracted"]
+# skipped: not attempted, because the run stopped sending (the ledger could not be written)
+Status = Literal["published", "failed", "unconfirmed", "already", "retracted", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,20 +115,37 @@ class Runner:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    stopped: str | None = field(default=None, init=False)  # why the last run stopped sending early
 
     def run(self, jobs: Iterable[Job]) -> list[Outcome]:
-        """Every job under the run lock, each account independent of the others. Two jobs with one key
-        (two files with one post id) are both refused: one ledger entry cannot record two posts."""
-        jobs = list(jobs)
-        keys = Counter(job.key for job in jobs)
+        """Every job under the run lock, each account independent of the others.
+
+        Two jobs with one key (two files with one post id) are both refused: one ledger entry cannot
+        record two posts. A record that cannot be written (a full disk) stops the run: every later
+        record would fail too, and a request is never made without its `started` record. `stopped`
+        then says why, and the jobs not reached are reported as skipped.
+        """
+        self.stopped = None
+        pending = list(jobs)
+        keys = Counter(job.key for job in pending)
+        outcomes: list[Outcome] = []
         with self.ledger.locked():
             states = self.ledger.read()
-            return [
-                self._job(job, states.get(job.key))
-                if keys[job.key] == 1
-                else self._outcome(job, "failed", "another job has the same key: neither is sent", 0, None)
-                for job in jobs
-            ]
+            for index, job in enumerate(pending):
+                if keys[job.key] > 1:
+                    twice = "another job has the same key: neither is sent"
+                    outcomes.append(self._outcome(job, "failed", twice, 0, None))
+                    continue
+                try:
+                    outcomes.append(self._job(job, states.get(job.key)))
+                except LedgerWriteError as error:
+                    self.stopped = str(error)
+                    outcomes.append(self._outcome(job, "failed", _unwritten(error), 0, None))
+                    skipped = "not attempted: the ledger cannot be written"
+                    later = pending[index + 1 :]
+                    outcomes += [self._outcome(other, "skipped", skipped, 0, None) for other in later]
+                    break
+        return outcomes
 
     def retract(self, keys: Iterable[str]) -> list[Outcome]:
         """Delete every published part of these jobs (last part first) and record it; idempotent."""
@@ -319,3 +337,16 @@ class Runner:
     def _outcome(job: Job, status: Status, message: str, sent: int, url: str | None) -> Outcome:
         variant = job.variant
         return Outcome(job.key, variant.account, variant.platform, status, url, redact(message), sent)
+
+
+def _unwritten(error: LedgerWriteError) -> str:
+    """What a failed ledger write means for its job: a `started` record that failed stopped the request;
+    a later one leaves the `started` record, which the next run settles."""
+    record = error.record
+    if record is None:
+        return str(error)
+    if record.status == "started":
+        return f"part {record.part}: not sent: {error}"
+    if record.status == "published":
+        return f"part {record.part}: sent, but {error}; the next run settles it"
+    return f"part {record.part}: {record.error or 'not sent'}, and {error}; the next run settles it"

@@ -15,8 +15,8 @@ class ExitStatus(IntEnum):
     """Every command's exit code.
 
     0 everything fine; 1 content has errors (or warnings under --strict); 2 usage error (bad option,
-    missing file: click's own code); 3 some sends failed; 70 internal error (a bug: please report it);
-    130 interrupted.
+    missing file: click's own code); 3 operational: some sends failed or could not be confirmed, or
+    the disk is full; 70 internal error (a bug: please report it); 130 interrupted.
     """
 
     OK = 0

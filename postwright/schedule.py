@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from postwright.config import Config
@@ -94,6 +94,9 @@ def _status(
         last = state.records[-1]
         if last.status == "failed" and last.permanent and not forced:
             return "failed", last.error or "", None
+        unconfirmed = _unconfirmed(state, at, config, now)
+        if unconfirmed and not forced:  # `--only` asks once more; a maybe-sent part is never re-sent blindly
+            return "unconfirmed", unconfirmed, None
         # begun (a crash, a transient failure, a half-sent thread): due until settled, whatever the
         # grace or expiry, so that it is finished or reported, never dropped as missed
         if not config.paused:
@@ -108,6 +111,31 @@ def _status(
     if config.paused:
         return "paused", "publishing is paused in config.yml", None
     return "due", "", None
+
+
+def _unconfirmed(state: JobState, at: datetime, config: Config, now: datetime) -> str:
+    """Why a person must settle this job, or "" while runs still ask the platform about it.
+
+    A part whose last record is `started` may have gone out. Every run asks about it for one grace
+    period, counted from the later of the publish time and that record; after that nobody will learn
+    more by asking again every 15 minutes, so the job waits for `postwright settle`.
+    """
+    lasts = (state.last(part) for part in range(1, state.parts + 1))
+    maybe_sent = [record for record in lasts if record is not None and record.status == "started"]
+    if not maybe_sent:
+        return ""
+    since = max([at, *(_aware(record.time) for record in maybe_sent)])
+    if now - since <= config.schedule.grace:
+        return ""
+    parts = ", ".join(str(record.part) for record in maybe_sent)
+    which = f"part {parts} of {state.parts} " if state.parts > 1 else ""
+    return f"{which}maybe sent: check the account, then postwright settle {state.key} --sent URL | --not-sent"
+
+
+def _aware(text: str) -> datetime:
+    """A record's time; one edited by hand without an offset is read as UTC."""
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def _hours(delta) -> str:

@@ -83,3 +83,67 @@ def test_a_hand_edited_record_with_wrong_values_is_an_error(tmp_path, field, val
     ledger.path.write_text(json.dumps(raw) + "\n")
     with pytest.raises(LedgerError, match=r"ledger.jsonl:1: not a valid ledger record"):
         ledger.read()
+
+
+class _DiskFullOs:
+    """The os module as the ledger sees it, with a write that a full disk cuts short or refuses."""
+
+    def __init__(self, keep: int | None) -> None:
+        import os
+
+        self._os = os
+        self.keep = keep  # bytes written before the disk is full; None: ENOSPC at once
+
+    def __getattr__(self, name):
+        return getattr(self._os, name)
+
+    def write(self, descriptor, data):
+        import errno
+
+        if not self.keep:  # full: the first write keeps `keep` bytes, the next one fails
+            raise OSError(errno.ENOSPC, "No space left on device")
+        kept, self.keep = self.keep, 0
+        return self._os.write(descriptor, data[:kept])
+
+
+@pytest.mark.parametrize("keep", [None, 1, 40])
+def test_a_short_or_refused_write_is_cut_back_and_reported(tmp_path, monkeypatch, keep):
+    from postwright import ledger as ledger_module
+    from postwright.ledger import LedgerWriteError
+
+    ledger = Ledger(tmp_path)
+    ledger.append(record())
+    before = ledger.path.read_bytes()
+    monkeypatch.setattr(ledger_module, "os", _DiskFullOs(keep))
+    with pytest.raises(LedgerWriteError, match=r"the disk is full.*p.en/masto part 1 \(published\) was not"):
+        ledger.append(record("published"))
+    assert ledger.path.read_bytes() == before  # no torn line: every later run can still read it
+    monkeypatch.undo()
+    ledger.append(record("published"))  # space again: the record goes in whole
+    assert ledger.read()["p.en/masto"].last(1).status == "published"
+
+
+def test_a_file_size_limit_is_a_full_disk(tmp_path):
+    """The kernel's own short write: RLIMIT_FSIZE in a child process, SIGXFSZ ignored."""
+    import subprocess
+    import sys
+
+    script = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+from tests.test_ledger import record
+from postwright.ledger import Ledger, LedgerWriteError
+ledger = Ledger(__import__("pathlib").Path(sys.argv[1]))
+ledger.append(record())
+resource.setrlimit(resource.RLIMIT_FSIZE, (ledger.path.stat().st_size + 50, resource.RLIM_INFINITY))
+try:
+    ledger.append(record("published"))
+except LedgerWriteError as error:
+    print(error)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert "file size limit" in done.stdout, done.stderr
+    (state,) = Ledger(tmp_path).read().values()  # the short line was cut back
+    assert [item.status for item in state.records] == ["started"]

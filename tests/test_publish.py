@@ -100,17 +100,45 @@ def test_outbox_publishes_due_posts_once(make_project):
     assert planned["2026-12-01-0900-single"].url.startswith("outbox/masto/")
 
 
-def test_crash_injection_never_duplicates_or_loses(make_project, tmp_path):
-    """500 randomized runs, each crashing at random points between deciding to send and recording it."""
+class _FillingDisk:
+    """The os module as the ledger sees it: now and then the disk fills up mid-record (part of the
+    line is written, then ENOSPC), as often as `full["left"]` allows."""
+
+    def __init__(self, rng: random.Random, full: dict[str, int]) -> None:
+        import os
+
+        self._os, self.rng, self.full, self.filled = os, rng, full, False
+
+    def __getattr__(self, name):
+        return getattr(self._os, name)
+
+    def write(self, descriptor, data):
+        if self.filled:
+            self.filled = False
+            raise OSError(28, "No space left on device")
+        if self.full["left"] and self.rng.random() < 0.1:
+            self.full["left"] -= 1
+            self.filled = True
+            return self._os.write(descriptor, data[: self.rng.randrange(len(data))])
+        return self._os.write(descriptor, data)
+
+
+def test_crash_injection_never_duplicates_or_loses(make_project, tmp_path, monkeypatch):
+    """500 randomized runs, each crashing at random points between deciding to send and recording it,
+    and finding the disk full in the middle of a record now and then."""
+    from postwright import ledger as ledger_module
+
     template = make_project(POSTS).root
     rng = random.Random(2026)
-    duplicates = lost = crashed = 0
+    duplicates = lost = crashed = filled = 0
     for run in range(500):
         root = tmp_path / "runs" / str(run)
         _copy(template, root)
         project = Project(root)
         platform = FakePlatform(root / "platform.jsonl")
         crashes = {"left": rng.randint(1, 3)}
+        full = {"left": rng.randint(0, 2)}
+        monkeypatch.setattr(ledger_module, "os", _FillingDisk(rng, full))
 
         def fail(moment, part, rng=rng, crashes=crashes):
             if crashes["left"] and rng.random() < 0.35:
@@ -119,17 +147,20 @@ def test_crash_injection_never_duplicates_or_loses(make_project, tmp_path):
 
         for _attempt in range(10):  # the scheduled Action runs again until everything is out
             try:
-                publish(project, FakePublisher(platform, fail=fail))
+                result = publish(project, FakePublisher(platform, fail=fail))
             except Crash:
                 crashed += 1
                 continue
+            filled += result.stopped is not None
             if not _due(project):
                 break
         received = [item["key"] for item in platform.received()]
         duplicates += len(received) - len(set(received))
         lost += len(_due(project))
+        Ledger(root / "state").read()  # no torn line (plan shows nothing due for a ledger it cannot read)
     assert (duplicates, lost) == (0, 0)
     assert crashed > 400  # the runs really were interrupted
+    assert filled > 100  # and the disk really was full
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -511,3 +542,111 @@ A post with a picture.
     assert result.outcomes == ()
     assert any(item.code.startswith("PW3") for item in result.invalid), result.invalid
     assert not (project.root / "outbox").exists()
+
+
+_LIMITED_RUN = """
+import resource, signal, sys
+from pathlib import Path
+
+root, limit, sent_before = sys.argv[1], int(sys.argv[2]), set(sys.argv[3].split())
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the kernel then writes short and fails with EFBIG
+if limit >= 0:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+from postwright import cli, pipeline
+from postwright.publish import Receipt
+
+
+class Counting:
+    '''Not idempotent; each send is told to the test on stdout (a pipe: no file size limit).'''
+
+    idempotent = False
+
+    def send(self, variant, part, reply_to, key):
+        print("SENT", key, flush=True)
+        sent_before.add(key)
+        return Receipt(key, "https://fake.example/" + key)
+
+    def find_sent(self, variant, part, key):
+        return Receipt(key, "https://fake.example/" + key) if key in sent_before else None
+
+    def delete(self, remote_id):
+        pass
+
+
+pipeline._publishers = lambda *args: lambda account: Counting()
+sys.argv = ["postwright", "-C", root, "publish", "--at", "2026-12-01T10:00"]
+cli.main()
+"""
+
+
+def _limited_publish(root: Path, limit: int, sent: list[str]) -> tuple[int, str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(Path(__file__).parent.parent)}
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _LIMITED_RUN, str(root), str(limit), " ".join(sent)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    sent += [line.split()[1] for line in done.stdout.splitlines() if line.startswith("SENT ")]
+    return done.returncode, done.stderr
+
+
+def test_a_full_disk_stops_the_run_with_exit_3_and_the_next_run_completes(make_project, tmp_path):
+    """A real short write (RLIMIT_FSIZE) at sizes around the ledger's records: never a torn line or an
+    internal error, and once there is space again every part is out exactly once."""
+    template = make_project(POSTS).root
+    reference = tmp_path / "reference"
+    _copy(template, reference)
+    everything: list[str] = []
+    assert _limited_publish(reference, -1, everything)[0] == 0
+    ledger = (reference / "state/ledger.jsonl").read_bytes()
+    first = len(ledger.split(b"\n")[0]) + 1
+    for limit in (0, first // 2, first, first + 1, len(ledger) // 2, len(ledger) - 1):
+        root = tmp_path / f"limit-{limit}"
+        _copy(template, root)
+        sent: list[str] = []
+        code, errors = _limited_publish(root, limit, sent)
+        assert code == 3, (limit, errors)
+        assert "free space and run again" in errors and "internal error" not in errors, errors
+        assert "Traceback" not in errors
+        Ledger(root / "state").read()  # no torn line
+        code, errors = _limited_publish(root, -1, sent)
+        assert code == 0, (limit, errors)
+        assert sorted(sent) == sorted(everything), limit  # none twice, none lost
+        assert _due(Project(root)) == []
+
+
+def test_a_record_that_cannot_be_written_stops_the_run_before_the_next_request(make_project, monkeypatch):
+    from postwright.ledger import LedgerWriteError
+
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+    real_append = Ledger.append
+    full = {"from": 3}  # the single post's two records fit; the thread's first `started` does not
+
+    def append(self, record):
+        full["from"] -= 1
+        if full["from"] <= 0:
+            raise LedgerWriteError(self.path, record, OSError(28, "No space left on device"))
+        real_append(self, record)
+
+    monkeypatch.setattr(Ledger, "append", append)
+    result = publish(project, FakePublisher(platform))
+    assert [(o.key, o.status) for o in result.outcomes] == [
+        ("2026-12-01-0900-single.en/masto", "published"),
+        ("2026-12-01-0930-thread.en/sky", "failed"),
+    ]
+    assert "part 1: not sent: " in result.outcomes[1].message and "the disk is full" in result.stopped
+    assert len(platform.received()) == 1
+    monkeypatch.setattr(Ledger, "append", real_append)
+    again = publish(project, FakePublisher(platform))
+    assert [o.status for o in again.outcomes] == ["published"]
+    keys = [item["key"] for item in platform.received()]
+    assert len(keys) == len(set(keys)) and _due(project) == []

@@ -93,3 +93,48 @@ def test_a_local_time_that_does_not_exist_is_never_planned(make_project):
     planned = pipeline.plan(project, datetime(2026, 3, 29, 3, 0, tzinfo=MADRID))
     assert planned.items == ()
     assert [(d.code, d.span.line) for d in planned.diagnostics] == [("PW202", 3)]
+
+
+def _started(project, key, when, status="started", **fields):
+    """A ledger record for part 1 of `key` (as a run that crashed after it would leave it)."""
+    from postwright.ledger import Ledger, Record
+
+    Ledger(project.state_dir).append(
+        Record(
+            key=key,
+            part=1,
+            parts=1,
+            status=status,
+            idempotency_key="k-1",
+            post_id=key.split(".")[0],
+            account="masto",
+            platform="mastodon",
+            content_hash="sha256:x",
+            time=when.astimezone(UTC).isoformat(),
+            **fields,
+        )
+    )
+
+
+def test_a_maybe_sent_job_is_asked_about_for_one_grace_period_then_unconfirmed(make_project):
+    project = make_project(POSTS)
+    published = datetime(2026, 12, 1, 9, 0, tzinfo=MADRID)
+    crashed = published + timedelta(hours=1)  # the grace counts from the later of the two
+    _started(project, "2026-12-01-0900-due.en/masto", crashed)
+    within = crashed + timedelta(hours=2, minutes=59)
+    assert statuses(project, within)["2026-12-01-0900-due"] == "due"
+    after = crashed + timedelta(hours=3, minutes=1)
+    (item,) = [i for i in pipeline.plan(project, after).items if i.post_id == "2026-12-01-0900-due"]
+    assert item.status == "unconfirmed"
+    assert item.detail == (
+        "maybe sent: check the account, then postwright settle 2026-12-01-0900-due.en/masto "
+        "--sent URL | --not-sent"
+    )
+    assert statuses(project, after, only="2026-12-01-0900-due")["2026-12-01-0900-due"] == "due"  # asked again
+
+
+def test_a_transient_failure_stays_due_after_the_grace_period(make_project):
+    project = make_project(POSTS)
+    failed = datetime(2026, 12, 1, 9, 0, tzinfo=MADRID)
+    _started(project, "2026-12-01-0900-due.en/masto", failed, status="failed", error="503")
+    assert statuses(project, failed + timedelta(days=2))["2026-12-01-0900-due"] == "due"
