@@ -240,6 +240,8 @@ class Runner:
                 try:
                     found = publisher.find_sent(variant, part, key)
                 except Exception as error:  # CannotTell, or the lookup itself failed: do not guess
+                    if last.status == "failed":  # a failure that may have posted: now maybe sent, so the
+                        self._maybe_sent(last)  # grace clock of plan's `unconfirmed` starts here
                     return self._outcome(job, "unconfirmed", f"part {part}: {error}", sent, first_url)
                 if found is not None:
                     self._record(job, part, "published", key, receipt=found)
@@ -265,6 +267,13 @@ class Runner:
             reply_to, first_url = receipt, first_url or receipt.url
         status: Status = "published" if sent else "already"
         return self._outcome(job, status, "", sent, first_url)
+
+    def _maybe_sent(self, failed: Record) -> None:
+        """A `started` record for a part whose failure (a timeout, a 5xx) may have posted it and that the
+        platform cannot look up: such a part is asked about for one grace period, then left to a person,
+        instead of failing every run for good."""
+        note = {**failed.extra, "maybe_sent": "the send failed in a way that may have posted it"}
+        self.ledger.append(replace(failed, status="started", time=self._now(), error=None, extra=note))
 
     def _send(self, job: Job, part: int, reply_to: Receipt | None, key: str, attempt: int) -> Receipt:
         publisher = self.publisher_for(job.variant.account)

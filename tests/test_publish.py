@@ -650,3 +650,43 @@ def test_a_record_that_cannot_be_written_stops_the_run_before_the_next_request(m
     assert [o.status for o in again.outcomes] == ["published"]
     keys = [item["key"] for item in platform.received()]
     assert len(keys) == len(set(keys)) and _due(project) == []
+
+
+def test_a_5xx_on_a_platform_that_cannot_be_asked_ends_as_unconfirmed_not_as_exit_3_forever(make_project):
+    """A 5xx after its retries may have posted (the server can fail after storing): on a platform whose
+    recent posts cannot be looked up, runs ask for one grace period, then the job waits for a person."""
+    project = make_project(POSTS)
+    platform = FakePlatform(project.root / "platform.jsonl")
+
+    def store_then_503(moment, part):
+        if moment == "after":
+            raise TransientError("503")
+
+    class Blind(FakePublisher):
+        def find_sent(self, variant, part, key):
+            raise CannotTell("this platform has no way to list recent posts")
+
+    single = "2026-12-01-0900-single"
+    once = RetryPolicy(attempts=1)
+    first = publish(
+        project, Blind(platform, fail=store_then_503), only=single, runner_options={"policy": once}
+    )
+    assert [o.status for o in first.outcomes] == ["failed"]
+    for minutes in (15, 30):  # within the grace period: asked again, unconfirmed, the run fails
+        again = pipeline.publish(
+            project,
+            NOW.replace(minute=minutes),
+            only=single,
+            publisher_for=lambda account: Blind(platform),
+            runner_options={
+                "sleep": lambda seconds: None,
+                "clock": lambda at=NOW.replace(minute=minutes): at,  # noqa: B008 (bound per loop)
+            },
+        )
+        assert [o.status for o in again.outcomes] == ["unconfirmed"]
+    late = NOW.replace(hour=16)
+    item = next(i for i in pipeline.plan(project, late).items if i.post_id == single)
+    assert item.status == "unconfirmed" and "postwright settle" in item.detail
+    result = pipeline.publish(project, late, publisher_for=lambda account: Blind(platform))
+    assert not any(o.key.startswith(single) for o in result.outcomes)
+    assert len(platform.received()) == 1  # sent once, by the first run, and never again
