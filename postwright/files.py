@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 from postwright.diagnostics import Diagnostic, Span, diag
+
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+"""Write errors that mean the disk (or this process's file size limit) is full: exit 3, not a bug."""
 
 MAX_TEXT_BYTES = 1_000_000
 """No post or config is anywhere near 1 MB; a bigger file is a mistake (a pasted binary, a log)."""

@@ -40,9 +40,6 @@ class LedgerWriteError(Exception):
         super().__init__(f"{path}: {why_not_written(error)}: {what}")
 
 
-DISK_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
-
-
 def why_not_written(error: OSError) -> str:
     """A full disk in words a person acts on; other write errors as the system says them."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):

@@ -35,6 +35,7 @@ from typing import Any, Literal
 from PIL import Image, ImageCms, ImageFilter, ImageOps, ImageSequence, UnidentifiedImageError
 
 from postwright.diagnostics import RULES, Diagnostic, Span, diag
+from postwright.files import DISK_FULL
 
 try:  # libvips decodes, resizes and encodes JPEG photos ~1.5× faster than Pillow here (bench/images.py)
     import pyvips
@@ -516,8 +517,12 @@ def _stat(path: Path) -> tuple[int, int] | None:
 
 def _atomic_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    except OSError:  # a full disk: no half-written file is left to take space or be read later
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -601,6 +606,10 @@ def _render_source(
     result = _SourceResult({spec.key(): (None, []) for spec in specs})
     try:
         _render_into(result, source, src, focus, specs, background, cache_dir, version, engine)
+    except OSError as error:
+        if error.errno in DISK_FULL:  # the machine's problem, not the image's: the command says so
+            raise
+        result.problems.append(_decode_problem(error, src))
     except Exception as error:  # the last line of defence: decoders raise many kinds of errors
         result.problems.append(_decode_problem(error, src))
     return result

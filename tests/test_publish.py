@@ -690,3 +690,36 @@ def test_a_5xx_on_a_platform_that_cannot_be_asked_ends_as_unconfirmed_not_as_exi
     result = pipeline.publish(project, late, publisher_for=lambda account: Blind(platform))
     assert not any(o.key.startswith(single) for o in result.outcomes)
     assert len(platform.received()) == 1  # sent once, by the first run, and never again
+
+
+def test_a_full_disk_while_making_images_is_the_machines_problem_not_the_images(make_project, monkeypatch):
+    """The rendition cache cannot be written: not a PW3xx on the post (exit 1), but an OSError the
+    command reports as a full disk (exit 3), with no half-written file left behind."""
+    import errno
+
+    from postwright import media
+
+    project = make_project(
+        """
+        -- assets/kite.png --
+        40x30
+        -- content/posts/2026-12-01-0900-photo.md --
+        ---
+        platforms: [mastodon]
+        images: [{src: kite.png, alt: A kite}]
+        ---
+        A photo.
+        """
+    )
+    real_replace = media.os.replace
+
+    def full(source, destination):
+        raise OSError(errno.ENOSPC, "No space left on device", str(destination))
+
+    monkeypatch.setattr(media.os, "replace", full)
+    with pytest.raises(OSError) as raised:
+        pipeline.publish(project, NOW)
+    assert raised.value.errno == errno.ENOSPC
+    assert not list((project.root / ".postwright-cache").rglob("*.tmp"))
+    monkeypatch.setattr(media.os, "replace", real_replace)
+    assert [o.status for o in pipeline.publish(project, NOW).outcomes] == ["published"]
