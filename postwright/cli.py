@@ -221,6 +221,13 @@ def _at(project: Project, text: str | None) -> datetime:
         raise click.BadParameter(
             f"'{text}' is not an ISO time such as 2026-12-01T09:00", param_hint="--at"
         ) from error
+    from postwright.schema import FIRST_YEAR, LAST_YEAR
+
+    if not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise click.BadParameter(
+            f"'{text}' is outside the years postwright schedules ({FIRST_YEAR} to {LAST_YEAR})",
+            param_hint="--at",
+        )
     if when.tzinfo is None:
         from postwright.config import load_config
 

@@ -131,15 +131,15 @@ class Brand(Model):
 class LimitOverrides(Model):
     """Tighten or raise a platform's limits, e.g. 25000 characters for an X Premium account."""
 
-    max_length: Int | None = Field(None, gt=0)
+    max_length: Int | None = Field(None, gt=0, le=1_000_000)
     """Maximum text length, in the platform's own unit."""
-    max_media: Int | None = Field(None, ge=0)
+    max_media: Int | None = Field(None, ge=0, le=100)
     """Maximum images per post."""
-    max_thread_parts: Int | None = Field(None, gt=0)
+    max_thread_parts: Int | None = Field(None, gt=0, le=1000)
     """Maximum posts in one thread; 1 disables threads."""
-    max_image_bytes: Int | None = Field(None, gt=0)
+    max_image_bytes: Int | None = Field(None, gt=0, le=1_000_000_000)
     """Maximum bytes of one image."""
-    max_alt_length: Int | None = Field(None, gt=0)
+    max_alt_length: Int | None = Field(None, gt=0, le=100_000)
     """Maximum characters of alt text."""
 
 

@@ -27,6 +27,8 @@ from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Bool,
     Hashtag,
     Language,
@@ -532,6 +534,9 @@ def _when(
         if not match:
             raise ValueError(text)
         day = date.fromisoformat(match["day"])
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            found.append(_out_of_range(text, span, loc))
+            return None
         if match["hour"] is None:
             if end_of_day:
                 return datetime.combine(day + timedelta(days=1), datetime.min.time(), config.zone)
@@ -552,6 +557,18 @@ def _when(
         )
         return None
     return when if when.tzinfo else _localize(when, config.zone, span, found)
+
+
+def _out_of_range(text: str, span: Span, loc: KeyPath) -> Diagnostic:
+    """A year postwright cannot do date arithmetic with (a typo, or 9999-12-31 meaning "never")."""
+    never = " (a post without expires: never expires)" if loc == ("expires",) else ""
+    return diag(
+        "PW201",
+        span,
+        f"'{text}' is outside the years postwright schedules ({FIRST_YEAR} to {LAST_YEAR})"
+        + (f" for {dotted(loc)}" if loc else ""),
+        hint=f"check the year: write a date from {FIRST_YEAR} to {LAST_YEAR}{never}",
+    )
 
 
 def _localize(naive: datetime, zone: ZoneInfo, span: Span, found: list[Diagnostic]) -> datetime | None:

@@ -98,6 +98,14 @@ def _env_name(value: str) -> str:
     return value
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 8999
+"""The years a date may be in. Python's dates end at 9999, and later steps add to a date (the end of
+an expiry day, time zones, the grace and duplicate windows, calendar weeks, calendar.ics's zone tables
+two years on), so a date far from both ends keeps all of that in range."""
+
+LONGEST_DURATION = timedelta(days=3650)
+"""The longest duration config.yml takes (ten years): with dates bounded, windows this long stay in range."""
+
 _DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?$")
 
 
@@ -105,8 +113,22 @@ def _duration(value: object) -> timedelta:
     match = _DURATION.match(value) if isinstance(value, str) and value.strip() else None
     if not match:
         raise _fail("PW104", f"'{value}' is not a duration", "write e.g. 30m, 3h, 1h30m or 2d")
-    days, hours, minutes = (int(group or 0) for group in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes)
+    groups = [group or "0" for group in match.groups()]
+    # at most 9 digits each: int() of thousands of digits is refused, and of any length is slow
+    days, hours, minutes = (int(group) if len(group.lstrip("0")) <= 9 else 10**9 for group in groups)
+    total = (days * 24 + hours) * 60 + minutes
+    if total > LONGEST_DURATION // timedelta(minutes=1):
+        raise _fail(
+            "PW104",
+            f"'{_clipped(value)}' is longer than postwright takes (at most {LONGEST_DURATION.days}d)",
+            f"write at most {LONGEST_DURATION.days}d (ten years)",
+        )
+    return timedelta(minutes=total)
+
+
+def _clipped(text: str, most: int = 40) -> str:
+    """A value short enough to quote in a message (a duration of thousands of digits is not)."""
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 _TIME_OF_DAY = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -166,6 +188,9 @@ _TYPE_HINTS = {
     "string_type": "put the value in quotes",
     "int_type": "write a whole number",
     "float_type": "write a number",
+    "greater_than": "write a larger number",
+    "greater_than_equal": "write a larger number",
+    "less_than_equal": "write a smaller number",
     "dict_type": "write a mapping: one 'key: value' per line, indented",
     "model_type": "write a mapping: one 'key: value' per line, indented",
     "model_attributes_type": "write a mapping: one 'key: value' per line, indented",

@@ -204,20 +204,26 @@ def _nearest(keys: list[str], wanted: str) -> str:
     return next((key for key in keys if key >= wanted), keys[-1] if keys else "")
 
 
+_EMPTY_MONTHS_SHOWN = 12
+"""The longest run of months without posts that the month calendar still shows (a longer one is skipped)."""
+
+
 def _months(overview: Overview, today: date) -> list[Month]:
-    """Every month from the first post's to the last post's, as weeks of days starting on Monday."""
+    """Every month from the first post's to the last post's, as weeks of days starting on Monday;
+    a stretch of more than a year without posts is left out, so that one post dated centuries ahead
+    does not make thousands of empty months."""
     zone = overview.zone
     by_day: dict[date, list[Entry]] = {}
     for entry in overview.entries:
         by_day.setdefault(entry.publish_at.astimezone(zone).date(), []).append(entry)
     if not by_day:
         return []
-    first, last = min(by_day), max(by_day)
-    keys = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        keys.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    numbers: list[int] = []  # months since January of year 0
+    for number in sorted({day.year * 12 + day.month - 1 for day in by_day}):
+        if numbers and number - numbers[-1] - 1 <= _EMPTY_MONTHS_SHOWN:
+            numbers += range(numbers[-1] + 1, number)
+        numbers.append(number)
+    keys = [(number // 12, number % 12 + 1) for number in numbers]
     grid = calendar.Calendar(firstweekday=calendar.MONDAY)
     months = []
     for index, (year, month) in enumerate(keys):
