@@ -267,7 +267,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
         zone = planned.config.zone if planned.config else UTC
         for item in planned.items:
             when = item.publish_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            extra = f"  {item.url}" if item.url else (f"  ({item.detail})" if item.detail else "")
+            extra = (f"  {item.url}" if item.url else "") + (f"  ({item.detail})" if item.detail else "")
             click.echo(f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}")
     counts = {status: sum(1 for item in planned.items if item.status == status) for status in _STATUSES}
     click.echo(
@@ -496,6 +496,8 @@ def publish(
     for item in planned.items:
         if item.detail.startswith("edited after publishing"):
             click.echo(f"edited after publishing, not re-sent: {item.key} ({item.source})", err=True)
+        if item.detail.startswith("sent twice"):
+            click.echo(f"{item.key}: {item.detail}", err=True)
     for item in _needs_a_person(result):
         click.echo(f"unconfirmed, needs a person: {item.key} ({item.detail})", err=True)
     for job in result.jobs if dry_run else ():

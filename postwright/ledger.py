@@ -96,6 +96,16 @@ class JobState:
         return any(record.status == "retracted" for record in self.records)
 
     @property
+    def sent_twice(self) -> dict[int, tuple[str, ...]]:
+        """Parts recorded as published under more than one remote id: posted twice (say, by two runs
+        that each held an old ledger), so one copy is to be deleted on the platform by a person."""
+        ids: dict[int, dict[str, None]] = {}
+        for record in self.records:
+            if record.status == "published" and record.remote_id:
+                ids.setdefault(record.part, {})[record.remote_id] = None
+        return {part: tuple(found) for part, found in ids.items() if len(found) > 1}
+
+    @property
     def first_receipt(self) -> Record | None:
         first = self.last(1)
         return first if first and first.status == "published" else None

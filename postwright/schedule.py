@@ -87,7 +87,7 @@ def _status(
         return "retracted", "deleted with postwright retract; never published again", None
     if state is not None and state.published:
         receipt = state.first_receipt
-        return "published", "", receipt.url if receipt else None
+        return "published", _twice(state), receipt.url if receipt else None
     if post.draft:
         return "draft", "", None
     if state is not None and state.records:
@@ -136,6 +136,14 @@ def _aware(text: str) -> datetime:
     """A record's time; one edited by hand without an offset is read as UTC."""
     when = datetime.fromisoformat(text)
     return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def _twice(state: JobState) -> str:
+    """Said wherever the job is shown: a person must delete the extra copy on the platform."""
+    return "; ".join(
+        f"sent twice: part {part} is out as {' and '.join(ids)}; delete the extra copy on the platform"
+        for part, ids in sorted(state.sent_twice.items())
+    )
 
 
 def _hours(delta) -> str:

@@ -171,7 +171,6 @@ def test_rules_doc_says_which_rules_are_fixed():
 
     rules = (REPO / "docs/rules.md").read_text()
     assert "| PW208 | error | fixed |" in rules and "| PW302 | warning | yes |" in rules
-    assert json.dumps  # the module's json import is used by the helpers above
 
 
 LAUNCH = """---
@@ -242,3 +241,21 @@ def test_check_reports_a_rename_within_the_grace_period(make_project):
     old.rename(old.with_name(old.name.replace("launch", "kite-launch")))
     checked = CliRunner().invoke(cli, ["-C", str(project.root), "check"])
     assert checked.exit_code == 1 and "error PW215" in checked.output, checked.output
+
+
+def test_a_part_published_twice_is_said_wherever_the_job_is_shown(make_project):
+    """Two runs that each held an old ledger both sent, and the ledger merge kept both records: the team
+    must hear of it to delete one copy, instead of the job reading as plainly published."""
+    project = make_project("-- content/posts/2026-12-01-0900-news.md --" + TWIN.format(text="News."))
+    pipeline.publish(project, NOW)
+    ledger = project.state_dir / "ledger.jsonl"
+    first = ledger.read_text().splitlines()[-1]
+    second = json.loads(first) | {"remote_id": "109", "url": "https://mastodon.example/@brand/109"}
+    ledger.write_text(ledger.read_text() + json.dumps(second) + "\n")
+    (item,) = pipeline.plan(project, NOW).items
+    assert item.status == "published"
+    assert item.detail.startswith("sent twice: part 1 is out as ") and " and 109;" in item.detail
+    planned = CliRunner().invoke(cli, ["-C", str(project.root), "plan", "--at", NOW.isoformat()])
+    assert "sent twice: part 1" in planned.output
+    published = CliRunner().invoke(cli, ["-C", str(project.root), "publish", "--at", NOW.isoformat()])
+    assert published.exit_code == 0 and "news.en/masto: sent twice" in published.output
