@@ -580,3 +580,11 @@ def test_the_branch_config_names_is_the_one_that_publishes(tmp_path, git):
     git(tmp_path, "clone", "--quiet", "--depth=1", "--branch=release", f"file://{remote}", str(on_release))
     assert run_job(git, on_release, at, GITHUB_REF="refs/heads/release", **actions) == "0"
     assert len(sent(on_release)) == 2
+
+
+def test_a_checkout_ahead_of_its_branch_stops_before_publishing(tmp_path, git, remote):
+    runner = git.clone(remote, tmp_path / "runner")
+    git(runner, "commit", "--quiet", "--allow-empty", "-m", "not pushed")
+    result = git.script(runner, "restore")
+    assert result.returncode == 1
+    assert "the checkout has commits that origin/main does not: push them before publishing" in result.stderr

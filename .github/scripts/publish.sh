@@ -117,6 +117,8 @@ catch_up() {
   elif git merge-base --is-ancestor HEAD "$tip"; then
     git merge --quiet --ff-only "$tip"
     say "$branch moved since this run was queued: now at $(git rev-parse --short HEAD), with its newest ledger"
+  elif git merge-base --is-ancestor "$tip" HEAD; then
+    die "the checkout has commits that $REMOTE/$branch does not: push them before publishing"
   else
     die "$branch was rewritten since this run was checked out: not publishing from a ledger that may be stale"
   fi
