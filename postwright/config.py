@@ -497,8 +497,11 @@ def _checked_images(document: Document, project: Project) -> tuple[Document, lis
         context = {"platform": platform, "assets": project.assets_dir}
         overrides, problems = validate_model(ImageOverrides, document, at=at, context=context)
         if overrides is None:
-            fallback = f"; until this is fixed, {platform} uses its own image specs"
-            found += [replace(problem, hint=problem.hint + fallback) for problem in problems]
+            fallback = f"until this is fixed, {platform} uses its own image specs"
+            found += [
+                replace(problem, hint="; ".join(filter(None, (problem.hint, fallback))))
+                for problem in problems
+            ]
             kept[platform] = {key: value for key, value in settings.items() if key != "images"}
     if not found:
         return document, []
