@@ -10,14 +10,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, Field, WithJsonSchema, create_model
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationInfo,
+    WithJsonSchema,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from postwright.diagnostics import RULES, Diagnostic, Severity, Span, diag
 from postwright.files import read_text
+from postwright.media import SPECS_BY_PLATFORM
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import (
@@ -143,6 +154,212 @@ class LimitOverrides(Model):
     """Maximum characters of alt text."""
 
 
+MOST_PIXELS_ON_A_SIDE = 20_000
+"""The largest width or side an image override takes: far above what any platform shows."""
+MOST_IMAGE_UNITS = 1_000_000_000
+"""The largest byte or pixel count an image override takes (1 GB, 1 gigapixel)."""
+MOST_RATIO = 100
+"""The longest an image may be for its width (or wide for its height): a ratio, or aspect, up to 100:1."""
+IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP")
+"""The formats postwright writes (JPG is JPEG)."""
+
+
+def _image_override(message: str, hint: str) -> PydanticCustomError:
+    return PydanticCustomError("PW031", message, {"hint": hint})
+
+
+def _number_between(low: float, high: float, *, low_included: bool) -> AfterValidator:
+    """A bound check that names the range in its message; NaN and infinities are never inside."""
+    shown = f"{'from' if low_included else 'above'} {low:g} to {high:g}"
+
+    def check(value: float) -> float:
+        inside = (low <= value if low_included else low < value) and value <= high
+        if not inside:  # NaN is not inside either
+            raise _image_override(
+                f"{value!r} is out of range: write a number {shown}", f"write e.g. {high / 5:g}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+def _number_schema(low: float, high: float, *, low_included: bool) -> WithJsonSchema:
+    bound = "minimum" if low_included else "exclusiveMinimum"
+    return WithJsonSchema({"type": "number", bound: low, "maximum": high})
+
+
+# Numbers stay as written (an int stays an int): the spec's key, and so the rendition's file name,
+# must not change for an override that worked before validation.
+Fraction = Annotated[
+    StrictInt | StrictFloat,
+    _number_between(0, 1, low_included=True),
+    _number_schema(0, 1, low_included=True),
+]
+PositiveFraction = Annotated[
+    StrictInt | StrictFloat,
+    _number_between(0, 1, low_included=False),
+    _number_schema(0, 1, low_included=False),
+]
+Ratio = Annotated[
+    StrictInt | StrictFloat,
+    _number_between(1, MOST_RATIO, low_included=True),
+    _number_schema(1, MOST_RATIO, low_included=True),
+]
+Pixels = Annotated[Int, Field(ge=1, le=MOST_PIXELS_ON_A_SIDE)]
+Count = Annotated[Int, Field(ge=1, le=MOST_IMAGE_UNITS)]
+
+
+def _aspect(value: object) -> object:
+    """[width, height] in whole numbers, at most MOST_RATIO to 1 either way."""
+    if value is None:
+        return None
+    parts = value if isinstance(value, list | tuple) else None
+    if (
+        parts is None
+        or len(parts) != 2
+        or not all(isinstance(part, int) and not isinstance(part, bool) for part in parts)
+    ):
+        raise _image_override(
+            f"{_shown(value)} is not an aspect",
+            "write [width, height] in whole numbers, e.g. [4, 5] or [191, 100]",
+        )
+    width, height = parts
+    if not (0 < width <= MOST_PIXELS_ON_A_SIDE and 0 < height <= MOST_PIXELS_ON_A_SIDE):
+        raise _image_override(
+            f"{_shown(value)} is out of range",
+            f"write two whole numbers from 1 to {MOST_PIXELS_ON_A_SIDE}",
+        )
+    if max(width, height) > MOST_RATIO * min(width, height):
+        raise _image_override(
+            f"{_shown(value)} is longer than {MOST_RATIO}:1",
+            f"write a shape up to {MOST_RATIO}:1 either way",
+        )
+    return (width, height)
+
+
+def _shown(value: object) -> str:
+    """A value short enough to quote (a number of thousands of digits is not)."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+Aspect = Annotated[
+    tuple[int, int] | None,
+    BeforeValidator(_aspect),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
+                {"type": "null"},
+            ]
+        }
+    ),
+]
+
+
+def _image_format(value: str) -> str:
+    name = value.upper().replace("JPG", "JPEG")
+    if name not in IMAGE_FORMATS:
+        raise _image_override(
+            f"'{_shown(value)}' is not an image format postwright writes{did_you_mean(name, IMAGE_FORMATS)}",
+            "use " + ", ".join(IMAGE_FORMATS),
+        )
+    return name
+
+
+ImageFormat = Annotated[str, AfterValidator(_image_format), WithJsonSchema({"enum": list(IMAGE_FORMATS)})]
+
+
+def _logo(value: str, info: ValidationInfo) -> str:
+    """A file under assets/: the stamp and the memos see only files there, so nothing else may change
+    an image without a rebuild noticing."""
+    assets = (info.context or {}).get("assets")
+    if assets is None:
+        return value
+    assets = Path(assets).resolve()
+    try:
+        target = (assets / value).resolve()
+        exists = target.is_file()
+    except (ValueError, OSError):  # a NUL byte or an over-long name
+        target, exists = assets / "?", False
+    if not value or Path(value).is_absolute() or not target.is_relative_to(assets):
+        raise _image_override(
+            f"overlay logo '{_shown(value)}' points outside assets/",
+            "put the logo in assets/ and give its path relative to assets/, e.g. brand/logo.png",
+        )
+    if not exists:
+        raise _image_override(
+            f"overlay logo assets/{_shown(value)} not found",
+            "check the file name; paths are relative to assets/ and case-sensitive",
+        )
+    return value
+
+
+class ImageOverlay(Model):
+    """A brand watermark put on every image of the platform."""
+
+    logo: Annotated[str, AfterValidator(_logo)]
+    """The logo image, relative to assets/, e.g. brand/logo.png."""
+    position: Literal["top-left", "top-right", "bottom-left", "bottom-right", "center"] = "bottom-right"
+    """Where the logo goes."""
+    size: PositiveFraction = 0.15
+    """The logo's width as a fraction of the image width (above 0, at most 1)."""
+    opacity: Fraction = 0.8
+    """0 is invisible, 1 fully opaque."""
+    margin: Fraction = 0.03
+    """The gap to the edges, as a fraction of the image width."""
+
+
+class SpecOverrides(Model):
+    """Changes to a platform's image specs: a key left out keeps the platform's value (the defaults
+    below only say 'not set'; `changes` passes on what config.yml set)."""
+
+    aspect: Aspect = None
+    """Crop to this shape, [width, height] in whole numbers (at most 100:1); null keeps the source's shape."""
+    width: Pixels | None = None
+    """Target width in px (1–20000); an upper bound when the shape is kept."""
+    max_side: Pixels | None = None
+    """Longest side in px (1–20000)."""
+    max_pixels: Count | None = None
+    """Most pixels (width × height) of one image (at most 1,000,000,000)."""
+    max_bytes: Count = None  # type: ignore[assignment]  # unset keeps the platform's; null is refused
+    """Most bytes of one image file (at most 1,000,000,000)."""
+    min_width: Annotated[Int, Field(ge=0, le=MOST_PIXELS_ON_A_SIDE)] = None  # type: ignore[assignment]
+    """A source region narrower than this many px is reported (PW308)."""
+    max_ratio: Ratio | None = None
+    """Longest side / shortest side (1–100); a longer panorama is cropped."""
+    formats: Annotated[list[ImageFormat], Field(min_length=1)] = None  # type: ignore[assignment]
+    """Formats the platform accepts, e.g. [JPEG, PNG]; JPEG is used unless an image needs alpha or motion."""
+    allow_upscale: Bool = None  # type: ignore[assignment]
+    """Enlarge images smaller than the target size."""
+    overlay: ImageOverlay | None = None
+    """A logo put on every image, e.g. {logo: brand/logo.png, position: bottom-right}."""
+
+    def changes(self) -> dict[str, Any]:
+        """The keys config.yml set, as media.specs_for takes them: defaults above are never applied."""
+        return self.model_dump(exclude_unset=True)
+
+
+def _spec_name(value: str, info: ValidationInfo) -> str:
+    platform = (info.context or {}).get("platform")
+    if platform is None:
+        return value
+    names = [spec.name for spec in SPECS_BY_PLATFORM.get(platform, ())]
+    if value not in names:
+        raise _image_override(
+            f"{platform} has no image spec named '{_shown(value)}'{did_you_mean(value, names)}",
+            f"{platform}'s image specs: " + ", ".join(names),
+        )
+    return value
+
+
+class ImageOverrides(SpecOverrides):
+    """Image spec overrides for one platform: top-level keys change every spec, `specs` one by name."""
+
+    specs: dict[Annotated[str, AfterValidator(_spec_name)], SpecOverrides] = {}
+    """Overrides for one spec by its name (e.g. "4x5" on Instagram); its keys win over the ones above."""
+
+
 class PlatformSettings(Model):
     """Settings for every account on one platform."""
 
@@ -152,7 +369,7 @@ class PlatformSettings(Model):
     """Platform-specific settings (e.g. Mastodon visibility) shared by its accounts."""
     thread_numbering: Bool = False
     """Number thread parts ("1/3" on its own line, counted in each part's length)."""
-    images: dict[str, Any] = {}
+    images: ImageOverrides = ImageOverrides()
     """Image spec overrides, e.g. {aspect: [1, 1]} or {overlay: {logo: brand/logo.png}} (media.specs_for)."""
 
 
@@ -256,11 +473,39 @@ def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
         return None, found
     if not isinstance(document.data, dict):
         return None, [*found, diag("PW013", Span(shown), "config.yml must be a mapping of keys to values")]
-    config, invalid = validate_model(Config, document)
+    document, invalid = _checked_images(document, project)
+    config, problems = validate_model(Config, document)
+    invalid += problems
     if config is not None:
         config, fixed = _fixed_rules(config, document)
         invalid += fixed
     return config, found + invalid
+
+
+def _checked_images(document: Document, project: Project) -> tuple[Document, list[Diagnostic]]:
+    """Each platform's `images:` checked on its own, against that platform's spec names and assets/;
+    a bad one is reported and left out, so the platform keeps its own specs and the brand still builds."""
+    platforms = document.data.get("platforms")
+    if not isinstance(platforms, dict):
+        return document, []  # not a mapping: the Config validation reports it
+    found: list[Diagnostic] = []
+    kept = dict(platforms)
+    for platform, settings in platforms.items():
+        if platform not in PLATFORMS or not isinstance(settings, dict) or "images" not in settings:
+            continue  # an unknown platform or a broken entry is reported by the Config validation
+        at = ("platforms", platform, "images")
+        context = {"platform": platform, "assets": project.assets_dir}
+        overrides, problems = validate_model(ImageOverrides, document, at=at, context=context)
+        if overrides is None:
+            fallback = f"until this is fixed, {platform} uses its own image specs"
+            found += [
+                replace(problem, hint="; ".join(filter(None, (problem.hint, fallback))))
+                for problem in problems
+            ]
+            kept[platform] = {key: value for key, value in settings.items() if key != "images"}
+    if not found:
+        return document, []
+    return replace(document, data={**document.data, "platforms": kept}), found
 
 
 def _fixed_rules(config: Config, document: Document) -> tuple[Config, list[Diagnostic]]:

@@ -236,7 +236,7 @@ def _renditions(
     for variant in variants:
         if variant.platform not in specs:
             settings = config.platforms.get(variant.platform)
-            overrides = settings.images if settings else None
+            overrides = settings.images.changes() if settings else None
             specs[variant.platform] = media.specs_for(
                 variant.platform, overrides or None, base_dir=project.assets_dir
             )[0]

@@ -197,15 +197,23 @@ _TYPE_HINTS = {
 }
 
 
-def validate_model(model: type[M], document: Document) -> tuple[M | None, list[Diagnostic]]:
-    """Validate YAML data against a schema class; every error becomes a located Diagnostic."""
+def validate_model(
+    model: type[M], document: Document, *, at: KeyPath = (), context: dict[str, Any] | None = None
+) -> tuple[M | None, list[Diagnostic]]:
+    """Validate YAML data (the value at key path `at`) against a schema class; every error becomes a
+    located Diagnostic. `context` reaches validators that need more than the value (e.g. the platform)."""
+    data = document.data
+    for part in at:
+        data = data[part]
     try:
-        return model.model_validate(document.data), []
+        return model.model_validate(data, context=context), []
     except ValidationError as error:
-        return None, _diagnostics(model, document, error)
+        return None, _diagnostics(model, document, error, at)
 
 
-def _diagnostics(model: type[BaseModel], document: Document, error: ValidationError) -> list[Diagnostic]:
+def _diagnostics(
+    model: type[BaseModel], document: Document, error: ValidationError, at: KeyPath = ()
+) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     seen: set[KeyPath] = set()
     for item in error.errors(include_url=False, include_input=False):
@@ -215,17 +223,19 @@ def _diagnostics(model: type[BaseModel], document: Document, error: ValidationEr
         if loc in seen:
             continue  # one message per value: unions and chained validators report several
         seen.add(loc)
-        found.append(_one_diagnostic(model, document, loc, item, on_key=on_key))
+        found.append(_one_diagnostic(model, document, at, loc, item, on_key=on_key))
     return found
 
 
 def _one_diagnostic(
-    model: type[BaseModel], document: Document, loc: KeyPath, item: Any, *, on_key: bool
+    model: type[BaseModel], document: Document, at: KeyPath, inner: KeyPath, item: Any, *, on_key: bool
 ) -> Diagnostic:
+    """One error; `inner` is its place in `model`, `at` where the model's value is in the document."""
     kind = item["type"]
+    loc = (*at, *inner)
     where = dotted(loc)
     if kind == "extra_forbidden":
-        known = _known_keys(model, loc[:-1])
+        known = _known_keys(model, inner[:-1])
         return diag(
             "PW030",
             document.span(loc, key=True),

@@ -104,3 +104,16 @@ def test_unknown_rule_code_in_severity_table(make_project):
     )
     assert config is None and [(p.code, p.span.line) for p in problems] == [("PW031", 13)]
     assert "unknown rule code 'PW320'" in problems[0].message
+
+
+def test_a_bad_image_override_drops_only_that_platforms_images(make_project):
+    text = (
+        f"{MINIMAL_CONFIG}platforms:\n"
+        "  mastodon: {limits: {max_length: 400}, images: {width: 0}}\n"
+        "  bluesky: {images: {max_side: 1500, formats: [jpg]}}\n"
+    )
+    config, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+    assert codes(problems) == [("PW031", 14)]
+    assert config.platforms["mastodon"].limits.max_length == 400
+    assert config.platforms["mastodon"].images.changes() == {}
+    assert config.platforms["bluesky"].images.changes() == {"max_side": 1500, "formats": ["JPEG"]}

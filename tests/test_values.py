@@ -152,3 +152,110 @@ def test_month_calendar_skips_centuries_without_posts(make_project):
     assert "January 2027" in page and "February 2027" in page  # a short stretch without posts is shown
     assert "April 2027" not in page and "January 5000" not in page
     assert len(page) < 5_000_000
+
+
+# --- image overrides in config.yml ---------------------------------------------------------------------
+
+WITH_IMAGE = """
+-- assets/photo.png --
+60x40
+-- assets/brand/logo.png --
+8x4
+-- content/posts/2026-12-01-0900-good.md --
+---
+title: Good
+images: [{src: photo.png, alt: A photo}]
+---
+This one must go out.
+"""
+
+BAD_IMAGE_OVERRIDES = {
+    "unknown-key": ("{bogus: 3}", "PW030", "bogus"),
+    "unknown-spec": ("{specs: {kepp: {width: 10}}}", "PW031", "did you mean 'keep'"),
+    "aspect-zero": ("{aspect: [0, 1]}", "PW031", "out of range"),
+    "aspect-negative": ("{aspect: [-1, 2]}", "PW031", "out of range"),
+    "aspect-one-number": ("{aspect: [1]}", "PW031", "not an aspect"),
+    "aspect-word": ("{aspect: square}", "PW031", "not an aspect"),
+    "aspect-fraction": ("{aspect: [1.91, 1]}", "PW031", "whole numbers"),
+    "aspect-too-long": ("{aspect: [1, 101]}", "PW031", "longer than 100:1"),
+    "aspect-huge": ("{aspect: [1, 100000000000000000000000]}", "PW031", "out of range"),
+    "width-zero": ("{width: 0}", "PW031", "greater than or equal to 1"),
+    "width-huge": ("{width: 1000000000000000000000000000000}", "PW031", "less than or equal to 20000"),
+    "max-bytes-negative": ("{max_bytes: -5}", "PW031", "greater than or equal to 1"),
+    "max-pixels-huge": ("{max_pixels: 10000000000}", "PW031", "less than or equal to 1000000000"),
+    "max-bytes-null": ("{max_bytes: null}", "PW031", "integer"),
+    "max-ratio-nan": ("{max_ratio: .nan}", "PW031", "out of range"),
+    "format-bmp": ("{formats: [BMP]}", "PW031", "not an image format"),
+    "formats-empty": ("{formats: []}", "PW031", "at least 1"),
+    "upscale-maybe": ("{allow_upscale: maybe}", "PW031", "boolean"),
+    "overlay-position": ("{overlay: {logo: brand/logo.png, position: middle}}", "PW031", "center"),
+    "overlay-size": ("{overlay: {logo: brand/logo.png, size: 5}}", "PW031", "out of range"),
+    "overlay-opacity": ("{overlay: {logo: brand/logo.png, opacity: -1}}", "PW031", "out of range"),
+    "overlay-size-string": ("{overlay: {logo: brand/logo.png, size: '0.2'}}", "PW031", "size"),
+    "logo-outside-assets": ("{overlay: {logo: ../../etc/passwd}}", "PW031", "outside assets/"),
+    "logo-absolute": ("{overlay: {logo: /etc/passwd}}", "PW031", "outside assets/"),
+    "logo-missing": ("{overlay: {logo: brand/nope.png}}", "PW031", "not found"),
+    "logo-forgotten": ("{overlay: {size: 0.2}}", "PW032", "logo"),
+    "not-a-mapping": ("3", "PW031", "mapping"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_IMAGE_OVERRIDES, ids=list(BAD_IMAGE_OVERRIDES))
+def test_a_bad_image_override_is_a_located_error_and_the_brand_still_builds(make_project, case):
+    value, code, words = BAD_IMAGE_OVERRIDES[case]
+    line = MINIMAL_CONFIG.count("\n") + 3
+    config = f"{MINIMAL_CONFIG}platforms:\n  mastodon:\n    images: {value}\n"
+    project = make_project(f"-- config.yml --\n{config}" + WITH_IMAGE)
+
+    checked = run("-C", project.root, "check", "--format", "json")
+    no_internal_error(checked)
+    assert checked.exit_code == 1
+    found = json.loads(checked.stdout)
+    assert {(item["path"], item["line"], item["code"]) for item in found} == {("config.yml", line, code)}
+    assert words in checked.stdout and "mastodon uses its own image specs" in checked.stdout
+
+    built = run("-C", project.root, "build")
+    no_internal_error(built)
+    assert built.exit_code == 1
+    for account in ("masto", "sky"):  # mastodon falls back to its own spec: the whole image, kept
+        post = json.loads((project.root / f"publish/2026-12-01-0900-good.en/{account}/post.json").read_text())
+        assert [(item["width"], item["height"]) for item in post["media"]] == [(60, 40)]
+
+
+def test_a_valid_image_override_applies_next_to_a_dropped_one(make_project):
+    config = (
+        f"{MINIMAL_CONFIG}platforms:\n"
+        "  mastodon:\n"
+        "    limits: {max_length: 400}\n"
+        "    images: {aspect: [1, 1], formats: [jpg, PNG], max_bytes: 500000,\n"
+        "             overlay: {logo: brand/logo.png, size: 0.2, position: top-left}}\n"
+        "  bluesky:\n"
+        "    images: {specs: {keep: {max_side: 0}}}\n"
+    )
+    project = make_project(f"-- config.yml --\n{config}" + WITH_IMAGE)
+
+    checked = run("-C", project.root, "check", "--format", "json")
+    no_internal_error(checked)
+    assert [(item["line"], item["code"]) for item in json.loads(checked.stdout)] == [
+        (MINIMAL_CONFIG.count("\n") + 7, "PW031")
+    ]
+    built = run("-C", project.root, "build")
+    no_internal_error(built)
+    masto = json.loads((project.root / "publish/2026-12-01-0900-good.en/masto/post.json").read_text())
+    sky = json.loads((project.root / "publish/2026-12-01-0900-good.en/sky/post.json").read_text())
+    assert [(item["width"], item["height"]) for item in masto["media"]] == [(40, 40)]  # cropped square
+    assert [(item["width"], item["height"]) for item in sky["media"]] == [(60, 40)]  # its own spec
+
+
+def test_adding_a_missing_overlay_logo_is_seen_by_the_next_build(make_project):
+    """The logo is under assets/, which the build stamp covers: its error is not reused once it is there."""
+    config = f"{MINIMAL_CONFIG}platforms:\n  mastodon:\n    images: {{overlay: {{logo: brand/mark.png}}}}\n"
+    project = make_project(f"-- config.yml --\n{config}" + WITH_IMAGE)
+    first = run("-C", project.root, "build")
+    no_internal_error(first)
+    assert first.exit_code == 1 and "assets/brand/mark.png not found" in first.output
+
+    (project.root / "assets/brand/logo.png").rename(project.root / "assets/brand/mark.png")
+    second = run("-C", project.root, "build")
+    assert second.exit_code == 0, second.output
+    assert "not found" not in second.output
