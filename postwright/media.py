@@ -684,11 +684,14 @@ def _engine_for(data: bytes, specs: Sequence[ImageSpec], preferred: str) -> str:
 
 
 def _recipe_key(source_digest: bytes, spec: ImageSpec, background: tuple[int, int, int], version: str) -> str:
+    logo = spec.overlay.logo if spec.overlay is not None else ""
     digest = hashlib.sha256(source_digest)
+    if spec.overlay is not None:  # the logo counts by its bytes, not by where the checkout is on disk
+        spec = replace(spec, overlay=replace(spec.overlay, logo=""))
     digest.update(spec.key().encode())
     digest.update(repr(tuple(background)).encode())
     if spec.overlay is not None:
-        digest.update(_logo_digest(spec.overlay.logo))
+        digest.update(_logo_digest(logo))
     digest.update(version.encode())
     return digest.hexdigest()[:20]
 

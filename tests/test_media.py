@@ -669,3 +669,20 @@ def test_a_spec_with_an_overlay_marks_the_rendition(tmp_path):
     missing = media.replace(JPEG_ONLY, overlay=Overlay(str(tmp_path / "nope.png")))
     rendition, problems = _render(tmp_path / "dark.jpg", missing, tmp_path / "cache")
     assert rendition is not None and _codes(problems) == ["PW312"]
+
+
+def test_an_overlay_rendition_is_named_by_the_logo_bytes_not_by_where_the_checkout_is(tmp_path):
+    """publish/ is byte-identical for the same inputs: two clones in different folders, same names."""
+    keys = []
+    for clone in ("one", "two"):
+        folder = tmp_path / clone
+        folder.mkdir()
+        Image.new("RGBA", (100, 100), (255, 255, 255, 255)).save(folder / "logo.png")
+        Image.new("RGB", (800, 1000), (0, 0, 0)).save(folder / "dark.jpg", quality=95)
+        spec = media.replace(JPEG_ONLY, overlay=Overlay(str(folder / "logo.png"), "top-left", 0.2))
+        rendition, _ = _render(folder / "dark.jpg", spec, folder / "cache")
+        keys.append(rendition.recipe_key)
+    assert keys[0] == keys[1]
+    Image.new("RGBA", (100, 100), (0, 0, 255, 255)).save(tmp_path / "two" / "logo.png")
+    changed, _ = _render(tmp_path / "two" / "dark.jpg", spec, tmp_path / "two" / "cache2")
+    assert changed.recipe_key != keys[0]  # another logo is another rendition
