@@ -66,6 +66,7 @@ _CATALOGUE = (
     Rule("PW004", _W, "file starts with a UTF-8 byte order mark"),
     Rule("PW005", _I, "file uses CRLF line endings"),
     Rule("PW006", _E, "file cannot be read"),
+    Rule("PW007", _E, "NUL character in text"),
     Rule("PW010", _E, "YAML syntax error"),
     Rule("PW011", _E, "tab character used for YAML indentation"),
     Rule("PW012", _E, "duplicate key in a YAML mapping"),
@@ -130,6 +131,10 @@ _CATALOGUE = (
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _CATALOGUE}
+
+def clip(text: str, limit: int = 80) -> str:
+    """A key or value echoed in a message: its start, so a long one cannot flood the output."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def diag(code: str, span: Span, message: str, *, hint: str = "", platform: str | None = None) -> Diagnostic:

@@ -6,7 +6,9 @@ GitHub workflow command or write outside the repository.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from click.testing import CliRunner
 
 from postwright import pipeline
 from postwright.cli import cli
+from postwright.yamlpos import load_yaml
+from tests.conftest import MINIMAL_CONFIG, REPO, write_files
 
 SECRET = "pw-secret-0f4c2b9e7a"
 
@@ -124,3 +128,99 @@ def test_the_sandbox_still_allows_what_brand_templates_do(make_project):
     checked = pipeline.check(project)
     assert checked.diagnostics == ()
     assert checked.variants[0].parts == ("Hello. 2 x 3 mastodon-mastodon a",)
+
+
+# YAML alias bombs: each level aliases the one before nine times, so the last alias stands for 9**9
+# values (the 348-byte original made 1.58 GB and 39 MB of output by going through keys).
+def _levels(count: int, first: str = "lol") -> list[str]:
+    return [f"[{', '.join([first] * 9)}]"] + [f"[{', '.join([f'*k{i - 1}'] * 9)}]" for i in range(1, count)]
+
+
+def _key_bomb() -> str:
+    """Anchors and the final alias all in `?` keys: nothing is ever a value."""
+    return "".join(f"? &k{i} {level}\n: {i}\n" for i, level in enumerate(_levels(9))) + "? *k8\n: boom\n"
+
+
+def _merge_bomb() -> str:
+    anchors = "".join(f"? &k{i} {level}\n: {i}\n" for i, level in enumerate(_levels(9)))
+    return f"{anchors}merged:\n  <<: *k8\n"
+
+
+def _value_bomb() -> str:
+    return "".join(f"k{i}: &k{i} {level}\n" for i, level in enumerate(_levels(9)))
+
+
+def _long_text_bomb() -> str:
+    """One long string, aliased as keys and values: few nodes, a great many characters."""
+    return f'text: &t "{"x" * 400_000}"\n' + "".join(f"*t : {i}\n" for i in range(20))
+
+
+BOMBS = {"keys": _key_bomb, "merge": _merge_bomb, "values": _value_bomb, "long text": _long_text_bomb}
+
+_LIMITED = """\
+import resource, sys, json
+resource.setrlimit(resource.RLIMIT_AS, (768 * 2**20, 768 * 2**20))
+from postwright.cli import main
+sys.argv = ["postwright", "-C", sys.argv[1], "check", "--format", "json"]
+main()
+"""
+
+
+@pytest.mark.parametrize("where", ["config.yml", "front matter"])
+@pytest.mark.parametrize("bomb", BOMBS)
+def test_yaml_alias_bombs_are_located_errors_in_bounded_memory_and_time(tmp_path, where, bomb):
+    text = BOMBS[bomb]()
+    if where == "config.yml":
+        files = f"-- config.yml --\n{MINIMAL_CONFIG}{text}{POST}"
+        path, first_line = "config.yml", MINIMAL_CONFIG.count("\n") + 1
+    else:
+        files = f"-- config.yml --\n{MINIMAL_CONFIG}-- content/posts/2026-12-01-b.md --\n---\n{text}---\nHi\n"
+        path, first_line = "content/posts/2026-12-01-b.md", 2
+    write_files(tmp_path, files)
+    result = subprocess.run(
+        [sys.executable, "-c", _LIMITED, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert len(result.stdout) + len(result.stderr) < 100_000  # no key or value echoed a million times
+    problems = [(p["path"], p["code"], p["line"]) for p in json.loads(result.stdout)]
+    yaml_problems = [(p, line) for p, code, line in problems if code == "PW010"]
+    assert yaml_problems and all(p == path and line >= first_line for p, line in yaml_problems), problems
+
+
+def test_yaml_keys_that_are_lists_or_mappings_are_refused_at_the_key():
+    document, problems = load_yaml("a: 1\n? [x, y]\n: 2\n{b: 1}: 3\n", "c.yml")
+    assert [(p.code, p.span.line, p.span.column) for p in problems] == [("PW010", 2, 3), ("PW010", 4, 1)]
+    assert document.data == {"a": 1}
+
+
+def test_a_long_duplicate_key_is_echoed_clipped():
+    _, problems = load_yaml(f"? {'k' * 5000}\n: 1\n? {'k' * 5000}\n: 2\n", "c.yml")
+    assert [p.code for p in problems] == ["PW012"] and len(problems[0].message) < 200
+
+
+# NUL characters: never in a post's text.
+@pytest.mark.parametrize(
+    ("post", "line"),
+    [
+        ("---\ntitle: Hi\n---\nHello\0 world.\n", 4),
+        ('---\ntitle: "Hi\\0"\n---\nHello.\n', 2),
+        ('---\ntitle: Hi\noverrides:\n  mastodon:\n    body: "Hi\\x00 there"\n---\nHello.\n', 5),
+        ('---\nimages:\n  - src: a.png\n    alt: "a\\0b"\n---\nHello.\n', 4),
+        ('---\ntags: ["ok\\0"]\n---\nHello.\n', 2),
+    ],
+)
+def test_a_nul_in_a_post_is_a_located_error_and_the_post_is_not_rendered(make_project, post, line):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- assets/a.png --\n4x4\n-- content/posts/2026-12-01-nul.md --\n{post}"
+    )
+    checked = pipeline.check(project)
+    assert [(d.code, d.span.path, d.span.line) for d in checked.diagnostics if d.code == "PW007"] == [
+        ("PW007", "content/posts/2026-12-01-nul.md", line)
+    ]
+    assert not any("\0" in part for variant in checked.variants for part in variant.parts)
+    assert checked.variants == ()
