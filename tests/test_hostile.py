@@ -224,3 +224,69 @@ def test_a_nul_in_a_post_is_a_located_error_and_the_post_is_not_rendered(make_pr
     ]
     assert not any("\0" in part for variant in checked.variants for part in variant.parts)
     assert checked.variants == ()
+
+
+# Control characters in user text: a key, a title or a message must not start a GitHub workflow
+# command on a new line, recolour the terminal or overwrite a line in any output.
+HOSTILE = "\n::error file=x::owned \x1b[31mred\r\x85\u2028\u202e"
+_OWN_COMMAND = r"^::(error|warning|notice) file=[^,:]+,line=\d+,col=\d+,title=[^:]+::"
+
+
+def _hostile_project(make_project):
+    quoted = HOSTILE.encode("unicode_escape").decode("ascii").replace('"', '\\"')
+    return make_project(
+        f"-- config.yml --\n{CONFIG}"
+        "-- content/posts/2026-12-01-hostile.md --\n"
+        f'---\ntitle: "T{quoted}"\n"bad{quoted}": 1\nimages:\n  - src: "no{quoted}.png"\n---\nHello.\n'
+        "-- content/posts/2026-12-02-fine.md --\n"
+        f'---\ntitle: "F{quoted}"\n---\nHello {quoted.replace(chr(92) + "n", " ")}.\n'
+    )
+
+
+def _assert_harmless(text: str, *, github: bool = False) -> None:
+    import re
+
+    for line in text.split("\n"):
+        assert not line.startswith("::") or (github and re.match(_OWN_COMMAND, line)), line
+    for raw in ("\x1b", "\r", "\x85", "\u2028", "\u202e"):
+        assert raw not in text, (raw, text)
+
+
+@pytest.mark.parametrize("output", ["human", "github", "json"])
+def test_control_characters_are_escaped_in_every_check_format(make_project, output):
+    project = _hostile_project(make_project)
+    result = run("-C", project.root, "check", "--format", output)
+    assert result.exit_code == 1
+    assert "owned" in result.stdout  # the text is shown, escaped
+    _assert_harmless(result.stdout, github=output == "github")
+    _assert_harmless(result.stderr)
+    if output == "json":
+        import json as json_module
+
+        messages = " ".join(item["message"] for item in json_module.loads(result.stdout))
+        assert "\n::error file=x::owned \x1b[31mred\r\x85\u2028\u202e" in messages  # reads back exact
+
+
+def test_control_characters_are_escaped_in_the_calendar_and_the_plan(make_project):
+    project = _hostile_project(make_project)
+    (project.root / "content/posts/2026-12-01-hostile.md").unlink()
+    result = run("-C", project.root, "calendar", "--at", "2026-11-01T00:00:00Z", "-o", "-")
+    assert result.exit_code == 0, result.output
+    _assert_harmless(result.stdout.replace("\r\n", "\n"))
+    for output in ("human", "json"):
+        result = run("-C", project.root, "plan", "--at", "2026-11-01T00:00:00Z", "--format", output)
+        _assert_harmless(result.output)
+
+
+def test_control_characters_are_escaped_in_the_review_markdown():
+    from postwright.diagnostics import Diagnostic, Severity, Span
+    from postwright.review import _code_block, _diagnostic_line, _inline_code
+
+    item = Diagnostic(
+        Span(f"content/a{HOSTILE}.md", 2), Severity.ERROR, "PW030", f"key{HOSTILE}", None, HOSTILE
+    )
+    _assert_harmless(_diagnostic_line(item))
+    _assert_harmless(_inline_code(HOSTILE))
+    block = "\n".join(_code_block(f"line one{HOSTILE}"))  # a post's own lines, shown as it is posted
+    assert not any(raw in block for raw in ("\x1b", "\r", "\x85", "\u2028", "\u202e"))
+    assert _code_block("one\ntwo")[1] == "one\ntwo"  # a post's own newlines stay
