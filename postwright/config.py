@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,21 @@ def _rule_code(value: str) -> str:
     return value
 
 
+def _inside_repository(value: str) -> str:
+    if (
+        PurePosixPath(value).is_absolute()
+        or PureWindowsPath(value).is_absolute()
+        or ".." in value.replace("\\", "/").split("/")
+    ):
+        raise PydanticCustomError(
+            "PW031",
+            f"'{value}' leads outside the repository",
+            {"hint": "give a folder relative to the repository, e.g. outbox"},
+        )
+    return value
+
+
+RepositoryFolder = Annotated[str, AfterValidator(_inside_repository)]
 RuleCode = Annotated[str, AfterValidator(_rule_code), WithJsonSchema({"enum": list(RULES)})]
 AccountName = Annotated[
     str,
@@ -215,8 +231,8 @@ class Config(Model):
     """Crisis switch: true stops every publish run from sending anything."""
     people: dict[str, Person] = {}  # type: ignore[valid-type]
     """People who can be mentioned as @[name] in posts, with their handle per platform."""
-    outbox: str = "outbox"
-    """Folder (relative to the repository) where outbox accounts deliver."""
+    outbox: RepositoryFolder = "outbox"
+    """Folder (relative to the repository, inside it) where outbox accounts deliver."""
     severity: dict[RuleCode, Literal["error", "warning", "info", "off"]] = {}
     """Change how a rule is reported, e.g. {PW302: error} to require alt text, or {PW231: off}."""
 
@@ -255,7 +271,23 @@ def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
     if not isinstance(document.data, dict):
         return None, [*found, diag("PW013", Span(shown), "config.yml must be a mapping of keys to values")]
     config, invalid = validate_model(Config, document)
+    if config is not None and not _within(project, config.outbox):
+        outside = diag(
+            "PW031",
+            document.span(("outbox",)),
+            f"outbox: '{config.outbox}' does not lead to a folder inside the repository (a symlink?)",
+            hint="point outbox: at a real folder inside the repository",
+        )
+        return None, [*found, *invalid, outside]
     return config, found + invalid
+
+
+def _within(project: Project, folder: str) -> bool:
+    """`folder`, symlinks followed, is inside the repository (a NUL or a loop: it is not)."""
+    try:
+        return (project.root / folder).resolve().is_relative_to(project.root.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def apply_severity(config: Config | None, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:

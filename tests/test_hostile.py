@@ -290,3 +290,52 @@ def test_control_characters_are_escaped_in_the_review_markdown():
     block = "\n".join(_code_block(f"line one{HOSTILE}"))  # a post's own lines, shown as it is posted
     assert not any(raw in block for raw in ("\x1b", "\r", "\x85", "\u2028", "\u202e"))
     assert _code_block("one\ntwo")[1] == "one\ntwo"  # a post's own newlines stay
+
+
+# outbox: stays inside the repository.
+@pytest.mark.parametrize(
+    "folder", ["/tmp/pw-outbox", "../elsewhere", "out/../../elsewhere", "a\\\\..\\\\..\\\\b"]
+)
+def test_an_outbox_outside_the_repository_is_a_config_error_at_the_key(make_project, folder):
+    project = make_project(f"-- config.yml --\n{CONFIG}outbox: '{folder}'\n{POST}")
+    checked = pipeline.check(project)
+    problems = [(d.code, d.span.path, d.span.line) for d in checked.diagnostics if d.code == "PW031"]
+    assert problems == [("PW031", "config.yml", 7)], checked.diagnostics
+    assert checked.config is None
+
+
+def test_an_outbox_symlink_leading_outside_is_refused_by_the_check_and_by_the_publisher(
+    make_project, tmp_path
+):
+    from datetime import UTC, datetime
+
+    from postwright.model import Variant
+    from postwright.outbox import OutboxPublisher
+    from postwright.publish import PermanentError
+
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    project = make_project(f"-- config.yml --\n{CONFIG}outbox: sent\n{POST}")
+    (project.root / "sent").symlink_to(outside)
+    checked = pipeline.check(project)
+    assert [(d.code, d.span.line) for d in checked.diagnostics if d.code == "PW031"] == [("PW031", 7)]
+
+    variant = Variant(
+        "p",
+        "en",
+        "masto",
+        "mastodon",
+        "content/p.md",
+        ("Hi",),
+        None,
+        (),
+        datetime.now(UTC),
+        False,
+        None,
+        1,
+        "auto",
+    )
+    publisher = OutboxPublisher(project.root / "sent", "masto", root=project.root)
+    with pytest.raises(PermanentError, match="outside the repository"):
+        publisher.send(variant, 1, None, "k1")
+    assert list(outside.rglob("*")) == []
