@@ -339,3 +339,15 @@ def test_an_outbox_symlink_leading_outside_is_refused_by_the_check_and_by_the_pu
     with pytest.raises(PermanentError, match="outside the repository"):
         publisher.send(variant, 1, None, "k1")
     assert list(outside.rglob("*")) == []
+
+
+# A post that goes nowhere.
+@pytest.mark.parametrize("key", ["platforms", "accounts"])
+def test_an_empty_platforms_or_accounts_list_is_an_error_at_the_key(make_project, key):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- content/posts/2026-12-01-p.md --\n---\n{key}: []\n---\nHi.\n"
+    )
+    checked = pipeline.check(project)
+    problems = [d for d in checked.diagnostics if d.span.path.endswith("2026-12-01-p.md")]
+    assert [(d.code, d.span.line) for d in problems] == [("PW031", 2)]
+    assert "goes nowhere" in problems[0].message and problems[0].hint
