@@ -68,7 +68,7 @@ def load_templates(project: Project) -> Templates:
 
     def make(autoescape: bool) -> jinja2.Environment:
         environment = ImmutableSandboxedEnvironment(
-            loader=_TemplatesFolder(project.templates_dir),
+            loader=_TemplatesFolder(project.templates_dir, project.root),
             undefined=jinja2.StrictUndefined,
             autoescape=autoescape,
             keep_trailing_newline=False,
@@ -81,16 +81,20 @@ def load_templates(project: Project) -> Templates:
 
 
 class _TemplatesFolder(jinja2.FileSystemLoader):
-    """templates/ and nothing else: a symlink there leading out (to /proc/self/environ) is refused."""
+    """templates/, whose symlinks may lead elsewhere in the repository (shared partials) but never out of
+    it (to /proc/self/environ, ~/.netrc)."""
+
+    def __init__(self, folder: Path, repository: Path) -> None:
+        super().__init__(folder)
+        self.repository = repository.resolve()
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Any]:  # Any: Jinja's own uptodate callable
-        pieces = split_template_path(template)
         for folder in self.searchpath:
-            path = Path(folder, *pieces)
-            if path.exists() and not path.resolve().is_relative_to(Path(folder).resolve()):
-                raise SecurityError(f"template '{template}' leads outside templates/")
+            path = Path(folder, *split_template_path(template))
+            if path.exists() and not path.resolve().is_relative_to(self.repository):
+                raise SecurityError(f"template '{template}' leads outside the repository")
         return super().get_source(environment, template)
 
 

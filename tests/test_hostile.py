@@ -67,10 +67,10 @@ ESCAPES = [
     "{{ (lipsum | attr('__globals__')).os.environ.PW_TEST_TOKEN }}",
     "{{ '{0.__globals__[os].environ[PW_TEST_TOKEN]}'.format(lipsum) }}",
     "{{ '{f.__globals__[os].environ[PW_TEST_TOKEN]}'.format_map({'f': lipsum}) }}",
-    "{{ range.__self__.__import__('os').environ.PW_TEST_TOKEN }}",
+    "{{ range.__class__.__subclasses__(range.__class__) }}",
     "{{ dict.__class__.__subclasses__(dict) }}",
     "{{ dict(a=1).__class__.__base__.__subclasses__() }}",
-    "{{ _utm.func.__globals__.os.environ.PW_TEST_TOKEN }}",
+    "{{ _utm.func.__globals__ }}",
     "{{ account.__class__.__init__.__globals__ }}",
     "{{ brand.__init__.__globals__ }}",
     "{% set g = lipsum.__globals__ %}{{ g.os.environ.PW_TEST_TOKEN }}",
@@ -102,7 +102,7 @@ def test_no_global_names_the_application_or_the_environment(make_project, monkey
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="symlinks")
-def test_a_template_symlink_leading_outside_templates_is_refused(make_project, monkeypatch, tmp_path):
+def test_a_template_symlink_leading_outside_the_repository_is_refused(make_project, monkeypatch, tmp_path):
     monkeypatch.setenv("PW_TEST_TOKEN", SECRET)
     outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
     outside.write_text(f"token {SECRET}\n", encoding="utf-8")
@@ -113,7 +113,7 @@ def test_a_template_symlink_leading_outside_templates_is_refused(make_project, m
     os.symlink(outside, project.root / "templates" / "leak.j2")
     problems = [d for d in pipeline.check(project).diagnostics if d.code == "PW400"]
     assert [(d.span.path, d.span.line) for d in problems] == [("templates/mastodon.j2", 2)]
-    assert "outside templates/" in problems[0].message
+    assert "outside the repository" in problems[0].message
     assert SECRET not in _every_output(project.root)
 
 
