@@ -7,6 +7,7 @@ exported JSON Schema (`postwright schema config`), which editors show while comp
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
@@ -76,6 +77,32 @@ def _inside_repository(value: str) -> str:
 
 
 RepositoryFolder = Annotated[str, AfterValidator(_inside_repository)]
+_UTM_FIELDS = ("platform", "account", "post_id")
+
+
+def _utm_text(value: str) -> str:
+    """Only {platform}, {account} and {post_id}: str.format would also follow {platform.__class__…}."""
+    try:
+        fields = [
+            name if not spec and conversion is None else f"{name}…"  # {platform:>999999999}: 1 GB
+            for _, name, spec, conversion in string.Formatter().parse(value)
+            if name is not None
+        ]
+    except ValueError as error:  # an unmatched { or }
+        raise PydanticCustomError(
+            "PW031", f"'{value}': {error}", {"hint": "write {{ and }} for braces"}
+        ) from None
+    unknown = [name for name in fields if name not in _UTM_FIELDS]
+    if unknown:
+        raise PydanticCustomError(
+            "PW031",
+            f"'{{{unknown[0]}}}' is not a UTM placeholder",
+            {"hint": "use {platform}, {account} or {post_id}, without attributes or formats"},
+        )
+    return value
+
+
+UtmText = Annotated[str, AfterValidator(_utm_text)]
 RuleCode = Annotated[str, AfterValidator(_rule_code), WithJsonSchema({"enum": list(RULES)})]
 AccountName = Annotated[
     str,
@@ -89,11 +116,11 @@ class Utm(Model):
 
     enabled: Bool = True
     """Add UTM tags to links at all."""
-    source: str = "{platform}"
+    source: UtmText = "{platform}"
     """utm_source value."""
-    medium: str = "social"
+    medium: UtmText = "social"
     """utm_medium value."""
-    campaign: str = "{post_id}"
+    campaign: UtmText = "{post_id}"
     """utm_campaign value."""
     domains: list[str] = []
     """Only tag links to these domains (and their subdomains); empty tags every link."""

@@ -351,3 +351,17 @@ def test_an_empty_platforms_or_accounts_list_is_an_error_at_the_key(make_project
     problems = [d for d in checked.diagnostics if d.span.path.endswith("2026-12-01-p.md")]
     assert [(d.code, d.span.line) for d in problems] == [("PW031", 2)]
     assert "goes nowhere" in problems[0].message and problems[0].hint
+
+
+# utm: texts are str.format templates written in config.yml: only the three placeholders.
+@pytest.mark.parametrize(
+    "text",
+    ["{nope}", "{platform.__class__.__mro__}", "{post_id[0]}", "{platform:>999999999}", "{platform!r}", "x{"],
+)
+def test_utm_texts_allow_only_the_plain_placeholders(make_project, text):
+    config = CONFIG.replace(
+        "  platforms: [mastodon]\n", f"  platforms: [mastodon]\n  utm: {{source: '{text}'}}\n"
+    )
+    checked = pipeline.check(make_project(f"-- config.yml --\n{config}{POST}"))
+    assert [(d.code, d.span.line) for d in checked.diagnostics] == [("PW031", 5)]
+    assert checked.config is None
