@@ -20,9 +20,9 @@ import click
 
 from postwright import __version__, stamp
 from postwright.credentials import redact
-from postwright.diagnostics import Severity, Span, has_errors
+from postwright.diagnostics import Severity, Span, has_errors, printable
 from postwright.project import Project
-from postwright.report import FORMATTERS, ExitStatus, count_line, format_human
+from postwright.report import FORMATTERS, ExitStatus, count_line, format_human, json_text
 
 if TYPE_CHECKING:
     from postwright.preview import PreviewError
@@ -262,13 +262,14 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
     if planned.diagnostics and has_errors(planned.diagnostics):
         click.echo(format_human(planned.diagnostics), err=True)
     if output_format == "json":
-        click.echo(json.dumps([_plan_json(item) for item in planned.items], indent=2, ensure_ascii=False))
+        click.echo(json_text([_plan_json(item) for item in planned.items]))
     else:
         zone = planned.config.zone if planned.config else UTC
         for item in planned.items:
             when = item.publish_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
             extra = (f"  {item.url}" if item.url else "") + (f"  ({item.detail})" if item.detail else "")
-            click.echo(f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}")
+            line = f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}"
+            click.echo(printable(line))
     counts = {status: sum(1 for item in planned.items if item.status == status) for status in _STATUSES}
     click.echo(
         ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "nothing planned",
@@ -495,17 +496,19 @@ def publish(
         click.echo("publishing is paused (paused: true in config.yml): nothing sent", err=True)
     for item in planned.items:
         if item.detail.startswith("edited after publishing"):
-            click.echo(f"edited after publishing, not re-sent: {item.key} ({item.source})", err=True)
+            click.echo(
+                printable(f"edited after publishing, not re-sent: {item.key} ({item.source})"), err=True
+            )
         if item.detail.startswith("sent twice"):
-            click.echo(f"{item.key}: {item.detail}", err=True)
+            click.echo(printable(f"{item.key}: {item.detail}"), err=True)
     for item in _needs_a_person(result):
-        click.echo(f"unconfirmed, needs a person: {item.key} ({item.detail})", err=True)
+        click.echo(printable(f"unconfirmed, needs a person: {item.key} ({item.detail})"), err=True)
     for job in result.jobs if dry_run else ():
-        click.echo(f"would send {job.key} ({len(job.variant.parts)} part(s))")
+        click.echo(printable(f"would send {job.key} ({len(job.variant.parts)} part(s))"))
     for outcome in result.outcomes:
         where = f"  {outcome.url}" if outcome.url else ""
         message = f"  {outcome.message}" if outcome.message else ""
-        click.echo(f"{outcome.status:<11} {outcome.key}{where}{message}")
+        click.echo(printable(f"{outcome.status:<11} {outcome.key}{where}{message}"))
     summary = _publish_summary(result, dry_run)
     click.echo(summary.splitlines()[0].removeprefix("## "), err=True)
     if result.stopped:
@@ -572,7 +575,8 @@ def _publish_summary(result, dry_run: bool) -> str:
     if rows:
         lines += ["", "| status | job | link | note |", "| --- | --- | --- | --- |"]
         lines += [
-            f"| {status} | `{key}` | {url} | {note.replace('|', '/')} |" for status, key, url, note in rows
+            printable(f"| {status} | `{key}` | {url} | {note.replace('|', '/')} |")
+            for status, key, url, note in rows
         ]
     return "\n".join(lines)
 
@@ -598,7 +602,7 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run)
     zone = config.zone
     for path, when in done:
-        click.echo(f"{project.shown(path)}: {when.astimezone(zone):%Y-%m-%d %H:%M}")
+        click.echo(printable(f"{project.shown(path)}: {when.astimezone(zone):%Y-%m-%d %H:%M}"))
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
@@ -627,10 +631,12 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool) 
     if not keys:
         raise click.ClickException(f"nothing published for {post_id}" + (f" on {account}" if account else ""))
     for key in keys if dry_run else ():
-        click.echo(f"would delete {key}")
+        click.echo(printable(f"would delete {key}"))
     for outcome in outcomes:
         click.echo(
-            f"{outcome.status:<10} {outcome.key}" + (f"  {outcome.message}" if outcome.message else "")
+            printable(
+                f"{outcome.status:<10} {outcome.key}" + (f"  {outcome.message}" if outcome.message else "")
+            )
         )
     if any(outcome.status == "failed" for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)

@@ -7,10 +7,11 @@ exported JSON Schema (`postwright schema config`), which editors show while comp
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,47 @@ def _rule_code(value: str) -> str:
     return value
 
 
+def _inside_repository(value: str) -> str:
+    if (
+        PurePosixPath(value).is_absolute()
+        or PureWindowsPath(value).is_absolute()
+        or ".." in value.replace("\\", "/").split("/")
+    ):
+        raise PydanticCustomError(
+            "PW031",
+            f"'{value}' leads outside the repository",
+            {"hint": "give a folder relative to the repository, e.g. outbox"},
+        )
+    return value
+
+
+RepositoryFolder = Annotated[str, AfterValidator(_inside_repository)]
+_UTM_FIELDS = ("platform", "account", "post_id")
+
+
+def _utm_text(value: str) -> str:
+    """Only {platform}, {account} and {post_id}: str.format would also follow {platform.__class__…}."""
+    try:
+        fields = [
+            name if not spec and conversion is None else f"{name}…"  # {platform:>999999999}: 1 GB
+            for _, name, spec, conversion in string.Formatter().parse(value)
+            if name is not None
+        ]
+    except ValueError as error:  # an unmatched { or }
+        raise PydanticCustomError(
+            "PW031", f"'{value}': {error}", {"hint": "write {{ and }} for braces"}
+        ) from None
+    unknown = [name for name in fields if name not in _UTM_FIELDS]
+    if unknown:
+        raise PydanticCustomError(
+            "PW031",
+            f"'{{{unknown[0]}}}' is not a UTM placeholder",
+            {"hint": "use {platform}, {account} or {post_id}, without attributes or formats"},
+        )
+    return value
+
+
+UtmText = Annotated[str, AfterValidator(_utm_text)]
 RuleCode = Annotated[str, AfterValidator(_rule_code), WithJsonSchema({"enum": list(RULES)})]
 AccountName = Annotated[
     str,
@@ -84,11 +126,11 @@ class Utm(Model):
 
     enabled: Bool = True
     """Add UTM tags to links at all."""
-    source: str = "{platform}"
+    source: UtmText = "{platform}"
     """utm_source value."""
-    medium: str = "social"
+    medium: UtmText = "social"
     """utm_medium value."""
-    campaign: str = "{post_id}"
+    campaign: UtmText = "{post_id}"
     """utm_campaign value."""
     domains: list[str] = []
     """Only tag links to these domains (and their subdomains); empty tags every link."""
@@ -434,8 +476,8 @@ class Config(Model):
     """Crisis switch: true stops every publish run from sending anything."""
     people: dict[str, Person] = {}  # type: ignore[valid-type]
     """People who can be mentioned as @[name] in posts, with their handle per platform."""
-    outbox: str = "outbox"
-    """Folder (relative to the repository) where outbox accounts deliver."""
+    outbox: RepositoryFolder = "outbox"
+    """Folder (relative to the repository, inside it) where outbox accounts deliver."""
     severity: dict[RuleCode, Literal["error", "warning", "info", "off"]] = {}
     """Change how a rule is reported, e.g. {PW302: error} to require alt text, or {PW231: off}."""
 
@@ -479,6 +521,14 @@ def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
     if config is not None:
         config, fixed = _fixed_rules(config, document)
         invalid += fixed
+    if config is not None and not _within(project, config.outbox):
+        outside = diag(
+            "PW031",
+            document.span(("outbox",)),
+            f"outbox: '{config.outbox}' does not lead to a folder inside the repository (a symlink?)",
+            hint="point outbox: at a real folder inside the repository",
+        )
+        return None, [*found, *invalid, outside]
     return config, found + invalid
 
 
@@ -534,6 +584,14 @@ def severity_of(config: Config | None, item: Diagnostic) -> Severity | None:
     if level is None:
         return item.severity
     return None if level == "off" else Severity[level.upper()]
+
+
+def _within(project: Project, folder: str) -> bool:
+    """`folder`, symlinks followed, is inside the repository (a NUL or a loop: it is not)."""
+    try:
+        return (project.root / folder).resolve().is_relative_to(project.root.resolve())
+    except (OSError, ValueError, RuntimeError):
+        return False
 
 
 def apply_severity(config: Config | None, diagnostics: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -67,6 +68,7 @@ _CATALOGUE = (
     Rule("PW004", _W, "file starts with a UTF-8 byte order mark"),
     Rule("PW005", _I, "file uses CRLF line endings"),
     Rule("PW006", _E, "file cannot be read"),
+    Rule("PW007", _E, "NUL character in text"),
     Rule("PW010", _E, "YAML syntax error"),
     Rule("PW011", _E, "tab character used for YAML indentation"),
     Rule("PW012", _E, "duplicate key in a YAML mapping"),
@@ -144,6 +146,33 @@ _FIXED = frozenset(_FIXED_CODES.split())
 RULES: dict[str, Rule] = {
     rule.code: Rule(rule.code, rule.severity, rule.title, rule.code not in _FIXED) for rule in _CATALOGUE
 }
+
+# C0 and C1 controls and DEL (a newline can start a GitHub workflow command, ESC recolours or moves a
+# terminal's cursor, CR overwrites a line), the Unicode line and paragraph separators, and the bidi
+# embeddings, overrides and isolates that make text read differently from what it is.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return _SHORT_ESCAPES.get(match[0]) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str, *, keep: str = "") -> str:
+    """`text` safe to print where people or CI read it: every control character as a \\x1b-style escape,
+    except those in `keep` (a post's newlines in a text block). User text goes through this on its
+    way to every output."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(lambda m: m[0] if m[0] in keep else _escaped(m), text)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """A key or value echoed in a message: its start, so a long one cannot flood the output."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def diag(code: str, span: Span, message: str, *, hint: str = "", platform: str | None = None) -> Diagnostic:

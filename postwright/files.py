@@ -66,6 +66,14 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
             )
         )
         return None, found
+    nul = text.find("\0")
+    if nul >= 0:  # no platform takes it, and C code (libvips, a terminal) reads it as the text's end
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        return None, [
+            *found,
+            diag("PW007", Span(shown, line, column), "NUL character in the file", hint="delete it"),
+        ]
     if "\r\n" in text:
         found.append(diag("PW005", Span(shown), "file uses CRLF line endings; read as LF"))
         text = text.replace("\r\n", "\n")

@@ -606,6 +606,17 @@ def _offset(when: datetime) -> str:
 def _targets(
     config: Config, front: FrontMatter, doc: Document, lang: str, found: list[Diagnostic]
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    for key in ("platforms", "accounts"):
+        if getattr(front, key) == []:
+            found.append(
+                diag(
+                    "PW031",
+                    doc.span((key,), key=True),
+                    f"{key}: is empty, so the post goes nowhere",
+                    hint=f"name at least one, or remove {key}: for the brand's platforms "
+                    "(draft: true keeps a post from being sent)",
+                )
+            )
     if front.accounts is not None and front.platforms is not None:
         found.append(
             diag(

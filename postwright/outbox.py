@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from postwright.model import Variant
-from postwright.publish import Receipt, TransientError
+from postwright.publish import PermanentError, Receipt, TransientError
 
 
 class OutboxPublisher:
@@ -41,6 +41,7 @@ class OutboxPublisher:
         existing = self.find_sent(variant, part, key)
         if existing is not None:
             return existing
+        self._refuse_outside()
         try:
             return self._write(variant, part, reply_to, key)
         except OSError as error:  # a full disk: the message appears whole or not at all, so nothing went out
@@ -74,6 +75,7 @@ class OutboxPublisher:
         """Copy each image beside the message, as an upload would carry it."""
         if self.images is None:
             return [{"src": ref.src, "alt": ref.alt} for ref in variant.media]
+        self._refuse_outside()
         self.folder.mkdir(parents=True, exist_ok=True)
         attached = []
         for number, (path, alt) in enumerate(self.images(variant), 1):
@@ -83,6 +85,12 @@ class OutboxPublisher:
             os.replace(temporary, self.folder / name)
             attached.append({"file": name, "alt": alt})
         return attached
+
+    def _refuse_outside(self) -> None:
+        """config.yml's check, again where it matters: nothing is written outside the repository, even
+        when a symlink there was changed after the check."""
+        if self.root is not None and not self.folder.resolve().is_relative_to(self.root.resolve()):
+            raise PermanentError(f"outbox folder {self.folder} leads outside the repository; nothing written")
 
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
         return self._receipt(key) if self._path(key).exists() else None

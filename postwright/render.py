@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit, urlunsplit
 
 import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
 from postwright.config import Account, Config
@@ -58,11 +60,15 @@ class Templates:
 
 
 def load_templates(project: Project) -> Templates:
-    """Environments over templates/ with StrictUndefined: a typo in a template is an error, not a blank."""
+    """Environments over templates/ with StrictUndefined: a typo in a template is an error, not a blank.
+
+    Templates run in Jinja's sandbox: a template (changed in any pull request) must not reach Python
+    internals, and through them the process environment and its publishing tokens.
+    """
 
     def make(autoescape: bool) -> jinja2.Environment:
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(project.templates_dir),
+        environment = ImmutableSandboxedEnvironment(
+            loader=_TemplatesFolder(project.templates_dir, project.root),
             undefined=jinja2.StrictUndefined,
             autoescape=autoescape,
             keep_trailing_newline=False,
@@ -72,6 +78,24 @@ def load_templates(project: Project) -> Templates:
         return environment
 
     return Templates(make(False), make(True), project.templates_dir)
+
+
+class _TemplatesFolder(jinja2.FileSystemLoader):
+    """templates/, whose symlinks may lead elsewhere in the repository (shared partials) but never out of
+    it (to /proc/self/environ, ~/.netrc)."""
+
+    def __init__(self, folder: Path, repository: Path) -> None:
+        super().__init__(folder)
+        self.repository = repository.resolve()
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Any]:  # Any: Jinja's own uptodate callable
+        for folder in self.searchpath:
+            path = Path(folder, *split_template_path(template))
+            if path.exists() and not path.resolve().is_relative_to(self.repository):
+                raise SecurityError(f"template '{template}' leads outside the repository")
+        return super().get_source(environment, template)
 
 
 def limits_for(config: Config, account: Account) -> Limits:

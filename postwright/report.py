@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from enum import IntEnum
 
 import click
 
-from postwright.diagnostics import Diagnostic, Severity
+from postwright.diagnostics import Diagnostic, Severity, printable
 
 
 class ExitStatus(IntEnum):
@@ -39,12 +40,12 @@ def format_human(diagnostics: Iterable[Diagnostic]) -> str:
     """path:line:col: severity CODE [platform] message, then an indented hint line."""
     lines = []
     for item in ordered(diagnostics):
-        where = f"{item.span.path}:{item.span.line}:{item.span.column}"
+        where = f"{printable(item.span.path)}:{item.span.line}:{item.span.column}"
         label = click.style(f"{item.severity} {item.code}", fg=_COLOURS[item.severity], bold=True)
-        scope = f" [{item.platform}]" if item.platform else ""
-        lines.append(f"{click.style(where, bold=True)}: {label}{scope} {item.message}")
+        scope = f" [{printable(item.platform)}]" if item.platform else ""
+        lines.append(f"{click.style(where, bold=True)}: {label}{scope} {printable(item.message)}")
         if item.hint:
-            lines.append(f"    hint: {item.hint}")
+            lines.append(f"    hint: {printable(item.hint)}")
     return "\n".join(lines)
 
 
@@ -52,7 +53,8 @@ _GITHUB_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's escaping of a workflow command's message: no CR or LF can end the command early."""
+    return printable(text, keep="\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
@@ -72,14 +74,24 @@ def format_github(diagnostics: Iterable[Diagnostic]) -> str:
                 f"title={_escape_property(item.code + scope)}",
             ]
         )
-        message = item.message + (f"\nhint: {item.hint}" if item.hint else "")
+        message = printable(item.message) + (f"\nhint: {printable(item.hint)}" if item.hint else "")
         lines.append(f"::{_GITHUB_LEVEL[item.severity]} {properties}::{_escape_data(message)}")
     return "\n".join(lines)
 
 
 def format_json(diagnostics: Iterable[Diagnostic]) -> str:
     """A JSON array of {path, line, column, severity, code, message, platform, hint}."""
-    return json.dumps([item.as_dict() for item in ordered(diagnostics)], indent=2, ensure_ascii=False)
+    return json_text([item.as_dict() for item in ordered(diagnostics)])
+
+
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")  # C0: json.dumps's own
+
+
+def json_text(data: object) -> str:
+    """Indented JSON, UTF-8 as it is except the control characters json.dumps leaves raw (DEL, C1,
+    U+2028, bidi overrides): \\u escapes, which read back as the same text."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return _RAW_IN_JSON.sub(lambda match: f"\\u{ord(match[0]):04x}", text)
 
 
 FORMATTERS = {"human": format_human, "github": format_github, "json": format_json}

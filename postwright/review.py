@@ -14,7 +14,6 @@ comment or a job summary (or JSON).
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import subprocess
@@ -26,13 +25,13 @@ from pathlib import Path
 
 from postwright import render
 from postwright.config import load_config
-from postwright.diagnostics import Diagnostic, Severity
+from postwright.diagnostics import Diagnostic, Severity, printable
 from postwright.load import load_posts
 from postwright.platforms import PLATFORMS
 from postwright.preview import gather
 from postwright.preview.model import Entry, Overview, PostView
 from postwright.project import Project
-from postwright.report import count_line, ordered
+from postwright.report import count_line, json_text, ordered
 
 
 class ReviewError(Exception):
@@ -237,7 +236,7 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 def escape_markdown(text: str) -> str:
     """Text outside code as GitHub shows it, literally: no formatting, links, HTML or @-mentions."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("\r", "").replace("\n", " "))
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text.replace("\r", "").replace("\n", " ")))
     return text.replace("@", "@\u200b")  # a mention would notify someone
 
 
@@ -247,12 +246,13 @@ def _fence(text: str) -> str:
 
 
 def _code_block(text: str) -> list[str]:
+    text = printable(text, keep="\n\t")
     fence = _fence(text)
     return [f"{fence}text", text, fence]
 
 
 def _inline_code(text: str) -> str:
-    text = text.replace("\n", " ")
+    text = printable(text.replace("\n", " "))
     ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{ticks}{pad}{text}{pad}{ticks}"
@@ -433,4 +433,4 @@ def as_json(reviewed: Reviewed) -> str:
         "removed": list(reviewed.removed),
         "problems": [item.as_dict() for item in reviewed.other_problems],
     }  # fmt: skip
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    return json_text(document)

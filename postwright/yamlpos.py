@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.diagnostics import Diagnostic, Span, clip, diag
 
 KeyPath = tuple[str | int, ...]
 
@@ -61,6 +61,11 @@ class Document:
 MAX_NODES = 100_000
 """Far above any real front matter; stops alias bombs ("billion laughs") from expanding forever."""
 
+MAX_CHARACTERS = 2_000_000
+"""Characters of text in keys and values, counted again at each alias: twice the largest file read
+(files.MAX_TEXT_BYTES), so a few long *aliases (one 100 KB string a thousand times) cannot multiply
+into gigabytes of output either."""
+
 
 def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Document | None, list[Diagnostic]]:
     """Parse one YAML document; return it with spans, or None and the located syntax errors."""
@@ -77,11 +82,12 @@ def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Document |
         position = getattr(error, "position", 0)
         line = text.count("\n", 0, position) + 1 + line_offset
         return None, [diag("PW010", Span(path, line), f"YAML syntax error: {error}", hint=_SYNTAX_HINT)]
-    except (RecursionError, _TooLarge):
+    except (RecursionError, _TooLarge) as error:
+        where = error.mark if isinstance(error, _TooLarge) else None  # the node that went over
         return None, [
             diag(
                 "PW010",
-                Span(path, line_offset + 1),
+                _mark_span(where, path, line_offset) if where else Span(path, line_offset + 1),
                 "YAML is nested too deeply or expands to too many values",
                 hint="flatten the structure; avoid chains of &anchors and *aliases",
             )
@@ -92,7 +98,9 @@ def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Document |
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, mark: yaml.Mark) -> None:
+        super().__init__()
+        self.mark = mark
 
 
 def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
@@ -118,37 +126,69 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.constructor = _Loader("")
         self.budget = MAX_NODES
+        self.characters = MAX_CHARACTERS
+        self.nul_spans: set[Span] = set()
+
+    def spend(self, node: yaml.Node) -> None:
+        """Count a node (an alias counts again each time): keys and values alike, against both budgets."""
+        self.budget -= 1
+        if isinstance(node, yaml.ScalarNode):
+            self.characters -= len(node.value)
+        if self.budget < 0 or self.characters < 0:
+            raise _TooLarge(node.start_mark)
 
     def span(self, mark: yaml.Mark) -> Span:
         return _mark_span(mark, self.path, self.line_offset)
 
     def build(self, node: yaml.Node, key_path: KeyPath) -> Any:
-        self.budget -= 1
-        if self.budget < 0:
-            raise _TooLarge
+        self.spend(node)
         self.spans[key_path] = self.span(node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, key_path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*key_path, index)) for index, item in enumerate(node.value)]
-        return self.constructor.construct_object(node, deep=True)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """A key's or value's Python value; a "\\0" or "\\x00" escape is an error (raw NULs never parse)."""
+        value = self.constructor.construct_object(node, deep=True)
+        if isinstance(value, str) and "\0" in value:
+            span = self.span(node.start_mark)
+            if span not in self.nul_spans:  # once per anchor, however often it is aliased
+                self.nul_spans.add(span)
+                self.diagnostics.append(
+                    diag("PW007", span, "NUL character (\\0) in text", hint="remove the \\0 or \\x00 escape")
+                )
+        return value
 
     def _mapping(self, node: yaml.MappingNode, key_path: KeyPath) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = self.constructor.construct_object(key_node, deep=True)
+            self.spend(key_node)
+            key_span = self.span(key_node.start_mark)
+            if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`: no setting is named by a list
+                self.diagnostics.append(
+                    diag(
+                        "PW010",
+                        key_span,
+                        "a key must be text or a number, not a list or mapping",
+                        hint="write the key as text; a '?' line or an *alias to a list makes a complex key",
+                    )
+                )
+                continue
+            key = self.scalar(key_node)
             if key is None:
                 key = "null"
             elif not isinstance(key, str | int | float | bool):
-                key = str(key)
+                key = str(key)  # !!binary bytes: bounded by the scalar's own text, spent above
             child = (*key_path, key)
-            key_span = self.span(key_node.start_mark)
             if key in result:
                 self.diagnostics.append(
                     diag(
                         "PW012",
                         key_span,
-                        f"duplicate key '{key}' (first defined on line {self.key_spans[child].line})",
+                        f"duplicate key '{clip(str(key))}' "
+                        f"(first defined on line {self.key_spans[child].line})",
                         hint="remove one of the two; YAML would silently keep only the last",
                     )
                 )

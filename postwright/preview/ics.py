@@ -15,6 +15,7 @@ from urllib.parse import quote
 import icalendar
 
 from postwright import __version__
+from postwright.diagnostics import printable
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import Entry, Overview
 
@@ -70,10 +71,13 @@ def _event(entry: Entry, overview: Overview, preview_url: str | None) -> icalend
     label = entry.status_label
     prefix = "" if label in ("scheduled", "due") else f"[{label}] "
     warn = "⚠ " if entry.all_problems else ""
-    event.add("summary", f"{warn}{prefix}{entry.title or entry.post_id} · {platform} {entry.account}")
+    # RFC 5545 TEXT holds no control characters; icalendar escapes CR and LF but leaves ESC and the rest
+    event.add(
+        "summary", printable(f"{warn}{prefix}{entry.title or entry.post_id} · {platform} {entry.account}")
+    )
     event.add("status", _EVENT_STATUS.get(entry.status, "CONFIRMED"))
     event.add("categories", [platform, entry.account, label])
-    event.add("description", _description(entry, platform))
+    event.add("description", printable(_description(entry, platform), keep="\n"))
     if preview_url:
         event.add("url", f"{preview_url}#{quote(entry.key, safe='/.-_~')}")
     return event
