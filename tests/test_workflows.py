@@ -431,34 +431,9 @@ def test_unreadable_remote_stops_before_publishing(tmp_path, git, remote, state_
 
 def test_restore_publish_commit_with_postwright(tmp_path, git):
     """A brand from `postwright init` publishes its post to the outbox; the ledger lands on the remote."""
-    postwright = f"{sys.executable} -m postwright"
-    seed = tmp_path / "brand"
-    result = subprocess.run(
-        [*postwright.split(), "init", str(seed), "--platforms", "mastodon,bluesky"],
-        capture_output=True,
-        text=True,
-        env=git.env,
-        cwd=REPO,
-    )
-    assert result.returncode == 0, result.stderr
-    (post,) = (seed / "content").rglob("*.md")
-    post.write_text(post.read_text().replace("draft: true", "draft: false"))
-    when = re.search(r"^date: (\S+) (\S+)", post.read_text(), re.M)
-    remote = tmp_path / "brand.git"
-    git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(remote))
-    git(seed, "init", "--quiet", "--initial-branch=main")
-    git(seed, "add", ".")
-    git(seed, "commit", "--quiet", "-m", "brand")
-    git(seed, "push", "--quiet", f"file://{remote}", "main")
-
+    remote, at = init_brand(tmp_path, git)
     runner = git.clone(remote, tmp_path / "runner", shallow=True)
-    output = tmp_path / "output"
-    env = {"POSTWRIGHT": postwright, "PYTHONPATH": str(REPO), "GITHUB_OUTPUT": str(output)}
-    at = f"{when[1]}T{when[2]}:00+00:00"  # the scaffold's brand is in UTC
-    for step in ("restore", "run", "commit"):
-        result = git.script(runner, step, PUBLISH_AT=at, **env)
-        assert result.returncode == 0, f"{step}: {result.stderr}"
-    assert output.read_text() == "exit-code=0\n"
+    assert run_job(git, runner, at) == "0"
     check = git.clone(remote, tmp_path / "check")
     jobs = Ledger(check / "state").read()
     assert len(jobs) == 2 and all(job.published for job in jobs.values())
