@@ -446,7 +446,8 @@ class Schedule(Model):
     grace: Duration = Field("3h", validate_default=True)
     """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
     branch: str | None = None
-    """The git branch whose publish runs send (default: the repository's default branch on GitHub)."""
+    """Outside GitHub Actions (a cron job on a server): the git branch a publish run must be on. On
+    GitHub only the default branch publishes; naming another branch there makes every run refuse."""
 
 
 Person = create_model(

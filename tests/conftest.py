@@ -60,5 +60,11 @@ def make_project(tmp_path: Path) -> Callable[[str], Project]:
 def _not_on_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see the same environment on a laptop and on a GitHub runner: publish's branch rule reads
     GitHub's variables, and a pull request's ref must not make the publish tests refuse to send."""
-    for name in ("GITHUB_ACTIONS", "GITHUB_REF", "GITHUB_EVENT_PATH", "GITHUB_STEP_SUMMARY"):
+    for name in (
+        "GITHUB_ACTIONS",
+        "GITHUB_REF",
+        "GITHUB_EVENT_NAME",
+        "GITHUB_EVENT_PATH",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(name, raising=False)

@@ -28,18 +28,27 @@ def test_on_github_only_the_default_branch_publishes(tmp_path):
     assert tag and "only main publishes" in tag
 
 
-def test_on_github_the_branch_config_names_wins(tmp_path):
+def test_on_github_a_branch_cannot_name_itself_the_publishing_branch(tmp_path):
+    """config.yml comes from the branch being run: a feature branch naming itself is still refused."""
     actions = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": event(tmp_path)}
-    assert refusal(tmp_path, "release", {**actions, "GITHUB_REF": "refs/heads/release"}) is None
-    assert refusal(tmp_path, "release", {**actions, "GITHUB_REF": "refs/heads/main"})
+    itself = refusal(tmp_path, "feature", {**actions, "GITHUB_REF": "refs/heads/feature"})
+    assert (
+        itself and "schedule.branch in config.yml is feature, but on GitHub only the default branch" in itself
+    )
+    other = refusal(tmp_path, "release", {**actions, "GITHUB_REF": "refs/heads/main"})
+    assert other and "make release the repository's default branch" in other
+    assert refusal(tmp_path, "main", {**actions, "GITHUB_REF": "refs/heads/main"}) is None
 
 
-def test_on_github_without_a_payload_nothing_is_sent(tmp_path):
-    for path in (None, str(tmp_path / "missing.json"), event(tmp_path, "")):
-        payload = {"GITHUB_EVENT_PATH": path} if path else {}
-        env = {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", **payload}
-        found = refusal(tmp_path, None, env)
-        assert found and "schedule.branch" in found
+def test_a_scheduled_run_is_on_the_default_branch_whatever_its_payload_says(tmp_path):
+    """GitHub runs schedules on the default branch only, and their payload need not name the repository."""
+    payload = tmp_path / "schedule.json"
+    payload.write_text(json.dumps({"schedule": "*/15 * * * *"}))
+    scheduled = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "schedule", "GITHUB_EVENT_PATH": str(payload)}
+    assert refusal(tmp_path, None, {**scheduled, "GITHUB_REF": "refs/heads/trunk"}) is None
+    manual = {**scheduled, "GITHUB_EVENT_NAME": "workflow_dispatch", "GITHUB_REF": "refs/heads/trunk"}
+    unknown = refusal(tmp_path, None, manual)
+    assert unknown and "cannot tell this repository's default branch" in unknown
 
 
 def test_elsewhere_the_rule_applies_only_when_config_names_a_branch(tmp_path):
