@@ -110,7 +110,7 @@ def _check(
         found += problems
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
-        found += _renamed(project, config, loaded.posts, None, datetime.now(UTC))
+        found += [item.problem for item in _renamed(project, config, loaded.posts, None, datetime.now(UTC))]
     else:
         renditions, reused, known, memos = {}, 0, {}, ()
     # a broken template fails every variant that uses it: report it once
@@ -342,6 +342,7 @@ class Planned:
     items: tuple[PlanItem, ...]
     diagnostics: tuple[Diagnostic, ...]  # config and post problems (invalid posts are never sent)
     ledger_error: str | None
+    held: frozenset[str] = frozenset()  # keys of jobs that went out under another key (renames.py)
 
 
 def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned:
@@ -354,22 +355,28 @@ def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned
         states = Ledger(project.state_dir).read()
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
-    found = (*found, *_renamed(project, config, loaded.posts, states, now))
+    held = _renamed(project, config, loaded.posts, states, now, only)
+    found = (*found, *(item.problem for item in held))
     items = schedule.plan(loaded.posts, config, states, now, only=only)
     items = _mark_edits(project, config, loaded.posts, items, states)
-    return Planned(config, loaded.posts, tuple(items), found, None)
+    return Planned(config, loaded.posts, tuple(items), found, None, frozenset(item.key for item in held))
 
 
 def _renamed(
-    project: Project, config: Config, posts: tuple[Post, ...], states: dict | None, now: datetime
-) -> list[Diagnostic]:
-    """Posts that went out under another id or account (postwright/renames.py)."""
+    project: Project,
+    config: Config,
+    posts: tuple[Post, ...],
+    states: dict | None,
+    now: datetime,
+    only: str | None = None,
+) -> list[renames.Held]:
+    """Jobs that went out under another id, language or account (postwright/renames.py)."""
     if states is None:
         try:
             states = Ledger(project.state_dir).read()
         except LedgerError:  # plan and publish report it; check is about the content
             return []
-    return renames.renamed(posts, config, states, now, lambda: render.load_templates(project))
+    return renames.renamed(posts, config, states, now, lambda: render.load_templates(project), forced=only)
 
 
 def _mark_edits(
@@ -417,7 +424,10 @@ def publish(
     config = planned.config
     if config is None or planned.ledger_error or config.paused:
         return Published(planned, (), (), ())
-    errors = [item for item in planned.diagnostics if item.severity >= Severity.ERROR]
+    # a post with an error is not sent (for its platform, or at all); a renamed job only for its account
+    errors = [
+        item for item in planned.diagnostics if item.severity >= Severity.ERROR and item.code != "PW215"
+    ]
     blocked = {(item.span.path, item.platform) for item in errors}
     due = [
         item
@@ -425,7 +435,8 @@ def publish(
         if item.status == "due"
         and (only is None or item.post_id == only)
         and account in (None, item.account)
-        and not {(item.source, None), (item.source, item.platform)} & blocked  # a post with an error
+        and not {(item.source, None), (item.source, item.platform)} & blocked
+        and item.key not in planned.held
     ]
     variants, invalid = _render_due(project, config, planned.posts, due)
     jobs = tuple(Job(variant) for variant in variants)

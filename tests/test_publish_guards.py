@@ -259,3 +259,73 @@ def test_a_part_published_twice_is_said_wherever_the_job_is_shown(make_project):
     assert "sent twice: part 1" in planned.output
     published = CliRunner().invoke(cli, ["-C", str(project.root), "publish", "--at", NOW.isoformat()])
     assert published.exit_code == 0 and "news.en/masto: sent twice" in published.output
+
+
+def test_a_changed_language_is_not_sent_again_but_a_language_variant_is(make_project):
+    """The job key holds the language: brand.language or lang: changed after the post went out gives
+    it a new key; a real language variant (its own file) is a post of its own and goes out."""
+    project = make_project("-- content/posts/2026-12-01-0900-launch.md --\n" + LAUNCH)
+    pipeline.publish(project, NOW)
+    config = project.root / "config.yml"
+    config.write_text(
+        config.read_text().replace(
+            "  timezone: Europe/Madrid\n", "  timezone: Europe/Madrid\n  language: en-GB\n"
+        )
+    )
+    result = pipeline.publish(project, NOW.replace(minute=30))
+    (problem,) = [item for item in result.planned.diagnostics if item.code == "PW215"]
+    assert "went out to masto in language en" in problem.message and "as en-GB" in problem.message
+    assert result.outcomes == () and len(sent(project)) == 1
+
+    config.write_text(config.read_text().replace("  language: en-GB\n", ""))
+    spanish = project.root / "content/posts/2026-12-01-0900-launch.es.md"
+    spanish.write_text(LAUNCH.replace("The new kite is here.", "La nueva cometa ya está aquí."))
+    result = pipeline.publish(project, NOW.replace(minute=30))
+    assert [(o.key, o.status) for o in result.outcomes] == [("2026-12-01-0900-launch.es/masto", "published")]
+
+
+def test_only_does_not_resend_a_renamed_post_past_the_grace_period(make_project):
+    project = make_project("-- content/posts/2026-12-01-0900-launch.md --\n" + LAUNCH)
+    pipeline.publish(project, NOW)
+    old = project.root / "content/posts/2026-12-01-0900-launch.md"
+    old.rename(old.with_name("2026-12-01-0900-kite.md"))
+    evening = NOW.replace(hour=16)
+    (item,) = pipeline.plan(project, evening).items
+    assert item.status == "missed"  # which invites --only
+    result = pipeline.publish(project, evening, only="2026-12-01-0900-kite")
+    assert "PW215" in codes(result.planned.diagnostics)
+    assert result.outcomes == () and len(sent(project)) == 1
+
+
+def test_a_renamed_job_is_held_for_its_account_only(make_project):
+    """masto is renamed masto_main; masto2, an account that has posted before, still gets the post."""
+    config = MINIMAL_CONFIG.replace("  sky:\n", "  masto2:\n    platform: mastodon\n  sky:\n")
+    earlier = "-- content/posts/2026-11-30-0900-earlier.md --\n" + LAUNCH.replace("new kite", "old kite")
+    launch = "-- content/posts/2026-12-01-0900-launch.md --\n" + LAUNCH
+    project = make_project("-- config.yml --\n" + config + earlier + launch)
+    pipeline.publish(project, NOW.replace(day=30, month=11), only="2026-11-30-0900-earlier")
+    pipeline.publish(project, NOW, account="masto")
+    renamed = config.replace("  masto:\n", "  masto_main:\n")
+    (project.root / "config.yml").write_text(renamed)
+    result = pipeline.publish(project, NOW.replace(minute=30))
+    (problem,) = [item for item in result.planned.diagnostics if item.code == "PW215"]
+    assert "went out through account masto (" in problem.message and "through masto_main" in problem.message
+    assert [o.key for o in result.outcomes] == ["2026-12-01-0900-launch.en/masto2"]  # not the platform
+
+
+def test_a_ledger_time_without_an_offset_is_read_as_utc(make_project):
+    project = make_project("-- content/posts/2026-12-01-0900-launch.md --\n" + LAUNCH)
+    pipeline.publish(project, NOW)
+    ledger = project.state_dir / "ledger.jsonl"
+    ledger.write_text(ledger.read_text().replace("+00:00", ""))  # fixed by hand, without the offset
+    old = project.root / "content/posts/2026-12-01-0900-launch.md"
+    old.rename(old.with_name("2026-12-01-0900-kite.md"))
+    checked = CliRunner().invoke(
+        cli, ["-C", str(project.root), "plan", "--at", NOW.replace(minute=30).isoformat()]
+    )
+    assert checked.exit_code != 70, checked.output
+    assert "PW215" in checked.output
+
+
+def test_nul_cannot_be_relaxed(make_project):
+    assert not RULES["PW007"].relaxable
