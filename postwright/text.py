@@ -39,6 +39,7 @@ __all__ = [
     "mastodon_mentions",
     "normalize",
     "telegram_length",
+    "telegram_markup_spans",
     "telegram_text",
     "threads_length",
     "url_spans",
@@ -171,6 +172,30 @@ def telegram_text(html: str) -> str:
 def telegram_length(html: str) -> int:
     """Telegram's count of HTML it is sent: UTF-16 units of the visible text (see telegram_text)."""
     return utf16_units(telegram_text(html))
+
+
+def telegram_markup_spans(html: str) -> list[tuple[int, int]]:
+    """(start, end) of every outermost element (start tag to its end tag) and every entity outside them: a
+    part boundary inside one would leave a tag unclosed or an entity broken, which Telegram refuses."""
+    spans: list[tuple[int, int]] = []
+    depth, opened = 0, 0
+    for match in _TELEGRAM_MARKUP.finditer(html):
+        markup = match.group()
+        if not markup.startswith("<"):
+            if depth == 0:
+                spans.append(match.span())
+        elif markup.startswith("</"):
+            if depth:
+                depth -= 1
+                if depth == 0:
+                    spans.append((opened, match.end()))
+        else:
+            if depth == 0:
+                opened = match.start()
+            depth += 1
+    if depth:  # unclosed: Telegram refuses it anyway; keep it whole
+        spans.append((opened, len(html)))
+    return spans
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ from html.parser import HTMLParser
 import pytest
 
 from postwright import pipeline
+from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.text import telegram_length, telegram_text, utf16_units
+from postwright.split import split_to_fit
+from postwright.text import telegram_length, telegram_markup_spans, telegram_text, utf16_units
 
 
 def independent_length(source: str) -> int:
@@ -194,3 +196,45 @@ def test_a_long_text_with_a_photo_is_held_to_the_message_limit(make_project):
     body = "Gale 9 in the wind. " * 100  # 2,000 visible characters
     variant, found = _check(make_project, body, front="images: [{src: a.jpg, alt: A kite}]")
     assert found == [] and len(variant.media) == 1
+
+
+THREADED_CONFIG = (
+    TELEGRAM_CONFIG + "platforms:\n  telegram: {limits: {max_thread_parts: 5, max_length: 300}}\n"
+)
+
+
+def test_thread_parts_are_split_by_the_visible_count_and_never_inside_a_tag(make_project):
+    body = " ".join(
+        f"Read **about the Gale {n} kite and its bag** at [the long page on kite number {n}]"
+        f"(https://windward.example/kites/gale-{n}?utm_source=telegram&utm_medium=social) & more."
+        for n in range(12)
+    )
+    variant, found = _check(make_project, body, front="thread: auto", config=THREADED_CONFIG)
+    assert found == [] and len(variant.parts) > 1
+    for part in variant.parts:
+        assert unbalanced(part) == [], part
+        assert telegram_length(part) <= 300
+    words = telegram_text(to_dialect(body, "telegram_html")).split()
+    assert " ".join(telegram_text(part) for part in variant.parts).split() == words
+
+
+def test_the_splitter_keeps_an_element_whole():
+    """Even one longer than a part: like a URL it stays whole, and validation reports the part."""
+    source = '<a href="https://windward.example/x">one two three four five six</a> seven eight'
+
+    def fits(part: str) -> bool:
+        return telegram_length(part) <= 20
+
+    parts = split_to_fit(source, fits, None, telegram_markup_spans)
+    assert parts == ['<a href="https://windward.example/x">one two three four five six</a>', "seven eight"]
+
+
+def test_the_splitter_never_cuts_an_entity_in_a_long_word():
+    source = "x" * 7 + "&amp;" * 5 + "y" * 7
+
+    def fits(part: str) -> bool:
+        return telegram_length(part) <= 5
+
+    parts = split_to_fit(source, fits, None, telegram_markup_spans)
+    assert "".join(parts) == source and all(unbalanced(part) == [] for part in parts), parts
+    assert all(telegram_length(part) <= 5 for part in parts)
