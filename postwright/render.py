@@ -31,6 +31,7 @@ from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits, Platform
 from postwright.project import Project
 from postwright.split import Budget, Remembered, split_to_fit
+from postwright.text import telegram_markup_spans
 
 _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 # as dialects.HASHTAG_RE, and not after a backslash (an escaped '#'), and not all digits ('#1')
@@ -339,7 +340,9 @@ def _parts(text: str, mode: str, limits: Limits, config: Config, platform: str) 
         return True
 
     budget = _budget(limits, widest)
-    pieces = [piece for part in explicit for piece in split_to_fit(part, fits, budget)] or [""]
+    # Telegram parts are HTML: a boundary inside an element or an entity would leave one Telegram refuses
+    markup = telegram_markup_spans if PLATFORMS[platform].dialect == "telegram_html" else None
+    pieces = [piece for part in explicit for piece in split_to_fit(part, fits, budget, markup)] or [""]
     if not label or len(pieces) == 1:
         return pieces
     return [piece + label.format(index=index, total=len(pieces)) for index, piece in enumerate(pieces, 1)]

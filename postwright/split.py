@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import regex
 
 Fits = Callable[[str], bool]
+# (start, end) spans of a text that no part boundary may fall inside: markup, such as Telegram's HTML tags
+Unbreakable = Callable[[str], Sequence[tuple[int, int]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +64,20 @@ _SENTENCES = re.compile(r"[.!?…؟](?=\s)"), re.compile(r"[.!?…؟](?=\s)|[。
 _UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
 
-def split_to_fit(text: str, fits: Fits, budget: Budget | None = None) -> list[str]:
+def split_to_fit(
+    text: str, fits: Fits, budget: Budget | None = None, unbreakable: Unbreakable | None = None
+) -> list[str]:
     """Parts of `text`, each fitting where possible, in order; concatenated they hold every word.
 
     `fits` decides; `budget`, where given, only makes the search cheaper (the parts are the same).
+    `unbreakable` gives the spans of the (stripped) text that stay whole in one part, like a word.
     """
     text = text.strip()
     if not text:
         return []
     if fits(text):
         return [text]
-    return _Packer(text, fits, budget).parts()
+    return _Packer(text, fits, budget, unbreakable(text) if unbreakable else ()).parts()
 
 
 class _Packer:
@@ -82,11 +87,17 @@ class _Packer:
     it needs no stripping: whitespace between tokens always leads the later one.
     """
 
-    def __init__(self, text: str, fits: Fits, budget: Budget | None) -> None:
+    def __init__(
+        self, text: str, fits: Fits, budget: Budget | None, unbreakable: Sequence[tuple[int, int]] = ()
+    ) -> None:
         self.text, self.fits, self.budget = text, fits, budget
         cjk = any(stop in text for stop in _CJK_STOPS)
         tokens = _TOKENS[cjk].findall(text)
         self.starts = list(itertools.accumulate(map(len, tokens), initial=0))  # and the text's end
+        self.unbreakable = sorted(unbreakable)
+        if self.unbreakable:  # a token holding part of a span takes the rest of it: tokens join
+            self.starts = [at for at in self.starts if not self.inside(at)]
+            tokens = [text[start:end] for start, end in itertools.pairwise(self.starts)]
         self.bounds = _bounds(text, self.starts, cjk)
         self.sums = _sums(tokens, budget) if budget is not None else []
         self.done: list[str] = []
@@ -169,17 +180,28 @@ class _Packer:
             end = bisect.bisect_right(bounds, room, piece + 1, end, key=totals.__getitem__)
         return end - piece - 1
 
+    def inside(self, at: int) -> bool:
+        """Whether a boundary at `at` would fall inside an unbreakable span."""
+        index = bisect.bisect_right(self.unbreakable, (at, at)) - 1  # the last span starting before `at`
+        return index >= 0 and self.unbreakable[index][0] < at < self.unbreakable[index][1]
+
     def cut(self, token: int) -> int:
-        """A single over-long word: cut between graphemes, unless cutting would break a link or tag.
-        Returns where its last piece starts."""
+        """A single over-long word: cut between graphemes, unless cutting would break a link or tag;
+        an unbreakable span is never cut. Returns where its last piece starts."""
         start, text = self.word(token), self.text
         word = text[start : self.starts[token + 1]]
         if _UNCUTTABLE.match(word):
             return start
-        chunk = start  # where the current piece starts
+        units: list[list[int]] = []  # [start, end] of each grapheme, or of a span with those it holds
         for grapheme in regex.finditer(r"\X", word):
-            at = start + grapheme.start()
-            if at > chunk and not self.fits(text[chunk : start + grapheme.end()]):
+            at, end = start + grapheme.start(), start + grapheme.end()
+            if units and self.inside(at):
+                units[-1][1] = end
+            else:
+                units.append([at, end])
+        chunk = start  # where the current piece starts
+        for at, end in units:
+            if at > chunk and not self.fits(text[chunk:end]):
                 self.done.append(text[chunk:at])
                 chunk = at
         return chunk

@@ -38,6 +38,9 @@ __all__ = [
     "mastodon_length",
     "mastodon_mentions",
     "normalize",
+    "telegram_length",
+    "telegram_markup_spans",
+    "telegram_text",
     "threads_length",
     "url_spans",
     "utf8_bytes",
@@ -120,6 +123,79 @@ def utf8_bytes(text: str) -> int:
 def utf16_units(text: str) -> int:
     """UTF-16 code units: Telegram's entity unit, and the safe upper bound where a platform names no unit."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Telegram: limits hold "1-4096 characters after entities parsing" (sendMessage text; captions 0-1024), in
+# UTF-16 units. With parse_mode HTML that is the text left once the tags are removed and the entities
+# decoded. Entities as tdlib's decode_html_entity (tdlib/td td/telegram/MessageEntity.cpp) reads them: only
+# &lt; &gt; &amp; &quot; by name (a longer run of letters is no entity), &#digits; and &#xhex; (lower-case
+# x) for code points 1..0x10FFFE written in at most 9 characters, the ";" optional; anything else is text.
+
+_TELEGRAM_TAG_NAMES = (
+    "a|b|strong|i|em|u|ins|s|strike|del|span|tg-spoiler|tg-emoji|tg-time|code|pre|blockquote"
+)
+# A start or end tag of the Bot API's HTML subset; attribute values may be quoted either way or bare.
+# Tag names in any case (tdlib lowers them); entity names and the hex "x" in lower case only.
+_TELEGRAM_TAG = (
+    rf"""(?i:<(?:/(?:{_TELEGRAM_TAG_NAMES})\s*|(?:{_TELEGRAM_TAG_NAMES})"""
+    r"""(?:\s+[A-Za-z][\w-]*(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'>]+))?)*\s*)>)"""
+)
+_TELEGRAM_ENTITY = r"&(?:(lt|gt|amp|quot)(?![A-Za-z])|#([0-9]+)|#x([0-9A-Fa-f]+));?"
+_TELEGRAM_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_TELEGRAM_MARKUP = re.compile(f"{_TELEGRAM_TAG}|{_TELEGRAM_ENTITY}")
+
+
+def _telegram_visible(match: re.Match[str]) -> str:
+    """A tag is nothing; a character reference is its character, or itself where Telegram reads none."""
+    markup = match.group()
+    if markup.startswith("<"):
+        return ""
+    name, decimal, hexadecimal = match.group(1, 2, 3)
+    if name:
+        return _TELEGRAM_NAMED[name]
+    code = int(decimal, 10) if decimal is not None else int(hexadecimal, 16)
+    if code == 0 or code >= 0x10FFFF or len(markup.rstrip(";")) >= 10:
+        return markup  # tdlib keeps it as text
+    return chr(code)
+
+
+def telegram_text(html: str) -> str:
+    """What a reader sees of Telegram HTML: tags removed, entities decoded, in one pass (a decoded "&lt;b&gt;"
+    is text, not a tag)."""
+    if "<" not in html and "&" not in html:
+        return html
+    return _TELEGRAM_MARKUP.sub(_telegram_visible, html)
+
+
+@functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
+def telegram_length(html: str) -> int:
+    """Telegram's count of HTML it is sent: UTF-16 units of the visible text (see telegram_text)."""
+    return utf16_units(telegram_text(html))
+
+
+def telegram_markup_spans(html: str) -> list[tuple[int, int]]:
+    """(start, end) of every outermost element (start tag to its end tag) and every entity outside them: a
+    part boundary inside one would leave a tag unclosed or an entity broken, which Telegram refuses."""
+    spans: list[tuple[int, int]] = []
+    depth, opened = 0, 0
+    for match in _TELEGRAM_MARKUP.finditer(html):
+        markup = match.group()
+        if not markup.startswith("<"):
+            if depth == 0:
+                spans.append(match.span())
+        elif markup.startswith("</"):
+            if depth:
+                depth -= 1
+                if depth == 0:
+                    spans.append((opened, match.end()))
+        else:
+            if depth == 0:
+                opened = match.start()
+            depth += 1
+    if depth:  # unclosed: Telegram refuses it anyway; keep it whole
+        spans.append((opened, len(html)))
+    return spans
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -19,8 +19,9 @@ from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.platforms.telegram import CAPTION_LIMIT, visible_length
+from postwright.platforms.telegram import CAPTION_LIMIT
 from postwright.publish import CannotTell, Runner
+from postwright.text import telegram_length
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
@@ -311,6 +312,12 @@ def _visible(html: str) -> str:
     return "".join(parts)
 
 
+def visible_length(html: str) -> int:
+    """The fake's own count "after entities parsing", independent of postwright.text: UTF-16 units of
+    what html.parser leaves of the HTML (it decodes only the entities Telegram does, in what we send)."""
+    return len(_visible(html).encode("utf-16-le")) // 2
+
+
 def _photo_size() -> dict[str, Any]:
     return {
         "file_id": "AgACAgQAAx0",
@@ -564,7 +571,8 @@ class TestTelegram(PublisherContract):
 
 
 def test_visible_length_counts_utf16_units_of_the_text_only():
-    assert visible_length('<b>a</b> &amp; <a href="https://x.example/long">🪁</a>') == len("a & ") + 2
+    html = '<b>a</b> &amp; <a href="https://x.example/long">🪁</a>'
+    assert visible_length(html) == telegram_length(html) == len("a & ") + 2
 
 
 def test_the_fake_flags_html_telegram_refuses():
@@ -607,3 +615,51 @@ The **Gale 9** & its bag: <light> and [small](https://example.com/gale).
         caption = call.field("caption")
         assert caption.startswith("The <b>Gale 9</b> &amp; its bag: &lt;light&gt; and <a href=")
         assert CANARY not in (project.root / "state" / "ledger.jsonl").read_text()
+
+
+def test_a_long_text_with_a_photo_passes_check_and_goes_as_photo_then_message(
+    make_project, local_http, monkeypatch
+):
+    """`check` holds a first part with images to what the publisher sends: a text over the caption
+    limit follows the photo as its own message, so only the message limit applies, counted as
+    Telegram counts (visible text). The fake checks each request against its own limit."""
+    links = "\n".join(
+        f"- [Gale {n} kite](https://windward.example/kites/gale-{n}?utm_source=telegram&utm_medium=social)"
+        for n in range(90)
+    )
+    with serve(TelegramServer(local_http)) as server:
+        project = make_project(
+            f"""\
+-- config.yml --
+brand:
+  name: Test Brand
+  timezone: Europe/Madrid
+  platforms: [telegram]
+accounts:
+  channel:
+    platform: telegram
+    deliver: api
+    credentials: {{bot_token: PW_TG_TOKEN}}
+    settings: {{chat_id: "@windwardkites", api_url: "{server.url}"}}
+-- assets/photo.jpg --
+1600x1200
+-- content/posts/2026-12-01-0900-pic.md --
+---
+images: [{{src: photo.jpg, alt: An orange rectangle}}]
+---
+Every kite we make:
+
+{links}
+"""
+        )
+        assert pipeline.check(project).diagnostics == ()
+        monkeypatch.setenv("PW_TG_TOKEN", TOKEN)
+        now = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
+        (outcome,) = pipeline.publish(project, now).outcomes
+        assert outcome.status == "published", outcome.message
+        photo, message = server.calls
+        assert photo.path.endswith("/sendPhoto") and photo.field("caption") is None
+        assert message.path.endswith("/sendMessage")
+        sent = message.json["text"]
+        assert len(sent) > 4096 and CAPTION_LIMIT < visible_length(sent) <= 4096
+        assert server.problems == []

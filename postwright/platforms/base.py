@@ -40,7 +40,9 @@ class Limits:
     max_mentions: int | None = None
     max_links: int | None = None
     requires_media: bool = False
-    max_length_with_media: int | None = None  # Telegram: captions are shorter than messages
+    # the first part of a post with images, where the publisher puts it all in a shorter caption (none does
+    # today: Telegram sends a text too long for a caption as its own message)
+    max_length_with_media: int | None = None
 
     @property
     def max_length(self) -> int:

@@ -5,11 +5,13 @@ The API publisher (`deliver: api`) posts with the Bot API (https://core.telegram
 `parse_mode` HTML, since the telegram_html dialect renders the parts as Telegram's HTML subset.
 
 - Captions hold 1024 characters after entity parsing, messages 4096 (Bot API sendPhoto/sendMessage;
-  python-telegram-bot constants CAPTION_LENGTH, MAX_TEXT_LENGTH). When a first part with images is
-  longer than a caption (PW401 flags it, so only where that rule was turned off), the images go
-  first without a caption and the text follows as its own message, so the text reads right under
-  the pictures it belongs to. A part's remote id lists every message it became, the one carrying
-  the text first ("12,10,11"), so a retract deletes them all and a reply quotes the text.
+  python-telegram-bot constants CAPTION_LENGTH, MAX_TEXT_LENGTH), both counted by
+  `text.telegram_length` on the visible text. When a first part with images is longer than a caption
+  (`as_caption`), the images go first without a caption and the text follows as its own message, so
+  the text reads right under the pictures it belongs to; validation therefore holds every part to
+  the message limit only (no `max_length_with_media`). A part's remote id lists every message it
+  became, the one carrying the text first ("12,10,11"), so a retract deletes them all and a reply
+  quotes the text.
 - Telegram has no alt text: `PLATFORM.limits.alt_text` is "unsupported" and the alt text is not sent.
 - Telegram has no threads (`max_thread_parts` 1: the parts are joined). Should an account allow more
   parts, each later part replies to the one before (`reply_parameters.message_id`).
@@ -27,7 +29,6 @@ https://api.telegram.org, or a local Bot API server), `link_preview` (default tr
 from __future__ import annotations
 
 import json
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
@@ -97,13 +98,12 @@ class TelegramPublisher:
             raise PermanentError(
                 f"Telegram albums hold at most {ALBUM_LIMIT} images; this part has {len(uploads)}"
             )
-        fits = visible_length(body) <= CAPTION_LIMIT
-        caption = body if fits else None
+        caption = as_caption(body)
         if len(uploads) == 1:
             sent.append(self.call("sendPhoto", **self._photo(uploads[0], caption, reply)))
         else:
             sent.extend(self.call("sendMediaGroup", **self._album(uploads, caption, reply)))
-        if fits:
+        if caption is not None:
             return sent[0]  # the caption is on the first message (the album's caption)
         sent.append(self.call("sendMessage", json=self._text_message(body, None)))
         return sent[-1]
@@ -275,21 +275,10 @@ def message_link(message: dict[str, Any]) -> str:
     return ""
 
 
-class _Visible(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def visible_length(html: str) -> int:
-    """UTF-16 units of the text a reader sees: Telegram counts limits "after entities parsing"."""
-    parser = _Visible()
-    parser.feed(html)
-    parser.close()
-    return text.utf16_units("".join(parser.parts))
+def as_caption(body: str) -> str | None:
+    """The part's text as the images' caption when it fits one, else None: it then follows them as its own
+    message. The publisher sends by this and validation measures by it (PLATFORM's limits)."""
+    return body if text.telegram_length(body) <= CAPTION_LIMIT else None
 
 
 def verify(connection: Connection) -> CredentialCheck:
@@ -312,10 +301,11 @@ PLATFORM = Platform(
     handle_hint="username without @, e.g. janedoe",
     dialect="telegram_html",
     limits=Limits(
-        # python-telegram-bot constants (Bot API 10.0): MAX_TEXT_LENGTH 4096, CAPTION_LENGTH 1024; entity
-        # offsets are UTF-16 units, counted on the visible text after HTML parsing
-        measures=(Measure("utf16", text.utf16_units, 4096),),
-        max_length_with_media=1024,
+        # python-telegram-bot constants (Bot API 10.0): MAX_TEXT_LENGTH 4096, CAPTION_LENGTH 1024; both
+        # counted "after entities parsing", in UTF-16 units (the unit of entity offsets)
+        measures=(Measure("utf16", text.telegram_length, 4096),),
+        # no shorter limit with images: a text too long for a caption goes as its own message (as_caption)
+        max_length_with_media=None,
         max_media=10,  # sendMediaGroup 2–10
         max_thread_parts=1,
         alt_text="unsupported",
