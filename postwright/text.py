@@ -130,7 +130,10 @@ def graphemes(text: str) -> int:
         start = stretch.start()
         total += start - pos - text.count("\r\n", pos, start) + len(_GRAPHEME.findall(stretch.group()))
         pos = stretch.end()
-    return total + len(text) - pos - text.count("\r\n", pos)
+    total += len(text) - pos - text.count("\r\n", pos)
+    if _INCB_LINKER.search(text):
+        total += _stray_gb9c_joins(text)
+    return total
 
 
 # Each run of non-ASCII characters with the ASCII character (or CR LF) on either side of it; runs one
@@ -151,9 +154,24 @@ _AROUND_NON_ASCII = re.compile(
 # Prepend, GB11 only pictographs, GB12/13 only regional indicators. So inside a cluster of the newest rules,
 # each such consonant is exactly where Unicode 15.0 (GB999) breaks, and the rest of the clusters are alike:
 # no later rule looks back across a consonant. The lookbehind sees only the cluster it is run on. (`regex`
-# also joins where GB9c should not, a linker after no consonant as in "a\u094d\u0915"; these are split too.)
+# also joins where GB9c should not, after a linker with no consonant before it: see _stray_gb9c_joins.)
 _GB9C_JOINED_CONSONANT = regex.compile(r"(?<=[\p{InCB=Linker}\p{InCB=Extend}])\p{InCB=Consonant}")
 _INCB_LINKER = regex.compile(r"\p{InCB=Linker}")
+# What GB9c itself joins: a consonant, then extend or linker characters holding at least one linker.
+_GB9C_CONJUNCT = regex.compile(
+    r"(?<=\p{InCB=Consonant}[\p{InCB=Extend}\p{InCB=Linker}]*\p{InCB=Linker}[\p{InCB=Extend}\p{InCB=Linker}]*)"
+    r"\p{InCB=Consonant}"
+)
+
+
+def _stray_gb9c_joins(text: str) -> int:
+    """Consonants `regex`'s \\X joins after a linker where GB9c does not (no consonant before the linker,
+    as in "a\u094d\u0915" or "\u0915\u093e\u094d\u0915"), which Intl.Segmenter keeps apart."""
+    return sum(
+        len(_GB9C_JOINED_CONSONANT.findall(cluster)) - len(_GB9C_CONJUNCT.findall(cluster))
+        for cluster in _GRAPHEME.findall(text)
+        if _INCB_LINKER.search(cluster)
+    )
 
 
 @functools.lru_cache(maxsize=16384)
@@ -170,7 +188,7 @@ def graphemes_unicode_15_0(text: str) -> int:
         return total
     for cluster in _GRAPHEME.findall(text):
         if _INCB_LINKER.search(cluster):
-            total += len(_GB9C_JOINED_CONSONANT.findall(cluster))
+            total += len(_GB9C_CONJUNCT.findall(cluster))  # graphemes() already split the stray joins
     return total
 
 

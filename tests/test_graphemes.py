@@ -43,6 +43,8 @@ HINDI_500 = " ".join((HINDI * 4).split(" ")[:133])
         ("ક્ષ", 1, 2),  # Gujarati
         ("ക്ഷ", 1, 2),  # Malayalam
         ("க்ஷ", 2, 2),  # Tamil's virama is no InCB linker: never one conjunct cluster
+        ("a\u094dक", 2, 2),  # a virama after no consonant: GB9c does not join (`regex`'s \X alone would)
+        ("का\u094dक", 2, 2),  # a vowel sign between consonant and virama: no conjunct either
         ("ภาษาไทย", 7, 7),  # Thai: SARA AA and SARA AI MAIMALAI are letters of their own
         ("ที่นี่", 2, 2),  # Thai vowel and tone marks above join their consonant, by every version
         ("\u1112\u1161\u11ab\u1100\u1173\u11af", 2, 2),  # Hangul jamo L V T: two syllables
