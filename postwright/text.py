@@ -35,6 +35,7 @@ __all__ = [
     "XConfig",
     "XParse",
     "bluesky_facets",
+    "bluesky_tags",
     "graphemes",
     "graphemes_unicode_15_0",
     "mastodon_countable_text",
@@ -753,13 +754,37 @@ def _bsky_valid_domain(domain: str) -> bool:
     return bool(dot) and last in _tlds()
 
 
+# lexicons/app/bsky/richtext/facet.json #tag: {"tag": {"type": "string", "maxLength": 640, "maxGraphemes":
+# 64}} (as compiled into @atproto/pds 0.4.217, tests/pds); maxLength counts UTF-8 bytes (utf8Len).
+BLUESKY_TAG_MAX_GRAPHEMES = 64
+BLUESKY_TAG_MAX_BYTES = 640
+
+
+def _bluesky_tag_matches(text: str) -> Iterator[tuple[int, str]]:
+    """(str index of the # or ＃, tag without it) for each hashtag the reference detects, of any length."""
+    for m in _BSKY_TAG.finditer(text) if _BSKY_MAY_TAG.search(text) else ():
+        tag = m.group("tag")
+        if tag:
+            tag = _BSKY_TAG_TRAILING_PUNCT.sub("", _JS_TRIM.sub("", tag))
+        if tag:
+            yield m.start("hash"), tag
+
+
+def bluesky_tags(text: str) -> list[str]:
+    """Every hashtag value (without #) Bluesky's detector finds, also those too long to be a facet: a tag
+    over 64 graphemes or 640 UTF-8 bytes is posted as plain text (see `bluesky_facets`)."""
+    return [tag for _, tag in _bluesky_tag_matches(text)]
+
+
 def bluesky_facets(text: str) -> list[Facet]:
     """Links, mentions and tags the way the official client detects them, sorted by byte_start.
 
     Links: http(s)://… or a bare domain on a known TLD (https:// is prepended); one trailing .,;:!? is
     dropped, then one ")" when the URI has no "(". Mentions: @handle after start, whitespace or "(", ending in
     a known TLD (or .test). Tags: #/＃ after start or whitespace, trailing punctuation stripped, ≤ 64
-    graphemes, not only digits. Cashtags: $ + a letter + up to 4 letters/digits, upper-cased, stored as tag
+    graphemes and ≤ 640 UTF-8 bytes (the lexicon's limits: the reference checks only graphemes, so a
+    longer tag would make the PDS refuse the post; here it stays plain text, and PW407 reports it), not
+    only digits. Cashtags: $ + a letter + up to 4 letters/digits, upper-cased, stored as tag
     "$TICKER".
     """
     offsets = _utf8_offsets(text)
@@ -788,14 +813,9 @@ def bluesky_facets(text: str) -> list[Facet]:
             uri, end = uri[:-1], end - 1
         facets.append(Facet(offsets[start], offsets[end], "link", uri))
 
-    for m in _BSKY_TAG.finditer(text) if _BSKY_MAY_TAG.search(text) else ():
-        tag = m.group("tag")
-        if not tag:
-            continue
-        tag = _BSKY_TAG_TRAILING_PUNCT.sub("", _JS_TRIM.sub("", tag))
-        if not tag or graphemes(tag) > 64:
-            continue
-        start = m.start("hash")
+    for start, tag in _bluesky_tag_matches(text):
+        if graphemes(tag) > BLUESKY_TAG_MAX_GRAPHEMES or utf8_bytes(tag) > BLUESKY_TAG_MAX_BYTES:
+            continue  # the reference skips the first; a PDS refuses a record holding the second
         facets.append(Facet(offsets[start], offsets[start + 1 + len(tag)], "tag", tag))
 
     for m in _BSKY_CASHTAG.finditer(text) if _BSKY_MAY_CASHTAG.search(text) else ():

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from postwright import text
 from postwright.config import Config
-from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.diagnostics import Diagnostic, Span, clip, diag
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
@@ -103,6 +103,7 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
                 hint=f"use thread: auto, or give {variant.platform} a shorter override",
             )
         )
+    found += _tags(variant, limits)
     joined = "\n".join(variant.parts)
     checks = (
         ("PW403", "hashtags", lambda: len(_HASHTAG.findall(joined)), limits.max_hashtags),
@@ -123,6 +124,31 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
                     hint=f"use fewer {what} for {variant.platform} (an override can change the text)",
                 )
             )
+    return found
+
+
+def _tags(variant: Variant, limits: Limits) -> list[Diagnostic]:
+    """Each hashtag over the platform's limit for one tag (Bluesky: 64 graphemes and 640 UTF-8 bytes)."""
+    if limits.tag is None:
+        return []
+    found = []
+    title = PLATFORMS[variant.platform].title
+    for part in variant.parts:
+        for tag in limits.tag.find(part):
+            for measure in limits.tag.measures:
+                count = measure.count(tag)
+                if count > measure.limit:
+                    found.append(
+                        diag(
+                            "PW407",
+                            _where(variant),
+                            f"hashtag #{clip(tag, 40)} is {count} {measure.unit}; {title} allows "
+                            f"{measure.limit} per tag",
+                            platform=variant.platform,
+                            hint="shorten the tag; a longer one is posted as plain text, not as a tag",
+                        )
+                    )
+                    break
     return found
 
 

@@ -28,6 +28,15 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class TagLimit:
+    """How long one hashtag may be, found as the platform finds tags: Bluesky's tag facets have limits
+    of their own, apart from the post's."""
+
+    find: Callable[[str], list[str]]  # the tag values in a text, without the leading #
+    measures: tuple[Measure, ...]  # all must fit
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     measures: tuple[Measure, ...]  # the first is the one a writer sees; all must fit
     max_media: int
@@ -41,6 +50,7 @@ class Limits:
     max_links: int | None = None
     requires_media: bool = False
     max_length_with_media: int | None = None  # Telegram: captions are shorter than messages
+    tag: TagLimit | None = None  # None: the platform limits no single hashtag
 
     @property
     def max_length(self) -> int:

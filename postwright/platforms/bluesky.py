@@ -38,7 +38,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Limits, Measure, Platform, TagLimit
 from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
 
 POST = "app.bsky.feed.post"
@@ -409,6 +409,14 @@ PLATFORM = Platform(
         max_alt_length=2000,  # no lexicon limit; the app caps at 2000 (atproto commit 1f3f67c)
         max_image_bytes=1_000_000,  # blob maxSize 1,000,000 until 2026-04-08, then 2,000,000: safe default
         image_formats=("JPEG", "PNG", "WEBP"),
+        # lexicons/app/bsky/richtext/facet.json #tag: tag maxGraphemes 64, maxLength 640 (UTF-8 bytes)
+        tag=TagLimit(
+            text.bluesky_tags,
+            (
+                Measure("graphemes", text.graphemes, text.BLUESKY_TAG_MAX_GRAPHEMES),
+                Measure("bytes", text.utf8_bytes, text.BLUESKY_TAG_MAX_BYTES),
+            ),
+        ),
     ),
     publisher=publisher,
     credentials=("app_password",),
