@@ -129,8 +129,8 @@ _CATALOGUE = (
     Rule("PW407", _E, "hashtag longer than the platform allows one tag to be"),
     Rule("PW410", _E, "platform needs an image"),
     Rule("PW411", _E, "more images than the platform allows"),
-    Rule("PW412", _E, "alt text required by the platform is missing"),
-    Rule("PW413", _E, "alt text longer than the platform allows"),
+    Rule("PW412", _E, "alt text missing (brand rule brand.rules.alt_text: required)"),
+    Rule("PW413", _E, "alt text longer than the platform allows, in the unit it counts"),
     Rule("PW414", _E, "same text on the same account within the duplicate window"),
 )
 

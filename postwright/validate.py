@@ -37,25 +37,23 @@ def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
 
 
 def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
-    """Missing alt text: an error per platform that requires it, else one warning per image."""
-    found: dict[tuple[Span, str], Diagnostic] = {}
+    """Missing alt text, by the brand's rule (brand.rules.alt_text), not a platform's: no platform refuses an
+    image without it. One diagnostic per image that goes to a platform taking alt text: an error (PW412)
+    where the rule is required, else a warning (PW302)."""
+    code, rule = ("PW412", " (brand.rules.alt_text: required)")
+    if config.brand.rules.alt_text == "optional":
+        code, rule = ("PW302", "")
+    found: dict[Span, Diagnostic] = {}
     for variant in variants:
-        rule = limits_for(config, config.accounts[variant.account]).alt_text
+        if limits_for(config, config.accounts[variant.account]).alt_text == "unsupported":
+            continue
         for number, ref in enumerate(variant.media, 1):
-            if ref.alt.strip() or rule == "unsupported":
-                continue
-            hint = f"add `alt:` under images[{number}] describing what the image shows"
-            if rule == "required":
-                message = f"alt text missing for image {number} ({variant.platform} requires it)"
-                found[ref.span, variant.platform] = diag(
-                    "PW412", ref.span, message, platform=variant.platform, hint=hint
+            if not ref.alt.strip() and ref.span not in found:
+                hint = f"add `alt:` under images[{number}] describing what the image shows"
+                found[ref.span] = diag(
+                    code, ref.span, f"alt text missing for image {number}{rule}", hint=hint
                 )
-            else:
-                found.setdefault(
-                    (ref.span, ""), diag("PW302", ref.span, f"alt text missing for image {number}", hint=hint)
-                )
-    required = {span for span, platform in found if platform}
-    return [item for (span, platform), item in found.items() if platform or span not in required]
+    return list(found.values())
 
 
 def _where(variant: Variant) -> Span:
@@ -176,12 +174,13 @@ def _media(variant: Variant, limits: Limits) -> list[Diagnostic]:
             )
         )
     for number, ref in enumerate(variant.media, 1):
-        if limits.max_alt_length and len(ref.alt) > limits.max_alt_length:
+        length = limits.alt_count(ref.alt) if limits.max_alt_length else 0
+        if limits.max_alt_length and length > limits.max_alt_length:
             found.append(
                 diag(
                     "PW413",
                     ref.span,
-                    f"alt text of image {number} is {len(ref.alt)} characters; "
+                    f"alt text of image {number} is {length} {limits.alt_unit}; "
                     f"{title} allows {limits.max_alt_length}",
                     platform=variant.platform,
                     hint="describe the essentials; move details into the post text",

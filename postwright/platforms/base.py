@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from postwright.publish import Publisher
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
-AltText = Literal["required", "recommended", "unsupported"]
+# The platform's own rule for alt text: whether it takes any ("optional": an image may go without). That alt
+# text is required is a brand rule (config.yml brand.rules.alt_text), not a platform's: none refuses an image
+# for lack of it.
+AltText = Literal["optional", "unsupported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +45,7 @@ class Limits:
     max_media: int
     max_thread_parts: int  # 1: the platform has no threads (parts are joined)
     alt_text: AltText
-    max_alt_length: int | None
+    max_alt_length: int | None  # in alt_unit, as counted by alt_count (config.yml may override the number)
     max_image_bytes: int
     image_formats: tuple[str, ...]
     max_hashtags: int | None = None
@@ -51,6 +54,8 @@ class Limits:
     requires_media: bool = False
     max_length_with_media: int | None = None  # Telegram: captions are shorter than messages
     tag: TagLimit | None = None  # None: the platform limits no single hashtag
+    alt_unit: str = "characters"  # what max_alt_length counts, as each platform module states with its source
+    alt_count: Callable[[str], int] = len  # counts alt text in alt_unit ("characters": code points)
 
     @property
     def max_length(self) -> int:
