@@ -129,12 +129,12 @@ def graphemes(text: str) -> int:
         stretch = _AROUND_NON_ASCII.search(text, max(pos, first.start() - 2))
         assert stretch is not None
         start = stretch.start()
-        total += start - pos - text.count("\r\n", pos, start) + len(_GRAPHEME.findall(stretch.group()))
+        clusters = _GRAPHEME.findall(stretch.group())
+        total += start - pos - text.count("\r\n", pos, start) + len(clusters)
+        if _INCB_LINKER.search(stretch.group()):
+            total += _stray_gb9c_joins(clusters)
         pos = stretch.end()
-    total += len(text) - pos - text.count("\r\n", pos)
-    if _INCB_LINKER.search(text):
-        total += _stray_gb9c_joins(text)
-    return total
+    return total + len(text) - pos - text.count("\r\n", pos)
 
 
 # Each run of non-ASCII characters with the ASCII character (or CR LF) on either side of it; runs one
@@ -165,12 +165,12 @@ _GB9C_CONJUNCT = regex.compile(
 )
 
 
-def _stray_gb9c_joins(text: str) -> int:
+def _stray_gb9c_joins(clusters: list[str]) -> int:
     """Consonants `regex`'s \\X joins after a linker where GB9c does not (no consonant before the linker,
     as in "a\u094d\u0915" or "\u0915\u093e\u094d\u0915"), which Intl.Segmenter keeps apart."""
     return sum(
         len(_GB9C_JOINED_CONSONANT.findall(cluster)) - len(_GB9C_CONJUNCT.findall(cluster))
-        for cluster in _GRAPHEME.findall(text)
+        for cluster in clusters
         if _INCB_LINKER.search(cluster)
     )
 
