@@ -105,7 +105,8 @@ GRAPHEME_RULES: dict[str, GraphemeRules] = {
         False,
         "mastodon/mastodon app/validators/status_length_validator.rb: countable_length is "
         "str.each_grapheme_cluster.size; .ruby-version 3.4.8, and Ruby 3.4's RbConfig UNICODE_VERSION is "
-        "15.0.0 (no GB9c)",
+        "15.0.0 (no GB9c; ruby/spec core/rbconfig/unicode_version_spec.rb has 15.0.0 before 3.5, 17.0.0 "
+        "from 4.0: a Mastodon on Ruby 4 counts conjuncts as Bluesky does)",
     ),
 }
 
