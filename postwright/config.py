@@ -152,6 +152,9 @@ class BrandRules(Model):
     """Words or phrases that must never appear in a post (case-insensitive, whole words)."""
     disclosures: list[Disclosure] = []
     """Disclosures required for posts with certain tags."""
+    alt_text: Literal["required", "optional"] = "required"
+    """'required': an image without alt text is an error (PW412) on every platform that takes alt text;
+    'optional': a warning (PW302). The brand's rule: no platform refuses an image without alt text."""
 
 
 class Brand(Model):
@@ -178,7 +181,7 @@ class Brand(Model):
     utm: Utm = Utm()
     """How links are tagged for analytics."""
     rules: BrandRules = BrandRules()
-    """Brand rules: banned words and required disclosures."""
+    """Brand rules: banned words, required disclosures, whether images need alt text."""
 
 
 class LimitOverrides(Model):
@@ -193,7 +196,7 @@ class LimitOverrides(Model):
     max_image_bytes: Int | None = Field(None, gt=0, le=1_000_000_000)
     """Maximum bytes of one image."""
     max_alt_length: Int | None = Field(None, gt=0, le=100_000)
-    """Maximum characters of alt text."""
+    """Maximum alt text length, in the unit the platform counts it in (docs/platforms.md, Alt text)."""
 
 
 MOST_PIXELS_ON_A_SIDE = 20_000

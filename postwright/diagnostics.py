@@ -126,10 +126,11 @@ _CATALOGUE = (
     Rule("PW404", _E, "more mentions than the platform allows"),
     Rule("PW405", _E, "more links than the platform allows"),
     Rule("PW406", _W, "thread: always on a platform without threads"),
+    Rule("PW407", _E, "hashtag longer than the platform allows one tag to be"),
     Rule("PW410", _E, "platform needs an image"),
     Rule("PW411", _E, "more images than the platform allows"),
-    Rule("PW412", _E, "alt text required by the platform is missing"),
-    Rule("PW413", _E, "alt text longer than the platform allows"),
+    Rule("PW412", _E, "alt text missing (brand rule brand.rules.alt_text: required)"),
+    Rule("PW413", _E, "alt text longer than the platform allows, in the unit it counts"),
     Rule("PW414", _E, "same text on the same account within the duplicate window"),
 )
 

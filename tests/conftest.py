@@ -28,6 +28,10 @@ accounts:
 people:
   jane: {name: Jane Doe, mastodon: "@jane@example.social", bluesky: jane.example.social}
 """
+# MINIMAL_CONFIG where an image without alt text is a warning (PW302), not the default error (PW412)
+ALT_TEXT_OPTIONAL_CONFIG = MINIMAL_CONFIG.replace(
+    "  platforms: [mastodon, bluesky]\n", "  platforms: [mastodon, bluesky]\n  rules: {alt_text: optional}\n"
+)
 
 
 def write_files(root: Path, files: str) -> None:

@@ -12,7 +12,7 @@ from postwright import pipeline
 from postwright.cli import cli
 from postwright.config import load_config
 from postwright.scaffold import next_free_slot
-from tests.conftest import REPO
+from tests.conftest import ALT_TEXT_OPTIONAL_CONFIG, REPO
 
 BROKEN = """
 -- content/posts/2026-12-01-ok.md --
@@ -74,7 +74,7 @@ def test_check_human_output_and_paths_filter(make_project):
 
 def test_strict_fails_on_warnings(make_project):
     project = make_project(
-        "-- assets/a.png --\n4x4\n"
+        f"-- config.yml --\n{ALT_TEXT_OPTIONAL_CONFIG}-- assets/a.png --\n4x4\n"
         "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\nimages: [{src: a.png}]\n---\nHi.\n"
     )
     assert run("-C", project.root, "check").exit_code == 0

@@ -1,7 +1,7 @@
 import pytest
 
 from postwright.config import load_config
-from tests.conftest import MINIMAL_CONFIG
+from tests.conftest import ALT_TEXT_OPTIONAL_CONFIG, MINIMAL_CONFIG
 
 
 def codes(problems):
@@ -92,9 +92,9 @@ def test_rule_severities_can_be_changed_per_brand(make_project):
         "-- assets/a.png --\n4x4\n"
         "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\nimages: [{src: a.png}]\n---\nHi.\n"
     )
-    stricter = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: error}}\n{post}")
+    stricter = make_project(f"-- config.yml --\n{ALT_TEXT_OPTIONAL_CONFIG}severity: {{PW302: error}}\n{post}")
     assert [(d.code, d.severity.name) for d in pipeline.check(stricter).diagnostics] == [("PW302", "ERROR")]
-    quiet = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}severity: {{PW302: 'off'}}\n")
+    quiet = make_project(f"-- config.yml --\n{ALT_TEXT_OPTIONAL_CONFIG}severity: {{PW302: 'off'}}\n")
     assert pipeline.check(quiet).diagnostics == ()
 
 

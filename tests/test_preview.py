@@ -132,11 +132,11 @@ def test_model_places_every_problem_next_to_what_it_concerns(brand):
     assert [part.counts[0].unit for part in launch.parts] == ["graphemes", "graphemes"]
     assert all(0 < part.counts[0].count <= part.counts[0].limit == 500 for part in launch.parts)
     first, second = launch.images
-    assert not second.problems  # Mastodon does not require alt text; Bluesky (below) does
+    assert [item.code for item in second.problems] == ["PW412"]  # the brand rule: alt text everywhere
     assert first.alt == "A kite over the sea" and first.rendition is not None and not first.problems
     sky_first, sky_second = entries["2026-12-02-launch.en/sky"].images
     assert not sky_first.problems
-    assert [item.code for item in sky_second.problems] == ["PW412"]  # Bluesky requires alt text: on image 2
+    assert [item.code for item in sky_second.problems] == ["PW412"]  # and on Bluesky: on image 2
     too_long = entries["2026-12-03-too-long.en/masto"]
     (part,) = too_long.parts
     assert part.counts[0].over and [item.code for item in part.problems] == ["PW401"]

@@ -15,7 +15,7 @@ from postwright.config import load_config
 from postwright.diagnostics import RULES
 from postwright.ledger import Ledger
 from postwright.publish import Job, Runner
-from tests.conftest import MINIMAL_CONFIG
+from tests.conftest import ALT_TEXT_OPTIONAL_CONFIG, MINIMAL_CONFIG
 from tests.test_publish import FakePlatform, FakePublisher
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Madrid"))
@@ -112,7 +112,7 @@ def test_a_rule_made_stricter_stops_the_post(make_project):
     """PW302 (no alt text) raised to error: check fails, and publish must not send what check refuses."""
     project = make_project(
         "-- config.yml --\n"
-        + MINIMAL_CONFIG
+        + ALT_TEXT_OPTIONAL_CONFIG
         + "severity:\n  PW302: error\n"
         + dedent(
             """\

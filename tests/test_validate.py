@@ -27,11 +27,12 @@ def problems(make_project, front: str, body: str = "Hello.", extra: str = ""):
     return sorted((d.code, d.span.line, d.platform) for d in pipeline.check(project).diagnostics)
 
 
-def test_alt_text_error_where_required_warning_elsewhere(make_project):
+def test_alt_text_required_by_the_brand_on_every_platform(make_project):
+    """brand.rules.alt_text defaults to required; tests/test_alt_text.py has the optional case."""
     assert problems(make_project, "platforms: [bluesky, mastodon]\nimages:\n  - src: a.jpg") == [
-        ("PW412", 4, "bluesky")
+        ("PW412", 4, None)
     ]
-    assert problems(make_project, "platforms: [mastodon]\nimages:\n  - src: a.jpg") == [("PW302", 4, None)]
+    assert problems(make_project, "platforms: [mastodon]\nimages:\n  - src: a.jpg") == [("PW412", 4, None)]
 
 
 def test_image_required(make_project):

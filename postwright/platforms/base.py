@@ -15,7 +15,10 @@ if TYPE_CHECKING:
     from postwright.publish import Publisher
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
-AltText = Literal["required", "recommended", "unsupported"]
+# The platform's own rule for alt text: whether it takes any ("optional": an image may go without). That alt
+# text is required is a brand rule (config.yml brand.rules.alt_text), not a platform's: none refuses an image
+# for lack of it.
+AltText = Literal["optional", "unsupported"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +31,21 @@ class Measure:
 
 
 @dataclass(frozen=True, slots=True)
+class TagLimit:
+    """How long one hashtag may be, found as the platform finds tags: Bluesky's tag facets have limits
+    of their own, apart from the post's."""
+
+    find: Callable[[str], list[str]]  # the tag values in a text, without the leading #
+    measures: tuple[Measure, ...]  # all must fit
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     measures: tuple[Measure, ...]  # the first is the one a writer sees; all must fit
     max_media: int
     max_thread_parts: int  # 1: the platform has no threads (parts are joined)
     alt_text: AltText
-    max_alt_length: int | None
+    max_alt_length: int | None  # in alt_unit, as counted by alt_count (config.yml may override the number)
     max_image_bytes: int
     image_formats: tuple[str, ...]
     max_hashtags: int | None = None
@@ -43,6 +55,9 @@ class Limits:
     # the first part of a post with images, where the publisher puts it all in a shorter caption (none does
     # today: Telegram sends a text too long for a caption as its own message)
     max_length_with_media: int | None = None
+    tag: TagLimit | None = None  # None: the platform limits no single hashtag
+    alt_unit: str = "characters"  # what max_alt_length counts, as each platform module states with its source
+    alt_count: Callable[[str], int] = len  # counts alt text in alt_unit ("characters": code points)
 
     @property
     def max_length(self) -> int:

@@ -38,7 +38,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Limits, Measure, Platform, TagLimit
 from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
 
 POST = "app.bsky.feed.post"
@@ -405,10 +405,22 @@ PLATFORM = Platform(
         measures=(Measure("graphemes", text.graphemes, 300), Measure("bytes", text.utf8_bytes, 3000)),
         max_media=4,  # app.bsky.embed.images: images maxLength 4
         max_thread_parts=25,  # replies with root/parent refs; no protocol cap
-        alt_text="required",  # `alt` is a required field of every image (embed/images.json)
-        max_alt_length=2000,  # no lexicon limit; the app caps at 2000 (atproto commit 1f3f67c)
+        # lexicons/app/bsky/embed/images.json: `alt` is a required field of every image, but a string with
+        # no minLength and no maxLength (as compiled into @atproto/pds 0.4.217): "" is valid, and the
+        # publisher always sends the field. The 2000 of the Bluesky app is its editor's cap (UTF-16
+        # units, atproto commit 1f3f67c), not the PDS's.
+        alt_text="optional",
+        max_alt_length=None,
         max_image_bytes=1_000_000,  # blob maxSize 1,000,000 until 2026-04-08, then 2,000,000: safe default
         image_formats=("JPEG", "PNG", "WEBP"),
+        # lexicons/app/bsky/richtext/facet.json #tag: tag maxGraphemes 64, maxLength 640 (UTF-8 bytes)
+        tag=TagLimit(
+            text.bluesky_tags,
+            (
+                Measure("graphemes", text.graphemes, text.BLUESKY_TAG_MAX_GRAPHEMES),
+                Measure("bytes", text.utf8_bytes, text.BLUESKY_TAG_MAX_BYTES),
+            ),
+        ),
     ),
     publisher=publisher,
     credentials=("app_password",),

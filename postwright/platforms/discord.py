@@ -290,8 +290,10 @@ PLATFORM = Platform(
         measures=(Measure("utf16", text.utf16_units, 2000),),
         max_media=10,
         max_thread_parts=1,
-        alt_text="recommended",
-        max_alt_length=1024,  # attachment description ≤1024 (message.mdx)
+        alt_text="optional",
+        max_alt_length=1024,  # attachment description ≤1024 (message.mdx); unit not stated: UTF-16 units
+        alt_unit="utf16",
+        alt_count=text.utf16_units,
         max_image_bytes=10 * 1024 * 1024,  # "The default limit is 10 MiB" (reference.mdx)
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),

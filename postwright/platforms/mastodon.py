@@ -302,8 +302,13 @@ PLATFORM = Platform(
         measures=(Measure("graphemes", text.mastodon_length, 500),),
         max_media=4,  # configuration.statuses.max_media_attachments default 4
         max_thread_parts=25,  # in_reply_to_id chains
-        alt_text="recommended",
-        max_alt_length=1500,  # configuration.media_attachments.description_limit (4.4.0+)
+        alt_text="optional",
+        # app/models/media_attachment.rb: validates :description, length: {maximum: 1_500}: a Rails length
+        # validation counts String#length, code points (not graphemes, unlike statuses). The server says
+        # its own as /api/v2/instance configuration.media_attachments.description_limit (4.4.0+).
+        max_alt_length=1500,
+        alt_unit="characters",
+        alt_count=len,
         max_image_bytes=16_777_216,  # image_size_limit (documentation Instance.md @2903485)
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),

@@ -286,8 +286,14 @@ PLATFORM = Platform(
         measures=(Measure("weighted", text.x_weighted_length, 280),),
         max_media=4,  # "up to 4 photos, 1 animated GIF or 1 video" (docs.x.com/x-api/media)
         max_thread_parts=25,  # reply chains; no documented cap, keep threads readable
-        alt_text="recommended",
-        max_alt_length=1000,  # POST /2/media/metadata: alt_text "Must be <= 1000 chars"
+        alt_text="optional",
+        # POST /2/media/metadata (docs.x.com/x-api/media/create-media-metadata and the v1.1
+        # media/metadata/create reference): alt_text.text "Must be <= 1000 chars", without a unit. X's
+        # servers run on the JVM, where a String's length is UTF-16 units; counting those is never less
+        # than code points, so an alt text that fits here fits either way.
+        max_alt_length=1000,
+        alt_unit="utf16",
+        alt_count=text.utf16_units,
         max_image_bytes=5 * 1024 * 1024,  # "Image: 5 MB" (docs.x.com/x-api/media)
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
