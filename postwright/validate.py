@@ -103,22 +103,33 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
                 hint=f"use thread: auto, or give {variant.platform} a shorter override",
             )
         )
-    joined = "\n".join(variant.parts)
+    found += _per_post_counts(variant, limits, title)
+    return found
+
+
+def _per_post_counts(variant: Variant, limits: Limits, title: str) -> list[Diagnostic]:
+    """Hashtag, mention and link limits, counted in each part: every platform that declares one limits a
+    post, and a thread's parts are separate posts (a platform without threads has one, joined, part)."""
     checks = (
-        ("PW403", "hashtags", lambda: len(_HASHTAG.findall(joined)), limits.max_hashtags),
-        ("PW404", "mentions", lambda: len(_MENTION.findall(joined)), limits.max_mentions),
-        ("PW405", "links", lambda: len({joined[a:b] for a, b in text.url_spans(joined)}), limits.max_links),
+        ("PW403", "hashtags", lambda part: len(_HASHTAG.findall(part)), limits.max_hashtags),
+        ("PW404", "mentions", lambda part: len(_MENTION.findall(part)), limits.max_mentions),
+        ("PW405", "links", lambda part: len({part[a:b] for a, b in text.url_spans(part)}), limits.max_links),
     )
+    many = len(variant.parts) > 1
+    found = []
     for code, what, counter, limit in checks:
         if limit is None:  # most platforms set none of these: do not count
             continue
-        count = counter()
-        if count > limit:
+        for index, part in enumerate(variant.parts, 1):
+            count = counter(part)
+            if count <= limit:
+                continue
+            where = f" in part {index} of {len(variant.parts)}" if many else ""
             found.append(
                 diag(
                     code,
                     _where(variant),
-                    f"{count} {what}; {title} allows {limit}",
+                    f"{count} {what}{where}; {title} allows {limit} per post",
                     platform=variant.platform,
                     hint=f"use fewer {what} for {variant.platform} (an override can change the text)",
                 )

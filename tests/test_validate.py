@@ -55,6 +55,27 @@ def test_hashtags_links_and_alt_length(make_project):
     ]
 
 
+def test_threads_counts_links_and_tags_per_part_not_on_the_joined_thread(make_project):
+    """The issue's case: 3 parts, each with 2 links and 1 tag, are 6 links and 3 tags joined but within
+    Threads' per-post limits (5 links, 1 tag) in every part."""
+    parts = [f"Part {n}: https://a{n}.example.com and https://b{n}.example.com #Kites{n}" for n in range(3)]
+    assert problems(make_project, "platforms: [threads]", "\n---\n".join(parts)) == []
+
+
+def test_one_part_over_a_per_post_limit_is_reported(make_project):
+    six = " ".join(f"https://site{n}.com" for n in range(6))
+    body = f"First part #one #two.\n---\nSecond part, fine #three.\n---\n{six}"
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- content/posts/2026-12-01-p.md --\n"
+        f"---\nplatforms: [threads]\n---\n{body}\n"
+    )
+    found = sorted((d.code, d.message) for d in pipeline.check(project).diagnostics)
+    assert found == [
+        ("PW403", "2 hashtags in part 1 of 3; Threads allows 1 per post"),
+        ("PW405", "6 links in part 3 of 3; Threads allows 5 per post"),
+    ]
+
+
 def test_thread_limits(make_project):
     long_text = "\n\n".join(f"Paragraph {n} " + "word " * 50 for n in range(4))
     assert problems(make_project, "platforms: [bluesky]", long_text) == [("PW402", 4, "bluesky")]
