@@ -1,8 +1,8 @@
 """Splitting a long text into thread parts that each fit a platform's count.
 
-Splits at paragraph, then line, then sentence, then word boundaries; a word is only cut (at a
-grapheme boundary) when it alone is too long and is not a URL, a mention or a hashtag, which are
-never cut: such a part stays too long and validation reports it.
+Splits at paragraph, then line, then sentence (in every script), then word boundaries; a word is only
+cut (at a grapheme boundary) when it alone is too long and is not a URL, a mention or a hashtag, which
+are never cut: such a part stays too long and validation reports it.
 
 The text is cut into tokens once (a word with the whitespace before it; a CJK sentence ends one too);
 each level's pieces are runs of tokens, so no level splits a string again and one table of running counts
@@ -58,7 +58,17 @@ _CJK_STOPS = "。！？"
 # Where a paragraph, line and sentence begin: each match ends in the token that starts one.
 _PARAGRAPHS = re.compile(r"\n\n")  # after a blank line
 _LINES = re.compile(r"\n")  # list items, verses
-_SENTENCES = re.compile(r"[.!?…؟](?=\s)"), re.compile(r"[.!?…؟](?=\s)|[。！？]")  # Latin/Arabic-script, CJK
+# A sentence ends at a Sentence_Terminal (Unicode's list for every script: . ! ? ؟ ۔ । ॥ ։ ። ။ ។ …) or an
+# ellipsis before whitespace; at a Greek question mark (";", U+037E before NFC) after a Greek letter; at
+# a CJK stop even with no space after it; and Thai, which writes no space between words, puts one between
+# sentences. ASCII text, most posts, needs only the first pattern (its terminals are . ! ?).
+_ASCII_SENTENCES = re.compile(r"[.!?](?=\s)")
+_SENTENCES = tuple(
+    regex.compile(
+        r"[…\p{Sentence_Terminal}](?=\s)|(?<=\p{Greek}\p{M}*)[;\u037e](?=\s)|(?<=\p{Thai})(?=\s)" + cjk
+    )
+    for cjk in ("", "|[。！？]")
+)
 _UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
 
@@ -201,7 +211,8 @@ def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
     tokens = len(starts) - 1
     found: set[int] = {0, tokens}
     levels: list[Sequence[int]] = []
-    for breaks in (_PARAGRAPHS, _LINES, _SENTENCES[cjk]):
+    sentences = _ASCII_SENTENCES if text.isascii() else _SENTENCES[cjk]
+    for breaks in (_PARAGRAPHS, _LINES, sentences):
         found.update(bisect.bisect_right(starts, match.end()) - 1 for match in breaks.finditer(text))
         levels.append(sorted(found))
     return [*levels, range(tokens + 1)]  # every token starts a word

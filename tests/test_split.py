@@ -20,7 +20,10 @@ from postwright.split import Budget, Remembered, _Packer, split_to_fit
 LEVELS = (
     re.compile(r"(?<=\n\n)(?!\n)"),  # paragraphs
     re.compile(r"(?<=\n)(?!\n)"),  # lines
-    re.compile(r"(?<=[.!?…؟])(?=\s)|(?<=[。！？])"),  # sentences, Latin/Arabic-script and CJK
+    # sentences: Unicode's terminals in every script, the Greek question mark, Thai's space, CJK stops
+    regex.compile(
+        r"(?<=[…\p{STerm}])(?=\s)|(?<=\p{Greek}\p{M}*[;\u037e])(?=\s)|(?<=\p{Thai})(?=\s)|(?<=[。！？])"
+    ),
     re.compile(r"(?<=\s)(?=\S)"),  # words
 )
 UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
@@ -28,6 +31,8 @@ UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 WORDS = [
     *["kite", "wind", "ветер", "باد", "لماذا؟", "風", "。", "！", "風。風", "a。b", "é", "e\u0301"],
     *["3.14", "a.b"],
+    *["नमस्ते।", "दुनिया॥", "کیوں۔", "ہاں", "Ի՞նչ։", "ሰላም።", "τι;", "καλά", "สวัสดี", "ครับ", "မင်္ဂလာပါ။"],
+    *["សួស្តី។", "a।b", "١.٢"],
     *["🪁", "👩‍👩‍👧", "🏳️‍🌈", "end.", "why?", "wow!", "so…", "…", ".", "1.", "- item"],
     *["https://example.com/a/long/path?q=1", "example.org", "www.example.com/x", "@jane@example.social"],
     *["@bob", "#KiteLife", "＃タグ", "x" * 90, "y" * 400],
@@ -166,3 +171,45 @@ def test_remembered_counts_once_and_stays_bounded() -> None:
     assert [remembered[p] for p in ("a", "bb", "a", "ccc", "a")] == [1, 2, 1, 3, 1]
     assert asked == ["a", "bb", "ccc", "a"]  # full at two: emptied before the third
     assert len(remembered) <= 2
+
+
+HINDI = "यह पहला वाक्य है{stop} यह दूसरा वाक्य थोड़ा लंबा है{stop} और यह तीसरा वाक्य सबसे लंबा वाक्य है{stop}"
+
+
+def test_hindi_splits_at_the_danda_as_it_does_at_a_full_stop() -> None:
+    """The same Hindi text with । or . between its sentences: the same parts, each a whole sentence."""
+
+    def fits(part: str) -> bool:
+        return len(part) <= 50  # the first two sentences and a few words of the third
+
+    with_stops = split_to_fit(HINDI.format(stop="."), fits)
+    with_dandas = split_to_fit(HINDI.format(stop="।"), fits)
+    assert [part.replace("।", ".") for part in with_dandas] == with_stops
+    assert all(part.endswith("।") for part in with_dandas), with_dandas
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("यह पहला वाक्य है।", "और दूसरा वाक्य॥"),  # Devanagari danda and double danda
+        ("یہ پہلا جملہ ہے۔", "اور دوسرا جملہ۔"),  # Urdu full stop
+        ("Սա առաջին նախադասությունն է։", "Եվ սա երկրորդն է։"),  # Armenian full stop
+        ("ይህ የመጀመሪያው ዓረፍተ ነገር ነው።", "ይህ ሁለተኛው ነው።"),  # Ethiopic full stop
+        ("Τι κάνεις σήμερα το πρωί;", "Καλά είμαι."),  # Greek question mark (";" after NFC)
+        ("Τι κάνεις σήμερα το πρωί\u037e", "Καλά είμαι."),  # U+037E itself
+        ("ဒါက ပထမ စာကြောင်း ဖြစ်ပါတယ်။", "ဒုတိယ စာကြောင်း။"),  # Myanmar
+        ("នេះគឺជាប្រយោគទីមួយ។", "នេះគឺជាប្រយោគទីពីរ។"),  # Khmer
+        ("วันนี้อากาศดีมากเราไปเล่นว่าวที่ชายหาด", "พรุ่งนี้ฝนจะตก"),  # Thai: a space between sentences
+    ],
+)
+def test_a_sentence_in_any_script_ends_at_its_own_stop(first: str, second: str) -> None:
+    """Two sentences that do not fit together split between them, never inside the first, in any script."""
+    text = f"{first} {second}"
+
+    def fits(part: str) -> bool:
+        return len(part) <= len(first) + 3  # the first sentence and a bit of the second's first word
+
+    assert split_to_fit(text, fits) == [first, second]
+    packer = _Packer(text, fits, None)
+    sentence_starts = [packer.starts[token] for token in packer.bounds[2]]
+    assert sentence_starts == [0, len(first), len(text)]
