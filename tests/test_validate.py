@@ -90,3 +90,34 @@ def test_same_text_twice_on_one_account_within_the_window(make_project):
 def test_same_text_later_than_the_window_is_fine(make_project):
     later = "-- content/posts/2026-12-20-q.md --\n---\nplatforms: [x]\n---\nHello.\n"
     assert problems(make_project, "platforms: [x]", "Hello.", later) == []
+
+
+def test_a_link_that_takes_in_the_cjk_or_thai_after_it_is_a_warning_at_the_post(make_project):
+    """Mastodon and Bluesky link up to the next space, so the Japanese after the link became part of it;
+    X's twitter-text stops before CJK, so it has nothing to say. With a space, no one warns."""
+    body = "詳しくは https://example.com/kites東京で見てください。"
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- content/posts/2026-12-01-p.md --\n"
+        f"---\nplatforms: [x, mastodon, bluesky]\n---\n{body}\n"
+    )
+    found = pipeline.check(project).diagnostics
+    assert sorted((d.code, d.span.line, d.platform, str(d.severity)) for d in found) == [
+        ("PW407", 4, "bluesky", "warning"),
+        ("PW407", 4, "mastodon", "warning"),
+    ]
+    by_platform = {d.platform: d for d in found}
+    assert by_platform["mastodon"].message == (
+        "the link https://example.com/kites東京で見てください。 takes in the text after it: "
+        "東京で見てください。"
+    )
+    assert by_platform["bluesky"].hint == "put a space after the link"
+    spaced = body.replace("kites東京", "kites 東京")
+    assert problems(make_project, "platforms: [x, mastodon, bluesky]", spaced) == []
+
+
+def test_a_bare_domain_that_takes_in_thai_is_a_warning_and_a_path_in_any_script_is_not(make_project):
+    assert problems(make_project, "platforms: [bluesky]", "ดูที่ example.comสวัสดี ครับ") == [
+        ("PW407", 4, "bluesky")
+    ]
+    wiki = "https://ja.wikipedia.org/wiki/東京 と https://пример.рф/путь?q=東京 です"
+    assert problems(make_project, "platforms: [mastodon, bluesky, x]", wiki) == []
