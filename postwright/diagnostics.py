@@ -127,6 +127,7 @@ _CATALOGUE = (
     Rule("PW405", _E, "more links than the platform allows"),
     Rule("PW406", _W, "thread: always on a platform without threads"),
     Rule("PW407", _E, "hashtag longer than the platform allows one tag to be"),
+    Rule("PW408", _W, "link runs into the text after it (no space between them)"),
     Rule("PW410", _E, "platform needs an image"),
     Rule("PW411", _E, "more images than the platform allows"),
     Rule("PW412", _E, "alt text missing (brand rule brand.rules.alt_text: required)"),

@@ -1,8 +1,8 @@
 """Splitting a long text into thread parts that each fit a platform's count.
 
-Splits at paragraph, then line, then sentence, then word boundaries; a word is only cut (at a
-grapheme boundary) when it alone is too long and is not a URL, a mention or a hashtag, which are
-never cut: such a part stays too long and validation reports it.
+Splits at paragraph, then line, then sentence (in every script), then word boundaries; a word is only
+cut (at a grapheme boundary) when it alone is too long and is not a URL, a mention or a hashtag, which
+are never cut: such a part stays too long and validation reports it.
 
 The text is cut into tokens once (a word with the whitespace before it; a CJK sentence ends one too);
 each level's pieces are runs of tokens, so no level splits a string again and one table of running counts
@@ -60,7 +60,17 @@ _CJK_STOPS = "。！？"
 # Where a paragraph, line and sentence begin: each match ends in the token that starts one.
 _PARAGRAPHS = re.compile(r"\n\n")  # after a blank line
 _LINES = re.compile(r"\n")  # list items, verses
-_SENTENCES = re.compile(r"[.!?…؟](?=\s)"), re.compile(r"[.!?…؟](?=\s)|[。！？]")  # Latin/Arabic-script, CJK
+# A sentence ends at a Sentence_Terminal (Unicode's list for every script: . ! ? ؟ ۔ । ॥ ։ ። ။ ។ …) or an
+# ellipsis before whitespace; at a Greek question mark (";", U+037E before NFC) after a Greek letter; at
+# a CJK stop even with no space after it; and Thai, which writes no space between words, puts one between
+# sentences. ASCII text, most posts, needs only the first pattern (its terminals are . ! ?).
+_ASCII_SENTENCES = re.compile(r"[.!?](?=\s)")
+_SENTENCES = tuple(
+    regex.compile(
+        r"[…\p{Sentence_Terminal}](?=\s)|(?<=\p{Greek}\p{M}*)[;\u037e](?=\s)|(?<=\p{Thai})(?=\s)" + cjk
+    )
+    for cjk in ("", "|[。！？]")
+)
 _UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
 
 
@@ -77,7 +87,7 @@ def split_to_fit(
         return []
     if fits(text):
         return [text]
-    return _Packer(text, fits, budget, unbreakable(text) if unbreakable else ()).parts()
+    return _Packer(text, fits, budget, unbreakable(text) if unbreakable else ()).balanced()
 
 
 class _Packer:
@@ -103,9 +113,59 @@ class _Packer:
         self.done: list[str] = []
 
     def parts(self) -> list[str]:
-        """The whole text packed (its caller knows it does not fit as one part)."""
+        """The whole text packed greedily (its caller knows it does not fit as one part)."""
         self.done.append(self.text[self.pack(0, len(self.starts) - 1, 0) :])
         return self.done
+
+    def balanced(self) -> list[str]:
+        """The greedy parts, except that a tail (a last part under a quarter of the one before it: greedy
+        packing fills every other part, so that part stands for the limit in the text's own units) takes
+        more of the text before it. The break moves to the coarsest level (paragraph, line, sentence, word)
+        that leaves neither part a tail, as evenly as that level allows and only where both still fit. A
+        tail that is its own paragraph or line (a sign-off, a list's last item) is the writer's: it stays.
+        """
+        parts = self.parts()
+        if len(parts) < 2 or not _tail(parts[-1], parts[-2]):
+            return parts
+        text, starts = self.text, self.starts
+        tail_start = len(text) - len(parts[-1])
+        before_start = len(text[:tail_start].rstrip()) - len(parts[-2])
+        tail_token = bisect.bisect_right(starts, tail_start) - 1
+        if self.word(tail_token) != tail_start or _holds(self.bounds[1], tail_token):
+            return parts  # the tail is a cut word's end, or starts its own line or paragraph
+        first_token = bisect.bisect_right(starts, before_start)  # the first that can start the tail
+        for bounds in self.bounds:
+            candidates = bounds[
+                bisect.bisect_left(bounds, first_token) : bisect.bisect_left(bounds, tail_token)
+            ]
+            moved = self.even_break(candidates, before_start)
+            if moved is not None:
+                return [*parts[:-2], *moved]
+        return parts
+
+    def even_break(self, candidates: Sequence[int], before_start: int) -> tuple[str, str] | None:
+        """The last two parts broken at the candidate token that makes them most even, where the later
+        still fits and neither is a tail; None where no candidate does."""
+        text, starts, fits = self.text, self.starts, self.fits
+        # the tail grows as its start moves back: find the earliest candidate at which it still fits
+        good, bad = len(candidates), -1  # fits (the greedy tail does), and does not fit
+        while good - bad > 1:
+            middle = (good + bad) // 2
+            if fits(text[self.word(candidates[middle]) :]):
+                good = middle
+            else:
+                bad = middle
+        if good == len(candidates):
+            return None
+        end = len(text)
+        best = min(
+            candidates[good:],
+            key=lambda token: max(starts[token] - before_start, end - self.word(token)),
+        )
+        before, tail = text[before_start : starts[best]], text[self.word(best) :]
+        if _tail(tail, before) or _tail(before, tail) or not fits(before):
+            return None
+        return before, tail
 
     def word(self, token: int) -> int:
         """Where the word of `token` starts, after its whitespace."""
@@ -207,6 +267,17 @@ class _Packer:
         return chunk
 
 
+def _tail(part: str, before: str) -> bool:
+    """Whether `part` is a tail next to `before`: under a quarter of its length."""
+    return 4 * len(part) < len(before)
+
+
+def _holds(bounds: Sequence[int], token: int) -> bool:
+    """Whether a sorted level's bounds include `token`."""
+    at = bisect.bisect_left(bounds, token)
+    return at < len(bounds) and bounds[at] == token
+
+
 def _bisect(ok: Callable[[int], bool], good: int, bad: int) -> int:
     """The largest count in [good, bad) that is ok, given ok(good) (or good == 0) and not ok(bad)."""
     while bad - good > 1:
@@ -223,7 +294,8 @@ def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
     tokens = len(starts) - 1
     found: set[int] = {0, tokens}
     levels: list[Sequence[int]] = []
-    for breaks in (_PARAGRAPHS, _LINES, _SENTENCES[cjk]):
+    sentences = _ASCII_SENTENCES if text.isascii() else _SENTENCES[cjk]
+    for breaks in (_PARAGRAPHS, _LINES, sentences):
         found.update(bisect.bisect_right(starts, match.end()) - 1 for match in breaks.finditer(text))
         levels.append(sorted(found))
     return [*levels, range(tokens + 1)]  # every token starts a word

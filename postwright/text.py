@@ -41,6 +41,7 @@ __all__ = [
     "mastodon_countable_text",
     "mastodon_length",
     "mastodon_mentions",
+    "mastodon_urls",
     "normalize",
     "telegram_length",
     "telegram_markup_spans",
@@ -667,6 +668,11 @@ def _mastodon_urls(text: str) -> list[tuple[int, int]]:
     if "://" not in text:
         return []  # every match without "://" lacks a protocol and would be dropped below
     return _urls_in_windows(text, _PROTOCOL, _mastodon_window_urls)
+
+
+def mastodon_urls(text: str) -> list[tuple[int, int]]:
+    """(start, end) str indices of the URLs Mastodon's server finds (with a protocol), in order."""
+    return _mastodon_urls(text)
 
 
 @functools.lru_cache(maxsize=4096)  # see _url_windows

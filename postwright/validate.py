@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable
 from datetime import timedelta
 
+import regex
+
 from postwright import text
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, clip, diag
@@ -16,6 +18,10 @@ from postwright.render import HASHTAG, limits_for
 
 _HASHTAG = re.compile(HASHTAG.pattern + r"|\{hashtag\|\\#\|[^}]+\}")  # and LinkedIn's little-text tags
 _MENTION = re.compile(r"(?<![\w@])@\w[\w.]*")
+# Where a link turns from ASCII into a letter of another script than Latin: text that had no space
+# before it (CJK and Thai write none between words). After / = # ? & . - it starts a path segment, a
+# query value or a domain label, which may be in any script: those are left alone.
+_SWALLOWED = regex.compile(r"(?<=[!-~])(?<![/=#?&.\-])(?!\p{Latin})\p{L}")
 
 
 def check_variants(variants: Iterable[Variant], config: Config, *, each: bool = True) -> list[Diagnostic]:
@@ -33,7 +39,7 @@ def check_variants(variants: Iterable[Variant], config: Config, *, each: bool = 
 def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
     """The rules one variant can be checked against alone: its text and its images."""
     limits = limits_for(config, config.accounts[variant.account])
-    return [*_text(variant, limits), *_media(variant, limits)]
+    return [*_text(variant, limits), *_media(variant, limits), *_swallowing_links(variant)]
 
 
 def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
@@ -102,22 +108,33 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
             )
         )
     found += _tags(variant, limits)
-    joined = "\n".join(variant.parts)
+    found += _per_post_counts(variant, limits, title)
+    return found
+
+
+def _per_post_counts(variant: Variant, limits: Limits, title: str) -> list[Diagnostic]:
+    """Hashtag, mention and link limits, counted in each part: every platform that declares one limits a
+    post, and a thread's parts are separate posts (a platform without threads has one, joined, part)."""
     checks = (
-        ("PW403", "hashtags", lambda: len(_HASHTAG.findall(joined)), limits.max_hashtags),
-        ("PW404", "mentions", lambda: len(_MENTION.findall(joined)), limits.max_mentions),
-        ("PW405", "links", lambda: len({joined[a:b] for a, b in text.url_spans(joined)}), limits.max_links),
+        ("PW403", "hashtags", lambda part: len(_HASHTAG.findall(part)), limits.max_hashtags),
+        ("PW404", "mentions", lambda part: len(_MENTION.findall(part)), limits.max_mentions),
+        ("PW405", "links", lambda part: len({part[a:b] for a, b in text.url_spans(part)}), limits.max_links),
     )
+    many = len(variant.parts) > 1
+    found = []
     for code, what, counter, limit in checks:
         if limit is None:  # most platforms set none of these: do not count
             continue
-        count = counter()
-        if count > limit:
+        for index, part in enumerate(variant.parts, 1):
+            count = counter(part)
+            if count <= limit:
+                continue
+            where = f" in part {index} of {len(variant.parts)}" if many else ""
             found.append(
                 diag(
                     code,
                     _where(variant),
-                    f"{count} {what}; {title} allows {limit}",
+                    f"{count} {what}{where}; {title} allows {limit} per post",
                     platform=variant.platform,
                     hint=f"use fewer {what} for {variant.platform} (an override can change the text)",
                 )
@@ -148,6 +165,35 @@ def _tags(variant: Variant, limits: Limits) -> list[Diagnostic]:
                     )
                     break
     return found
+
+
+def _platform_links(platform: str, part: str) -> list[str]:
+    """The links in a part as its platform finds them (twitter-text where the platform's own rules are
+    not known, as for counting links)."""
+    if platform == "bluesky":
+        return [facet.value for facet in text.bluesky_facets(part) if facet.kind == "link"]
+    spans = text.mastodon_urls(part) if platform == "mastodon" else text.url_spans(part)
+    return [part[start:end] for start, end in spans]
+
+
+def _swallowing_links(variant: Variant) -> list[Diagnostic]:
+    """A link that runs on into the words after it: counts are right, but the platform links those words
+    too, which the writer cannot see in the source."""
+    found: dict[str, Diagnostic] = {}
+    for part in variant.parts:
+        for link in _platform_links(variant.platform, part):
+            swallowed = _SWALLOWED.search(link)
+            if swallowed is None or link in found:
+                continue
+            taken = link[swallowed.start() :]
+            found[link] = diag(
+                "PW408",
+                _where(variant),
+                f"the link {link} takes in the text after it: {taken}",
+                platform=variant.platform,
+                hint="put a space after the link",
+            )
+    return list(found.values())
 
 
 def _media(variant: Variant, limits: Limits) -> list[Diagnostic]:
