@@ -779,7 +779,7 @@ def _media(
                 diag(
                     "PW300",
                     span,
-                    f"{number}: assets/{_printable(image.src)} not found"
+                    f"{number}: assets/{image.src} not found"
                     + did_you_mean(image.src, _asset_names(project)),
                     hint="check the file name; paths are relative to assets/ and case-sensitive",
                 )
@@ -787,10 +787,6 @@ def _media(
             continue
         refs.append(MediaRef(image.src, image.alt, image.focus, span))
     return tuple(refs)
-
-
-def _printable(text: str) -> str:
-    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def _asset_names(project: Project) -> list[str]:
