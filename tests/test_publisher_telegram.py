@@ -580,12 +580,9 @@ def test_the_fake_flags_html_telegram_refuses():
     assert html_errors('<b>a</b> &amp; <a href="https://x">y</a> &lt;') == []
 
 
-def test_the_pipeline_sends_a_rendered_post(make_project, local_http, monkeypatch):
-    """config.yml → Markdown rendered as Telegram HTML → the publish step → the Bot API, with the
-    image's rendition as the photo and the text as its caption."""
-    with serve(TelegramServer(local_http)) as server:
-        project = make_project(
-            f"""\
+def photo_post(api_url: str, body: str) -> str:
+    """A brand with one Telegram channel (sent through the fake at `api_url`) and a post with a photo."""
+    return f"""\
 -- config.yml --
 brand:
   name: Test Brand
@@ -596,15 +593,23 @@ accounts:
     platform: telegram
     deliver: api
     credentials: {{bot_token: PW_TG_TOKEN}}
-    settings: {{chat_id: "@windwardkites", api_url: "{server.url}"}}
+    settings: {{chat_id: "@windwardkites", api_url: "{api_url}"}}
 -- assets/photo.jpg --
 1600x1200
 -- content/posts/2026-12-01-0900-pic.md --
 ---
 images: [{{src: photo.jpg, alt: An orange rectangle}}]
 ---
-The **Gale 9** & its bag: <light> and [small](https://example.com/gale).
+{body}
 """
+
+
+def test_the_pipeline_sends_a_rendered_post(make_project, local_http, monkeypatch):
+    """config.yml → Markdown rendered as Telegram HTML → the publish step → the Bot API, with the
+    image's rendition as the photo and the text as its caption."""
+    with serve(TelegramServer(local_http)) as server:
+        project = make_project(
+            photo_post(server.url, "The **Gale 9** & its bag: <light> and [small](https://example.com/gale).")
         )
         monkeypatch.setenv("PW_TG_TOKEN", TOKEN)
         now = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
@@ -628,30 +633,7 @@ def test_a_long_text_with_a_photo_passes_check_and_goes_as_photo_then_message(
         for n in range(90)
     )
     with serve(TelegramServer(local_http)) as server:
-        project = make_project(
-            f"""\
--- config.yml --
-brand:
-  name: Test Brand
-  timezone: Europe/Madrid
-  platforms: [telegram]
-accounts:
-  channel:
-    platform: telegram
-    deliver: api
-    credentials: {{bot_token: PW_TG_TOKEN}}
-    settings: {{chat_id: "@windwardkites", api_url: "{server.url}"}}
--- assets/photo.jpg --
-1600x1200
--- content/posts/2026-12-01-0900-pic.md --
----
-images: [{{src: photo.jpg, alt: An orange rectangle}}]
----
-Every kite we make:
-
-{links}
-"""
-        )
+        project = make_project(photo_post(server.url, f"Every kite we make:\n\n{links}"))
         assert pipeline.check(project).diagnostics == ()
         monkeypatch.setenv("PW_TG_TOKEN", TOKEN)
         now = datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
