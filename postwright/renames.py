@@ -50,6 +50,15 @@ def renamed(
         return []
     variants = {(post.id, post.lang) for post in posts}
     known_accounts = {state.records[0].account for state in states.values()}
+    # the states a job can repeat: of its own post id, or of a post whose file is gone, by account and
+    # language; looked up per job, so a repository of thousands of upcoming posts stays quick
+    by_id: dict[str, list[JobState]] = {}
+    gone: dict[tuple[str, str], list[JobState]] = {}
+    for state in recent:
+        first = state.records[0]
+        by_id.setdefault(first.post_id, []).append(state)
+        if (first.post_id, _old_lang(state)) not in variants:
+            gone.setdefault((first.account, _old_lang(state)), []).append(state)
     templates: list[render.Templates] = []  # loaded on the first file rename to compare
     held = []
     for post in posts:
@@ -59,7 +68,10 @@ def renamed(
             if key in states or (post.id != forced and at < now - grace):
                 continue
             platform = config.accounts[account].platform
-            for state in sent if post.id == forced else recent:
+            candidates = (
+                sent if post.id == forced else [*by_id.get(post.id, ()), *gone.get((account, post.lang), ())]
+            )
+            for state in candidates:
                 problem = _same_post(post, account, platform, state, variants, config, known_accounts)
                 if problem is None and _same_text(post, account, platform, state, variants):
                     templates = templates or [templates_of()]
