@@ -68,7 +68,7 @@ def load_templates(project: Project) -> Templates:
     """
 
     def make(autoescape: bool) -> jinja2.Environment:
-        environment = ImmutableSandboxedEnvironment(
+        environment = _BoundedSandbox(
             loader=_TemplatesFolder(project.templates_dir, project.root),
             undefined=jinja2.StrictUndefined,
             autoescape=autoescape,
@@ -79,6 +79,26 @@ def load_templates(project: Project) -> Templates:
         return environment
 
     return Templates(make(False), make(True), project.templates_dir)
+
+
+_LONGEST_REPEAT = 100_000  # characters or items a template may make with *: far above any post
+_LARGEST_EXPONENT = 1_000  # 10 ** 1000 still prints at once; 9 ** 9 ** 9 would run for hours
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with `*` and `**` bounded: a template in a pull request cannot make the check run out
+    of memory or time with a gigabyte string or a number of millions of digits."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > _LARGEST_EXPONENT:
+            raise SecurityError(f"the exponent {right} is larger than templates may use")
+        for sequence, times in ((left, right), (right, left)) if operator == "*" else ():
+            repeats = isinstance(sequence, (str, list, tuple)) and isinstance(times, int)
+            if repeats and len(sequence) * times > _LONGEST_REPEAT:
+                raise SecurityError(f"* would make {len(sequence) * times:,} characters or items")
+        return super().call_binop(context, operator, left, right)
 
 
 class _TemplatesFolder(jinja2.FileSystemLoader):

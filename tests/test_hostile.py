@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,28 @@ def test_templates_cannot_reach_the_environment(make_project, monkeypatch, escap
     problems = [d for d in pipeline.check(project).diagnostics if d.code == "PW400"]
     assert [(d.span.path, d.span.line) for d in problems] == [("templates/mastodon.j2", 2)]
     assert SECRET not in _every_output(project.root)
+
+
+@pytest.mark.parametrize(
+    "greedy", ["{{ 'x' * 10**9 }}", "{{ 9 ** (10**9) }}", "{{ [0] * 10**8 | length }}", "{{ 10**9 * 'ab' }}"]
+)
+def test_a_template_cannot_run_the_check_out_of_memory_or_time(make_project, greedy):
+    """The sandbox bounds `*` and `**`: the check answers at once with PW400 at the line."""
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- templates/mastodon.j2 --\n{{{{ body }}}}\n{greedy}\n{POST}"
+    )
+    started = time.process_time()
+    problems = [d for d in pipeline.check(project).diagnostics if d.code == "PW400"]
+    assert [(d.span.path, d.span.line) for d in problems] == [("templates/mastodon.j2", 2)]
+    assert time.process_time() - started < 30  # unbounded, the first two ran out of memory or for hours
+
+
+def test_templates_may_still_multiply_as_brand_templates_do(make_project):
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}-- templates/mastodon.j2 --\n"
+        f"{{{{ body }}}} {{{{ '=' * 3 }}}} {{{{ 2 ** 10 }}}}\n{POST}"
+    )
+    assert pipeline.check(project).variants[0].parts == ("Hello. === 1024",)
 
 
 @pytest.mark.parametrize("name", ["config", "request", "environ", "os"])
