@@ -117,7 +117,7 @@ class Loaded:
 _NAME = re.compile(
     r"^(?:(?P<date>\d{4}-\d{2}-\d{2})(?:-(?P<time>\d{4}))?-)?(?P<slug>[^.]+)(?:\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?$"
 )
-_SLUG = re.compile(r"^[\w-]+$")
+_SLUG = re.compile(r"[\w-]+\Z")  # \Z: a name ending in a newline is not a slug
 _DATE_TIME = re.compile(
     r"(?P<day>\d{4}-\d{2}-\d{2})"
     r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? ?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"

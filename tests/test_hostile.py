@@ -388,3 +388,13 @@ def test_utm_texts_allow_only_the_plain_placeholders(make_project, text):
     checked = pipeline.check(make_project(f"-- config.yml --\n{config}{POST}"))
     assert [(d.code, d.span.line) for d in checked.diagnostics] == [("PW031", 5)]
     assert checked.config is None
+
+
+def test_a_post_file_name_ending_in_a_newline_is_not_a_post_id(make_project):
+    """An id with a newline would reach job keys, the ledger and every output."""
+    project = make_project(f"-- config.yml --\n{CONFIG}")
+    posts = project.root / "content" / "posts"
+    posts.mkdir(parents=True)
+    (posts / "2026-12-01-hi\n.md").write_text("---\ntitle: Hi\n---\nHello.\n")
+    checked = pipeline.check(project)
+    assert [d.code for d in checked.diagnostics] == ["PW209"] and checked.variants == ()
