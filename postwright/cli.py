@@ -499,7 +499,7 @@ def publish(
             click.echo(
                 printable(f"edited after publishing, not re-sent: {item.key} ({item.source})"), err=True
             )
-        if item.detail.startswith("sent twice"):
+        if "sent twice" in item.detail:
             click.echo(printable(f"{item.key}: {item.detail}"), err=True)
     for item in _needs_a_person(result):
         click.echo(printable(f"unconfirmed, needs a person: {item.key} ({item.detail})"), err=True)

@@ -395,7 +395,8 @@ def _mark_edits(
             templates = templates or render.load_templates(project)
             variant, _ = render.render(by_id[item.post_id, item.lang], item.account, config, templates)
             if variant is not None and variant.content_hash != state.content_hash:
-                item = replace(item, detail="edited after publishing: the change is not sent")
+                edited = "edited after publishing: the change is not sent"
+                item = replace(item, detail="; ".join(filter(None, (edited, item.detail))))
         marked.append(item)
     return marked
 
