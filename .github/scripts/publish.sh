@@ -124,10 +124,10 @@ catch_up() {
   fi
 }
 
-# restore: in STATE_BRANCH mode, replace state/ in the working tree by that branch's, and remember the
-# commit it came from (BASE_REF) for `commit`. A branch that does not exist yet starts from the state/
-# of the checkout, if any. Any other failure to read the remote stops the run: publishing without the
-# ledger would send everything again.
+# restore: catch_up (in both modes); then, in STATE_BRANCH mode, replace state/ in the working tree by
+# that branch's, and remember the commit it came from (BASE_REF) for `commit`. A branch that does not
+# exist yet starts from the state/ of the checkout, if any. Any other failure to read the remote stops
+# the run: publishing without the ledger would send everything again.
 restore_state() {
   cd "$(git rev-parse --show-toplevel)"
   configure_git
