@@ -21,6 +21,7 @@ import click
 from postwright import __version__, stamp
 from postwright.credentials import redact
 from postwright.diagnostics import Severity, Span, has_errors, printable
+from postwright.files import DISK_FULL
 from postwright.project import Project
 from postwright.report import FORMATTERS, ExitStatus, count_line, format_human, json_text
 
@@ -483,12 +484,14 @@ def publish(
     from postwright import pipeline
 
     now = _at(project, at_text)
-    if not dry_run:
-        _refuse_other_branches(project)
     result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)
     planned = result.planned
     if planned.ledger_error:
         raise click.ClickException(planned.ledger_error)
+    if result.refused:  # not the publishing branch: nothing was sent
+        click.echo(f"error: {result.refused}", err=True)
+        _write_step_summary(f"## postwright publish: refused\n\n{result.refused}")
+        sys.exit(ExitStatus.USAGE)
     problems = [*planned.diagnostics, *result.invalid]
     if problems and has_errors(problems):
         click.echo(format_human([p for p in problems if p.severity >= Severity.ERROR]), err=True)
@@ -518,20 +521,6 @@ def publish(
     if failed or result.stopped or not summary_written:
         sys.exit(ExitStatus.SEND_FAILED)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
-
-
-def _refuse_other_branches(project: Project) -> None:
-    """Only the publishing branch sends (postwright/branch.py); a dry run may look from anywhere."""
-    from postwright import branch
-    from postwright.config import load_config
-
-    config, _ = load_config(project)
-    named = config.schedule.branch if config else None
-    reason = branch.refusal(project.root, named)
-    if reason:
-        click.echo(f"error: {reason}", err=True)
-        _write_step_summary(f"## postwright publish: refused\n\n{reason}")
-        sys.exit(ExitStatus.USAGE)
 
 
 def _needs_a_person(result) -> list:
@@ -917,7 +906,7 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
     click.echo(f"next: cd {directory} && postwright check", err=True)
 
 
-_CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+_CANNOT_WRITE = DISK_FULL | {errno.EIO, errno.EROFS}
 
 
 def _operational(error: Exception) -> None:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import forked, media, renames, render, schedule, stamp, validate, write
+from postwright import branch, forked, media, renames, render, schedule, stamp, validate, write
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
@@ -408,6 +408,7 @@ class Published:
     outcomes: tuple[Outcome, ...]
     invalid: tuple[Diagnostic, ...]  # problems of due variants, which were therefore not sent
     stopped: str | None = None  # why sending stopped early (the ledger could not be written)
+    refused: str | None = None  # why nothing was sent from this branch (postwright/branch.py)
 
 
 def publish(
@@ -425,6 +426,10 @@ def publish(
     config = planned.config
     if config is None or planned.ledger_error or config.paused:
         return Published(planned, (), (), ())
+    # only the publishing branch sends; a dry run may look from anywhere
+    refused = None if dry_run else branch.refusal(project.root, config.schedule.branch)
+    if refused:
+        return Published(planned, (), (), (), refused=refused)
     # a post with an error is not sent (for its platform, or at all); a renamed job only for its account
     errors = [
         item for item in planned.diagnostics if item.severity >= Severity.ERROR and item.code != "PW215"

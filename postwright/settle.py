@@ -71,36 +71,26 @@ def settle(
         extra = {"settled": "by hand", **({"note": note} if note else {})}
         settled = []
         for record in parts:
-            if sent_url is None:
-                new = replace(
-                    record,
-                    status="failed",
-                    time=time,
-                    error=NOT_SENT,
-                    permanent=True,
-                    refused=True,
-                    remote_id=None,
-                    url=None,
-                    extra=extra,
-                )
-            else:
+            found = None
+            if sent_url is not None:
                 found = remote_id or remote_id_from_url(record.platform, sent_url)
                 if found is None and record.part < record.parts:
                     raise SettleError(
                         f"part {record.part} of {record.parts}: the next part replies to it, and its "
                         f"{record.platform} id cannot be read from the link; add --remote-id ID"
                     )
-                new = replace(
-                    record,
-                    status="published",
-                    time=time,
-                    error=None,
-                    permanent=False,
-                    refused=False,
-                    remote_id=found,
-                    url=sent_url,
-                    extra=extra,
-                )
+            not_sent = sent_url is None
+            new = replace(
+                record,
+                status="failed" if not_sent else "published",
+                time=time,
+                error=NOT_SENT if not_sent else None,
+                permanent=not_sent,
+                refused=not_sent,
+                remote_id=found,
+                url=sent_url,
+                extra=extra,
+            )
             settled.append(Settled(new, new.remote_id is not None or sent_url is None))
         for item in settled:  # all checked first: a refused request appends nothing
             ledger.append(item.record)
