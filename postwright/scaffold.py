@@ -9,6 +9,7 @@ import json
 import os
 import re
 import string
+import subprocess
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
@@ -159,6 +160,23 @@ def init_brand(
         write_new(path, text)
     (target / ".github" / "scripts" / "publish.sh").chmod(0o755)
     return list(planned)
+
+
+def make_repository(target: Path) -> str:
+    """`git init` in `target` unless it is inside a git work tree already (a brand repository is
+    published from git); what was done, for the user, or '' when nothing was."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(target), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True
+        )
+        if inside.returncode == 0 and inside.stdout.strip() == "true":
+            return ""
+        subprocess.run(["git", "init", "--quiet", str(target)], check=True, capture_output=True, text=True)
+    except OSError:
+        return "git was not found: run `git init` in the folder yourself (publishing works from git)"
+    except subprocess.CalledProcessError as error:
+        return f"git init failed ({error.stderr.strip() or error.returncode}): run it in the folder yourself"
+    return f"made {target} a git repository (git init)"
 
 
 def schedule_waiting(
