@@ -232,6 +232,23 @@ def test_every_name_a_publisher_reads_is_declared(name):
     assert settings or credentials  # the walk found what the module reads
 
 
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_docs_platforms_lists_every_declared_setting_and_credential(name):
+    platform = PLATFORMS[name]
+    title = "Facebook Pages" if name == "facebook" else platform.title
+    (row,) = [
+        line
+        for line in (REPO / "docs/platforms.md").read_text().splitlines()
+        if line.startswith(f"| {title} |")
+    ]
+    settings, credentials = row.split(" | ")[1:3]
+    for setting in platform.settings:
+        assert re.search(rf"\b{setting.name}\b", settings), setting.name
+        assert (f"**{setting.name}**" in settings) == setting.required, setting.name
+    for credential in platform.credentials:
+        assert re.search(rf"\b{credential.name}\b", credentials), credential.name
+
+
 # -- the example brand on deliver: api ---------------------------------------------------------------
 
 
