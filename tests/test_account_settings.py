@@ -216,6 +216,16 @@ def _read_names(source: str) -> tuple[set[str], set[str]]:
     return settings, credentials
 
 
+def test_a_publisher_reads_settings_through_the_declaration():
+    connection = Connection(account="tg", platform="telegram", settings={}, secrets=Secrets("tg", {}))
+    assert connection.setting("silent") is False and connection.setting("link_preview") is True  # declared
+    assert connection.setting("api_url", "https://elsewhere.example") == "https://elsewhere.example"
+    with pytest.raises(KeyError, match="telegram declares no setting 'chat'"):
+        connection.setting("chat")
+    with pytest.raises(KeyError, match="telegram declares no setting 'channel'"):
+        connection.required("channel")
+
+
 def _is_text(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
