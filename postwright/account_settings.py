@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from postwright.diagnostics import Diagnostic, diag
 from postwright.platforms import PLATFORMS
-from postwright.platforms.base import Platform, Setting, ambiguous_credentials, auth_mode
+from postwright.platforms.base import Credential, Platform, Setting, ambiguous_credentials, auth_mode
 from postwright.schema import did_you_mean
 from postwright.yamlpos import Document, KeyPath
 
@@ -160,7 +160,7 @@ def _wrong_value(setting: Setting, value: Any) -> str:
     return ""
 
 
-def _suggestion(word: str, declared: Iterable[Setting] | Iterable[Any]) -> str:
+def _suggestion(word: str, declared: Iterable[Setting | Credential]) -> str:
     """' (did you mean 'chat_id'?)' for a close name, or for another name people use (chat, page_token)."""
     canonical = {}
     for item in declared:
@@ -172,5 +172,5 @@ def _suggestion(word: str, declared: Iterable[Setting] | Iterable[Any]) -> str:
     return f" (did you mean '{canonical[close[0]]}'?)" if close else ""
 
 
-def _listed(declared: Iterable[Any]) -> str:
+def _listed(declared: Iterable[Setting | Credential]) -> str:
     return ", ".join(item.name + (" (required)" if item.required else "") for item in declared)

@@ -171,7 +171,12 @@ def make_repository(target: Path) -> str:
         )
         if inside.returncode == 0 and inside.stdout.strip() == "true":
             return ""
-        subprocess.run(["git", "init", "--quiet", str(target)], check=True, capture_output=True, text=True)
+        subprocess.run(  # main: the branch GitHub publishes from by default
+            ["git", "init", "--quiet", "--initial-branch=main", str(target)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     except OSError:
         return "git was not found: run `git init` in the folder yourself (publishing works from git)"
     except subprocess.CalledProcessError as error:

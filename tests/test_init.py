@@ -40,6 +40,10 @@ def test_a_folder_outside_git_becomes_a_repository(tmp_path):
         ["git", "-C", str(target), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True
     )
     assert top.stdout.strip() == str(target.resolve())
+    branch = subprocess.run(
+        ["git", "-C", str(target), "symbolic-ref", "--short", "HEAD"], capture_output=True, text=True
+    )
+    assert branch.stdout.strip() == "main"  # the branch GitHub publishes from by default
     assert "git init" in result.stderr
 
 

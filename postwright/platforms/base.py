@@ -85,9 +85,8 @@ class Setting:
     doc: str = ""
     default: Any = None
     choices: tuple[str, ...] = ()  # the only values allowed, when the platform has a fixed list
-    also_called: tuple[
-        str, ...
-    ] = ()  # names people write for it (the platform's own words), for did-you-mean
+    # names people write for it (the platform's own words, a near miss), for did-you-mean
+    also_called: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
