@@ -196,7 +196,7 @@ PLATFORM = Platform(
     settings=(
         Setting("page_id", (str, int), required=True, doc="the Page's id"),
         Setting("api_url", doc="the Graph API's base URL", default=API_URL),
-        Setting("graph_version", doc="the Graph API version, e.g. v21.0", default=GRAPH_VERSION),
+        Setting("graph_version", doc="the Graph API version (vNN.N)", default=GRAPH_VERSION),
     ),
     credentials=(
         Credential(
