@@ -11,6 +11,8 @@ access_token_secret) is the recommended mode for scheduled publishing: those tok
 An OAuth 2.0 user token (access_token alone) "will only stay valid for two hours"
 (docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code); postwright does not refresh
 it, so it suits a run started by hand soon after the token was made, not a schedule. `doctor` says so.
+The names choose the mode (PLATFORM.auth_modes): any other set is a `check` error (PW045) and refused
+here, so an OAuth 1.0a access token is never sent as a bearer token.
 """
 
 from __future__ import annotations
