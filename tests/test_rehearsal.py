@@ -14,8 +14,9 @@ from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger, LedgerError
 from postwright.outbox import OutboxPublisher
+from postwright.project import Project
 from postwright.settle import settle
-from tests.test_publish import NOW, POSTS, FakePlatform, FakePublisher
+from tests.test_publish import NOW, POSTS, Crash, FakePlatform, FakePublisher
 
 SINGLE = "2026-12-01-0900-single"
 SINGLE_KEY = f"{SINGLE}.en/masto"
@@ -264,3 +265,69 @@ def test_ci_is_told_by_either_variable(monkeypatch, name):
     assert not _in_ci()
     monkeypatch.setenv(name, "true")
     assert _in_ci()
+
+
+class CrashingOutbox:
+    """The outbox of every account, with the process dying now and then around a write."""
+
+    def __init__(self, folder: Path, fail, root: Path) -> None:
+        self.folder, self.fail, self.root = folder, fail, root
+
+    def of(self, account: str) -> OutboxPublisher:
+        fail = self.fail
+
+        class Crashing(OutboxPublisher):
+            def send(self, variant, part, reply_to, key):
+                fail("before", part)
+                receipt = OutboxPublisher.send(self, variant, part, reply_to, key)
+                fail("after", part)
+                return receipt
+
+        return Crashing(self.folder, account, root=self.root)
+
+
+def test_crashes_before_and_after_the_switch_never_send_twice_nor_lose_a_post(make_project, tmp_path):
+    """60 runs: a rehearsal cut off by crashes, the switch to the API, then runs that crash between
+    deciding to send and recording it until everything is out: every part on the platform, once."""
+    import random
+
+    from tests.test_publish import _copy, _due
+
+    template = make_project(POSTS).root
+    parts = sum(len(job.variant.parts) for job in pipeline.publish(Project(template), NOW, dry_run=True).jobs)
+    rng = random.Random(15)
+    duplicates = lost = crashed = 0
+    for run in range(60):
+        root = tmp_path / "runs" / str(run)
+        _copy(template, root)
+        project = Project(root)
+        crashes = {"left": rng.randint(1, 3)}
+
+        def fail(moment, part, rng=rng, crashes=crashes):
+            if crashes["left"] and rng.random() < 0.35:
+                crashes["left"] -= 1
+                raise Crash(f"killed {moment} part {part}")
+
+        rehearsal = CrashingOutbox(root / "outbox", fail, root=root)
+        try:
+            pipeline.publish(
+                project, NOW, publisher_for=lambda account, rehearsal=rehearsal: rehearsal.of(account)
+            )
+        except Crash:
+            crashed += 1
+        to_api(project)
+        to_api(project, "sky")
+        platform = FakePlatform(root / "platform.jsonl")
+        for _attempt in range(10):
+            try:
+                send_through(project, FakePublisher(platform, fail=fail))
+            except Crash:
+                crashed += 1
+                continue
+            if not _due(project):
+                break
+        received = [item["key"] for item in platform.received()]
+        duplicates += len(received) - len(set(received))
+        lost += parts - len(set(received))
+    assert (duplicates, lost) == (0, 0)
+    assert crashed > 50
