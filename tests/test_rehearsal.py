@@ -246,7 +246,8 @@ def test_outside_ci_a_rehearsal_prints_no_note(make_project, monkeypatch):
     monkeypatch.delenv("CI", raising=False)
     project = make_project(POSTS)
     result = CliRunner().invoke(cli, ["-C", str(project.root), "publish", *AT])
-    assert result.exit_code == 0 and "outbox" not in result.stdout.replace("outbox/", "")
+    assert result.exit_code == 0 and "published   2026-12-01-0900-single.en/masto" in result.stdout
+    assert "Rehearsal" not in result.output and "rehearsed" not in result.output
 
 
 def test_a_rehearsal_receipt_names_its_outbox_file(rehearsed):
