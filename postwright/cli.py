@@ -514,6 +514,11 @@ def publish(
         click.echo(printable(f"{outcome.status:<11} {outcome.key}{where}{message}"))
     summary = _publish_summary(result, dry_run)
     click.echo(summary.splitlines()[0].removeprefix("## "), err=True)
+    rehearsal = _rehearsal_note(result) if _in_ci() else None
+    if rehearsal:  # a scheduled job that only rehearses must not look like one that publishes
+        click.echo(rehearsal)
+        head, _, table = summary.partition("\n")
+        summary = f"{head}\n\n{rehearsal}" + (f"\n{table}" if table else "")
     if result.stopped:
         click.echo(f"postwright: {result.stopped}; nothing else was sent; free space and run again", err=True)
     summary_written = _write_step_summary(summary)
@@ -521,6 +526,29 @@ def publish(
     if failed or result.stopped or not summary_written:
         sys.exit(ExitStatus.SEND_FAILED)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
+
+
+def _in_ci() -> bool:
+    return any(os.environ.get(name, "").lower() in ("true", "1") for name in ("CI", "GITHUB_ACTIONS"))
+
+
+def _rehearsal_note(result) -> str | None:
+    """How many of the posts this run delivered went to the outbox, where no follower sees them."""
+    config = result.planned.config
+    delivered = [outcome for outcome in result.outcomes if outcome.status == "published"]
+    rehearsed = sum(1 for outcome in delivered if config.accounts[outcome.account].deliver == "outbox")
+    if not rehearsed:
+        return None
+    posts = f"{rehearsed} post{'s' if rehearsed > 1 else ''}"
+    if rehearsed == len(delivered):
+        return (
+            f"Rehearsal: {posts} {'were' if rehearsed > 1 else 'was'} written to the local outbox, nothing "
+            "was sent to a platform; set `deliver: api` on an account to publish for real"
+        )
+    return (
+        f"{rehearsed} of {len(delivered)} posts published were only rehearsed in the local outbox (accounts "
+        "with `deliver: outbox`), not sent to a platform"
+    )
 
 
 def _needs_a_person(result) -> list:
