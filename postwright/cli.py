@@ -41,6 +41,14 @@ def _platform_list(_ctx: click.Context, _param: click.Parameter, value: str | No
     return names
 
 
+def _action(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from postwright.scaffold import action_problem
+
+    if value is not None and (problem := action_problem(value)):
+        raise click.BadParameter(problem)
+    return value
+
+
 class _PlatformChoice(click.Choice):
     """click.Choice over the platforms' names, looked up when help is shown or a value checked: the
     platform modules (~0.1 s to import) are for the commands that use them."""
@@ -902,8 +910,18 @@ def new(
     show_default=True,
     help="Platforms to create an outbox account for.",
 )
-def init(directory: Path, name: str, timezone: str, language: str, platforms: list[str]) -> None:
-    """Create a new brand repository: config.yml, content/, templates/, assets/ and a sample post.
+@click.option(
+    "--action",
+    metavar="OWNER/REPO@SHA",
+    callback=_action,
+    help="The postwright action the workflows run, at a full commit SHA "
+    "(default: the commit this postwright was released from; docs/install.md).",
+)
+def init(
+    directory: Path, name: str, timezone: str, language: str, platforms: list[str], action: str | None
+) -> None:
+    """Create a new brand repository: config.yml, content/, templates/, assets/, a sample post, and
+    the GitHub workflows that check pull requests and publish.
 
     Refuses to overwrite any existing file. The result passes `postwright check`.
 
@@ -922,6 +940,7 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
             language=language,
             platforms=platforms,
             today=date.today(),
+            action=action,
         )
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
