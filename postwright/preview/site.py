@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
@@ -92,8 +92,10 @@ class Week:
     next: str | None
 
 
-def render_site(overview: Overview, out_dir: Path, *, project_root: Path) -> dict[str, bytes]:
-    """index.html and its assets, by path relative to `out_dir`."""
+def render_site(
+    overview: Overview, out_dir: Path, *, project_root: Path, preview_url: str | None = None
+) -> dict[str, bytes]:
+    """index.html and its assets, by path relative to `out_dir`; `preview_url`: where index.html is served."""
     zone = overview.zone
     accounts = list(overview.accounts)
     today = overview.now.astimezone(zone).date()
@@ -125,6 +127,7 @@ def render_site(overview: Overview, out_dir: Path, *, project_root: Path) -> dic
             if (out_dir / "brand" / name / "avatar.png").is_file()
         },
         "live": lambda url: _live_href(url, project_root, out_dir),
+        "calendar_href": urljoin(preview_url or "", "calendar.ics"),
     }
     environment = _environment(overview)
     page = environment.from_string(_asset("index.html.j2")).render(context)
