@@ -362,6 +362,10 @@ def preview(
         f"{target}/index.html and {target}/calendar.ics: {count_line(done.diagnostics)}",
         err=True,
     )
+    if at_text is None and settings.at:
+        click.echo(
+            f"preview: statuses as of {settings.at}, preview.at in config.yml (--at to change)", err=True
+        )
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(done.diagnostics, strict=strict) else ExitStatus.OK)
 
 

@@ -207,6 +207,7 @@ def test_preview_at_in_config_is_the_default_time(project):
     assert {str(e["dtstamp"].to_ical(), "ascii") for e in events.values()} == {"20261026T110000Z"}
     assert str(next(iter(events.values()))["url"]).startswith("index.html#")
     result = CliRunner().invoke(cli, ["-C", str(project.root), "preview"])
+    assert "statuses as of 2026-10-24T09:00, preview.at in config.yml" in result.stderr
     page = (project.root / "publish" / "index.html").read_text("utf-8")
     assert 'Statuses as of <time datetime="2026-10-24T09:00:00+02:00">' in page
 
