@@ -26,6 +26,7 @@ from postwright.project import Project
 from postwright.report import FORMATTERS, ExitStatus, count_line, format_human, json_text
 
 if TYPE_CHECKING:
+    from postwright.config import Preview
     from postwright.preview import PreviewError
 
 
@@ -317,7 +318,12 @@ def _plan_json(item) -> dict[str, object]:
 
 
 @cli.command()
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Statuses as at this time (default: preview.at in config.yml, else now).",
+)
 @click.option(
     "-o",
     "--output",
@@ -327,8 +333,8 @@ def _plan_json(item) -> dict[str, object]:
 @click.option(
     "--base-url",
     metavar="URL",
-    help="Where the site will be served (e.g. https://acme.github.io/social/), for the links in "
-    "calendar.ics; default: the file:// address of index.html.",
+    help="Where the site will be served (e.g. https://acme.github.io/social/), for its calendar.ics "
+    "link and the events' links; default: preview.base_url in config.yml, else relative links.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.pass_obj
@@ -348,10 +354,12 @@ def preview(
     """
     from postwright.preview import PreviewError, write_preview
 
-    now = _at(project, at_text)
+    settings = _preview_settings(project)
+    now = _at(project, at_text or settings.at)
+    url = _index_url(base_url or settings.base_url)
     with _ImageProgress() as progress:
         try:
-            done = write_preview(project, now, output, preview_url=_index_url(base_url), progress=progress)
+            done = write_preview(project, now, output, preview_url=url, progress=progress)
         except PreviewError as error:
             _preview_failed(error)
     if done.diagnostics:
@@ -362,7 +370,19 @@ def preview(
         f"{target}/index.html and {target}/calendar.ics: {count_line(done.diagnostics)}",
         err=True,
     )
+    if at_text is None and settings.at:
+        click.echo(
+            f"preview: statuses as of {settings.at}, preview.at in config.yml (--at to change)", err=True
+        )
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(done.diagnostics, strict=strict) else ExitStatus.OK)
+
+
+def _preview_settings(project: Project) -> Preview:
+    """config.yml's preview: section; its defaults when config.yml is unusable (the command says why)."""
+    from postwright.config import Preview, load_config
+
+    config, _ = load_config(project)
+    return config.preview if config else Preview()
 
 
 def _index_url(base_url: str | None) -> str | None:
@@ -379,14 +399,24 @@ def _preview_failed(error: PreviewError) -> None:
 
 
 @cli.command("calendar")
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Statuses as at this time (default: preview.at in config.yml, else now).",
+)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write, - for standard output (default: publish/calendar.ics).",
 )
-@click.option("--base-url", metavar="URL", help="Where the preview site is served, for each event's link.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the preview site is served, for each event's link (default: preview.base_url in "
+    "config.yml, else index.html next to the file).",
+)
 @click.pass_obj
 def calendar_command(
     project: Project, at_text: str | None, output: Path | None, base_url: str | None
@@ -402,10 +432,11 @@ def calendar_command(
     """
     from postwright.preview import PreviewError, write_calendar
 
-    now = _at(project, at_text)
+    settings = _preview_settings(project)
+    now = _at(project, at_text or settings.at)
     to_stdout = output is not None and str(output) == "-"
     target = project.root / "publish" / "calendar.ics" if output is None or to_stdout else output
-    url = _index_url(base_url) or (None if to_stdout else (target.parent / "index.html").resolve().as_uri())
+    url = _index_url(base_url or settings.base_url) or (None if to_stdout else "index.html")
     try:
         done, data = write_calendar(project, now, None if to_stdout else target, preview_url=url)
     except PreviewError as error:

@@ -10,6 +10,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
@@ -33,6 +34,8 @@ from postwright.media import SPECS_BY_PLATFORM
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Bool,
     Duration,
     EnvVarName,
@@ -453,6 +456,33 @@ class Schedule(Model):
     GitHub only the default branch publishes; naming another branch there makes every run refuse."""
 
 
+def _preview_time(value: object) -> str:
+    """An ISO date and time in the years postwright schedules (without an offset: in the brand's zone)."""
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise PydanticCustomError(
+            "PW201",
+            f"'{value}' is not a date and time",
+            {"hint": "write an ISO time such as 2026-12-01T09:00"},
+        )
+    return value
+
+
+class Preview(Model):
+    """The review site and calendar.ics (`postwright preview` and `postwright calendar`)."""
+
+    base_url: Link | None = None
+    """Where the preview site is served (e.g. https://acme.github.io/social/): its calendar.ics link and
+    each calendar event's link start with it. Unset: links are relative to the site's folder.
+    --base-url wins."""
+    at: Annotated[str, AfterValidator(_preview_time)] | None = None
+    """Show statuses as of this time instead of now (ISO, in the brand's time zone without an offset), so an
+    example brand's calendar does not go stale. Leave unset for a real brand. --at wins."""
+
+
 Person = create_model(
     "Person",
     __base__=Model,
@@ -476,6 +506,8 @@ class Config(Model):
     """Settings and limit overrides per platform."""
     schedule: Schedule = Schedule()
     """Posting times and the grace period."""
+    preview: Preview = Preview()
+    """The review site and calendar.ics: where they are served, and the time they show."""
     paused: Bool = False
     """Crisis switch: true stops every publish run from sending anything."""
     people: dict[str, Person] = {}  # type: ignore[valid-type]
