@@ -58,7 +58,7 @@ def test_check_github_annotations(make_project):
     project = make_project(BROKEN)
     result = run("-C", project.root, "check", "--format", "github")
     assert result.stdout.splitlines()[0].startswith(
-        "::error file=content/posts/2026-12-02-broken.md,line=3,col=8,title=PW031::draft: Input should be"
+        "::error file=content/posts/2026-12-02-broken.md,line=3,col=8,title=PW031::draft should be true"
     )
     assert "%0Ahint: write true or false" in result.stdout
 
@@ -68,7 +68,7 @@ def test_check_human_output_and_paths_filter(make_project):
     result = run("-C", project.root, "check", project.root / "content/posts/2026-12-01-ok.md")
     assert result.exit_code == 0 and result.stdout == ""
     result = run("-C", project.root, "check")
-    assert "content/posts/2026-12-02-broken.md:3:8: error PW031 draft:" in result.stdout
+    assert "content/posts/2026-12-02-broken.md:3:8: error PW031 draft should be" in result.stdout
     assert "    hint: write true or false" in result.stdout
 
 
