@@ -98,6 +98,8 @@ def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
     """
     ctx.obj = Project(project_dir.resolve())
     ctx.meta["debug"] = debug
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty; click colours only terminals
+        ctx.color = False
 
 
 @cli.command()

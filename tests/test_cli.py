@@ -216,3 +216,15 @@ def test_a_build_with_nothing_to_do_loads_no_stage(make_project):
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert again.stdout.strip() == "0 []", again.stderr
     assert "up to date" in again.stderr
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(make_project, monkeypatch):
+    project = make_project(BROKEN)
+    on_terminal = CliRunner().invoke(cli, ["-C", str(project.root), "check"], color=True)
+    assert "\x1b[" in on_terminal.stdout  # the rule code in red
+    not_terminal = CliRunner().invoke(cli, ["-C", str(project.root), "check"])
+    assert "\x1b[" not in not_terminal.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    for command in (["check"], ["count", "x" * 400]):
+        result = CliRunner().invoke(cli, ["-C", str(project.root), *command], color=True)
+        assert result.exit_code == 1 and "\x1b[" not in result.output, result.output
