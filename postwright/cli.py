@@ -601,28 +601,57 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
 @click.argument("post_id")
 @click.option("--account", metavar="NAME", help="Only from this account.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Delete without asking (needed where no one can be asked, e.g. CI)."
+)
 @click.pass_obj
-def retract(project: Project, post_id: str, account: str | None, dry_run: bool) -> None:
+def retract(project: Project, post_id: str, account: str | None, dry_run: bool, yes: bool) -> None:
     """Crisis control: delete a published post (every thread part) from its platforms.
 
-    The deletion is recorded in the ledger, so the post is never published again. Exit 3 when a
-    deletion failed.
+    Lists what it will delete (accounts, parts, links), then asks on a terminal; elsewhere it needs
+    --yes. The deletion is recorded in the ledger, so the post is never published again. Exit 3 when
+    a deletion failed, 2 when it was not confirmed.
 
     \b
     Example:
       postwright retract 2026-12-01-launch --account x_main --dry-run
+      postwright retract 2026-12-01-launch --yes
     """
     from postwright import pipeline
-    from postwright.ledger import LedgerError
+    from postwright.ledger import Ledger, LedgerError
 
     try:
-        keys, outcomes = pipeline.retract(project, post_id, account=account, dry_run=dry_run)
+        keys, _ = pipeline.retract(project, post_id, account=account, dry_run=True)
+        states = Ledger(project.state_dir).read() if keys else {}
     except LedgerError as error:
         raise click.ClickException(str(error)) from error
     if not keys:
         raise click.ClickException(f"nothing published for {post_id}" + (f" on {account}" if account else ""))
-    for key in keys if dry_run else ():
-        click.echo(printable(f"would delete {key}"))
+    for key in keys:
+        state = states[key]
+        first = state.records[0]
+        click.echo(printable(f"{'would delete' if dry_run else 'to delete:'} {key} ({first.platform})"))
+        for record in filter(None, (state.last(part) for part in range(1, state.parts + 1))):
+            link = f"  {record.url}" if record.url else ""
+            click.echo(printable(f"    part {record.part} of {record.parts}: {record.status}{link}"))
+    if dry_run:
+        return
+    if not yes:
+        if not _can_ask():
+            refused = click.ClickException(
+                "retract deletes posts from the platforms: pass --yes to confirm (or --dry-run to only list)"
+            )
+            refused.exit_code = ExitStatus.USAGE  # like a missing option: nothing was deleted
+            raise refused
+        accounts = len({states[key].records[0].account for key in keys})
+        if not click.confirm(f"Delete {post_id} from {accounts} account(s)?", default=False):
+            refused = click.ClickException("not confirmed: nothing deleted")
+            refused.exit_code = ExitStatus.USAGE
+            raise refused
+    try:
+        keys, outcomes = pipeline.retract(project, post_id, account=account)
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from error
     for outcome in outcomes:
         click.echo(
             printable(
@@ -631,6 +660,11 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool) 
         )
     if any(outcome.status == "failed" for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
+
+
+def _can_ask() -> bool:
+    """Someone at a terminal who can answer a question (not CI, not a pipe)."""
+    return sys.stdin.isatty()
 
 
 @cli.command()
