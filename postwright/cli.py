@@ -854,22 +854,28 @@ def schema(kind: str | None, output: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("title")
+@click.argument("title", required=False)
 @click.option(
     "--date", "when_text", metavar="'YYYY-MM-DD HH:MM'", help="Publish time; default: the next free slot."
 )
 @click.option("--platforms", callback=_platform_list, metavar="x,bluesky,…", help="Default: brand.platforms.")
 @click.option("--lang", help="Language tag for a post not in the brand's language (adds .LANG to the name).")
 @click.option(
+    "--variant-of",
+    metavar="POST-ID",
+    help="Make the --lang variant of this post: same id and date, beside it; TITLE defaults to its title.",
+)
+@click.option(
     "--draft/--ready", default=True, show_default=True, help="New posts are drafts until you say so."
 )
 @click.pass_obj
 def new(
     project: Project,
-    title: str,
+    title: str | None,
     when_text: str | None,
     platforms: list[str] | None,
     lang: str | None,
+    variant_of: str | None,
     draft: bool,
 ) -> None:
     """Create a post file with commented front matter, named after its date and title.
@@ -877,12 +883,33 @@ def new(
     \b
     Example:
       postwright new "Spring sale" --date "2026-03-20 10:00" --platforms x,mastodon
+      postwright new "Rebajas de primavera" --variant-of 2026-03-20-spring-sale --lang es
     """
     from postwright.load import parse_when
-    from postwright.scaffold import ScaffoldError, next_free_slot, post_path, post_text, write_new
+    from postwright.scaffold import (
+        ScaffoldError,
+        next_free_slot,
+        post_path,
+        post_text,
+        variant_path,
+        write_new,
+    )
 
     config, loaded = _loaded(project)
-    if when_text is None:
+    original = None if variant_of is None else _original(config, loaded.posts, variant_of, lang, when_text)
+    if title is None and original is None:
+        raise click.UsageError("give the post's TITLE (or --variant-of POST-ID for a language variant)")
+    if original is not None:
+        when = original.publish_at.astimezone(config.zone)
+        title = title or original.title
+        language = lang or config.brand.language
+        platforms = platforms or [name for name in original.platforms if config.accounts_for(name, language)]
+        if not platforms:
+            raise click.BadParameter(
+                f"no account in config.yml takes '{language}' posts on {', '.join(original.platforms)}",
+                param_hint="--lang",
+            )
+    elif when_text is None:
         when = next_free_slot(config, (post.publish_at for post in loaded.posts), datetime.now(UTC))
     else:
         when, problems = parse_when(config, when_text, Span("--date"))
@@ -890,12 +917,39 @@ def new(
             raise click.BadParameter(problems[0].message + f" ({problems[0].hint})", param_hint="--date")
     if lang is not None and lang == config.brand.language:
         lang = None
-    path = post_path(project, title, when.date(), lang)
+    path = (
+        post_path(project, title, when.date(), lang)
+        if original is None
+        else variant_path(original, project, lang)
+    )
+    text = post_text(
+        title or "", when, platforms, draft=draft, lang=lang, zone=config.brand.timezone, variant_of=original
+    )
     try:
-        write_new(path, post_text(title, when, platforms, draft=draft, lang=lang, zone=config.brand.timezone))
+        write_new(path, text)
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
     click.echo(project.shown(path))
+
+
+def _original(config, posts, post_id: str, lang: str | None, when_text: str | None):
+    """The post --variant-of names: its variant in the brand's language, else its first."""
+    from postwright.schema import did_you_mean
+
+    if lang is None:
+        raise click.UsageError("--variant-of needs --lang: the language of the new variant")
+    if when_text is not None:
+        raise click.UsageError("a language variant keeps its post's date: leave out --date")
+    found = [post for post in posts if post.id == post_id]
+    if not found:
+        ids = sorted({post.id for post in posts})
+        raise click.BadParameter(
+            f"no post has the id '{post_id}'{did_you_mean(post_id, ids)}", param_hint="--variant-of"
+        )
+    if any(post.lang == lang for post in found):
+        taken = next(post.source for post in found if post.lang == lang)
+        raise click.BadParameter(f"{post_id} has a '{lang}' variant already: {taken}", param_hint="--lang")
+    return min(found, key=lambda post: post.lang != config.brand.language)
 
 
 @cli.command()

@@ -138,6 +138,40 @@ def test_new_creates_a_named_draft_that_passes_check_and_never_overwrites(make_p
     assert (project.root / result.stdout.strip()).read_text() == text
 
 
+def test_new_variant_of_makes_a_language_variant_with_the_same_id_and_date(make_project):
+    project = make_project(
+        "-- content/posts/2026/2026-12-01-launch.md --\n---\ntitle: Launch\ndate: 2026-12-01 09:30\n"
+        "---\nHi.\n"
+        "-- content/posts/2026-12-05-renamed.md --\n---\nid: 2026-12-05-old-name\n---\nRenamed.\n"
+    )
+    result = run("-C", project.root, "new", "--variant-of", "2026-12-01-launch", "--lang", "es")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "content/posts/2026/2026-12-01-launch.es.md"
+    text = (project.root / result.stdout.strip()).read_text()
+    assert "title: Launch\n" in text and "platforms: [mastodon]" in text  # sky takes English posts only
+    renamed = run(
+        "-C", project.root, "new", "Renombrado", "--variant-of", "2026-12-05-old-name", "--lang", "es"
+    )
+    assert renamed.stdout.strip() == "content/posts/2026-12-05-renamed.es.md", renamed.output
+
+    checked = pipeline.check(project)
+    assert checked.diagnostics == ()
+    variants = {(post.id, post.lang): post for post in checked.loaded.posts}
+    assert set(variants) == {
+        (f"2026-12-0{day}", lang) for day in ("1-launch", "5-old-name") for lang in ("en", "es")
+    }
+    for post_id in ("2026-12-01-launch", "2026-12-05-old-name"):
+        assert variants[post_id, "es"].publish_at == variants[post_id, "en"].publish_at
+    assert variants["2026-12-05-old-name", "es"].title == "Renombrado"
+
+    again = run("-C", project.root, "new", "--variant-of", "2026-12-01-launch", "--lang", "es")
+    assert again.exit_code == 2 and "has a 'es' variant already" in again.stderr
+    typo = run("-C", project.root, "new", "--variant-of", "2026-12-01-lanch", "--lang", "fr")
+    assert typo.exit_code == 2 and "did you mean '2026-12-01-launch'" in typo.stderr
+    assert run("-C", project.root, "new", "--variant-of", "2026-12-01-launch").exit_code == 2  # no --lang
+    assert run("-C", project.root, "new").exit_code == 2  # no title
+
+
 def test_new_rejects_bad_dates_and_platforms(make_project):
     project = make_project()
     assert run("-C", project.root, "new", "X", "--date", "2026-03-29 02:30").exit_code == 2
