@@ -7,6 +7,7 @@ with nothing to do takes (that answers from postwright.stamp alone).
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import json
 import os
@@ -128,9 +129,9 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
 
     checked = pipeline.check(project)
     diagnostics = list(checked.diagnostics)
+    selected = [project.shown(path) for path in paths]
+    config_path = project.shown(project.config_path)
     if paths:
-        selected = [project.shown(path) for path in paths]
-        config_path = project.shown(project.config_path)
         diagnostics = [
             item
             for item in diagnostics
@@ -139,19 +140,45 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
     text = FORMATTERS[output_format](diagnostics)
     if text or output_format == "json":
         click.echo(text)
-    post_count = len(checked.loaded.files)
-    click.echo(
-        f"checked {post_count} post file{'s' * (post_count != 1)}: {count_line(diagnostics)}", err=True
-    )
+    if paths:  # what was asked about, not the whole brand (which was checked, for duplicates and such)
+        named = [
+            path for path in (config_path, *checked.loaded.files) if any(_within(path, c) for c in selected)
+        ]
+        checked_what = f"{len(named)} file{'s' * (len(named) != 1)}"
+    else:
+        checked_what = f"{len(checked.loaded.files)} post file{'s' * (len(checked.loaded.files) != 1)}"
+    click.echo(f"checked {checked_what}: {count_line(diagnostics)}", err=True)
     if checked.config is None:
         click.echo("posts were checked only for syntax because config.yml cannot be used", err=True)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(diagnostics, strict=strict) else ExitStatus.OK)
+
+
+def require_config(project: Project) -> None:
+    """No config.yml at all: the command ran in the wrong folder, a usage error (exit 2), not content's."""
+    if not project.config_path.is_file():
+        raise click.UsageError(
+            f"no config.yml in {project.root}: run this in a brand repository, pass -C DIR, "
+            "or create one with `postwright init DIR`"
+        )
+
+
+def usable_config(project: Project):
+    """config.yml, or a clear stop: missing is a usage error (exit 2), unusable a content error (exit 1)."""
+    from postwright.config import load_config
+
+    require_config(project)
+    config, diagnostics = load_config(project)
+    if config is None:
+        click.echo(format_human(diagnostics), err=True)
+        raise click.ClickException("fix config.yml first (see above)")
+    return config
 
 
 def _loaded(project: Project):
     """The config and the posts, or a clear stop when config.yml cannot be used."""
     from postwright import pipeline
 
+    require_config(project)
     config, loaded, diagnostics = pipeline.load(project)
     if config is None:
         click.echo(format_human(diagnostics), err=True)
@@ -780,44 +807,77 @@ class _ImageProgress:
     help="Only this platform (repeatable). Default: all.",
 )
 @click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Against this account's limits in config.yml, e.g. an X Premium account's 25,000 (repeatable).",
+)
+@click.option(
     "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
 )
-def count(text: str, platforms: tuple[str, ...], output_format: str) -> None:
+@click.pass_obj
+def count(
+    project: Project, text: str, platforms: tuple[str, ...], accounts: tuple[str, ...], output_format: str
+) -> None:
     """Count TEXT (or - for standard input) the way each platform counts it, against its limit.
 
-    Exit 1 when the text is too long for any platform asked about.
+    Exit 1 when the text is too long for any platform or account asked about.
 
     \b
     Example:
       postwright count "Our new kite flies in 8 km/h winds 🪁 https://windward.example"
       echo "…" | postwright count --platform x --platform bluesky --format json -
+      postwright count --account x_main "$(cat draft.txt)"
     """
     from postwright.platforms import PLATFORMS
 
     if text == "-":
         with click.open_file("-", encoding="utf-8") as stream:
             text = stream.read().rstrip("\n")
+    rows = {
+        name: (name, PLATFORMS[name].limits.measures) for name in platforms or ([] if accounts else PLATFORMS)
+    }
+    rows.update(_account_limits(project, accounts))
     result = {}
-    for name in platforms or PLATFORMS:
-        first, *others = PLATFORMS[name].limits.measures
+    for name, (platform, measures) in rows.items():
+        first, *others = measures
         entry = {"count": first.count(text), "limit": first.limit, "unit": first.unit}
         entry.update({measure.unit: measure.count(text) for measure in others})
-        result[name] = entry
-    over = [name for name in result if _over(name, text)]
+        result[name] = entry | ({"platform": platform} if name in accounts else {})
+    over = [name for name, (_, measures) in rows.items() if any(m.count(text) > m.limit for m in measures)]
     if output_format == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
+        width = max(10, *(len(name) for name in result))
         for name, entry in result.items():
-            extra = "".join(f", {entry[m.unit]} {m.unit}" for m in PLATFORMS[name].limits.measures[1:])
+            extra = "".join(f", {entry[m.unit]} {m.unit}" for m in rows[name][1][1:])
             mark = click.style(" too long", fg="red", bold=True) if name in over else ""
-            click.echo(f"{name:<10} {entry['count']:>6} / {entry['limit']:<6} {entry['unit']}{extra}{mark}")
+            click.echo(
+                f"{name:<{width}} {entry['count']:>6} / {entry['limit']:<6} {entry['unit']}{extra}{mark}"
+            )
     sys.exit(ExitStatus.CONTENT_ERRORS if over else ExitStatus.OK)
 
 
-def _over(platform: str, text: str) -> bool:
-    from postwright.platforms import PLATFORMS
+def _account_limits(project: Project, names: tuple[str, ...]) -> dict[str, tuple[str, tuple]]:
+    """account -> (platform, measures with config.yml's limits for it: the platform's, then the account's)."""
+    if not names:
+        return {}
+    from postwright.render import limits_for
+    from postwright.schema import did_you_mean
 
-    return any(measure.count(text) > measure.limit for measure in PLATFORMS[platform].limits.measures)
+    config = usable_config(project)
+    unknown = [name for name in names if name not in config.accounts]
+    if unknown:
+        raise click.BadParameter(
+            f"no account '{unknown[0]}' in config.yml{did_you_mean(unknown[0], config.accounts)}; "
+            f"accounts: {', '.join(config.accounts)}",
+            param_hint="--account",
+        )
+    return {
+        name: (config.accounts[name].platform, limits_for(config, config.accounts[name]).measures)
+        for name in names
+    }
 
 
 @cli.command()
@@ -994,6 +1054,23 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
     for path in written:
         click.echo(path.as_posix())
     click.echo(f"next: cd {directory} && postwright check", err=True)
+
+
+def _needing_config(command: click.Command) -> None:
+    """`command` stops before it runs where there is no config.yml (require_config); --help still works."""
+    callback = command.callback
+    assert callback is not None
+
+    @functools.wraps(callback)
+    def checked(*args: object, **kwargs: object) -> object:
+        require_config(click.get_current_context().find_object(Project))
+        return callback(*args, **kwargs)
+
+    command.callback = checked
+
+
+for _name in ("build", "calendar", "check", "plan", "preview", "publish", "report", "retract"):
+    _needing_config(cli.commands[_name])  # new and schedule load posts (_loaded); doctor and count check too
 
 
 _CANNOT_WRITE = DISK_FULL | {errno.EIO, errno.EROFS}

@@ -262,3 +262,43 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(make_project, monkeyp
     for command in (["check"], ["count", "x" * 400]):
         result = CliRunner().invoke(cli, ["-C", str(project.root), *command], color=True)
         assert result.exit_code == 1 and "\x1b[" not in result.output, result.output
+
+
+def test_check_of_some_files_says_how_many_it_checked(make_project):
+    project = make_project(
+        "-- content/posts/2026-12-01-a.md --\n---\n---\nA.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\n---\nB.\n"
+        "-- content/posts/2027/2027-01-01-c.md --\n---\n---\nC.\n"
+    )
+    one = run("-C", project.root, "check", project.root / "content/posts/2026-12-01-a.md")
+    assert one.exit_code == 0 and one.stderr.strip() == "checked 1 file: 0 errors, 0 warnings"
+    folder = run(
+        "-C", project.root, "check", project.root / "content/posts/2027", project.root / "config.yml"
+    )
+    assert folder.stderr.strip() == "checked 2 files: 0 errors, 0 warnings"
+    assert run("-C", project.root, "check").stderr.strip() == "checked 3 post files: 0 errors, 0 warnings"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["build"],
+        ["plan"],
+        ["preview"],
+        ["calendar"],
+        ["publish", "--dry-run"],
+        ["schedule"],
+        ["retract", "2026-12-01-launch", "--yes"],
+        ["new", "Hello"],
+        ["report", "--changed-since", "HEAD"],
+        ["doctor", "--offline"],
+        ["count", "--account", "x_main", "hi"],
+    ],
+)
+def test_a_missing_config_is_a_usage_error(tmp_path, command):
+    result = run("-C", tmp_path, *command)
+    assert result.exit_code == 2, result.output
+    assert f"no config.yml in {tmp_path}" in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert run("-C", tmp_path, command[0], "--help").exit_code == 0
