@@ -23,14 +23,13 @@ import click
 import httpx
 
 from postwright.api import Connection, CredentialCheck
-from postwright.config import Account, Config, load_config
+from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.pipeline import connection_settings
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import PermanentError, TransientError
 from postwright.report import ExitStatus
-from postwright.report import format_human as format_diagnostics
 
 WARN_BEFORE = timedelta(days=14)
 """A token expiring sooner than this is reported as a warning (the publish Action shows it)."""
@@ -232,11 +231,10 @@ def doctor(ctx: click.Context, output_format: str, offline: bool) -> None:
       postwright doctor
       postwright doctor --offline --format github
     """
+    from postwright.cli import usable_config
+
     project = ctx.obj if isinstance(ctx.obj, Project) else Project(Path.cwd().resolve())
-    config, diagnostics = load_config(project)
-    if config is None:
-        click.echo(format_diagnostics(diagnostics), err=True)
-        raise click.ClickException("fix config.yml first (see above)")
+    config = usable_config(project)
     found = examine(config, offline=offline)
     text = FORMATS[output_format](found)
     if text or output_format == "json":

@@ -82,6 +82,12 @@ def post_path(project: Project, title: str, when: date, lang: str | None) -> Pat
     return project.content_dir / "posts" / f"{when:%Y}" / f"{when:%Y-%m-%d}-{slug}{suffix}.md"
 
 
+def variant_path(original: Post, project: Project, lang: str | None) -> Path:
+    """Beside the original, under its name with .LANG: the name gives the variant the same post id."""
+    source = project.root / original.source
+    return source.with_name(source.name.split(".")[0] + (f".{lang}" if lang else "") + ".md")
+
+
 def post_text(
     title: str,
     when: datetime,
@@ -91,14 +97,18 @@ def post_text(
     lang: str | None,
     zone: str,
     body: str = "",
+    variant_of: Post | None = None,
 ) -> str:
     """Front matter with a comment on every key, then a body."""
     quoted_title = (
         yaml.safe_dump(title, allow_unicode=True, default_style=None).removesuffix("\n...\n").strip()
     )
-    lines = [
-        "---",
-        f"title: {quoted_title}",
+    lines = ["---", f"title: {quoted_title}"]
+    if variant_of is not None:
+        lines.append(f"# The {lang or 'main'} variant of {variant_of.source}: same id and date.")
+        if Path(variant_of.source).name.split(".")[0] != variant_of.id:  # its id is not its file name's
+            lines.append(f"id: {variant_of.id}")
+    lines += [
         f"# When to publish, in {zone} time (or add an offset such as +01:00).",
         f"date: {when:%Y-%m-%d %H:%M}",
     ]

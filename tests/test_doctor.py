@@ -227,8 +227,8 @@ def test_a_secret_never_appears_even_when_a_verify_leaks_it(make_project, verify
 
 def test_no_config_is_a_clear_stop(tmp_path):
     result = run(Project(tmp_path))
-    assert result.exit_code == 1
-    assert "no config.yml" in result.stderr and "fix config.yml first" in result.stderr
+    assert result.exit_code == 2  # a usage error: the wrong folder, not broken content
+    assert f"no config.yml in {tmp_path}" in result.stderr
 
 
 # -- end to end: Instagram's verify against the local Graph API ---------------------------------------
