@@ -190,15 +190,14 @@ class MastodonPublisher:
             max_id = str(page[-1]["id"])
 
     def _text_of(self, status: dict[str, Any], sources: dict[str, str]) -> str | None:
-        """The plain text a status was created with: the list answers carry only HTML, so ask
-        GET /api/v1/statuses/:id/source (Mastodon 3.5+; StatusSource.text) once per status."""
+        """The plain text a status was created with: GET /api/v1/statuses/:id/source (Mastodon 3.5+;
+        StatusSource.text), once per status. Never a list answer's `text`: Mastodon sends it only for a
+        deleted status (entities/Status.md), and Takahē fills it with the HTML content, which is not the
+        text that was sent (so a part that went out would not be found, and would go out again)."""
         status_id = str(status["id"])
         if status_id not in sources:
-            if isinstance(status.get("text"), str):
-                sources[status_id] = _normal(status["text"])
-            else:
-                response = self.api.request("GET", f"/api/v1/statuses/{_quote(status_id)}/source", ok=(404,))
-                sources[status_id] = _normal(response.json().get("text", "")) if response.is_success else ""
+            response = self.api.request("GET", f"/api/v1/statuses/{_quote(status_id)}/source", ok=(404,))
+            sources[status_id] = _normal(response.json().get("text", "")) if response.is_success else ""
         return sources[status_id]
 
     def account(self) -> dict[str, Any]:
