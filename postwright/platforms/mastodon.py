@@ -7,8 +7,12 @@ the status with `POST /api/v1/statuses`, replying to the part before for thread 
 Settings: `instance` (base URL, required), `visibility` (public, unlisted, private, direct; the
 account's default when unset), `check_instance_limits` (read the server's own limits from
 `/api/v2/instance` and refuse a part over them before anything is sent), `lookup_depth` (how many of
-the account's latest statuses `find_sent` reads, default 80). Credentials: `access_token` (a user
-token with the write:statuses and write:media scopes).
+the account's latest statuses `find_sent` reads, default 80). Credentials: `access_token`, a user
+token with the scopes each call needs (Mastodon's OpenAPI description, operation `security`):
+write:statuses (createStatus, deleteStatus), write:media (createMediaV2, getMedia), read:statuses
+(getAccountStatuses and getStatusSource, which `find_sent` reads) and profile or read:accounts
+(getAccountsVerifyCredentials). Tested against mastodon-mock and against Takahē 0.11.0, a real
+server (tests/test_publisher_takahe.py).
 
 Why `idempotent = False` although Mastodon honours `Idempotency-Key`: the server keeps a key "for up
 to 1 hour" (documentation content/en/methods/statuses.md; OpenAPI createStatus), and a crash is
