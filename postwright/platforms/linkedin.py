@@ -2,8 +2,10 @@
 
 The publisher uses the versioned Posts API (learn.microsoft.com/linkedin/marketing/community-management/
 shares/posts-api) as a member or an organization (`settings.author`: urn:li:person:… or
-urn:li:organization:…), images through the Images API (…/shares/images-api). The text arrives already
-escaped by the linkedin dialect and is sent as `commentary` unchanged. LinkedIn has no threads and no
+urn:li:organization:…), images through the Images API (…/shares/images-api). The text arrives escaped
+as a whole in the little text format (…/shares/little-text-format: the body by the linkedin dialect, then
+the template's text, the link, the tags and the signature by dialects.little_text in render) and is
+sent as `commentary` unchanged. LinkedIn has no threads and no
 idempotency key: a crashed send is settled by listing the author's posts.
 """
 
