@@ -19,11 +19,11 @@ from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Limits, Measure, Platform
-from postwright.platforms.meta import TRANSIENT_CODES, GraphClient, already_gone, graph_error
+from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, already_gone, graph_error
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://graph.facebook.com"
-GRAPH_VERSION = "v25.0"  # graph-api/reference pages show v25.0; versions live about two years
+GRAPH_VERSION = GRAPH_API.version  # settings.graph_version sends another (meta.py: the pin and its end)
 FEED_PAGE = 50  # posts read by find_sent
 _DUPLICATE = 506  # graph-api/guides/error-handling: "Duplicate posts cannot be published consecutively"
 
@@ -195,4 +195,5 @@ PLATFORM = Platform(
     publisher=FacebookPublisher,
     credentials=("access_token",),  # the Page access token; optional app_id, app_secret for doctor
     verify=verify,
+    api_version=GRAPH_API,
 )

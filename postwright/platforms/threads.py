@@ -30,10 +30,16 @@ from typing import Any
 from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import ApiVersion, Limits, Measure, Platform
 from postwright.platforms.instagram import LOOKUP_DEPTH, PAGE_SIZE, ContainerPublisher
 from postwright.platforms.meta import already_gone
 from postwright.publish import CannotTell, PermanentError, Receipt
+
+# The Threads API has its own versions: every page of its reference calls graph.threads.net/v1.0, and
+# Meta has published no end for it (developers.facebook.com/docs/threads; graph.threads.com also answers).
+THREADS_API = ApiVersion(
+    "Threads API", "v1.0", end_of_life=None, source="developers.facebook.com/docs/threads/overview"
+)
 
 
 class ThreadsPublisher(ContainerPublisher):
@@ -41,7 +47,7 @@ class ThreadsPublisher(ContainerPublisher):
     reply_to_id, alt_text, link_attachment), then POST /{threads-user-id}/threads_publish."""
 
     title = "Threads"
-    default_api_url = "https://graph.threads.net/v1.0"  # docs: threads/overview (also graph.threads.com)
+    default_api_url = f"https://graph.threads.net/{THREADS_API.version}"  # docs: threads/overview
     default_user = "me"  # docs: /me/threads is the token's own profile
     container_edge = "threads"
     publish_edge = "threads_publish"
@@ -174,4 +180,5 @@ PLATFORM = Platform(
     publisher=_publisher,
     credentials=("access_token",),
     verify=_verify,
+    api_version=THREADS_API,
 )
