@@ -5,7 +5,10 @@ docs/pages-api/posts): text and link to /{page-id}/feed, one image to /{page-id}
 its caption, several images as unpublished photos attached to one feed post. Graph answers most
 errors with HTTP 400 and says what happened in error.code, so errors are mapped by code, not by status
 (meta.py, the client shared with Instagram and Threads). No idempotency key: a crashed send is settled
-by reading the feed.
+by reading the feed. The Page access token needs pages_manage_posts (post, delete) and
+pages_read_engagement (read the feed), from a person who can do CREATE_CONTENT on the Page (pages-api/
+posts "Before you start"). Requests go to meta.GRAPH_API's version (v25.0 until 2028-07-29), or
+settings.graph_version; doctor warns 90 days before its end.
 """
 
 from __future__ import annotations

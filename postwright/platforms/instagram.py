@@ -8,7 +8,9 @@ a container per image (children of a CAROUSEL container when there are several),
 has processed them and publishes. That container flow is shared with threads.py, whose API is the
 same design; the Graph client and its error mapping are meta.py's, with Instagram's codes added here.
 Requests go to graph.facebook.com on meta.GRAPH_API's version (v25.0, served until 2028-07-29; v21.0,
-used before, ends on 2027-01-21), or to `settings.api_url`, which names its version itself.
+used before, ends on 2027-01-21), or to `settings.api_url`, which names its version itself. The token
+needs instagram_basic and instagram_content_publish, from a person who can do MANAGE or CREATE_CONTENT
+on the Page the account is connected to (content-publishing; reference/ig-user/media_publish).
 
 Settling a crash (`find_sent`): Meta has no idempotency key, so a post whose answer was lost is
 looked for by its caption among the account's latest `settings.lookup_depth` posts (default 50),
