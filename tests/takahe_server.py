@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,14 @@ def _check_install() -> None:
         raise TakaheUnavailable(f"Takahē's virtualenv is not in {REALPEERS_HOME}/takahe-venv: {_INSTALL}")
     if not (TEMPLATE / "ready").is_file():
         raise TakaheUnavailable(f"the migrated PostgreSQL template is not in {TEMPLATE}: {_INSTALL}")
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _free_port() -> int:
@@ -104,15 +113,23 @@ class Takahe:
         }
 
     def stop(self) -> None:
-        """gunicorn and PostgreSQL by their PIDs (start_takahe.sh stop), then the copied cluster."""
+        """gunicorn and PostgreSQL by their PIDs (start_takahe.sh stop), waiting until gunicorn is gone
+        (it finishes its requests first), then the copied cluster."""
+        state = REALPEERS_HOME / f"takahe-state-{self.port}"
+        pid_file = state / "gunicorn.pid"
+        gunicorn = int(pid_file.read_text()) if pid_file.is_file() else None
         subprocess.run(
             ["bash", str(SERVERS / "start_takahe.sh"), "stop"],
             env=self._environ(),
             capture_output=True,
             timeout=120,
         )
+        for _ in range(300):
+            if gunicorn is None or not _running(gunicorn):
+                break
+            time.sleep(0.1)
         shutil.rmtree(self.folder, ignore_errors=True)
-        shutil.rmtree(REALPEERS_HOME / f"takahe-state-{self.port}", ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
 
     def client(self) -> httpx.Client:
         """An HTTP client that talks to Takahē directly, as the admin user."""
