@@ -7,6 +7,7 @@ with nothing to do takes (that answers from postwright.stamp alone).
 from __future__ import annotations
 
 import errno
+import functools
 import importlib
 import json
 import os
@@ -26,6 +27,7 @@ from postwright.project import Project
 from postwright.report import FORMATTERS, ExitStatus, count_line, format_human, json_text
 
 if TYPE_CHECKING:
+    from postwright.config import Preview
     from postwright.preview import PreviewError
 
 
@@ -50,6 +52,14 @@ def _time_zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
             f"unknown time zone '{value}'{did_you_mean(value, time_zones())}; "
             "use an IANA name such as Europe/Madrid or America/New_York"
         )
+    return value
+
+
+def _action(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    from postwright.scaffold import action_problem
+
+    if value is not None and (problem := action_problem(value)):
+        raise click.BadParameter(problem)
     return value
 
 
@@ -110,6 +120,8 @@ def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
     """
     ctx.obj = Project(project_dir.resolve())
     ctx.meta["debug"] = debug
+    if os.environ.get("NO_COLOR"):  # https://no-color.org: set and not empty; click colours only terminals
+        ctx.color = False
 
 
 @cli.command()
@@ -138,9 +150,9 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
 
     checked = pipeline.check(project)
     diagnostics = list(checked.diagnostics)
+    selected = [project.shown(path) for path in paths]
+    config_path = project.shown(project.config_path)
     if paths:
-        selected = [project.shown(path) for path in paths]
-        config_path = project.shown(project.config_path)
         diagnostics = [
             item
             for item in diagnostics
@@ -149,19 +161,45 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
     text = FORMATTERS[output_format](diagnostics)
     if text or output_format == "json":
         click.echo(text)
-    post_count = len(checked.loaded.files)
-    click.echo(
-        f"checked {post_count} post file{'s' * (post_count != 1)}: {count_line(diagnostics)}", err=True
-    )
+    if paths:  # what was asked about, not the whole brand (which was checked, for duplicates and such)
+        named = [
+            path for path in (config_path, *checked.loaded.files) if any(_within(path, c) for c in selected)
+        ]
+        checked_what = f"{len(named)} file{'s' * (len(named) != 1)}"
+    else:
+        checked_what = f"{len(checked.loaded.files)} post file{'s' * (len(checked.loaded.files) != 1)}"
+    click.echo(f"checked {checked_what}: {count_line(diagnostics)}", err=True)
     if checked.config is None:
         click.echo("posts were checked only for syntax because config.yml cannot be used", err=True)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(diagnostics, strict=strict) else ExitStatus.OK)
+
+
+def require_config(project: Project) -> None:
+    """No config.yml at all: the command ran in the wrong folder, a usage error (exit 2), not content's."""
+    if not project.config_path.is_file():
+        raise click.UsageError(
+            f"no config.yml in {project.root}: run this in a brand repository, pass -C DIR, "
+            "or create one with `postwright init DIR`"
+        )
+
+
+def usable_config(project: Project):
+    """config.yml, or a clear stop: missing is a usage error (exit 2), unusable a content error (exit 1)."""
+    from postwright.config import load_config
+
+    require_config(project)
+    config, diagnostics = load_config(project)
+    if config is None:
+        click.echo(format_human(diagnostics), err=True)
+        raise click.ClickException("fix config.yml first (see above)")
+    return config
 
 
 def _loaded(project: Project):
     """The config and the posts, or a clear stop when config.yml cannot be used."""
     from postwright import pipeline
 
+    require_config(project)
     config, loaded, diagnostics = pipeline.load(project)
     if config is None:
         click.echo(format_human(diagnostics), err=True)
@@ -321,7 +359,12 @@ def _plan_json(item) -> dict[str, object]:
 
 
 @cli.command()
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Statuses as at this time (default: preview.at in config.yml, else now).",
+)
 @click.option(
     "-o",
     "--output",
@@ -331,8 +374,8 @@ def _plan_json(item) -> dict[str, object]:
 @click.option(
     "--base-url",
     metavar="URL",
-    help="Where the site will be served (e.g. https://acme.github.io/social/), for the links in "
-    "calendar.ics; default: the file:// address of index.html.",
+    help="Where the site will be served (e.g. https://acme.github.io/social/), for its calendar.ics "
+    "link and the events' links; default: preview.base_url in config.yml, else relative links.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.pass_obj
@@ -352,10 +395,12 @@ def preview(
     """
     from postwright.preview import PreviewError, write_preview
 
-    now = _at(project, at_text)
+    settings = _preview_settings(project)
+    now = _at(project, at_text or settings.at)
+    url = _index_url(base_url or settings.base_url)
     with _ImageProgress() as progress:
         try:
-            done = write_preview(project, now, output, preview_url=_index_url(base_url), progress=progress)
+            done = write_preview(project, now, output, preview_url=url, progress=progress)
         except PreviewError as error:
             _preview_failed(error)
     if done.diagnostics:
@@ -366,7 +411,19 @@ def preview(
         f"{target}/index.html and {target}/calendar.ics: {count_line(done.diagnostics)}",
         err=True,
     )
+    if at_text is None and settings.at:
+        click.echo(
+            f"preview: statuses as of {settings.at}, preview.at in config.yml (--at to change)", err=True
+        )
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(done.diagnostics, strict=strict) else ExitStatus.OK)
+
+
+def _preview_settings(project: Project) -> Preview:
+    """config.yml's preview: section; its defaults when config.yml is unusable (the command says why)."""
+    from postwright.config import Preview, load_config
+
+    config, _ = load_config(project)
+    return config.preview if config else Preview()
 
 
 def _index_url(base_url: str | None) -> str | None:
@@ -383,14 +440,24 @@ def _preview_failed(error: PreviewError) -> None:
 
 
 @cli.command("calendar")
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Statuses as at this time (default: preview.at in config.yml, else now).",
+)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write, - for standard output (default: publish/calendar.ics).",
 )
-@click.option("--base-url", metavar="URL", help="Where the preview site is served, for each event's link.")
+@click.option(
+    "--base-url",
+    metavar="URL",
+    help="Where the preview site is served, for each event's link (default: preview.base_url in "
+    "config.yml, else index.html next to the file).",
+)
 @click.pass_obj
 def calendar_command(
     project: Project, at_text: str | None, output: Path | None, base_url: str | None
@@ -406,10 +473,11 @@ def calendar_command(
     """
     from postwright.preview import PreviewError, write_calendar
 
-    now = _at(project, at_text)
+    settings = _preview_settings(project)
+    now = _at(project, at_text or settings.at)
     to_stdout = output is not None and str(output) == "-"
     target = project.root / "publish" / "calendar.ics" if output is None or to_stdout else output
-    url = _index_url(base_url) or (None if to_stdout else (target.parent / "index.html").resolve().as_uri())
+    url = _index_url(base_url or settings.base_url) or (None if to_stdout else "index.html")
     try:
         done, data = write_calendar(project, now, None if to_stdout else target, preview_url=url)
     except PreviewError as error:
@@ -526,6 +594,11 @@ def publish(
         click.echo(printable(f"{outcome.status:<11} {outcome.key}{where}{message}"))
     summary = _publish_summary(result, dry_run)
     click.echo(summary.splitlines()[0].removeprefix("## "), err=True)
+    rehearsal = _rehearsal_note(result) if _in_ci() else None
+    if rehearsal:  # a scheduled job that only rehearses must not look like one that publishes
+        click.echo(rehearsal)
+        head, _, table = summary.partition("\n")
+        summary = f"{head}\n\n{rehearsal}" + (f"\n{table}" if table else "")
     if result.stopped:
         click.echo(f"postwright: {result.stopped}; nothing else was sent; free space and run again", err=True)
     summary_written = _write_step_summary(summary)
@@ -533,6 +606,29 @@ def publish(
     if failed or result.stopped or not summary_written:
         sys.exit(ExitStatus.SEND_FAILED)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
+
+
+def _in_ci() -> bool:
+    return any(os.environ.get(name, "").lower() in ("true", "1") for name in ("CI", "GITHUB_ACTIONS"))
+
+
+def _rehearsal_note(result) -> str | None:
+    """How many of the posts this run delivered went to the outbox, where no follower sees them."""
+    config = result.planned.config
+    delivered = [outcome for outcome in result.outcomes if outcome.status == "published"]
+    rehearsed = sum(1 for outcome in delivered if config.accounts[outcome.account].deliver == "outbox")
+    if not rehearsed:
+        return None
+    posts = f"{rehearsed} post{'s' if rehearsed > 1 else ''}"
+    if rehearsed == len(delivered):
+        return (
+            f"Rehearsal: {posts} {'were' if rehearsed > 1 else 'was'} written to the local outbox, nothing "
+            "was sent to a platform; set `deliver: api` on an account to publish for real"
+        )
+    return (
+        f"{rehearsed} of {len(delivered)} posts published were only rehearsed in the local outbox (accounts "
+        "with `deliver: outbox`), not sent to a platform"
+    )
 
 
 def _needs_a_person(result) -> list:
@@ -611,28 +707,57 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
 @click.argument("post_id")
 @click.option("--account", metavar="NAME", help="Only from this account.")
 @click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Delete without asking (needed where no one can be asked, e.g. CI)."
+)
 @click.pass_obj
-def retract(project: Project, post_id: str, account: str | None, dry_run: bool) -> None:
+def retract(project: Project, post_id: str, account: str | None, dry_run: bool, yes: bool) -> None:
     """Crisis control: delete a published post (every thread part) from its platforms.
 
-    The deletion is recorded in the ledger, so the post is never published again. Exit 3 when a
-    deletion failed.
+    Lists what it will delete (accounts, parts, links), then asks on a terminal; elsewhere it needs
+    --yes. The deletion is recorded in the ledger, so the post is never published again. Exit 3 when
+    a deletion failed, 2 when it was not confirmed.
 
     \b
     Example:
       postwright retract 2026-12-01-launch --account x_main --dry-run
+      postwright retract 2026-12-01-launch --yes
     """
     from postwright import pipeline
-    from postwright.ledger import LedgerError
+    from postwright.ledger import Ledger, LedgerError
 
     try:
-        keys, outcomes = pipeline.retract(project, post_id, account=account, dry_run=dry_run)
+        keys, _ = pipeline.retract(project, post_id, account=account, dry_run=True)
+        states = Ledger(project.state_dir).read() if keys else {}
     except LedgerError as error:
         raise click.ClickException(str(error)) from error
     if not keys:
         raise click.ClickException(f"nothing published for {post_id}" + (f" on {account}" if account else ""))
-    for key in keys if dry_run else ():
-        click.echo(printable(f"would delete {key}"))
+    for key in keys:
+        state = states[key]
+        first = state.records[0]
+        click.echo(printable(f"{'would delete' if dry_run else 'to delete:'} {key} ({first.platform})"))
+        for record in filter(None, (state.last(part) for part in range(1, state.parts + 1))):
+            link = f"  {record.url}" if record.url else ""
+            click.echo(printable(f"    part {record.part} of {record.parts}: {record.status}{link}"))
+    if dry_run:
+        return
+    if not yes:
+        if not _can_ask():
+            refused = click.ClickException(
+                "retract deletes posts from the platforms: pass --yes to confirm (or --dry-run to only list)"
+            )
+            refused.exit_code = ExitStatus.USAGE  # like a missing option: nothing was deleted
+            raise refused
+        accounts = len({states[key].records[0].account for key in keys})
+        if not click.confirm(f"Delete {post_id} from {accounts} account(s)?", default=False):
+            refused = click.ClickException("not confirmed: nothing deleted")
+            refused.exit_code = ExitStatus.USAGE
+            raise refused
+    try:
+        keys, outcomes = pipeline.retract(project, post_id, account=account)
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from error
     for outcome in outcomes:
         click.echo(
             printable(
@@ -641,6 +766,11 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool) 
         )
     if any(outcome.status == "failed" for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
+
+
+def _can_ask() -> bool:
+    """Someone at a terminal who can answer a question (not CI, not a pipe)."""
+    return sys.stdin.isatty()
 
 
 @cli.command()
@@ -756,44 +886,77 @@ class _ImageProgress:
     help="Only this platform (repeatable). Default: all.",
 )
 @click.option(
+    "--account",
+    "accounts",
+    multiple=True,
+    metavar="NAME",
+    help="Against this account's limits in config.yml, e.g. an X Premium account's 25,000 (repeatable).",
+)
+@click.option(
     "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
 )
-def count(text: str, platforms: tuple[str, ...], output_format: str) -> None:
+@click.pass_obj
+def count(
+    project: Project, text: str, platforms: tuple[str, ...], accounts: tuple[str, ...], output_format: str
+) -> None:
     """Count TEXT (or - for standard input) the way each platform counts it, against its limit.
 
-    Exit 1 when the text is too long for any platform asked about.
+    Exit 1 when the text is too long for any platform or account asked about.
 
     \b
     Example:
       postwright count "Our new kite flies in 8 km/h winds 🪁 https://windward.example"
       echo "…" | postwright count --platform x --platform bluesky --format json -
+      postwright count --account x_main "$(cat draft.txt)"
     """
     from postwright.platforms import PLATFORMS
 
     if text == "-":
         with click.open_file("-", encoding="utf-8") as stream:
             text = stream.read().rstrip("\n")
+    rows = {
+        name: (name, PLATFORMS[name].limits.measures) for name in platforms or ([] if accounts else PLATFORMS)
+    }
+    rows.update(_account_limits(project, accounts))
     result = {}
-    for name in platforms or PLATFORMS:
-        first, *others = PLATFORMS[name].limits.measures
+    for name, (platform, measures) in rows.items():
+        first, *others = measures
         entry = {"count": first.count(text), "limit": first.limit, "unit": first.unit}
         entry.update({measure.unit: measure.count(text) for measure in others})
-        result[name] = entry
-    over = [name for name in result if _over(name, text)]
+        result[name] = entry | ({"platform": platform} if name in accounts else {})
+    over = [name for name, (_, measures) in rows.items() if any(m.count(text) > m.limit for m in measures)]
     if output_format == "json":
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
+        width = max(10, *(len(name) for name in result))
         for name, entry in result.items():
-            extra = "".join(f", {entry[m.unit]} {m.unit}" for m in PLATFORMS[name].limits.measures[1:])
+            extra = "".join(f", {entry[m.unit]} {m.unit}" for m in rows[name][1][1:])
             mark = click.style(" too long", fg="red", bold=True) if name in over else ""
-            click.echo(f"{name:<10} {entry['count']:>6} / {entry['limit']:<6} {entry['unit']}{extra}{mark}")
+            click.echo(
+                f"{name:<{width}} {entry['count']:>6} / {entry['limit']:<6} {entry['unit']}{extra}{mark}"
+            )
     sys.exit(ExitStatus.CONTENT_ERRORS if over else ExitStatus.OK)
 
 
-def _over(platform: str, text: str) -> bool:
-    from postwright.platforms import PLATFORMS
+def _account_limits(project: Project, names: tuple[str, ...]) -> dict[str, tuple[str, tuple]]:
+    """account -> (platform, measures with config.yml's limits for it: the platform's, then the account's)."""
+    if not names:
+        return {}
+    from postwright.render import limits_for
+    from postwright.schema import did_you_mean
 
-    return any(measure.count(text) > measure.limit for measure in PLATFORMS[platform].limits.measures)
+    config = usable_config(project)
+    unknown = [name for name in names if name not in config.accounts]
+    if unknown:
+        raise click.BadParameter(
+            f"no account '{unknown[0]}' in config.yml{did_you_mean(unknown[0], config.accounts)}; "
+            f"accounts: {', '.join(config.accounts)}",
+            param_hint="--account",
+        )
+    return {
+        name: (config.accounts[name].platform, limits_for(config, config.accounts[name]).measures)
+        for name in names
+    }
 
 
 @cli.command()
@@ -830,22 +993,28 @@ def schema(kind: str | None, output: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("title")
+@click.argument("title", required=False)
 @click.option(
     "--date", "when_text", metavar="'YYYY-MM-DD HH:MM'", help="Publish time; default: the next free slot."
 )
 @click.option("--platforms", callback=_platform_list, metavar="x,bluesky,…", help="Default: brand.platforms.")
 @click.option("--lang", help="Language tag for a post not in the brand's language (adds .LANG to the name).")
 @click.option(
+    "--variant-of",
+    metavar="POST-ID",
+    help="Make the --lang variant of this post: same id and date, beside it; TITLE defaults to its title.",
+)
+@click.option(
     "--draft/--ready", default=True, show_default=True, help="New posts are drafts until you say so."
 )
 @click.pass_obj
 def new(
     project: Project,
-    title: str,
+    title: str | None,
     when_text: str | None,
     platforms: list[str] | None,
     lang: str | None,
+    variant_of: str | None,
     draft: bool,
 ) -> None:
     """Create a post file with commented front matter, named after its date and title.
@@ -853,12 +1022,33 @@ def new(
     \b
     Example:
       postwright new "Spring sale" --date "2026-03-20 10:00" --platforms x,mastodon
+      postwright new "Rebajas de primavera" --variant-of 2026-03-20-spring-sale --lang es
     """
     from postwright.load import parse_when
-    from postwright.scaffold import ScaffoldError, next_free_slot, post_path, post_text, write_new
+    from postwright.scaffold import (
+        ScaffoldError,
+        next_free_slot,
+        post_path,
+        post_text,
+        variant_path,
+        write_new,
+    )
 
     config, loaded = _loaded(project)
-    if when_text is None:
+    original = None if variant_of is None else _original(config, loaded.posts, variant_of, lang, when_text)
+    if title is None and original is None:
+        raise click.UsageError("give the post's TITLE (or --variant-of POST-ID for a language variant)")
+    if original is not None:
+        when = original.publish_at.astimezone(config.zone)
+        title = title or original.title
+        language = lang or config.brand.language
+        platforms = platforms or [name for name in original.platforms if config.accounts_for(name, language)]
+        if not platforms:
+            raise click.BadParameter(
+                f"no account in config.yml takes '{language}' posts on {', '.join(original.platforms)}",
+                param_hint="--lang",
+            )
+    elif when_text is None:
         when = next_free_slot(config, (post.publish_at for post in loaded.posts), datetime.now(UTC))
     else:
         when, problems = parse_when(config, when_text, Span("--date"))
@@ -866,12 +1056,39 @@ def new(
             raise click.BadParameter(problems[0].message + f" ({problems[0].hint})", param_hint="--date")
     if lang is not None and lang == config.brand.language:
         lang = None
-    path = post_path(project, title, when.date(), lang)
+    path = (
+        post_path(project, title, when.date(), lang)
+        if original is None
+        else variant_path(original, project, lang)
+    )
+    text = post_text(
+        title or "", when, platforms, draft=draft, lang=lang, zone=config.brand.timezone, variant_of=original
+    )
     try:
-        write_new(path, post_text(title, when, platforms, draft=draft, lang=lang, zone=config.brand.timezone))
+        write_new(path, text)
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
     click.echo(project.shown(path))
+
+
+def _original(config, posts, post_id: str, lang: str | None, when_text: str | None):
+    """The post --variant-of names: its variant in the brand's language, else its first."""
+    from postwright.schema import did_you_mean
+
+    if lang is None:
+        raise click.UsageError("--variant-of needs --lang: the language of the new variant")
+    if when_text is not None:
+        raise click.UsageError("a language variant keeps its post's date: leave out --date")
+    found = [post for post in posts if post.id == post_id]
+    if not found:
+        ids = sorted({post.id for post in posts})
+        raise click.BadParameter(
+            f"no post has the id '{post_id}'{did_you_mean(post_id, ids)}", param_hint="--variant-of"
+        )
+    if any(post.lang == lang for post in found):
+        taken = next(post.source for post in found if post.lang == lang)
+        raise click.BadParameter(f"{post_id} has a '{lang}' variant already: {taken}", param_hint="--lang")
+    return min(found, key=lambda post: post.lang != config.brand.language)
 
 
 @cli.command()
@@ -892,8 +1109,18 @@ def new(
     show_default=True,
     help="Platforms to create an outbox account for.",
 )
-def init(directory: Path, name: str, timezone: str, language: str, platforms: list[str]) -> None:
-    """Create a new brand repository: config.yml, content/, templates/, assets/ and a sample post.
+@click.option(
+    "--action",
+    metavar="OWNER/REPO@SHA",
+    callback=_action,
+    help="The postwright action the workflows run, at a full commit SHA "
+    "(default: the commit this postwright was released from; docs/install.md).",
+)
+def init(
+    directory: Path, name: str, timezone: str, language: str, platforms: list[str], action: str | None
+) -> None:
+    """Create a new brand repository: config.yml, content/, templates/, assets/, a sample post, and
+    the GitHub workflows that check pull requests and publish.
 
     Refuses to overwrite any existing file. The result passes `postwright check`. A folder that is
     not inside a git repository yet becomes one (`git init`).
@@ -913,6 +1140,7 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
             language=language,
             platforms=platforms,
             today=date.today(),
+            action=action,
         )
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
@@ -926,6 +1154,23 @@ def init(directory: Path, name: str, timezone: str, language: str, platforms: li
     for path in written:
         click.echo(path.as_posix())
     click.echo(f"next: cd {directory} && postwright check", err=True)
+
+
+def _needing_config(command: click.Command) -> None:
+    """`command` stops before it runs where there is no config.yml (require_config); --help still works."""
+    callback = command.callback
+    assert callback is not None
+
+    @functools.wraps(callback)
+    def checked(*args: object, **kwargs: object) -> object:
+        require_config(click.get_current_context().find_object(Project))
+        return callback(*args, **kwargs)
+
+    command.callback = checked
+
+
+for _name in ("build", "calendar", "check", "plan", "preview", "publish", "report", "retract"):
+    _needing_config(cli.commands[_name])  # new and schedule load posts (_loaded); doctor and count check too
 
 
 _CANNOT_WRITE = DISK_FULL | {errno.EIO, errno.EROFS}

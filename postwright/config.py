@@ -10,6 +10,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
@@ -34,6 +35,8 @@ from postwright.media import SPECS_BY_PLATFORM
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import (
+    FIRST_YEAR,
+    LAST_YEAR,
     Bool,
     Duration,
     EnvVarName,
@@ -134,14 +137,14 @@ class Utm(Model):
     campaign: UtmText = "{post_id}"
     """utm_campaign value."""
     domains: list[str] = []
-    """Only tag links to these domains (and their subdomains); empty tags every link."""
+    """Only tag links to these domains (and their subdomains), e.g. [acme.example]; empty tags every link."""
 
 
 class Disclosure(Model):
     """A text that must appear in every post carrying one of the tags, e.g. #ad on sponsored posts."""
 
     tags: list[Hashtag]
-    """Posts with any of these tags need the disclosure."""
+    """Posts with any of these tags need the disclosure, e.g. [sponsored, partner]."""
     text: str
     """The text that must appear in the post body, e.g. '#ad'."""
 
@@ -150,7 +153,7 @@ class BrandRules(Model):
     """Rules every post must follow, checked by `postwright check`."""
 
     banned_words: list[str] = []
-    """Words or phrases that must never appear in a post (case-insensitive, whole words)."""
+    """Words or phrases that must never appear in a post (case-insensitive, whole words), e.g. [cheap]."""
     disclosures: list[Disclosure] = []
     """Disclosures required for posts with certain tags."""
     alt_text: Literal["required", "optional"] = "required"
@@ -162,7 +165,7 @@ class Brand(Model):
     """Who is posting: the name, voice and defaults every post starts from."""
 
     name: str
-    """The brand's name, as shown in previews and the calendar."""
+    """The brand's name, as shown in previews and the calendar, e.g. Acme Kites."""
     timezone: TimeZone
     """IANA time zone in which post dates without an offset are read, e.g. Europe/Madrid."""
     language: Language = "en"
@@ -170,11 +173,11 @@ class Brand(Model):
     platforms: list[PlatformName] = []
     """Platforms a post goes to when its front matter names none."""
     url: Link | None = None
-    """The brand's website."""
+    """The brand's website, e.g. https://acme.example."""
     signature: str = ""
     """Text templates may append to posts, e.g. '— The Acme team'."""
     hashtags: list[Hashtag] = []
-    """Hashtags templates may add to every post."""
+    """Hashtags templates may add to every post, e.g. [AcmeKites]."""
     call_to_action: str = ""
     """A call to action templates may add, e.g. 'Read more on our blog'."""
     background: Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$")] = "#ffffff"
@@ -425,13 +428,14 @@ class Account(Model):
     platform: PlatformName
     """The platform this account is on."""
     language: Language | None = None
-    """Only posts in this language go to this account; unset takes posts in every language."""
+    """Only posts in this language go to this account, e.g. es; unset takes posts in every language."""
     handle: str = ""
     """The account's own handle, for previews (e.g. @acme@mastodon.social)."""
     deliver: Literal["outbox", "api"] = "outbox"
     """'outbox' writes what would be sent to a local folder; 'api' sends it to the platform."""
     credentials: dict[str, EnvVarName] = {}
-    """Names of the environment variables holding this account's secrets, never the secrets."""
+    """Names of the environment variables holding this account's secrets, never the secrets, e.g.
+    {token: MASTODON_TOKEN}."""
     settings: dict[str, Any] = {}
     """Platform-specific settings for this account (instance URL, page id, board, visibility…)."""
     limits: LimitOverrides = LimitOverrides()
@@ -444,21 +448,53 @@ class Schedule(Model):
     default_time: TimeOfDay = Field("09:00", validate_default=True)
     """Time of day for posts whose date has no time, e.g. '09:00'."""
     slots: list[TimeOfDay] = []
-    """Preferred posting times; `postwright new` picks the next free one."""
+    """Preferred posting times, e.g. ['09:00', '17:30']; `postwright new` picks the next free one."""
     duplicate_window: Duration = Field("7d", validate_default=True)
     """Two posts with the same text on one account closer than this are an error (X rejects them)."""
     grace: Duration = Field("3h", validate_default=True)
     """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
     branch: str | None = None
-    """Outside GitHub Actions (a cron job on a server): the git branch a publish run must be on. On
+    """Outside GitHub Actions (a cron job on a server): the git branch a publish run must be on, e.g. main. On
     GitHub only the default branch publishes; naming another branch there makes every run refuse."""
+
+
+def _preview_time(value: object) -> str:
+    """An ISO date and time in the years postwright schedules (without an offset: in the brand's zone)."""
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        when = None
+    if when is None or not FIRST_YEAR <= when.year <= LAST_YEAR:
+        raise PydanticCustomError(
+            "PW201",
+            f"'{value}' is not a date and time",
+            {"hint": "write an ISO time such as 2026-12-01T09:00"},
+        )
+    return value
+
+
+class Preview(Model):
+    """The review site and calendar.ics (`postwright preview` and `postwright calendar`)."""
+
+    base_url: Link | None = None
+    """Where the preview site is served (e.g. https://acme.github.io/social/): its calendar.ics link and
+    each calendar event's link start with it. Unset: links are relative to the site's folder.
+    --base-url wins."""
+    at: Annotated[str, AfterValidator(_preview_time)] | None = None
+    """Show statuses as of this time instead of now (ISO, in the brand's time zone without an offset), so an
+    example brand's calendar does not go stale. Leave unset for a real brand. --at wins."""
 
 
 Person = create_model(
     "Person",
     __base__=Model,
     __doc__="One person and their handle on each platform, for @[name] mentions.",
-    name=(str, Field("", description="The person's display name, used where a platform has no handle.")),
+    name=(
+        str,
+        Field(
+            "", description="The person's display name, e.g. Jane Doe, used where a platform has no handle."
+        ),
+    ),
     **{
         name: (str | None, Field(None, description=f"Handle on {platform.title}: {platform.handle_hint}."))
         for name, platform in PLATFORMS.items()
@@ -472,15 +508,18 @@ class Config(Model):
     brand: Brand
     """The brand: name, time zone, language, defaults and rules."""
     accounts: dict[AccountName, Account]
-    """The accounts posts are delivered to, by name."""
+    """The accounts posts are delivered to, by name, e.g. {x_main: {platform: x}}."""
     platforms: dict[PlatformName, PlatformSettings] = {}
-    """Settings and limit overrides per platform."""
+    """Settings and limit overrides per platform, e.g. {x: {limits: {max_length: 25000}}}."""
     schedule: Schedule = Schedule()
     """Posting times and the grace period."""
+    preview: Preview = Preview()
+    """The review site and calendar.ics: where they are served, and the time they show."""
     paused: Bool = False
     """Crisis switch: true stops every publish run from sending anything."""
     people: dict[str, Person] = {}  # type: ignore[valid-type]
-    """People who can be mentioned as @[name] in posts, with their handle per platform."""
+    """People who can be mentioned as @[name] in posts, with their handle per platform, e.g.
+    {jane: {name: Jane Doe, x: janedoe}}."""
     outbox: RepositoryFolder = "outbox"
     """Folder (relative to the repository, inside it) where outbox accounts deliver."""
     severity: dict[RuleCode, Literal["error", "warning", "info", "off"]] = {}

@@ -35,9 +35,10 @@ thread parts, and callers split on `THREAD_BREAK`.
     --- (break)        ---                  ---                              ---
 
 Escaping: plain none. linkedin: a backslash before each of \\ | { } @ [ ] ( ) < > # * _ ~ (in URLs and
-code too), except in mentions and hashtags. telegram_html: & < > (and " in href). discord: a backslash
-before \\ * _ ~ ` | [ ] in text (not in URLs), and before what would start a quote, heading, subtext
-or list at the beginning of a line (>, #, -#, -, +, 1.).
+code too), except in mentions and hashtags; render then runs `little_text` over the whole commentary, so
+the template's text, the link, the tags and the signature are escaped too. telegram_html: & < > (and "
+in href). discord: a backslash before \\ * _ ~ ` | [ ] in text (not in URLs), and before what would
+start a quote, heading, subtext or list at the beginning of a line (>, #, -#, -, +, 1.).
 
 "Same" for links: the text equals the URL, or the URL without its scheme (`https://`, `mailto:`),
 ignoring a trailing slash. Telegram and Discord only link http(s) URLs (Telegram also tg://); other
@@ -689,6 +690,36 @@ class _LinkedIn(_Plain):
 
     def text(self, text: str) -> str:
         return text.translate(_LITTLE_RESERVED)
+
+
+# little-text-format (learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format):
+# the elements render writes on purpose, a MentionElement @[Name](urn:li:person:…) and the HashtagTemplate
+# {hashtag|\#|tag}; a character already escaped; or a reserved character, which is plain text once escaped.
+_LITTLE_TOKEN = re.compile(
+    r"@\[(?P<name>(?:[^\\\[\]\n]|\\.)*)\]\((?P<urn>urn:li:[A-Za-z]+:[^\s()\\]+)\)"
+    r"|\{hashtag\|\\#\|(?P<tag>(?:[^\s{}|\\]|\\.)+)\}"
+    r"|(?P<escaped>\\[\\|{}@\[\]()<>#*_~])"
+    r"|(?P<reserved>[\\|{}@\[\]()<>#*_~])"
+)
+
+
+def little_text(commentary: str) -> str:
+    """The whole commentary as LinkedIn reads it: every reserved character escaped, wherever it came from
+    (the template's own text, the UTM-tagged link's `_`, a tag, the signature), except the syntax of the
+    mentions and hashtags render writes, whose name and tag are escaped as text. What is already escaped
+    (the body, by this dialect) stays as it is, so this can run on any text more than once. LinkedIn
+    cuts a post off at the first reserved character left unescaped, and says nothing."""
+
+    def escaped(match: re.Match[str]) -> str:
+        if match["reserved"]:
+            return "\\" + match["reserved"]
+        if match["urn"]:
+            return f"@[{little_text(match['name'])}]({match['urn']})"
+        if match["tag"]:
+            return f"{{hashtag|\\#|{little_text(match['tag'])}}}"
+        return match[0]
+
+    return _LITTLE_TOKEN.sub(escaped, commentary)
 
 
 _HTML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})

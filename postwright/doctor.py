@@ -7,6 +7,10 @@ unless --offline, the platform is asked (Platform.verify, cheaply and without po
 work and when they expire. A token that expires within two weeks is a warning, so that the publish
 Action warns in time; missing or rejected credentials are errors. No secret is ever printed: every
 line is redacted, and verify reports only who the token posts as and when it expires.
+
+Each API account is also judged by the version of its platform's API it sends (Platform.api_version:
+the pin, or the one its settings choose): within 90 days of the end the platform published for it, a
+warning; after it, an error, since the platform refuses that version. Needs no network (also --offline).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -26,18 +30,21 @@ import httpx
 from postwright import account_settings
 from postwright.account_settings import connection_settings
 from postwright.api import Connection, CredentialCheck
-from postwright.config import Account, Config, load_config
+from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import PermanentError, TransientError
 from postwright.report import ExitStatus
-from postwright.report import format_human as format_diagnostics
 
 WARN_BEFORE = timedelta(days=14)
 """A token expiring sooner than this is reported as a warning (the publish Action shows it)."""
 
+API_WARN_BEFORE = timedelta(days=90)
+"""An API version ending sooner than this is reported as a warning: time to release a newer pin."""
+
 Status = Literal["ok", "warning", "error"]
+_SEVERITY: dict[Status, int] = {"ok": 0, "warning": 1, "error": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +83,9 @@ def examine(
     moment = now or datetime.now(UTC)
     found = os.environ if environ is None else environ
     return [
-        _account(config, name, account, offline, moment, found, transport)
+        _api_version_judged(
+            _account(config, name, account, offline, moment, found, transport), config, name, moment
+        )
         for name, account in config.accounts.items()
     ]
 
@@ -140,6 +149,32 @@ def _config_problems(config: Config, name: str) -> str:
         if problem.at[:2] in (("accounts", name), ("platforms", platform))
     ]
     return "; ".join(f"{problem.message} ({problem.code})" for problem in found)
+
+
+def _api_version_judged(health: AccountHealth, config: Config, name: str, now: datetime) -> AccountHealth:
+    """The account's health, made worse where the API version it sends ends within API_WARN_BEFORE."""
+    api = PLATFORMS[health.platform].api_version
+    if health.deliver == "outbox" or api is None:
+        return health
+    version, end = api.in_use(connection_settings(config, name))
+    if end is None:
+        return health
+    left = (end - now.astimezone(UTC).date()).days
+    if left > API_WARN_BEFORE.days:
+        return health
+    change = f"set settings.{api.setting} to a newer version" if api.setting else "update postwright"
+    if api.setting and version == api.version:
+        change = f"update postwright, or {change}"
+    if left <= 0:
+        status: Status = "error"
+        said = f"{api.name} {version} ended on {end:%Y-%m-%d} ({api.source}): {change}"
+    else:
+        status = "warning"
+        days = f"{left} day{'s' * (left != 1)}"
+        said = f"{api.name} {version} ends on {end:%Y-%m-%d}, in {days} ({api.source}): {change}"
+    if _SEVERITY[health.status] > _SEVERITY[status]:
+        status = health.status
+    return replace(health, status=status, detail=redact(f"{health.detail}; {said}"))
 
 
 def _missing_text(missing: tuple[str, ...]) -> str:
@@ -250,11 +285,10 @@ def doctor(ctx: click.Context, output_format: str, offline: bool) -> None:
       postwright doctor
       postwright doctor --offline --format github
     """
+    from postwright.cli import usable_config
+
     project = ctx.obj if isinstance(ctx.obj, Project) else Project(Path.cwd().resolve())
-    config, diagnostics = load_config(project)
-    if config is None:
-        click.echo(format_diagnostics(diagnostics), err=True)
-        raise click.ClickException("fix config.yml first (see above)")
+    config = usable_config(project)
     found = examine(config, offline=offline)
     text = FORMATS[output_format](found)
     if text or output_format == "json":

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 Status = Literal["started", "published", "failed", "retracted"]
+Via = Literal["outbox", "api"]  # how a record's part was delivered: a rehearsal in the outbox, or for real
 
 
 class LedgerError(Exception):
@@ -68,6 +69,13 @@ class Record:
     permanent: bool = False  # a failure that retrying will not fix (4xx other than 429)
     refused: bool = False  # the platform said no (or was never reached): this attempt posted nothing
     extra: dict[str, str] = field(default_factory=dict)
+    via: Via | None = None  # None: written before records said; see JobState.rehearsals
+
+
+def outbox_receipt(record: Record) -> bool:
+    """The receipt the outbox gives (its file, named by the idempotency key): no platform's post has it."""
+    key = record.idempotency_key
+    return record.remote_id == key and (record.url or "").endswith(f"/{key}.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +122,30 @@ class JobState:
     def content_hash(self) -> str | None:
         return self.records[-1].content_hash if self.records else None
 
+    def rehearsals(self) -> tuple[Record, ...]:
+        """The records made through the outbox. A record from before records said how (no `via`) is one
+        when every receipt of its part is an outbox file; a part with no receipt at all (a crash) or a
+        platform's receipt counts as real, so a real post is never taken for a rehearsal and sent again."""
+        receipts: dict[int, list[bool]] = {}
+        for record in self.records:
+            if record.via is None and (record.remote_id is not None or record.url is not None):
+                receipts.setdefault(record.part, []).append(outbox_receipt(record))
+        rehearsed_parts = {part for part, outbox in receipts.items() if all(outbox)}
+        return tuple(
+            record
+            for record in self.records
+            if record.via == "outbox" or (record.via is None and record.part in rehearsed_parts)
+        )
+
+    def without_rehearsals(self) -> JobState:
+        """The job as an account that now delivers through its API sees it: a rehearsal in the outbox
+        posted nothing, so it does not count. A retracted job stays whole: retracted is final."""
+        rehearsed = self.rehearsals()
+        if self.retracted or not rehearsed:
+            return self
+        left_out = {id(record) for record in rehearsed}
+        return JobState(self.key, tuple(record for record in self.records if id(record) not in left_out))
+
 
 _STATUSES = ("started", "published", "failed", "retracted")
 
@@ -134,6 +166,8 @@ def _check(record: Record) -> None:
         raise ValueError("key, idempotency_key, post_id, account, platform and time must be text")
     if not isinstance(record.permanent, bool) or not isinstance(record.refused, bool):
         raise ValueError("permanent and refused must be true or false")
+    if record.via not in (None, "outbox", "api"):
+        raise ValueError(f"via must be outbox or api, not {record.via!r}")
     datetime.fromisoformat(record.time)
 
 

@@ -50,24 +50,25 @@ class ImageRef(Model):
     """An image from assets/ with its alt text."""
 
     src: str
-    """Path of the image, relative to assets/."""
+    """Path of the image, relative to assets/, e.g. launch.jpg."""
     alt: str = ""
-    """Alt text: what the image shows, for people who cannot see it. Some platforms require it."""
+    """Alt text: what the image shows, for people who cannot see it, e.g. A red kite over the beach.
+    Some platforms require it."""
     focus: tuple[Fraction, Fraction] | None = None
-    """Focal point [x, y] from 0 to 1 (0,0 is top left) that crops keep in view."""
+    """Focal point [x, y] from 0 to 1 (0,0 is top left) that crops keep in view, e.g. [0.5, 0.3]."""
 
 
 class Override(Model):
     """Fields a post changes for one platform or one account."""
 
     body: str | None = None
-    """A different body (Markdown) for this platform or account."""
+    """A different body (Markdown) for this platform or account, e.g. A shorter text."""
     date: DateText | None = None
-    """A different publish time for this platform or account."""
+    """A different publish time for this platform or account, e.g. 2026-12-01 10:00."""
     tags: list[Hashtag] | None = None
-    """Different hashtags."""
+    """Different hashtags, e.g. [launch]."""
     link: Link | None = None
-    """A different link."""
+    """A different link, e.g. https://example.com/v2."""
     images: list[ImageRef] | None = None
     """Different images."""
     thread: Literal["auto", "never", "always"] | None = None
@@ -78,23 +79,24 @@ class FrontMatter(Model):
     """The YAML front matter of a post file."""
 
     id: PostId | None = None
-    """The post's id, instead of the one its file name gives: set it to the old id when you rename a
-    file that was already published, so that the ledger still knows it and it is not sent again."""
+    """The post's id, instead of the one its file name gives, e.g. 2026-12-01-launch: set it to the old id
+    when you rename a file that was already published, so that the ledger still knows it and it is not
+    sent again."""
     title: str = ""
-    """For the calendar and previews; not posted."""
+    """For the calendar and previews, e.g. Launch of v2; not posted."""
     date: DateText | None = None
     """Publish time, e.g. 2026-12-01 09:30; without an offset it is in the brand's time zone.
     Optional when the file name starts with the date."""
     lang: Language | None = None
-    """Language of the post (BCP 47); default from the file name (launch.es.md) or the brand."""
+    """Language of the post (BCP 47), e.g. es; default from the file name (launch.es.md) or the brand."""
     platforms: list[PlatformName] | None = None
     """Platforms to post to; default brand.platforms. Every account on them in the post's language gets it."""
     accounts: list[str] | None = None
-    """Exact accounts to post to, instead of platforms."""
+    """Exact accounts to post to, instead of platforms, e.g. [x_main, mastodon_main]."""
     tags: list[Hashtag] = []
-    """Hashtags, without #; templates place them per platform."""
+    """Hashtags, without #, e.g. [OpenSource, launch]; templates place them per platform."""
     link: Link | None = None
-    """The link the post promotes; UTM-tagged per platform."""
+    """The link the post promotes, e.g. https://example.com/v2; UTM-tagged per platform."""
     images: list[ImageRef] = []
     """Images from assets/, each with alt text."""
     thread: Literal["auto", "never", "always"] = "auto"
@@ -102,9 +104,10 @@ class FrontMatter(Model):
     draft: Bool = False
     """Drafts are checked and previewed but never published."""
     expires: DateText | None = None
-    """After this time the post is not sent any more (a date alone means the end of that day)."""
+    """After this time the post is not sent any more, e.g. 2026-12-03 (a date alone means the end of
+    that day)."""
     overrides: dict[str, Override] = {}
-    """Changes per platform or per account name, e.g. x: {body: A shorter text}."""
+    """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from postwright.publish import PermanentError, Receipt, TransientError
 
 class OutboxPublisher:
     idempotent = True
+    rehearsal = True  # nothing reaches a platform: its ledger records say `"via": "outbox"`
 
     def __init__(
         self,

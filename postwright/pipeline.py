@@ -19,7 +19,7 @@ from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
 from postwright.credentials import Secrets
 from postwright.diagnostics import Diagnostic, Severity, Span
-from postwright.ledger import Ledger, LedgerError
+from postwright.ledger import JobState, Ledger, LedgerError
 from postwright.load import Loaded, Remembered, is_remembered, load_posts
 from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
 from postwright.model import Post, Variant
@@ -353,13 +353,15 @@ def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned
     if config is None:
         return Planned(None, (), (), found, None)
     try:
-        states = Ledger(project.state_dir).read()
+        recorded = Ledger(project.state_dir).read()
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
+    states = as_delivered(config, recorded)
     held = _renamed(project, config, loaded.posts, states, now, only)
     found = (*found, *(item.problem for item in held))
     items = schedule.plan(loaded.posts, config, states, now, only=only)
     items = _mark_edits(project, config, loaded.posts, items, states)
+    items = _mark_rehearsed(items, recorded, states)
     return Planned(config, loaded.posts, tuple(items), found, None, frozenset(item.key for item in held))
 
 
@@ -374,10 +376,48 @@ def _renamed(
     """Jobs that went out under another id, language or account (postwright/renames.py)."""
     if states is None:
         try:
-            states = Ledger(project.state_dir).read()
+            states = as_delivered(config, Ledger(project.state_dir).read())
         except LedgerError:  # plan and publish report it; check is about the content
             return []
     return renames.renamed(posts, config, states, now, lambda: render.load_templates(project), forced=only)
+
+
+def as_delivered(config: Config, states: dict[str, JobState]) -> dict[str, JobState]:
+    """The ledger as each account delivers now: for an account that posts through its API, what was only
+    rehearsed in the outbox is left out (a job with nothing else is not in the ledger at all), so the
+    job is due again within its grace period and missed after it, like any post never sent. The
+    publish runner leaves the same records out, by its publisher (publish.py)."""
+    real = {}
+    for key, state in states.items():
+        account = config.accounts.get(state.records[0].account)
+        if account is not None and account.deliver != "outbox":
+            state = state.without_rehearsals()
+        if state.records:
+            real[key] = state
+    return real
+
+
+def _mark_rehearsed(
+    items: list[PlanItem], recorded: dict[str, JobState], states: dict[str, JobState]
+) -> list[PlanItem]:
+    """Say why a job that was delivered to the outbox is due, or missed, through the API now."""
+    marked = []
+    for item in items:
+        said = _REHEARSED.get(item.status)
+        kept = states.get(item.key)
+        ignored = item.key in recorded and (kept is None or kept.records != recorded[item.key].records)
+        if said and ignored:
+            item = replace(item, detail="; ".join(filter(None, (said, item.detail))))
+        marked.append(item)
+    return marked
+
+
+_REHEARSED = {
+    "due": "rehearsed in the outbox, now due through the API",
+    "upcoming": "rehearsed in the outbox, to be sent through the API",
+    "missed": "rehearsed in the outbox only: too late to send through the API",
+    "expired": "rehearsed in the outbox only: expired before it was sent through the API",
+}
 
 
 def _mark_edits(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from postwright.credentials import CredentialsError, redact
-from postwright.ledger import Ledger, LedgerWriteError, Record
+from postwright.ledger import Ledger, LedgerWriteError, Record, Via
 from postwright.model import Variant
 
 
@@ -172,16 +172,22 @@ class Runner:
             message = redact(f"{error} (nothing deleted)")
             return Outcome(state.key, first.account, first.platform, "failed", None, message)
         done = {record.part for record in state.records if record.status == "retracted"}
+        # parts only rehearsed in the outbox of an account that now posts through its API: that API has
+        # nothing to delete, but they are recorded retracted all the same, so they are never sent for real
+        rehearsed = set() if _rehearses(publisher) else {id(record) for record in state.rehearsals()}
         removed, problems, status = 0, [], "retracted"
         for part in range(state.parts, 0, -1):  # a part that cannot be settled does not stop the others
             last = state.last(part)
             if part in done or last is None or (last.status == "failed" and (last.permanent or last.refused)):
                 continue
             try:
-                remote_id = self._remote_id(publisher, last)
-                if remote_id is None:
-                    continue  # never went out
-                publisher.delete(remote_id)
+                if id(last) in rehearsed:
+                    remote_id = last.remote_id
+                else:
+                    remote_id = self._remote_id(publisher, last)
+                    if remote_id is None:
+                        continue  # never went out
+                    publisher.delete(remote_id)
             except Exception as error:
                 status = "unconfirmed" if isinstance(error, CannotTell) and status != "failed" else "failed"
                 problems.append(redact(f"part {part}: {error}"))
@@ -207,15 +213,17 @@ class Runner:
         variant = job.variant
         if state is not None and state.retracted:  # a retract between planning and this lock
             return self._outcome(job, "retracted", "retracted: not sent again", 0, None)
+        try:
+            publisher = self.publisher_for(variant.account)
+        except Exception as error:  # credentials or settings unusable: nothing sent, tried again next run
+            return self._outcome(job, "failed", f"{error} (nothing sent)", 0, None)
+        if state is not None and not _rehearses(publisher):  # a rehearsal in the outbox posted nothing
+            state = state.without_rehearsals()
         published = state is not None and any(record.status == "published" for record in state.records)
         if published and state.parts != len(variant.parts):
             return self._outcome(
                 job, "failed", "edited after part of its thread was published; not sent (see plan)", 0, None
             )
-        try:
-            publisher = self.publisher_for(variant.account)
-        except Exception as error:  # credentials or settings unusable: nothing sent, tried again next run
-            return self._outcome(job, "failed", f"{error} (nothing sent)", 0, None)
         total = len(variant.parts)
         reply_to: Receipt | None = None
         sent = 0
@@ -321,6 +329,7 @@ class Runner:
         refused: bool = False,
     ) -> None:
         variant = job.variant
+        via: Via = "outbox" if _rehearses(self.publisher_for(variant.account)) else "api"
         self.ledger.append(
             Record(
                 key=job.key,
@@ -339,6 +348,7 @@ class Runner:
                 error=redact(error) if error else None,
                 permanent=permanent,
                 refused=refused,
+                via=via,
             )
         )
 
@@ -346,6 +356,11 @@ class Runner:
     def _outcome(job: Job, status: Status, message: str, sent: int, url: str | None) -> Outcome:
         variant = job.variant
         return Outcome(job.key, variant.account, variant.platform, status, url, redact(message), sent)
+
+
+def _rehearses(publisher: Publisher) -> bool:
+    """The outbox: what it receives reaches no platform (no other publisher has `rehearsal`)."""
+    return getattr(publisher, "rehearsal", False)
 
 
 def _unwritten(error: LedgerWriteError) -> str:

@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from postwright.config import Account, Config
 from postwright.diagnostics import Diagnostic, Span, diag
-from postwright.dialects import escape_text, to_dialect
+from postwright.dialects import escape_text, little_text, to_dialect
 from postwright.model import MediaRef, Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits, Platform
@@ -160,6 +160,8 @@ def render(
     text, problem = _render_template(environment, templates.folder, name, variables)
     if problem:
         return None, [problem]
+    if platform.dialect == "linkedin":  # the template's own text and what it inserted, escaped too
+        text = little_text(text)
     limits = limits_for(config, account)
     thread = fields.get("thread", post.thread)
     parts = _parts(text, thread, limits, config, platform.name)

@@ -30,6 +30,43 @@ class ScaffoldError(Exception):
     """A file would be overwritten, or the input cannot make a valid file."""
 
 
+ACTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[0-9a-f]{40}")
+"""OWNER/REPO@<full commit SHA>: a tag or branch can later point at other code, a commit cannot."""
+
+_SELF_ACTION = re.compile(r"(?m)^(?P<indent> +)uses: \./(?: #.*)?$")
+"""The line in postwright's own workflows that runs the action from the checkout (`uses: ./`)."""
+
+
+def default_action() -> str:
+    """The action `init` writes: postwright's repository at the commit a release was built from
+    (the release workflow writes scaffold/action.txt), else at the commit action.txt names."""
+    return (files("postwright") / "scaffold" / "action.txt").read_text("utf-8").strip()
+
+
+def action_problem(action: str) -> str | None:
+    """Why `action` cannot be the `uses:` of a brand's workflows, or None when it can."""
+    if ACTION.fullmatch(action):
+        return None
+    repository, at, ref = action.partition("@")
+    if not at or not ACTION.fullmatch(f"{repository}@{'0' * 40}"):
+        return "expected OWNER/REPO@<full commit SHA>, e.g. acme/postwright@" + "0" * 40
+    if re.fullmatch(r"[0-9a-fA-F]{7,39}", ref):
+        return f"'{ref}' is a shortened commit SHA: use all 40 hex digits (git rev-parse {ref})"
+    if re.fullmatch(r"[0-9a-fA-F]{40}", ref):
+        return f"write the commit SHA in lower case: {ref.lower()}"
+    return (
+        f"'{ref}' is a tag or branch, which can be moved to other code: use the full commit SHA it "
+        f"points to (git ls-remote https://github.com/{repository} {ref})"
+    )
+
+
+def workflow_text(name: str, action: str) -> str:
+    """postwright's own workflow `name` as a brand's: the same file, but running `action` instead of
+    the action in the checkout (tests/test_install.py keeps the two copies identical)."""
+    text = (files("postwright") / "scaffold" / "github" / "workflows" / name).read_text("utf-8")
+    return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text, count=1)
+
+
 def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> datetime:
     """The first posting slot from tomorrow (a post written now should not go out in minutes) that no
     post uses yet."""
@@ -46,6 +83,12 @@ def post_path(project: Project, title: str, when: date, lang: str | None) -> Pat
     return project.content_dir / "posts" / f"{when:%Y}" / f"{when:%Y-%m-%d}-{slug}{suffix}.md"
 
 
+def variant_path(original: Post, project: Project, lang: str | None) -> Path:
+    """Beside the original, under its name with .LANG: the name gives the variant the same post id."""
+    source = project.root / original.source
+    return source.with_name(source.name.split(".")[0] + (f".{lang}" if lang else "") + ".md")
+
+
 def post_text(
     title: str,
     when: datetime,
@@ -55,14 +98,18 @@ def post_text(
     lang: str | None,
     zone: str,
     body: str = "",
+    variant_of: Post | None = None,
 ) -> str:
     """Front matter with a comment on every key, then a body."""
     quoted_title = (
         yaml.safe_dump(title, allow_unicode=True, default_style=None).removesuffix("\n...\n").strip()
     )
-    lines = [
-        "---",
-        f"title: {quoted_title}",
+    lines = ["---", f"title: {quoted_title}"]
+    if variant_of is not None:
+        lines.append(f"# The {lang or 'main'} variant of {variant_of.source}: same id and date.")
+        if Path(variant_of.source).name.split(".")[0] != variant_of.id:  # its id is not its file name's
+            lines.append(f"id: {variant_of.id}")
+    lines += [
         f"# When to publish, in {zone} time (or add an offset such as +01:00).",
         f"date: {when:%Y-%m-%d %H:%M}",
     ]
@@ -105,9 +152,20 @@ def write_new(path: Path, text: str) -> None:
 
 
 def init_brand(
-    target: Path, *, name: str, timezone: str, language: str, platforms: Sequence[str], today: date
+    target: Path,
+    *,
+    name: str,
+    timezone: str,
+    language: str,
+    platforms: Sequence[str],
+    today: date,
+    action: str | None = None,
 ) -> list[Path]:
-    """Write a new brand repository into `target`; returns the files written."""
+    """Write a new brand repository into `target`, its workflows running postwright's action at
+    `action` (default: `default_action()`); returns the files written."""
+    action = default_action() if action is None else action
+    if problem := action_problem(action):
+        raise ScaffoldError(f"action {action!r}: {problem}")
     unknown = [platform for platform in platforms if platform not in PLATFORMS]
     if unknown:
         raise ScaffoldError(f"unknown platform(s): {', '.join(unknown)}; known: {', '.join(PLATFORMS)}")
@@ -128,16 +186,13 @@ def init_brand(
         target / ".gitignore": scaffold.joinpath("gitignore").read_text("utf-8"),
         target / "templates" / "base.j2": scaffold.joinpath("templates", "base.j2").read_text("utf-8"),
         target / "assets" / ".gitkeep": "",
-        # the same files as this repository's .github/ (tests/test_scaffold_workflows keeps them equal)
-        target / ".github" / "workflows" / "publish.yml": scaffold.joinpath(
-            "github", "workflows", "publish.yml"
-        ).read_text("utf-8"),
+        # the same files as this repository's .github/ (tests/test_install.py keeps them equal), the
+        # workflows with `uses: action` for `uses: ./`
+        target / ".github" / "workflows" / "publish.yml": workflow_text("publish.yml", action),
         target / ".github" / "scripts" / "publish.sh": scaffold.joinpath(
             "github", "scripts", "publish.sh"
         ).read_text("utf-8"),
-        target / ".github" / "workflows" / "check.yml": scaffold.joinpath(
-            "github", "workflows", "check.yml"
-        ).read_text("utf-8"),
+        target / ".github" / "workflows" / "check.yml": workflow_text("check.yml", action),
         **{
             target / ".postwright" / f"{kind}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False)
             + "\n"

@@ -30,7 +30,7 @@ from pydantic_core import PydanticCustomError
 
 from postwright.diagnostics import Diagnostic, diag
 from postwright.platforms import PLATFORMS
-from postwright.yamlpos import Document, KeyPath
+from postwright.yamlpos import Document, KeyPath, load_yaml
 
 
 class Model(BaseModel):
@@ -182,18 +182,19 @@ Int = StrictInt
 
 M = TypeVar("M", bound=BaseModel)
 
-_TYPE_HINTS = {
-    "list_type": "write a list: [a, b] on one line, or one '- item' per line",
-    "bool_type": "write true or false",
-    "string_type": "put the value in quotes",
-    "int_type": "write a whole number",
-    "float_type": "write a number",
+_TYPE_HINTS = {  # by the JSON Schema type the key takes
+    "array": "write a list: [a, b] on one line, or one '- item' per line",
+    "boolean": "write true or false",
+    "string": "put the value in quotes",
+    "integer": "write a whole number",
+    "number": "write a number",
+    "object": "write a mapping: one 'key: value' per line, indented",
+}
+_BOUND_HINTS = {
     "greater_than": "write a larger number",
     "greater_than_equal": "write a larger number",
+    "less_than": "write a smaller number",
     "less_than_equal": "write a smaller number",
-    "dict_type": "write a mapping: one 'key: value' per line, indented",
-    "model_type": "write a mapping: one 'key: value' per line, indented",
-    "model_attributes_type": "write a mapping: one 'key: value' per line, indented",
 }
 
 
@@ -220,6 +221,8 @@ def _diagnostics(
         raw = tuple(item["loc"])
         on_key = "[key]" in raw
         loc = tuple(part for part in raw if part != "[key]")
+        if item["type"] != "extra_forbidden":  # an unknown key is in no schema
+            loc = _schema_at(_json_schema(model), loc)[0]  # a union's member names ('size.int') are no keys
         if loc in seen:
             continue  # one message per value: unions and chained validators report several
         seen.add(loc)
@@ -252,10 +255,211 @@ def _one_diagnostic(
             f"required key '{loc[-1]}' is missing in {parent}",
             hint=f"add '{loc[-1]}:'",
         )
-    span = document.span(loc, key=on_key)
     if kind.startswith("PW"):
+        span = document.span(loc, key=on_key)
         return diag(kind, span, f"{where}: {item['msg']}", hint=item.get("ctx", {}).get("hint", ""))
-    return diag("PW031", span, f"{where}: {item['msg']}", hint=_TYPE_HINTS.get(kind, ""))
+    return _wrong_value(model, document, at, inner, kind, on_key=on_key)
+
+
+def _wrong_value(
+    model: type[BaseModel], document: Document, at: KeyPath, inner: KeyPath, kind: str, *, on_key: bool
+) -> Diagnostic:
+    """PW031 in writers' words: what the key takes, with an example, from its JSON Schema (the field's
+    type and docstring); pydantic's own wording ('Input should be a valid dictionary or instance of
+    ImageRef') names Python types a writer never sees."""
+    root = _json_schema(model)
+    inner, node = _schema_at(root, inner)  # a union's member names ('size.int') are not keys
+    loc = (*at, *inner)
+    if on_key:
+        return diag(
+            "PW031",
+            document.span(loc, key=True),
+            f"{dotted(loc[:-1]) or 'the top level'}: the key {loc[-1]} should be text",
+            hint="put the key in quotes",
+        )
+    what, example = _expected(node, root)
+    if example == "…" and inner:  # an item of a list or mapping: the first of its parent's example
+        example = _first_of(_doc_example(_schema_at(root, inner[:-1])[1].get("description", ""))) or example
+    written = (
+        f"- {example}"
+        if inner and isinstance(inner[-1], int)
+        else f"{loc[-1] if loc else 'value'}: {example}"
+    )
+    return diag(
+        "PW031",
+        document.span(loc),
+        f"{dotted(loc) or 'the value'} should be {what}, e.g. `{written}`",
+        hint=_hint(_resolved(node, root), kind),
+    )
+
+
+def _hint(node: dict[str, Any], kind: str) -> str:
+    if "enum" in node:
+        return ""  # the message lists them
+    return _BOUND_HINTS.get(kind) or _TYPE_HINTS.get(node.get("type", ""), "")
+
+
+@cache
+def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema(mode="validation")
+
+
+def _schema_at(root: dict[str, Any], loc: KeyPath) -> tuple[KeyPath, dict[str, Any]]:
+    """The longest start of `loc` that names keys and items in the schema, and the schema there."""
+    node = root
+    for depth, part in enumerate(loc):
+        node = _resolved(node, root)
+        if isinstance(part, int) and node.get("type") == "array":
+            prefix = node.get("prefixItems", ())
+            inner = prefix[part] if part < len(prefix) else node.get("items")
+        elif node.get("type") != "object":
+            inner = None
+        elif part in node.get("properties", {}):
+            inner = node["properties"][part]
+        else:
+            inner = _values(node)
+        if not isinstance(inner, dict):
+            return loc[:depth], node
+        node = inner
+    return loc, node
+
+
+def _values(node: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a mapping's values, whatever their names."""
+    if isinstance(node.get("additionalProperties"), dict):
+        return node["additionalProperties"]
+    return next(iter(node.get("patternProperties", {}).values()), None)
+
+
+def _resolved(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """`node` with $ref followed and an optional's null left out, keeping the outer docstring."""
+    options = [option for option in node.get("anyOf", ()) if option.get("type") != "null"]
+    target = options[0] if options else node
+    if "$ref" in target:
+        target = root["$defs"][target["$ref"].rsplit("/", 1)[-1]]
+    if target is node:
+        return node
+    return {
+        **_resolved(target, root),
+        **{key: node[key] for key in ("description", "default") if key in node},
+    }
+
+
+def _expected(node: dict[str, Any], root: dict[str, Any], depth: int = 0) -> tuple[str, str]:
+    """What a key takes, in writers' words, and an example of it in YAML's one-line form: the one its
+    docstring gives ('e.g. …'), else its default, else one made from its type."""
+    node = _resolved(node, root)
+    kind = node.get("type")
+    given = _doc_example(node.get("description", ""))
+    default = node.get("default")
+    if "enum" in node:
+        values = [str(value) for value in node["enum"]]
+        shown = ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) <= 12 else f"{values[0]}, …"
+        return f"one of {shown}", str(default) if default in node["enum"] else values[0]
+    if kind == "boolean":
+        return "true or false", "true"
+    if kind in ("integer", "number"):
+        return ("a whole number" if kind == "integer" else "a number") + _range(node), _number_example(node)
+    if kind == "string":
+        what = "a link" if node.get("format") == "uri" else "text"
+        what += " written like the example" if "pattern" in node else ""
+        what += f" of at most {node['maxLength']} characters" if "maxLength" in node else ""
+        example = given or (default if isinstance(default, str) else "") or "…"
+        return what, example if example.startswith(("'", '"')) else _yaml_scalar(example)
+    if kind == "array":
+        shape = node.get("prefixItems") or [node.get("items", {})] * max(1, node.get("minItems", 1))
+        if "prefixItems" in node:
+            what = f"a list of {len(shape)} values"
+        else:
+            least = node.get("minItems", 0)
+            what = "a list" + (f" of at least {least} item{'s' * (least != 1)}" if least else "")
+        if given.startswith("["):
+            return what, given
+        if depth >= 2:
+            return what, "[…]"
+        return what, "[" + ", ".join(_expected(item, root, depth + 1)[1] for item in shape) + "]"
+    if kind == "object":
+        fields = node.get("properties", {})
+        if fields:
+            required = node.get("required", [])
+            keys = [*required, *(key for key in fields if key not in required)][: max(2, len(required))]
+            what = "a mapping with " + " and ".join(f"'{key}'" for key in keys)
+        else:
+            fields, keys = {"name": _values(node) or {}}, ["name"]
+            what = "a mapping"
+        if given.startswith("{"):
+            return what, given
+        if depth >= 2:
+            return what, "{…}"
+        entries = ", ".join(f"{key}: {_expected(fields[key], root, depth + 1)[1]}" for key in keys)
+        return what, "{" + entries + "}"
+    return "a different value", given or "…"
+
+
+def _first_of(example: str) -> str:
+    """'OpenSource' from '[OpenSource, launch]' (the first value of a mapping): a text, else ''."""
+    document, _ = load_yaml(f"key: {example}", "example")
+    data = document.data.get("key") if document is not None else None
+    items = list(data.values()) if isinstance(data, dict) else data if isinstance(data, list) else []
+    return _yaml_scalar(items[0]) if items and isinstance(items[0], str) else ""
+
+
+def _range(node: dict[str, Any]) -> str:
+    """' from 1 to 20000', ' above 0, at most 1': the bounds a number takes, as writers read them."""
+    low, high, above = (node.get(key) for key in ("minimum", "maximum", "exclusiveMinimum"))
+    if above is not None and node.get("type") == "integer":
+        low, above = above + 1, None
+    if low is not None:
+        return (
+            f" from {_number(low)} to {_number(high)}" if high is not None else f" of at least {_number(low)}"
+        )
+    if above is not None:
+        return f" above {_number(above)}" + (f", at most {_number(high)}" if high is not None else "")
+    return f" of at most {_number(high)}" if high is not None else ""
+
+
+def _number_example(node: dict[str, Any]) -> str:
+    """The default, else a round number inside the bounds (a fifth of the way up for fractions)."""
+    default = node.get("default")
+    if isinstance(default, int | float) and not isinstance(default, bool):
+        return _number(default)
+    low = node.get("minimum", node.get("exclusiveMinimum", 0))
+    high = node.get("maximum")
+    if high is None:
+        return _number(low + 1)
+    if node.get("type") == "integer":
+        return _number(max(low + 1, high // 10))
+    return _number(high / 5 if high / 5 > low else (low + high) / 2)
+
+
+def _number(value: float) -> str:
+    """1000000, not 1e+06: as a writer types it."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+_EXAMPLE = re.compile(r"\be\.g\. ")
+_EXAMPLE_ENDS = (";", ")", ", ", ": ", " or ", " to ", ". ")
+
+
+def _doc_example(description: str) -> str:
+    """The example a docstring gives ('…, e.g. brand/logo.png.'), brackets kept whole; '' if none."""
+    text = " ".join(description.split())
+    found = _EXAMPLE.search(text)
+    if not found:
+        return ""
+    depth = 0
+    for end in range(found.end(), len(text)):
+        depth += (text[end] in "[{") - (text[end] in "]}")
+        if depth == 0 and text.startswith(_EXAMPLE_ENDS, end):
+            return text[found.end() : end]
+    return text[found.end() :].removesuffix(".")
+
+
+def _yaml_scalar(text: str) -> str:
+    """`text` as a writer types it: plain when YAML reads it back as this text, else quoted."""
+    document, problems = load_yaml(f"key: {text}", "example")
+    plain = document is not None and not problems and document.data == {"key": text}
+    return text if plain else "'" + text.replace("'", "''") + "'"
 
 
 def dotted(loc: KeyPath) -> str:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from postwright.ledger import JobState, Ledger, Record
+from postwright.ledger import JobState, Ledger, Record, Via
 
 NOT_SENT = "settled by hand: not sent"
 
@@ -90,6 +90,7 @@ def settle(
                 remote_id=found,
                 url=sent_url,
                 extra=extra,
+                via=record.via if not_sent else _via(sent_url),
             )
             settled.append(Settled(new, new.remote_id is not None or sent_url is None))
         for item in settled:  # all checked first: a refused request appends nothing
@@ -133,6 +134,12 @@ def _unknown(key: str, states: dict[str, JobState]) -> str:
     close = close or difflib.get_close_matches(key, known, n=3, cutoff=0.85)
     hint = f"; did you mean {', '.join(close[:3])}?" if close else ""
     return f"no job {key} in the ledger (a key is <post-id>.<lang>/<account>, as `plan` shows){hint}"
+
+
+def _via(url: str) -> Via:
+    """A link to a platform is a real post, even when the part was started in the outbox (a settled post
+    must never be sent again); an outbox file is a rehearsal."""
+    return "api" if urlsplit(url).scheme else "outbox"
 
 
 def _check_url(url: str, root: Path | None) -> None:

@@ -240,6 +240,8 @@ def test_every_name_a_publisher_reads_is_declared(name):
     assert settings <= {setting.name for setting in platform.settings}
     assert credentials <= {credential.name for credential in platform.credentials}
     assert settings or credentials  # the walk found what the module reads
+    if platform.api_version and platform.api_version.setting:  # the setting that sends another version
+        assert platform.api_version.setting in {setting.name for setting in platform.settings}
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
@@ -294,6 +296,9 @@ def _example_on_api(root: Path, server_url: str) -> dict[str, str]:
     return environ
 
 
+_WEBHOOK = r"/api(/v\d+)?/webhooks/4417/"  # Discord's webhook path, with or without an API version
+
+
 def _answer(request: Request) -> Response:
     """What each platform's credential check reads, in its documented shape (only the fields read)."""
     path = request.path
@@ -317,11 +322,12 @@ def _answer(request: Request) -> Response:
         "/oauth/v2/introspectToken": {"active": True, "scope": "w_organization_social"},
         "/v2/userinfo": {"sub": "1", "name": "Windward Kite Works"},
         "/v5/user_account": {"username": "windwardkites", "account_type": "BUSINESS"},
-        "/api/webhooks/4417/": {"id": "4417", "name": "Windward", "channel_id": "1", "guild_id": "2"},
     }
     for prefix, body in answers.items():
         if path.startswith(prefix):
             return json_response(body)
+    if re.match(_WEBHOOK, path):
+        return json_response({"id": "4417", "name": "Windward", "channel_id": "1", "guild_id": "2"})
     if path.endswith("/debug_token"):
         return json_response({"data": {"is_valid": True, "expires_at": 0}})
     if path.endswith("/me") or re.fullmatch(r"/\d+", path):  # Graph: the Page, or the Instagram user
@@ -359,4 +365,4 @@ def test_the_example_brand_on_deliver_api_passes_check_and_doctor_and_reaches_it
         chats = {request.get_json()["chat_id"] for request in calls if request.path.endswith("/getChat")}
     assert chats == {"@windward_ru", "@windward_fa"}  # settings.chat_id reached Telegram
     assert {"/17841400000000417", "/17841400000000981"} <= set(paths)  # settings.user_id reached Instagram
-    assert any(path.startswith("/api/webhooks/4417/") for path in paths)
+    assert any(re.match(_WEBHOOK, path) for path in paths)  # credentials.webhook_url reached Discord

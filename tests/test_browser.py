@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
@@ -302,3 +303,226 @@ def test_calendar_month_and_week_views(page, site):
     week.locator("tr.p-mastodon td").nth(2).locator("a").click()
     shown(page.locator("#view-posts"))
     shown(page.locator("[id='2026-12-02-launch.en/masto']"))
+
+
+# Layout, at the sizes a reviewer reads it at, in light and dark -------------------------------------
+
+SIZES = {"phone": (375, 812), "half-laptop": (800, 900), "desktop": (1440, 900)}
+BADGES = ".chip, .status, .tab, .tab *, .utm, .alt b, nav.views a[aria-current], .week .item"
+"""Text on its own background: every one needs WCAG AA contrast (4.5:1)."""
+SHAPES = ".chip[class*='p-'], .tab[aria-selected='true'], .dot"
+"""Shapes whose colour tells the platform (next to its name): they need 3:1 against what is behind them
+(WCAG 1.4.11), or they vanish, as the X badges did in dark mode."""
+EXAMPLE_AT = datetime(2026, 12, 1, 9, 40, tzinfo=ZoneInfo("Europe/Madrid"))
+"""The example brand when its launch is due: published, due, upcoming, draft, missed and expired posts."""
+
+# For each element, the colours that paint a pixel of its text and of its background, from the root
+# down: (color, background, border, opacity, border style) of the element and each ancestor, as the
+# browser computes them. Elements painted alike are reported once.
+_LAYERS = """(elements) => {
+  const styles = new Map();
+  const layer = (e) => {
+    if (!styles.has(e)) {
+      const s = getComputedStyle(e);
+      styles.set(e, [s.color, s.backgroundColor, s.borderTopColor, Number(s.opacity), s.borderTopStyle]);
+    }
+    return styles.get(e);
+  };
+  const seen = new Map();
+  for (const element of elements.filter((e) => e.getClientRects().length)) {
+    const chain = [];
+    for (let e = element; e; e = e.parentElement) chain.unshift(layer(e));
+    const text = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    const key = JSON.stringify([text, chain]);
+    if (!seen.has(key)) seen.set(key, {name: element.outerHTML.slice(0, 90), text, chain});
+  }
+  return [...seen.values()];
+}"""
+
+
+def _rgba(css: str) -> tuple[float, float, float, float]:
+    """A computed colour: rgb(), rgba() or, from color-mix(), color(srgb r g b / a)."""
+    if css.startswith("color(srgb "):
+        numbers = css.removeprefix("color(srgb ").rstrip(")").replace("/", " ").split()
+        red, green, blue = (float(n) for n in numbers[:3])
+        return red, green, blue, float(numbers[3]) if len(numbers) > 3 else 1.0
+    assert css.startswith("rgb"), f"unexpected computed colour {css}"
+    numbers = [float(n) for n in css[css.index("(") + 1 : -1].replace(",", " ").replace("/", " ").split()]
+    return numbers[0] / 255, numbers[1] / 255, numbers[2] / 255, numbers[3] if len(numbers) > 3 else 1.0
+
+
+def _over(top: tuple, below: tuple) -> tuple:
+    """Source-over compositing of two straight-alpha colours."""
+    alpha = top[3] + below[3] * (1 - top[3])
+    if alpha == 0:
+        return (0.0, 0.0, 0.0, 0.0)
+    mixed = [
+        (t * top[3] + b * below[3] * (1 - top[3])) / alpha for t, b in zip(top[:3], below[:3], strict=True)
+    ]
+    return (*mixed, alpha)
+
+
+def _painted(chain: list, top: str | None, canvas: tuple) -> tuple:
+    """The colour on screen where the innermost element paints `top` (its text colour, its border) or
+    only its background: each element's group is flattened, then faded by its opacity."""
+    group = _rgba(top) if top else (0.0, 0.0, 0.0, 0.0)
+    for _color, background, _border, opacity, _style in reversed(chain):
+        flattened = _over(group, _rgba(background))
+        group = (*flattened[:3], flattened[3] * opacity)
+    return _over(group, canvas)
+
+
+def _luminance(colour: tuple) -> float:
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in colour[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(one: tuple, other: tuple) -> float:
+    light, dark = sorted((_luminance(one), _luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def low_contrast(page, scheme: str) -> list[str]:
+    """Every visible badge text under 4.5:1 on its background, every platform shape under 3:1 on what
+    is behind it (alpha and opacity composited as the browser paints them)."""
+    canvas = (1.0, 1.0, 1.0, 1.0) if scheme == "light" else (0.0, 0.0, 0.0, 1.0)
+    found = []
+    for item in page.eval_on_selector_all(BADGES, _LAYERS):
+        if not item["text"]:
+            continue
+        chain = item["chain"]
+        ratio = contrast(_painted(chain, chain[-1][0], canvas), _painted(chain, None, canvas))
+        if ratio < 4.5:
+            found.append(f"text {ratio:.2f}:1 {item['name']}")
+    for item in page.eval_on_selector_all(SHAPES, _LAYERS):
+        chain = item["chain"]
+        behind = _painted(chain[:-1], None, canvas)
+        fill = _painted(chain, None, canvas)
+        border = chain[-1][2] if chain[-1][4] != "none" else None
+        edge = _painted(chain, border, canvas) if border else fill
+        ratio = max(contrast(fill, behind), contrast(edge, behind))
+        if ratio < 3:
+            found.append(f"shape {ratio:.2f}:1 {item['name']}")
+    return found
+
+
+def overflow(page) -> list[str]:
+    """The page scrolls sideways, or an element reaches past the window's right edge (and is not inside
+    a box that clips or scrolls it)."""
+    width, scroll = page.evaluate("[innerWidth, document.scrollingElement.scrollWidth]")
+    found = [f"the page is {scroll}px wide in a {width}px window"] if scroll > width else []
+    return found + page.evaluate(
+        """() => {
+          const clipped = (e) => {
+            for (let up = e.parentElement; up && up !== document.body; up = up.parentElement)
+              if (getComputedStyle(up).overflowX !== "visible") return true;
+            return false;
+          };
+          return [...document.querySelectorAll("body *")]
+            .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 0.5)
+            .filter((e) => !clipped(e))
+            .map((e) => e.outerHTML.slice(0, 80));
+        }"""
+    )
+
+
+def spilling(page) -> list[str]:
+    """Table cells and badges whose content runs out of them over their neighbours (not clipped)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll("th, td, .chip, .tab, .status, .item, .group")]
+          .filter((e) => e.getClientRects().length && getComputedStyle(e).overflowX === "visible")
+          .filter((e) => e.scrollWidth > e.clientWidth + 1)
+          .map((e) => `${e.scrollWidth}px in ${e.clientWidth}px: ${e.outerHTML.slice(0, 70)}`)"""
+    )
+
+
+def overlapping(page, selectors: list[str]) -> list[str]:
+    """Pairs of these (visible) blocks whose boxes overlap on screen."""
+    boxes = {
+        selector: box
+        for selector in selectors
+        if (box := page.locator(selector).first.bounding_box()) and box["width"] and box["height"]
+    }
+    found = []
+    names = list(boxes)
+    for index, first in enumerate(names):
+        for second in names[index + 1 :]:
+            a, b = boxes[first], boxes[second]
+            across = min(a["x"] + a["width"], b["x"] + b["width"]) - max(a["x"], b["x"])
+            down = min(a["y"] + a["height"], b["y"] + b["height"]) - max(a["y"], b["y"])
+            if across > 0.5 and down > 0.5:
+                found.append(f"{first} and {second}")
+    return found
+
+
+def covered(page, selector: str) -> list[str]:
+    """Points of this element that another element, not inside it, paints over."""
+    return page.eval_on_selector(
+        selector,
+        """(element) => {
+          const box = element.getBoundingClientRect();
+          const points = [[box.left + 4, box.top + 4], [box.right - 4, box.top + 4],
+                          [box.left + box.width / 2, box.top + box.height / 2]];
+          return points.map(([x, y]) => [x, y, document.elementFromPoint(x, y)])
+            .filter(([x, y, hit]) => y < innerHeight && hit && !element.contains(hit))
+            .map(([x, y, hit]) => `(${Math.round(x)}, ${Math.round(y)}) under ${hit.outerHTML.slice(0, 60)}`);
+        }""",
+    )
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory) -> Path:
+    """The example brand (every platform, long titles, right-to-left posts, images) as of its launch."""
+    from tests.conftest import REPO
+
+    root = tmp_path_factory.mktemp("example")
+    for name in ("config.yml", "content", "templates", "assets", "state"):
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("*.lock"))
+        else:
+            shutil.copy2(source, root / name)
+    write_preview(Project(root), EXAMPLE_AT)
+    return root / "publish" / "index.html"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_size_and_colour_scheme_is_readable(browser, example_site, size, scheme):
+    """One page load per size and scheme: the posts view with a post opened from the list, then the
+    month and week calendars. Nothing overlaps, nothing overflows sideways, every badge is legible."""
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(example_site.as_uri())
+        assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+        problems = [f"start: {found}" for found in overflow(page) + low_contrast(page, scheme)]
+
+        page.click(".post-list a[href='#2026-12-01-launch']")
+        post = page.locator("article[id='2026-12-01-launch']")
+        shown(post)
+        page.wait_for_function("() => location.hash === '#2026-12-01-launch'")
+        page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+        shoot(page, f"layout-{size}-{scheme}-post")
+        problems += [f"post: {found}" for found in overlapping(page, [".post-list", "article.post"])]
+        problems += [f"post title: {found}" for found in covered(page, "article.post:not([hidden]) > header")]
+        problems += [f"post tabs: {found}" for found in covered(page, "article.post:not([hidden]) .tabs")]
+        problems += [
+            f"post: {found}" for found in overflow(page) + spilling(page) + low_contrast(page, scheme)
+        ]
+
+        for view, period in (("month", "2026-11"), ("week", "2026-11-23")):
+            page.evaluate(f"location.hash = '#calendar/{view}/{period}'")
+            shown(page.locator(f"#view-{view} .period[data-period='{period}']"))
+            page.evaluate("window.scrollTo(0, 0)")
+            shoot(page, f"layout-{size}-{scheme}-{view}")
+            problems += [
+                f"{view}: {found}" for found in overflow(page) + spilling(page) + low_contrast(page, scheme)
+            ]
+    finally:
+        context.close()
+    assert problems == [] and errors == []

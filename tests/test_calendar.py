@@ -165,11 +165,51 @@ def test_cli_calendar(project):
     assert "calendar: 9 events in publish/calendar.ics" in result.stderr
 
 
-def test_preview_links_events_to_its_own_index(project):
+def test_preview_links_events_to_its_own_index_relatively(project):
+    """Without a base URL the links are relative: a feed or site made on a laptop or CI runner does not
+    carry that machine's paths."""
     write_preview(project, NOW)
+    data = (project.root / "publish" / "calendar.ics").read_bytes()
+    _, events = read(data)
+    assert all(str(event["url"]).startswith("index.html#") for event in events.values())
+    page = (project.root / "publish" / "index.html").read_text("utf-8")
+    assert '<a href="calendar.ics" download>' in page
+    assert b"file://" not in data and "file://" not in page and str(project.root) not in page
+
+
+def test_base_url_from_config_and_the_command_line(project):
+    config = project.root / "config.yml"
+    config.write_text(config.read_text() + "preview:\n  base_url: https://brand.example/social/\n")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "preview", "--at", "2026-10-20T12:00"])
+    assert result.exit_code == 1, result.stderr  # the fixture's too-long post
     _, events = read((project.root / "publish" / "calendar.ics").read_bytes())
-    index = (project.root / "publish" / "index.html").resolve().as_uri()
-    assert all(str(event["url"]).startswith(index + "#") for event in events.values())
+    assert all(str(e["url"]).startswith("https://brand.example/social/index.html#") for e in events.values())
+    page = (project.root / "publish" / "index.html").read_text("utf-8")
+    assert '<a href="https://brand.example/social/calendar.ics" download>' in page
+
+    result = CliRunner().invoke(
+        cli, ["-C", str(project.root), "calendar", "--base-url", "https://b.example/"]
+    )
+    assert result.exit_code == 0, result.stderr
+    _, events = read((project.root / "publish" / "calendar.ics").read_bytes())
+    assert all(str(e["url"]).startswith("https://b.example/index.html#") for e in events.values())
+
+
+def test_preview_at_in_config_is_the_default_time(project):
+    config = project.root / "config.yml"
+    config.write_text(config.read_text() + "preview:\n  at: '2026-10-24T09:00'\n")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "calendar", "-o", "-"])
+    _, events = read(result.stdout_bytes)
+    assert {str(e["dtstamp"].to_ical(), "ascii") for e in events.values()} == {"20261024T070000Z"}
+    assert "url" not in next(iter(events.values()))  # standard output: no file to be relative to
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "calendar", "--at", "2026-10-26T12:00"])
+    _, events = read((project.root / "publish" / "calendar.ics").read_bytes())
+    assert {str(e["dtstamp"].to_ical(), "ascii") for e in events.values()} == {"20261026T110000Z"}
+    assert str(next(iter(events.values()))["url"]).startswith("index.html#")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "preview"])
+    assert "statuses as of 2026-10-24T09:00, preview.at in config.yml" in result.stderr
+    page = (project.root / "publish" / "index.html").read_text("utf-8")
+    assert 'Statuses as of <time datetime="2026-10-24T09:00:00+02:00">' in page
 
 
 # The views -------------------------------------------------------------------------------------------

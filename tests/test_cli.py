@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.config import load_config
-from postwright.scaffold import next_free_slot
+from postwright.scaffold import default_action, next_free_slot
 from tests.conftest import ALT_TEXT_OPTIONAL_CONFIG, REPO
 
 BROKEN = """
@@ -58,7 +59,7 @@ def test_check_github_annotations(make_project):
     project = make_project(BROKEN)
     result = run("-C", project.root, "check", "--format", "github")
     assert result.stdout.splitlines()[0].startswith(
-        "::error file=content/posts/2026-12-02-broken.md,line=3,col=8,title=PW031::draft: Input should be"
+        "::error file=content/posts/2026-12-02-broken.md,line=3,col=8,title=PW031::draft should be true"
     )
     assert "%0Ahint: write true or false" in result.stdout
 
@@ -68,7 +69,7 @@ def test_check_human_output_and_paths_filter(make_project):
     result = run("-C", project.root, "check", project.root / "content/posts/2026-12-01-ok.md")
     assert result.exit_code == 0 and result.stdout == ""
     result = run("-C", project.root, "check")
-    assert "content/posts/2026-12-02-broken.md:3:8: error PW031 draft:" in result.stdout
+    assert "content/posts/2026-12-02-broken.md:3:8: error PW031 draft should be" in result.stdout
     assert "    hint: write true or false" in result.stdout
 
 
@@ -138,6 +139,40 @@ def test_new_creates_a_named_draft_that_passes_check_and_never_overwrites(make_p
     assert (project.root / result.stdout.strip()).read_text() == text
 
 
+def test_new_variant_of_makes_a_language_variant_with_the_same_id_and_date(make_project):
+    project = make_project(
+        "-- content/posts/2026/2026-12-01-launch.md --\n---\ntitle: Launch\ndate: 2026-12-01 09:30\n"
+        "---\nHi.\n"
+        "-- content/posts/2026-12-05-renamed.md --\n---\nid: 2026-12-05-old-name\n---\nRenamed.\n"
+    )
+    result = run("-C", project.root, "new", "--variant-of", "2026-12-01-launch", "--lang", "es")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "content/posts/2026/2026-12-01-launch.es.md"
+    text = (project.root / result.stdout.strip()).read_text()
+    assert "title: Launch\n" in text and "platforms: [mastodon]" in text  # sky takes English posts only
+    renamed = run(
+        "-C", project.root, "new", "Renombrado", "--variant-of", "2026-12-05-old-name", "--lang", "es"
+    )
+    assert renamed.stdout.strip() == "content/posts/2026-12-05-renamed.es.md", renamed.output
+
+    checked = pipeline.check(project)
+    assert checked.diagnostics == ()
+    variants = {(post.id, post.lang): post for post in checked.loaded.posts}
+    assert set(variants) == {
+        (f"2026-12-0{day}", lang) for day in ("1-launch", "5-old-name") for lang in ("en", "es")
+    }
+    for post_id in ("2026-12-01-launch", "2026-12-05-old-name"):
+        assert variants[post_id, "es"].publish_at == variants[post_id, "en"].publish_at
+    assert variants["2026-12-05-old-name", "es"].title == "Renombrado"
+
+    again = run("-C", project.root, "new", "--variant-of", "2026-12-01-launch", "--lang", "es")
+    assert again.exit_code == 2 and "has a 'es' variant already" in again.stderr
+    typo = run("-C", project.root, "new", "--variant-of", "2026-12-01-lanch", "--lang", "fr")
+    assert typo.exit_code == 2 and "did you mean '2026-12-01-launch'" in typo.stderr
+    assert run("-C", project.root, "new", "--variant-of", "2026-12-01-launch").exit_code == 2  # no --lang
+    assert run("-C", project.root, "new").exit_code == 2  # no title
+
+
 def test_new_rejects_bad_dates_and_platforms(make_project):
     project = make_project()
     assert run("-C", project.root, "new", "X", "--date", "2026-03-29 02:30").exit_code == 2
@@ -166,7 +201,9 @@ def test_init_scaffolds_a_brand_that_passes_check_and_never_overwrites(tmp_path)
     for name in ("config.yml", ".gitignore", "templates/base.j2", ".postwright/config.schema.json"):
         assert (target / name).is_file()
     for name in (".github/workflows/publish.yml", ".github/scripts/publish.sh"):  # the repository's own
-        assert (target / name).read_bytes() == (REPO / name).read_bytes()
+        ours = (REPO / name).read_text(encoding="utf-8")  # with its action by commit (tests/test_install.py)
+        action = rf"\g<1>{default_action()}"
+        assert (target / name).read_text(encoding="utf-8") == re.sub(r"(?m)^( +uses: )\./.*$", action, ours)
     assert (target / ".github/scripts/publish.sh").stat().st_mode & 0o111
     check = run("-C", target, "check", "--strict")
     assert check.exit_code == 0, check.output
@@ -216,3 +253,55 @@ def test_a_build_with_nothing_to_do_loads_no_stage(make_project):
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert again.stdout.strip() == "0 []", again.stderr
     assert "up to date" in again.stderr
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(make_project, monkeypatch):
+    project = make_project(BROKEN)
+    on_terminal = CliRunner().invoke(cli, ["-C", str(project.root), "check"], color=True)
+    assert "\x1b[" in on_terminal.stdout  # the rule code in red
+    not_terminal = CliRunner().invoke(cli, ["-C", str(project.root), "check"])
+    assert "\x1b[" not in not_terminal.output
+    monkeypatch.setenv("NO_COLOR", "1")
+    for command in (["check"], ["count", "x" * 400]):
+        result = CliRunner().invoke(cli, ["-C", str(project.root), *command], color=True)
+        assert result.exit_code == 1 and "\x1b[" not in result.output, result.output
+
+
+def test_check_of_some_files_says_how_many_it_checked(make_project):
+    project = make_project(
+        "-- content/posts/2026-12-01-a.md --\n---\n---\nA.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\n---\nB.\n"
+        "-- content/posts/2027/2027-01-01-c.md --\n---\n---\nC.\n"
+    )
+    one = run("-C", project.root, "check", project.root / "content/posts/2026-12-01-a.md")
+    assert one.exit_code == 0 and one.stderr.strip() == "checked 1 file: 0 errors, 0 warnings"
+    folder = run(
+        "-C", project.root, "check", project.root / "content/posts/2027", project.root / "config.yml"
+    )
+    assert folder.stderr.strip() == "checked 2 files: 0 errors, 0 warnings"
+    assert run("-C", project.root, "check").stderr.strip() == "checked 3 post files: 0 errors, 0 warnings"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check"],
+        ["build"],
+        ["plan"],
+        ["preview"],
+        ["calendar"],
+        ["publish", "--dry-run"],
+        ["schedule"],
+        ["retract", "2026-12-01-launch", "--yes"],
+        ["new", "Hello"],
+        ["report", "--changed-since", "HEAD"],
+        ["doctor", "--offline"],
+        ["count", "--account", "x_main", "hi"],
+    ],
+)
+def test_a_missing_config_is_a_usage_error(tmp_path, command):
+    result = run("-C", tmp_path, *command)
+    assert result.exit_code == 2, result.output
+    assert f"no config.yml in {tmp_path}" in result.stderr and "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    assert run("-C", tmp_path, command[0], "--help").exit_code == 0

@@ -60,6 +60,9 @@ def test_secret_pasted_as_credential_is_refused_without_echoing_it(make_project)
         ("schedule: {slots: ['9:30', '14:65']}", "PW105"),
         ("paused: yes", "PW031"),
         ("platforms: {myspace: {}}", "PW102"),
+        ("preview: {base_url: /home/me/site}", "PW211"),
+        ("preview: {at: next tuesday}", "PW201"),
+        ("preview: {at: '0001-01-01T00:00'}", "PW201"),
     ],
 )
 def test_typed_values_are_checked(make_project, line, code):

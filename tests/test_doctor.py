@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from postwright import doctor as doctor_module
 from postwright.api import Connection, CredentialCheck
+from postwright.config import load_config
 from postwright.credentials import CredentialsError
 from postwright.doctor import doctor
 from postwright.platforms import PLATFORMS
@@ -32,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / ".github" / "scripts" / "publish.sh"
 
 SECRET = f"masto-token-{CANARY}"
+GRAPH_SOURCE = "developers.facebook.com/docs/graph-api/changelog/versions"
 
 API_CONFIG = """\
 brand:
@@ -226,8 +228,8 @@ def test_a_secret_never_appears_even_when_a_verify_leaks_it(make_project, verify
 
 def test_no_config_is_a_clear_stop(tmp_path):
     result = run(Project(tmp_path))
-    assert result.exit_code == 1
-    assert "no config.yml" in result.stderr and "fix config.yml first" in result.stderr
+    assert result.exit_code == 2  # a usage error: the wrong folder, not broken content
+    assert f"no config.yml in {tmp_path}" in result.stderr
 
 
 # -- end to end: Instagram's verify against the local Graph API ---------------------------------------
@@ -282,6 +284,84 @@ def test_instagram_end_to_end_an_expired_session_is_an_error(make_project, https
         and "[code 190/463]" in found["detail"]
     )
     assert CANARY not in result.output
+
+
+# -- the API version each account sends ------------------------------------------------------------------
+
+VERSIONED_CONFIG = """\
+brand:
+  name: Test Brand
+  timezone: Europe/Madrid
+  platforms: [facebook, instagram, threads, linkedin, discord]
+accounts:
+  fb: {platform: facebook, deliver: api, credentials: {access_token: PW_V}, settings: {page_id: "1"}}
+  ig:
+    platform: instagram
+    deliver: api
+    credentials: {access_token: PW_V}
+    settings: {user_id: "1", media_base_url: "https://example.com/publish"}
+  th: {platform: threads, deliver: api, credentials: {access_token: PW_V}, settings: {user_id: "1"}}
+  li:
+    platform: linkedin
+    deliver: api
+    credentials: {access_token: PW_V}
+    settings: {author: "urn:li:organization:1"}
+  dc: {platform: discord, deliver: api, credentials: {webhook_url: PW_V}}
+"""
+
+
+def versions_at(make_project, moment: datetime, config: str = VERSIONED_CONFIG) -> dict[str, tuple[str, str]]:
+    """What doctor --offline says of each account at `moment`: status and detail."""
+    loaded, problems = load_config(make_project(f"-- config.yml --\n{config}"))
+    assert loaded is not None, problems
+    found = doctor_module.examine(loaded, offline=True, now=moment, environ={"PW_V": "set"})
+    return {item.account: (item.status, item.detail) for item in found}
+
+
+def test_a_pinned_api_version_is_a_warning_90_days_before_its_end_and_an_error_after(make_project):
+    """Graph API v25.0 ends 2028-07-29 (Meta's changelog); LinkedIn-Version 202610 a year on, counted
+    from 2027-10-01; Threads v1.0 and Discord v10 have no published end."""
+    graph = "Graph API v25.0 ends on 2028-07-29, in 90 days"
+    change = "update postwright, or set settings.graph_version to a newer version"
+    found = versions_at(make_project, datetime(2028, 4, 30, 12, tzinfo=UTC))
+    assert found["fb"][0] == "warning" and graph in found["fb"][1] and change in found["fb"][1]
+    assert found["ig"][0] == "warning" and found["ig"][1].endswith(
+        f"{graph} ({GRAPH_SOURCE}): update postwright"
+    )
+    assert found["li"][0] == "error" and "LinkedIn-Version 202610 ended on 2027-10-01" in found["li"][1]
+    assert (
+        found["th"] == found["dc"] == ("ok", "credentials are set (not checked with the platform: --offline)")
+    )
+    earlier = versions_at(make_project, datetime(2028, 4, 29, 12, tzinfo=UTC))
+    assert earlier["fb"][0] == earlier["ig"][0] == "ok" and "Graph API" not in earlier["fb"][1]
+    after = versions_at(make_project, datetime(2028, 7, 29, tzinfo=UTC))
+    assert after["fb"][0] == "error" and "Graph API v25.0 ended on 2028-07-29" in after["fb"][1]
+
+
+def test_no_pinned_api_version_ends_within_90_days_of_today(make_project):
+    """Today (2026-12-07) every pin is good for more than 90 days: Instagram is off Graph v21.0, which
+    ends on 2027-01-21."""
+    found = versions_at(make_project, datetime(2026, 12, 7, tzinfo=UTC))
+    assert {status for status, _ in found.values()} == {"ok"}, found
+
+
+def test_a_version_chosen_in_settings_is_judged_by_its_own_end(make_project):
+    config = VERSIONED_CONFIG.replace(
+        'settings: {page_id: "1"}', 'settings: {page_id: "1", graph_version: v21.0}'
+    )
+    config = config.replace(
+        'author: "urn:li:organization:1"', 'author: "urn:li:organization:1", linkedin_version: "202510"'
+    )
+    found = versions_at(make_project, datetime(2026, 9, 15, tzinfo=UTC), config)
+    assert found["li"] == (
+        "warning",
+        "credentials are set (not checked with the platform: --offline); LinkedIn-Version 202510 ends on "
+        "2026-10-01, in 16 days (learn.microsoft.com/linkedin/marketing/versioning): set "
+        "settings.linkedin_version to a newer version",
+    )
+    assert found["fb"][0] == "ok"  # v21.0 ends 2027-01-21: 128 days on
+    found = versions_at(make_project, datetime(2026, 12, 7, tzinfo=UTC), config)
+    assert found["fb"][0] == "warning" and "Graph API v21.0 ends on 2027-01-21, in 45 days" in found["fb"][1]
 
 
 # -- the publish step runs doctor first ------------------------------------------------------------------

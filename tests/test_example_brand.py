@@ -58,3 +58,21 @@ def test_every_platform_has_a_template():
 
     names = {path.stem for path in (REPO / "templates").glob("*.j2")}
     assert {"base", *PLATFORMS} <= names
+
+
+def test_the_preview_is_alive_on_any_day_someone_clones_it(checked):
+    """The example pins its preview to a time (preview.at) when its posts are published, upcoming and
+    drafts, not all missed or expired; the README's first lines say how to see it."""
+    from postwright.cli import _at
+    from postwright.preview import gather
+
+    at = checked.config.preview.at
+    assert at is not None
+    entries = gather(Project(REPO))(_at(Project(REPO), at))[0].entries
+    statuses = Counter(entry.status for entry in entries)
+    assert statuses["published"] >= 10 and statuses["upcoming"] >= 50 and statuses["draft"]
+    assert not statuses["missed"] and not statuses["failed"]
+    launch = [entry for entry in entries if "launch" in entry.post_id]
+    assert launch and all(entry.status == "upcoming" for entry in launch)  # the flagship post, ahead
+    opening = "\n".join((REPO / "README.md").read_text("utf-8").splitlines()[:12])
+    assert "build.py preview" in opening and at in opening

@@ -344,7 +344,7 @@ def test_retract_deletes_every_part_and_the_post_never_returns(make_project):
     assert len(list(outbox.glob("*.json"))) > 1  # the thread
     dry = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0930-thread", "--dry-run"])
     assert dry.exit_code == 0 and "would delete 2026-12-01-0930-thread.en/sky" in dry.stdout
-    result = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0930-thread"])
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0930-thread", "--yes"])
     assert result.exit_code == 0 and "retracted  2026-12-01-0930-thread.en/sky" in result.stdout
     assert list(outbox.glob("*.json")) == []
     items = {
@@ -354,6 +354,29 @@ def test_retract_deletes_every_part_and_the_post_never_returns(make_project):
     assert pipeline.publish(project, NOW, only="2026-12-01-0930-thread").outcomes == ()
     missing = CliRunner().invoke(cli, ["-C", str(project.root), "retract", "no-such-post"])
     assert missing.exit_code == 1 and "nothing published for no-such-post" in missing.stderr
+
+
+def test_retract_lists_what_it_deletes_and_asks_first(make_project, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW)
+    outbox = project.root / "outbox" / "sky"
+    sent = sorted(outbox.glob("*.json"))
+    retract = ["-C", str(project.root), "retract", "2026-12-01-0930-thread"]
+
+    unattended = CliRunner().invoke(cli, retract)  # no terminal (CI, a pipe) and no --yes
+    assert unattended.exit_code == 2 and "pass --yes" in unattended.stderr
+    assert "to delete: 2026-12-01-0930-thread.en/sky (bluesky)" in unattended.stdout
+    parts = [line for line in unattended.stdout.splitlines() if line.startswith("    part ")]
+    assert len(parts) == len(sent) and parts[0].startswith(f"    part 1 of {len(sent)}: published ")
+    assert sorted(outbox.glob("*.json")) == sent
+
+    monkeypatch.setattr("postwright.cli._can_ask", lambda: True)
+    declined = CliRunner().invoke(cli, retract, input="n\n")
+    assert declined.exit_code == 2 and "Delete 2026-12-01-0930-thread from 1 account(s)?" in declined.stdout
+    assert "nothing deleted" in declined.stderr and sorted(outbox.glob("*.json")) == sent
+    confirmed = CliRunner().invoke(cli, retract, input="y\n")
+    assert confirmed.exit_code == 0 and "retracted  2026-12-01-0930-thread.en/sky" in confirmed.stdout
+    assert list(outbox.glob("*.json")) == []
 
 
 def test_schedule_fills_date_next_into_free_slots_preserving_every_other_byte(make_project):
@@ -398,7 +421,7 @@ def test_outbox_receives_the_platform_rendition_with_alt_text(make_project):
     assert image["alt"] == "An orange rectangle"
     with Image.open(project.root / "outbox/sky" / image["file"]) as received:
         assert received.format == "JPEG" and max(received.size) <= 2000 and "exif" not in received.info
-    CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0900-pic"])
+    CliRunner().invoke(cli, ["-C", str(project.root), "retract", "2026-12-01-0900-pic", "--yes"])
     assert list((project.root / "outbox/sky").iterdir()) == []
 
 

@@ -41,7 +41,8 @@ _EXECUTE_FIELDS = {  # "Execute Webhook" JSON/Form Params
 }
 _ATTACHMENT_FIELDS = {"id", "filename", "title", "description", "duration_secs", "waveform", "is_spoiler"}
 _MENTION_FIELDS = {"parse", "roles", "users", "replied_user"}  # "Allowed Mentions Object"
-_WEBHOOK = r"/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/]+)"  # unversioned or /api/v10/…
+# only v10: an unversioned route is served by the deprecated v6 (reference.mdx "API Versioning")
+_WEBHOOK = r"/api/v10/webhooks/(?P<id>\d+)/(?P<token>[^/]+)"
 
 
 class DiscordServer(FakePlatform):
@@ -396,6 +397,22 @@ class TestDiscord(PublisherContract):
         logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "httpx")
         assert "HTTP Request: POST" in logged and server.token not in logged  # (the fake's own log has it)
         assert server.token not in ledger.path.read_text()
+
+    def test_every_request_goes_to_api_v10(self, server, connect, ledger):
+        """Discord hands webhook URLs out unversioned, and an unversioned route is served by v6
+        (Deprecated); the publisher sends to v10 whatever form the URL has."""
+        assert "/api/webhooks/" in server.webhook_url
+        variant = self.variant(self.part_texts()[:1], images=1)
+        assert self.run(ledger, connect, variant).status == "published"
+        (post,) = server.posts()
+        (outcome,) = Runner(ledger, lambda account: connect()).retract([variant.key])
+        assert outcome.status == "retracted", outcome.message
+        webhook = f"/api/v10/webhooks/{WEBHOOK_ID}/{server.token}"
+        assert [(call.method, call.path) for call in server.calls] == [
+            ("GET", webhook),
+            ("POST", webhook),
+            ("DELETE", f"{webhook}/messages/{post.remote_id}"),
+        ]
 
     def test_a_server_error_is_unconfirmed_not_resent(self, server, connect, ledger, sleeps):
         server.fail_next(server._is_execute, lambda call: json_response({"message": "500: Internal"}, 500))

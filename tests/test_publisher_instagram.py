@@ -65,7 +65,7 @@ class Live:
 # content-publishing and reference/ig-user/*; Threads: developers.facebook.com/documentation/threads/).
 DIALECTS: dict[str, dict[str, Any]] = {
     "instagram": {
-        "prefix": "/v21.0",
+        "prefix": "/v25.0",
         "user": "17841400000000001",
         "users": {"17841400000000001"},
         "create": "media",
@@ -1049,3 +1049,22 @@ def test_meta_codes_map_to_the_publish_steps_errors(status, code, subcode, extra
     assert f"[code {code}" in str(raised.value) and TOKEN not in str(raised.value)
     if expected is TransientError:
         assert raised.value.retry_after == 180  # 3 minutes, from X-Business-Use-Case-Usage
+
+
+@pytest.mark.parametrize(
+    ("platform", "root"), [("instagram", "graph.facebook.com/v25.0/"), ("threads", "graph.threads.net/v1.0/")]
+)
+def test_requests_go_to_the_pinned_api_version_by_default(platform, root):
+    """Without settings.api_url: Instagram on Graph v25.0 (meta.GRAPH_API; v21.0, used before, ends on
+    2027-01-21), Threads on its own v1.0."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.url.host}{request.url.path}")
+        return httpx.Response(400, json={"error": {"message": "stop", "type": "OAuthException", "code": 190}})
+
+    secrets = Secrets("brand", {"access_token": "PW_T"}, environ={"PW_T": TOKEN})
+    settings = {"user_id": "17841400000000001", "media_base_url": "https://example.com/publish"}
+    connection = Connection("brand", platform, settings, secrets, transport=httpx.MockTransport(answer))
+    check = PLATFORMS[platform].verify(connection)
+    assert not check.ok and seen and all(path.startswith(root) for path in seen), seen

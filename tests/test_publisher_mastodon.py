@@ -7,7 +7,8 @@ shaped as Mastodon answers them (config/initializers/rack_attack.rb: 429 with X-
 an ISO 8601 time and no Retry-After).
 
 Without the OpenAPI file the requests are not checked against it and its test skips (under CI=true
-it fails instead, as the conformance tests do).
+it fails instead, as the conformance tests do). The same contract also runs against Takahē, a real
+server (test_publisher_takahe.py); this module keeps what Takahē cannot show or does differently.
 """
 
 from __future__ import annotations

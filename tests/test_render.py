@@ -1,5 +1,9 @@
 import json
+import random
+import re
 from functools import partial
+
+import pytest
 
 from postwright import pipeline
 from postwright.config import load_config
@@ -217,3 +221,86 @@ def test_utm_values_are_encoded_as_urlencode_does():
 
     for value in ("p1", "2026-12-01-launch.es", "a~b_c", "spring sale", "año/ñ", "x&y=z", "", "+%#"):
         assert _query_value(value) == urlencode([("k", value)])[2:], value
+
+
+LINKEDIN_TEMPLATE = """\
+-- templates/linkedin.j2 --
+{% extends "base.j2" %}
+{% block link %}{% if link %}
+
+Read more (2 min) -> {{ link }}{% endif %}{% endblock %}
+"""
+
+
+def test_linkedin_escapes_the_template_link_tags_and_signature(make_project):
+    """Not only the body: LinkedIn cuts the commentary at the first unescaped reserved character, and
+    the template's "(", the link's "_" (utm_source), a tag's "_" and the signature's "<" are ones."""
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}{TEMPLATES}{LINKEDIN_TEMPLATE}"
+        "-- content/posts/2026-12-01-hi.md --\n---\nplatforms: [linkedin]\ntags: [open_source]\n"
+        "link: https://kites.example/new\n---\nNew kites (at last), from @[jane]! #kites\n"
+    )
+    checked, got = variants(project)
+    assert checked.diagnostics == ()
+    assert got["2026-12-01-hi", "li"].parts[0] == (
+        "New kites \\(at last\\), from @[Jane Doe](urn:li:person:j1)! {hashtag|\\#|kites}\n\n"
+        "Read more \\(2 min\\) -\\> https://kites.example/new?utm\\_source=linkedin&utm\\_medium=social"
+        "&utm\\_campaign=2026-12-01-hi\n\n"
+        "{hashtag|\\#|open\\_source}\n\n"
+        "— Kites & Co \\<team\\>"
+    )
+
+
+_RESERVED = "\\|{}@[]()<>#*_~"  # little-text-format's reserved characters
+# a MentionElement or a HashtagTemplate: their text is escaped, not their syntax
+_LITTLE_ELEMENT = re.compile(
+    r"@\[((?:[^\\\[\]\n]|\\.)*)\]\(urn:li:[A-Za-z]+:[^\s()\\]+\)|\{hashtag\|\\#\|((?:[^\s{}|\\]|\\.)+)\}"
+)
+
+
+def _unescaped_reserved(text: str) -> list[str]:
+    """Every reserved character LinkedIn would read as syntax where it is meant as text."""
+    found: list[str] = []
+    at = 0
+    while at < len(text):
+        element = _LITTLE_ELEMENT.match(text, at)
+        if element:
+            found += _unescaped_reserved(element[1] or element[2])
+            at = element.end()
+        elif text[at] == "\\" and text[at + 1 : at + 2] and text[at + 1] in _RESERVED:
+            at += 2
+        else:
+            found += [text[at]] if text[at] in _RESERVED else []
+            at += 1
+    return found
+
+
+def _random_text(rng: random.Random, length: int) -> str:
+    alphabet = _RESERVED * 3 + "ab Kz09 \n:.!-`'\"&é🪁"
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, length)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_linkedin_commentary_holds_an_unescaped_reserved_character(make_project, seed):
+    """Random bodies, tags, links, template text and signatures, heavy in reserved characters: the
+    commentary that reaches LinkedIn never holds one unescaped (seeded, so a failure repeats)."""
+    rng = random.Random(seed)
+    literal = _random_text(rng, 30).replace("{", "{ ")  # not "{{", "{%" or "{#": Jinja's own syntax
+    signature = json.dumps(_random_text(rng, 20), ensure_ascii=False)  # a YAML double-quoted string
+    posts = ""
+    for number in range(25):
+        body = _random_text(rng, 120).replace("@[", "@ [") or "x"  # no mention of an unknown person
+        tag = "".join(rng.choice("ab_Z") for _ in range(6)) + "k"
+        path = "".join(rng.choice("a_(~)*-.") for _ in range(8))
+        posts += (
+            f"-- content/posts/2026-12-{number + 1:02d}-p.md --\n---\nplatforms: [linkedin]\n"
+            f"tags: [{tag}]\nlink: https://kites.example/{path}\n---\n{body}\n"
+        )
+    template = f"-- templates/linkedin.j2 --\n{literal}{{{{ body }}}}{literal}\n{{{{ link }}}}\n"
+    template += "{{ hashtags | hashtags }} {{ brand.signature }} @[jane]\n"
+    config = CONFIG.replace('signature: "— Kites & Co <team>"', f"signature: {signature}")
+    checked = pipeline.check(make_project(f"-- config.yml --\n{config}{template}{posts}"))
+    commentaries = [part for variant in checked.variants for part in variant.parts]
+    assert len(commentaries) == 25, [str(d) for d in checked.diagnostics][:5]
+    for commentary in commentaries:
+        assert _unescaped_reserved(commentary) == [], commentary

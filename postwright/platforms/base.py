@@ -6,8 +6,9 @@ A platform module is data plus, where behaviour differs, small functions. Number
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -109,6 +110,27 @@ class AuthMode:
 
 
 @dataclass(frozen=True, slots=True)
+class ApiVersion:
+    """The version of a platform's API its publisher pins, and the day the platform stops serving it, as
+    the platform publishes it (`source`): doctor warns before that day, so the pin moves in time."""
+
+    name: str  # what the platform calls it: "Graph API", "LinkedIn-Version"
+    version: str  # what the publisher sends: "v25.0", "202610"
+    end_of_life: date | None  # None: the platform has published no end for it
+    source: str  # the page that publishes the version and its end
+    setting: str | None = None  # the account setting that sends another version instead
+    # the end of a version set by `setting`, where the platform publishes it or a rule gives it
+    end_of: Callable[[str], date | None] = lambda version: None
+
+    def in_use(self, settings: Mapping[str, object]) -> tuple[str, date | None]:
+        """The version an account's settings send, and its end of life where known."""
+        chosen = settings.get(self.setting) if self.setting else None
+        if not chosen or str(chosen) == self.version:
+            return self.version, self.end_of_life
+        return str(chosen), self.end_of(str(chosen))
+
+
+@dataclass(frozen=True, slots=True)
 class Platform:
     name: str  # key in config.yml, template name (templates/<name>.j2), rule scope
     title: str  # for people: "Bluesky", "X"
@@ -125,6 +147,7 @@ class Platform:
     auth_modes: tuple[AuthMode, ...] = ()  # where the credentials' names choose how it signs in
     # asks the platform, cheaply and without posting, whether the credentials work and when they expire
     verify: Callable[[Connection], CredentialCheck] | None = None
+    api_version: ApiVersion | None = None  # the versioned API its publisher pins (None: unversioned)
 
     def setting(self, name: str) -> Setting:
         """The declaration of `name`: a KeyError for an undeclared one, so publishers cannot drift."""

@@ -1,8 +1,8 @@
 """Discord webhooks: 2000 characters of Discord Markdown, up to 10 attachments with descriptions.
 
 The API publisher (`deliver: api`) executes the channel's webhook
-(discord/discord-api-docs@c98d64b developers/resources/webhook.mdx "Execute Webhook") with
-`?wait=true`, so Discord answers with the created message (without it, "a message that is not saved
+(discord/discord-api-docs@c98d64b developers/resources/webhook.mdx "Execute Webhook") through API v10
+with `?wait=true`, so Discord answers with the created message (without it, "a message that is not saved
 does not return an error"). Text only: a JSON body. With images: `multipart/form-data` with one
 `files[n]` part per image and `payload_json` holding the message, whose `attachments` list
 `{id: n, filename, description}`: the description is the alt text (developers/reference.mdx
@@ -19,6 +19,11 @@ does not return an error"). Text only: a JSON body. With images: `multipart/form
   `find_sent` cannot settle a crash: CannotTell, and the runner reports the part unconfirmed instead
   of sending it again. Within one run the publisher knows when Discord refused a request outright
   (a 4xx such as a 429), which lets the runner retry after the rate limit.
+
+- Version: every request goes to /api/v10/webhooks/…, whatever form the webhook URL has. Discord hands
+  webhook URLs out unversioned, and "omitting the version number from the route will route requests to
+  the current default version", which is v6, Deprecated; v10 is Available and has no published end
+  (discord-api-docs@01b3f05 developers/reference.mdx "API Versioning").
 
 Settings: `thread_id` (post into a thread or forum post of the webhook's channel), `username` and
 `avatar_url` (override the webhook's), `allowed_mentions` (default {"parse": ["users"]}: people
@@ -40,12 +45,18 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
 USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"
-_WEBHOOK_PATH = re.compile(r"(?P<path>/api(?:/v\d+)?/webhooks/(?P<id>\d+)/)(?P<token>[^/?#]+)/?")
+_WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/?#]+)/?")
+API_VERSION = ApiVersion(
+    "Discord API",
+    "10",
+    end_of_life=None,  # "Available", no end announced
+    source="discord-api-docs developers/reference.mdx, API Versioning",
+)
 _UNKNOWN_WEBHOOK = 10015  # opcodes-and-status-codes.mdx JSON error codes
 _UNKNOWN_MESSAGE = 10008
 DEFAULT_MENTIONS = {"parse": ["users"]}  # message.mdx "Allowed Mentions Object"
@@ -69,7 +80,8 @@ class DiscordPublisher:
         # (no trailing slash, a query string, another host or API version): register the token itself,
         # so that redact() hides it wherever it appears.
         remember(match["token"])
-        self.path = match["path"] + match["token"]  # the webhook's own path, token included
+        # the webhook's own path, token included, on the pinned version (unversioned would mean v6)
+        self.path = f"/api/v{API_VERSION.version}/webhooks/{match['id']}/{match['token']}"
         self.api = _WebhookApi(connection, f"{url.scheme}://{url.netloc}")
         self._webhook: dict[str, Any] | None = None
         self._refused: set[str] = set()  # keys whose last send Discord refused outright
@@ -306,4 +318,5 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),
     verify=verify,
+    api_version=API_VERSION,
 )

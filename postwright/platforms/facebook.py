@@ -5,7 +5,10 @@ docs/pages-api/posts): text and link to /{page-id}/feed, one image to /{page-id}
 its caption, several images as unpublished photos attached to one feed post. Graph answers most
 errors with HTTP 400 and says what happened in error.code, so errors are mapped by code, not by status
 (meta.py, the client shared with Instagram and Threads). No idempotency key: a crashed send is settled
-by reading the feed.
+by reading the feed. The Page access token needs pages_manage_posts (post, delete) and
+pages_read_engagement (read the feed), from a person who can do CREATE_CONTENT on the Page (pages-api/
+posts "Before you start"). Requests go to meta.GRAPH_API's version (v25.0 until 2028-07-29), or
+settings.graph_version; doctor warns 90 days before its end.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
-from postwright.platforms.meta import TRANSIENT_CODES, GraphClient, already_gone, graph_error
+from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, already_gone, graph_error
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://graph.facebook.com"
-GRAPH_VERSION = "v25.0"  # graph-api/reference pages show v25.0; versions live about two years
+GRAPH_VERSION = GRAPH_API.version  # settings.graph_version sends another (meta.py: the pin and its end)
 FEED_PAGE = 50  # posts read by find_sent
 _DUPLICATE = 506  # graph-api/guides/error-handling: "Duplicate posts cannot be published consecutively"
 
@@ -209,4 +212,5 @@ PLATFORM = Platform(
         Credential("app_secret", doc="with app_id, lets doctor read the token's expiry"),
     ),
     verify=verify,
+    api_version=GRAPH_API,
 )

@@ -7,6 +7,10 @@ site, a bucket). A send checks the daily publishing quota, checks that each imag
 a container per image (children of a CAROUSEL container when there are several), waits until Instagram
 has processed them and publishes. That container flow is shared with threads.py, whose API is the
 same design; the Graph client and its error mapping are meta.py's, with Instagram's codes added here.
+Requests go to graph.facebook.com on meta.GRAPH_API's version (v25.0, served until 2028-07-29; v21.0,
+used before, ends on 2027-01-21), or to `settings.api_url`, which names its version itself. The token
+needs instagram_basic and instagram_content_publish, from a person who can do MANAGE or CREATE_CONTENT
+on the Page the account is connected to (content-publishing; reference/ig-user/media_publish).
 
 Settling a crash (`find_sent`): Meta has no idempotency key, so a post whose answer was lost is
 looked for by its caption among the account's latest `settings.lookup_depth` posts (default 50),
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -32,7 +37,7 @@ from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
-from postwright.platforms.meta import TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
+from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 # -- the Graph client's Instagram codes (Instagram, Threads) -----------------------------------------
@@ -297,7 +302,7 @@ class InstagramPublisher(ContainerPublisher):
     carousel: children with is_carousel_item=true, then a CAROUSEL container listing them."""
 
     title = "Instagram"
-    default_api_url = "https://graph.facebook.com/v21.0"
+    default_api_url = f"https://graph.facebook.com/{GRAPH_API.version}"  # meta.py: the pin and its end
     container_edge = "media"  # docs: reference/ig-user/media (POST creates, GET lists)
     publish_edge = "media_publish"  # docs: reference/ig-user/media_publish
     limit_edge = "content_publishing_limit"  # docs: reference/ig-user/content_publishing_limit
@@ -381,4 +386,5 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=_verify,
+    api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart
 )

@@ -2,16 +2,22 @@
 
 The publisher uses the versioned Posts API (learn.microsoft.com/linkedin/marketing/community-management/
 shares/posts-api) as a member or an organization (`settings.author`: urn:li:person:… or
-urn:li:organization:…), images through the Images API (…/shares/images-api). The text arrives already
-escaped by the linkedin dialect and is sent as `commentary` unchanged. LinkedIn has no threads and no
-idempotency key: a crashed send is settled by listing the author's posts.
+urn:li:organization:…), images through the Images API (…/shares/images-api). The text arrives escaped
+as a whole in the little text format (…/shares/little-text-format: the body by the linkedin dialect, then
+the template's text, the link, the tags and the signature by dialects.little_text in render) and is
+sent as `commentary` unchanged. LinkedIn has no threads and no
+idempotency key: a crashed send is settled by listing the author's posts. Scopes: w_member_social or
+w_organization_social to post, delete and upload images; r_member_social or r_organization_social for
+find_sent's list (…/usecases/page-management/organic-posts-usecase "Permissions"). Every request
+carries LinkedIn-Version (API_VERSION: the pin, 202610, or settings.linkedin_version) and
+X-Restli-Protocol-Version 2.0.0; doctor warns 90 days before the version's sunset.
 """
 
 from __future__ import annotations
 
 import re
 import urllib.parse
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,18 +26,38 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.linkedin.com"
 OAUTH_URL = (
     "https://www.linkedin.com"  # token introspection lives on www (shared/authentication/token-introspection)
 )
-# "All APIs require the request header LinkedIn-Version: {Version in YYYYMM format}"; versions are sunset
-# after about a year (posts-api deprecation notice), so bump this or set settings.linkedin_version.
-VERSION = "202610"
+VERSION = "202610"  # LinkedIn-Version; settings.linkedin_version sends another (API_VERSION below)
 LIST_COUNT = 50  # posts looked at by find_sent (the author finder pages with count/start)
 _RESERVED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")  # little-text-format reserved characters
+
+
+def _sunset(version: str) -> date | None:
+    """When LinkedIn stops serving a LinkedIn-Version (YYYYMM): "supported and stable for a minimum of one
+    year before sunset" (learn.microsoft.com/linkedin/marketing/versioning), and the migrations table
+    (…/marketing/integrations/migrations) lists each sunset in the middle of that month a year on
+    (202510: 2026-10-15, 202603: 2027-03-16); counted from its first day, so doctor warns early."""
+    found = re.fullmatch(r"(\d{4})(\d{2})", version.strip())
+    if found is None or not 1 <= int(found[2]) <= 12:
+        return None
+    return date(int(found[1]) + 1, int(found[2]), 1)
+
+
+# "All APIs require the request header LinkedIn-Version: {Version in YYYYMM format}" (versioning page)
+API_VERSION = ApiVersion(
+    "LinkedIn-Version",
+    VERSION,
+    end_of_life=_sunset(VERSION),
+    source="learn.microsoft.com/linkedin/marketing/versioning",
+    setting="linkedin_version",
+    end_of=_sunset,
+)
 
 
 class UnexpectedAnswer(Exception):
@@ -260,4 +286,5 @@ PLATFORM = Platform(
         Credential("client_secret", doc="with client_id, lets doctor read the token's expiry"),
     ),
     verify=verify,
+    api_version=API_VERSION,
 )

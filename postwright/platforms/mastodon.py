@@ -7,8 +7,12 @@ the status with `POST /api/v1/statuses`, replying to the part before for thread 
 Settings: `instance` (base URL, required), `visibility` (public, unlisted, private, direct; the
 account's default when unset), `check_instance_limits` (read the server's own limits from
 `/api/v2/instance` and refuse a part over them before anything is sent), `lookup_depth` (how many of
-the account's latest statuses `find_sent` reads, default 80). Credentials: `access_token` (a user
-token with the write:statuses and write:media scopes).
+the account's latest statuses `find_sent` reads, default 80). Credentials: `access_token`, a user
+token with the scopes each call needs (Mastodon's OpenAPI description, operation `security`):
+write:statuses (createStatus, deleteStatus), write:media (createMediaV2, getMedia), read:statuses
+(getAccountStatuses and getStatusSource, which `find_sent` reads) and profile or read:accounts
+(getAccountsVerifyCredentials). Tested against mastodon-mock and against Takahē 0.11.0, a real
+server (tests/test_publisher_takahe.py).
 
 Why `idempotent = False` although Mastodon honours `Idempotency-Key`: the server keeps a key "for up
 to 1 hour" (documentation content/en/methods/statuses.md; OpenAPI createStatus), and a crash is
@@ -190,15 +194,14 @@ class MastodonPublisher:
             max_id = str(page[-1]["id"])
 
     def _text_of(self, status: dict[str, Any], sources: dict[str, str]) -> str | None:
-        """The plain text a status was created with: the list answers carry only HTML, so ask
-        GET /api/v1/statuses/:id/source (Mastodon 3.5+; StatusSource.text) once per status."""
+        """The plain text a status was created with: GET /api/v1/statuses/:id/source (Mastodon 3.5+;
+        StatusSource.text), once per status. Never a list answer's `text`: Mastodon sends it only for a
+        deleted status (entities/Status.md), and Takahē fills it with the HTML content, which is not the
+        text that was sent (so a part that went out would not be found, and would go out again)."""
         status_id = str(status["id"])
         if status_id not in sources:
-            if isinstance(status.get("text"), str):
-                sources[status_id] = _normal(status["text"])
-            else:
-                response = self.api.request("GET", f"/api/v1/statuses/{_quote(status_id)}/source", ok=(404,))
-                sources[status_id] = _normal(response.json().get("text", "")) if response.is_success else ""
+            response = self.api.request("GET", f"/api/v1/statuses/{_quote(status_id)}/source", ok=(404,))
+            sources[status_id] = _normal(response.json().get("text", "")) if response.is_success else ""
         return sources[status_id]
 
     def account(self) -> dict[str, Any]:

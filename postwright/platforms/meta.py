@@ -10,6 +10,11 @@ code rather than by status. Sources:
   level), 613 (custom) and the business-use-case codes (80001 Pages, 80002 Instagram); the
   X-Business-Use-Case-Usage header and its estimated_time_to_regain_access, in minutes.
 Each platform adds its own codes by subclassing GraphClient (facebook.py, instagram.py).
+
+Version: Facebook and Instagram send GRAPH_API's version, v25.0, which Meta serves until 2028-07-29
+(developers.facebook.com/docs/graph-api/changelog/versions: each version with its release and expiration
+date; v26.0 is out with no date yet, so v25.0 is the newest with a published end). doctor warns 90 days
+before it. Threads has its own versions (threads.py).
 """
 
 from __future__ import annotations
@@ -18,14 +23,35 @@ import json
 import math
 import urllib.parse
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 import httpx
 
 from postwright.api import ApiClient, Connection, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact
+from postwright.platforms.base import ApiVersion
 from postwright.publish import PermanentError, TransientError
+
+# Graph API versions and the day each expires (developers.facebook.com/docs/graph-api/changelog/versions),
+# for doctor to judge an account whose settings.graph_version sends another one than the pin
+GRAPH_VERSIONS = {
+    "v19.0": date(2026, 5, 21),
+    "v20.0": date(2026, 9, 24),
+    "v21.0": date(2027, 1, 21),
+    "v22.0": date(2027, 5, 20),
+    "v23.0": date(2027, 10, 8),
+    "v24.0": date(2028, 2, 18),
+    "v25.0": date(2028, 7, 29),
+}
+GRAPH_API = ApiVersion(
+    "Graph API",
+    "v25.0",
+    end_of_life=GRAPH_VERSIONS["v25.0"],
+    source="developers.facebook.com/docs/graph-api/changelog/versions",
+    setting="graph_version",
+    end_of=GRAPH_VERSIONS.get,
+)
 
 # graph-api/guides/error-handling "wait and retry": 1 unknown, 2 service, 4 and 17 too many calls,
 # 341 application limit, 368 temporarily blocked for policy violations; graph-api/overview/rate-limiting:

@@ -4,7 +4,10 @@ Publishing goes through the Threads API (developers.facebook.com/documentation/t
 same container design as Instagram's (instagram.py) and the same Graph client (meta.py): a TEXT, IMAGE or
 CAROUSEL container, then threads_publish. Thread parts after the first reply to the part before
 (reply_to_id); images come with their alt text; a text-only first part carries the post's link as
-its link_attachment. Images are fetched by Threads from `settings.media_base_url`.
+its link_attachment. Images are fetched by Threads from `settings.media_base_url`. Scopes: threads_basic
+(every call), threads_content_publish (containers and threads_publish), threads_read_replies (find_sent
+reads replies: retrieve-and-manage-replies), threads_delete (retract: posts/delete-posts); replying to
+one's own thread needs no more (create-replies: the owner of the root post may reply).
 
 Settling a crash (`find_sent`): part 1 is looked for by its text among the account's latest
 `settings.lookup_depth` posts (default 50, read page by page, as on Instagram); a later part among
@@ -30,10 +33,16 @@ from typing import Any
 from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.platforms.instagram import LOOKUP_DEPTH, PAGE_SIZE, ContainerPublisher
 from postwright.platforms.meta import already_gone
 from postwright.publish import CannotTell, PermanentError, Receipt
+
+# The Threads API has its own versions: every page of its reference calls graph.threads.net/v1.0, and
+# Meta has published no end for it (developers.facebook.com/docs/threads; graph.threads.com also answers).
+THREADS_API = ApiVersion(
+    "Threads API", "v1.0", end_of_life=None, source="developers.facebook.com/docs/threads/overview"
+)
 
 
 class ThreadsPublisher(ContainerPublisher):
@@ -41,7 +50,7 @@ class ThreadsPublisher(ContainerPublisher):
     reply_to_id, alt_text, link_attachment), then POST /{threads-user-id}/threads_publish."""
 
     title = "Threads"
-    default_api_url = "https://graph.threads.net/v1.0"  # docs: threads/overview (also graph.threads.com)
+    default_api_url = f"https://graph.threads.net/{THREADS_API.version}"  # docs: threads/overview
     default_user = "me"  # docs: /me/threads is the token's own profile
     container_edge = "threads"
     publish_edge = "threads_publish"
@@ -180,4 +189,5 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=_verify,
+    api_version=THREADS_API,
 )

@@ -72,15 +72,16 @@ def write_preview(
     preview_url: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Previewed:
-    """Build publish/, then write the site and calendar.ics into it. Same inputs and `now`: same bytes."""
+    """Build publish/, then write the site and calendar.ics into it. Same inputs and `now`: same bytes.
+    `preview_url` is where index.html will be served; without it, links are relative (never a path of
+    the machine that built the site)."""
     target = out_dir or project.root / "publish"
     built = pipeline.build(project, target, progress=progress)
     if built.manifest is None:
         raise PreviewError("config.yml cannot be used", built.diagnostics)
     view, diagnostics = gather(project)(now)
-    index = target / "index.html"
-    files = render_site(view, target, project_root=project.root)
-    files["calendar.ics"] = calendar_ics(view, preview_url or index.resolve().as_uri())
+    files = render_site(view, target, project_root=project.root, preview_url=preview_url)
+    files["calendar.ics"] = calendar_ics(view, preview_url or "index.html")
     written = [
         _write(target / relative, files[relative]) for relative in sorted(files, key=_last("index.html"))
     ]

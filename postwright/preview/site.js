@@ -114,6 +114,14 @@
     next.focus();
     next.click();
   });
+  // How far the sticky filter bar reaches down (it wraps to more lines on narrower screens): the post
+  // list sticks below it and a post opened from a link scrolls to just below it, not under it.
+  function measureStickyBar() {
+    const sticky = getComputedStyle(form).position === "sticky";
+    document.documentElement.style.setProperty("--sticky", `${sticky ? form.offsetHeight : 0}px`);
+  }
+  measureStickyBar();
+  new ResizeObserver(measureStickyBar).observe(form);
   form.addEventListener("input", applyFilters);
   form.addEventListener("change", applyFilters);
   form.addEventListener("reset", () => setTimeout(applyFilters));

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from importlib.resources import files
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
@@ -30,29 +30,32 @@ ASSETS = ("site.css", "site.js")
 """Written to publish/preview/ next to index.html; fixed names, so a rebuild leaves nothing stale."""
 
 PLATFORM_COLOURS = {
-    "x": "#111827",
-    "bluesky": "#0ea5e9",
-    "mastodon": "#6d28d9",
-    "linkedin": "#1e3a8a",
-    "facebook": "#2563eb",
-    "threads": "#6b7280",
-    "instagram": "#db2777",
-    "telegram": "#0891b2",
-    "pinterest": "#dc2626",
-    "discord": "#4f46e5",
+    "x": ("#111827", "#e5e7eb"),
+    "bluesky": ("#0369a1", "#38bdf8"),
+    "mastodon": ("#6d28d9", "#a78bfa"),
+    "linkedin": ("#1e3a8a", "#93c5fd"),
+    "facebook": ("#1d4ed8", "#60a5fa"),
+    "threads": ("#4b5563", "#9ca3af"),
+    "instagram": ("#be185d", "#f472b6"),
+    "telegram": ("#0e7490", "#22d3ee"),
+    "pinterest": ("#b91c1c", "#f87171"),
+    "discord": ("#4f46e5", "#818cf8"),
 }
 """One colour per platform in lists and calendars (each also carries its name: colour is never the only
-cue). Platforms added later get a colour derived from their name."""
+cue), for light and for dark mode: dark enough for white text (4.5:1) on a light page, light enough
+for dark text on a dark one, and 3:1 against the page either way, so no badge vanishes. Platforms
+added later get a colour derived from their name."""
 
 STATUS_ORDER = ("due", "upcoming", "draft", "published", "missed", "expired", "failed", "unconfirmed")
 STATUS_ORDER += ("paused", "retracted")
 
 
-def platform_colour(name: str) -> str:
+def platform_colours(name: str) -> tuple[str, str]:
+    """(light mode, dark mode)."""
     if name in PLATFORM_COLOURS:
         return PLATFORM_COLOURS[name]
     hue = sum(name.encode()) * 47 % 360  # stable across runs, unlike hash()
-    return f"hsl({hue} 60% 40%)"
+    return f"hsl({hue} 60% 28%)", f"hsl({hue} 70% 72%)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +95,10 @@ class Week:
     next: str | None
 
 
-def render_site(overview: Overview, out_dir: Path, *, project_root: Path) -> dict[str, bytes]:
-    """index.html and its assets, by path relative to `out_dir`."""
+def render_site(
+    overview: Overview, out_dir: Path, *, project_root: Path, preview_url: str | None = None
+) -> dict[str, bytes]:
+    """index.html and its assets, by path relative to `out_dir`; `preview_url`: where index.html is served."""
     zone = overview.zone
     accounts = list(overview.accounts)
     today = overview.now.astimezone(zone).date()
@@ -125,11 +130,17 @@ def render_site(overview: Overview, out_dir: Path, *, project_root: Path) -> dic
             if (out_dir / "brand" / name / "avatar.png").is_file()
         },
         "live": lambda url: _live_href(url, project_root, out_dir),
+        "calendar_href": urljoin(preview_url or "", "calendar.ics"),
     }
     environment = _environment(overview)
     page = environment.from_string(_asset("index.html.j2")).render(context)
-    css = _asset("site.css") + "".join(
-        f".p-{name}{{--pc:{platform_colour(name)}}}\n" for name in sorted({*PLATFORMS, *PLATFORM_COLOURS})
+    names = sorted({*PLATFORMS, *PLATFORM_COLOURS})
+    css = (
+        _asset("site.css")
+        + "".join(f".p-{name}{{--pc:{platform_colours(name)[0]}}}\n" for name in names)
+        + "@media (prefers-color-scheme: dark) {\n"
+        + "".join(f".p-{name}{{--pc:{platform_colours(name)[1]}}}\n" for name in names)
+        + "}\n"
     )
     return {
         "index.html": page.encode(),
