@@ -177,7 +177,7 @@ def init_brand(
         name=json.dumps(name, ensure_ascii=False),
         timezone=timezone,
         language=language,
-        platforms=", ".join(platforms),
+        platforms=", ".join(_default_platforms(platforms)),
         accounts=accounts,
     )
     first = today + timedelta(days=7)
@@ -215,6 +215,13 @@ def init_brand(
         write_new(path, text)
     (target / ".github" / "scripts" / "publish.sh").chmod(0o755)
     return list(planned)
+
+
+def _default_platforms(platforms: Sequence[str]) -> list[str]:
+    """brand.platforms: the chosen platforms but those where every post needs an image (Instagram,
+    Pinterest), so a post without one (the sample post too) passes check; a post with images names them."""
+    texts = [name for name in platforms if not PLATFORMS[name].limits.requires_media]
+    return texts or list(platforms)
 
 
 def make_repository(target: Path) -> str:

@@ -55,6 +55,17 @@ def test_a_folder_inside_a_repository_is_left_to_it(tmp_path):
     assert not (target / ".git").exists() and "git init" not in result.stderr
 
 
+def test_a_brand_with_image_only_platforms_passes_check(tmp_path):
+    """Instagram and Pinterest take no post without an image: brand.platforms leaves them out, so the
+    sample post passes; they stay accounts, for posts with images to name."""
+    target = tmp_path / "brand"
+    assert init(str(target), "--platforms", "x,instagram,pinterest").exit_code == 0
+    checked = CliRunner().invoke(cli, ["-C", str(target), "check", "--strict"])
+    assert checked.exit_code == 0, checked.output
+    config = (target / "config.yml").read_text(encoding="utf-8")
+    assert "  platforms: [x]\n" in config and "  instagram_main:\n" in config
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """A post with a link, once without and once with an image, rendered for every platform through the
