@@ -246,8 +246,9 @@ def _at(project: Project, text: str | None) -> datetime:
 def plan(project: Project, at_text: str | None, output_format: str) -> None:
     """Show what would be published when, per account, without sending anything.
 
-    Statuses: due, upcoming, draft, expired, missed (later than the grace period), published (with
-    its URL), failed, paused, retracted, and unconfirmed (maybe sent after a crash and no platform
+    Statuses: due, upcoming, blocked (an error keeps it from being sent: `check` says which), draft,
+    expired, missed (later than the grace period), published (with its URL), failed, paused, retracted,
+    and unconfirmed (maybe sent after a crash and no platform
     answer within the grace period: check the account, then `postwright settle`).
 
     \b
@@ -282,6 +283,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
 _STATUSES = (
     "due",
     "upcoming",
+    "blocked",
     "published",
     "missed",
     "failed",
@@ -305,6 +307,7 @@ def _plan_json(item) -> dict[str, object]:
         "url": item.url,
         "detail": item.detail,
         "source": item.source,
+        "problems": [problem.as_dict() for problem in item.problems],
     }
 
 
@@ -508,6 +511,9 @@ def publish(
         click.echo(printable(f"unconfirmed, needs a person: {item.key} ({item.detail})"), err=True)
     for job in result.jobs if dry_run else ():
         click.echo(printable(f"would send {job.key} ({len(job.variant.parts)} part(s))"))
+    for item in planned.items:
+        if item.status == "blocked":
+            click.echo(printable(f"blocked, not sent: {item.key} ({item.detail})"), err=True)
     for outcome in result.outcomes:
         where = f"  {outcome.url}" if outcome.url else ""
         message = f"  {outcome.message}" if outcome.message else ""
@@ -550,6 +556,7 @@ def _publish_summary(result, dry_run: bool) -> str:
     for outcome in result.outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     missed = sum(1 for item in result.planned.items if item.status == "missed")
+    blocked = sum(1 for item in result.planned.items if item.status == "blocked")
     waiting = _needs_a_person(result)
     head = (
         "dry run: " + f"{len(result.jobs)} due"
@@ -557,6 +564,7 @@ def _publish_summary(result, dry_run: bool) -> str:
         else (", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing due")
     )
     head += f", {missed} missed" if missed else ""
+    head += f", {blocked} blocked by errors" if blocked else ""
     head += f", {len(waiting)} unconfirmed (a person must settle them)" if waiting else ""
     lines = [f"## postwright publish: {head}"]
     rows = [(o.status, o.key, o.url or "", o.message) for o in result.outcomes]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -343,10 +343,22 @@ class Planned:
     diagnostics: tuple[Diagnostic, ...]  # config and post problems (invalid posts are never sent)
     ledger_error: str | None
     held: frozenset[str] = frozenset()  # keys of jobs that went out under another key (renames.py)
+    variants: Mapping[str, Variant] = field(default_factory=dict)  # the due jobs without errors, by key
 
 
-def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned:
-    """config → load → ledger → schedule: no rendering, so it stays fast on big repositories."""
+def plan(
+    project: Project,
+    now: datetime,
+    *,
+    only: str | None = None,
+    upcoming: bool = True,
+    found_elsewhere: Iterable[Diagnostic] = (),
+) -> Planned:
+    """config → load → ledger → schedule; then every job that would go out is rendered and validated,
+    and one with an error is `blocked` (publish, with `upcoming=False`, renders only the due ones).
+
+    `found_elsewhere`: problems a caller found besides (a check's images), which block their jobs too.
+    """
     config, loaded, found = load(project)
     found = apply_severity(config, found)
     if config is None:
@@ -356,10 +368,49 @@ def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
     held = _renamed(project, config, loaded.posts, states, now, only)
-    found = (*found, *(item.problem for item in held))
     items = schedule.plan(loaded.posts, config, states, now, only=only)
+    wanted = schedule.BLOCKABLE if upcoming else ("due", "paused")
+    pending = [item for item in items if item.status in wanted]
+    variants, unrendered, problems = _render_due(project, config, loaded.posts, pending)
+    everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems, *found_elsewhere]))
+    errors = blocking(pending, everything, unrendered, held)
+    items = schedule.plan(loaded.posts, config, states, now, only=only, errors=errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
-    return Planned(config, loaded.posts, tuple(items), found, None, frozenset(item.key for item in held))
+    due = {item.key for item in items if item.status == "due"}
+    return Planned(
+        config,
+        loaded.posts,
+        tuple(items),
+        everything,
+        None,
+        frozenset(item.key for item in held),
+        {key: variant for key, variant in variants.items() if key in due},
+    )
+
+
+def blocking(
+    items: Iterable[PlanItem],
+    diagnostics: Iterable[Diagnostic],
+    unrendered: Mapping[str, Sequence[Diagnostic]],
+    held: Iterable[renames.Held],
+) -> dict[str, list[Diagnostic]]:
+    """The errors that keep each job from going out, by job key: its file's errors for its platform or
+    for every platform, what kept it from being rendered, and a send under another key (renames.py)."""
+    by_source: dict[str, list[Diagnostic]] = {}
+    for item in diagnostics:
+        if item.severity >= Severity.ERROR and item.code != "PW215":  # PW215 holds only its own job
+            by_source.setdefault(item.span.path, []).append(item)
+    errors: dict[str, list[Diagnostic]] = {}
+    for job in items:
+        mine = [item for item in by_source.get(job.source, ()) if item.platform in (None, job.platform)]
+        mine += unrendered.get(job.key, ())
+        if mine:
+            errors[job.key] = mine
+    keys = {job.key for job in items}
+    for item in held:
+        if item.key in keys:
+            errors.setdefault(item.key, []).append(item.problem)
+    return errors
 
 
 def _renamed(
@@ -406,7 +457,7 @@ class Published:
     planned: Planned
     jobs: tuple[Job, ...]
     outcomes: tuple[Outcome, ...]
-    invalid: tuple[Diagnostic, ...]  # problems of due variants, which were therefore not sent
+    invalid: tuple[Diagnostic, ...]  # images of due variants that could not be made, so those were not sent
     stopped: str | None = None  # why sending stopped early (the ledger could not be written)
     refused: str | None = None  # why nothing was sent from this branch (postwright/branch.py)
 
@@ -422,7 +473,7 @@ def publish(
     runner_options: dict[str, Any] | None = None,
 ) -> Published:
     """plan → render and validate only what is due → send through each account's publisher."""
-    planned = plan(project, now, only=only)
+    planned = plan(project, now, only=only, upcoming=False)
     config = planned.config
     if config is None or planned.ledger_error or config.paused:
         return Published(planned, (), (), ())
@@ -430,21 +481,14 @@ def publish(
     refused = None if dry_run else branch.refusal(project.root, config.schedule.branch)
     if refused:
         return Published(planned, (), (), (), refused=refused)
-    # a post with an error is not sent (for its platform, or at all); a renamed job only for its account
-    errors = [
-        item for item in planned.diagnostics if item.severity >= Severity.ERROR and item.code != "PW215"
-    ]
-    blocked = {(item.span.path, item.platform) for item in errors}
+    # a job with an error is `blocked`, never due: only due jobs, rendered and checked by plan, go out
     due = [
         item
         for item in planned.items
-        if item.status == "due"
-        and (only is None or item.post_id == only)
-        and account in (None, item.account)
-        and not {(item.source, None), (item.source, item.platform)} & blocked
-        and item.key not in planned.held
+        if item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
     ]
-    variants, invalid = _render_due(project, config, planned.posts, due)
+    variants = [planned.variants[item.key] for item in due]
+    invalid: tuple[Diagnostic, ...] = ()
     jobs = tuple(Job(variant) for variant in variants)
     if dry_run or not jobs:
         return Published(planned, jobs, (), invalid)
@@ -464,13 +508,17 @@ def publish(
 
 def _render_due(
     project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]
-) -> tuple[list[Variant], tuple[Diagnostic, ...]]:
+) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
+    """The jobs in `due` rendered and checked: the variants by key, the problems that kept a job from
+    being rendered (a template error) by key, and every problem found."""
     if not due:
-        return [], ()
-    wanted = {(item.post_id, item.lang): item for item in due}
-    templates = render.load_templates(project)
-    variants, found = [], []
+        return {}, {}, ()
+    wanted = {(item.post_id, item.lang) for item in due}
     accounts = {(item.post_id, item.lang, item.account) for item in due}
+    templates = render.load_templates(project)
+    variants: dict[str, Variant] = {}
+    unrendered: dict[str, list[Diagnostic]] = {}
+    found: list[Diagnostic] = []
     for post in posts:
         if (post.id, post.lang) not in wanted:
             continue
@@ -478,14 +526,12 @@ def _render_due(
             if (post.id, post.lang, name) in accounts:
                 variant, problems = render.render(post, name, config, templates)
                 found += problems
-                if variant is not None:
-                    variants.append(variant)
-    found += validate.check_variants(variants, config)
-    problems = apply_severity(config, dict.fromkeys(found))
-    errors = [item for item in problems if item.severity >= Severity.ERROR]
-    bad = {(item.span.path, item.platform) for item in errors}
-    sendable = [v for v in variants if (v.source, v.platform) not in bad and (v.source, None) not in bad]
-    return sendable, tuple(errors)
+                if variant is None:
+                    unrendered[schedule.job_key(post, name)] = problems
+                else:
+                    variants[variant.key] = variant
+    found += validate.check_variants(variants.values(), config)
+    return variants, unrendered, tuple(apply_severity(config, dict.fromkeys(found)))
 
 
 def _concerns(problem: Diagnostic, variant: Variant) -> bool:

@@ -49,6 +49,7 @@ def test_check_json_lists_located_diagnostics_with_exact_fields(make_project):
     items = json.loads(result.stdout)
     assert [(i["path"], i["line"], i["column"], i["code"]) for i in items] == [
         ("content/posts/2026-12-02-broken.md", 3, 8, "PW031"),
+        ("content/posts/2026-12-02-broken.md", 5, 10, "PW300"),  # found in the same run
     ]
     assert set(items[0]) == {"path", "line", "column", "severity", "code", "message", "platform", "hint"}
     assert items[0]["severity"] == "error" and items[0]["hint"] == "write true or false"

@@ -44,8 +44,8 @@ PLATFORM_COLOURS = {
 """One colour per platform in lists and calendars (each also carries its name: colour is never the only
 cue). Platforms added later get a colour derived from their name."""
 
-STATUS_ORDER = ("due", "upcoming", "draft", "published", "missed", "expired", "failed", "unconfirmed")
-STATUS_ORDER += ("paused", "retracted")
+STATUS_ORDER = ("due", "upcoming", "blocked", "draft", "published", "missed", "expired", "failed")
+STATUS_ORDER += ("unconfirmed", "paused", "retracted")
 
 
 def platform_colour(name: str) -> str:
