@@ -111,8 +111,16 @@ def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
     help="human: for people; github: annotations in GitHub Actions; json: an array of diagnostics.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Check as if it were this time, for late posts (default: now).",
+)
 @click.pass_obj
-def check(project: Project, paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
+def check(
+    project: Project, paths: tuple[Path, ...], output_format: str, strict: bool, at_text: str | None
+) -> None:
     """Check config.yml and posts; report every problem with its file and line.
 
     PATHS limit the report to those files or folders (config.yml problems are always shown).
@@ -124,7 +132,7 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
     """
     from postwright import pipeline
 
-    checked = pipeline.check(project)
+    checked = pipeline.check(project, now=_at(project, at_text))
     diagnostics = list(checked.diagnostics)
     if paths:
         selected = [project.shown(path) for path in paths]

@@ -351,6 +351,9 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
     return _Parsed(post_id, shown, name["lang"], name_when, front, document, body, body_line), found
 
 
+NEW_POST_BODY = "Write the post here in Markdown."
+"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
+
 _IDENTITY = {"id", "date", "lang"}  # what names a post's jobs in the ledger: never guessed
 
 
@@ -457,6 +460,15 @@ def _resolve(
                 Span(shown, item.body_line - 1),
                 "post body is empty",
                 hint="write the post below the front matter",
+            )
+        )
+    if not front.draft and item.body.strip() == NEW_POST_BODY:
+        found.append(
+            diag(
+                "PW250",
+                Span(shown, item.body_line),
+                "the body is still the text `postwright new` wrote, and the post is not a draft",
+                hint="write the post, or set draft: true until it is ready",
             )
         )
     if publish_at is None:  # a post with other errors stays a post: plan shows it blocked, never sends it

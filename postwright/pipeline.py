@@ -17,7 +17,7 @@ from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
 from postwright.credentials import Secrets
-from postwright.diagnostics import Diagnostic, Severity, Span
+from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import Ledger, LedgerError
 from postwright.load import Loaded, Remembered, is_remembered, load_posts
 from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
@@ -77,24 +77,31 @@ def check(
     cache: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     facts: bool = False,
+    now: datetime | None = None,
 ) -> Checked:
     """config → load → render → media → validate: every problem.
 
     Images are made in `cache`; by default in postwright's cache if a build created one, else in a
-    temporary folder, so `check` on a fresh checkout creates no file at all.
+    temporary folder, so `check` on a fresh checkout creates no file at all. With `now` (the `check`
+    command's) and the ledger, posts already too late to be sent are reported too (PW251): the other
+    views show them as missed at the time they are made for.
     """
     with _collector_paused():
-        return _check(project, cache, progress, facts)
+        return _check(project, cache, progress, facts, now)
 
 
 def _check(
-    project: Project, cache: Path | None, progress: Callable[[int, int], None] | None, facts: bool
+    project: Project,
+    cache: Path | None,
+    progress: Callable[[int, int], None] | None,
+    facts: bool,
+    now: datetime | None,
 ) -> Checked:
     if cache is None:
         persistent = project.root / MEDIA_CACHE
         if not persistent.is_dir():
             with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
-                return check(project, cache=Path(folder), progress=progress, facts=facts)
+                return check(project, cache=Path(folder), progress=progress, facts=facts, now=now)
         cache = persistent
     read = _posts_memo(project)
     config, loaded, found = load(project, read)
@@ -110,12 +117,64 @@ def _check(
         found += problems
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
-        found += [item.problem for item in _renamed(project, config, loaded.posts, None, datetime.now(UTC))]
+        states, at = _states(project), now or datetime.now(UTC)
+        found += [item.problem for item in _renamed(project, config, loaded.posts, states, at)]
+        found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
+        if now is not None and states is not None and Ledger(project.state_dir).path.is_file():
+            found += _too_late(config, loaded.posts, states, now)
     else:
         renditions, reused, known, memos = {}, 0, {}, ()
     # a broken template fails every variant that uses it: report it once
     diagnostics = apply_severity(config, dict.fromkeys(found))
     return Checked(config, loaded, tuple(variants), diagnostics, renditions, reused, known, memos)
+
+
+def _states(project: Project) -> dict | None:
+    try:
+        return Ledger(project.state_dir).read()
+    except LedgerError:  # plan and publish report it; check is about the content
+        return None
+
+
+def _unsent_threads_only(
+    found: list[Diagnostic], variants: list[Variant], states: dict, since: datetime
+) -> list[Diagnostic]:
+    """PW252 (a thread's last part holds only template text) only where that thread may still be sent:
+    not out (by the ledger) and not past the grace period (`since`), so a thread that went out is not
+    warned about where the ledger is elsewhere (a state branch)."""
+    unsent = {
+        (variant.source, variant.platform)
+        for variant in variants
+        if variant.publish_at > since
+        and (not (state := states.get(variant.key)) or not (state.published or state.retracted))
+    }
+    return [item for item in found if item.code != "PW252" or (item.span.path, item.platform) in unsent]
+
+
+def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: datetime) -> list[Diagnostic]:
+    """PW251: posts that are not drafts whose time is already past the grace period: no run sends them.
+    Only where this checkout has the ledger: without it (none yet, or kept on a state branch) a post
+    that went out cannot be told from one that was missed."""
+    missed: dict[str, list[PlanItem]] = {}
+    for item in schedule.plan(posts, config, states, now):
+        if item.status == "missed":
+            missed.setdefault(item.source, []).append(item)
+    found = []
+    for post in posts:
+        if post.source in missed:
+            first = missed[post.source][0]
+            accounts = ", ".join(item.account for item in missed[post.source])
+            found.append(
+                diag(
+                    "PW251",
+                    post.spans.get(("date",)) or Span(post.source),
+                    f"{first.publish_at.astimezone(config.zone):%Y-%m-%d %H:%M} is past ({first.detail}): "
+                    f"this post will not be sent to {accounts}",
+                    hint="give it a date ahead, set draft: true, or send it late once with "
+                    f"`postwright publish --only {post.id}`",
+                )
+            )
+    return found
 
 
 MEDIA_CACHE = Path(".postwright-cache") / "media"

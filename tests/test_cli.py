@@ -189,7 +189,7 @@ def test_internal_errors_are_one_line_without_debug(monkeypatch, make_project, c
     from postwright import cli as cli_module
     from postwright import pipeline
 
-    def explode(project):
+    def explode(project, **options):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(pipeline, "check", explode)

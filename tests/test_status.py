@@ -235,7 +235,7 @@ def test_every_problem_of_a_file_in_one_check_and_it_stays_a_post(make_project):
     assert (3, "PW300", None) in codes  # the missing image
     assert (6, "PW401", "mastodon") in codes  # and the text, too long for Mastodon
     assert [post.id for post in checked.loaded.posts] == ["2026-12-20-three"]
-    result = CliRunner().invoke(cli, ["-C", str(project.root), "check"])
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "check", "--at", "2026-12-01T00:00"])
     assert result.exit_code == 1 and "PW030" in result.stdout and "PW300" in result.stdout
     assert "PW401" in result.stdout
 
@@ -277,3 +277,93 @@ def test_a_due_post_with_a_bad_key_is_blocked_and_never_sent(make_project):
     ]
     sent = list((project.root / "outbox").rglob("*.json"))
     assert sent and not any("typo" in path.name for path in sent)
+
+
+def _check_at(project: Project, when: str) -> list[tuple[str, str]]:
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "check", "--format", "json", "--at", when])
+    return [(item["code"], item["path"]) for item in json.loads(result.stdout)]
+
+
+def test_a_ready_post_still_holding_the_new_placeholder_is_warned_about(make_project):
+    from postwright.load import NEW_POST_BODY
+
+    project = make_project(
+        f"""
+        -- content/posts/2026-12-20-ready.md --
+        ---
+        draft: false
+        ---
+        {NEW_POST_BODY}
+        -- content/posts/2026-12-20-draft.md --
+        ---
+        draft: true
+        ---
+        {NEW_POST_BODY}
+        """
+    )
+    assert _check_at(project, "2026-12-01T00:00") == [("PW250", "content/posts/2026-12-20-ready.md")]
+
+
+def test_a_ready_post_already_past_the_grace_period_is_warned_about(make_project):
+    project = make_project(
+        """
+        -- content/posts/2026-12-10-0900-late.md --
+        ---
+        date: 2026-12-10 09:00
+        ---
+        Late.
+        -- content/posts/2026-12-10-0900-draft.md --
+        ---
+        draft: true
+        ---
+        A draft is never sent anyway.
+        -- content/posts/2026-12-10-0900-sent.md --
+        ---
+        ---
+        Out already.
+        """
+    )
+    (project.root / "state").mkdir()
+    (project.root / "state" / "ledger.jsonl").write_text(
+        _published("2026-12-10-0900-sent.en/masto", "mastodon")
+        + _published("2026-12-10-0900-sent.en/sky", "bluesky")
+    )
+    assert _check_at(project, "2026-12-10T11:00+01:00") == []  # within the grace period: still sent
+    assert _check_at(project, "2026-12-10T12:01+01:00") == [
+        ("PW251", "content/posts/2026-12-10-0900-late.md")
+    ]
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "check", "--at", "2026-12-10T12:01+01:00"])
+    assert "2026-12-10-0900-late.md:2:7: warning PW251 2026-12-10 09:00 is past (3h01m late" in result.stdout
+    assert "not be sent to masto, sky" in result.stdout and result.exit_code == 0
+
+
+THREAD = "word " * 97  # 484 graphemes: with the signature, over Mastodon's 500
+
+
+def test_a_thread_whose_last_part_is_only_the_signature_is_warned_about(make_project):
+    project = make_project(
+        f"""
+        -- templates/base.j2 --
+        {{{{ body }}}}
+
+        — The Test Brand team
+        -- content/posts/2026-12-20-thread.md --
+        ---
+        platforms: [mastodon]
+        ---
+        {THREAD}
+        -- content/posts/2026-12-21-short.md --
+        ---
+        platforms: [mastodon]
+        ---
+        Short enough for the signature.
+        """
+    )
+    (thread,) = [v for v in pipeline.check(project).variants if v.post_id == "2026-12-20-thread"]
+    assert thread.parts[-1] == "— The Test Brand team"
+    assert _check_at(project, "2026-12-01T00:00") == [("PW252", "content/posts/2026-12-20-thread.md")]
+    # once its time is past, or once it is out, there is nothing left to fix
+    assert _check_at(project, "2026-12-25T00:00") == []
+    (project.root / "state").mkdir()
+    (project.root / "state" / "ledger.jsonl").write_text(_published("2026-12-20-thread.en/masto", "mastodon"))
+    assert _check_at(project, "2026-12-01T00:00") == []
