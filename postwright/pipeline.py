@@ -569,27 +569,28 @@ def _render_due(
     project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]
 ) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
     """The jobs in `due` rendered and checked: the variants by key, the problems that kept a job from
-    being rendered (a template error) by key, and every problem found."""
+    being rendered (a template error) by key, and every problem found. What the last build rendered
+    is reused; many posts are rendered on every core."""
     if not due:
         return {}, {}, ()
+    keys = {item.key for item in due}
     wanted = {(item.post_id, item.lang) for item in due}
-    accounts = {(item.post_id, item.lang, item.account) for item in due}
+    chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    variants: dict[str, Variant] = {}
+    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=_render_memo(project))
+    variants = {variant.key: variant for variant in rendered if variant.key in keys}
+    where = {
+        (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)
+    }
+    found += [item for item in checked if (item.span.path, item.platform) in where]
     unrendered: dict[str, list[Diagnostic]] = {}
-    found: list[Diagnostic] = []
-    for post in posts:
-        if (post.id, post.lang) not in wanted:
-            continue
-        for name in post.targets:
-            if (post.id, post.lang, name) in accounts:
-                variant, problems = render.render(post, name, config, templates)
-                found += problems
-                if variant is None:
-                    unrendered[schedule.job_key(post, name)] = problems
-                else:
-                    variants[variant.key] = variant
-    found += validate.check_variants(variants.values(), config)
+    by_id = {(post.id, post.lang): post for post in chosen}
+    for item in due:
+        if item.key not in variants:  # a template error: rare, so rendered again for its own problems
+            unrendered[item.key] = render.render(
+                by_id[item.post_id, item.lang], item.account, config, templates
+            )[1]
+    found += validate.check_variants(variants.values(), config, each=False)
     return variants, unrendered, tuple(apply_severity(config, dict.fromkeys(found)))
 
 
