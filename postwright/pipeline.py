@@ -411,12 +411,13 @@ def plan(
     *,
     only: str | None = None,
     upcoming: bool = True,
-    found_elsewhere: Iterable[Diagnostic] = (),
+    checked: Checked | None = None,
 ) -> Planned:
     """config → load → ledger → schedule; then every job that would go out is rendered and validated,
     and one with an error is `blocked` (publish, with `upcoming=False`, renders only the due ones).
 
-    `found_elsewhere`: problems a caller found besides (a check's images), which block their jobs too.
+    With `checked` (a check of the same files: the preview's), its variants and every problem it found
+    (images too) are used instead of rendering again.
     """
     config, loaded, found = load(project)
     found = apply_severity(config, found)
@@ -430,8 +431,11 @@ def plan(
     items = schedule.plan(loaded.posts, config, states, now, only=only)
     wanted = schedule.BLOCKABLE if upcoming else ("due", "paused")
     pending = [item for item in items if item.status in wanted]
-    variants, unrendered, problems = _render_due(project, config, loaded.posts, pending)
-    everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems, *found_elsewhere]))
+    if checked is None:
+        variants, unrendered, problems = _render_due(project, config, loaded.posts, pending)
+    else:
+        variants, unrendered, problems = _checked_due(project, config, loaded.posts, pending, checked)
+    everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems]))
     errors = blocking(pending, everything, unrendered, held)
     items = schedule.plan(loaded.posts, config, states, now, only=only, errors=errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
@@ -592,6 +596,22 @@ def _render_due(
             )[1]
     found += validate.check_variants(variants.values(), config, each=False)
     return variants, unrendered, tuple(apply_severity(config, dict.fromkeys(found)))
+
+
+def _checked_due(
+    project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem], checked: Checked
+) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
+    """_render_due's answer from a check that rendered every job already."""
+    keys = {item.key for item in due}
+    variants = {variant.key: variant for variant in checked.variants if variant.key in keys}
+    missing = [item for item in due if item.key not in variants]
+    templates = render.load_templates(project) if missing else None
+    by_id = {(post.id, post.lang): post for post in posts}
+    unrendered = {
+        item.key: render.render(by_id[item.post_id, item.lang], item.account, config, templates)[1]
+        for item in missing
+    }
+    return variants, unrendered, checked.diagnostics
 
 
 def _concerns(problem: Diagnostic, variant: Variant) -> bool:

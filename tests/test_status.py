@@ -191,6 +191,9 @@ def test_every_view_agrees_post_by_post_and_account_by_account(brand):
 
     previewed = write_preview(project, NOW)
     assert {entry.key: entry.status for entry in previewed.overview.entries} == expected
+    typo = next(entry for entry in previewed.overview.entries if entry.key == "2026-12-11-0900-typo.en/sky")
+    assert {"PW030", "PW300"} <= {item.code for item in typo.all_problems}  # listed with its problems
+    assert previewed.overview.other_problems == ()
     page = _StatusesInHtml()
     page.feed((project.root / "publish" / "index.html").read_text(encoding="utf-8"))
     for view in ("view-posts", "panel", "view-month", "view-week"):
@@ -209,6 +212,8 @@ def test_every_view_agrees_post_by_post_and_account_by_account(brand):
     document = json.loads(report.stdout)
     assert {e["key"]: e["status"] for post in document["posts"] for e in post["entries"]} == expected
     assert document["problems"] == []  # every file is a post, problems and all
+    headline = runner.invoke(cli, [*root, "report", *AT, "--changed-since", "main"]).stdout.splitlines()[0]
+    assert headline == "## postwright: 8 posts changed since `main`"  # for the 8 files added
 
 
 def test_publish_sends_exactly_what_plan_calls_due(brand):
