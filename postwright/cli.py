@@ -256,8 +256,8 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
 
     Statuses: due, upcoming, blocked (an error keeps it from being sent: `check` says which), draft,
     expired, missed (later than the grace period), published (with its URL), failed, paused, retracted,
-    and unconfirmed (maybe sent after a crash and no platform
-    answer within the grace period: check the account, then `postwright settle`).
+    and unconfirmed (maybe sent after a crash and no platform answer within the grace period: check
+    the account, then `postwright settle`).
 
     \b
     Example:

@@ -83,7 +83,7 @@ def plan(
                 problems = ()
             items.append(
                 PlanItem(
-                    job_key(post, account),
+                    key,
                     post.id,
                     post.lang,
                     account,
