@@ -135,8 +135,16 @@ def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
     help="human: for people; github: annotations in GitHub Actions; json: an array of diagnostics.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--at",
+    "at_text",
+    metavar="ISO-TIME",
+    help="Check as if it were this time, for late posts (default: now).",
+)
 @click.pass_obj
-def check(project: Project, paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
+def check(
+    project: Project, paths: tuple[Path, ...], output_format: str, strict: bool, at_text: str | None
+) -> None:
     """Check config.yml and posts; report every problem with its file and line.
 
     PATHS limit the report to those files or folders (config.yml problems are always shown).
@@ -148,7 +156,7 @@ def check(project: Project, paths: tuple[Path, ...], output_format: str, strict:
     """
     from postwright import pipeline
 
-    checked = pipeline.check(project)
+    checked = pipeline.check(project, now=_at(project, at_text))
     diagnostics = list(checked.diagnostics)
     selected = [project.shown(path) for path in paths]
     config_path = project.shown(project.config_path)
@@ -296,9 +304,10 @@ def _at(project: Project, text: str | None) -> datetime:
 def plan(project: Project, at_text: str | None, output_format: str) -> None:
     """Show what would be published when, per account, without sending anything.
 
-    Statuses: due, upcoming, draft, expired, missed (later than the grace period), published (with
-    its URL), failed, paused, retracted, and unconfirmed (maybe sent after a crash and no platform
-    answer within the grace period: check the account, then `postwright settle`).
+    Statuses: due, upcoming, blocked (an error keeps it from being sent: `check` says which), draft,
+    expired, missed (later than the grace period), published (with its URL), failed, paused, retracted,
+    and unconfirmed (maybe sent after a crash and no platform answer within the grace period: check
+    the account, then `postwright settle`).
 
     \b
     Example:
@@ -332,6 +341,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
 _STATUSES = (
     "due",
     "upcoming",
+    "blocked",
     "published",
     "missed",
     "failed",
@@ -355,6 +365,7 @@ def _plan_json(item) -> dict[str, object]:
         "url": item.url,
         "detail": item.detail,
         "source": item.source,
+        "problems": [problem.as_dict() for problem in item.problems],
     }
 
 
@@ -588,6 +599,9 @@ def publish(
         click.echo(printable(f"unconfirmed, needs a person: {item.key} ({item.detail})"), err=True)
     for job in result.jobs if dry_run else ():
         click.echo(printable(f"would send {job.key} ({len(job.variant.parts)} part(s))"))
+    for item in planned.items:
+        if item.status == "blocked":
+            click.echo(printable(f"blocked, not sent: {item.key} ({item.detail})"), err=True)
     for outcome in result.outcomes:
         where = f"  {outcome.url}" if outcome.url else ""
         message = f"  {outcome.message}" if outcome.message else ""
@@ -658,6 +672,7 @@ def _publish_summary(result, dry_run: bool) -> str:
     for outcome in result.outcomes:
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
     missed = sum(1 for item in result.planned.items if item.status == "missed")
+    blocked = sum(1 for item in result.planned.items if item.status == "blocked")
     waiting = _needs_a_person(result)
     head = (
         "dry run: " + f"{len(result.jobs)} due"
@@ -665,6 +680,7 @@ def _publish_summary(result, dry_run: bool) -> str:
         else (", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing due")
     )
     head += f", {missed} missed" if missed else ""
+    head += f", {blocked} blocked by errors" if blocked else ""
     head += f", {len(waiting)} unconfirmed (a person must settle them)" if waiting else ""
     lines = [f"## postwright publish: {head}"]
     rows = [(o.status, o.key, o.url or "", o.message) for o in result.outcomes]

@@ -1,8 +1,9 @@
 """Stage 1: content/**/*.md → Post, with every problem reported at its line.
 
 A post is `YYYY-MM-DD[-HHMM]-slug[.lang].md` (or any name with `date:` in its front matter):
-YAML front matter between `---` lines, then the Markdown body. Bad posts are reported and skipped;
-the rest still load.
+YAML front matter between `---` lines, then the Markdown body. Every problem of a file is reported in one
+pass; a file with problems stays a post (never sent: its jobs are `blocked`) wherever its id and date can
+be known, so that it is still checked, previewed and on the calendar. The rest are reported and skipped.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from types import MappingProxyType
 from typing import Annotated, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from postwright import forked
-from postwright.config import Config, severity_of
-from postwright.diagnostics import Diagnostic, Severity, Span, diag
+from postwright.config import Config
+from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
 from postwright.memo import Memo, is_problems
 from postwright.model import MediaRef, Post
@@ -342,6 +343,8 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
         ]
     front, invalid = validate_model(FrontMatter, document)
     found += invalid
+    if front is None and not syntax:
+        front = _without_invalid_keys(document.data)
     if front is None or syntax:
         return None, found
     post_id = path.name[: -len(".md")]
@@ -349,6 +352,29 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
         post_id = post_id[: -len(name["lang"]) - 1]
     post_id = front.id or post_id
     return _Parsed(post_id, shown, name["lang"], name_when, front, document, body, body_line), found
+
+
+NEW_POST_BODY = "Write the post here in Markdown."
+"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
+
+_IDENTITY = {"id", "date", "lang"}  # what names a post's jobs in the ledger: never guessed
+
+
+def _without_invalid_keys(data: dict) -> FrontMatter | None:
+    """The front matter without its invalid keys (already reported), so that the rest of the post is still
+    checked; None when what names the post is among them."""
+    try:
+        FrontMatter.model_validate(data)
+    except ValidationError as error:
+        invalid = {item["loc"][0] if item["loc"] else None for item in error.errors(include_url=False)}
+    else:
+        return None
+    if None in invalid or invalid & _IDENTITY:
+        return None
+    try:
+        return FrontMatter.model_validate({key: value for key, value in data.items() if key not in invalid})
+    except ValidationError:
+        return None
 
 
 def _split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Diagnostic:
@@ -439,8 +465,16 @@ def _resolve(
                 hint="write the post below the front matter",
             )
         )
-    # config.yml's severity: decides, so a relaxed content rule keeps its post (fixed rules stay errors)
-    if publish_at is None or any((severity_of(config, d) or 0) >= Severity.ERROR for d in found):
+    if not front.draft and item.body.strip() == NEW_POST_BODY:
+        found.append(
+            diag(
+                "PW250",
+                Span(shown, item.body_line),
+                "the body is still the text `postwright new` wrote, and the post is not a draft",
+                hint="write the post, or set draft: true until it is ready",
+            )
+        )
+    if publish_at is None:  # a post with other errors stays a post: plan shows it blocked, never sends it
         return None, found
     return (
         Post(

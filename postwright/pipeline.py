@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,7 +18,7 @@ from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
 from postwright.credentials import Secrets
-from postwright.diagnostics import Diagnostic, Severity, Span
+from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError
 from postwright.load import Loaded, Remembered, is_remembered, load_posts
 from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
@@ -78,24 +78,31 @@ def check(
     cache: Path | None = None,
     progress: Callable[[int, int], None] | None = None,
     facts: bool = False,
+    now: datetime | None = None,
 ) -> Checked:
     """config → load → render → media → validate: every problem.
 
     Images are made in `cache`; by default in postwright's cache if a build created one, else in a
-    temporary folder, so `check` on a fresh checkout creates no file at all.
+    temporary folder, so `check` on a fresh checkout creates no file at all. With `now` (the `check`
+    command's) and the ledger, posts already too late to be sent are reported too (PW251): the other
+    views show them as missed at the time they are made for.
     """
     with _collector_paused():
-        return _check(project, cache, progress, facts)
+        return _check(project, cache, progress, facts, now)
 
 
 def _check(
-    project: Project, cache: Path | None, progress: Callable[[int, int], None] | None, facts: bool
+    project: Project,
+    cache: Path | None,
+    progress: Callable[[int, int], None] | None,
+    facts: bool,
+    now: datetime | None,
 ) -> Checked:
     if cache is None:
         persistent = project.root / MEDIA_CACHE
         if not persistent.is_dir():
             with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
-                return check(project, cache=Path(folder), progress=progress, facts=facts)
+                return check(project, cache=Path(folder), progress=progress, facts=facts, now=now)
         cache = persistent
     read = _posts_memo(project)
     config, loaded, found = load(project, read)
@@ -111,12 +118,64 @@ def _check(
         found += problems
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
-        found += [item.problem for item in _renamed(project, config, loaded.posts, None, datetime.now(UTC))]
+        states, at = _states(project), now or datetime.now(UTC)
+        found += [item.problem for item in _renamed(project, config, loaded.posts, states, at)]
+        found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
+        if now is not None and states is not None and Ledger(project.state_dir).path.is_file():
+            found += _too_late(config, loaded.posts, states, now)
     else:
         renditions, reused, known, memos = {}, 0, {}, ()
     # a broken template fails every variant that uses it: report it once
     diagnostics = apply_severity(config, dict.fromkeys(found))
     return Checked(config, loaded, tuple(variants), diagnostics, renditions, reused, known, memos)
+
+
+def _states(project: Project) -> dict | None:
+    try:
+        return Ledger(project.state_dir).read()
+    except LedgerError:  # plan and publish report it; check is about the content
+        return None
+
+
+def _unsent_threads_only(
+    found: list[Diagnostic], variants: list[Variant], states: dict, since: datetime
+) -> list[Diagnostic]:
+    """PW252 (a thread's last part holds only template text) only where that thread may still be sent:
+    not out (by the ledger) and not past the grace period (`since`), so a thread that went out is not
+    warned about where the ledger is elsewhere (a state branch)."""
+    unsent = {
+        (variant.source, variant.platform)
+        for variant in variants
+        if variant.publish_at > since
+        and (not (state := states.get(variant.key)) or not (state.published or state.retracted))
+    }
+    return [item for item in found if item.code != "PW252" or (item.span.path, item.platform) in unsent]
+
+
+def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: datetime) -> list[Diagnostic]:
+    """PW251: posts that are not drafts whose time is already past the grace period: no run sends them.
+    Only where this checkout has the ledger: without it (none yet, or kept on a state branch) a post
+    that went out cannot be told from one that was missed."""
+    missed: dict[str, list[PlanItem]] = {}
+    for item in schedule.plan(posts, config, states, now):
+        if item.status == "missed":
+            missed.setdefault(item.source, []).append(item)
+    found = []
+    for post in posts:
+        if post.source in missed:
+            first = missed[post.source][0]
+            accounts = ", ".join(item.account for item in missed[post.source])
+            found.append(
+                diag(
+                    "PW251",
+                    post.spans.get(("date",)) or Span(post.source),
+                    f"{first.publish_at.astimezone(config.zone):%Y-%m-%d %H:%M} is past ({first.detail}): "
+                    f"this post will not be sent to {accounts}",
+                    hint="give it a date ahead, set draft: true, or send it late once with "
+                    f"`postwright publish --only {post.id}`",
+                )
+            )
+    return found
 
 
 MEDIA_CACHE = Path(".postwright-cache") / "media"
@@ -344,10 +403,23 @@ class Planned:
     diagnostics: tuple[Diagnostic, ...]  # config and post problems (invalid posts are never sent)
     ledger_error: str | None
     held: frozenset[str] = frozenset()  # keys of jobs that went out under another key (renames.py)
+    variants: Mapping[str, Variant] = field(default_factory=dict)  # the due jobs without errors, by key
 
 
-def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned:
-    """config → load → ledger → schedule: no rendering, so it stays fast on big repositories."""
+def plan(
+    project: Project,
+    now: datetime,
+    *,
+    only: str | None = None,
+    upcoming: bool = True,
+    checked: Checked | None = None,
+) -> Planned:
+    """config → load → ledger → schedule; then every job that would go out is rendered and validated,
+    and one with an error is `blocked` (publish, with `upcoming=False`, renders only the due ones).
+
+    With `checked` (a check of the same files: the preview's), its variants and every problem it found
+    (images too) are used instead of rendering again.
+    """
     config, loaded, found = load(project)
     found = apply_severity(config, found)
     if config is None:
@@ -358,11 +430,53 @@ def plan(project: Project, now: datetime, *, only: str | None = None) -> Planned
         return Planned(config, loaded.posts, (), found, str(error))
     states = as_delivered(config, recorded)
     held = _renamed(project, config, loaded.posts, states, now, only)
-    found = (*found, *(item.problem for item in held))
     items = schedule.plan(loaded.posts, config, states, now, only=only)
+    wanted = schedule.BLOCKABLE if upcoming else ("due", "paused")
+    pending = [item for item in items if item.status in wanted]
+    if checked is None:
+        variants, unrendered, problems = _render_due(project, config, loaded.posts, pending)
+    else:
+        variants, unrendered, problems = _checked_due(project, config, loaded.posts, pending, checked)
+    everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems]))
+    errors = blocking(pending, everything, unrendered, held)
+    items = schedule.plan(loaded.posts, config, states, now, only=only, errors=errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
-    return Planned(config, loaded.posts, tuple(items), found, None, frozenset(item.key for item in held))
+    due = {item.key for item in items if item.status == "due"}
+    return Planned(
+        config,
+        loaded.posts,
+        tuple(items),
+        everything,
+        None,
+        frozenset(item.key for item in held),
+        {key: variant for key, variant in variants.items() if key in due},
+    )
+
+
+def blocking(
+    items: Iterable[PlanItem],
+    diagnostics: Iterable[Diagnostic],
+    unrendered: Mapping[str, Sequence[Diagnostic]],
+    held: Iterable[renames.Held],
+) -> dict[str, list[Diagnostic]]:
+    """The errors that keep each job from going out, by job key: its file's errors for its platform or
+    for every platform, what kept it from being rendered, and a send under another key (renames.py)."""
+    by_source: dict[str, list[Diagnostic]] = {}
+    for item in diagnostics:
+        if item.severity >= Severity.ERROR and item.code != "PW215":  # PW215 holds only its own job
+            by_source.setdefault(item.span.path, []).append(item)
+    errors: dict[str, list[Diagnostic]] = {}
+    for job in items:
+        mine = [item for item in by_source.get(job.source, ()) if item.platform in (None, job.platform)]
+        mine += unrendered.get(job.key, ())
+        if mine:
+            errors[job.key] = mine
+    keys = {job.key for job in items}
+    for item in held:
+        if item.key in keys:
+            errors.setdefault(item.key, []).append(item.problem)
+    return errors
 
 
 def _renamed(
@@ -447,7 +561,7 @@ class Published:
     planned: Planned
     jobs: tuple[Job, ...]
     outcomes: tuple[Outcome, ...]
-    invalid: tuple[Diagnostic, ...]  # problems of due variants, which were therefore not sent
+    invalid: tuple[Diagnostic, ...]  # images of due variants that could not be made, so those were not sent
     stopped: str | None = None  # why sending stopped early (the ledger could not be written)
     refused: str | None = None  # why nothing was sent from this branch (postwright/branch.py)
 
@@ -463,7 +577,7 @@ def publish(
     runner_options: dict[str, Any] | None = None,
 ) -> Published:
     """plan → render and validate only what is due → send through each account's publisher."""
-    planned = plan(project, now, only=only)
+    planned = plan(project, now, only=only, upcoming=False)
     config = planned.config
     if config is None or planned.ledger_error or config.paused:
         return Published(planned, (), (), ())
@@ -471,21 +585,14 @@ def publish(
     refused = None if dry_run else branch.refusal(project.root, config.schedule.branch)
     if refused:
         return Published(planned, (), (), (), refused=refused)
-    # a post with an error is not sent (for its platform, or at all); a renamed job only for its account
-    errors = [
-        item for item in planned.diagnostics if item.severity >= Severity.ERROR and item.code != "PW215"
-    ]
-    blocked = {(item.span.path, item.platform) for item in errors}
+    # a job with an error is `blocked`, never due: only due jobs, rendered and checked by plan, go out
     due = [
         item
         for item in planned.items
-        if item.status == "due"
-        and (only is None or item.post_id == only)
-        and account in (None, item.account)
-        and not {(item.source, None), (item.source, item.platform)} & blocked
-        and item.key not in planned.held
+        if item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
     ]
-    variants, invalid = _render_due(project, config, planned.posts, due)
+    variants = [planned.variants[item.key] for item in due]
+    invalid: tuple[Diagnostic, ...] = ()
     jobs = tuple(Job(variant) for variant in variants)
     if dry_run or not jobs:
         return Published(planned, jobs, (), invalid)
@@ -505,28 +612,47 @@ def publish(
 
 def _render_due(
     project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]
-) -> tuple[list[Variant], tuple[Diagnostic, ...]]:
+) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
+    """The jobs in `due` rendered and checked: the variants by key, the problems that kept a job from
+    being rendered (a template error) by key, and every problem found. What the last build rendered
+    is reused; many posts are rendered on every core."""
     if not due:
-        return [], ()
-    wanted = {(item.post_id, item.lang): item for item in due}
+        return {}, {}, ()
+    keys = {item.key for item in due}
+    wanted = {(item.post_id, item.lang) for item in due}
+    chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    variants, found = [], []
-    accounts = {(item.post_id, item.lang, item.account) for item in due}
-    for post in posts:
-        if (post.id, post.lang) not in wanted:
-            continue
-        for name in post.targets:
-            if (post.id, post.lang, name) in accounts:
-                variant, problems = render.render(post, name, config, templates)
-                found += problems
-                if variant is not None:
-                    variants.append(variant)
-    found += validate.check_variants(variants, config)
-    problems = apply_severity(config, dict.fromkeys(found))
-    errors = [item for item in problems if item.severity >= Severity.ERROR]
-    bad = {(item.span.path, item.platform) for item in errors}
-    sendable = [v for v in variants if (v.source, v.platform) not in bad and (v.source, None) not in bad]
-    return sendable, tuple(errors)
+    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=_render_memo(project))
+    variants = {variant.key: variant for variant in rendered if variant.key in keys}
+    where = {
+        (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)
+    }
+    found += [item for item in checked if (item.span.path, item.platform) in where]
+    unrendered: dict[str, list[Diagnostic]] = {}
+    by_id = {(post.id, post.lang): post for post in chosen}
+    for item in due:
+        if item.key not in variants:  # a template error: rare, so rendered again for its own problems
+            unrendered[item.key] = render.render(
+                by_id[item.post_id, item.lang], item.account, config, templates
+            )[1]
+    found += validate.check_variants(variants.values(), config, each=False)
+    return variants, unrendered, tuple(apply_severity(config, dict.fromkeys(found)))
+
+
+def _checked_due(
+    project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem], checked: Checked
+) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
+    """_render_due's answer from a check that rendered every job already."""
+    keys = {item.key for item in due}
+    variants = {variant.key: variant for variant in checked.variants if variant.key in keys}
+    missing = [item for item in due if item.key not in variants]
+    templates = render.load_templates(project) if missing else None
+    by_id = {(post.id, post.lang): post for post in posts}
+    unrendered = {
+        item.key: render.render(by_id[item.post_id, item.lang], item.account, config, templates)[1]
+        for item in missing
+    }
+    return variants, unrendered, checked.diagnostics
 
 
 def _concerns(problem: Diagnostic, variant: Variant) -> bool:

@@ -165,6 +165,20 @@ def render(
     limits = limits_for(config, account)
     thread = fields.get("thread", post.thread)
     parts = _parts(text, thread, limits, config, platform.name)
+    body_line = _body_line(post, account_name, account.platform)
+    found = []
+    if _template_only_tail(text, str(body), link, parts):
+        found.append(
+            diag(
+                "PW252",
+                Span(post.source, body_line),
+                f"part {len(parts)} of {len(parts)} holds only what the template adds (signature, hashtags), "
+                "so it would be posted on its own",
+                platform=platform.name,
+                hint="shorten the text so that the template's lines fit in one part with its end, or break "
+                "the thread earlier with a --- line in the text",
+            )
+        )
     return (
         Variant(
             post_id=post.id,
@@ -178,12 +192,27 @@ def render(
             publish_at=post.publish_at_by_account.get(account_name, post.publish_at),
             draft=post.draft,
             expires=post.expires,
-            body_line=_body_line(post, account_name, account.platform),
+            body_line=body_line,
             thread=thread,
             title=post.title,
         ),
-        [],
+        found,
     )
+
+
+_NUMBERING = re.compile(r"\n\d+/\d+\Z")  # the "\n2/3" thread_numbering appends to each part
+
+
+def _template_only_tail(text: str, body: str, link: str | None, parts: list[str]) -> bool:
+    """Whether a thread's last part starts after the post's own text ends in `text` and is not its link
+    either: a part made only of what the template adds, which belongs with the last part that says
+    something."""
+    own = _tidy(body).strip()
+    start = text.find(own) if len(parts) > 1 and own else -1
+    last = _NUMBERING.sub("", parts[-1])
+    if start < 0 or (link and link in last):
+        return False
+    return text.rfind(last) >= start + len(own)
 
 
 def _fields(post: Post, account: str, platform: str) -> dict[str, Any]:

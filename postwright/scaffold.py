@@ -19,7 +19,7 @@ import yaml
 from slugify import slugify
 
 from postwright.config import Config
-from postwright.load import waiting_posts
+from postwright.load import NEW_POST_BODY, waiting_posts
 from postwright.model import Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -135,7 +135,7 @@ def post_text(
         "# Drafts are checked and previewed but never published: set false when the post is ready.",
         f"draft: {'true' if draft else 'false'}",
         "---",
-        body or "Write the post here in Markdown.",
+        body or NEW_POST_BODY,
         "",
     ]
     return "\n".join(lines)

@@ -7,18 +7,20 @@ America/New_York agree across daylight-saving changes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
 from postwright.config import Config
+from postwright.diagnostics import Diagnostic, Severity
 from postwright.ledger import JobState
 from postwright.model import Post
 
 Status = Literal[
     "due",
     "upcoming",
+    "blocked",
     "draft",
     "expired",
     "missed",
@@ -42,6 +44,11 @@ class PlanItem:
     source: str
     url: str | None = None
     detail: str = ""
+    problems: tuple[Diagnostic, ...] = ()  # the errors that block it (status "blocked")
+
+
+BLOCKABLE = ("due", "upcoming", "paused")
+"""The statuses an error turns into `blocked`: the job would go out, but a post with an error never does."""
 
 
 def job_key(post: Post, account: str) -> str:
@@ -55,17 +62,28 @@ def plan(
     now: datetime,
     *,
     only: str | None = None,
+    errors: Mapping[str, Sequence[Diagnostic]] | None = None,
 ) -> list[PlanItem]:
-    """The status of every (post, account), sorted by time then key. `only` may send a missed post."""
+    """The status of every (post, account), sorted by time then key. `only` may send a missed post.
+
+    `errors` (by job key) are the problems that keep a job from going out: such a job is `blocked`
+    where it would otherwise be due, upcoming or paused, so no view shows as scheduled what is never sent.
+    """
     items = []
     for post in posts:
         for account in post.targets:
+            key = job_key(post, account)
             at = post.publish_at_by_account.get(account, post.publish_at)
-            state = states.get(job_key(post, account))
+            state = states.get(key)
             status, detail, url = _status(post, at, state, config, now, forced=only == post.id)
+            problems = tuple((errors or {}).get(key, ()))
+            if problems and status in BLOCKABLE:
+                status, detail = "blocked", blocked_detail(problems)
+            else:
+                problems = ()
             items.append(
                 PlanItem(
-                    job_key(post, account),
+                    key,
                     post.id,
                     post.lang,
                     account,
@@ -75,9 +93,18 @@ def plan(
                     post.source,
                     url,
                     detail,
+                    problems,
                 )
             )
     return sorted(items, key=lambda item: (item.publish_at, item.key))
+
+
+def blocked_detail(problems: Sequence[Diagnostic]) -> str:
+    """What blocks a job, in one line: the first problems' codes and messages, and how many more."""
+    errors = [item for item in problems if item.severity >= Severity.ERROR] or list(problems)
+    shown = "; ".join(f"{item.code} {item.message}" for item in errors[:2])
+    more = f"; and {len(errors) - 2} more" if len(errors) > 2 else ""
+    return f"not sent until fixed: {shown}{more}"
 
 
 def _status(

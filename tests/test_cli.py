@@ -50,6 +50,7 @@ def test_check_json_lists_located_diagnostics_with_exact_fields(make_project):
     items = json.loads(result.stdout)
     assert [(i["path"], i["line"], i["column"], i["code"]) for i in items] == [
         ("content/posts/2026-12-02-broken.md", 3, 8, "PW031"),
+        ("content/posts/2026-12-02-broken.md", 5, 10, "PW300"),  # found in the same run
     ]
     assert set(items[0]) == {"path", "line", "column", "severity", "code", "message", "platform", "hint"}
     assert items[0]["severity"] == "error" and items[0]["hint"] == "write true or false"
@@ -225,7 +226,7 @@ def test_internal_errors_are_one_line_without_debug(monkeypatch, make_project, c
     from postwright import cli as cli_module
     from postwright import pipeline
 
-    def explode(project):
+    def explode(project, **options):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(pipeline, "check", explode)

@@ -140,7 +140,8 @@ def test_expires_and_per_account_dates(make_project):
         )
     )
     assert found(loaded) == [("2026-12-01-late.md", "PW205", 2)]
-    (sale,) = loaded.posts
+    late, sale = loaded.posts  # the late one stays a post with its error: shown blocked, never sent
+    assert late.id == "2026-12-01-late"
     assert sale.expires == datetime(2026, 12, 4, 0, 0, tzinfo=MADRID)  # a date alone: end of that day
     assert sale.publish_at_by_account == {
         "masto": datetime(2026, 12, 2, 8, 0, tzinfo=MADRID),
@@ -171,8 +172,9 @@ def test_targets_by_account_and_unknown_names(make_project):
     assert found(loaded) == [("2026-12-01-b.md", "PW206", 2), ("2026-12-01-b.md", "PW206", 4)]
     messages = [d.message for d in loaded.diagnostics]
     assert "did you mean 'sky'" in messages[0] and "did you mean 'mastodon'" in messages[1]
-    (only,) = loaded.posts
+    only, unknown = loaded.posts  # b stays a post with its errors, going nowhere: never sent
     assert only.targets == ("sky",) and only.platforms == ("bluesky",)
+    assert unknown.id == "2026-12-01-b" and unknown.targets == ()
 
 
 def test_images_are_resolved_inside_assets(make_project):

@@ -162,7 +162,8 @@ def test_statuses_and_the_live_link_come_from_the_plan_and_ledger(brand):
     status = {entry.key: (entry.status_label, entry.url) for entry in view.entries}
     assert status["2026-11-20-old.en/masto"] == ("published", "https://masto.example/@brand/1")
     assert status["2026-11-30-late.en/masto"][0] == "missed"
-    assert status["2026-12-02-launch.en/sky"][0] == "scheduled"
+    assert status["2026-12-02-launch.fa/tg"][0] == "scheduled"
+    assert status["2026-12-02-launch.en/sky"][0] == "blocked"  # an image without alt text (PW412)
     assert status["2026-12-04-draft.en/sky"][0] == "draft"
 
 

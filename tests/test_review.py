@@ -212,8 +212,9 @@ def test_markdown_shows_counts_images_and_problems(repo):
     git.commit("long")
     text = markdown(review(project, "main", NOW))
     assert (
-        "| Mastodon `masto` ❌ | en | Wed 9 Dec 2026 09:00 CET (08:00 UTC) | scheduled "
-        "| 599/500 ❌ graphemes | 1 |" in text
+        "| Mastodon `masto` ❌ | en | Wed 9 Dec 2026 09:00 CET (08:00 UTC) | blocked (not sent until fixed: "
+        "PW401 text is 599 graphemes for masto; Mastodon allows 500; PW412 alt text missing for image 1 "
+        "(brand.rules.alt\\_text: required)) | 599/500 ❌ graphemes | 1 |" in text
     )
     assert "- ❌ **PW401** [mastodon] text is 599 graphemes for masto; Mastodon allows 500" in text
     assert "599/500 graphemes ❌ over the limit" in text

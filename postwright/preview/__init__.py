@@ -47,7 +47,7 @@ def gather(project: Project) -> Callable[[datetime], tuple[Overview, tuple[Diagn
     config = checked.config
 
     def at(now: datetime) -> tuple[Overview, tuple[Diagnostic, ...]]:
-        planned = pipeline.plan(project, now)
+        planned = pipeline.plan(project, now, checked=checked)
         if planned.ledger_error:
             raise PreviewError(planned.ledger_error, ())
         view = overview(

@@ -22,9 +22,10 @@ from postwright.preview.model import Entry, Overview
 DURATION = timedelta(minutes=15)
 """Events need a length to be visible in calendar apps; a post takes no time, so a short slot."""
 
-# RFC 5545 §3.8.1.11: CONFIRMED / TENTATIVE / CANCELLED. Drafts and sends that need someone are
-# tentative; what will not go out any more is cancelled; the rest is confirmed.
+# RFC 5545 §3.8.1.11: CONFIRMED / TENTATIVE / CANCELLED. Drafts, posts an error blocks and sends that need
+# someone are tentative; what will not go out any more is cancelled; the rest is confirmed.
 _EVENT_STATUS = {
+    "blocked": "TENTATIVE",
     "draft": "TENTATIVE",
     "failed": "TENTATIVE",
     "unconfirmed": "TENTATIVE",

@@ -46,8 +46,8 @@ cue), for light and for dark mode: dark enough for white text (4.5:1) on a light
 for dark text on a dark one, and 3:1 against the page either way, so no badge vanishes. Platforms
 added later get a colour derived from their name."""
 
-STATUS_ORDER = ("due", "upcoming", "draft", "published", "missed", "expired", "failed", "unconfirmed")
-STATUS_ORDER += ("paused", "retracted")
+STATUS_ORDER = ("due", "upcoming", "blocked", "draft", "published", "missed", "expired", "failed")
+STATUS_ORDER += ("unconfirmed", "paused", "retracted")
 
 
 def platform_colours(name: str) -> tuple[str, str]:
