@@ -43,6 +43,18 @@ def _platform_list(_ctx: click.Context, _param: click.Parameter, value: str | No
     return names
 
 
+def _time_zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """An IANA name, checked before anything is written: a typo would put every post at the wrong time."""
+    from postwright.schema import did_you_mean, time_zones
+
+    if value not in time_zones():
+        raise click.BadParameter(
+            f"unknown time zone '{value}'{did_you_mean(value, time_zones())}; "
+            "use an IANA name such as Europe/Madrid or America/New_York"
+        )
+    return value
+
+
 def _action(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     from postwright.scaffold import action_problem
 
@@ -1098,7 +1110,13 @@ def _original(config, posts, post_id: str, lang: str | None, when_text: str | No
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default="My Brand", show_default=True, help="The brand's name.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Madrid.")
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    callback=_time_zone,
+    help="IANA time zone, e.g. Europe/Madrid.",
+)
 @click.option("--language", default="en", show_default=True, help="Default language of posts.")
 @click.option(
     "--platforms",
@@ -1120,14 +1138,15 @@ def init(
     """Create a new brand repository: config.yml, content/, templates/, assets/, a sample post, and
     the GitHub workflows that check pull requests and publish.
 
-    Refuses to overwrite any existing file. The result passes `postwright check`.
+    Refuses to overwrite any existing file. The result passes `postwright check`. A folder that is
+    not inside a git repository yet becomes one (`git init`).
 
     \b
     Example:
       postwright init ../acme-social --name "Acme" --timezone Europe/Madrid --platforms x,mastodon
     """
     from postwright import pipeline
-    from postwright.scaffold import ScaffoldError, init_brand
+    from postwright.scaffold import ScaffoldError, init_brand, make_repository
 
     try:
         written = init_brand(
@@ -1141,6 +1160,9 @@ def init(
         )
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
+    made = make_repository(directory)
+    if made:
+        click.echo(made, err=True)
     project = Project(directory.resolve())
     config_diagnostics = pipeline.check(project).diagnostics
     if config_diagnostics:

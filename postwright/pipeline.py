@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from postwright import branch, forked, media, renames, render, schedule, stamp, validate, write
+from postwright.account_settings import connection_settings
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
@@ -708,14 +709,6 @@ def _publishers(
         return cache[account]
 
     return publisher_for
-
-
-def connection_settings(config: Config, account: str) -> dict[str, Any]:
-    """platforms.<p>.settings overridden by accounts.<a>.settings; `handle` defaults to the account's."""
-    settings = config.accounts[account]
-    shared = config.platforms.get(settings.platform)
-    own = {"handle": settings.handle.lstrip("@")} if settings.handle else {}
-    return {**own, **(shared.settings if shared else {}), **settings.settings}
 
 
 def retract(

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import string
+import subprocess
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
@@ -176,7 +177,7 @@ def init_brand(
         name=json.dumps(name, ensure_ascii=False),
         timezone=timezone,
         language=language,
-        platforms=", ".join(platforms),
+        platforms=", ".join(_default_platforms(platforms)),
         accounts=accounts,
     )
     first = today + timedelta(days=7)
@@ -214,6 +215,35 @@ def init_brand(
         write_new(path, text)
     (target / ".github" / "scripts" / "publish.sh").chmod(0o755)
     return list(planned)
+
+
+def _default_platforms(platforms: Sequence[str]) -> list[str]:
+    """brand.platforms: the chosen platforms but those where every post needs an image (Instagram,
+    Pinterest), so a post without one (the sample post too) passes check; a post with images names them."""
+    texts = [name for name in platforms if not PLATFORMS[name].limits.requires_media]
+    return texts or list(platforms)
+
+
+def make_repository(target: Path) -> str:
+    """`git init` in `target` unless it is inside a git work tree already (a brand repository is
+    published from git); what was done, for the user, or '' when nothing was."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(target), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True
+        )
+        if inside.returncode == 0 and inside.stdout.strip() == "true":
+            return ""
+        subprocess.run(  # main: the branch GitHub publishes from by default
+            ["git", "init", "--quiet", "--initial-branch=main", str(target)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return "git was not found: run `git init` in the folder yourself (publishing works from git)"
+    except subprocess.CalledProcessError as error:
+        return f"git init failed ({error.stderr.strip() or error.returncode}): run it in the folder yourself"
+    return f"made {target} a git repository (git init)"
 
 
 def schedule_waiting(

@@ -45,7 +45,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Limits, Measure, Platform
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
@@ -310,7 +310,13 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
     publisher=DiscordPublisher,
-    credentials=("webhook_url",),
+    settings=(
+        Setting("thread_id", (str, int), doc="post in this thread of the channel"),
+        Setting("username", doc="the name shown instead of the webhook's"),
+        Setting("avatar_url", doc="the picture shown instead of the webhook's"),
+        Setting("allowed_mentions", (dict,), doc="Discord's allowed_mentions object"),
+    ),
+    credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),
     verify=verify,
     api_version=API_VERSION,
 )

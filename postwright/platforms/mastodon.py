@@ -44,7 +44,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 _PAGE = 40  # GET /api/v1/accounts/:id/statuses: "Defaults to 20 statuses. Max 40 statuses." (OpenAPI)
@@ -316,6 +316,14 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
     publisher=MastodonPublisher,
-    credentials=("access_token",),
+    settings=(
+        Setting("instance", required=True, doc="the server's URL, e.g. https://mastodon.social"),
+        Setting("visibility", doc="who sees posts", choices=("public", "unlisted", "private", "direct")),
+        Setting(
+            "check_instance_limits", (bool,), doc="refuse parts over the server's own limits", default=False
+        ),
+        Setting("lookup_depth", (int,), doc="how many recent statuses a retry reads", default=2 * _PAGE),
+    ),
+    credentials=(Credential("access_token", required=True, doc="scopes write:statuses and write:media"),),
     verify=verify,
 )
