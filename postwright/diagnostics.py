@@ -85,6 +85,7 @@ _CATALOGUE = (
         "post would go out late: the publish workflow's first run after it is over 15 minutes later",
     ),
     Rule("PW092", _E, "a posting time of config.yml has no run of the publish workflow on time"),
+    Rule("PW093", _W, "schedule.grace is shorter than GitHub's usual delay in starting scheduled runs"),
     Rule("PW094", _W, "a cron line of the publish workflow cannot be read"),
     Rule("PW100", _E, "config.yml not found"),
     Rule("PW101", _E, "unknown IANA time zone"),

@@ -29,6 +29,7 @@ BEGIN = "# >>> postwright workflow sync:"
 END = "# <<< postwright workflow sync"
 DOCTOR_HOUR = 6  # publish.sh's default: the UTC hour whose runs ask the platforms about credentials
 DOCTOR_MINUTE = 5  # not on the hour, when GitHub is busiest
+GITHUB_DELAY = timedelta(minutes=30)  # how late GitHub may well start a scheduled run
 
 _CRON = re.compile(r"""^\s*-\s*cron:\s*(?P<quote>["']?)(?P<cron>[^"'#]*?)(?P=quote)\s*(?:#.*)?$""")
 _DOCTOR_HOUR = re.compile(r"""^\s*DOCTOR_HOUR:\s*["']?(\d{1,2})["']?\s*(?:#.*)?$""", re.M)
@@ -231,7 +232,11 @@ def problems(project: Project, config: Config, posts: Iterable[Post], now: datet
     if unreadable:
         return unreadable
     runs = cron.Runs(lines)
-    return [*_posts_late(runs, config, posts, now), *_slots_late(project, runs, config, now)]
+    return [
+        *_grace_too_short(project, config),
+        *_posts_late(runs, config, posts, now),
+        *_slots_late(project, runs, config, now),
+    ]
 
 
 def _posts_late(runs: cron.Runs, config: Config, posts: Iterable[Post], now: datetime) -> list[Diagnostic]:
@@ -310,6 +315,13 @@ def _slots_late(project: Project, runs: cron.Runs, config: Config, now: datetime
 
 def _slot_span(project: Project, config: Config, local: time) -> Span:
     """The line of config.yml that names the posting time."""
+    if local in config.schedule.slots:
+        return _config_span(project, ("schedule", "slots", config.schedule.slots.index(local)))
+    return _config_span(project, ("schedule", "default_time"))
+
+
+def _config_span(project: Project, key: tuple[str | int, ...]) -> Span:
+    """Where a key of config.yml is: read again only when there is something to say about it."""
     from postwright.yamlpos import load_yaml
 
     shown = project.shown(project.config_path)
@@ -317,11 +329,22 @@ def _slot_span(project: Project, config: Config, local: time) -> Span:
         document, _ = load_yaml(project.config_path.read_text(encoding="utf-8"), shown)
     except (OSError, UnicodeDecodeError):
         return Span(shown)
-    if document is None:
-        return Span(shown)
-    if local in config.schedule.slots:
-        return document.span(("schedule", "slots", config.schedule.slots.index(local)))
-    return document.span(("schedule", "default_time"))
+    return Span(shown) if document is None else document.span(key)
+
+
+def _grace_too_short(project: Project, config: Config) -> list[Diagnostic]:
+    grace = config.schedule.grace
+    if grace >= GITHUB_DELAY:
+        return []
+    return [
+        diag(
+            "PW093",
+            _config_span(project, ("schedule", "grace")),
+            f"schedule.grace is {_duration(grace)}, but GitHub often starts scheduled runs 5-20 minutes late "
+            "and more at busy times: posts would be missed",
+            hint=f"allow at least {_duration(GITHUB_DELAY)} (e.g. grace: 1h)",
+        )
+    ]
 
 
 def _duration(delta: timedelta) -> str:

@@ -204,3 +204,15 @@ def test_a_workflow_without_a_schedule_gets_one_under_on(brand):
     text = path.read_text()
     assert "on:\n  schedule:\n    # >>> postwright workflow sync:" in text
     assert sync(brand, "--check").exit_code == 0
+
+
+def test_a_grace_period_shorter_than_github_s_delay_is_a_warning_at_its_line(brand):
+    assert sync(brand).exit_code == 0
+    config = brand.root / "config.yml"
+    config.write_text(config.read_text().replace("grace: 3h", "grace: 10m"))
+    (short,) = problems(brand)
+    assert short.code == "PW093" and short.severity.name == "WARNING"
+    assert config.read_text().splitlines()[short.span.line - 1] == "  grace: 10m"
+    assert "GitHub often starts scheduled runs 5-20 minutes late" in short.message
+    config.write_text(config.read_text().replace("grace: 10m", "grace: 30m"))
+    assert problems(brand) == []
