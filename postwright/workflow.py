@@ -125,7 +125,7 @@ def sync(project: Project, config: Config, posts: Iterable[Post], now: datetime)
     except (OSError, UnicodeDecodeError) as error:
         raise WorkflowError(f"cannot read {WORKFLOW.as_posix()}: {error}") from None
     found = _DOCTOR_HOUR.search(before)
-    doctor_hour = int(found[1]) % 24 if found else DOCTOR_HOUR
+    doctor_hour = int(found[1]) if found and int(found[1]) < 24 else DOCTOR_HOUR
     lines = schedule_lines(config, posts, now, doctor_hour=doctor_hour)
     after = replace_schedule(before, lines, config.brand.timezone)
     parsed = [cron.parse(line.cron) for line in lines]

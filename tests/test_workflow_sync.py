@@ -216,3 +216,13 @@ def test_a_grace_period_shorter_than_github_s_delay_is_a_warning_at_its_line(bra
     assert "GitHub often starts scheduled runs 5-20 minutes late" in short.message
     config.write_text(config.read_text().replace("grace: 10m", "grace: 30m"))
     assert problems(brand) == []
+
+
+def test_the_daily_credentials_run_follows_doctor_hour_in_the_workflow(brand):
+    path = brand.root / workflow.WORKFLOW
+    path.write_text(
+        older_workflow().replace('DOCTOR: "true"\n', 'DOCTOR: "true"\n          DOCTOR_HOUR: "9"\n')
+    )
+    assert sync(brand).exit_code == 0
+    crons = re.findall(r'- cron: "(.+?)"', path.read_text())
+    assert "5 9 * * *" in crons and "5 6 * * *" not in crons
