@@ -719,6 +719,60 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
+@cli.group()
+def workflow() -> None:
+    """The GitHub Actions workflow that publishes (.github/workflows/publish.yml).
+
+    \b
+    Example:
+      postwright workflow sync --check
+    """
+
+
+@workflow.command("sync")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 and show the diff if out of date."
+)
+@click.option(
+    "--at", "at_text", metavar="ISO-TIME", help="Posts still to come after this time (default: now)."
+)
+@click.pass_obj
+def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> None:
+    """Write the publish workflow's schedule from config.yml and the posts.
+
+    A run at each of schedule.slots and default_time, in UTC for both offsets of the brand's time zone
+    when it has daylight saving; a line for each ready post still to come at another time; a daily run
+    for `postwright doctor`. Only the lines between the `postwright workflow sync` markers change (the
+    `schedule:` list the first time); the file is replaced in one step. `check` says when to run this.
+
+    \b
+    Example:
+      postwright workflow sync && git add .github/workflows/publish.yml
+    """
+    from postwright import workflow as publish_workflow
+
+    now = _at(project, at_text)
+    config, loaded = _loaded(project)
+    try:
+        synced = publish_workflow.sync(project, config, loaded.posts, now)
+    except publish_workflow.WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    shown = project.shown(synced.path)
+    bill = (
+        f"{len(synced.lines)} cron lines, at most {synced.runs_per_month} runs a month "
+        f"(about as many job-minutes)"
+    )
+    if not synced.changed:
+        click.echo(f"{shown} is up to date: {bill}", err=True)
+        return
+    if check_only:
+        click.echo(printable(synced.diff(shown), keep="\n"), nl=False)
+        click.echo(f"{shown} is out of date: run `postwright workflow sync`", err=True)
+        sys.exit(ExitStatus.CONTENT_ERRORS)
+    publish_workflow.write(synced)
+    click.echo(f"wrote the schedule of {shown}: {bill}", err=True)
+
+
 @cli.command()
 @click.argument("post_id")
 @click.option("--account", metavar="NAME", help="Only from this account.")

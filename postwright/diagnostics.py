@@ -58,9 +58,9 @@ class Diagnostic:
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-# Stable codes: never renumber, only add. PW0xx files and YAML, PW1xx config.yml, PW2xx posts,
-# PW3xx media references, PW4xx rendered text per platform. docs/rules.md is generated from this
-# table (see tests/test_docs.py).
+# Stable codes: never renumber, only add. PW0xx files and YAML (PW09x the publish workflow's
+# schedule), PW1xx config.yml, PW2xx posts, PW3xx media references, PW4xx rendered text per platform.
+# docs/rules.md is generated from this table (see tests/test_docs.py).
 _CATALOGUE = (
     Rule("PW001", _E, "file is not valid UTF-8"),
     Rule("PW002", _E, "file is too large to be a post or config"),
@@ -84,6 +84,15 @@ _CATALOGUE = (
     Rule("PW043", _E, "unknown credential for the account's platform"),
     Rule("PW044", _E, "credential the platform's publisher needs is not named (deliver: api)"),
     Rule("PW045", _E, "credentials name no single way to sign in (incomplete or mixed auth modes)"),
+    Rule("PW090", _E, "post would be missed: the publish workflow has no run within schedule.grace after it"),
+    Rule(
+        "PW091",
+        _E,
+        "post would go out late: the publish workflow's first run after it is over 15 minutes later",
+    ),
+    Rule("PW092", _E, "a posting time of config.yml has no run of the publish workflow on time"),
+    Rule("PW093", _W, "schedule.grace is shorter than GitHub's usual delay in starting scheduled runs"),
+    Rule("PW094", _W, "a cron line of the publish workflow cannot be read"),
     Rule("PW100", _E, "config.yml not found"),
     Rule("PW101", _E, "unknown IANA time zone"),
     Rule("PW102", _E, "unknown platform"),

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import branch, forked, media, renames, render, schedule, stamp, validate, write
+from postwright import branch, forked, media, renames, render, schedule, stamp, validate, workflow, write
 from postwright.account_settings import connection_settings
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
@@ -123,6 +123,7 @@ def _check(
         found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
         if now is not None and states is not None and Ledger(project.state_dir).path.is_file():
             found += _too_late(config, loaded.posts, states, now)
+        found += workflow.problems(project, config, loaded.posts, at)
     else:
         renditions, reused, known, memos = {}, 0, {}, ()
     # a broken template fails every variant that uses it: report it once

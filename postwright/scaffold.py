@@ -11,9 +11,10 @@ import re
 import string
 import subprocess
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from slugify import slugify
@@ -65,6 +66,22 @@ def workflow_text(name: str, action: str) -> str:
     the action in the checkout (tests/test_install.py keeps the two copies identical)."""
     text = (files("postwright") / "scaffold" / "github" / "workflows" / name).read_text("utf-8")
     return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text, count=1)
+
+
+def _publish_workflow(action: str, config_text: str, timezone: str, today: date) -> str:
+    """publish.yml for a new brand: its schedule runs at the scaffold config's slots in `timezone`."""
+    from postwright.workflow import daily_schedule, replace_schedule
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ScaffoldError(
+            f"unknown time zone {timezone!r}: use an IANA name such as Europe/Madrid"
+        ) from error
+    schedule = yaml.safe_load(config_text)["schedule"]
+    times = [time.fromisoformat(text) for text in [*schedule["slots"], schedule["default_time"]]]
+    lines = daily_schedule(zone, times, today.year)
+    return replace_schedule(workflow_text("publish.yml", action), lines, timezone)
 
 
 def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> datetime:
@@ -188,7 +205,9 @@ def init_brand(
         target / "assets" / ".gitkeep": "",
         # the same files as this repository's .github/ (tests/test_install.py keeps them equal), the
         # workflows with `uses: action` for `uses: ./`
-        target / ".github" / "workflows" / "publish.yml": workflow_text("publish.yml", action),
+        target / ".github" / "workflows" / "publish.yml": _publish_workflow(
+            action, config_text, timezone, today
+        ),
         target / ".github" / "scripts" / "publish.sh": scaffold.joinpath(
             "github", "scripts", "publish.sh"
         ).read_text("utf-8"),
