@@ -337,7 +337,7 @@ PLATFORM = Platform(
     settings=(
         Setting("thread_id", (str, int), doc="post in this thread of the channel"),
         Setting("username", doc="the name shown instead of the webhook's"),
-        Setting("avatar_url", doc="the picture shown instead of the webhook's"),
+        Setting("avatar_url", url=True, doc="the picture shown instead of the webhook's"),
         Setting("allowed_mentions", (dict,), doc="Discord's allowed_mentions object"),
     ),
     credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),

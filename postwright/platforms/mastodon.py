@@ -326,7 +326,7 @@ PLATFORM = Platform(
     ),
     publisher=MastodonPublisher,
     settings=(
-        Setting("instance", required=True, doc="the server's URL, e.g. https://mastodon.social"),
+        Setting("instance", url=True, required=True, doc="the server's URL, e.g. https://mastodon.social"),
         Setting("visibility", doc="who sees posts", choices=("public", "unlisted", "private", "direct")),
         Setting(
             "check_instance_limits", (bool,), doc="refuse parts over the server's own limits", default=False
