@@ -9,6 +9,7 @@ required setting or credential only on `deliver: api` accounts, which are the on
 from __future__ import annotations
 
 import difflib
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -151,6 +152,8 @@ def _wrong_value(setting: Setting, value: Any) -> str:
     if not fits:
         wanted = " or ".join(_TYPE_WORDS.get(kind, kind.__name__) for kind in setting.types)
         return f"write {wanted} ({setting.doc})"
+    if setting.url and not _is_url(str(value)):
+        return f"'{value}' is not a URL; write it whole, with https:// and the host ({setting.doc})"
     if setting.choices and value not in setting.choices:
         return (
             f"'{value}' is not one of "
@@ -158,6 +161,15 @@ def _wrong_value(setting: Setting, value: Any) -> str:
             + did_you_mean(str(value), setting.choices)
         )
     return ""
+
+
+def _is_url(value: str) -> bool:
+    """An http(s) URL with a host, as httpx needs it: `mastodon.example` alone is no URL."""
+    try:
+        parts = urllib.parse.urlsplit(value.strip())
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a malformed port or IPv6 address
+        return False
 
 
 def _suggestion(word: str, declared: Iterable[Setting | Credential]) -> str:

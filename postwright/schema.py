@@ -438,7 +438,7 @@ def _number(value: float) -> str:
 
 
 _EXAMPLE = re.compile(r"\be\.g\. ")
-_EXAMPLE_ENDS = (";", ")", ", ", ": ", " or ", " to ", ". ")
+_EXAMPLE_ENDS = (";", ")", " (", ", ", ": ", " or ", " to ", ". ")  # " (": a remark on the example
 
 
 def _doc_example(description: str) -> str:

@@ -112,12 +112,37 @@ def test_a_shared_setting_counts_for_every_account_on_the_platform(make_project)
         ("visibility: everyone", "'everyone' is not one of public, unlisted, private, direct"),
         ("check_instance_limits: 'yes'", "write true or false"),
         ("lookup_depth: true", "write a whole number"),
+        ("instance: mastodon.example", "'mastodon.example' is not a URL; write it whole, with https://"),
+        ("instance: 'https://'", "'https://' is not a URL"),
+        ("instance: ftp://mastodon.example", "'ftp://mastodon.example' is not a URL"),
     ],
 )
 def test_a_setting_of_the_wrong_type_or_value_is_reported_at_its_value(make_project, setting, words):
     text = config_with(f"  m:\n    platform: mastodon\n    settings:\n      {setting}\n")
     ((code, line, message),) = found(make_project, text)
     assert (code, line) == ("PW042", 8) and words in message
+
+
+URL_SETTINGS = [  # named like a URL, documented as one, or a server's address
+    (name, setting)
+    for name, platform in PLATFORMS.items()
+    for setting in platform.settings
+    if setting.name.endswith("_url") or "URL" in setting.doc or setting.name in ("instance", "service")
+]
+
+
+@pytest.mark.parametrize(
+    ("platform", "declared"), URL_SETTINGS, ids=[f"{p}.{s.name}" for p, s in URL_SETTINGS]
+)
+def test_every_url_setting_is_checked_as_a_url(make_project, platform, declared):
+    """A URL setting without its scheme passes YAML and fails every run (httpx: UnsupportedProtocol);
+    check reports it."""
+    setting = declared.name
+    assert declared.url
+    text = config_with(f"  a:\n    platform: {platform}\n    settings:\n      {setting}: host.example\n")
+    assert [(code, line) for code, line, _ in found(make_project, text)] == [("PW042", 8)]
+    good = text.replace("host.example", "http://127.0.0.1:8080/api")
+    assert [code for code, *_ in found(make_project, good)] == []
 
 
 # -- X: the names choose the auth mode ------------------------------------------------------------------

@@ -66,6 +66,18 @@ def test_a_brand_with_image_only_platforms_passes_check(tmp_path):
     assert "  platforms: [x]\n" in config and "  instagram_main:\n" in config
 
 
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_a_brand_on_any_single_platform_passes_check(tmp_path, platform):
+    """Instagram or Pinterest alone cannot leave the sample post without an image (PW410): it gets the
+    placeholder image init writes into assets/."""
+    target = tmp_path / "brand"
+    assert init(str(target), "--platforms", platform, "--name", "Acme: R&D #1").exit_code == 0
+    checked = CliRunner().invoke(cli, ["-C", str(target), "check", "--strict"])
+    assert checked.exit_code == 0, checked.output
+    has_image = (target / "assets" / "hello.jpg").is_file()
+    assert has_image == PLATFORMS[platform].limits.requires_media
+
+
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     """A post with a link, once without and once with an image, rendered for every platform through the

@@ -86,6 +86,7 @@ class Setting:
     doc: str = ""
     default: Any = None
     choices: tuple[str, ...] = ()  # the only values allowed, when the platform has a fixed list
+    url: bool = False  # an http(s) URL with a host: a bare host name fails every request, not check
     # names people write for it (the platform's own words, a near miss), for did-you-mean
     also_called: tuple[str, ...] = ()
 

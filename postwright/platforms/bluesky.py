@@ -425,8 +425,10 @@ PLATFORM = Platform(
     publisher=publisher,
     settings=(
         Setting("handle", required=True, doc="the login handle; defaults to the account's handle"),
-        Setting("service", doc="the account's PDS", default="https://bsky.social", also_called=("pds",)),
-        Setting("web_url", doc="where links to posts point", default="https://bsky.app"),
+        Setting(
+            "service", url=True, doc="the account's PDS", default="https://bsky.social", also_called=("pds",)
+        ),
+        Setting("web_url", url=True, doc="where links to posts point", default="https://bsky.app"),
         Setting("link_card", doc="a link post's card", default="auto", choices=("auto", "thumbnail", "off")),
     ),
     credentials=(

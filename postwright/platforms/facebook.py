@@ -198,7 +198,7 @@ PLATFORM = Platform(
     publisher=FacebookPublisher,
     settings=(
         Setting("page_id", (str, int), required=True, doc="the Page's id"),
-        Setting("api_url", doc="the Graph API's base URL", default=API_URL),
+        Setting("api_url", url=True, doc="the Graph API's base URL", default=API_URL),
         Setting("graph_version", doc="the Graph API version (vNN.N)", default=GRAPH_VERSION),
     ),
     credentials=(

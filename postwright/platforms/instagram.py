@@ -380,8 +380,15 @@ PLATFORM = Platform(
             doc="the Instagram professional account's id",
             also_called=("business_account_id", "ig_user_id"),
         ),
-        Setting("media_base_url", required=True, doc="where publish/ is served: Instagram fetches images"),
-        Setting("api_url", doc="the Graph API's base URL", default=InstagramPublisher.default_api_url),
+        Setting(
+            "media_base_url",
+            url=True,
+            required=True,
+            doc="where publish/ is served: Instagram fetches images",
+        ),
+        Setting(
+            "api_url", url=True, doc="the Graph API's base URL", default=InstagramPublisher.default_api_url
+        ),
         Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),

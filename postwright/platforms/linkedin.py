@@ -275,8 +275,10 @@ PLATFORM = Platform(
     publisher=LinkedInPublisher,
     settings=(
         Setting("author", required=True, doc="urn:li:person:… or urn:li:organization:…"),
-        Setting("api_url", doc="the REST API's base URL", default=API_URL),
-        Setting("oauth_url", doc="the OAuth server's base URL (token introspection)", default=OAUTH_URL),
+        Setting("api_url", url=True, doc="the REST API's base URL", default=API_URL),
+        Setting(
+            "oauth_url", url=True, doc="the OAuth server's base URL (token introspection)", default=OAUTH_URL
+        ),
         Setting("linkedin_version", (str, int), doc="the LinkedIn-Version header (YYYYMM)", default=VERSION),
         Setting("visibility", doc="who sees posts", default="PUBLIC"),
     ),

@@ -197,11 +197,20 @@ class MastodonPublisher:
         """The plain text a status was created with: GET /api/v1/statuses/:id/source (Mastodon 3.5+;
         StatusSource.text), once per status. Never a list answer's `text`: Mastodon sends it only for a
         deleted status (entities/Status.md), and Takahē fills it with the HTML content, which is not the
-        text that was sent (so a part that went out would not be found, and would go out again)."""
+        text that was sent (so a part that went out would not be found, and would go out again).
+        A 404 is a server without /source (Mastodon before 3.5, some forks) or a status deleted
+        meanwhile: either way the text is unknown, and taking it for "not this status" would send the
+        part again, so the runner is told it cannot tell."""
         status_id = str(status["id"])
         if status_id not in sources:
             response = self.api.request("GET", f"/api/v1/statuses/{_quote(status_id)}/source", ok=(404,))
-            sources[status_id] = _normal(response.json().get("text", "")) if response.is_success else ""
+            if not response.is_success:
+                raise CannotTell(
+                    f"the server answered 404 to GET /api/v1/statuses/{status_id}/source (a server without "
+                    "it: Mastodon before 3.5 or a fork), so whether this part went out cannot be told; "
+                    "look at the account's latest posts"
+                )
+            sources[status_id] = _normal(response.json().get("text", ""))
         return sources[status_id]
 
     def account(self) -> dict[str, Any]:
@@ -317,7 +326,7 @@ PLATFORM = Platform(
     ),
     publisher=MastodonPublisher,
     settings=(
-        Setting("instance", required=True, doc="the server's URL, e.g. https://mastodon.social"),
+        Setting("instance", url=True, required=True, doc="the server's URL, e.g. https://mastodon.social"),
         Setting("visibility", doc="who sees posts", choices=("public", "unlisted", "private", "direct")),
         Setting(
             "check_instance_limits", (bool,), doc="refuse parts over the server's own limits", default=False

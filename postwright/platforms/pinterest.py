@@ -171,7 +171,7 @@ PLATFORM = Platform(
     publisher=PinterestPublisher,
     settings=(
         Setting("board_id", (str, int), required=True, doc="the board's id", also_called=("board",)),
-        Setting("api_url", doc="the API's base URL", default=API_URL),
+        Setting("api_url", url=True, doc="the API's base URL", default=API_URL),
     ),
     credentials=(Credential("access_token", required=True, doc="scopes boards:read, pins:write"),),
     verify=verify,

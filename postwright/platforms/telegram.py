@@ -318,7 +318,7 @@ PLATFORM = Platform(
         Setting(
             "chat_id", (str, int), required=True, doc="@channel or -100…", also_called=("chat", "channel")
         ),
-        Setting("api_url", doc="the Bot API's base URL", default=DEFAULT_API),
+        Setting("api_url", url=True, doc="the Bot API's base URL", default=DEFAULT_API),
         Setting("link_preview", (bool,), doc="show a preview of the post's link", default=True),
         Setting(
             "silent",

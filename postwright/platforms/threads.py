@@ -183,8 +183,14 @@ PLATFORM = Platform(
     publisher=_publisher,
     settings=(
         Setting("user_id", (str, int), doc="the Threads user's id", default="me"),
-        Setting("media_base_url", doc="where publish/ is served: Threads fetches images (needed for images)"),
-        Setting("api_url", doc="the Threads API's base URL", default=ThreadsPublisher.default_api_url),
+        Setting(
+            "media_base_url",
+            url=True,
+            doc="where publish/ is served: Threads fetches images (needed for images)",
+        ),
+        Setting(
+            "api_url", url=True, doc="the Threads API's base URL", default=ThreadsPublisher.default_api_url
+        ),
         Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),

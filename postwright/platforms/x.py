@@ -312,7 +312,7 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
     publisher=XPublisher,
-    settings=(Setting("api_url", doc="the API's base URL", default=API_URL),),
+    settings=(Setting("api_url", url=True, doc="the API's base URL", default=API_URL),),
     credentials=(
         Credential("consumer_key", doc="OAuth 1.0a: the app's API Key", also_called=("api_key",)),
         Credential(
