@@ -119,6 +119,8 @@ def _check(
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
         states, at = _states(project), now or datetime.now(UTC)
+        if states is not None:  # as plan and publish see it: a rehearsal of an API account posted nothing
+            states = as_delivered(config, states)
         found += [item.problem for item in _renamed(project, config, loaded.posts, states, at)]
         found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
         if now is not None and states is not None and Ledger(project.state_dir).path.is_file():

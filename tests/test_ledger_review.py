@@ -3,6 +3,8 @@ view of the ledger must agree with what publish would do, and never let a post g
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from postwright import pipeline
 from postwright.publish import TransientError
 from tests.test_publish import NOW, POSTS, FakePlatform
@@ -69,3 +71,60 @@ def test_retracting_a_post_whose_every_try_was_refused_makes_it_final(make_proje
     assert statuses(project)[SINGLE_KEY][0] == "retracted"
     assert send_through(project, Platform(platform), only=SINGLE).outcomes == ()
     assert platform.received() == []
+
+
+def _renamed_to_api(project) -> None:
+    """masto renamed to mastodon_real, which now posts through its API."""
+    config = project.root / "config.yml"
+    to_api(project)
+    config.write_text(config.read_text().replace("  masto:\n", "  mastodon_real:\n", 1))
+
+
+def test_an_account_renamed_as_it_switches_to_the_api_sends_what_was_only_rehearsed_once(make_project):
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW)  # rehearsed through masto
+    _renamed_to_api(project)
+    key = f"{SINGLE}.en/mastodon_real"
+    assert statuses(project)[key][0] == "due"
+    assert not [d for d in pipeline.check(project, now=NOW).diagnostics if d.code == "PW215"]
+    platform = FakePlatform(project.root / "platform.jsonl")
+    first = send_through(project, Platform(platform))
+    assert [(o.key, o.status) for o in first.outcomes] == [(key, "published")]
+    assert send_through(project, Platform(platform)).outcomes == ()
+    assert len(platform.received()) == 1
+
+
+def test_an_account_renamed_after_a_real_send_is_still_held(make_project):
+    project = make_project(POSTS)
+    to_api(project)
+    platform = FakePlatform(project.root / "platform.jsonl")
+    send_through(project, Platform(platform), only=SINGLE)
+    config = project.root / "config.yml"
+    config.write_text(config.read_text().replace("  masto:\n", "  mastodon_real:\n", 1))
+    assert statuses(project)[f"{SINGLE}.en/mastodon_real"][0] == "blocked"
+    assert send_through(project, Platform(platform), only=SINGLE).outcomes == ()
+    assert len(platform.received()) == 1
+
+
+def test_check_reads_the_ledger_as_plan_does_a_rehearsal_is_no_send(make_project):
+    """Rehearsed, switched to the API, file renamed: plan sends it under its new id, and check agrees
+    (no PW215 that plan does not have)."""
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW)
+    to_api(project)
+    posts = project.root / "content/posts"
+    (posts / f"{SINGLE}.md").rename(posts / f"{SINGLE}-renamed.md")
+    assert statuses(project)[f"{SINGLE}-renamed.en/masto"][0] == "due"
+    codes = [d.code for d in pipeline.check(project, now=NOW).diagnostics]
+    assert "PW215" not in codes
+
+
+def test_check_says_too_late_for_a_post_only_rehearsed_before_the_switch(make_project):
+    """PW251 from the ledger as the API account sees it: the rehearsal is no send, so the post is missed."""
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW)
+    to_api(project)
+    later = NOW + timedelta(days=30)
+    assert statuses(project, later)[SINGLE_KEY][0] == "missed"
+    found = [d for d in pipeline.check(project, now=later).diagnostics if d.code == "PW251"]
+    assert [d.span.path for d in found] == [f"content/posts/{SINGLE}.md"]
