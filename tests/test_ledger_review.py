@@ -8,7 +8,16 @@ from datetime import timedelta
 from postwright import pipeline
 from postwright.publish import TransientError
 from tests.test_publish import NOW, POSTS, FakePlatform
-from tests.test_rehearsal import SINGLE, SINGLE_KEY, Platform, records, send_through, statuses, to_api
+from tests.test_rehearsal import (
+    SINGLE,
+    SINGLE_KEY,
+    THREAD_KEY,
+    Platform,
+    records,
+    send_through,
+    statuses,
+    to_api,
+)
 
 
 def test_retract_through_the_outbox_refuses_a_post_sent_through_the_api(make_project):
@@ -128,3 +137,51 @@ def test_check_says_too_late_for_a_post_only_rehearsed_before_the_switch(make_pr
     assert statuses(project, later)[SINGLE_KEY][0] == "missed"
     found = [d for d in pipeline.check(project, now=later).diagnostics if d.code == "PW251"]
     assert [d.span.path for d in found] == [f"content/posts/{SINGLE}.md"]
+
+
+def _with_settings(project, settings: str) -> None:
+    config = project.root / "config.yml"
+    text = config.read_text().replace("{instance: https://fake.example}", settings, 1)
+    config.write_text(text)
+
+
+def test_an_accounts_settings_error_blocks_its_jobs_and_only_theirs(make_project):
+    """A misspelt `visibility` (PW040) fails check: plan blocks that account's job and publish sends
+    nothing of it (it would go out public), while the other account's post goes out."""
+    project = make_project(POSTS)
+    to_api(project)
+    _with_settings(project, "{instance: https://fake.example, visiblity: direct}")
+    assert "PW040" in [d.code for d in pipeline.check(project, now=NOW).diagnostics]
+    status, detail = statuses(project)[SINGLE_KEY]
+    assert status == "blocked" and "PW040" in detail
+    assert statuses(project)[THREAD_KEY][0] == "due"
+    platform = FakePlatform(project.root / "platform.jsonl")
+    result = send_through(project, Platform(platform))
+    assert [o.key for o in result.outcomes] == [THREAD_KEY]
+    assert platform.received() == []
+
+
+def test_a_platforms_shared_settings_error_blocks_every_account_on_that_platform(make_project):
+    project = make_project(POSTS)
+    to_api(project)
+    config = project.root / "config.yml"
+    config.write_text(config.read_text() + "platforms:\n  mastodon:\n    settings: {visiblity: direct}\n")
+    assert "PW040" in [d.code for d in pipeline.check(project, now=NOW).diagnostics]
+    assert statuses(project)[SINGLE_KEY][0] == "blocked"
+    assert statuses(project)[THREAD_KEY][0] == "due"
+    assert pipeline.publish(project, NOW, dry_run=True, only=SINGLE).jobs == ()
+
+
+def test_two_files_with_one_id_each_show_their_own_error(make_project):
+    project = make_project(
+        POSTS + "-- content/posts/zz-other.md --\n---\nid: 2026-12-01-0900-single\ndate: 2026-12-01 09:00\n"
+        "platforms: [mastodon]\n---\nText from file B.\n"
+    )
+    items = [item for item in pipeline.plan(project, NOW).items if item.key == SINGLE_KEY]
+    assert sorted(item.source for item in items) == [
+        f"content/posts/{SINGLE}.md",
+        "content/posts/zz-other.md",
+    ]
+    for item in items:
+        other = next(other.source for other in items if other is not item)
+        assert item.status == "blocked" and f"is also used by {other}" in item.detail
