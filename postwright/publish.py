@@ -176,18 +176,19 @@ class Runner:
                 message = redact(f"{error} (nothing deleted)")
                 return Outcome(state.key, first.account, first.platform, "failed", None, message)
         outbox = publisher is not None and _rehearses(publisher)
+        real = [part for part, last in open_parts if not _posted_nothing(last) and _through_platform(last)]
+        if outbox and real:  # the outbox cannot delete a platform's post: nothing is touched or recorded
+            parts = ", ".join(map(str, sorted(real)))
+            message = (
+                f"part {parts}: sent through the platform's API; set `deliver: api` for account "
+                f"{first.account} to delete it"
+            )
+            return Outcome(state.key, first.account, first.platform, "failed", None, message)
         removed, problems, status = 0, [], "retracted"
         for part, last in open_parts:  # a part that cannot be settled does not stop the others
             try:
                 if _posted_nothing(last):
                     remote_id = None
-                elif outbox and _through_platform(last):  # the outbox cannot delete a platform's post
-                    status = "failed"
-                    problems.append(
-                        f"part {part}: sent through the platform's API; set `deliver: api` for account "
-                        f"{first.account} to delete it"
-                    )
-                    continue
                 elif publisher is None or (id(last) in rehearsed and not outbox):
                     # only rehearsed in the outbox of an account that now posts through its API (or whose
                     # publisher cannot be made): that API has nothing to delete, recorded all the same

@@ -14,6 +14,7 @@ from tests.test_rehearsal import (
     THREAD_KEY,
     Platform,
     records,
+    rewrite_ledger,
     send_through,
     statuses,
     to_api,
@@ -185,3 +186,28 @@ def test_two_files_with_one_id_each_show_their_own_error(make_project):
     for item in items:
         other = next(other.source for other in items if other is not item)
         assert item.status == "blocked" and f"is also used by {other}" in item.detail
+
+
+def test_retract_through_the_outbox_touches_nothing_of_a_thread_partly_sent_through_the_api(make_project):
+    """Part 1 real, the rest rehearsed: the job is not half-retracted (plan would say `retracted` while
+    part 1 is still on the platform); it fails whole, records nothing and keeps the outbox files."""
+    project = make_project(POSTS)
+    pipeline.publish(project, NOW)
+
+    def first_part_real(record):
+        if record["key"] == THREAD_KEY and record["part"] == 1 and record["status"] == "published":
+            return {**record, "via": "api", "remote_id": "at://real/1", "url": "https://bsky.app/post/1"}
+        if record["key"] == THREAD_KEY and record["part"] == 1:
+            return {**record, "via": "api"}
+        return record
+
+    rewrite_ledger(project, first_part_real)
+    before = records(project)
+    outbox_files = sorted((project.root / "outbox/sky").iterdir())
+    _, outcomes = pipeline.retract(project, "2026-12-01-0930-thread")
+    assert [o.status for o in outcomes] == ["failed"] and "part 1: sent through the platform" in outcomes[
+        0
+    ].message
+    assert records(project) == before
+    assert sorted((project.root / "outbox/sky").iterdir()) == outbox_files
+    assert statuses(project)[THREAD_KEY][0] == "published"
