@@ -62,12 +62,13 @@ def plan(
     now: datetime,
     *,
     only: str | None = None,
-    errors: Mapping[str, Sequence[Diagnostic]] | None = None,
+    errors: Mapping[tuple[str, str], Sequence[Diagnostic]] | None = None,
 ) -> list[PlanItem]:
     """The status of every (post, account), sorted by time then key. `only` may send a missed post.
 
-    `errors` (by job key) are the problems that keep a job from going out: such a job is `blocked`
-    where it would otherwise be due, upcoming or paused, so no view shows as scheduled what is never sent.
+    `errors` (by job key and post file) are the problems that keep a job from going out: such a job is
+    `blocked` where it would otherwise be due, upcoming or paused, so no view shows as scheduled what is
+    never sent.
     """
     items = []
     for post in posts:
@@ -76,7 +77,7 @@ def plan(
             at = post.publish_at_by_account.get(account, post.publish_at)
             state = states.get(key)
             status, detail, url = _status(post, at, state, config, now, forced=only == post.id)
-            problems = tuple((errors or {}).get(key, ()))
+            problems = tuple((errors or {}).get((key, post.source), ()))
             if problems and status in BLOCKABLE:
                 status, detail = "blocked", blocked_detail(problems)
             else:
