@@ -1217,6 +1217,14 @@ def init(
     made = make_repository(directory)
     if made:
         click.echo(made, err=True)
+    if action is None:
+        from postwright.scaffold import default_action
+
+        click.echo(
+            f"workflows run {default_action()} (the default); pass --action OWNER/REPO@SHA to pin the commit "
+            "you tested (docs/install.md)",
+            err=True,
+        )
     project = Project(directory.resolve())
     config_diagnostics = pipeline.check(project).diagnostics
     if config_diagnostics:

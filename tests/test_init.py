@@ -13,6 +13,7 @@ from postwright.cli import cli
 from postwright.diagnostics import Severity
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
+from postwright.scaffold import default_action
 from tests.conftest import write_files
 
 LINK = "https://acme.example/spring"
@@ -122,3 +123,14 @@ def test_the_scaffold_s_templates_carry_the_link_where_the_platform_would_not_sh
             continue  # Instagram and Pinterest take no post without an image
         shown_apart = platform in SHOWN_APART or (platform in CARD_WITHOUT_IMAGES and not images)
         assert (LINK in rendered[key]) != shown_apart, (key, rendered[key])
+
+
+def test_init_says_which_action_commit_its_workflows_run(tmp_path):
+    """The default ref is a commit the release workflow writes; a brand should know which one it got."""
+    default = init(str(tmp_path / "a"), "--timezone", "Europe/Madrid")
+    assert default.exit_code == 0, default.output
+    assert f"workflows run {default_action()} (the default); pass --action" in default.stderr
+    chosen = init(str(tmp_path / "b"), "--timezone", "Europe/Madrid", "--action", f"acme/pw@{'a' * 40}")
+    assert chosen.exit_code == 0, chosen.output
+    assert "(the default)" not in chosen.stderr
+    assert f"uses: acme/pw@{'a' * 40}" in (tmp_path / "b/.github/workflows/publish.yml").read_text()
