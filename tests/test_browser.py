@@ -637,3 +637,33 @@ def test_five_thousand_posts_open_from_a_small_page(browser, scale_site):
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_pull_requests_preview_links_the_posts_it_does_not_change(browser, tmp_path):
+    view = scale_overview()
+    changed = view.posts[10].post_id
+    files = render_site(
+        view, tmp_path, project_root=tmp_path, changed={changed}, source_url="https://gh.example/"
+    )
+    assert sorted(name for name in files if name.startswith("preview/posts/")) == [
+        "preview/posts/2027-01-02.js"
+    ]
+    for relative, data in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    try:
+        page.goto((tmp_path / "index.html").as_uri())
+        shown(page.locator(f"article[id='{changed}'] [role=tabpanel]").first)  # the changed post opens first
+        assert "1 changed post shown in full" in page.locator(".asof").inner_text()
+        other = view.posts[11]
+        page.click(f".post-list a[href='#{other.post_id}']")
+        article = page.locator(f"article[id='{other.post_id}']")
+        shown(article)
+        assert "Not changed by this pull request" in article.inner_text()
+        link = article.locator("a")
+        assert link.get_attribute("href") == f"https://gh.example/{other.sources[0]}"
+    finally:
+        context.close()

@@ -288,3 +288,36 @@ def test_telegram_html_keeps_telegram_formatting_and_nothing_else():
 )
 def test_direction(lang, expected):
     assert direction(lang) == expected
+
+
+def test_a_pull_requests_preview_gives_pages_to_the_changed_posts_only(brand, monkeypatch):
+    from tests.test_review import Git
+
+    git = Git(brand.root)
+    for name in ("HOME", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(name, git.env[name])
+    git("init", "--quiet", "--initial-branch=main")
+    (brand.root / ".gitignore").write_text("/publish/\n/.postwright-cache/\n")
+    git.commit("brand")
+    publish = brand.root / "publish"
+    write_preview(brand, NOW)  # every post has a page: a later preview of the changes drops the rest
+    assert len(post_pages(publish)) == 5
+    git("checkout", "--quiet", "-b", "change")
+    post = brand.root / "content" / "posts" / "2026-12-04-draft.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("Draft text.", "New draft text."), "utf-8")
+    source_url = "https://github.com/acme/social/blob/0123abc/"
+    arguments = ["-C", str(brand.root), "preview", "--at", "2026-12-01T09:00", "--changed-since", "main"]
+    result = CliRunner().invoke(cli, [*arguments, "--source-url", source_url])
+    # only the changed post's problems count: the unchanged too-long post does not fail the check
+    assert result.exit_code == 0, result.stderr
+    assert [path.name for path in (publish / "preview" / "posts").iterdir()] == ["2026-12-04.js"]
+    assert list(post_pages(publish)) == ["2026-12-04-draft"]
+    assert "New draft text." in post_pages(publish)["2026-12-04-draft"]
+    data = index_data(publish)
+    listed = {post["id"]: (post["chunk"], post["source"]) for post in data["posts"]}
+    assert len(listed) == 5 and data["changedOnly"]  # every post is listed and in the calendars
+    assert listed["2026-12-04-draft"][0] == "2026-12-04"
+    assert listed["2026-12-03-too-long"] == (None, f"{source_url}content/posts/2026-12-03-too-long.md")
+    assert "1 changed post shown in full" in (publish / "index.html").read_text(encoding="utf-8")
+    unknown = CliRunner().invoke(cli, [*arguments[:-1], "no-such-ref"])
+    assert unknown.exit_code == 2 and "no-such-ref" in unknown.stderr
