@@ -89,8 +89,9 @@ def render_site(
         if (out_dir / "brand" / name / "avatar.png").is_file()
     }
     post_page = environment.get_template("post.html.j2")
-    chunks: dict[str, dict[str, str]] = {}
-    for post in overview.posts:
+    chunks: dict[str, dict[str, str]] = {}  # day -> post id -> its page
+    day_files: dict[str, bytes] = {}
+    for post in overview.posts:  # in time order: a day's posts come together
         if changed is not None and post.post_id not in changed:
             continue
         page = post_page.render(
@@ -99,7 +100,14 @@ def render_site(
             avatars=avatars,
             live=lambda url: _live_href(url, project_root, out_dir),
         )
-        chunks.setdefault(_chunk(post, zone), {})[post.post_id] = page
+        day = _chunk(post, zone)
+        if day not in chunks and chunks:  # the previous day is complete: keep its file's bytes only
+            last = next(reversed(chunks))
+            day_files[last] = _script("posts", chunks[last])
+            chunks[last] = dict.fromkeys(chunks[last], "")
+        chunks.setdefault(day, {})[post.post_id] = page
+    for day, pages in chunks.items():
+        day_files.setdefault(day, _script("posts", pages))
     context = {
         "overview": overview,
         "version": __version__,
@@ -135,8 +143,8 @@ def render_site(
         "preview/site.js": _asset("site.js").encode(),
         "preview/index.js": _script("index", data),
     }
-    for day, pages in chunks.items():
-        files[f"{POSTS_FOLDER}/{day}.js"] = _script("posts", pages)
+    for day, data in day_files.items():
+        files[f"{POSTS_FOLDER}/{day}.js"] = data
     return files
 
 
