@@ -214,14 +214,14 @@ def test_click_a_post_and_read_it_as_each_platform_shows_it(page, site):
 def test_stable_url_right_to_left_and_problems_next_to_the_text(page, site):
     page.goto(site.as_uri() + "#2026-12-02-launch.fa/tg_fa")
     text = page.locator("[id='2026-12-02-launch.fa/tg_fa'] .text").first
-    assert text.is_visible()
+    shown(text)  # the post's page loads from its day's file
     assert text.evaluate("element => getComputedStyle(element).direction") == "rtl"
     assert text.locator("b").inner_text() == "رسید"  # Telegram's bold, as Telegram shows it
     shoot(page, "rtl")
 
     page.goto(site.as_uri() + "#2026-12-10-long")
     part = page.locator("[id='2026-12-10-long.en/masto'] li.part")
-    assert part.locator(".count.over").is_visible()
+    shown(part.locator(".count.over"))
     problem = part.locator(".diag.sev-error")
     assert "PW401" in problem.inner_text() and "Mastodon allows 500" in problem.inner_text()
     assert "content/posts/2026-12-10-long.md:" in problem.inner_text()
@@ -262,7 +262,7 @@ def test_filters_by_platform_status_and_date(page, site):
     page.fill("input[name=to]", "2026-12-09")
     assert visible() == ["2026-12-05-script", "2026-12-09-draft"]
     # The open post (published on 20 Nov) no longer passes: the first one that does is shown.
-    assert page.locator("article[id='2026-12-05-script']").is_visible()
+    shown(page.locator("article[id='2026-12-05-script']"))
     assert page.locator("article[id='2026-11-20-sent']").is_hidden()
     shoot(page, "filtered")
 

@@ -1,9 +1,11 @@
 """publish/index.html: the review site, static and self-contained (no server, no external request).
 
-Everything is rendered here into HTML with Jinja's autoescaping: post text is user content, so the
-page's script never builds HTML from data, it only shows, hides and filters what is already there.
-The data a filter needs travels in data- attributes. Works from file:// (Chromium forbids fetching
-local JSON there), and a Content-Security-Policy forbids every request the page did not ship with.
+index.html is a small shell whatever the number of posts. preview/index.js holds what the list, the
+filters and the calendars need of every post (data: site.js puts it on the page with textContent, never
+as HTML); preview/posts/<day>.js holds the pages of that day's posts, rendered here into HTML with
+Jinja's autoescaping (post text is user content), loaded when one opens. Both are scripts that call
+site.js, because Chromium forbids fetching local JSON from file://; a Content-Security-Policy forbids
+every request the page did not ship with.
 """
 
 from __future__ import annotations
