@@ -102,9 +102,9 @@ def open_time(index: Path) -> str:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
         page = browser.new_page()
         began = time.perf_counter()
-        page.goto(index.as_uri())
-        page.wait_for_selector(".post-list li[data-post]")
-        page.wait_for_selector("article.post")
+        page.goto(index.as_uri(), timeout=120_000)
+        page.wait_for_selector(".post-list li[data-post]", timeout=120_000)
+        page.wait_for_selector("article.post:not([hidden])", timeout=120_000)
         elapsed = time.perf_counter() - began
         nodes = page.evaluate("document.getElementsByTagName('*').length")
         browser.close()
