@@ -4,7 +4,9 @@ Prints times and ratios measured side by side in one run; nothing is asserted (t
 small and noisy). Every row runs `python build.py build` as a user does, so it includes starting Python
 and importing what the command needs, as Hugo's time includes starting Hugo. Rows: a full build (the
 stamp and the memos of .postwright-cache/ removed, so every post is read and rendered again, into the
-existing publish/), a rebuild after one post's text changed, and a no-op rebuild. Hugo comes from
+existing publish/), a rebuild after one post's text changed, a no-op rebuild, and `preview` against
+`build` (both full, side by side: time, the child's peak memory, index.html's bytes, and the time
+Chromium takes to open the page from disk and show the list and a post). Hugo comes from
 Debian's `hugo` package (`apt-get install hugo`); without it the Hugo column is skipped and said so.
 The posts are prose paragraphs, which skip Python-Markdown (their tree is built directly, tested
 equal); posts with Markdown syntax in them take longer.
@@ -15,6 +17,7 @@ equal); posts with Markdown syntax in them take longer.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import statistics
@@ -76,6 +79,38 @@ def make_corpus(root: Path, count: int) -> None:
     (layouts / "list.html").write_text("{{ range .Pages }}{{ .Title }}{{ end }}", encoding="utf-8")
 
 
+def child(command: list) -> tuple[float, float]:
+    """Wall time and peak memory (MB, the child's own ru_maxrss) of one command."""
+    began = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) not in (0, 1):  # 1: content errors, the site is still made
+        raise SystemExit(f"{command} failed")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def open_time(index: Path) -> str:
+    """Seconds Chromium takes to open index.html from disk until the list and a post are shown."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "skipped: playwright is not installed"
+    if not Path("/usr/bin/chromium").exists():
+        return "skipped: /usr/bin/chromium is missing (.ci/setup.d/20-chromium.sh)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        page = browser.new_page()
+        began = time.perf_counter()
+        page.goto(index.as_uri(), timeout=120_000)
+        page.wait_for_selector(".post-list li[data-post]", timeout=120_000)
+        page.wait_for_selector("article.post:not([hidden])", timeout=120_000)
+        elapsed = time.perf_counter() - began
+        nodes = page.evaluate("document.getElementsByTagName('*').length")
+        browser.close()
+    return f"{elapsed:7.2f} s  ({nodes} elements in the page)"
+
+
 def timed(action, repeat: int) -> float:
     """Median wall time of `repeat` runs."""
     times = []
@@ -128,6 +163,7 @@ def main() -> None:
         print(f"postwright one edit     {edited:7.2f} s  (one post of {options.posts} changed)")
         again = timed(build, options.repeat)
         print(f"postwright rebuild      {again:7.2f} s  (no-op: nothing changed; target < 0.5 s)")
+        compare_preview(root, options.repeat)
         hugo = shutil.which("hugo")
         if hugo is None:
             print("hugo                    skipped: not installed (apt-get install hugo)")
@@ -136,6 +172,29 @@ def main() -> None:
         theirs = timed(lambda: subprocess.run(command, check=True, capture_output=True), options.repeat)
         print(f"hugo                    {theirs:7.2f} s")
         print(f"ratio build/hugo        {ours / theirs:7.2f}×  (target ≤ 1)")
+
+
+def compare_preview(root: Path, repeat: int) -> None:
+    """`preview` against `build`, both full (memos removed), alternating so that both see the same load."""
+    memos = (pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO)
+    runs: dict[str, list[tuple[float, float]]] = {"build": [], "preview": []}
+    for _ in range(repeat):
+        for command in runs:
+            for remembered in memos:
+                (root / remembered).unlink(missing_ok=True)
+            arguments = [sys.executable, str(REPO / "build.py"), "-C", str(root), command]
+            runs[command].append(
+                child([*arguments, *(["--at", "2027-03-01T09:05"] if command == "preview" else [])])
+            )
+    (build_time, build_memory), (preview_time, preview_memory) = (
+        (statistics.median(t for t, _ in runs[name]), max(m for _, m in runs[name])) for name in runs
+    )
+    print(f"postwright build        {build_time:7.2f} s  {build_memory:6.0f} MB peak (full)")
+    print(f"postwright preview      {preview_time:7.2f} s  {preview_memory:6.0f} MB peak (full; < 400 MB)")
+    print(f"ratio preview/build     {preview_time / build_time:7.2f}×  (target ≤ 1.5)")
+    index = root / "publish" / "index.html"
+    print(f"preview index.html      {index.stat().st_size:7d} bytes  (target < 2 MB)")
+    print(f"preview opens in        {open_time(index)}  (target < 1 s)")
 
 
 if __name__ == "__main__":

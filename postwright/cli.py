@@ -388,10 +388,29 @@ def _plan_json(item) -> dict[str, object]:
     help="Where the site will be served (e.g. https://acme.github.io/social/), for its calendar.ics "
     "link and the events' links; default: preview.base_url in config.yml, else relative links.",
 )
+@click.option(
+    "--changed-since",
+    "ref",
+    metavar="REF",
+    help="Only the posts changed since this git ref (as `report` finds them) get a page; the others "
+    "are listed and in the calendars, linking to their file. For a pull request's preview.",
+)
+@click.option(
+    "--source-url",
+    metavar="URL",
+    help="With --changed-since: where the unchanged posts' files are read, e.g. "
+    "https://github.com/acme/social/blob/<sha>/ (default: their path in the repository).",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.pass_obj
 def preview(
-    project: Project, at_text: str | None, output: Path | None, base_url: str | None, strict: bool
+    project: Project,
+    at_text: str | None,
+    output: Path | None,
+    base_url: str | None,
+    ref: str | None,
+    source_url: str | None,
+    strict: bool,
 ) -> None:
     """Build, then write a static review site into publish/: open publish/index.html in a browser.
 
@@ -403,17 +422,31 @@ def preview(
     \b
     Example:
       postwright preview --at 2026-12-01T09:00 && xdg-open publish/index.html
+      postwright preview --changed-since origin/main
     """
     from postwright.preview import PreviewError, write_preview
+    from postwright.review import ReviewError
 
     settings = _preview_settings(project)
     now = _at(project, at_text or settings.at)
     url = _index_url(base_url or settings.base_url)
     with _ImageProgress() as progress:
         try:
-            done = write_preview(project, now, output, preview_url=url, progress=progress)
+            done = write_preview(
+                project,
+                now,
+                output,
+                preview_url=url,
+                progress=progress,
+                changed_since=ref,
+                source_url=source_url,
+            )
         except PreviewError as error:
             _preview_failed(error)
+        except ReviewError as error:
+            failure = click.ClickException(str(error))
+            failure.exit_code = ExitStatus.USAGE  # like `report`: git cannot answer
+            raise failure from error
     if done.diagnostics:
         click.echo(format_human(done.diagnostics), err=True)
     target = project.shown(output or project.root / "publish")

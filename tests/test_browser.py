@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,8 @@ import pytest
 
 from postwright.ledger import Record
 from postwright.preview import write_preview
+from postwright.preview.model import Count, Entry, Overview, Part, PostView
+from postwright.preview.site import render_site
 from postwright.project import Project
 from tests.conftest import write_files
 
@@ -212,14 +214,14 @@ def test_click_a_post_and_read_it_as_each_platform_shows_it(page, site):
 def test_stable_url_right_to_left_and_problems_next_to_the_text(page, site):
     page.goto(site.as_uri() + "#2026-12-02-launch.fa/tg_fa")
     text = page.locator("[id='2026-12-02-launch.fa/tg_fa'] .text").first
-    assert text.is_visible()
+    shown(text)  # the post's page loads from its day's file
     assert text.evaluate("element => getComputedStyle(element).direction") == "rtl"
     assert text.locator("b").inner_text() == "رسید"  # Telegram's bold, as Telegram shows it
     shoot(page, "rtl")
 
     page.goto(site.as_uri() + "#2026-12-10-long")
     part = page.locator("[id='2026-12-10-long.en/masto'] li.part")
-    assert part.locator(".count.over").is_visible()
+    shown(part.locator(".count.over"))
     problem = part.locator(".diag.sev-error")
     assert "PW401" in problem.inner_text() and "Mastodon allows 500" in problem.inner_text()
     assert "content/posts/2026-12-10-long.md:" in problem.inner_text()
@@ -260,7 +262,7 @@ def test_filters_by_platform_status_and_date(page, site):
     page.fill("input[name=to]", "2026-12-09")
     assert visible() == ["2026-12-05-script", "2026-12-09-draft"]
     # The open post (published on 20 Nov) no longer passes: the first one that does is shown.
-    assert page.locator("article[id='2026-12-05-script']").is_visible()
+    shown(page.locator("article[id='2026-12-05-script']"))
     assert page.locator("article[id='2026-11-20-sent']").is_hidden()
     shoot(page, "filtered")
 
@@ -526,3 +528,142 @@ def test_every_size_and_colour_scheme_is_readable(browser, example_site, size, s
     finally:
         context.close()
     assert problems == [] and errors == []
+
+
+# At scale: 5,000 posts to 4 accounts --------------------------------------------------------------
+
+SCALE_POSTS = 5000
+SCALE_ACCOUNTS = (("x_main", "x"), ("sky", "bluesky"), ("masto", "mastodon"), ("li", "linkedin"))
+
+
+def scale_overview() -> Overview:
+    """5,000 posts, 8 a day from January 2027, each to 4 accounts: the model straight away (building and
+    checking 5,000 posts takes minutes here; bench/text_build.py times that), so the test is the site's."""
+    zone = ZoneInfo("Europe/Madrid")
+    start = datetime(2027, 1, 1, tzinfo=zone)
+    statuses = ("published", "missed", "due", "upcoming", "upcoming", "draft", "upcoming", "upcoming")
+    posts = []
+    for index in range(SCALE_POSTS):
+        when = start + timedelta(days=index // 8, hours=(6, 7, 8, 9, 12, 15, 18, 21)[index % 8])
+        post_id = f"{when:%Y-%m-%d-%H%M}-{index:05d}-post"
+        text = f"Post {index}: the kite of the day, and why it flies in the lightest winds."
+        entries = tuple(
+            Entry(
+                key=f"{post_id}.en/{account}",
+                post_id=post_id,
+                lang="en",
+                account=account,
+                platform=platform,
+                handle=f"@{account}",
+                title=f"Post {index}",
+                source=f"content/posts/{post_id}.md",
+                publish_at=when,
+                status=statuses[index % 8],
+                detail="",
+                url=None,
+                rendered=True,
+                parts=(Part(text, (Count("graphemes", len(text), 500),), ()),),
+                images=(),
+                link=f"https://bench.example/{index}",
+                content_hash=None,
+                problems=(),
+                text_problems=(),
+                image_problems=(),
+            )
+            for account, platform in SCALE_ACCOUNTS
+        )
+        posts.append(PostView(post_id, f"Post {index}", (f"content/posts/{post_id}.md",), entries))
+    now = datetime(2027, 3, 1, 9, 5, tzinfo=zone)
+    return Overview("Scale Kites", zone, now, tuple(posts), (), tuple(name for name, _ in SCALE_ACCOUNTS))
+
+
+@pytest.fixture(scope="module")
+def scale_site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("scale")
+    for relative, data in render_site(scale_overview(), out, project_root=out).items():
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_bytes(data)
+    return out / "index.html"
+
+
+ELEMENTS = "document.getElementsByTagName('*').length"
+
+
+def test_five_thousand_posts_open_from_a_small_page(browser, scale_site):
+    """index.html stays small and the page holds only what is on screen; a post far down the list,
+    the month view and the filters work on every post."""
+    assert scale_site.stat().st_size < 2_000_000
+    assert scale_site.stat().st_size < 20_000  # the same few kB whatever the number of posts
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    try:
+        page.goto(scale_site.as_uri())
+        shown(page.locator("article.post"))
+        assert page.locator(".post-list li[data-post]").count() == 200
+        assert page.locator("#shown").inner_text() == "5000 of 5000 posts"
+        assert page.evaluate(ELEMENTS) < 5_000
+        page.click(".post-list .more")
+        sync_api.expect(page.locator(".post-list li[data-post]")).to_have_count(400)
+
+        # the last post, by its address: its page comes from its day's file
+        last = scale_overview().posts[-1]
+        page.evaluate(f"location.hash = '#{last.entries[2].key}'")
+        panel = page.locator(f"[id='{last.entries[2].key}']")
+        shown(panel)
+        assert panel.locator(".status").inner_text() == "scheduled"
+        assert page.locator("article.post").count() == 1
+
+        # a filter over all 5,000: 625 drafts (every eighth post), the first one opened
+        page.select_option("select[name=status]", "draft")
+        sync_api.expect(page.locator("#shown")).to_have_text("625 of 5000 posts")
+        shown(page.locator("article[id='2027-01-01-1500-00005-post']"))
+
+        page.select_option("select[name=status]", "")
+        page.evaluate("location.hash = '#calendar/month/2028-06'")
+        month = page.locator("#view-month .period[data-period='2028-06']")
+        shown(month)
+        assert month.locator("h2").inner_text() == "June 2028"
+        day = month.locator("td[data-date='2028-06-14'] .group")
+        assert day.count() == 8 and day.first.locator(".chip").count() == 4
+        assert page.evaluate(ELEMENTS) < 10_000
+        day.nth(3).locator(".chip").nth(1).click()
+        shown(page.locator("#view-posts"))
+        shown(page.locator("article.post [role=tabpanel]:not([hidden])"))
+        assert "2028-06-14" in page.evaluate("location.hash")
+    finally:
+        context.close()
+    assert errors == []
+
+
+def test_a_pull_requests_preview_links_the_posts_it_does_not_change(browser, tmp_path):
+    view = scale_overview()
+    changed = view.posts[10].post_id
+    files = render_site(
+        view, tmp_path, project_root=tmp_path, changed={changed}, source_url="https://gh.example/"
+    )
+    assert sorted(name for name in files if name.startswith("preview/posts/")) == [
+        "preview/posts/2027-01-02.js"
+    ]
+    for relative, data in files.items():
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    try:
+        page.goto((tmp_path / "index.html").as_uri())
+        shown(page.locator(f"article[id='{changed}'] [role=tabpanel]").first)  # the changed post opens first
+        assert "1 changed post shown in full" in page.locator(".asof").inner_text()
+        other = view.posts[11]
+        page.click(f".post-list a[href='#{other.post_id}']")
+        article = page.locator(f"article[id='{other.post_id}']")
+        shown(article)
+        assert "Not changed by this pull request" in article.inner_text()
+        link = article.locator("a")
+        assert link.get_attribute("href") == f"https://gh.example/{other.sources[0]}"
+    finally:
+        context.close()

@@ -23,6 +23,7 @@ import yaml
 from postwright.cli import cli
 from postwright.scaffold import init_brand
 from tests.conftest import REPO
+from tests.test_preview import post_pages
 
 WORKFLOW = REPO / ".github" / "workflows" / "check.yml"
 SCAFFOLD = REPO / "postwright" / "scaffold" / "github" / "workflows" / "check.yml"
@@ -212,6 +213,7 @@ def test_check_job_steps_annotate_report_and_build_the_preview(tmp_path):
     assert checked.stdout.startswith("::error file=content/posts/2026/2026-12-01-launch.md,line=5")
     assert run_step("check", "preview", brand, env).returncode == 0
     assert (brand / "publish" / "index.html").is_file() and (brand / "publish" / "calendar.ics").is_file()
+    assert list(post_pages(brand / "publish")) == ["2026-12-01-launch"]  # only the changed post's page
     reported = run_step("check", "report", brand, env)
     assert reported.returncode == 0, reported.stderr
     assert outputs.read_text().splitlines() == ["exit-code=1", "reported=true"]

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +23,29 @@ from postwright.project import Project
 
 MADRID = ZoneInfo("Europe/Madrid")
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=MADRID)
+
+
+def _data(path: Path, function: str):
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(f"postwright.{function}(") and text.endswith(");\n"), path
+    return json.loads(text.removeprefix(f"postwright.{function}(").removesuffix(");\n"))
+
+
+def post_pages(publish: Path) -> dict[str, str]:
+    """Every post's page (its HTML, as site.js puts it into index.html), by post id."""
+    found: dict[str, str] = {}
+    for path in sorted((publish / "preview" / "posts").glob("*.js")):
+        found.update(_data(path, "posts"))
+    return found
+
+
+def index_data(publish: Path) -> dict:
+    """preview/index.js: what the list and the calendars show, rows as dictionaries."""
+    data = _data(publish / "preview" / "index.js", "index")
+    posts = [dict(zip(data["fields"]["post"], row, strict=True)) for row in data["posts"]]
+    entries = [dict(zip(data["fields"]["entry"], row, strict=True)) for row in data["entries"]]
+    return {**data, "posts": posts, "entries": entries}
+
 
 CONFIG = """\
 brand:
@@ -169,20 +193,25 @@ def test_statuses_and_the_live_link_come_from_the_plan_and_ledger(brand):
 
 def test_site_escapes_user_content_and_links_only_to_the_web(brand):
     write_preview(brand, NOW)
-    page = (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
-    assert "<script>alert" not in page
+    index = (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in index and "Test &lt;Brand&gt;" in index
+    assert re.findall(r"<script\b[^>]*>", index) == [
+        '<script src="preview/site.js" defer>',
+        '<script src="preview/index.js" defer>',
+    ]
+    assert "default-src 'none'" in index  # the Content-Security-Policy forbids any other request
+    page = "".join(post_pages(brand.root / "publish").values())
+    assert "<script" not in page
     assert "&lt;script&gt;alert(&#34;body&#34;)&lt;/script&gt;" in page
     assert "Test &lt;Brand&gt;" in page
     assert 'href="https://masto.example/@brand/1"' in page
     assert "javascript:" not in page.replace("<code>javascript:alert(1)</code>", "")
-    assert re.findall(r"<script\b[^>]*>", page) == ['<script src="preview/site.js" defer>']
-    assert "default-src 'none'" in page  # the Content-Security-Policy forbids any other request
     assert not re.search(r"""(?:src|href)="(?:https?:)?//""", page.replace('href="https://', ""))
 
 
 def test_site_shows_counts_times_and_every_variant(brand):
     result = write_preview(brand, NOW)
-    page = (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
+    page = "".join(post_pages(brand.root / "publish").values())
     for entry in result.overview.entries:
         assert f'id="{entry.key}"' in page
     assert 'id="2026-12-02-launch"' in page  # the stable #post-id
@@ -218,8 +247,9 @@ def test_build_after_preview_keeps_working_and_preview_after_build_too(brand):
     assert built.manifest is not None and not built.reused
     assert (publish / "manifest.json").is_file()
     result = write_preview(brand, NOW)
-    assert "New draft text." in (publish / "index.html").read_text(encoding="utf-8")
-    assert {p.name for p in result.files} == {"index.html", "site.css", "site.js", "calendar.ics"}
+    assert "New draft text." in post_pages(publish)["2026-12-04-draft"]
+    site = {"index.html", "site.css", "site.js", "index.js", "calendar.ics"}
+    assert {p.name for p in result.files if p.parent.name != "posts"} == site
 
 
 def test_cli_preview(brand):
@@ -258,3 +288,36 @@ def test_telegram_html_keeps_telegram_formatting_and_nothing_else():
 )
 def test_direction(lang, expected):
     assert direction(lang) == expected
+
+
+def test_a_pull_requests_preview_gives_pages_to_the_changed_posts_only(brand, monkeypatch):
+    from tests.test_review import Git
+
+    git = Git(brand.root)
+    for name in ("HOME", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(name, git.env[name])
+    git("init", "--quiet", "--initial-branch=main")
+    (brand.root / ".gitignore").write_text("/publish/\n/.postwright-cache/\n")
+    git.commit("brand")
+    publish = brand.root / "publish"
+    write_preview(brand, NOW)  # every post has a page: a later preview of the changes drops the rest
+    assert len(post_pages(publish)) == 5
+    git("checkout", "--quiet", "-b", "change")
+    post = brand.root / "content" / "posts" / "2026-12-04-draft.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("Draft text.", "New draft text."), "utf-8")
+    source_url = "https://github.com/acme/social/blob/0123abc/"
+    arguments = ["-C", str(brand.root), "preview", "--at", "2026-12-01T09:00", "--changed-since", "main"]
+    result = CliRunner().invoke(cli, [*arguments, "--source-url", source_url])
+    # only the changed post's problems count: the unchanged too-long post does not fail the check
+    assert result.exit_code == 0, result.stderr
+    assert [path.name for path in (publish / "preview" / "posts").iterdir()] == ["2026-12-04.js"]
+    assert list(post_pages(publish)) == ["2026-12-04-draft"]
+    assert "New draft text." in post_pages(publish)["2026-12-04-draft"]
+    data = index_data(publish)
+    listed = {post["id"]: (post["chunk"], post["source"]) for post in data["posts"]}
+    assert len(listed) == 5 and data["changedOnly"]  # every post is listed and in the calendars
+    assert listed["2026-12-04-draft"][0] == "2026-12-04"
+    assert listed["2026-12-03-too-long"] == (None, f"{source_url}content/posts/2026-12-03-too-long.md")
+    assert "1 changed post shown in full" in (publish / "index.html").read_text(encoding="utf-8")
+    unknown = CliRunner().invoke(cli, [*arguments[:-1], "no-such-ref"])
+    assert unknown.exit_code == 2 and "no-such-ref" in unknown.stderr

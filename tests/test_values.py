@@ -68,7 +68,9 @@ def test_one_post_with_an_unusable_date_stops_no_other(make_project, case):
         result = run("-C", project.root, *command, "--at", AT)
         no_internal_error(result)
         assert "2026-12-01-0900-good" in (
-            result.stdout if command[0] != "preview" else (project.root / "publish/index.html").read_text()
+            result.stdout
+            if command[0] != "preview"
+            else (project.root / "publish/preview/index.js").read_text()
         )
 
 
@@ -147,7 +149,7 @@ def test_month_calendar_skips_centuries_without_posts(make_project):
     result = run("-C", project.root, "preview", "--at", AT)
     no_internal_error(result)
     assert result.exit_code == 0
-    page = (project.root / "publish/index.html").read_text()
+    page = (project.root / "publish/preview/index.js").read_text()  # the months site.js draws
     assert "December 2026" in page and "June 8999" in page
     assert "January 2027" in page and "February 2027" in page  # a short stretch without posts is shown
     assert "April 2027" not in page and "January 5000" not in page

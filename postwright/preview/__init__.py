@@ -3,6 +3,8 @@
     publish/index.html          every post as each account gets it, with statuses, problems, calendars
     publish/preview/site.css    its style and script (fixed names: nothing goes stale)
     publish/preview/site.js
+    publish/preview/index.js    what the list and calendars show of every post (data)
+    publish/preview/posts/<day>.js  the pages of that day's posts, loaded when one opens
     publish/calendar.ics        one event per post and account
 
 `build` owns the rest of publish/; it keeps files it did not write while it knows what it wrote last
@@ -21,7 +23,7 @@ from postwright import pipeline
 from postwright.diagnostics import Diagnostic
 from postwright.preview.ics import calendar_ics
 from postwright.preview.model import Overview, overview
-from postwright.preview.site import render_site
+from postwright.preview.site import POSTS_FOLDER, render_site
 from postwright.project import Project
 
 __all__ = ["Overview", "PreviewError", "Previewed", "gather", "write_calendar", "write_preview"]
@@ -71,21 +73,51 @@ def write_preview(
     *,
     preview_url: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    changed_since: str | None = None,
+    source_url: str | None = None,
 ) -> Previewed:
     """Build publish/, then write the site and calendar.ics into it. Same inputs and `now`: same bytes.
     `preview_url` is where index.html will be served; without it, links are relative (never a path of
-    the machine that built the site)."""
+    the machine that built the site). `changed_since` (a git ref): only the posts changed since it get
+    a page, the others link to `source_url` + their file (a pull request's preview); the diagnostics are
+    then those `report` gives. Raises ReviewError when git cannot tell what changed."""
     target = out_dir or project.root / "publish"
     built = pipeline.build(project, target, progress=progress)
     if built.manifest is None:
         raise PreviewError("config.yml cannot be used", built.diagnostics)
-    view, diagnostics = gather(project)(now)
-    files = render_site(view, target, project_root=project.root, preview_url=preview_url)
+    changed: set[str] | None = None
+    if changed_since is None:
+        view, diagnostics = gather(project)(now)
+    else:
+        from postwright.review import review  # it reads the preview's model: imported when needed
+
+        reviewed = review(project, changed_since, now)
+        view, diagnostics = reviewed.overview, reviewed.problems
+        changed = {post.post_id for post, _why in reviewed.posts}
+    files = render_site(
+        view,
+        target,
+        project_root=project.root,
+        preview_url=preview_url,
+        changed=changed,
+        source_url=source_url,
+    )
     files["calendar.ics"] = calendar_ics(view, preview_url or "index.html")
+    _remove_stale_pages(target, files)
     written = [
         _write(target / relative, files[relative]) for relative in sorted(files, key=_last("index.html"))
     ]
     return Previewed(view, diagnostics, tuple(written), built)
+
+
+def _remove_stale_pages(target: Path, files: dict[str, bytes]) -> None:
+    """Pages of days that no longer have posts (or, for a pull request, no changed post)."""
+    folder = target / POSTS_FOLDER
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if f"{POSTS_FOLDER}/{path.name}" not in files:
+            path.unlink()
 
 
 def write_calendar(

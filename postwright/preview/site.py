@@ -1,17 +1,18 @@
 """publish/index.html: the review site, static and self-contained (no server, no external request).
 
-Everything is rendered here into HTML with Jinja's autoescaping: post text is user content, so the
-page's script never builds HTML from data, it only shows, hides and filters what is already there.
-The data a filter needs travels in data- attributes. Works from file:// (Chromium forbids fetching
-local JSON there), and a Content-Security-Policy forbids every request the page did not ship with.
+index.html is a small shell whatever the number of posts. preview/index.js holds what the list, the
+filters and the calendars need of every post (data: site.js puts it on the page with textContent, never
+as HTML); preview/posts/<day>.js holds the pages of that day's posts, rendered here into HTML with
+Jinja's autoescaping (post text is user content), loaded when one opens. Both are scripts that call
+site.js, because Chromium forbids fetching local JSON from file://; a Content-Security-Policy forbids
+every request the page did not ship with.
 """
 
 from __future__ import annotations
 
-import calendar
+import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from importlib.resources import files
@@ -24,7 +25,7 @@ from markupsafe import Markup, escape
 from postwright import __version__
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.platforms import PLATFORMS
-from postwright.preview.model import STATUS_LABELS, Entry, Overview
+from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
 
 ASSETS = ("site.css", "site.js")
 """Written to publish/preview/ next to index.html; fixed names, so a rebuild leaves nothing stale."""
@@ -58,82 +59,78 @@ def platform_colours(name: str) -> tuple[str, str]:
     return f"hsl({hue} 60% 28%)", f"hsl({hue} 70% 72%)"
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
-    """Posts of one day at one time in the month view: one line, a chip per account."""
-
-    time: str
-    title: str
-    post_id: str
-    entries: tuple[Entry, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Day:
-    day: date
-    in_month: bool
-    today: bool
-    groups: tuple[Group, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Month:
-    key: str  # 2026-12
-    label: str
-    weeks: tuple[tuple[Day, ...], ...]
-    previous: str | None
-    next: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Week:
-    key: str  # the Monday: 2026-11-30
-    label: str
-    days: tuple[date, ...]
-    rows: tuple[tuple[str, str, tuple[tuple[Entry, ...], ...]], ...]  # account, platform, a cell a day
-    previous: str | None
-    next: str | None
+POSTS_FOLDER = "preview/posts"
+"""One `<local day>.js` per day that has posts: the pages of that day's posts, loaded when one opens."""
 
 
 def render_site(
-    overview: Overview, out_dir: Path, *, project_root: Path, preview_url: str | None = None
+    overview: Overview,
+    out_dir: Path,
+    *,
+    project_root: Path,
+    preview_url: str | None = None,
+    changed: Collection[str] | None = None,
+    source_url: str | None = None,
 ) -> dict[str, bytes]:
-    """index.html and its assets, by path relative to `out_dir`; `preview_url`: where index.html is served."""
+    """index.html, its assets, its data and the posts' pages, by path relative to `out_dir`.
+
+    index.html stays small whatever the number of posts: the list and the calendars are drawn by
+    site.js from preview/index.js (data only, shown with textContent), and each post's page (HTML that
+    Jinja escaped here) comes from its day's preview/posts/<day>.js when it is opened. `changed`: the
+    ids of the only posts given a page (a pull request's); the others link to `source_url` + their file.
+    `preview_url`: where index.html is served."""
     zone = overview.zone
-    accounts = list(overview.accounts)
-    today = overview.now.astimezone(zone).date()
-    months = _months(overview, today)
-    weeks = _weeks(overview, accounts)
     entries = overview.entries
+    today = overview.now.astimezone(zone).date()
+    months = _months(overview, entries)
+    weeks = _weeks(overview, entries)
+    environment = _environment(overview)
+    avatars = {
+        name: f"brand/{name}/avatar.png"
+        for name in PLATFORMS
+        if (out_dir / "brand" / name / "avatar.png").is_file()
+    }
+    post_page = environment.get_template("post.html.j2")
+    chunks: dict[str, dict[str, str]] = {}  # day -> post id -> its page
+    day_files: dict[str, bytes] = {}
+    for post in overview.posts:  # in time order: a day's posts come together
+        if changed is not None and post.post_id not in changed:
+            continue
+        page = post_page.render(
+            post=post,
+            overview=overview,
+            avatars=avatars,
+            live=lambda url: _live_href(url, project_root, out_dir),
+        )
+        day = _chunk(post, zone)
+        if day not in chunks and chunks:  # the previous day is complete: keep its file's bytes only
+            last = next(reversed(chunks))
+            day_files[last] = _script("posts", chunks[last])
+            chunks[last] = dict.fromkeys(chunks[last], "")
+        chunks.setdefault(day, {})[post.post_id] = page
+    for day, pages in chunks.items():
+        day_files.setdefault(day, _script("posts", pages))
     context = {
         "overview": overview,
-        "today": today,
         "version": __version__,
         "posts": overview.posts,
-        "months": months,
-        "weeks": weeks,
-        "default_post": _default_post(overview),
-        "default_month": _nearest([m.key for m in months], today.strftime("%Y-%m")),
+        "default_month": _nearest([key for key, _ in months], today.strftime("%Y-%m")),
         "default_week": _nearest(
-            [w.key for w in weeks], (today - timedelta(days=today.weekday())).isoformat()
+            [key for key, _ in weeks], (today - timedelta(days=today.weekday())).isoformat()
         ),
         "platforms": [
             (name, PLATFORMS[name].title) for name in PLATFORMS if any(e.platform == name for e in entries)
         ],
-        "accounts": [name for name in accounts if any(e.account == name for e in entries)],
+        "accounts": [name for name in overview.accounts if any(e.account == name for e in entries)],
         "statuses": [s for s in STATUS_ORDER if any(e.status == s for e in entries)],
         "dates": sorted(_local_day(e, overview) for e in entries),
-        "problem_counts": _problem_counts(overview),
-        "avatars": {
-            name: f"brand/{name}/avatar.png"
-            for name in PLATFORMS
-            if (out_dir / "brand" / name / "avatar.png").is_file()
-        },
-        "live": lambda url: _live_href(url, project_root, out_dir),
+        "problem_counts": _problem_counts(overview, entries),
         "calendar_href": urljoin(preview_url or "", "calendar.ics"),
+        "changed": changed,
+        "shown_in_full": sum(1 for post in overview.posts if changed is None or post.post_id in changed),
     }
-    environment = _environment(overview)
-    page = environment.from_string(_asset("index.html.j2")).render(context)
+    page = environment.get_template("index.html.j2").render(context)
+    data = _index_data(overview, entries, context, months, weeks, chunks, source_url)
     names = sorted({*PLATFORMS, *PLATFORM_COLOURS})
     css = (
         _asset("site.css")
@@ -142,10 +139,105 @@ def render_site(
         + "".join(f".p-{name}{{--pc:{platform_colours(name)[1]}}}\n" for name in names)
         + "}\n"
     )
-    return {
+    files = {
         "index.html": page.encode(),
         "preview/site.css": css.encode(),
         "preview/site.js": _asset("site.js").encode(),
+        "preview/index.js": _script("index", data),
+    }
+    for day, data in day_files.items():
+        files[f"{POSTS_FOLDER}/{day}.js"] = data
+    return files
+
+
+def _script(function: str, data: object) -> bytes:
+    """A data file that `<script src>` loads from disk (Chromium forbids fetch() of file: URLs)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return f"postwright.{function}({text});\n".encode()
+
+
+def _chunk(post: PostView, zone) -> str:
+    return post.first_at.astimezone(zone).date().isoformat()
+
+
+def _index_data(
+    overview: Overview,
+    entries: tuple[Entry, ...],
+    context: dict,
+    months: list[tuple[str, str]],
+    weeks: list[tuple[str, str]],
+    chunks: dict[str, dict[str, str]],
+    source_url: str | None,
+) -> dict:
+    """What site.js needs to list, filter and draw every post without its page: a row per post and
+    per delivery (field names once, in `fields`, not 20,000 times)."""
+    zone = overview.zone
+    posts, rows = [], []
+    for index, post in enumerate(overview.posts):
+        day = _chunk(post, zone)
+        has_page = post.post_id in chunks.get(day, {})
+        source = post.sources[0] if post.sources else ""
+        posts.append(
+            [
+                post.post_id,
+                post.title,
+                day if has_page else None,
+                _format(post.first_at.astimezone(zone)),
+                post.first_at.isoformat(),
+                (source_url or "") + source if source_url else source,
+            ]
+        )
+        for e in post.entries:
+            local = e.publish_at.astimezone(zone)
+            rows.append(
+                [
+                    e.key,
+                    index,
+                    e.lang,
+                    e.account,
+                    e.platform,
+                    STATUS_LABELS.get(e.status, e.status),
+                    local.date().isoformat(),
+                    local.strftime("%H:%M"),
+                    int(e.publish_at.timestamp()),
+                    _worst_class(e.all_problems),
+                    len(e.all_problems),
+                    e.title or e.post_id,
+                ]
+            )
+    account_platforms = {e.account: e.platform for e in reversed(entries)}
+    return {
+        "fields": {
+            "post": ["id", "title", "chunk", "when", "iso", "source"],
+            "entry": [
+                "key",
+                "post",
+                "lang",
+                "account",
+                "platform",
+                "status",
+                "date",
+                "time",
+                "t",
+                "worst",
+                "problems",
+                "title",
+            ],
+        },
+        "posts": posts,
+        "entries": rows,
+        "platforms": {
+            name: (PLATFORMS[name].title if name in PLATFORMS else name)
+            for name in sorted({e.platform for e in entries})
+        },
+        "accounts": [[name, account_platforms[name]] for name in context["accounts"]],
+        "months": [list(month) for month in months],
+        "weeks": [list(week) for week in weeks],
+        "today": overview.now.astimezone(zone).date().isoformat(),
+        "defaultPost": _default_post(overview, context["changed"]),
+        "defaultMonth": context["default_month"],
+        "defaultWeek": context["default_week"],
+        "changedOnly": context["changed"] is not None,
     }
 
 
@@ -155,7 +247,11 @@ def _asset(name: str) -> str:
 
 def _environment(overview: Overview) -> jinja2.Environment:
     environment = jinja2.Environment(
-        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True
+        loader=jinja2.FunctionLoader(_asset),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     zone = overview.zone
     environment.filters.update(
@@ -195,18 +291,20 @@ def _worst_class(items: Iterable[Diagnostic]) -> str:
     return "" if worst is None else f"has-{worst}"
 
 
-def _problem_counts(overview: Overview) -> dict[str, int]:
-    found = {item for entry in overview.entries for item in entry.all_problems} | set(overview.other_problems)
+def _problem_counts(overview: Overview, entries: tuple[Entry, ...]) -> dict[str, int]:
+    found = {item for entry in entries for item in entry.all_problems} | set(overview.other_problems)
     return {
         "errors": sum(1 for item in found if item.severity == Severity.ERROR),
         "warnings": sum(1 for item in found if item.severity == Severity.WARNING),
     }
 
 
-def _default_post(overview: Overview) -> str:
-    """The next post to go out (what a reviewer most likely wants), else the last one."""
-    upcoming = [post for post in overview.posts if any(e.publish_at >= overview.now for e in post.entries)]
-    chosen = upcoming[0] if upcoming else (overview.posts[-1] if overview.posts else None)
+def _default_post(overview: Overview, changed: Collection[str] | None) -> str:
+    """The next post to go out (what a reviewer most likely wants), else the last one; of the changed
+    ones when only they are shown."""
+    posts = [post for post in overview.posts if changed is None or post.post_id in changed]
+    upcoming = [post for post in posts if any(e.publish_at >= overview.now for e in post.entries)]
+    chosen = upcoming[0] if upcoming else (posts[-1] if posts else None)
     return chosen.post_id if chosen else ""
 
 
@@ -219,98 +317,41 @@ _EMPTY_MONTHS_SHOWN = 12
 """The longest run of months without posts that the month calendar still shows (a longer one is skipped)."""
 
 
-def _months(overview: Overview, today: date) -> list[Month]:
-    """Every month from the first post's to the last post's, as weeks of days starting on Monday;
-    a stretch of more than a year without posts is left out, so that one post dated centuries ahead
-    does not make thousands of empty months."""
+def _months(overview: Overview, entries: tuple[Entry, ...]) -> list[tuple[str, str]]:
+    """(key, label) of every month from the first post's to the last post's (site.js draws the one
+    shown); a stretch of more than a year without posts is left out, so that one post dated centuries
+    ahead does not make thousands of empty months."""
     zone = overview.zone
-    by_day: dict[date, list[Entry]] = {}
-    for entry in overview.entries:
-        by_day.setdefault(entry.publish_at.astimezone(zone).date(), []).append(entry)
-    if not by_day:
-        return []
+    found = {(day := entry.publish_at.astimezone(zone)).year * 12 + day.month - 1 for entry in entries}
     numbers: list[int] = []  # months since January of year 0
-    for number in sorted({day.year * 12 + day.month - 1 for day in by_day}):
+    for number in sorted(found):
         if numbers and number - numbers[-1] - 1 <= _EMPTY_MONTHS_SHOWN:
             numbers += range(numbers[-1] + 1, number)
         numbers.append(number)
-    keys = [(number // 12, number % 12 + 1) for number in numbers]
-    grid = calendar.Calendar(firstweekday=calendar.MONDAY)
-    months = []
-    for index, (year, month) in enumerate(keys):
-        weeks = tuple(
-            tuple(
-                Day(day, day.month == month, day == today, _groups(by_day.get(day, []), overview))
-                for day in week
-            )
-            for week in grid.monthdatescalendar(year, month)
+    return [
+        (
+            f"{number // 12:04d}-{number % 12 + 1:02d}",
+            date(number // 12, number % 12 + 1, 1).strftime("%B %Y"),
         )
-        months.append(
-            Month(
-                f"{year:04d}-{month:02d}",
-                date(year, month, 1).strftime("%B %Y"),
-                weeks,
-                f"{keys[index - 1][0]:04d}-{keys[index - 1][1]:02d}" if index else None,
-                f"{keys[index + 1][0]:04d}-{keys[index + 1][1]:02d}" if index + 1 < len(keys) else None,
-            )
-        )
-    return months
+        for number in numbers
+    ]
 
 
-def _groups(entries: list[Entry], overview: Overview) -> tuple[Group, ...]:
-    grouped: dict[tuple[datetime, str, str], list[Entry]] = {}
-    for entry in sorted(entries, key=lambda e: (e.publish_at, e.post_id, e.lang)):
-        grouped.setdefault((entry.publish_at, entry.post_id, entry.lang), []).append(entry)
-    order = {entry.key: index for index, entry in enumerate(overview.entries)}
-    return tuple(
-        Group(
-            when.astimezone(overview.zone).strftime("%H:%M"),
-            found[0].title or post_id,
-            post_id,
-            tuple(sorted(found, key=lambda e: order[e.key])),
-        )
-        for (when, post_id, _lang), found in grouped.items()
-    )
-
-
-def _weeks(overview: Overview, accounts: list[str]) -> list[Week]:
-    """Every week (Monday to Sunday) that has a post: a row per account, a column per day."""
+def _weeks(overview: Overview, entries: tuple[Entry, ...]) -> list[tuple[str, str]]:
+    """(key: the Monday, label) of every week that has a post."""
     zone = overview.zone
-    by_week: dict[date, list[Entry]] = {}
-    for entry in overview.entries:
-        day = entry.publish_at.astimezone(zone).date()
-        by_week.setdefault(day - timedelta(days=day.weekday()), []).append(entry)
-    starts = sorted(by_week)
+    starts = sorted(
+        {(day := e.publish_at.astimezone(zone).date()) - timedelta(days=day.weekday()) for e in entries}
+    )
     weeks = []
-    for index, start in enumerate(starts):
-        days = tuple(start + timedelta(days=offset) for offset in range(7))
-        found = sorted(by_week[start], key=lambda e: (e.publish_at, e.key))
-        rows = []
-        for account in accounts:
-            mine = [e for e in found if e.account == account]
-            platform = next((e.platform for e in overview.entries if e.account == account), "")
-            if not platform:
-                continue
-            cells = tuple(
-                tuple(e for e in mine if e.publish_at.astimezone(zone).date() == day) for day in days
-            )
-            rows.append((account, platform, cells))
-        end = days[-1]
+    for start in starts:
+        end = start + timedelta(days=6)
         label = (
             f"{start:%-d %b} – {end:%-d %b %Y}"
             if start.year == end.year
             else f"{start:%-d %b %Y} – {end:%-d %b %Y}"
         )
-        weeks.append(
-            Week(
-                start.isoformat(),
-                f"Week {start.isocalendar()[1]}: {label}",
-                days,
-                tuple(rows),
-                starts[index - 1].isoformat() if index else None,
-                starts[index + 1].isoformat() if index + 1 < len(starts) else None,
-            )
-        )
+        weeks.append((start.isoformat(), f"Week {start.isocalendar()[1]}: {label}"))
     return weeks
 
 
