@@ -8,6 +8,7 @@ be known, so that it is still checked, previewed and on the calendar. The rest a
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -261,14 +262,13 @@ def is_remembered(entry: object) -> bool:
 
 
 def _memo_key(project: Project, path: Path) -> str:
-    """Path and stat, with the inode and change time: an edit that kept size and mtime (cp -p, rsync -t,
-    tar) or a chmod still counts."""
+    """Path and content hash: a fresh checkout with a restored .postwright-cache/ (CI) finds every
+    unchanged post, though its files' times and inodes are new; any edit misses, whatever its stat."""
     try:
-        info = path.stat()
+        content = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as error:  # gone since it was listed: reading it reports why
         return f"{_relative(project, path)}\0unreadable {error.errno}"
-    stat = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-    return "\0".join([_relative(project, path), *map(str, stat)])
+    return f"{_relative(project, path)}\0{content}"
 
 
 def _date_text(item: _Parsed) -> str | None:

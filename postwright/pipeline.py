@@ -417,9 +417,10 @@ def plan(
     and one with an error is `blocked` (publish, with `upcoming=False`, renders only the due ones).
 
     With `checked` (a check of the same files: the preview's), its variants and every problem it found
-    (images too) are used instead of rendering again.
+    (images too) are used instead of rendering again. The last build's memos (or a restored cache's)
+    are read, never written: only posts changed since are parsed and rendered.
     """
-    config, loaded, found = load(project)
+    config, loaded, found = load(project, _posts_memo(project))
     found = apply_severity(config, found)
     if config is None:
         return Planned(None, (), (), found, None)
