@@ -9,6 +9,7 @@ be known, so that it is still checked, previewed and on the calendar. The rest a
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -131,23 +132,28 @@ _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 
 
 def _relative(project: Project, path: Path) -> str:
-    """project.shown for files found under content/ (no symlink resolution per file: thousands of posts)."""
-    try:
-        return path.relative_to(project.root).as_posix()
-    except ValueError:
-        return project.shown(path)
+    """project.shown for files found under content/ (no symlink resolution per file: thousands of posts;
+    a string prefix, not Path.relative_to, which costs more than reading the file's memo entry)."""
+    text, root = str(path), str(project.root)
+    if text.startswith(root) and text[len(root) : len(root) + 1] == os.sep:
+        return text[len(root) + 1 :].replace(os.sep, "/")
+    return project.shown(path)
 
 
 def post_files(project: Project) -> list[Path]:
-    """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials)."""
+    """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials).
+    Like rglob("*.md"), symlinked folders are not entered; symlinked files are posts."""
     if not project.content_dir.is_dir():
         return []
-    return sorted(
-        path
-        for path in project.content_dir.rglob("*.md")
-        if path.is_file()
-        and not any(part.startswith((".", "_")) for part in path.relative_to(project.content_dir).parts)
-    )
+    found: list[tuple[tuple[str, ...], Path]] = []
+    for folder, folders, names in os.walk(project.content_dir):
+        folders[:] = [name for name in folders if not name.startswith((".", "_"))]
+        for name in names:
+            if name.endswith(".md") and not name.startswith((".", "_")):
+                path = Path(folder, name)
+                if path.is_file():
+                    found.append((path.parts, path))
+    return [path for _parts, path in sorted(found)]  # in Path order, as sorted(paths) gives it
 
 
 def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] | None = None) -> Loaded:

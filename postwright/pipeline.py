@@ -180,6 +180,7 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
 MEDIA_CACHE = Path(".postwright-cache") / "media"
 RENDER_MEMO = Path(".postwright-cache") / "render.pickle"
 POSTS_MEMO = Path(".postwright-cache") / "posts.pickle"
+RENDER_MEMO_FROM = 200  # jobs to render: below this, rendering them costs less than reading the memo
 PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
 
 
@@ -439,7 +440,7 @@ def plan(
         variants, unrendered, problems = _checked_due(project, config, loaded.posts, pending, checked)
     everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems]))
     errors = blocking(pending, everything, unrendered, held)
-    items = schedule.plan(loaded.posts, config, states, now, only=only, errors=errors)
+    items = schedule.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
     due = {item.key for item in items if item.status == "due"}
@@ -545,8 +546,7 @@ def _mark_edits(
     for item in items:
         state = states.get(item.key)
         published_at = state.records[-1].time if state and item.status == "published" else None
-        source = project.root / item.source
-        if published_at and source.stat().st_mtime > datetime.fromisoformat(published_at).timestamp() - 1:
+        if published_at and _modified_since(project.root / item.source, published_at):
             templates = templates or render.load_templates(project)
             variant, _ = render.render(by_id[item.post_id, item.lang], item.account, config, templates)
             if variant is not None and variant.content_hash != state.content_hash:
@@ -554,6 +554,11 @@ def _mark_edits(
                 item = replace(item, detail="; ".join(filter(None, (edited, item.detail))))
         marked.append(item)
     return marked
+
+
+def _modified_since(path: Path, published_at: str) -> bool:
+    """A path made only for published jobs: 20,000 jobs' paths cost more than their few stats."""
+    return path.stat().st_mtime > datetime.fromisoformat(published_at).timestamp() - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,14 +620,16 @@ def _render_due(
 ) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
     """The jobs in `due` rendered and checked: the variants by key, the problems that kept a job from
     being rendered (a template error) by key, and every problem found. What the last build rendered
-    is reused; many posts are rendered on every core."""
+    is reused when there are many (a few due jobs are rendered sooner than a big brand's memo is read);
+    many posts are rendered on every core."""
     if not due:
         return {}, {}, ()
     keys = {item.key for item in due}
     wanted = {(item.post_id, item.lang) for item in due}
     chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=_render_memo(project))
+    memo = _render_memo(project) if len(due) >= RENDER_MEMO_FROM else None
+    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=memo)
     variants = {variant.key: variant for variant in rendered if variant.key in keys}
     where = {
         (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)

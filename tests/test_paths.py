@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from postwright import load, pipeline
+from postwright import load, pipeline, schedule
 from postwright.project import Project
 
 POSTS = "".join(
@@ -74,3 +74,57 @@ def test_plan_and_publish_parse_no_post_the_last_build_read(make_project, parsed
         cold.diagnostics,
         cold.variants,
     )
+
+
+def test_publish_with_a_few_due_renders_them_without_reading_the_render_memo(make_project, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    plans = []
+    real_plan = schedule.plan
+    monkeypatch.setattr(
+        schedule, "plan", lambda *args, **kwargs: plans.append(1) or real_plan(*args, **kwargs)
+    )
+    read = []
+    real_memo = pipeline._render_memo
+    monkeypatch.setattr(pipeline, "_render_memo", lambda project: read.append(1) or real_memo(project))
+    published = pipeline.publish(project, NOW, dry_run=True)
+    assert len(published.jobs) == 2 and read == []  # 2 due jobs: rendered sooner than a memo is read
+    assert plans == [1]  # each job's status worked out once, then the ones with errors blocked
+    monkeypatch.setattr(pipeline, "RENDER_MEMO_FROM", 2)
+    assert pipeline.publish(project, NOW, dry_run=True).jobs == published.jobs and read == [1]
+
+
+def test_post_files_are_the_markdown_files_rglob_finds_in_the_same_order(make_project):
+    project = make_project(
+        """
+        -- content/a/b.md --
+        -- content/a-b/c.md --
+        -- content/a.md --
+        -- content/A.md --
+        -- content/notes.MD --
+        -- content/_drafts/x.md --
+        -- content/.hidden/y.md --
+        -- content/posts/_partial.md --
+        -- content/posts/.swap.md --
+        -- content/posts/z/deep/2026-12-01-one.md --
+        -- outside/linked.md --
+        """
+    )
+    (project.root / "content/folder.md").mkdir()
+    (project.root / "content/linked-folder").symlink_to(project.root / "outside")
+    (project.root / "content/linked.md").symlink_to(project.root / "outside/linked.md")
+    content = project.content_dir
+    expected = sorted(
+        path
+        for path in content.rglob("*.md")
+        if path.is_file() and not any(part.startswith((".", "_")) for part in path.relative_to(content).parts)
+    )
+    assert load.post_files(project) == expected
+    assert [load._relative(project, path) for path in expected] == [
+        "content/A.md",
+        "content/a/b.md",  # by path parts: "a" before "a-b" before "a.md"
+        "content/a-b/c.md",
+        "content/a.md",
+        "content/linked.md",
+        "content/posts/z/deep/2026-12-01-one.md",
+    ]
