@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from postwright import forked
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
-from postwright.memo import Memo, is_problems
+from postwright.memo import Memo, is_problems, render_keys
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -118,6 +118,7 @@ class Loaded:
     posts: tuple[Post, ...]
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...] = field(default=())  # every post file looked at, repo-relative
+    render_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # memo.render_keys by source
 
 
 _NAME = re.compile(
@@ -201,20 +202,26 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
         if remembered.date:
             dates.setdefault(str(remembered.id), remembered.date)
     posts: list[Post] = []
+    keys_by_source: dict[str, tuple[str, ...]] = {}
     for path, key, remembered in read:
         inherited = dates.get(str(remembered.id))
         if key in fresh or remembered.inherited != inherited:  # new, edited, or a sibling's date moved
             item = fresh.get(key) or _parse_file(project, path)[0]
             assert item is not None, "it parsed before, unchanged"
             post, diagnostics = _resolve(project, config, item, dates)
-            remembered = remembered._replace(inherited=inherited, post=post, problems=tuple(diagnostics))
+            remembered = remembered._replace(
+                inherited=inherited, post=post, problems=tuple(diagnostics), render_keys=_keys(post)
+            )
             if memo is not None:
                 memo.put(key, remembered)
         found += remembered.problems
         if remembered.post is not None:
             posts.append(remembered.post)
+            keys_by_source[remembered.post.source] = remembered.render_keys
     found += _duplicates(posts)
-    return Loaded(tuple(posts), tuple(found), tuple(_relative(project, path) for path in files))
+    return Loaded(
+        tuple(posts), tuple(found), tuple(_relative(project, path) for path in files), keys_by_source
+    )
 
 
 PARALLEL_FROM = 1000  # post files to read: below this, starting worker processes costs more than it saves
@@ -239,7 +246,12 @@ def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> li
         post, diagnostics = _resolve(project, config, item, dates)
         inherited = dates.get(item.id)
         entries.append(
-            (key, Remembered(item.id, _date_text(item), problems, inherited, post, tuple(diagnostics)))
+            (
+                key,
+                Remembered(
+                    item.id, _date_text(item), problems, inherited, post, tuple(diagnostics), _keys(post)
+                ),
+            )
         )
     return entries
 
@@ -247,7 +259,8 @@ def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> li
 class Remembered(NamedTuple):
     """What loading one post file gave, for the load memo: its id and own date (for siblings), the
     problems of parsing it, the sibling date it was resolved with, and the post and problems resolving
-    gave. `id` is None for a file that did not parse."""
+    gave, and the post's render memo keys (hashing its repr costs more than reading them back). `id` is
+    None for a file that did not parse."""
 
     id: str | None
     date: str | None
@@ -255,6 +268,11 @@ class Remembered(NamedTuple):
     inherited: str | None = None
     post: Post | None = None
     problems: tuple[Diagnostic, ...] = ()
+    render_keys: tuple[str, ...] = ()
+
+
+def _keys(post: Post | None) -> tuple[str, ...]:
+    return tuple(render_keys(post)) if post is not None else ()
 
 
 def is_remembered(entry: object) -> bool:
@@ -264,6 +282,9 @@ def is_remembered(entry: object) -> bool:
         and (entry.post is None or isinstance(entry.post, Post))
         and is_problems(entry.parse_problems)
         and is_problems(entry.problems)
+        and isinstance(entry.render_keys, tuple)
+        and all(isinstance(key, str) for key in entry.render_keys)
+        and (entry.post is None or len(entry.render_keys) == len(entry.post.targets))
     )
 
 

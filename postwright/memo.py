@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
 
-FORMAT = 1  # bump when an entry's shape changes
+FORMAT = 2  # bump when an entry's shape changes
 _DATACLASSES = (Post, Variant, MediaRef, Diagnostic, Span)
 _ALLOWED = {
     *((kind.__module__, kind.__name__) for kind in _DATACLASSES),

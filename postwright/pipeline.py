@@ -109,7 +109,7 @@ def _check(
     if config is not None:
         rendered = _render_memo(project)
         variants, problems, checked, known = _render_all(
-            loaded.posts, config, render.load_templates(project), facts, rendered
+            loaded.posts, config, render.load_templates(project), facts, rendered, loaded.render_keys
         )
         memos = (read, rendered) if facts else ()  # build remembers them; check only reads them
         found += problems
@@ -219,14 +219,20 @@ def _render_all(
     templates: Any,
     facts: bool = False,
     memo: Memo[Entry] | None = None,
+    known_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Rendered:
     """Every post for every account, rendered and checked against its own rules, in order.
 
     What `memo` remembers from the last build is reused; the rest is rendered, on Linux with every core
-    when there is much of it.
+    when there is much of it. `known_keys` are the memo keys the posts memo kept, by source.
     """
     jobs = [(post, account) for post in posts for account in post.targets]
-    keys = [key for post in posts for key in render_keys(post)] if memo is not None else []
+    known_keys = known_keys or {}
+    keys = (
+        [key for post in posts for key in known_keys.get(post.source) or render_keys(post)]
+        if memo is not None
+        else []
+    )
     entries: list[Entry | None] = [memo.get(key) for key in keys] if memo is not None else [None] * len(jobs)
     missing = [index for index, entry in enumerate(entries) if entry is None]
     made = _render_parallel([jobs[index] for index in missing], config, templates, facts)

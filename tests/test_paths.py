@@ -128,3 +128,16 @@ def test_post_files_are_the_markdown_files_rglob_finds_in_the_same_order(make_pr
         "content/linked.md",
         "content/posts/z/deep/2026-12-01-one.md",
     ]
+
+
+def test_the_posts_memo_keeps_each_posts_render_keys(make_project, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    hashed = []
+    real = pipeline.render_keys
+    monkeypatch.setattr(pipeline, "render_keys", lambda post: hashed.append(post.id) or real(post))
+    checked = pipeline.check(project)
+    assert hashed == [] and len(checked.variants) == 24  # every variant found by the keys load kept
+    assert dict(checked.loaded.render_keys) == {
+        post.source: tuple(real(post)) for post in checked.loaded.posts
+    }
