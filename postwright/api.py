@@ -18,13 +18,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from postwright.credentials import RedactingFilter, Secrets, redact
 from postwright.model import Variant
 from postwright.publish import CredentialsError, PermanentError, TransientError
+
+if TYPE_CHECKING:
+    from postwright.platforms.base import Setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +57,26 @@ class Connection:
     transport: httpx.BaseTransport | None = None  # tests may route requests; None is the network
 
     def setting(self, name: str, default: Any = None) -> Any:
-        return self.settings.get(name, default)
+        """The account's value, else `default`, else the platform's declared default; a name the
+        platform does not declare is a KeyError (a publisher reading a setting `check` never checks)."""
+        declared = _declared(self.platform, name)
+        return self.settings.get(name, declared.default if default is None and declared else default)
 
     def required(self, name: str) -> Any:
         """A setting the publisher cannot work without: its absence is a fixable config problem."""
+        _declared(self.platform, name)
         value = self.settings.get(name)
         if value in (None, ""):
             raise CredentialsError(f"account {self.account}: settings.{name} is required for {self.platform}")
         return value
+
+
+def _declared(platform: str, name: str) -> Setting | None:
+    """The platform's declaration of setting `name` (None for a platform not registered, as in tests)."""
+    from postwright.platforms import PLATFORMS  # the platform modules import this one
+
+    known = PLATFORMS.get(platform)
+    return known.setting(name) if known else None
 
 
 @dataclass(frozen=True, slots=True)

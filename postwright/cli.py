@@ -43,6 +43,18 @@ def _platform_list(_ctx: click.Context, _param: click.Parameter, value: str | No
     return names
 
 
+def _time_zone(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """An IANA name, checked before anything is written: a typo would put every post at the wrong time."""
+    from postwright.schema import did_you_mean, time_zones
+
+    if value not in time_zones():
+        raise click.BadParameter(
+            f"unknown time zone '{value}'{did_you_mean(value, time_zones())}; "
+            "use an IANA name such as Europe/Madrid or America/New_York"
+        )
+    return value
+
+
 def _action(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
     from postwright.scaffold import action_problem
 
@@ -707,6 +719,60 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
+@cli.group()
+def workflow() -> None:
+    """The GitHub Actions workflow that publishes (.github/workflows/publish.yml).
+
+    \b
+    Example:
+      postwright workflow sync --check
+    """
+
+
+@workflow.command("sync")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 and show the diff if out of date."
+)
+@click.option(
+    "--at", "at_text", metavar="ISO-TIME", help="Posts still to come after this time (default: now)."
+)
+@click.pass_obj
+def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> None:
+    """Write the publish workflow's schedule from config.yml and the posts.
+
+    A run at each of schedule.slots and default_time, in UTC for both offsets of the brand's time zone
+    when it has daylight saving; a line for each ready post still to come at another time; a daily run
+    for `postwright doctor`. Only the lines between the `postwright workflow sync` markers change (the
+    `schedule:` list the first time); the file is replaced in one step. `check` says when to run this.
+
+    \b
+    Example:
+      postwright workflow sync && git add .github/workflows/publish.yml
+    """
+    from postwright import workflow as publish_workflow
+
+    now = _at(project, at_text)
+    config, loaded = _loaded(project)
+    try:
+        synced = publish_workflow.sync(project, config, loaded.posts, now)
+    except publish_workflow.WorkflowError as error:
+        raise click.ClickException(str(error)) from error
+    shown = project.shown(synced.path)
+    bill = (
+        f"{len(synced.lines)} cron lines, at most {synced.runs_per_month} runs a month "
+        f"(about as many job-minutes)"
+    )
+    if not synced.changed:
+        click.echo(f"{shown} is up to date: {bill}", err=True)
+        return
+    if check_only:
+        click.echo(printable(synced.diff(shown), keep="\n"), nl=False)
+        click.echo(f"{shown} is out of date: run `postwright workflow sync`", err=True)
+        sys.exit(ExitStatus.CONTENT_ERRORS)
+    publish_workflow.write(synced)
+    click.echo(f"wrote the schedule of {shown}: {bill}", err=True)
+
+
 @cli.command()
 @click.argument("post_id")
 @click.option("--account", metavar="NAME", help="Only from this account.")
@@ -1098,7 +1164,13 @@ def _original(config, posts, post_id: str, lang: str | None, when_text: str | No
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default="My Brand", show_default=True, help="The brand's name.")
-@click.option("--timezone", default="UTC", show_default=True, help="IANA time zone, e.g. Europe/Madrid.")
+@click.option(
+    "--timezone",
+    default="UTC",
+    show_default=True,
+    callback=_time_zone,
+    help="IANA time zone, e.g. Europe/Madrid.",
+)
 @click.option("--language", default="en", show_default=True, help="Default language of posts.")
 @click.option(
     "--platforms",
@@ -1120,14 +1192,15 @@ def init(
     """Create a new brand repository: config.yml, content/, templates/, assets/, a sample post, and
     the GitHub workflows that check pull requests and publish.
 
-    Refuses to overwrite any existing file. The result passes `postwright check`.
+    Refuses to overwrite any existing file. The result passes `postwright check`. A folder that is
+    not inside a git repository yet becomes one (`git init`).
 
     \b
     Example:
       postwright init ../acme-social --name "Acme" --timezone Europe/Madrid --platforms x,mastodon
     """
     from postwright import pipeline
-    from postwright.scaffold import ScaffoldError, init_brand
+    from postwright.scaffold import ScaffoldError, init_brand, make_repository
 
     try:
         written = init_brand(
@@ -1141,6 +1214,17 @@ def init(
         )
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
+    made = make_repository(directory)
+    if made:
+        click.echo(made, err=True)
+    if action is None:
+        from postwright.scaffold import default_action
+
+        click.echo(
+            f"workflows run {default_action()} (the default); pass --action OWNER/REPO@SHA to pin the commit "
+            "you tested (docs/install.md)",
+            err=True,
+        )
     project = Project(directory.resolve())
     config_diagnostics = pipeline.check(project).diagnostics
     if config_diagnostics:

@@ -28,6 +28,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from postwright import account_settings
 from postwright.diagnostics import RULES, Diagnostic, Severity, Span, diag
 from postwright.files import read_text
 from postwright.media import SPECS_BY_PLATFORM
@@ -563,7 +564,7 @@ def load_config(project: Project) -> tuple[Config | None, list[Diagnostic]]:
     invalid += problems
     if config is not None:
         config, fixed = _fixed_rules(config, document)
-        invalid += fixed
+        invalid += fixed + account_settings.diagnostics(config, document)
     if config is not None and not _within(project, config.outbox):
         outside = diag(
             "PW031",

@@ -58,9 +58,9 @@ class Diagnostic:
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
-# Stable codes: never renumber, only add. PW0xx files and YAML, PW1xx config.yml, PW2xx posts,
-# PW3xx media references, PW4xx rendered text per platform. docs/rules.md is generated from this
-# table (see tests/test_docs.py).
+# Stable codes: never renumber, only add. PW0xx files and YAML (PW09x the publish workflow's
+# schedule), PW1xx config.yml, PW2xx posts, PW3xx media references, PW4xx rendered text per platform.
+# docs/rules.md is generated from this table (see tests/test_docs.py).
 _CATALOGUE = (
     Rule("PW001", _E, "file is not valid UTF-8"),
     Rule("PW002", _E, "file is too large to be a post or config"),
@@ -78,6 +78,21 @@ _CATALOGUE = (
     Rule("PW030", _E, "unknown key"),
     Rule("PW031", _E, "value has the wrong type or is not allowed"),
     Rule("PW032", _E, "required key is missing"),
+    Rule("PW040", _E, "unknown setting for the account's platform"),
+    Rule("PW041", _E, "setting the platform's publisher needs is missing (deliver: api)"),
+    Rule("PW042", _E, "setting has the wrong type or a value the platform does not take"),
+    Rule("PW043", _E, "unknown credential for the account's platform"),
+    Rule("PW044", _E, "credential the platform's publisher needs is not named (deliver: api)"),
+    Rule("PW045", _E, "credentials name no single way to sign in (incomplete or mixed auth modes)"),
+    Rule("PW090", _E, "post would be missed: the publish workflow has no run within schedule.grace after it"),
+    Rule(
+        "PW091",
+        _E,
+        "post would go out late: the publish workflow's first run after it is over 15 minutes later",
+    ),
+    Rule("PW092", _E, "a posting time of config.yml has no run of the publish workflow on time"),
+    Rule("PW093", _W, "schedule.grace is shorter than GitHub's usual delay in starting scheduled runs"),
+    Rule("PW094", _W, "a cron line of the publish workflow cannot be read"),
     Rule("PW100", _E, "config.yml not found"),
     Rule("PW101", _E, "unknown IANA time zone"),
     Rule("PW102", _E, "unknown platform"),
@@ -143,6 +158,7 @@ _CATALOGUE = (
 # green, go out without its image, or go out twice. config.yml's `severity:` may change only the others.
 _FIXED_CODES = """
 PW001 PW002 PW003 PW006 PW010 PW011 PW012 PW013 PW020 PW021 PW030 PW031 PW032
+PW040 PW041 PW042 PW043 PW044 PW045
 PW100 PW101 PW102 PW103 PW104 PW105 PW106 PW200 PW201 PW202 PW205 PW206 PW207 PW208 PW209
 PW215 PW007 PW210 PW211 PW300 PW301 PW303 PW304 PW305 PW307 PW310 PW312 PW400 PW414
 """

@@ -694,11 +694,14 @@ class _LinkedIn(_Plain):
 
 # little-text-format (learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format):
 # the elements render writes on purpose, a MentionElement @[Name](urn:li:person:…) and the HashtagTemplate
-# {hashtag|\#|tag}; a character already escaped; or a reserved character, which is plain text once escaped.
+# {hashtag|\#|tag}; a character already escaped; a bare #tag the template wrote (`#{{ tag }}`), which
+# becomes a HashtagTemplate as the body's do (render.HASHTAG's rule: not after a word, not digits only);
+# or a reserved character, which is plain text once escaped.
 _LITTLE_TOKEN = re.compile(
     r"@\[(?P<name>(?:[^\\\[\]\n]|\\.)*)\]\((?P<urn>urn:li:[A-Za-z]+:[^\s()\\]+)\)"
     r"|\{hashtag\|\\#\|(?P<tag>(?:[^\s{}|\\]|\\.)+)\}"
     r"|(?P<escaped>\\[\\|{}@\[\]()<>#*_~])"
+    r"|(?<![\w&#＃/\\])[#＃](?P<bare>\w*[^\W\d]\w*)"
     r"|(?P<reserved>[\\|{}@\[\]()<>#*_~])"
 )
 
@@ -706,7 +709,8 @@ _LITTLE_TOKEN = re.compile(
 def little_text(commentary: str) -> str:
     """The whole commentary as LinkedIn reads it: every reserved character escaped, wherever it came from
     (the template's own text, the UTM-tagged link's `_`, a tag, the signature), except the syntax of the
-    mentions and hashtags render writes, whose name and tag are escaped as text. What is already escaped
+    mentions and hashtags render writes, whose name and tag are escaped as text, and a bare #tag, which
+    becomes a hashtag as in the body (escaped, it would be the text "#tag"). What is already escaped
     (the body, by this dialect) stays as it is, so this can run on any text more than once. LinkedIn
     cuts a post off at the first reserved character left unescaped, and says nothing."""
 
@@ -715,8 +719,8 @@ def little_text(commentary: str) -> str:
             return "\\" + match["reserved"]
         if match["urn"]:
             return f"@[{little_text(match['name'])}]({match['urn']})"
-        if match["tag"]:
-            return f"{{hashtag|\\#|{little_text(match['tag'])}}}"
+        if match["tag"] or match["bare"]:
+            return f"{{hashtag|\\#|{little_text(match['tag'] or match['bare'])}}}"
         return match[0]
 
     return _LITTLE_TOKEN.sub(escaped, commentary)

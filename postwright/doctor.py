@@ -1,7 +1,8 @@
 """`postwright doctor`: is every account ready to publish? Credentials present, accepted, not expiring.
 
-For each account in config.yml: an outbox account needs nothing; an API account needs the credentials
-its platform names (Platform.credentials) to be named in config.yml and set in the environment, and,
+For each account in config.yml: its settings and credentials are checked as `check` checks them
+(account_settings); an outbox account needs nothing more; an API account needs the credentials its
+platform declares (Platform.credentials) to be named in config.yml and set in the environment, and,
 unless --offline, the platform is asked (Platform.verify, cheaply and without posting) whether they
 work and when they expire. A token that expires within two weeks is a warning, so that the publish
 Action warns in time; missing or rejected credentials are errors. No secret is ever printed: every
@@ -26,10 +27,11 @@ from typing import Literal
 import click
 import httpx
 
+from postwright import account_settings
+from postwright.account_settings import connection_settings
 from postwright.api import Connection, CredentialCheck
 from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
-from postwright.pipeline import connection_settings
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import PermanentError, TransientError
@@ -100,13 +102,17 @@ def _account(
     def health(status: Status, detail: str, **more) -> AccountHealth:
         return AccountHealth(name, account.platform, account.deliver, status, redact(detail), **more)
 
+    problems = _config_problems(config, name)
+    if problems:
+        return health("error", problems)
     if account.deliver == "outbox":
         return health("ok", "delivers to the local outbox, no credentials needed")
     platform = PLATFORMS[account.platform]
     if platform.publisher is None:
         return health("error", f"postwright cannot send to the {platform.title} API yet; use deliver: outbox")
     secrets = Secrets(name, dict(account.credentials), environ=environ)
-    missing = tuple(secrets.missing(platform.credentials))
+    declared = {credential.name for credential in platform.credentials}
+    missing = tuple(secrets.missing(given for given in account.credentials if given in declared))
     if missing:
         return health("error", _missing_text(missing), missing=missing)
     if offline:
@@ -131,6 +137,18 @@ def _account(
     except Exception as error:  # a bug in a verify: say so, and keep going with the other accounts
         return health("error", f"checking failed unexpectedly: {type(error).__name__}: {error}")
     return _judged(health, check, now)
+
+
+def _config_problems(config: Config, name: str) -> str:
+    """What `check` reports about this account's settings and credentials (and its platform's shared
+    settings), in one line: the same function decides, so doctor and check cannot disagree."""
+    platform = config.accounts[name].platform
+    found = [
+        problem
+        for problem in account_settings.all_problems(config)
+        if problem.at[:2] in (("accounts", name), ("platforms", platform))
+    ]
+    return "; ".join(f"{problem.message} ({problem.code})" for problem in found)
 
 
 def _api_version_judged(health: AccountHealth, config: Config, name: str, now: datetime) -> AccountHealth:

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import branch, forked, media, renames, render, schedule, stamp, validate, write
+from postwright import branch, forked, media, renames, render, schedule, stamp, validate, workflow, write
+from postwright.account_settings import all_problems, connection_settings
 from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
@@ -118,10 +119,13 @@ def _check(
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
         states, at = _states(project), now or datetime.now(UTC)
+        if states is not None:  # as plan and publish see it: a rehearsal of an API account posted nothing
+            states = as_delivered(config, states)
         found += [item.problem for item in _renamed(project, config, loaded.posts, states, at)]
         found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
         if now is not None and states is not None and Ledger(project.state_dir).path.is_file():
             found += _too_late(config, loaded.posts, states, now)
+        found += workflow.problems(project, config, loaded.posts, at)
     else:
         renditions, reused, known, memos = {}, 0, {}, ()
     # a broken template fails every variant that uses it: report it once
@@ -447,7 +451,7 @@ def plan(
     else:
         variants, unrendered, problems = _checked_due(project, config, loaded.posts, pending, checked)
     everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems]))
-    errors = blocking(pending, everything, unrendered, held)
+    errors = blocking(pending, everything, unrendered, held, _account_errors(project, config, found))
     items = schedule.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
@@ -468,24 +472,52 @@ def blocking(
     diagnostics: Iterable[Diagnostic],
     unrendered: Mapping[str, Sequence[Diagnostic]],
     held: Iterable[renames.Held],
-) -> dict[str, list[Diagnostic]]:
-    """The errors that keep each job from going out, by job key: its file's errors for its platform or
-    for every platform, what kept it from being rendered, and a send under another key (renames.py)."""
+    accounts: Mapping[str, Sequence[Diagnostic]] | None = None,
+) -> dict[tuple[str, str], list[Diagnostic]]:
+    """The errors that keep each job from going out, by job key and post file (two files with one id
+    each have their own): its file's errors for its platform or for every platform, its account's
+    errors in config.yml (`accounts`, by account name), what kept it from being rendered, and a send
+    under another key (renames.py)."""
     by_source: dict[str, list[Diagnostic]] = {}
     for item in diagnostics:
         if item.severity >= Severity.ERROR and item.code != "PW215":  # PW215 holds only its own job
             by_source.setdefault(item.span.path, []).append(item)
-    errors: dict[str, list[Diagnostic]] = {}
+    held_by_key: dict[str, list[Diagnostic]] = {}
+    for found in held:
+        held_by_key.setdefault(found.key, []).append(found.problem)
+    errors: dict[tuple[str, str], list[Diagnostic]] = {}
     for job in items:
         mine = [item for item in by_source.get(job.source, ()) if item.platform in (None, job.platform)]
+        mine += (accounts or {}).get(job.account, ())
         mine += unrendered.get(job.key, ())
+        mine += held_by_key.get(job.key, ())
         if mine:
-            errors[job.key] = mine
-    keys = {job.key for job in items}
-    for item in held:
-        if item.key in keys:
-            errors.setdefault(item.key, []).append(item.problem)
+            errors[job.key, job.source] = mine
     return errors
+
+
+def _account_errors(
+    project: Project, config: Config, found: Iterable[Diagnostic]
+) -> dict[str, list[Diagnostic]]:
+    """config.yml's errors in settings and credentials, by the account whose sending they make uncertain:
+    those under accounts.<name> for that account, those under platforms.<p> for every account on p (a
+    misspelt `visibility` would otherwise post publicly what was meant to be direct)."""
+    shown = project.shown(project.config_path)
+    errors: dict[tuple[str, str], list[Diagnostic]] = {}
+    for item in found:
+        if item.span.path == shown and item.severity >= Severity.ERROR:
+            errors.setdefault((item.code, item.message), []).append(item)
+    by_account: dict[str, list[Diagnostic]] = {}
+    for problem in all_problems(config):  # in the order config.yml's diagnostics were made from them
+        same = errors.get((problem.code, problem.message))
+        if not same:
+            continue  # relaxed below an error in config.yml's severity table
+        item = same.pop(0) if len(same) > 1 else same[0]
+        scope, name = problem.at[0], problem.at[1]
+        for account, settings in config.accounts.items():
+            if (scope, name) in (("accounts", account), ("platforms", settings.platform)):
+                by_account.setdefault(account, []).append(item)
+    return by_account
 
 
 def _renamed(
@@ -724,14 +756,6 @@ def _publishers(
         return cache[account]
 
     return publisher_for
-
-
-def connection_settings(config: Config, account: str) -> dict[str, Any]:
-    """platforms.<p>.settings overridden by accounts.<a>.settings; `handle` defaults to the account's."""
-    settings = config.accounts[account]
-    shared = config.platforms.get(settings.platform)
-    own = {"handle": settings.handle.lstrip("@")} if settings.handle else {}
-    return {**own, **(shared.settings if shared else {}), **settings.settings}
 
 
 def retract(

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from postwright.credentials import CredentialsError, redact
-from postwright.ledger import Ledger, LedgerWriteError, Record, Via
+from postwright.ledger import Ledger, LedgerWriteError, Record, Via, outbox_receipt
 from postwright.model import Variant
 
 
@@ -155,39 +155,48 @@ class Runner:
 
     def _retract(self, state) -> Outcome:
         """Every part that is, or may be, out: published ones by their remote id; a `started` or
-        retryable `failed` part is looked up first (idempotent publishers delete by its key)."""
+        retryable `failed` part is looked up first (idempotent publishers delete by its key). Every part
+        settled gets a `retracted` record, also one that never went out, so the job is final."""
         first = state.records[0]
+        done = {record.part for record in state.records if record.status == "retracted"}
+        lasts = [(part, state.last(part)) for part in range(state.parts, 0, -1) if part not in done]
+        open_parts = [(part, last) for part, last in lasts if last is not None]
+        rehearsed = {id(record) for record in state.rehearsals()}
+        # a publisher only for what may be on a platform: a rehearsal or a refused try needs no credentials
+        needed = any(id(last) not in rehearsed and not _posted_nothing(last) for _, last in open_parts)
+        publisher: Publisher | None = None
         try:
             publisher = self.publisher_for(first.account)
         except KeyError:
-            return Outcome(
-                state.key,
-                first.account,
-                first.platform,
-                "failed",
-                None,
-                f"account {first.account} is no longer in config.yml; delete it by hand",
-            )
+            if needed:
+                message = f"account {first.account} is no longer in config.yml; delete it by hand"
+                return Outcome(state.key, first.account, first.platform, "failed", None, message)
         except Exception as error:  # credentials or settings unusable: nothing can be deleted now
-            message = redact(f"{error} (nothing deleted)")
+            if needed:
+                message = redact(f"{error} (nothing deleted)")
+                return Outcome(state.key, first.account, first.platform, "failed", None, message)
+        outbox = publisher is not None and _rehearses(publisher)
+        real = [part for part, last in open_parts if not _posted_nothing(last) and _through_platform(last)]
+        if outbox and real:  # the outbox cannot delete a platform's post: nothing is touched or recorded
+            parts = ", ".join(map(str, sorted(real)))
+            message = (
+                f"part {parts}: sent through the platform's API; set `deliver: api` for account "
+                f"{first.account} to delete it"
+            )
             return Outcome(state.key, first.account, first.platform, "failed", None, message)
-        done = {record.part for record in state.records if record.status == "retracted"}
-        # parts only rehearsed in the outbox of an account that now posts through its API: that API has
-        # nothing to delete, but they are recorded retracted all the same, so they are never sent for real
-        rehearsed = set() if _rehearses(publisher) else {id(record) for record in state.rehearsals()}
         removed, problems, status = 0, [], "retracted"
-        for part in range(state.parts, 0, -1):  # a part that cannot be settled does not stop the others
-            last = state.last(part)
-            if part in done or last is None or (last.status == "failed" and (last.permanent or last.refused)):
-                continue
+        for part, last in open_parts:  # a part that cannot be settled does not stop the others
             try:
-                if id(last) in rehearsed:
+                if _posted_nothing(last):
+                    remote_id = None
+                elif publisher is None or (id(last) in rehearsed and not outbox):
+                    # only rehearsed in the outbox of an account that now posts through its API (or whose
+                    # publisher cannot be made): that API has nothing to delete, recorded all the same
                     remote_id = last.remote_id
                 else:
                     remote_id = self._remote_id(publisher, last)
-                    if remote_id is None:
-                        continue  # never went out
-                    publisher.delete(remote_id)
+                    if remote_id is not None:  # None: never went out, recorded so it is never sent
+                        publisher.delete(remote_id)
             except Exception as error:
                 status = "unconfirmed" if isinstance(error, CannotTell) and status != "failed" else "failed"
                 problems.append(redact(f"part {part}: {error}"))
@@ -361,6 +370,17 @@ class Runner:
 def _rehearses(publisher: Publisher) -> bool:
     """The outbox: what it receives reaches no platform (no other publisher has `rehearsal`)."""
     return getattr(publisher, "rehearsal", False)
+
+
+def _posted_nothing(record: Record) -> bool:
+    """A failed try the platform refused, or that no retry can fix: nothing of it is out."""
+    return record.status == "failed" and (record.permanent or record.refused)
+
+
+def _through_platform(record: Record) -> bool:
+    """Made through a platform's API (or, from before records said how, with a platform's receipt)."""
+    legacy = record.via is None and (record.remote_id or record.url) and not outbox_receipt(record)
+    return record.via == "api" or bool(legacy)
 
 
 def _unwritten(error: LedgerWriteError) -> str:

@@ -71,7 +71,12 @@ def renamed(
             candidates = (
                 sent if post.id == forced else [*by_id.get(post.id, ()), *gone.get((account, post.lang), ())]
             )
+            api = config.accounts[account].deliver != "outbox"
             for state in candidates:
+                if api:  # a rehearsal in the outbox (of a gone account too) posted nothing to send again
+                    state = state.without_rehearsals()
+                    if not _out(state):
+                        continue
                 problem = _same_post(post, account, platform, state, variants, config, known_accounts)
                 if problem is None and _same_text(post, account, platform, state, variants):
                     templates = templates or [templates_of()]

@@ -140,6 +140,7 @@ def render(
     body = _platform_syntax(body, platform, config)
     link = _tag_link(fields.get("link"), config, platform.name, account_name, post.id)
     tags = list(fields.get("tags", post.tags))
+    media = tuple(_media(post, fields))
     environment = templates.for_platform(platform)
     if platform.dialect == "telegram_html":
         body = Markup(body)  # already HTML; the template must not escape it again
@@ -150,7 +151,7 @@ def render(
         "brand": config.brand,
         "account": account,
         "platform": platform.name,
-        "post": {"id": post.id, "title": post.title, "lang": post.lang},
+        "post": {"id": post.id, "title": post.title, "lang": post.lang, "images": len(media)},
         "_utm": partial(
             add_utm, config=config, platform=platform.name, account=account_name, post_id=post.id
         ),
@@ -164,7 +165,6 @@ def render(
     limits = limits_for(config, account)
     thread = fields.get("thread", post.thread)
     parts = _parts(text, thread, limits, config, platform.name)
-    media = tuple(_media(post, fields))
     body_line = _body_line(post, account_name, account.platform)
     found = []
     if _template_only_tail(text, str(body), link, parts):

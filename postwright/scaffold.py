@@ -5,14 +5,17 @@ Neither ever overwrites a file: every target is checked before anything is writt
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import string
+import subprocess
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from slugify import slugify
@@ -66,6 +69,22 @@ def workflow_text(name: str, action: str) -> str:
     return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text, count=1)
 
 
+def _publish_workflow(action: str, config_text: str, timezone: str, today: date) -> str:
+    """publish.yml for a new brand: its schedule runs at the scaffold config's slots in `timezone`."""
+    from postwright.workflow import daily_schedule, replace_schedule
+
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ScaffoldError(
+            f"unknown time zone {timezone!r}: use an IANA name such as Europe/Madrid"
+        ) from error
+    schedule = yaml.safe_load(config_text)["schedule"]
+    times = [time.fromisoformat(text) for text in [*schedule["slots"], schedule["default_time"]]]
+    lines = daily_schedule(zone, times, today.year)
+    return replace_schedule(workflow_text("publish.yml", action), lines, timezone)
+
+
 def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> datetime:
     """The first posting slot from tomorrow (a post written now should not go out in minutes) that no
     post uses yet."""
@@ -98,8 +117,9 @@ def post_text(
     zone: str,
     body: str = "",
     variant_of: Post | None = None,
+    images: Sequence[tuple[str, str]] = (),
 ) -> str:
-    """Front matter with a comment on every key, then a body."""
+    """Front matter with a comment on every key, then a body; `images` as (src, alt) pairs."""
     quoted_title = (
         yaml.safe_dump(title, allow_unicode=True, default_style=None).removesuffix("\n...\n").strip()
     )
@@ -124,10 +144,19 @@ def post_text(
     lines += [
         "# tags: [OpenSource]                   # hashtags, without #",
         "# link: https://example.com/page       # UTM-tagged per platform",
-        "# images:",
-        "#   - src: photo.jpg                   # relative to assets/",
-        "#     alt: What the image shows, for people who cannot see it",
-        "#     focus: [0.5, 0.3]                # point that crops keep in view",
+    ]
+    if images:
+        lines += ["images:  # relative to assets/; alt: what the image shows, for people who cannot see it"]
+        for src, alt in images:
+            lines += [f"  - src: {src}", f"    alt: {json.dumps(alt, ensure_ascii=False)}"]
+    else:
+        lines += [
+            "# images:",
+            "#   - src: photo.jpg                   # relative to assets/",
+            "#     alt: What the image shows, for people who cannot see it",
+            "#     focus: [0.5, 0.3]                # point that crops keep in view",
+        ]
+    lines += [
         "# overrides:",
         "#   x: {body: A shorter text for X}",
         "# In the body, mention people as @[name], with names from people: in config.yml.",
@@ -140,10 +169,14 @@ def post_text(
     return "\n".join(lines)
 
 
-def write_new(path: Path, text: str) -> None:
-    """Create `path` with `text`, refusing to replace anything that exists."""
+def write_new(path: Path, text: str | bytes) -> None:
+    """Create `path` with `text` (or bytes), refusing to replace anything that exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        if isinstance(text, bytes):
+            with path.open("xb") as binary:
+                binary.write(text)
+            return
         with path.open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except FileExistsError as error:
@@ -176,18 +209,25 @@ def init_brand(
         name=json.dumps(name, ensure_ascii=False),
         timezone=timezone,
         language=language,
-        platforms=", ".join(platforms),
+        platforms=", ".join(_default_platforms(platforms)),
         accounts=accounts,
     )
     first = today + timedelta(days=7)
-    planned: dict[Path, str] = {
+    # Instagram and Pinterest take no post without an image: when only they are chosen, the sample post
+    # gets one, or the new repository would fail its first check (PW410)
+    needs_image = bool(platforms) and all(PLATFORMS[platform].limits.requires_media for platform in platforms)
+    sample_images = [(_SAMPLE_IMAGE, f"A placeholder image for {name}'s first post")] if needs_image else []
+    planned: dict[Path, str | bytes] = {
         target / "config.yml": config_text,
         target / ".gitignore": scaffold.joinpath("gitignore").read_text("utf-8"),
         target / "templates" / "base.j2": scaffold.joinpath("templates", "base.j2").read_text("utf-8"),
         target / "assets" / ".gitkeep": "",
+        **({target / "assets" / _SAMPLE_IMAGE: _placeholder_jpeg()} if needs_image else {}),
         # the same files as this repository's .github/ (tests/test_install.py keeps them equal), the
         # workflows with `uses: action` for `uses: ./`
-        target / ".github" / "workflows" / "publish.yml": workflow_text("publish.yml", action),
+        target / ".github" / "workflows" / "publish.yml": _publish_workflow(
+            action, config_text, timezone, today
+        ),
         target / ".github" / "scripts" / "publish.sh": scaffold.joinpath(
             "github", "scripts", "publish.sh"
         ).read_text("utf-8"),
@@ -205,6 +245,7 @@ def init_brand(
             lang=None,
             zone=timezone,
             body=f"Hello! This is the first post of {name}, written with postwright.",
+            images=sample_images,
         ),
     }
     existing = [path for path in planned if path.exists()]
@@ -214,6 +255,47 @@ def init_brand(
         write_new(path, text)
     (target / ".github" / "scripts" / "publish.sh").chmod(0o755)
     return list(planned)
+
+
+_SAMPLE_IMAGE = "hello.jpg"
+
+
+def _placeholder_jpeg() -> bytes:
+    """A plain 1080×1350 (4:5) JPEG, a shape Instagram and Pinterest both take; the same bytes each time."""
+    from PIL import Image  # only init needs it here
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1080, 1350), (222, 229, 236)).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _default_platforms(platforms: Sequence[str]) -> list[str]:
+    """brand.platforms: the chosen platforms but those where every post needs an image (Instagram,
+    Pinterest), so a post without one (the sample post too) passes check; a post with images names them."""
+    texts = [name for name in platforms if not PLATFORMS[name].limits.requires_media]
+    return texts or list(platforms)
+
+
+def make_repository(target: Path) -> str:
+    """`git init` in `target` unless it is inside a git work tree already (a brand repository is
+    published from git); what was done, for the user, or '' when nothing was."""
+    try:
+        inside = subprocess.run(
+            ["git", "-C", str(target), "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True
+        )
+        if inside.returncode == 0 and inside.stdout.strip() == "true":
+            return ""
+        subprocess.run(  # main: the branch GitHub publishes from by default
+            ["git", "init", "--quiet", "--initial-branch=main", str(target)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return "git was not found: run `git init` in the folder yourself (publishing works from git)"
+    except subprocess.CalledProcessError as error:
+        return f"git init failed ({error.stderr.strip() or error.returncode}): run it in the folder yourself"
+    return f"made {target} a git repository (git init)"
 
 
 def schedule_waiting(

@@ -62,12 +62,13 @@ def plan(
     now: datetime,
     *,
     only: str | None = None,
-    errors: Mapping[str, Sequence[Diagnostic]] | None = None,
+    errors: Mapping[tuple[str, str], Sequence[Diagnostic]] | None = None,
 ) -> list[PlanItem]:
     """The status of every (post, account), sorted by time then key. `only` may send a missed post.
 
-    `errors` (by job key) are the problems that keep a job from going out: such a job is `blocked`
-    where it would otherwise be due, upcoming or paused, so no view shows as scheduled what is never sent.
+    `errors` (by job key and post file) are the problems that keep a job from going out: such a job is
+    `blocked` where it would otherwise be due, upcoming or paused, so no view shows as scheduled what is
+    never sent.
     """
     items = []
     for post in posts:
@@ -93,12 +94,15 @@ def plan(
     return blocked(sorted(items, key=lambda item: (item.publish_at, item.key)), errors or {})
 
 
-def blocked(items: Iterable[PlanItem], errors: Mapping[str, Sequence[Diagnostic]]) -> list[PlanItem]:
-    """`items` (plan's) with each job that `errors` keep from going out `blocked`: pipeline.plan finds the
-    errors of the jobs plan gave, then blocks them without working out every status again."""
+def blocked(
+    items: Iterable[PlanItem], errors: Mapping[tuple[str, str], Sequence[Diagnostic]]
+) -> list[PlanItem]:
+    """`items` (plan's) with each job that `errors` (by job key and post file) keep from going out
+    `blocked`: pipeline.plan finds the errors of the jobs plan gave, then blocks them without working
+    out every status again."""
     return [
         replace(item, status="blocked", detail=blocked_detail(problems), problems=tuple(problems))
-        if item.status in BLOCKABLE and (problems := errors.get(item.key))
+        if item.status in BLOCKABLE and (problems := errors.get((item.key, item.source)))
         else item
         for item in items
     ]

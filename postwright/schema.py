@@ -60,15 +60,15 @@ def _platform_name(value: str) -> str:
 
 
 @cache
-def _time_zones() -> frozenset[str]:
+def time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
 def _time_zone(value: str) -> str:
-    if value not in _time_zones():
+    if value not in time_zones():
         raise _fail(
             "PW101",
-            f"unknown time zone '{value}'{did_you_mean(value, _time_zones())}",
+            f"unknown time zone '{value}'{did_you_mean(value, time_zones())}",
             "use an IANA name such as Europe/Madrid or America/New_York",
         )
     return value
@@ -438,7 +438,7 @@ def _number(value: float) -> str:
 
 
 _EXAMPLE = re.compile(r"\be\.g\. ")
-_EXAMPLE_ENDS = (";", ")", ", ", ": ", " or ", " to ", ". ")
+_EXAMPLE_ENDS = (";", ")", " (", ", ", ": ", " or ", " to ", ". ")  # " (": a remark on the example
 
 
 def _doc_example(description: str) -> str:

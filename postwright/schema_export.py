@@ -8,6 +8,7 @@ from typing import Any
 from postwright import __version__
 from postwright.config import Config
 from postwright.load import FrontMatter
+from postwright.platforms import PLATFORMS
 
 _TITLES = {"config": "postwright config.yml", "post": "postwright post front matter"}
 
@@ -39,7 +40,43 @@ def reference_markdown() -> str:
         sections += ["", f"## {'config.yml' if kind == 'config' else 'Post front matter'}", ""]
         sections += ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
         sections += _rows(schema, schema, "")
+    sections += _platform_sections()
     return "\n".join(sections) + "\n"
+
+
+def _platform_sections() -> list[str]:
+    """Each platform's settings and credentials as its module declares them (`check` uses the same)."""
+    sections = [
+        "",
+        "## Settings and credentials per platform",
+        "",
+        "Declared in each `postwright/platforms/<name>.py`; `check` reports any other name (PW040,",
+        "PW043) and, for a `deliver: api` account, a missing required one (PW041, PW044). Settings go",
+        "under `accounts.<name>.settings` or `platforms.<platform>.settings`; credentials name",
+        "environment variables.",
+    ]
+    for platform in PLATFORMS.values():
+        sections += ["", f"### {platform.title} (`{platform.name}`)", ""]
+        sections += ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+        for setting in platform.settings:
+            kind = " or ".join(_SETTING_TYPES[kind] for kind in setting.types)
+            if setting.choices:
+                kind = "one of " + ", ".join(f"`{choice}`" for choice in setting.choices)
+            default = "required" if setting.required else json.dumps(setting.default, ensure_ascii=False)
+            sections.append(f"| `settings.{setting.name}` | {kind} | {default} | {setting.doc} |")
+        in_modes = {name for mode in platform.auth_modes for name in mode.credentials}
+        for credential in platform.credentials:
+            default = "required" if credential.required else "optional"
+            default = "see below" if credential.name in in_modes else default
+            sections.append(
+                f"| `credentials.{credential.name}` | variable name | {default} | {credential.doc} |"
+            )
+        for mode in platform.auth_modes:
+            sections.append(f"\n{mode.title}: exactly {', '.join(mode.credentials)}.")
+    return sections
+
+
+_SETTING_TYPES = {str: "string", int: "integer", bool: "boolean", dict: "mapping"}
 
 
 def _rows(node: dict[str, Any], root: dict[str, Any], prefix: str) -> list[str]:

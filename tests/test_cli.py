@@ -204,7 +204,11 @@ def test_init_scaffolds_a_brand_that_passes_check_and_never_overwrites(tmp_path)
     for name in (".github/workflows/publish.yml", ".github/scripts/publish.sh"):  # the repository's own
         ours = (REPO / name).read_text(encoding="utf-8")  # with its action by commit (tests/test_install.py)
         action = rf"\g<1>{default_action()}"
-        assert (target / name).read_text(encoding="utf-8") == re.sub(r"(?m)^( +uses: )\./.*$", action, ours)
+        # and the schedule at the brand's own slots (`workflow sync` writes the lines between its markers)
+        schedule = r"(?ms)^ +# >>> postwright workflow sync.*?# <<< postwright workflow sync$"
+        theirs = re.sub(schedule, "", (target / name).read_text(encoding="utf-8"))
+        assert theirs == re.sub(schedule, "", re.sub(r"(?m)^( +uses: )\./.*$", action, ours))
+    assert run("-C", target, "workflow", "sync", "--check").exit_code == 0
     assert (target / ".github/scripts/publish.sh").stat().st_mode & 0o111
     check = run("-C", target, "check", "--strict")
     assert check.exit_code == 0, check.output

@@ -44,7 +44,7 @@ accounts:
   masto:
     platform: mastodon
     deliver: api
-    credentials: {token: PW_DOCTOR_MASTO}
+    credentials: {access_token: PW_DOCTOR_MASTO}
     settings: {instance: https://second.example}
   sky:
     platform: bluesky
@@ -64,7 +64,7 @@ def api_project(make_project, config: str = API_CONFIG) -> Project:
 
 @pytest.fixture
 def verify(monkeypatch):
-    """Give mastodon a publisher, a `token` credential and this verify: set `.answer` to what it returns
+    """Give mastodon a stand-in publisher and this verify: set `.answer` to what it returns
     (a CredentialCheck, or an exception to raise); `.connections` records what it was handed."""
 
     class Stand:
@@ -73,16 +73,14 @@ def verify(monkeypatch):
 
         def __call__(self, connection: Connection) -> CredentialCheck:
             self.connections.append(connection)
-            connection.secrets["token"]  # a real verify reads its secret
+            connection.secrets["access_token"]  # a real verify reads its secret
             if isinstance(self.answer, BaseException):
                 raise self.answer
             return self.answer(connection) if callable(self.answer) else self.answer
 
     stand = Stand()
     stand.connections = []
-    platform = replace(
-        PLATFORMS["mastodon"], publisher=lambda connection: None, credentials=("token",), verify=stand
-    )
+    platform = replace(PLATFORMS["mastodon"], publisher=lambda connection: None, verify=stand)
     monkeypatch.setattr(doctor_module, "PLATFORMS", {**PLATFORMS, "mastodon": platform})
     monkeypatch.setenv("PW_DOCTOR_MASTO", SECRET)
     return stand
@@ -151,10 +149,11 @@ def test_a_missing_variable_is_named_and_the_platform_is_not_asked(make_project,
 
 
 def test_a_credential_not_named_in_config_is_an_error(make_project, verify):
-    config = API_CONFIG.replace("    credentials: {token: PW_DOCTOR_MASTO}\n", "")
+    config = API_CONFIG.replace("    credentials: {access_token: PW_DOCTOR_MASTO}\n", "")
     result = run(api_project(make_project, config))
     assert result.exit_code == 1
-    assert "credentials.token is not named in config.yml" in result.stdout
+    assert "Mastodon needs credentials.access_token to publish" in result.stdout
+    assert "(PW044)" in result.stdout
 
 
 def test_offline_checks_presence_only(make_project, verify):
@@ -170,7 +169,7 @@ def test_the_connection_is_built_as_the_publish_step_builds_it(make_project, ver
     (connection,) = verify.connections
     assert connection.account == "masto" and connection.platform == "mastodon"
     assert dict(connection.settings) == {"instance": "https://second.example", "visibility": "public"}
-    assert connection.secrets.names == {"token": "PW_DOCTOR_MASTO"}
+    assert connection.secrets.names == {"access_token": "PW_DOCTOR_MASTO"}
 
 
 def test_a_platform_that_cannot_be_asked_or_cannot_publish(make_project, verify, monkeypatch):
@@ -217,7 +216,7 @@ def test_a_verify_that_fails_is_reported_and_the_other_accounts_still_are(
 @pytest.mark.parametrize("output_format", ["human", "github", "json"])
 def test_a_secret_never_appears_even_when_a_verify_leaks_it(make_project, verify, output_format):
     def leaky(connection: Connection) -> CredentialCheck:
-        return CredentialCheck(False, f"token {connection.secrets['token']} rejected")
+        return CredentialCheck(False, f"token {connection.secrets['access_token']} rejected")
 
     verify.answer = leaky
     result = run(api_project(make_project), "--format", output_format)

@@ -29,7 +29,7 @@ brand:
   timezone: Europe/Madrid
   platforms: [mastodon]
 accounts:
-  masto: {platform: mastodon, credentials: {token: PW_TEST_TOKEN}}
+  masto: {platform: mastodon, credentials: {access_token: PW_TEST_TOKEN}}
 """
 
 POST = "-- content/posts/2026-12-01-hi.md --\n---\ntitle: Hi\n---\nHello.\n"

@@ -331,7 +331,7 @@ class TestBlueskyPublisher(PublisherContract):
             PLATFORMS["bluesky"].verify(Connection("brand", "bluesky", settings, secrets))
 
     def test_the_platform_declares_its_credentials_and_settings(self):
-        assert PLATFORMS["bluesky"].credentials == ("app_password",)
+        assert [credential.name for credential in PLATFORMS["bluesky"].credentials] == ["app_password"]
         no_handle = Connection("brand", "bluesky", {}, Secrets("brand", {}))
         with pytest.raises(CredentialsError, match=r"settings\.handle"):
             PLATFORMS["bluesky"].publisher(no_handle)

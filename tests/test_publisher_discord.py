@@ -16,7 +16,7 @@ import pytest
 from werkzeug.wrappers import Response
 
 from postwright.api import Connection
-from postwright.credentials import Secrets, redact
+from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
 from postwright.publish import CannotTell, Runner
 from tests.contract import CANARY, PublisherContract, SentPost
@@ -331,6 +331,33 @@ class TestDiscord(PublisherContract):
         publisher = connect(settings=settings)
         (outcome,) = Runner(ledger, lambda account: publisher).retract([variant.key])
         assert outcome.status == "retracted" and server.messages == {}
+
+    def test_a_thread_id_in_the_webhook_url_is_kept(self, server, connect, ledger, environ):
+        server.thread_id = "1170000000000000099"
+        environ["PW_TEST_WEBHOOK_URL"] = f"{server.webhook_url}?thread_id={server.thread_id}"
+        variant = self.variant(self.part_texts()[:1])
+        outcome = self.run(ledger, connect, variant)
+        assert outcome.status == "published", outcome.message
+        assert f"/{server.thread_id}/" in outcome.url
+        publisher = connect()
+        (outcome,) = Runner(ledger, lambda account: publisher).retract([variant.key])
+        assert outcome.status == "retracted" and server.messages == {}
+
+    @pytest.mark.parametrize(
+        ("query", "settings", "message"),
+        [
+            ("?thread_id=1&thread_id=2", {}, "(thread_id twice)"),
+            ("?with_components=true", {}, "(with_components)"),
+            ("?thread_id=1", {"thread_id": "2"}, "names thread 1 but settings.thread_id is 2"),
+        ],
+    )
+    def test_a_webhook_url_query_it_cannot_honour_is_refused(
+        self, server, connect, environ, query, settings, message
+    ):
+        environ["PW_TEST_WEBHOOK_URL"] = server.webhook_url + query
+        with pytest.raises(CredentialsError, match=re.escape(message)):
+            connect(settings=settings)
+        assert server.calls == []
 
     @pytest.mark.parametrize(
         ("status", "body"),

@@ -183,6 +183,8 @@ class MastodonProxy(FakePlatform):
             self.expect(
                 call.headers.get("authorization", "").startswith("Bearer "), f"{call.path}: no Bearer token"
             )
+        if (injected := self.injected(call)) is not None:
+            return injected
         media = re.fullmatch(r"/api/v1/media/(\w+)", call.path)
         if call.method == "GET" and media and self._processing.get(media[1], 0) > 0:
             self._processing[media[1]] -= 1
@@ -445,6 +447,19 @@ class TestMastodon(PublisherContract):
         variant = self.variant(self.part_texts())
         assert publisher.find_sent(variant, 2, "key-2") is None
         assert publisher.find_sent(alone, 1, "other-key") is not None
+
+    def test_find_sent_cannot_tell_on_a_server_without_status_source(self, server, connect):
+        """Mastodon before 3.5 (and some forks) answer 404 to /source: the part may well be the status
+        whose HTML matches, so it is reported unknown, never taken as "not sent" and sent again."""
+        publisher = connect()
+        variant = self.variant(self.part_texts()[:1])
+        publisher.send(variant, 1, None, "key-1")
+        server.proxy.fail_next(
+            lambda call: call.path.endswith("/source"),
+            lambda call: json_response({"error": "Record not found"}, 404),
+        )
+        with pytest.raises(CannotTell, match=r"404 .*/source"):
+            connect().find_sent(variant, 1, "key-1")
 
     def test_find_sent_reads_only_the_latest_statuses(self, server, connect):
         publisher = connect()

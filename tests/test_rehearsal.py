@@ -35,11 +35,18 @@ class Platform(FakePublisher):
         self.deleted.append(remote_id)
 
 
+# what an API account needs besides `deliver: api` (check refuses it without them: PW041, PW044)
+_NEEDS = {
+    "masto": "    settings: {instance: https://fake.example}\n    credentials: {access_token: PW_FAKE}\n",
+    "sky": "    handle: brand.example\n    credentials: {app_password: PW_FAKE_PASSWORD}\n",
+}
+
+
 def to_api(project, account: str = "masto") -> None:
     """The person's switch in config.yml: the account now posts for real."""
     config = project.root / "config.yml"
     marker = "platform: mastodon\n" if account == "masto" else "platform: bluesky\n"
-    config.write_text(config.read_text().replace(marker, f"{marker}    deliver: api\n", 1))
+    config.write_text(config.read_text().replace(marker, f"{marker}    deliver: api\n{_NEEDS[account]}", 1))
 
 
 def records(project) -> list[dict]:

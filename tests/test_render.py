@@ -251,6 +251,25 @@ def test_linkedin_escapes_the_template_link_tags_and_signature(make_project):
     )
 
 
+def test_linkedin_hashtags_written_by_the_template_stay_hashtags(make_project):
+    """The scaffold's base.j2 writes `#{{ tag }}`: escaped, `\\#launch` would be the text "#launch", not a
+    hashtag. A bare #tag becomes the HashtagTemplate the body's hashtags become; `#1` stays text."""
+    template = (
+        "-- templates/linkedin.j2 --\n{{ body }}\n\n"
+        "{% for tag in hashtags %}#{{ tag }} {% endfor %}#1 C#x a#b\n"
+    )
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}{template}"
+        "-- content/posts/2026-12-01-hi.md --\n---\nplatforms: [linkedin]\ntags: [launch, open_source]\n"
+        "---\nNew kites #kites\n"
+    )
+    checked, got = variants(project)
+    assert checked.diagnostics == ()
+    assert got["2026-12-01-hi", "li"].parts[0] == (
+        "New kites {hashtag|\\#|kites}\n\n{hashtag|\\#|launch} {hashtag|\\#|open\\_source} \\#1 C\\#x a\\#b"
+    )
+
+
 _RESERVED = "\\|{}@[]()<>#*_~"  # little-text-format's reserved characters
 # a MentionElement or a HashtagTemplate: their text is escaped, not their syntax
 _LITTLE_ELEMENT = re.compile(

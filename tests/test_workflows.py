@@ -15,12 +15,15 @@ import shutil
 import subprocess
 import sys
 from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
+from postwright import pipeline, workflow
 from postwright.ledger import Ledger, Record
+from postwright.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / ".github" / "workflows" / "publish.yml"
@@ -77,6 +80,19 @@ def test_workflow_matches_the_github_workflow_schema():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_the_example_brand_s_schedule_is_in_sync_with_its_config_and_posts():
+    """`postwright workflow sync` as of preview.at (the example's posts are dated around it) changes
+    nothing: a run at every slot in both of Madrid's offsets, and at each post's time off the slots."""
+    project = Project(REPO)
+    config, loaded, _ = pipeline.load(project)
+    assert config is not None and config.preview.at is not None
+    at = datetime.fromisoformat(config.preview.at).replace(tzinfo=config.zone)
+    synced = workflow.sync(project, config, loaded.posts, at)
+    assert not synced.changed, synced.diff(".github/workflows/publish.yml")
+    assert synced.runs_per_month <= 300
+    assert workflow.problems(project, config, loaded.posts, at) == []
+
+
 def test_script_passes_shellcheck():
     result = subprocess.run([tool("shellcheck"), str(SCRIPT)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -86,7 +102,8 @@ def test_workflow_shape():
     text = WORKFLOW.read_text(encoding="utf-8")
     workflow = yaml.safe_load(text)
     on = workflow[True]  # YAML 1.1 reads the key `on` as true
-    assert on["schedule"] == [{"cron": "*/15 * * * *"}]
+    # Runs when something is due (postwright workflow sync), never every few minutes
+    assert on["schedule"] and all(not entry["cron"].startswith(("*", "*/")) for entry in on["schedule"])
     assert set(on["workflow_dispatch"]["inputs"]) == {"at", "only", "dry_run"}
     assert not any(value.get("required") for value in on["workflow_dispatch"]["inputs"].values())
     # One group for the whole repository: a fixed name, no run id or ref in it, never cancelled.

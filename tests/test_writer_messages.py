@@ -118,6 +118,8 @@ def test_no_wrong_value_shows_the_library_wording(model, base):
         ),
         ("id: a b", "id should be text written like the example of at most 200 characters", ""),
         ("overrides: {x: 3}", "overrides.x should be a mapping with 'body' and 'date'", "write a mapping"),
+        # the docstring's example goes on "(a date alone means …)": a remark, not part of the value
+        ("expires: 12", "expires should be text, e.g. `expires: 2026-12-03`", ""),
     ],
 )
 def test_a_wrong_value_says_what_the_key_takes_with_an_example(front_matter, message, hint):

@@ -6,10 +6,10 @@ A platform module is data plus, where behaviour differs, small functions. Number
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from postwright.api import Connection, CredentialCheck
@@ -76,6 +76,41 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class Setting:
+    """One key a platform's publisher reads from `settings:` (platforms.<p> or accounts.<a>): declared
+    here, so `check` and `doctor` know every name and the publisher reads no undeclared one."""
+
+    name: str
+    types: tuple[type, ...] = (str,)  # what the YAML value may be (an id may be a quoted or bare number)
+    required: bool = False  # an API account cannot publish without it
+    doc: str = ""
+    default: Any = None
+    choices: tuple[str, ...] = ()  # the only values allowed, when the platform has a fixed list
+    url: bool = False  # an http(s) URL with a host: a bare host name fails every request, not check
+    # names people write for it (the platform's own words, a near miss), for did-you-mean
+    also_called: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """One name under an account's `credentials:` (its value names an environment variable)."""
+
+    name: str
+    required: bool = False  # needed by every API account (where the platform has auth modes, see AuthMode)
+    doc: str = ""
+    also_called: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuthMode:
+    """A set of credentials that together choose how the publisher signs in (X: OAuth 1.0a or 2.0).
+    An account names exactly one mode's set; any other mix is ambiguous."""
+
+    title: str
+    credentials: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ApiVersion:
     """The version of a platform's API its publisher pins, and the day the platform stops serving it, as
     the platform publishes it (`source`): doctor warns before that day, so the pin moves in time."""
@@ -108,10 +143,19 @@ class Platform:
     notes: tuple[str, ...] = field(default=())  # caveats shown in docs
     # builds the API publisher for one account (deliver: api); None: only the outbox is available
     publisher: Callable[[Connection], Publisher] | None = None
-    credentials: tuple[str, ...] = ()  # the names under accounts.<a>.credentials its publisher needs
+    settings: tuple[Setting, ...] = ()  # the keys its publisher reads under settings:
+    credentials: tuple[Credential, ...] = ()  # the names under accounts.<a>.credentials it reads
+    auth_modes: tuple[AuthMode, ...] = ()  # where the credentials' names choose how it signs in
     # asks the platform, cheaply and without posting, whether the credentials work and when they expire
     verify: Callable[[Connection], CredentialCheck] | None = None
     api_version: ApiVersion | None = None  # the versioned API its publisher pins (None: unversioned)
+
+    def setting(self, name: str) -> Setting:
+        """The declaration of `name`: a KeyError for an undeclared one, so publishers cannot drift."""
+        for setting in self.settings:
+            if setting.name == name:
+                return setting
+        raise KeyError(f"{self.name} declares no setting {name!r}")
 
     def mention(self, handle: str | None, name: str) -> str:
         """How @[person] appears on this platform; the plain name where the person has no handle."""
@@ -121,3 +165,36 @@ class Platform:
 
     def hashtag(self, tag: str) -> str:
         return self.hashtag_format.format(tag=tag)
+
+
+def _moded(platform: Platform, names: Iterable[str]) -> set[str]:
+    """The names that belong to an auth mode, counting what people also call them (X's api_key): a
+    misnamed OAuth 1.0a key must spoil the set, not leave its access token looking like OAuth 2.0."""
+    moded = {name for mode in platform.auth_modes for name in mode.credentials}
+    aliases = {alias for item in platform.credentials if item.name in moded for alias in item.also_called}
+    return {name for name in names if name in moded or name in aliases}
+
+
+def auth_mode(platform: Platform, names: Iterable[str]) -> AuthMode | None:
+    """The mode whose credentials the account names, exactly (credentials outside every mode aside);
+    None when the names fit none (or the platform has no modes)."""
+    named = _moded(platform, names)
+    return next((mode for mode in platform.auth_modes if named == set(mode.credentials)), None)
+
+
+def ambiguous_credentials(platform: Platform, names: Iterable[str]) -> str:
+    """Why `names` choose none of the platform's auth modes, and what the nearest mode still needs."""
+    named = _moded(platform, names)
+    nearest = max(
+        platform.auth_modes, key=lambda mode: (len(named & set(mode.credentials)), -len(mode.credentials))
+    )
+    shown = ", ".join(sorted(named)) or "none"
+    sets = " or ".join(f"{mode.title} ({', '.join(mode.credentials)})" for mode in platform.auth_modes)
+    lacking = [name for name in nearest.credentials if name not in named]
+    extra = sorted(named - set(nearest.credentials))
+    fix = (f"add {', '.join(lacking)}" if lacking else "") + (" and " if lacking and extra else "")
+    fix += f"remove {', '.join(extra)}" if extra else ""
+    return (
+        f"the credentials named ({shown}) choose no way to sign in to {platform.title}: name exactly {sets}; "
+        f"for {nearest.title}, {fix}"
+    )

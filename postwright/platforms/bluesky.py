@@ -38,7 +38,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform, TagLimit
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting, TagLimit
 from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
 
 POST = "app.bsky.feed.post"
@@ -423,6 +423,16 @@ PLATFORM = Platform(
         ),
     ),
     publisher=publisher,
-    credentials=("app_password",),
+    settings=(
+        Setting("handle", required=True, doc="the login handle; defaults to the account's handle"),
+        Setting(
+            "service", url=True, doc="the account's PDS", default="https://bsky.social", also_called=("pds",)
+        ),
+        Setting("web_url", url=True, doc="where links to posts point", default="https://bsky.app"),
+        Setting("link_card", doc="a link post's card", default="auto", choices=("auto", "thumbnail", "off")),
+    ),
+    credentials=(
+        Credential("app_password", required=True, doc="an app password, never the account password"),
+    ),
     verify=verify,
 )

@@ -28,7 +28,8 @@ does not return an error"). Text only: a JSON body. With images: `multipart/form
 Settings: `thread_id` (post into a thread or forum post of the webhook's channel), `username` and
 `avatar_url` (override the webhook's), `allowed_mentions` (default {"parse": ["users"]}: people
 mentioned with <@id> are notified, @everyone and roles in the text are not). Credentials:
-`webhook_url` (https://discord.com/api/webhooks/<id>/<token>: it holds the token, so it is a secret).
+`webhook_url` (https://discord.com/api/webhooks/<id>/<token>: it holds the token, so it is a secret;
+a `?thread_id=<id>` on it works as the setting does).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Limits, Measure, Platform
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
@@ -82,6 +83,8 @@ class DiscordPublisher:
         remember(match["token"])
         # the webhook's own path, token included, on the pinned version (unversioned would mean v6)
         self.path = f"/api/v{API_VERSION.version}/webhooks/{match['id']}/{match['token']}"
+        # a URL given as <webhook>?thread_id=<id> (Execute Webhook's query) posts into that thread: keep it
+        self.thread_id = _thread_of(connection, url.query)
         self.api = _WebhookApi(connection, f"{url.scheme}://{url.netloc}")
         self._webhook: dict[str, Any] | None = None
         self._refused: set[str] = set()  # keys whose last send Discord refused outright
@@ -122,9 +125,8 @@ class DiscordPublisher:
         return payload
 
     def _params(self, **params: str) -> dict[str, str]:
-        thread_id = self.connection.setting("thread_id")
-        if thread_id:
-            params["thread_id"] = str(thread_id)
+        if self.thread_id:
+            params["thread_id"] = self.thread_id
         return params
 
     def webhook(self) -> dict[str, Any]:
@@ -189,6 +191,28 @@ class _WebhookApi(ApiClient):
     def refused(self) -> bool:
         """The last request was answered with a 4xx: Discord did not take it (a 5xx may have)."""
         return self.last_status is not None and 400 <= self.last_status < 500
+
+
+def _thread_of(connection: Connection, query: str) -> str | None:
+    """The thread to post into: the `thread_id` setting or the webhook URL's ?thread_id= (they must
+    agree). Other query parameters are refused rather than silently dropped: `wait` is always set,
+    and anything else would change where or how the message is posted."""
+    from_url = urllib.parse.parse_qs(query, keep_blank_values=True)
+    unknown = sorted(set(from_url) - {"thread_id", "wait"})
+    if unknown or len(from_url.get("thread_id", [])) > 1:
+        raise CredentialsError(
+            f"account {connection.account}: credentials.webhook_url has query parameters postwright does "
+            f"not use ({', '.join(unknown) or 'thread_id twice'}); keep only ?thread_id=<id>, or remove "
+            "the query and set settings.thread_id"
+        )
+    in_url = from_url.get("thread_id", [""])[0].strip()
+    setting = str(connection.setting("thread_id") or "").strip()
+    if in_url and setting and in_url != setting:
+        raise CredentialsError(
+            f"account {connection.account}: credentials.webhook_url names thread {in_url} but "
+            f"settings.thread_id is {setting}; keep one of them"
+        )
+    return setting or in_url or None
 
 
 def _attachments(uploads: list[Upload]) -> list[dict[str, Any]]:
@@ -310,7 +334,13 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
     publisher=DiscordPublisher,
-    credentials=("webhook_url",),
+    settings=(
+        Setting("thread_id", (str, int), doc="post in this thread of the channel"),
+        Setting("username", doc="the name shown instead of the webhook's"),
+        Setting("avatar_url", url=True, doc="the picture shown instead of the webhook's"),
+        Setting("allowed_mentions", (dict,), doc="Discord's allowed_mentions object"),
+    ),
+    credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),
     verify=verify,
     api_version=API_VERSION,
 )

@@ -21,7 +21,7 @@ from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, already_gone, graph_error
 from postwright.publish import CannotTell, PermanentError, Receipt
 
@@ -196,7 +196,21 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "BMP", "TIFF"),
     ),
     publisher=FacebookPublisher,
-    credentials=("access_token",),  # the Page access token; optional app_id, app_secret for doctor
+    settings=(
+        Setting("page_id", (str, int), required=True, doc="the Page's id"),
+        Setting("api_url", url=True, doc="the Graph API's base URL", default=API_URL),
+        Setting("graph_version", doc="the Graph API version (vNN.N)", default=GRAPH_VERSION),
+    ),
+    credentials=(
+        Credential(
+            "access_token",
+            required=True,
+            doc="a Page access token",
+            also_called=("page_token", "page_access_token"),
+        ),
+        Credential("app_id", doc="with app_secret, lets doctor read the token's expiry"),
+        Credential("app_secret", doc="with app_id, lets doctor read the token's expiry"),
+    ),
     verify=verify,
     api_version=GRAPH_API,
 )

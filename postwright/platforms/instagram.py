@@ -36,7 +36,7 @@ from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
@@ -372,7 +372,26 @@ PLATFORM = Platform(
         requires_media=True,  # the Graph API publishes media containers only
     ),
     publisher=_publisher,
-    credentials=("access_token",),
+    settings=(
+        Setting(
+            "user_id",
+            (str, int),
+            required=True,
+            doc="the Instagram professional account's id",
+            also_called=("business_account_id", "ig_user_id"),
+        ),
+        Setting(
+            "media_base_url",
+            url=True,
+            required=True,
+            doc="where publish/ is served: Instagram fetches images",
+        ),
+        Setting(
+            "api_url", url=True, doc="the Graph API's base URL", default=InstagramPublisher.default_api_url
+        ),
+        Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
+    ),
+    credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=_verify,
     api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart
 )

@@ -26,7 +26,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Limits, Measure, Platform
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.linkedin.com"
@@ -273,7 +273,20 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF"),
     ),
     publisher=LinkedInPublisher,
-    credentials=("access_token",),  # optional: client_id, client_secret (doctor reads the token's expiry)
+    settings=(
+        Setting("author", required=True, doc="urn:li:person:… or urn:li:organization:…"),
+        Setting("api_url", url=True, doc="the REST API's base URL", default=API_URL),
+        Setting(
+            "oauth_url", url=True, doc="the OAuth server's base URL (token introspection)", default=OAUTH_URL
+        ),
+        Setting("linkedin_version", (str, int), doc="the LinkedIn-Version header (YYYYMM)", default=VERSION),
+        Setting("visibility", doc="who sees posts", default="PUBLIC"),
+    ),
+    credentials=(
+        Credential("access_token", required=True, doc="scope w_member_social or w_organization_social"),
+        Credential("client_id", doc="with client_secret, lets doctor read the token's expiry"),
+        Credential("client_secret", doc="with client_id, lets doctor read the token's expiry"),
+    ),
     verify=verify,
     api_version=API_VERSION,
 )

@@ -44,7 +44,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 _PAGE = 40  # GET /api/v1/accounts/:id/statuses: "Defaults to 20 statuses. Max 40 statuses." (OpenAPI)
@@ -197,11 +197,20 @@ class MastodonPublisher:
         """The plain text a status was created with: GET /api/v1/statuses/:id/source (Mastodon 3.5+;
         StatusSource.text), once per status. Never a list answer's `text`: Mastodon sends it only for a
         deleted status (entities/Status.md), and Takahē fills it with the HTML content, which is not the
-        text that was sent (so a part that went out would not be found, and would go out again)."""
+        text that was sent (so a part that went out would not be found, and would go out again).
+        A 404 is a server without /source (Mastodon before 3.5, some forks) or a status deleted
+        meanwhile: either way the text is unknown, and taking it for "not this status" would send the
+        part again, so the runner is told it cannot tell."""
         status_id = str(status["id"])
         if status_id not in sources:
             response = self.api.request("GET", f"/api/v1/statuses/{_quote(status_id)}/source", ok=(404,))
-            sources[status_id] = _normal(response.json().get("text", "")) if response.is_success else ""
+            if not response.is_success:
+                raise CannotTell(
+                    f"the server answered 404 to GET /api/v1/statuses/{status_id}/source (a server without "
+                    "it: Mastodon before 3.5 or a fork), so whether this part went out cannot be told; "
+                    "look at the account's latest posts"
+                )
+            sources[status_id] = _normal(response.json().get("text", ""))
         return sources[status_id]
 
     def account(self) -> dict[str, Any]:
@@ -316,6 +325,14 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
     publisher=MastodonPublisher,
-    credentials=("access_token",),
+    settings=(
+        Setting("instance", url=True, required=True, doc="the server's URL, e.g. https://mastodon.social"),
+        Setting("visibility", doc="who sees posts", choices=("public", "unlisted", "private", "direct")),
+        Setting(
+            "check_instance_limits", (bool,), doc="refuse parts over the server's own limits", default=False
+        ),
+        Setting("lookup_depth", (int,), doc="how many recent statuses a retry reads", default=2 * _PAGE),
+    ),
+    credentials=(Credential("access_token", required=True, doc="scopes write:statuses and write:media"),),
     verify=verify,
 )

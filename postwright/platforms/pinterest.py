@@ -18,7 +18,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.pinterest.com"
@@ -169,6 +169,10 @@ PLATFORM = Platform(
         requires_media=True,
     ),
     publisher=PinterestPublisher,
-    credentials=("access_token",),
+    settings=(
+        Setting("board_id", (str, int), required=True, doc="the board's id", also_called=("board",)),
+        Setting("api_url", url=True, doc="the API's base URL", default=API_URL),
+    ),
+    credentials=(Credential("access_token", required=True, doc="scopes boards:read, pins:write"),),
     verify=verify,
 )

@@ -37,7 +37,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 CAPTION_LIMIT = 1024  # sendPhoto/sendMediaGroup caption: "0-1024 characters after entities parsing"
@@ -314,6 +314,20 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "WEBP"),
     ),
     publisher=TelegramPublisher,
-    credentials=("bot_token",),
+    settings=(
+        Setting(
+            "chat_id", (str, int), required=True, doc="@channel or -100…", also_called=("chat", "channel")
+        ),
+        Setting("api_url", url=True, doc="the Bot API's base URL", default=DEFAULT_API),
+        Setting("link_preview", (bool,), doc="show a preview of the post's link", default=True),
+        Setting(
+            "silent",
+            (bool,),
+            doc="send without a notification",
+            default=False,
+            also_called=("disable_notification",),
+        ),
+    ),
+    credentials=(Credential("bot_token", required=True, doc="the bot must be an admin of the channel"),),
     verify=verify,
 )

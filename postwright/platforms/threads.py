@@ -33,7 +33,7 @@ from typing import Any
 from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Limits, Measure, Platform
+from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.platforms.instagram import LOOKUP_DEPTH, PAGE_SIZE, ContainerPublisher
 from postwright.platforms.meta import already_gone
 from postwright.publish import CannotTell, PermanentError, Receipt
@@ -181,7 +181,19 @@ PLATFORM = Platform(
         max_links=5,  # THREADS_API__LINK_LIMIT_EXCEEDED above 5 unique links (since 2025-12-22)
     ),
     publisher=_publisher,
-    credentials=("access_token",),
+    settings=(
+        Setting("user_id", (str, int), doc="the Threads user's id", default="me"),
+        Setting(
+            "media_base_url",
+            url=True,
+            doc="where publish/ is served: Threads fetches images (needed for images)",
+        ),
+        Setting(
+            "api_url", url=True, doc="the Threads API's base URL", default=ThreadsPublisher.default_api_url
+        ),
+        Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
+    ),
+    credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=_verify,
     api_version=THREADS_API,
 )

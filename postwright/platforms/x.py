@@ -11,6 +11,8 @@ access_token_secret) is the recommended mode for scheduled publishing: those tok
 An OAuth 2.0 user token (access_token alone) "will only stay valid for two hours"
 (docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code); postwright does not refresh
 it, so it suits a run started by hand soon after the token was made, not a schedule. `doctor` says so.
+The names choose the mode (PLATFORM.auth_modes): any other set is a `check` error (PW045) and refused
+here, so an OAuth 1.0a access token is never sent as a bearer token.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Limits, Measure, Platform
+from postwright.platforms.base import (
+    AuthMode,
+    Credential,
+    Limits,
+    Measure,
+    Platform,
+    Setting,
+    ambiguous_credentials,
+    auth_mode,
+)
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.x.com"  # docs.x.com/x-api: every v2 endpoint below is under this host
@@ -68,17 +79,20 @@ class _OAuth1(httpx.Auth):
         yield request
 
 
+OAUTH1 = AuthMode("OAuth 1.0a", ("consumer_key", "consumer_secret", "access_token", "access_token_secret"))
+OAUTH2 = AuthMode("OAuth 2.0 user token", ("access_token",))
+
+
 def _auth(connection: Connection) -> httpx.Auth:
-    """OAuth 1.0a when the account names a consumer key, else an OAuth 2.0 user token."""
+    """The mode the account's credential names choose (PLATFORM.auth_modes); any other set is refused,
+    so an OAuth 1.0a access token never goes out as a bearer token."""
     secrets = connection.secrets
-    if "consumer_key" in secrets.names:
-        return _OAuth1(
-            secrets["consumer_key"],
-            secrets["consumer_secret"],
-            secrets["access_token"],
-            secrets["access_token_secret"],
-        )
-    return _Bearer(secrets["access_token"])
+    mode = auth_mode(PLATFORM, secrets.names)
+    if mode is OAUTH1:
+        return _OAuth1(*(secrets[name] for name in OAUTH1.credentials))
+    if mode is OAUTH2:
+        return _Bearer(secrets["access_token"])
+    raise CredentialsError(f"account {connection.account}: {ambiguous_credentials(PLATFORM, secrets.names)}")
 
 
 def _x_error(response: httpx.Response) -> str:
@@ -298,7 +312,21 @@ PLATFORM = Platform(
         image_formats=("JPEG", "PNG", "GIF", "WEBP"),
     ),
     publisher=XPublisher,
-    # OAuth 2.0 needs access_token only; OAuth 1.0a adds consumer_key, consumer_secret, access_token_secret
-    credentials=("access_token",),
+    settings=(Setting("api_url", url=True, doc="the API's base URL", default=API_URL),),
+    credentials=(
+        Credential("consumer_key", doc="OAuth 1.0a: the app's API Key", also_called=("api_key",)),
+        Credential(
+            "consumer_secret",
+            doc="OAuth 1.0a: the app's API Key Secret",
+            also_called=("api_secret", "api_key_secret", "consumer_key_secret"),
+        ),
+        Credential("access_token", doc="OAuth 1.0a: the user's Access Token; alone: an OAuth 2.0 user token"),
+        Credential(
+            "access_token_secret",
+            doc="OAuth 1.0a: the user's Access Token Secret",
+            also_called=("access_secret",),
+        ),
+    ),
+    auth_modes=(OAUTH1, OAUTH2),
     verify=verify,
 )
