@@ -8,8 +8,10 @@ be known, so that it is still checked, previewed and on the calendar. The rest a
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -23,7 +25,7 @@ from postwright import forked
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
-from postwright.memo import Memo, is_problems
+from postwright.memo import Memo, is_problems, render_keys
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -116,6 +118,7 @@ class Loaded:
     posts: tuple[Post, ...]
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...] = field(default=())  # every post file looked at, repo-relative
+    render_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # memo.render_keys by source
 
 
 _NAME = re.compile(
@@ -130,23 +133,28 @@ _MENTION = re.compile(r"@\[([^\]\n]*)\]")
 
 
 def _relative(project: Project, path: Path) -> str:
-    """project.shown for files found under content/ (no symlink resolution per file: thousands of posts)."""
-    try:
-        return path.relative_to(project.root).as_posix()
-    except ValueError:
-        return project.shown(path)
+    """project.shown for files found under content/ (no symlink resolution per file: thousands of posts;
+    a string prefix, not Path.relative_to, which costs more than reading the file's memo entry)."""
+    text, root = str(path), str(project.root)
+    if text.startswith(root) and text[len(root) : len(root) + 1] == os.sep:
+        return text[len(root) + 1 :].replace(os.sep, "/")
+    return project.shown(path)
 
 
 def post_files(project: Project) -> list[Path]:
-    """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials)."""
+    """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials).
+    Like rglob("*.md"), symlinked folders are not entered; symlinked files are posts."""
     if not project.content_dir.is_dir():
         return []
-    return sorted(
-        path
-        for path in project.content_dir.rglob("*.md")
-        if path.is_file()
-        and not any(part.startswith((".", "_")) for part in path.relative_to(project.content_dir).parts)
-    )
+    found: list[tuple[tuple[str, ...], Path]] = []
+    for folder, folders, names in os.walk(project.content_dir):
+        folders[:] = [name for name in folders if not name.startswith((".", "_"))]
+        for name in names:
+            if name.endswith(".md") and not name.startswith((".", "_")):
+                path = Path(folder, name)
+                if path.is_file():
+                    found.append((path.parts, path))
+    return [path for _parts, path in sorted(found)]  # in Path order, as sorted(paths) gives it
 
 
 def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] | None = None) -> Loaded:
@@ -194,20 +202,26 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
         if remembered.date:
             dates.setdefault(str(remembered.id), remembered.date)
     posts: list[Post] = []
+    keys_by_source: dict[str, tuple[str, ...]] = {}
     for path, key, remembered in read:
         inherited = dates.get(str(remembered.id))
         if key in fresh or remembered.inherited != inherited:  # new, edited, or a sibling's date moved
             item = fresh.get(key) or _parse_file(project, path)[0]
             assert item is not None, "it parsed before, unchanged"
             post, diagnostics = _resolve(project, config, item, dates)
-            remembered = remembered._replace(inherited=inherited, post=post, problems=tuple(diagnostics))
+            remembered = remembered._replace(
+                inherited=inherited, post=post, problems=tuple(diagnostics), render_keys=_keys(post)
+            )
             if memo is not None:
                 memo.put(key, remembered)
         found += remembered.problems
         if remembered.post is not None:
             posts.append(remembered.post)
+            keys_by_source[remembered.post.source] = remembered.render_keys
     found += _duplicates(posts)
-    return Loaded(tuple(posts), tuple(found), tuple(_relative(project, path) for path in files))
+    return Loaded(
+        tuple(posts), tuple(found), tuple(_relative(project, path) for path in files), keys_by_source
+    )
 
 
 PARALLEL_FROM = 1000  # post files to read: below this, starting worker processes costs more than it saves
@@ -232,7 +246,12 @@ def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> li
         post, diagnostics = _resolve(project, config, item, dates)
         inherited = dates.get(item.id)
         entries.append(
-            (key, Remembered(item.id, _date_text(item), problems, inherited, post, tuple(diagnostics)))
+            (
+                key,
+                Remembered(
+                    item.id, _date_text(item), problems, inherited, post, tuple(diagnostics), _keys(post)
+                ),
+            )
         )
     return entries
 
@@ -240,7 +259,8 @@ def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> li
 class Remembered(NamedTuple):
     """What loading one post file gave, for the load memo: its id and own date (for siblings), the
     problems of parsing it, the sibling date it was resolved with, and the post and problems resolving
-    gave. `id` is None for a file that did not parse."""
+    gave, and the post's render memo keys (hashing its repr costs more than reading them back). `id` is
+    None for a file that did not parse."""
 
     id: str | None
     date: str | None
@@ -248,6 +268,11 @@ class Remembered(NamedTuple):
     inherited: str | None = None
     post: Post | None = None
     problems: tuple[Diagnostic, ...] = ()
+    render_keys: tuple[str, ...] = ()
+
+
+def _keys(post: Post | None) -> tuple[str, ...]:
+    return tuple(render_keys(post)) if post is not None else ()
 
 
 def is_remembered(entry: object) -> bool:
@@ -257,18 +282,20 @@ def is_remembered(entry: object) -> bool:
         and (entry.post is None or isinstance(entry.post, Post))
         and is_problems(entry.parse_problems)
         and is_problems(entry.problems)
+        and isinstance(entry.render_keys, tuple)
+        and all(isinstance(key, str) for key in entry.render_keys)
+        and (entry.post is None or len(entry.render_keys) == len(entry.post.targets))
     )
 
 
 def _memo_key(project: Project, path: Path) -> str:
-    """Path and stat, with the inode and change time: an edit that kept size and mtime (cp -p, rsync -t,
-    tar) or a chmod still counts."""
+    """Path and content hash: a fresh checkout with a restored .postwright-cache/ (CI) finds every
+    unchanged post, though its files' times and inodes are new; any edit misses, whatever its stat."""
     try:
-        info = path.stat()
+        content = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError as error:  # gone since it was listed: reading it reports why
         return f"{_relative(project, path)}\0unreadable {error.errno}"
-    stat = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
-    return "\0".join([_relative(project, path), *map(str, stat)])
+    return f"{_relative(project, path)}\0{content}"
 
 
 def _date_text(item: _Parsed) -> str | None:

@@ -2,9 +2,9 @@
 the posts that changed.
 
 Two memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
-- posts.pickle (load): each post file's parsed and resolved post, by path, size and modification time
-  (like make) and the sibling date it inherited; for config.yml's bytes, the names under assets/ and
-  postwright's code.
+- posts.pickle (load): each post file's parsed and resolved post, by path and content hash (so a fresh
+  checkout with a restored cache finds it) and the sibling date it inherited; for config.yml's bytes,
+  the names under assets/ and postwright's code.
 - render.pickle (render): each rendered variant, by the resolved post (its repr: every field, dates with
   their zone) and the account; for config.yml's and every template's bytes and postwright's code.
 A changed post, template or config line misses; nothing else can make a stale entry hit.
@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
 
-FORMAT = 1  # bump when an entry's shape changes
+FORMAT = 2  # bump when an entry's shape changes
 _DATACLASSES = (Post, Variant, MediaRef, Diagnostic, Span)
 _ALLOWED = {
     *((kind.__module__, kind.__name__) for kind in _DATACLASSES),

@@ -110,7 +110,7 @@ def _check(
     if config is not None:
         rendered = _render_memo(project)
         variants, problems, checked, known = _render_all(
-            loaded.posts, config, render.load_templates(project), facts, rendered
+            loaded.posts, config, render.load_templates(project), facts, rendered, loaded.render_keys
         )
         memos = (read, rendered) if facts else ()  # build remembers them; check only reads them
         found += problems
@@ -146,6 +146,8 @@ def _unsent_threads_only(
     """PW252 (a thread's last part holds only template text) only where that thread may still be sent:
     not out (by the ledger) and not past the grace period (`since`), so a thread that went out is not
     warned about where the ledger is elsewhere (a state branch)."""
+    if not any(item.code == "PW252" for item in found):
+        return found  # most runs: no set of 20,000 variants to make
     unsent = {
         (variant.source, variant.platform)
         for variant in variants
@@ -184,6 +186,7 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
 MEDIA_CACHE = Path(".postwright-cache") / "media"
 RENDER_MEMO = Path(".postwright-cache") / "render.pickle"
 POSTS_MEMO = Path(".postwright-cache") / "posts.pickle"
+RENDER_MEMO_FROM = 200  # jobs to render: below this, rendering them costs less than reading the memo
 PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
 
 
@@ -222,14 +225,20 @@ def _render_all(
     templates: Any,
     facts: bool = False,
     memo: Memo[Entry] | None = None,
+    known_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Rendered:
     """Every post for every account, rendered and checked against its own rules, in order.
 
     What `memo` remembers from the last build is reused; the rest is rendered, on Linux with every core
-    when there is much of it.
+    when there is much of it. `known_keys` are the memo keys the posts memo kept, by source.
     """
     jobs = [(post, account) for post in posts for account in post.targets]
-    keys = [key for post in posts for key in render_keys(post)] if memo is not None else []
+    known_keys = known_keys or {}
+    keys = (
+        [key for post in posts for key in known_keys.get(post.source) or render_keys(post)]
+        if memo is not None
+        else []
+    )
     entries: list[Entry | None] = [memo.get(key) for key in keys] if memo is not None else [None] * len(jobs)
     missing = [index for index, entry in enumerate(entries) if entry is None]
     made = _render_parallel([jobs[index] for index in missing], config, templates, facts)
@@ -421,9 +430,10 @@ def plan(
     and one with an error is `blocked` (publish, with `upcoming=False`, renders only the due ones).
 
     With `checked` (a check of the same files: the preview's), its variants and every problem it found
-    (images too) are used instead of rendering again.
+    (images too) are used instead of rendering again. The last build's memos (or a restored cache's)
+    are read, never written: only posts changed since are parsed and rendered.
     """
-    config, loaded, found = load(project)
+    config, loaded, found = load(project, _posts_memo(project))
     found = apply_severity(config, found)
     if config is None:
         return Planned(None, (), (), found, None)
@@ -442,7 +452,7 @@ def plan(
         variants, unrendered, problems = _checked_due(project, config, loaded.posts, pending, checked)
     everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems]))
     errors = blocking(pending, everything, unrendered, held, _account_errors(project, config, found))
-    items = schedule.plan(loaded.posts, config, states, now, only=only, errors=errors)
+    items = schedule.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
     due = {item.key for item in items if item.status == "due"}
@@ -576,8 +586,7 @@ def _mark_edits(
     for item in items:
         state = states.get(item.key)
         published_at = state.records[-1].time if state and item.status == "published" else None
-        source = project.root / item.source
-        if published_at and source.stat().st_mtime > datetime.fromisoformat(published_at).timestamp() - 1:
+        if published_at and _modified_since(project.root / item.source, published_at):
             templates = templates or render.load_templates(project)
             variant, _ = render.render(by_id[item.post_id, item.lang], item.account, config, templates)
             if variant is not None and variant.content_hash != state.content_hash:
@@ -585,6 +594,11 @@ def _mark_edits(
                 item = replace(item, detail="; ".join(filter(None, (edited, item.detail))))
         marked.append(item)
     return marked
+
+
+def _modified_since(path: Path, published_at: str) -> bool:
+    """A path made only for published jobs: 20,000 jobs' paths cost more than their few stats."""
+    return path.stat().st_mtime > datetime.fromisoformat(published_at).timestamp() - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -646,14 +660,16 @@ def _render_due(
 ) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
     """The jobs in `due` rendered and checked: the variants by key, the problems that kept a job from
     being rendered (a template error) by key, and every problem found. What the last build rendered
-    is reused; many posts are rendered on every core."""
+    is reused when there are many (a few due jobs are rendered sooner than a big brand's memo is read);
+    many posts are rendered on every core."""
     if not due:
         return {}, {}, ()
     keys = {item.key for item in due}
     wanted = {(item.post_id, item.lang) for item in due}
     chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=_render_memo(project))
+    memo = _render_memo(project) if len(due) >= RENDER_MEMO_FROM else None
+    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=memo)
     variants = {variant.key: variant for variant in rendered if variant.key in keys}
     where = {
         (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)

@@ -8,7 +8,7 @@ America/New_York agree across daylight-saving changes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -77,11 +77,6 @@ def plan(
             at = post.publish_at_by_account.get(account, post.publish_at)
             state = states.get(key)
             status, detail, url = _status(post, at, state, config, now, forced=only == post.id)
-            problems = tuple((errors or {}).get((key, post.source), ()))
-            if problems and status in BLOCKABLE:
-                status, detail = "blocked", blocked_detail(problems)
-            else:
-                problems = ()
             items.append(
                 PlanItem(
                     key,
@@ -94,10 +89,23 @@ def plan(
                     post.source,
                     url,
                     detail,
-                    problems,
                 )
             )
-    return sorted(items, key=lambda item: (item.publish_at, item.key))
+    return blocked(sorted(items, key=lambda item: (item.publish_at, item.key)), errors or {})
+
+
+def blocked(
+    items: Iterable[PlanItem], errors: Mapping[tuple[str, str], Sequence[Diagnostic]]
+) -> list[PlanItem]:
+    """`items` (plan's) with each job that `errors` (by job key and post file) keep from going out
+    `blocked`: pipeline.plan finds the errors of the jobs plan gave, then blocks them without working
+    out every status again."""
+    return [
+        replace(item, status="blocked", detail=blocked_detail(problems), problems=tuple(problems))
+        if item.status in BLOCKABLE and (problems := errors.get((item.key, item.source)))
+        else item
+        for item in items
+    ]
 
 
 def blocked_detail(problems: Sequence[Diagnostic]) -> str:
