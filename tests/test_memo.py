@@ -2,11 +2,14 @@
 
 import os
 import pickle
+import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+import postwright
 from postwright import load, pipeline, render, stamp
 from postwright.memo import Memo
 from postwright.project import Project
@@ -331,6 +334,38 @@ def test_an_upgraded_dependency_renders_everything_again(make_project, rendered,
     finally:
         stamp.code_fingerprint.cache_clear()
     assert len(rendered) == 24
+
+
+def test_a_fresh_install_of_the_same_code_reuses_the_cache_and_a_changed_file_does_not(
+    make_project, rendered, monkeypatch, tmp_path
+):
+    """CI installs postwright afresh on every run (new mtimes and inodes): a restored .postwright-cache/
+    must still answer, and a postwright file with other bytes (even of the same size) must not."""
+    project = make_project(POSTS)
+    pipeline.build(project)
+    installed = shutil.copytree(
+        Path(postwright.__file__).parent, tmp_path / "site-packages" / "postwright", ignore=_COMPILED
+    )
+    for path in installed.rglob("*"):
+        os.utime(path)  # installed now
+    try:
+        monkeypatch.setattr(postwright, "__file__", str(installed / "__init__.py"))
+        stamp.code_fingerprint.cache_clear()
+        assert pipeline.build(project).reused
+        (project.root / pipeline.STAMP).unlink()
+        rendered.clear()
+        assert not pipeline.build(project).reused and rendered == []  # the render memo answered
+        edited = installed / "write.py"
+        edited.write_bytes(edited.read_bytes().replace(b"0o666", b"0o644", 1))
+        os.utime(edited, (0, 0))
+        stamp.code_fingerprint.cache_clear()
+        assert not pipeline.build(project).reused and len(rendered) == 24
+    finally:
+        monkeypatch.undo()
+        stamp.code_fingerprint.cache_clear()
+
+
+_COMPILED = shutil.ignore_patterns("__pycache__")
 
 
 def test_inputs_that_change_during_a_build_are_not_remembered(tmp_path):
