@@ -1,11 +1,12 @@
 """Stage 5: the reviewable publish/ tree, written atomically and byte-identically for the same inputs.
 
-publish/<post-id>.<lang>/<account>.json   what will be sent: parts, counts, link, media, time, content hash
-publish/media/<sha256[:16]>.<ext>         the images the variants use (content-addressed)
-publish/manifest.json                     every variant, sorted, each with the path of its .json
+publish/posts/<post-id>.<lang>.json  by account, what will be sent: parts, counts, link, media, time,
+                                     content hash, problems
+publish/media/<sha256[:16]>.<ext>    the images the variants use (content-addressed)
+publish/manifest.json                every variant, sorted, each with the path of its post's .json
 
-One file per post and account: creating a file is what a build into an empty folder spends its time on,
-so the parts stay inside the .json rather than in files of their own.
+One file per post, in one folder: creating files and folders is what a build into an empty publish/
+spends its time on, so each post's accounts and their text parts share a file.
 """
 
 from __future__ import annotations
@@ -142,6 +143,7 @@ def _tree(
 ) -> dict[str, bytes]:
     """Every file of publish/, by relative path."""
     files: dict[str, bytes] = {}
+    posts: dict[str, dict[str, dict[str, Any]]] = {}  # by path, by account
     entries = []
     by_source: dict[str, list[Diagnostic]] = {}
     for item in ordered(diagnostics):
@@ -157,7 +159,8 @@ def _tree(
         document = _post_json(
             variant, media, problems, known if known is not None else text_facts(config, variant)
         )
-        files[f"{variant.key}.json"] = _json(document)
+        path = f"posts/{variant.post_id}.{variant.lang}.json"
+        posts.setdefault(path, {})[variant.account] = document
         entries.append(
             {
                 "key": variant.key,
@@ -168,10 +171,11 @@ def _tree(
                 "publish_at": variant.publish_at.isoformat(),
                 "draft": variant.draft,
                 "source": variant.source,
-                "path": f"{variant.key}.json",
+                "path": path,
                 "content_hash": document["content_hash"],
             }
         )
+    files.update((path, _json(accounts)) for path, accounts in posts.items())
     files["manifest.json"] = _json({"generator": f"postwright {__version__}", "variants": entries})
     return files
 
@@ -197,10 +201,10 @@ def _post_json(
 
 
 def text_facts(config: Config, variant: Variant) -> dict[str, Any]:
-    """What a variant's .json says about the text: its content hash, each part's count per measure and,
+    """What a variant's document says about the text: its content hash, each part's count per measure and,
     for Bluesky, its facets.
 
-    The costly part of the .json, so the render workers compute it (pipeline passes it back)."""
+    The costly part of a variant's document, so the render workers compute it (pipeline passes it back)."""
     limits = limits_for(config, config.accounts[variant.account])
     facts: dict[str, Any] = {
         "content_hash": variant.content_hash,
@@ -233,7 +237,7 @@ class _Images:
         self.cache_dir = cache_dir
 
     def entry(self, ref: MediaRef, platform: str, files: dict[str, bytes]) -> dict[str, Any] | None:
-        """The .json's description of the image `platform` gets; None when it could not be made
+        """The variant document's description of the image `platform` gets; None when it could not be made
         (the reason is a diagnostic on the post's images: line)."""
         rendition = self.renditions.get((ref.src, platform))
         if rendition is None or self.cache_dir is None:

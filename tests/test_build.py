@@ -46,7 +46,7 @@ def test_post_json_has_what_the_publisher_needs(example, tmp_path):
     out = tmp_path / "out"
     manifest = pipeline.build(Project(example), out).manifest
     for entry in manifest["variants"]:
-        document = json.loads((out / entry["path"]).read_text(encoding="utf-8"))
+        document = json.loads((out / entry["path"]).read_text(encoding="utf-8"))[entry["account"]]
         assert {
             "post_id",
             "account",
@@ -59,7 +59,7 @@ def test_post_json_has_what_the_publisher_needs(example, tmp_path):
             "content_hash",
         } <= set(document)
         assert document["publish_at"][-6] in "+-"  # ISO 8601 with an offset
-        assert entry["path"] == f"{entry['key']}.json" and document["parts"]
+        assert entry["path"] == f"posts/{entry['post_id']}.{entry['lang']}.json" and document["parts"]
         for media in document["media"]:
             data = (out / media["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == media["sha256"] and len(data) == media["bytes"]
@@ -70,8 +70,9 @@ def test_post_json_has_what_the_publisher_needs(example, tmp_path):
                     piece = part.encode()[facet["byteStart"] : facet["byteEnd"]].decode()
                     assert piece.lstrip("#@") in facet["value"] or facet["value"].endswith(piece)
 
-    variants = {path.relative_to(out).as_posix() for path in out.glob("*.*/*") if path.is_file()}
-    assert variants == {entry["path"] for entry in manifest["variants"]}  # one file each, nothing else
+    posts = {path.relative_to(out).as_posix() for path in out.glob("posts/*")}
+    assert posts == {entry["path"] for entry in manifest["variants"]}  # one file per post, nothing else
+    assert {path.name for path in out.iterdir()} == {"manifest.json", "posts", "media", "brand"}
 
 
 def test_build_command_replaces_the_output_and_reports(example, tmp_path):
@@ -94,7 +95,7 @@ def test_a_build_into_an_empty_folder_creates_what_a_build_into_an_existing_one_
     pipeline.build(project, existing)
     (existing / "stale" / "old.txt").parent.mkdir()
     (existing / "stale" / "old.txt").write_text("old")
-    next(existing.glob("*.en/*.json")).write_text("damaged")
+    next(existing.glob("posts/*.json")).write_text("damaged")
     for remembered in (pipeline.STAMP, pipeline.INDEX):
         (example / remembered).unlink()
     pipeline.build(project, existing)  # compares every file, rewrites the damaged one, sweeps the rest
@@ -142,15 +143,15 @@ def test_rebuild_with_no_change_reuses_and_a_change_rebuilds(make_project):
     out = project.root / "publish"
     first = pipeline.build(project, out)
     assert not first.reused and len(first.manifest["variants"]) == 1
-    variant = out / "2026-12-01-a.en" / "masto.json"
-    assert json.loads(variant.read_text())["parts"] == ["One."]
+    post = out / "posts" / "2026-12-01-a.en.json"
+    assert json.loads(post.read_text())["masto"]["parts"] == ["One."]
     again = pipeline.build(project, out)
     assert again.reused and again.manifest == first.manifest
     (project.root / "content/posts/2026-12-01-a.md").write_text(
         "---\nplatforms: [mastodon]\n---\nTwo, longer.\n"
     )
     changed = pipeline.build(project, out)
-    assert not changed.reused and json.loads(variant.read_text())["parts"] == ["Two, longer."]
+    assert not changed.reused and json.loads(post.read_text())["masto"]["parts"] == ["Two, longer."]
     assert not (out / ".postwright-build.json").exists()  # the stamp lives outside publish/
 
 
@@ -176,8 +177,8 @@ def test_new_and_rewritten_files_alike_have_stable_times_and_no_leftovers(make_p
         if path.is_file()
     ]
     assert tree(out) == tree(project.root / "fresh")
-    assert json.loads((out / "2026-12-01-a.en/masto.json").read_text())["parts"] == ["Two."]
-    assert json.loads((out / "2026-12-02-b.en/masto.json").read_text())["parts"] == ["New."]
+    assert json.loads((out / "posts/2026-12-01-a.en.json").read_text())["masto"]["parts"] == ["Two."]
+    assert json.loads((out / "posts/2026-12-02-b.en.json").read_text())["masto"]["parts"] == ["New."]
     for folder in (out, project.root / "fresh"):
         for path in folder.rglob("*"):
             assert not path.name.endswith(".tmp"), path
@@ -195,7 +196,8 @@ def test_a_deleted_post_disappears_from_publish(make_project):
     (project.root / "content/posts/2026-12-02-b.md").unlink()
     built = pipeline.build(project, out)
     assert [entry["post_id"] for entry in built.manifest["variants"]] == ["2026-12-01-a"]
-    assert sorted(p.name for p in out.iterdir()) == ["2026-12-01-a.en", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "posts"]
+    assert [p.name for p in (out / "posts").iterdir()] == ["2026-12-01-a.en.json"]
 
 
 def test_a_broken_image_is_located_and_the_other_posts_still_build(make_project):
@@ -213,7 +215,7 @@ def test_a_broken_image_is_located_and_the_other_posts_still_build(make_project)
         ("PW305", "content/posts/2026-12-02-b.md", 4)  # the image's src line
     ]
     documents = {
-        entry["post_id"]: json.loads((project.root / "publish" / entry["path"]).read_text())
+        entry["post_id"]: json.loads((project.root / "publish" / entry["path"]).read_text())[entry["account"]]
         for entry in built.manifest["variants"]
     }
     assert len(documents["2026-12-01-a"]["media"]) == 1 and documents["2026-12-02-b"]["media"] == []

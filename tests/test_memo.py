@@ -193,7 +193,7 @@ def test_a_damaged_publish_index_makes_the_build_compare_files_on_disk(make_proj
     out = project.root / "publish"
     pipeline.build(project)
     expected = files(out)
-    (out / "2026-12-05-0900-post-5.en/masto.json").write_text("tampered")
+    (out / "posts/2026-12-05-0900-post-5.en.json").write_text("tampered")
     (project.root / pipeline.STAMP).unlink()
     (project.root / pipeline.INDEX).write_bytes(content)
     pipeline.build(project)
@@ -283,7 +283,7 @@ def test_a_template_in_a_symlinked_folder_is_part_of_the_render_memos_inputs(mak
     pipeline.build(project)
     (project.root / "shared/footer.j2").write_text("FOOTER v2\n")
     incremental_equals_cold(project)
-    assert "FOOTER v2" in (project.root / "publish/2026-12-01-0900-post-1.en/masto.json").read_text()
+    assert "FOOTER v2" in (project.root / "publish/posts/2026-12-01-0900-post-1.en.json").read_text()
 
 
 def test_retargeting_an_asset_symlink_outside_assets_is_caught_on_a_rebuild(make_project, tmp_path):
@@ -319,7 +319,7 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_read(make_project):
     os.utime(post, ns=(before.st_atime_ns, before.st_mtime_ns))  # as cp -p or rsync -t leave it
     assert post.stat().st_size == before.st_size and post.stat().st_mtime_ns == before.st_mtime_ns
     incremental_equals_cold(project)
-    assert "day 8." in (project.root / "publish/2026-12-04-0900-post-4.en/masto.json").read_text()
+    assert "day 8." in (project.root / "publish/posts/2026-12-04-0900-post-4.en.json").read_text()
 
 
 def test_an_upgraded_dependency_renders_everything_again(make_project, rendered, monkeypatch):
