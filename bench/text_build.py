@@ -1,17 +1,21 @@
 """Text build benchmark: our full `build` (no images) against Hugo on the same 5,000 Markdown posts.
 
-Prints times and ratios measured side by side in one run; nothing is asserted (the machine is
-small and noisy). Every row runs `python build.py build` as a user does, so it includes starting Python
-and importing what the command needs, as Hugo's time includes starting Hugo. Rows: a full build (the
-stamp and the memos of .postwright-cache/ removed, so every post is read and rendered again, into the
-existing publish/), a rebuild after one post's text changed, a no-op rebuild, and `preview` against
-`build` (both full, side by side: time, the child's peak memory, index.html's bytes, and the time
-Chromium takes to open the page from disk and show the list and a post). Hugo comes from
-Debian's `hugo` package (`apt-get install hugo`); without it the Hugo column is skipped and said so.
-The posts are prose paragraphs, which skip Python-Markdown (their tree is built directly, tested
-equal); posts with Markdown syntax in them take longer.
+Prints medians of wall and CPU time (user + sys of the child) and their ratios, measured side by side
+in one run; nothing is asserted (the machine is small and noisy). Every row runs `python build.py build`
+as a user does, so it includes starting Python and importing what the command needs, as Hugo's time
+includes starting Hugo. Rows: a build into the existing publish/ (the stamp and the memos of
+.postwright-cache/ removed, so every post is read and rendered again), a build into an empty publish/ as
+a fresh CI checkout has it (without .postwright-cache/, with it restored, and with it restored and every
+input file written anew as a checkout leaves it), a build into the existing publish/ with the memos
+kept, a rebuild after one post's text changed, a no-op rebuild, and `preview` against `build` (both
+full, side by side: time, the child's peak memory, index.html's bytes, and the time Chromium takes to
+open the page from disk and show the list and a post).
+`--baseline /path/to/other/checkout` runs the build rows with that checkout's code too, beside ours.
+Hugo comes from Debian's `hugo` package (`apt-get install hugo`); without it the Hugo rows are
+skipped and said so. The posts are prose paragraphs, which skip Python-Markdown (their tree is built
+directly, tested equal); posts with Markdown syntax in them take longer.
 
-    python bench/text_build.py [--posts 5000] [--repeat 3]
+    python bench/text_build.py [--posts 5000] [--repeat 3] [--baseline CHECKOUT]
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -79,6 +85,131 @@ def make_corpus(root: Path, count: int) -> None:
     (layouts / "list.html").write_text("{{ range .Pages }}{{ .Title }}{{ end }}", encoding="utf-8")
 
 
+def run(command: list) -> tuple[float, float]:
+    """Wall time and CPU time (user + sys of the child and what it waited for) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def timed(prepare: Callable[[], None], command: list, repeat: int) -> tuple[float, float]:
+    """Median wall and CPU time of `repeat` runs of `command`, each after `prepare` (not timed)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        prepare()
+        wall, cpu = run(command)
+        walls.append(wall)
+        cpus.append(cpu)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--baseline", type=Path, help="another postwright checkout: its build rows run beside ours"
+    )
+    options = parser.parse_args()
+    checkouts = {"postwright": REPO} | ({"baseline": options.baseline.resolve()} if options.baseline else {})
+    # under the repository, not /tmp: on this sandbox /tmp writes are ~15x slower than the work disk,
+    # which would measure the sandbox rather than the build
+    with tempfile.TemporaryDirectory(dir=Path(__file__).parent, prefix=".corpus-") as folder:
+        root = Path(folder)
+        make_corpus(root, options.posts)
+        project = Project(root)
+        first = pipeline.build(project, root / "publish")
+        manifest = first.manifest
+        assert manifest is not None, first.diagnostics[:3]
+        variants = len(manifest["variants"])
+        files = sum(1 for path in (root / "publish").rglob("*") if path.is_file())
+        problems = len(first.diagnostics)
+        print(f"{options.posts} posts → {variants} variants, {files} files, {problems} diagnostics")
+        print(f"{'':40} {'wall':>8} {'CPU':>8}   (medians of {options.repeat}; CPU = user + sys)")
+        cache = root / ".postwright-cache"
+
+        def forget(*remembered: Path) -> Callable[[], None]:
+            return lambda: [(root / path).unlink(missing_ok=True) for path in remembered]
+
+        def without_publish(keep_cache: bool) -> Callable[[], None]:
+            def prepare() -> None:
+                shutil.rmtree(root / "publish", ignore_errors=True)
+                if not keep_cache:
+                    shutil.rmtree(cache, ignore_errors=True)
+
+            return prepare
+
+        def checked_out_again() -> None:  # what git leaves: the same bytes in new files (new stat)
+            shutil.rmtree(root / "publish", ignore_errors=True)
+            for path in [
+                root / "config.yml",
+                *(root / "content").rglob("*.md"),
+                *(root / "templates").glob("*"),
+            ]:
+                data = path.read_bytes()
+                path.unlink()
+                path.write_bytes(data)
+
+        rows = {
+            # stamp and memos removed: every post is read and rendered again, into the existing publish/
+            "existing": (
+                "build, existing publish/",
+                forget(pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO),
+            ),
+            # a fresh CI checkout without a restored cache: nothing to reuse, nothing in publish/
+            "empty": ("build, empty publish/, no cache", without_publish(keep_cache=False)),
+            # the stamp alone removed: the memos answer, publish/ holds the same files
+            "existing_cached": ("build, existing publish/, memos kept", forget(pipeline.STAMP)),
+            # a fresh CI checkout with .postwright-cache/ restored
+            "empty_cached": ("build, empty publish/, cache kept", without_publish(keep_cache=True)),
+            # the same with every input file written anew, as a checkout makes them
+            "checkout_cached": ("build, fresh checkout, cache kept", checked_out_again),
+        }
+        measured: dict[tuple[str, str], tuple[float, float]] = {}
+        for row, (label, prepare) in rows.items():
+            for name, checkout in checkouts.items():
+                command = [sys.executable, checkout / "build.py", "-C", root, "build"]
+                run(command)  # this checkout's caches, for the rows that keep them
+                measured[row, name] = timed(prepare, command, options.repeat)
+                print(
+                    f"{name + ' ' + label:40} {measured[row, name][0]:7.2f}s {measured[row, name][1]:7.2f}s"
+                )
+        command = [sys.executable, REPO / "build.py", "-C", root, "build"]
+        run(command)
+        edits = iter(range(options.repeat))
+        post = sorted((root / "content" / "posts").glob("*.md"))[options.posts // 2]
+
+        def edit_one() -> None:  # one post's text changed: only that post is rendered again
+            text = post.read_text(encoding="utf-8")
+            post.write_text(text.replace("\n---\n", f"\n---\nEdit {next(edits)}. ", 1), encoding="utf-8")
+
+        edited = timed(edit_one, command, options.repeat)
+        print(f"{'postwright one edit':40} {edited[0]:7.2f}s {edited[1]:7.2f}s  (one post changed)")
+        again = timed(lambda: None, command, options.repeat)
+        print(f"{'postwright rebuild':40} {again[0]:7.2f}s {again[1]:7.2f}s  (no-op; target < 0.5 s)")
+        compare_preview(root, options.repeat)
+        for name in checkouts:
+            for empty, existing in (
+                ("empty", "existing"),
+                ("empty_cached", "existing_cached"),
+                ("checkout_cached", "existing_cached"),
+            ):
+                ratio = measured[empty, name][1] / measured[existing, name][1]
+                print(f"{name}: CPU {rows[empty][0]} / {rows[existing][0]}: {ratio:.2f}×  (target ≤ 1.2)")
+        hugo = shutil.which("hugo")
+        if hugo is None:
+            print("hugo                    skipped: not installed (apt-get install hugo)")
+            return
+        command = [hugo, "--quiet", "--source", str(root), "--destination", str(root / "hugo-public")]
+        theirs = timed(lambda: None, command, options.repeat)
+        print(f"{'hugo':40} {theirs[0]:7.2f}s {theirs[1]:7.2f}s")
+        for (row, name), (_wall, cpu) in measured.items():
+            print(f"{name}: CPU {rows[row][0]} / hugo: {cpu / theirs[1]:.2f}×  (target ≤ 3)")
+
+
 def child(command: list) -> tuple[float, float]:
     """Wall time and peak memory (MB, the child's own ru_maxrss) of one command."""
     began = time.perf_counter()
@@ -109,69 +240,6 @@ def open_time(index: Path) -> str:
         nodes = page.evaluate("document.getElementsByTagName('*').length")
         browser.close()
     return f"{elapsed:7.2f} s  ({nodes} elements in the page)"
-
-
-def timed(action, repeat: int) -> float:
-    """Median wall time of `repeat` runs."""
-    times = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--posts", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=3)
-    options = parser.parse_args()
-    # under the repository, not /tmp: on this sandbox /tmp writes are ~15x slower than the work disk,
-    # which would measure the sandbox rather than the build
-    with tempfile.TemporaryDirectory(dir=Path(__file__).parent, prefix=".corpus-") as folder:
-        root = Path(folder)
-        make_corpus(root, options.posts)
-        project = Project(root)
-        first = pipeline.build(project, root / "publish")
-        manifest = first.manifest
-        assert manifest is not None, first.diagnostics[:3]
-        variants = len(manifest["variants"])
-        print(f"{options.posts} posts → {variants} variants, {len(first.diagnostics)} diagnostics")
-
-        def build() -> None:
-            subprocess.run(
-                [sys.executable, REPO / "build.py", "-C", root, "build"], check=True, capture_output=True
-            )
-
-        def full_build() -> None:  # stamp and memos removed: every post is read and rendered again
-            for remembered in (pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO):
-                (root / remembered).unlink(missing_ok=True)
-            build()
-
-        ours = timed(full_build, options.repeat)
-        print(f"postwright build        {ours:7.2f} s")
-        build()  # leaves the memos a full build removes
-        edits = iter(range(options.repeat))
-        post = sorted((root / "content" / "posts").glob("*.md"))[options.posts // 2]
-
-        def edit_one() -> None:  # one post's text changed: only that post is rendered again
-            text = post.read_text(encoding="utf-8")
-            post.write_text(text.replace("\n---\n", f"\n---\nEdit {next(edits)}. ", 1), encoding="utf-8")
-            build()
-
-        edited = timed(edit_one, options.repeat)
-        print(f"postwright one edit     {edited:7.2f} s  (one post of {options.posts} changed)")
-        again = timed(build, options.repeat)
-        print(f"postwright rebuild      {again:7.2f} s  (no-op: nothing changed; target < 0.5 s)")
-        compare_preview(root, options.repeat)
-        hugo = shutil.which("hugo")
-        if hugo is None:
-            print("hugo                    skipped: not installed (apt-get install hugo)")
-            return
-        command = [hugo, "--quiet", "--source", str(root), "--destination", str(root / "hugo-public")]
-        theirs = timed(lambda: subprocess.run(command, check=True, capture_output=True), options.repeat)
-        print(f"hugo                    {theirs:7.2f} s")
-        print(f"ratio build/hugo        {ours / theirs:7.2f}×  (target ≤ 1)")
 
 
 def compare_preview(root: Path, repeat: int) -> None:

@@ -231,9 +231,9 @@ def _within(path: str, chosen: str) -> bool:
 def build(project: Project, output: Path | None, strict: bool) -> None:
     """Render every post for every account and write the reviewable result to publish/.
 
-    Each post and account gets publish/<post-id>.<lang>/<account>/ with post.json (text parts,
-    counts, link, images, time, content hash, problems) and part-N.txt; publish/manifest.json lists
-    them all. The same inputs always give byte-identical output. Exit 1 when there are errors.
+    Each post gets publish/posts/<post-id>.<lang>.json: for each account, its text parts, counts,
+    link, images, time, content hash and problems; publish/manifest.json lists every post and account.
+    The same inputs always give byte-identical output. Exit 1 when there are errors.
 
     \b
     Example:

@@ -50,7 +50,7 @@ _ALLOWED = {
 E = TypeVar("E")
 
 # what rendering one post for one account gave: the variant (None when it failed), the render problems,
-# the variant's own rule problems and post.json's text facts (None when not computed)
+# the variant's own rule problems and its text facts in publish/ (None when not computed)
 Entry = tuple[Variant | None, tuple[Diagnostic, ...], tuple[Diagnostic, ...], dict[str, Any] | None]
 
 

@@ -68,7 +68,7 @@ class Variant:
 
     @property
     def key(self) -> str:
-        """Unique per post, language and account: the folder under publish/ and the ledger's job key."""
+        """Unique per post, language and account: the manifest's and the ledger's job key."""
         return f"{self.post_id}.{self.lang}/{self.account}"
 
     @property

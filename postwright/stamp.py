@@ -131,12 +131,26 @@ def _relative(root: Path, path: Path) -> str:
 
 @cache
 def code_fingerprint() -> str:
-    """postwright's code by stat, and what else decides its output: Python (with its Unicode version),
-    the installed version of every package postwright requires, and the time zone data."""
-    package = Path(postwright.__file__).parent
-    lines = [_stat_line(package, path).decode() for path in sorted(package.rglob("*.py"))]
-    lines += [sys.version, unicodedata.unidata_version, *_requirement_versions(), _zone_data_version()]
+    """postwright's code by content, and what else decides its output: Python (with its Unicode version),
+    the installed version of every package postwright requires, and the time zone data.
+
+    By content, not by stat: CI installs postwright afresh on every run, so a restored .postwright-cache/
+    would never match by mtime; reading the package's own files costs a few milliseconds."""
+    lines = [package_digest(Path(postwright.__file__).parent), sys.version, unicodedata.unidata_version]
+    lines += [*_requirement_versions(), _zone_data_version()]
     return "\n".join(lines)
+
+
+def package_digest(package: Path) -> str:
+    """The digest of every file's path (relative to `package`) and bytes, except compiled caches."""
+    digest = hashlib.sha256()
+    for path in sorted(files(package), key=str):
+        if "__pycache__" in path.parts:
+            continue
+        data = path.read_bytes()
+        digest.update(f"{_relative(package, path)}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _requirement_versions() -> list[str]:

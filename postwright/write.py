@@ -1,9 +1,12 @@
 """Stage 5: the reviewable publish/ tree, written atomically and byte-identically for the same inputs.
 
-publish/<post-id>.<lang>/<account>/post.json   what will be sent: parts, link, media, time, content hash
-publish/<post-id>.<lang>/<account>/part-N.txt  each text part, as a reviewer reads it
-publish/media/<sha256[:16]>.<ext>              the images the variants use (content-addressed)
-publish/manifest.json                          every variant, sorted
+publish/posts/<post-id>.<lang>.json  by account, what will be sent: parts, counts, link, media, time,
+                                     content hash, problems
+publish/media/<sha256[:16]>.<ext>    the images the variants use (content-addressed)
+publish/manifest.json                every variant, sorted, each with the path of its post's .json
+
+One file per post, in one folder: creating files and folders is what a build into an empty publish/
+spends its time on, so each post's accounts and their text parts share a file.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -42,33 +44,70 @@ def write_publish(
 
     Only files whose bytes changed are written (atomically), stale ones are removed, the manifest
     last. `index` (outside out_dir) remembers each file's hash from the last write, so a rebuild
-    neither reads nor walks the unchanged tree; without it every file is compared on disk.
+    neither reads nor walks the unchanged tree; without it every file is compared on disk. An empty or
+    missing `out_dir` (a fresh checkout) has nothing to compare or remove: its files are just created.
     `facts` holds `text_facts` by variant key where they were computed already (in render workers).
     """
     images = _Images(renditions or {}, cache_dir)
     files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images, facts or {})
     manifest = files.pop("manifest.json")
     files.update(extra or {})  # e.g. the brand kit under brand/
-    out_dir.mkdir(parents=True, exist_ok=True)
     hashes = {relative: hashlib.sha256(data).hexdigest() for relative, data in files.items()}
-    known = _read_index(index, out_dir)
-    if known is None:
-        changed = [relative for relative, data in files.items() if not _holds(out_dir / relative, data)]
+    if _is_empty(out_dir):
+        _create_all(out_dir, files)
+        _replace(out_dir / "manifest.json", manifest)
     else:
-        changed = [relative for relative, digest in hashes.items() if known.get(relative) != digest]
-    # Creating files is latency-bound (measured here: ~1.3 ms per new file in a new folder, ~0.3 ms
-    # with 32 writers), so writes overlap; the content and the order-free result are the same.
-    with ThreadPoolExecutor(max_workers=32) as pool:
-        list(pool.map(lambda relative: _sync(out_dir / relative, files[relative]), changed))
-    if known is None:
-        _remove_stale(out_dir, {*files, "manifest.json"})
-    else:
-        _remove_files(out_dir, [relative for relative in known if relative not in files])
-    _sync(out_dir / "manifest.json", manifest)
+        known = _read_index(index, out_dir)
+        if known is None:
+            changed = [relative for relative, data in files.items() if not _holds(out_dir / relative, data)]
+        else:
+            changed = [relative for relative, digest in hashes.items() if known.get(relative) != digest]
+        for relative in changed:  # serially: a pool of writers contended more than it overlapped
+            _replace(out_dir / relative, files[relative])
+        if known is None:
+            _remove_stale(out_dir, {*files, "manifest.json"})
+        else:
+            _remove_files(out_dir, [relative for relative in known if relative not in files])
+        if not _holds(out_dir / "manifest.json", manifest):
+            _replace(out_dir / "manifest.json", manifest)
     if index is not None:
         index.parent.mkdir(parents=True, exist_ok=True)
         index.write_bytes(orjson.dumps({"output": str(out_dir.resolve()), "files": hashes}))
     return orjson.loads(manifest)
+
+
+def _is_empty(folder: Path) -> bool:
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except FileNotFoundError:
+        return True
+
+
+def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Write every file into a folder that had none: no comparing, no temporary names, each folder made
+    once. A build cut short here leaves no manifest.json, so the next one compares every file."""
+    made: set[str] = set()
+    base = str(out_dir)
+    os.makedirs(base, exist_ok=True)
+    for relative, data in files.items():
+        folder, _, _name = relative.rpartition("/")
+        if folder and folder not in made:
+            os.makedirs(f"{base}/{folder}", exist_ok=True)
+            made.add(folder)
+        _create(f"{base}/{relative}", data)
+
+
+def _create(path: str, data: bytes) -> None:
+    """Write `data` to `path` with a stable mtime, so archives of publish/ are byte-identical too."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.utime(descriptor, (0, 0))
+    finally:
+        os.close(descriptor)
 
 
 def _read_index(index: Path | None, out_dir: Path) -> dict[str, str] | None:
@@ -104,6 +143,7 @@ def _tree(
 ) -> dict[str, bytes]:
     """Every file of publish/, by relative path."""
     files: dict[str, bytes] = {}
+    posts: dict[str, dict[str, dict[str, Any]]] = {}  # by path, by account
     entries = []
     by_source: dict[str, list[Diagnostic]] = {}
     for item in ordered(diagnostics):
@@ -119,9 +159,8 @@ def _tree(
         document = _post_json(
             variant, media, problems, known if known is not None else text_facts(config, variant)
         )
-        files[f"{variant.key}/post.json"] = _json(document)
-        for index, part in enumerate(variant.parts, 1):
-            files[f"{variant.key}/part-{index}.txt"] = (part + "\n").encode()
+        path = f"posts/{variant.post_id}.{variant.lang}.json"
+        posts.setdefault(path, {})[variant.account] = document
         entries.append(
             {
                 "key": variant.key,
@@ -132,10 +171,11 @@ def _tree(
                 "publish_at": variant.publish_at.isoformat(),
                 "draft": variant.draft,
                 "source": variant.source,
-                "path": f"{variant.key}/post.json",
+                "path": path,
                 "content_hash": document["content_hash"],
             }
         )
+    files.update((path, _json(accounts)) for path, accounts in posts.items())
     files["manifest.json"] = _json({"generator": f"postwright {__version__}", "variants": entries})
     return files
 
@@ -161,10 +201,10 @@ def _post_json(
 
 
 def text_facts(config: Config, variant: Variant) -> dict[str, Any]:
-    """What post.json says about the text: its content hash, each part's count per measure and, for
-    Bluesky, its facets.
+    """What a variant's document says about the text: its content hash, each part's count per measure and,
+    for Bluesky, its facets.
 
-    The costly part of a post.json, so the render workers compute it (pipeline passes it back)."""
+    The costly part of a variant's document, so the render workers compute it (pipeline passes it back)."""
     limits = limits_for(config, config.accounts[variant.account])
     facts: dict[str, Any] = {
         "content_hash": variant.content_hash,
@@ -197,7 +237,7 @@ class _Images:
         self.cache_dir = cache_dir
 
     def entry(self, ref: MediaRef, platform: str, files: dict[str, bytes]) -> dict[str, Any] | None:
-        """post.json's description of the image `platform` gets; None when it could not be made
+        """The variant document's description of the image `platform` gets; None when it could not be made
         (the reason is a diagnostic on the post's images: line)."""
         rendition = self.renditions.get((ref.src, platform))
         if rendition is None or self.cache_dir is None:
@@ -234,14 +274,11 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _sync(path: Path, data: bytes) -> None:
-    """Write `data` to `path` unless it already holds exactly that; atomically, with a stable mtime."""
-    if _holds(path, data):
-        return
+def _replace(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically (a reader sees the old file or the new one), with a stable mtime."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(data)
-    os.utime(temporary, (0, 0))  # stable mtimes, so archives of publish/ are byte-identical too
+    _create(str(temporary), data)
     os.replace(temporary, path)
 
 

@@ -1,11 +1,12 @@
 import hashlib
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from postwright import pipeline
+from postwright import pipeline, write
 from postwright.cli import cli
 from postwright.project import Project
 from tests.conftest import REPO
@@ -45,7 +46,7 @@ def test_post_json_has_what_the_publisher_needs(example, tmp_path):
     out = tmp_path / "out"
     manifest = pipeline.build(Project(example), out).manifest
     for entry in manifest["variants"]:
-        document = json.loads((out / entry["path"]).read_text(encoding="utf-8"))
+        document = json.loads((out / entry["path"]).read_text(encoding="utf-8"))[entry["account"]]
         assert {
             "post_id",
             "account",
@@ -58,12 +59,7 @@ def test_post_json_has_what_the_publisher_needs(example, tmp_path):
             "content_hash",
         } <= set(document)
         assert document["publish_at"][-6] in "+-"  # ISO 8601 with an offset
-        parts = [
-            (out / entry["key"] / f"part-{n}.txt").read_text(encoding="utf-8")
-            for n in range(1, 99)
-            if (out / entry["key"] / f"part-{n}.txt").exists()
-        ]
-        assert [part.removesuffix("\n") for part in parts] == document["parts"]
+        assert entry["path"] == f"posts/{entry['post_id']}.{entry['lang']}.json" and document["parts"]
         for media in document["media"]:
             data = (out / media["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == media["sha256"] and len(data) == media["bytes"]
@@ -73,6 +69,10 @@ def test_post_json_has_what_the_publisher_needs(example, tmp_path):
                 for facet in facets:
                     piece = part.encode()[facet["byteStart"] : facet["byteEnd"]].decode()
                     assert piece.lstrip("#@") in facet["value"] or facet["value"].endswith(piece)
+
+    posts = {path.relative_to(out).as_posix() for path in out.glob("posts/*")}
+    assert posts == {entry["path"] for entry in manifest["variants"]}  # one file per post, nothing else
+    assert {path.name for path in out.iterdir()} == {"manifest.json", "posts", "media", "brand"}
 
 
 def test_build_command_replaces_the_output_and_reports(example, tmp_path):
@@ -85,20 +85,73 @@ def test_build_command_replaces_the_output_and_reports(example, tmp_path):
     assert not list(out.rglob(".*.tmp"))  # no temporary files left behind
 
 
+def test_a_build_into_an_empty_folder_creates_what_a_build_into_an_existing_one_leaves(
+    example, tmp_path, monkeypatch
+):
+    """A fresh checkout has no publish/: nothing there to read back, compare or sweep, and the same bytes
+    (and mtimes) as a build into a folder holding an earlier, damaged build."""
+    project = Project(example)
+    existing = tmp_path / "existing"
+    pipeline.build(project, existing)
+    (existing / "stale" / "old.txt").parent.mkdir()
+    (existing / "stale" / "old.txt").write_text("old")
+    next(existing.glob("posts/*.json")).write_text("damaged")
+    for remembered in (pipeline.STAMP, pipeline.INDEX):
+        (example / remembered).unlink()
+    pipeline.build(project, existing)  # compares every file, rewrites the damaged one, sweeps the rest
+
+    def unexpected(*_args):
+        raise AssertionError("a build into an empty folder read or swept it")
+
+    for name in ("_holds", "_remove_stale", "_remove_files"):
+        monkeypatch.setattr(write, name, unexpected)
+    (tmp_path / "empty").mkdir()
+    for folder in (tmp_path / "empty", tmp_path / "missing"):
+        (example / pipeline.STAMP).unlink()
+        pipeline.build(project, folder)
+        assert tree(folder) == tree(existing)
+        assert all(path.stat().st_mtime == 0 for path in folder.rglob("*") if path.is_file())
+
+
+def test_a_build_into_an_empty_folder_cut_short_is_completed_by_the_next(example, tmp_path, monkeypatch):
+    project = Project(example)
+    expected = tmp_path / "expected"
+    pipeline.build(project, expected)
+    real = write._create
+    written = []
+
+    def failing(path, data):
+        if len(written) == 20:
+            raise OSError(28, "No space left on device")
+        written.append(path)
+        real(path, data)
+
+    monkeypatch.setattr(write, "_create", failing)
+    out = tmp_path / "out"
+    (example / pipeline.STAMP).unlink()
+    with pytest.raises(OSError):
+        pipeline.build(project, out)
+    assert not (out / "manifest.json").exists()  # the publish step finds no half-built tree to use
+    monkeypatch.setattr(write, "_create", real)
+    Path(written[-1]).write_bytes(b"half a fi")
+    assert not pipeline.build(project, out).reused
+    assert tree(out) == tree(expected)
+
+
 def test_rebuild_with_no_change_reuses_and_a_change_rebuilds(make_project):
     project = make_project("-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n")
     out = project.root / "publish"
     first = pipeline.build(project, out)
     assert not first.reused and len(first.manifest["variants"]) == 1
-    part = out / "2026-12-01-a.en" / "masto" / "part-1.txt"
-    assert part.read_text() == "One.\n"
+    post = out / "posts" / "2026-12-01-a.en.json"
+    assert json.loads(post.read_text())["masto"]["parts"] == ["One."]
     again = pipeline.build(project, out)
     assert again.reused and again.manifest == first.manifest
     (project.root / "content/posts/2026-12-01-a.md").write_text(
         "---\nplatforms: [mastodon]\n---\nTwo, longer.\n"
     )
     changed = pipeline.build(project, out)
-    assert not changed.reused and part.read_text() == "Two, longer.\n"
+    assert not changed.reused and json.loads(post.read_text())["masto"]["parts"] == ["Two, longer."]
     assert not (out / ".postwright-build.json").exists()  # the stamp lives outside publish/
 
 
@@ -124,8 +177,8 @@ def test_new_and_rewritten_files_alike_have_stable_times_and_no_leftovers(make_p
         if path.is_file()
     ]
     assert tree(out) == tree(project.root / "fresh")
-    assert (out / "2026-12-01-a.en/masto/part-1.txt").read_text() == "Two.\n"
-    assert (out / "2026-12-02-b.en/masto/part-1.txt").read_text() == "New.\n"
+    assert json.loads((out / "posts/2026-12-01-a.en.json").read_text())["masto"]["parts"] == ["Two."]
+    assert json.loads((out / "posts/2026-12-02-b.en.json").read_text())["masto"]["parts"] == ["New."]
     for folder in (out, project.root / "fresh"):
         for path in folder.rglob("*"):
             assert not path.name.endswith(".tmp"), path
@@ -143,7 +196,8 @@ def test_a_deleted_post_disappears_from_publish(make_project):
     (project.root / "content/posts/2026-12-02-b.md").unlink()
     built = pipeline.build(project, out)
     assert [entry["post_id"] for entry in built.manifest["variants"]] == ["2026-12-01-a"]
-    assert sorted(p.name for p in out.iterdir()) == ["2026-12-01-a.en", "manifest.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "posts"]
+    assert [p.name for p in (out / "posts").iterdir()] == ["2026-12-01-a.en.json"]
 
 
 def test_a_broken_image_is_located_and_the_other_posts_still_build(make_project):
@@ -161,7 +215,7 @@ def test_a_broken_image_is_located_and_the_other_posts_still_build(make_project)
         ("PW305", "content/posts/2026-12-02-b.md", 4)  # the image's src line
     ]
     documents = {
-        entry["post_id"]: json.loads((project.root / "publish" / entry["path"]).read_text())
+        entry["post_id"]: json.loads((project.root / "publish" / entry["path"]).read_text())[entry["account"]]
         for entry in built.manifest["variants"]
     }
     assert len(documents["2026-12-01-a"]["media"]) == 1 and documents["2026-12-02-b"]["media"] == []

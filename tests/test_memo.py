@@ -2,11 +2,14 @@
 
 import os
 import pickle
+import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+import postwright
 from postwright import load, pipeline, render, stamp
 from postwright.memo import Memo
 from postwright.project import Project
@@ -190,7 +193,7 @@ def test_a_damaged_publish_index_makes_the_build_compare_files_on_disk(make_proj
     out = project.root / "publish"
     pipeline.build(project)
     expected = files(out)
-    (out / "2026-12-05-0900-post-5.en/masto/part-1.txt").write_text("tampered")
+    (out / "posts/2026-12-05-0900-post-5.en.json").write_text("tampered")
     (project.root / pipeline.STAMP).unlink()
     (project.root / pipeline.INDEX).write_bytes(content)
     pipeline.build(project)
@@ -280,7 +283,7 @@ def test_a_template_in_a_symlinked_folder_is_part_of_the_render_memos_inputs(mak
     pipeline.build(project)
     (project.root / "shared/footer.j2").write_text("FOOTER v2\n")
     incremental_equals_cold(project)
-    assert "FOOTER v2" in (project.root / "publish/2026-12-01-0900-post-1.en/masto/part-1.txt").read_text()
+    assert "FOOTER v2" in (project.root / "publish/posts/2026-12-01-0900-post-1.en.json").read_text()
 
 
 def test_retargeting_an_asset_symlink_outside_assets_is_caught_on_a_rebuild(make_project, tmp_path):
@@ -316,7 +319,7 @@ def test_an_edit_that_keeps_size_and_mtime_is_still_read(make_project):
     os.utime(post, ns=(before.st_atime_ns, before.st_mtime_ns))  # as cp -p or rsync -t leave it
     assert post.stat().st_size == before.st_size and post.stat().st_mtime_ns == before.st_mtime_ns
     incremental_equals_cold(project)
-    assert "day 8." in (project.root / "publish/2026-12-04-0900-post-4.en/masto/part-1.txt").read_text()
+    assert "day 8." in (project.root / "publish/posts/2026-12-04-0900-post-4.en.json").read_text()
 
 
 def test_an_upgraded_dependency_renders_everything_again(make_project, rendered, monkeypatch):
@@ -331,6 +334,38 @@ def test_an_upgraded_dependency_renders_everything_again(make_project, rendered,
     finally:
         stamp.code_fingerprint.cache_clear()
     assert len(rendered) == 24
+
+
+def test_a_fresh_install_of_the_same_code_reuses_the_cache_and_a_changed_file_does_not(
+    make_project, rendered, monkeypatch, tmp_path
+):
+    """CI installs postwright afresh on every run (new mtimes and inodes): a restored .postwright-cache/
+    must still answer, and a postwright file with other bytes (even of the same size) must not."""
+    project = make_project(POSTS)
+    pipeline.build(project)
+    installed = shutil.copytree(
+        Path(postwright.__file__).parent, tmp_path / "site-packages" / "postwright", ignore=_COMPILED
+    )
+    for path in installed.rglob("*"):
+        os.utime(path)  # installed now
+    try:
+        monkeypatch.setattr(postwright, "__file__", str(installed / "__init__.py"))
+        stamp.code_fingerprint.cache_clear()
+        assert pipeline.build(project).reused
+        (project.root / pipeline.STAMP).unlink()
+        rendered.clear()
+        assert not pipeline.build(project).reused and rendered == []  # the render memo answered
+        edited = installed / "write.py"
+        edited.write_bytes(edited.read_bytes().replace(b"0o666", b"0o644", 1))
+        os.utime(edited, (0, 0))
+        stamp.code_fingerprint.cache_clear()
+        assert not pipeline.build(project).reused and len(rendered) == 24
+    finally:
+        monkeypatch.undo()
+        stamp.code_fingerprint.cache_clear()
+
+
+_COMPILED = shutil.ignore_patterns("__pycache__")
 
 
 def test_inputs_that_change_during_a_build_are_not_remembered(tmp_path):

@@ -220,7 +220,7 @@ def test_a_bad_image_override_is_a_located_error_and_the_brand_still_builds(make
     no_internal_error(built)
     assert built.exit_code == 1
     for account in ("masto", "sky"):  # mastodon falls back to its own spec: the whole image, kept
-        post = json.loads((project.root / f"publish/2026-12-01-0900-good.en/{account}/post.json").read_text())
+        post = json.loads((project.root / "publish/posts/2026-12-01-0900-good.en.json").read_text())[account]
         assert [(item["width"], item["height"]) for item in post["media"]] == [(60, 40)]
 
 
@@ -243,8 +243,8 @@ def test_a_valid_image_override_applies_next_to_a_dropped_one(make_project):
     ]
     built = run("-C", project.root, "build")
     no_internal_error(built)
-    masto = json.loads((project.root / "publish/2026-12-01-0900-good.en/masto/post.json").read_text())
-    sky = json.loads((project.root / "publish/2026-12-01-0900-good.en/sky/post.json").read_text())
+    post = json.loads((project.root / "publish/posts/2026-12-01-0900-good.en.json").read_text())
+    masto, sky = post["masto"], post["sky"]
     assert [(item["width"], item["height"]) for item in masto["media"]] == [(40, 40)]  # cropped square
     assert [(item["width"], item["height"]) for item in sky["media"]] == [(60, 40)]  # its own spec
 
