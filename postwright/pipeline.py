@@ -283,7 +283,7 @@ def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, f
             entries.append((None, tuple(problems), (), None))
             continue
         checked = tuple(validate.check_variant(variant, config))
-        # post.json's counts, here where the counters' caches are warm from splitting and checking
+        # the counts each publish/posts/*.json holds, computed where the counters' caches are warm
         known = write.text_facts(config, variant) if facts else None
         entries.append((variant, tuple(problems), checked, known))
     return entries
