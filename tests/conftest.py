@@ -72,3 +72,19 @@ def _not_on_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
         "GITHUB_STEP_SUMMARY",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def parsed(monkeypatch):
+    """The post files read and parsed, by name."""
+    calls = []
+    from postwright import load
+
+    real = load._parse_file
+
+    def counting(project, path):
+        calls.append(path.name)
+        return real(project, path)
+
+    monkeypatch.setattr(load, "_parse_file", counting)
+    return calls

@@ -200,20 +200,6 @@ def test_a_damaged_publish_index_makes_the_build_compare_files_on_disk(make_proj
     assert files(out) == expected
 
 
-@pytest.fixture
-def parsed(monkeypatch):
-    """The post files read and parsed, by name."""
-    calls = []
-    real = load._parse_file
-
-    def counting(project, path):
-        calls.append(path.name)
-        return real(project, path)
-
-    monkeypatch.setattr(load, "_parse_file", counting)
-    return calls
-
-
 def test_a_rebuild_reads_only_the_post_files_that_changed(make_project, parsed):
     project = make_project(POSTS + "-- content/posts/broken.md --\n---\ntitle: [unclosed\n---\nBody\n")
     first = pipeline.build(project)

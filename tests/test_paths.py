@@ -4,8 +4,6 @@ also from a fresh checkout with a restored .postwright-cache/, and answer what a
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from postwright import load, pipeline, schedule
 from postwright.project import Project
 
@@ -16,20 +14,6 @@ POSTS = "".join(
     for day in range(1, 13)
 )
 NOW = datetime(2026, 12, 6, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
-
-
-@pytest.fixture
-def parsed(monkeypatch):
-    """The post files parsed, by name."""
-    calls = []
-    real = load._parse_file
-
-    def counting(project, path):
-        calls.append(path.name)
-        return real(project, path)
-
-    monkeypatch.setattr(load, "_parse_file", counting)
-    return calls
 
 
 def _forget(project: Project) -> None:
