@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -88,3 +91,14 @@ def parsed(monkeypatch):
 
     monkeypatch.setattr(load, "_parse_file", counting)
     return calls
+
+
+BIN = Path(sys.executable).parent  # the test extras install actionlint, zizmor, shellcheck … next to python
+
+
+def tool(name: str) -> str:
+    """A linter the test extras install, or a failure that says how to install it."""
+    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if not found:
+        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
+    return found

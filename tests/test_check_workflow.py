@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -22,22 +21,14 @@ import yaml
 
 from postwright.cli import cli
 from postwright.scaffold import init_brand
-from tests.conftest import REPO
+from tests.conftest import BIN, REPO, tool
 from tests.test_preview import post_pages
 
 WORKFLOW = REPO / ".github" / "workflows" / "check.yml"
 SCAFFOLD = REPO / "postwright" / "scaffold" / "github" / "workflows" / "check.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
-BIN = Path(sys.executable).parent
 MARKER = "<!-- postwright-report -->"
 BOT = "github-actions[bot]"
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if not found:
-        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
-    return found
 
 
 def offline_env(**extra: str) -> dict[str, str]:

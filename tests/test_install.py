@@ -28,21 +28,13 @@ from packaging.utils import canonicalize_name
 import postwright
 from postwright.cli import cli
 from postwright.scaffold import ACTION, action_problem, default_action, init_brand
-from tests.conftest import REPO
+from tests.conftest import BIN, REPO, tool
 
 ACTION_FILE = REPO / "action.yml"
 ACTION_SCRIPT = REPO / ".github" / "scripts" / "action.sh"
 RELEASE = REPO / ".github" / "workflows" / "release.yml"
 WORKFLOWS = ("check.yml", "publish.yml")
-BIN = Path(sys.executable).parent
 SHA = "0123456789abcdef0123456789abcdef01234567"
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if not found:
-        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
-    return found
 
 
 def offline_env(**extra: str) -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import asdict
@@ -24,19 +23,12 @@ import yaml
 from postwright import pipeline, workflow
 from postwright.ledger import Ledger, Record
 from postwright.project import Project
+from tests.conftest import BIN, tool
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO / ".github" / "workflows" / "publish.yml"
 SCRIPT = REPO / ".github" / "scripts" / "publish.sh"
-BIN = Path(sys.executable).parent  # the test extras install actionlint, zizmor, … next to python
 BOT = "41898282+github-actions[bot]@users.noreply.github.com"
-
-
-def tool(name: str) -> str:
-    found = shutil.which(name, path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    if not found:
-        pytest.fail(f"{name} is not installed: pip install -e '.[test]'")
-    return found
 
 
 def offline_env(**extra: str) -> dict[str, str]:
