@@ -132,7 +132,7 @@ def recipe_key(source_digest: bytes, spec: ImageSpec, background: tuple[int, int
     digest.update(spec.key().encode())
     digest.update(repr(tuple(background)).encode())
     if spec.overlay is not None:
-        digest.update(logo_digest(logo))
+        digest.update(_logo_digest(logo))
     digest.update(version.encode())
     return digest.hexdigest()[:20]
 
@@ -158,7 +158,7 @@ def write_meta(cache_dir: Path, rendition: Rendition, problems: list[ImageProble
     atomic_write(cache_dir / f"{rendition.recipe_key}.json", json.dumps(meta, sort_keys=True).encode())
 
 
-def logo_digest(path: str) -> bytes:
+def _logo_digest(path: str) -> bytes:
     try:
         return hashlib.sha256(Path(path).read_bytes()).digest()
     except OSError:

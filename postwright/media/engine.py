@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from postwright.media.decode import Decoded, Probe
     from postwright.media.encode import Encoded
+    from postwright.media.geometry import Box
     from postwright.media.model import ImageProblem
     from postwright.media.specs import ImageSpec
 
@@ -38,12 +39,7 @@ class Engine(Protocol):
         ...
 
     def cut(
-        self,
-        decoded: Decoded,
-        box: tuple[float, float, float, float],
-        out: tuple[int, int],
-        spec: ImageSpec,
-        problems: list[ImageProblem],
+        self, decoded: Decoded, box: Box, out: tuple[int, int], spec: ImageSpec, problems: list[ImageProblem]
     ) -> Any:
         """The `box` of the decoded image resized to `out`, with the spec's overlay."""
         ...

@@ -16,6 +16,8 @@ from postwright.media.specs import ImageSpec
 if TYPE_CHECKING:
     from postwright.media.decode import Decoded
 
+Box = tuple[float, float, float, float]  # left, top, right, bottom in decoded pixels
+
 
 def plan(full: tuple[int, int], spec: ImageSpec) -> tuple[tuple[float, float], tuple[int, int]]:
     """(crop size in full-scale source pixels, output size) for `spec`; pure arithmetic."""
@@ -44,6 +46,7 @@ def plan(full: tuple[int, int], spec: ImageSpec) -> tuple[tuple[float, float], t
 
 
 def needed_scale(full: tuple[int, int], spec: ImageSpec) -> float:
+    """How small the source may be decoded and still give `spec` its full output size."""
     crop, out = plan(full, spec)
     return out[0] / crop[0]
 
@@ -52,7 +55,7 @@ def crop_box(
     decoded: Decoded,
     crop: tuple[float, float],
     focus: tuple[float, float] | None,
-) -> tuple[float, float, float, float]:
+) -> Box:
     """The crop window in decoded coordinates: centred on the focus, else on the most detailed region."""
     image = decoded.image
     factor = image.width / decoded.full_size[0]
@@ -120,6 +123,7 @@ def _smart_offset(decoded: Decoded, crop_w: float, crop_h: float) -> tuple[float
 
 
 def draft_request(stored: tuple[int, int], scale: float) -> tuple[int, int]:
+    """The size to ask Pillow's JPEG draft for, to decode at no less than `scale`."""
     return (max(1, math.ceil(stored[0] * scale)), max(1, math.ceil(stored[1] * scale)))
 
 

@@ -53,6 +53,8 @@ class SourceJob:
 
 @dataclass(slots=True)
 class SourceResult:
+    """One source's renditions by spec key, and the problems with the source itself."""
+
     by_spec: dict[str, tuple[Rendition | None, list[ImageProblem]]]
     problems: list[ImageProblem] = field(default_factory=list)  # about the source, not one rendition
 
@@ -226,11 +228,9 @@ def _render_into(result: SourceResult, job: SourceJob) -> None:
     if not missing:
         return
 
-    opened = probe(data, job.source, src, missing, result.problems)
-    if opened is None:
+    decoded = _decode(data, job, missing, chosen, result.problems)
+    if decoded is None:
         return
-    scale = max(needed_scale(opened.full_size, spec) for spec in missing)
-    decoded = chosen.decode(opened, scale, src, result.problems)
     for spec in missing:
         # the source's warnings (a lying extension, a dropped animation) are kept with each rendition, so
         # a rebuild that reuses it from the cache reports them again
@@ -239,6 +239,20 @@ def _render_into(result: SourceResult, job: SourceJob) -> None:
         result.by_spec[spec.key()] = (made, problems)
         if made is not None:
             write_meta(job.cache_dir, made, problems)
+
+
+def _decode(
+    data: bytes, job: SourceJob, specs: list[ImageSpec], chosen: engine.Engine, problems: list[ImageProblem]
+) -> Decoded | None:
+    """The pixels every spec is cut from, at the scale the largest needs (None: see `problems`).
+
+    The probe's own handle (a full-size decode for Pillow) is dropped on return: only `Decoded` stays.
+    """
+    opened = probe(data, job.source, job.src, specs, problems)
+    if opened is None:
+        return None
+    scale = max(needed_scale(opened.full_size, spec) for spec in specs)
+    return chosen.decode(opened, scale, job.src, problems)
 
 
 def _render_spec(

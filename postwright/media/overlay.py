@@ -43,6 +43,7 @@ def apply_overlay(
 
 
 def overlay_or_problem(image: Image.Image, overlay: Overlay, problems: list[ImageProblem]) -> Image.Image:
+    """`image` with the overlay, or unchanged with a PW312 when the logo cannot be used."""
     try:
         return apply_overlay(
             image, overlay.logo, overlay.position, overlay.size, overlay.opacity, overlay.margin
@@ -60,6 +61,7 @@ def overlay_or_problem(image: Image.Image, overlay: Overlay, problems: list[Imag
 
 @lru_cache(maxsize=8)
 def _load_logo(path: str, size: int, mtime_ns: int) -> Image.Image:
+    """Once per process; size and mtime are in the cache key so an edited logo is read again."""
     with Image.open(path) as logo:
         logo.load()
         return logo.convert("RGBA")

@@ -15,12 +15,10 @@ from PIL import Image, ImageCms, ImageOps, ImageSequence
 
 from postwright.media.decode import Decoded, Probe
 from postwright.media.encode import DOWNSCALE_TRIES, EXTENSIONS, Encoded, downscaled, fit_quality
-from postwright.media.geometry import draft_request
+from postwright.media.geometry import Box, draft_request
 from postwright.media.model import ImageProblem
 from postwright.media.overlay import overlay_or_problem
 from postwright.media.specs import ImageSpec
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)

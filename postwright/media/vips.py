@@ -14,7 +14,7 @@ from PIL import Image
 from postwright.media import pillow
 from postwright.media.decode import Decoded, Probe
 from postwright.media.encode import DOWNSCALE_STEP, DOWNSCALE_TRIES, Encoded, downscaled, fit_quality
-from postwright.media.geometry import shrink_factor
+from postwright.media.geometry import Box, shrink_factor
 from postwright.media.model import ImageProblem
 from postwright.media.specs import ImageSpec
 
@@ -59,12 +59,7 @@ class VipsEngine:
         return Image.frombytes("RGB", size, small.write_to_memory())
 
     def cut(
-        self,
-        decoded: Decoded,
-        box: tuple[float, float, float, float],
-        out: tuple[int, int],
-        spec: ImageSpec,
-        problems: list[ImageProblem],
+        self, decoded: Decoded, box: Box, out: tuple[int, int], spec: ImageSpec, problems: list[ImageProblem]
     ) -> Any:
         return _cut(decoded.image, box, out)
 
@@ -119,7 +114,7 @@ def _exact(image: Any, size: tuple[int, int]) -> Any:
     return image.crop(0, 0, size[0], size[1])
 
 
-def _cut(image: Any, box: tuple[float, float, float, float], out: tuple[int, int]) -> Any:
+def _cut(image: Any, box: Box, out: tuple[int, int]) -> Any:
     left, top = round(box[0]), round(box[1])
     width = max(1, min(image.width - left, round(box[2] - box[0])))
     height = max(1, min(image.height - top, round(box[3] - box[1])))
