@@ -51,7 +51,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from postwright import media  # noqa: E402
-from postwright.media import ImageSpec, Job  # noqa: E402
+from postwright.media import ImageSpec, RenditionJob, vips  # noqa: E402
+from postwright.media import engine as image_engine  # noqa: E402
 
 SPECS = (
     ImageSpec("4x5", ("JPEG",), 8 * 1024 * 1024, aspect=(4, 5), width=1080),
@@ -115,8 +116,8 @@ def make_corpus(root: Path, photos: int, pngs: int, processes: int) -> list[Path
 # --- the contenders -----------------------------------------------------------------------------------------
 
 
-def ours(sources: list[Path], cache: Path, processes: int) -> list[media.Outcome]:
-    jobs = [Job(path, path.name, None, SPECS) for path in sources]
+def ours(sources: list[Path], cache: Path, processes: int) -> list[media.RenditionOutcome]:
+    jobs = [RenditionJob(path, path.name, None, SPECS) for path in sources]
     outcomes = media.make_all(jobs, cache, processes=processes)
     bad = [problem for outcome in outcomes for problem in outcome.problems]
     if bad:
@@ -301,8 +302,8 @@ def memory_probe(path: str, engine: str) -> None:
         if engine == "naive":
             _naive_one(Path(path))
         else:
-            media.ENGINE = engine if media.pyvips is not None else "pillow"
-            media.make_all([Job(Path(path), "x", None, SPECS)], Path(scratch), processes=1)
+            image_engine.PREFERRED = engine if vips.AVAILABLE else "pillow"
+            media.make_all([RenditionJob(Path(path), "x", None, SPECS)], Path(scratch), processes=1)
     print(_peak_rss_mb())
 
 
@@ -323,7 +324,7 @@ def noop_rebuild(root: Path, posts: int, processes: int) -> tuple[float, float, 
     base = photo(400, 300, 7)
     for number in range(posts):
         base.rotate(number % 360).save(folder / f"{number:04d}.jpg", quality=80)
-    jobs = [Job(path, path.name, None, SPECS) for path in sorted(folder.iterdir())]
+    jobs = [RenditionJob(path, path.name, None, SPECS) for path in sorted(folder.iterdir())]
     start = time.perf_counter()
     media.make_all(jobs, root / "noop-cache", processes=processes)
     cold = time.perf_counter() - start
@@ -353,7 +354,7 @@ def print_targets(results: dict[str, float]) -> None:
     print(f"  ours / decode floor = {ratio:.2f}  (target ≤ 3): {'met' if ratio <= 3 else 'NOT met'}")
 
 
-def print_sharp_details(reports: list[dict], outcomes: list[media.Outcome]) -> None:
+def print_sharp_details(reports: list[dict], outcomes: list[media.RenditionOutcome]) -> None:
     """sharp's own view of its runs, and the work both did: encodes, qualities and bytes."""
     inside = statistics.median(report["seconds"] for report in reports)
     report = reports[-1]
@@ -397,12 +398,12 @@ def main() -> None:
         print(
             f"corpus: {len(sources)} files ({args.photos} JPEGs of 12/24 MP, {args.pngs} PNGs with alpha, "
             f"one 8000×8000 JPEG), {megabytes:.0f} MB, made in {time.perf_counter() - start:.0f} s; "
-            f"{args.processes} processes; engine {media.ENGINE}"
+            f"{args.processes} processes; engine {image_engine.PREFERRED}"
         )
         huge = root / "src" / "huge-8000.jpg"
         print("peak memory on the 8000×8000 JPEG (VmHWM of a fresh child process rendering it alone):")
         for engine in ("vips", "pillow", "naive"):
-            if engine == "vips" and media.pyvips is None:
+            if engine == "vips" and not vips.AVAILABLE:
                 continue
             print(f"  {engine:<8}{peak_memory(huge, engine):>8.0f} MB")
         missing = sharp_missing()
@@ -414,18 +415,18 @@ def main() -> None:
                 missing = str(error)
         png = next(root.glob("src/alpha-*.png"), None)
         if png is not None:
-            print(f"  PNG 2400×1600 with alpha, ours: {peak_memory(png, media.ENGINE):.0f} MB")
+            print(f"  PNG 2400×1600 with alpha, ours: {peak_memory(png, image_engine.PREFERRED):.0f} MB")
 
         scratch = root / "runs"
         results: dict[str, float] = {}
         results["decode floor"] = timed("floor", floor, sources, scratch, args.processes, args.repeat)
         results["ours"] = timed("ours", ours, sources, scratch, args.processes, args.repeat)
-        if media.ENGINE == "vips":
-            media.ENGINE = "pillow"
+        if image_engine.PREFERRED == "vips":
+            image_engine.PREFERRED = "pillow"
             results["ours (Pillow only)"] = timed(
                 "ours-pil", ours, sources, scratch, args.processes, args.repeat
             )
-            media.ENGINE = "vips"
+            image_engine.PREFERRED = "vips"
         if not args.no_naive:
             results["naive Pillow (1 process)"] = timed("naive", naive, sources, scratch, 1, args.repeat)
         if shutil.which("hugo"):

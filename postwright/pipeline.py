@@ -114,7 +114,7 @@ def _check(
         )
         memos = (read, rendered) if facts else ()  # build remembers them; check only reads them
         found += problems
-        renditions, problems, reused = _renditions(project, config, variants, cache, progress)
+        renditions, problems, reused = media.for_variants(project, config, variants, cache, progress)
         found += problems
         found += checked  # each variant's own rules, checked where it was rendered
         found += validate.check_variants(variants, config, each=False)
@@ -289,49 +289,6 @@ def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, f
     return entries
 
 
-def _background(config: Config) -> tuple[int, int, int]:
-    colour = config.brand.background
-    return (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
-
-
-def _renditions(
-    project: Project,
-    config: Config,
-    variants: list[Variant],
-    cache: Path,
-    progress: Callable[[int, int], None] | None = None,
-) -> tuple[dict[tuple[str, str], media.Rendition | None], list[Diagnostic], int]:
-    """Stage 3: every image each platform gets, one decode per source for all its platforms' specs."""
-    specs: dict[str, media.ImageSpec] = {}  # platform -> the spec its posts use (the first)
-    wanted: dict[tuple[str, tuple[float, float] | None], dict[str, media.ImageSpec]] = {}
-    spans: dict[tuple[str, tuple[float, float] | None], list[tuple[Span, str]]] = {}
-    for variant in variants:
-        if variant.platform not in specs:
-            settings = config.platforms.get(variant.platform)
-            overrides = settings.images.changes() if settings else None
-            specs[variant.platform] = media.specs_for(
-                variant.platform, overrides or None, base_dir=project.assets_dir
-            )[0]
-        for ref in variant.media:
-            key = (ref.src, ref.focus)
-            wanted.setdefault(key, {})[variant.platform] = specs[variant.platform]
-            spans.setdefault(key, []).append((ref.span, variant.platform))
-    background = _background(config)
-    jobs = []
-    for (src, focus), by_platform in sorted(wanted.items(), key=lambda item: (item[0][0], str(item[0][1]))):
-        unique = tuple(dict.fromkeys(by_platform.values()))
-        jobs.append(media.Job(project.assets_dir / src, src, focus, unique, background))
-    outcomes = media.make_all(jobs, cache, progress=progress) if jobs else []
-    renditions: dict[tuple[str, str], media.Rendition | None] = {}
-    found: list[Diagnostic] = []
-    for job, outcome in zip(jobs, outcomes, strict=True):
-        for platform, spec in wanted[job.src, job.focus].items():
-            renditions[job.src, platform] = outcome.renditions[job.specs.index(spec)]
-        first_span = spans[job.src, job.focus][0][0]
-        found += [problem.diagnostic(first_span) for problem in outcome.problems]
-    return renditions, found, media.reused_count(outcomes)
-
-
 def build(
     project: Project,
     out_dir: Path | None = None,
@@ -385,7 +342,7 @@ def _write(project: Project, target: Path, fingerprint: str, checked: Checked) -
         extra=brand_kit(
             project.assets_dir / "brand",
             (account.platform for account in checked.config.accounts.values()),
-            _background(checked.config),
+            media.background(checked.config),
         ),
     )
     stamp.record(project, target, fingerprint, len(checked.loaded.posts), checked.diagnostics)
@@ -644,7 +601,7 @@ def publish(
     # records carry the wall-clock time of the send, also under --at: plan compares it with file times
     if publisher_for is None:  # the images of what is due only: made (or found in the cache) now
         (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
-        renditions, problems, _ = _renditions(project, config, variants, project.root / MEDIA_CACHE)
+        renditions, problems, _ = media.for_variants(project, config, variants, project.root / MEDIA_CACHE)
         broken = [item for item in apply_severity(config, problems) if item.severity >= Severity.ERROR]
         if broken:  # an image that cannot be made: that post is not sent without it
             invalid = (*invalid, *broken)

@@ -1,4 +1,4 @@
-"""Image renditions: geometry, colour, privacy, byte limits, caching and bad input (postwright/media.py).
+"""Image renditions: geometry, colour, privacy, byte limits, caching and bad input (postwright/media/).
 
 Every image is generated here with Pillow. Two ICC profiles are built byte by byte (`_icc_profile`):
 Pillow ships only sRGB/LAB/XYZ (`ImageCms.createProfile`), so an Adobe RGB (1998) matrix/TRC profile
@@ -15,6 +15,7 @@ import random
 import shutil
 import struct
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,8 @@ from PIL import Image, ImageCms, ImageDraw
 
 from postwright import media
 from postwright.diagnostics import RULES, Severity, Span
-from postwright.media import ImageSpec, Job, Overlay, make_all, make_rendition, make_renditions, specs_for
-from postwright.platforms import PLATFORMS
+from postwright.media import ImageSpec, Overlay, RenditionJob, make_all, make_rendition, make_renditions, vips
+from postwright.media import engine as media_engine
 
 JPEG_ONLY = ImageSpec("4x5", ("JPEG",), 8_000_000, aspect=(4, 5), width=400, min_width=100)
 KEEP = ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_000_000, max_side=1000)
@@ -32,9 +33,9 @@ KEEP = ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_000_000, max_side=10
 @pytest.fixture(params=["pillow", "vips"])
 def engine(request, monkeypatch):
     """Run the test on each engine that can be used here."""
-    if request.param == "vips" and media.pyvips is None:
+    if request.param == "vips" and not vips.AVAILABLE:
         pytest.skip("pyvips is not installed")
-    monkeypatch.setattr(media, "ENGINE", request.param)
+    monkeypatch.setattr(media_engine, "PREFERRED", request.param)
     return request.param
 
 
@@ -149,49 +150,6 @@ def cmyk_profile() -> bytes:
     return _icc_profile(b"prtr", b"CMYK", {b"wtpt": _xyz(0.9642, 1.0, 0.8249), b"A2B0": lut})
 
 
-# --- the spec table -----------------------------------------------------------------------------------------
-
-
-def test_every_platform_has_specs_within_its_limits():
-    assert set(media.SPECS_BY_PLATFORM) == set(PLATFORMS)
-    for name, specs in media.SPECS_BY_PLATFORM.items():
-        limits = PLATFORMS[name].limits
-        assert specs, name
-        for spec in specs:
-            assert spec.max_bytes <= limits.max_image_bytes, (name, spec.name)
-            assert set(spec.formats) <= set(limits.image_formats), (name, spec.name)
-            assert "JPEG" in spec.formats
-
-
-def test_instagram_is_4x5_and_1x1_at_1080_jpeg_only():
-    four_five, square = media.SPECS_BY_PLATFORM["instagram"]
-    assert (four_five.aspect, four_five.width, four_five.formats) == ((4, 5), 1080, ("JPEG",))
-    assert (square.aspect, square.width) == ((1, 1), 1080)
-    assert media.SPECS_BY_PLATFORM["bluesky"][0].max_bytes == 1_000_000
-
-
-def test_overrides_prefer_1x1_everywhere_and_merge_duplicates(tmp_path):
-    (square,) = specs_for("instagram", {"aspect": [1, 1]})
-    assert (square.name, square.aspect, square.width) == ("1x1", (1, 1), 1080)
-    (sky,) = specs_for("bluesky", {"aspect": [1, 1]})
-    assert (sky.name, sky.aspect, sky.max_side) == ("1x1", (1, 1), 2000)
-    assert specs_for("x", None) == media.SPECS_BY_PLATFORM["x"]
-
-
-def test_overrides_per_spec_overlay_and_unknown_keys(tmp_path):
-    four_five, square = specs_for(
-        "instagram",
-        {"specs": {"4x5": {"width": 1200}}, "overlay": {"logo": "brand/logo.png", "size": 0.2}},
-        base_dir=tmp_path,
-    )
-    assert (four_five.width, square.width) == (1200, 1080)
-    assert square.overlay == Overlay(logo=str(tmp_path / "brand/logo.png"), size=0.2)
-    with pytest.raises(ValueError, match="aspekt"):
-        specs_for("x", {"aspekt": [1, 1]})
-    with pytest.raises(ValueError, match="9x9"):
-        specs_for("x", {"specs": {"9x9": {}}})
-
-
 # --- geometry -----------------------------------------------------------------------------------------------
 
 
@@ -210,9 +168,7 @@ def test_never_upscales_and_reports_a_source_below_the_minimum(tmp_path):
     assert (rendition.width, rendition.height) == (80, 100)  # the 4:5 crop of 150×100, not scaled up
     assert _codes(problems) == ["PW308"]
     assert "80 px wide" in problems[0].message
-    upscaled, _ = _render(
-        tmp_path / "small.png", media.replace(JPEG_ONLY, allow_upscale=True), tmp_path / "c2"
-    )
+    upscaled, _ = _render(tmp_path / "small.png", replace(JPEG_ONLY, allow_upscale=True), tmp_path / "c2")
     assert (upscaled.width, upscaled.height) == (400, 500)
 
 
@@ -256,11 +212,6 @@ def test_smart_crop_finds_the_detailed_region_deterministically(tmp_path, engine
     crop = _output(first, tmp_path / "c1").convert("RGB")
     _red, _green, blue = crop.resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
     assert blue < 180  # mostly the noisy right half, not the flat blue left
-
-
-def test_smart_crop_of_a_uniform_image_is_centred():
-    decoded = media._Decoded(Image.new("RGB", (900, 300), "grey"), (900, 300), None, 0)
-    assert media._crop_box(decoded, (300.0, 300.0), None) == (300.0, 0.0, 600.0, 300.0)
 
 
 # --- colour and pixel formats -------------------------------------------------------------------------------
@@ -450,24 +401,6 @@ def test_png_renditions_carry_no_text_or_exif(tmp_path):
 # --- byte limits --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("limit", [5_000, 7_777, 12_345, 30_000, 60_000, 80_000])
-def test_quality_search_finds_the_highest_quality_that_fits(limit):
-    calls = []
-
-    def encode(quality: int) -> bytes:
-        calls.append(quality)
-        return bytes(int(1000 * 1.07**quality))  # monotone, roughly like JPEG
-
-    found = media._fit_quality(encode, limit)
-    fitting = [q for q in range(media.QUALITY_MIN, media.QUALITY_MAX + 1) if int(1000 * 1.07**q) <= limit]
-    if not fitting:
-        assert found is None
-    else:
-        assert found[1] == max(fitting)
-        assert len(found[0]) <= limit
-    assert len(calls) <= 9
-
-
 def test_bluesky_rendition_fits_one_megabyte_at_the_best_quality(tmp_path, engine):
     _noise((2400, 1800), sigma=80).save(tmp_path / "big.jpg", quality=95)
     (bluesky,) = media.SPECS_BY_PLATFORM["bluesky"]
@@ -539,7 +472,7 @@ def test_an_extension_that_lies_is_a_warning_and_the_image_still_renders(tmp_pat
 
 
 def test_problems_become_located_diagnostics():
-    problem = media.Problem("PW305", "photos/a.jpg cannot be decoded", "re-export it")
+    problem = media.ImageProblem("PW305", "photos/a.jpg cannot be decoded", "re-export it")
     located = problem.diagnostic(Span("content/posts/a.md", 4, 3), platform="bluesky")
     assert (located.code, located.severity, located.span.line, located.platform) == (
         "PW305",
@@ -567,7 +500,7 @@ def test_renditions_are_reused_and_the_index_spares_reading_the_source(tmp_path,
     first, _ = _render(source, JPEG_ONLY, cache)
     second, _ = _render(source, JPEG_ONLY, cache)
     assert not first.reused and second.reused
-    assert media.replace(second, reused=False) == first
+    assert replace(second, reused=False) == first
     # same size and mtime, different bytes: the index answers without reading the file
     status = source.stat()
     data = bytearray(source.read_bytes())
@@ -599,7 +532,7 @@ def test_make_renditions_decodes_once_for_every_spec(tmp_path, monkeypatch, engi
     _noise((1000, 800)).save(tmp_path / "a.jpg", quality=90)
     opened = []
     real_open = Image.open
-    monkeypatch.setattr(media.Image, "open", lambda *args, **kw: opened.append(1) or real_open(*args, **kw))
+    monkeypatch.setattr(Image, "open", lambda *args, **kw: opened.append(1) or real_open(*args, **kw))
     specs = (
         *media.SPECS_BY_PLATFORM["instagram"],
         *media.SPECS_BY_PLATFORM["x"],
@@ -621,9 +554,9 @@ def test_make_all_is_the_same_with_any_number_of_processes(tmp_path):
     for number in range(4):
         path = tmp_path / f"{number}.jpg"
         _noise((500 + 60 * number, 400), seed=number).save(path, quality=90)
-        jobs.append(Job(path, path.name, None, (JPEG_ONLY, KEEP)))
-    jobs.append(Job(tmp_path / "0.jpg", "0.jpg", None, (KEEP,)))  # the same source in a second job
-    jobs.append(Job(tmp_path / "gone.jpg", "gone.jpg", None, (KEEP,)))
+        jobs.append(RenditionJob(path, path.name, None, (JPEG_ONLY, KEEP)))
+    jobs.append(RenditionJob(tmp_path / "0.jpg", "0.jpg", None, (KEEP,)))  # the same source in a second job
+    jobs.append(RenditionJob(tmp_path / "gone.jpg", "gone.jpg", None, (KEEP,)))
     ticks = []
     one = make_all(
         jobs, tmp_path / "c1", processes=1, progress=lambda done, total: ticks.append((done, total))
@@ -659,14 +592,12 @@ def test_apply_overlay_places_the_logo_with_its_opacity(tmp_path):
 def test_a_spec_with_an_overlay_marks_the_rendition(tmp_path):
     Image.new("RGBA", (100, 100), (255, 255, 255, 255)).save(tmp_path / "logo.png")
     Image.new("RGB", (800, 1000), (0, 0, 0)).save(tmp_path / "dark.jpg", quality=95)
-    marked_spec = media.replace(
-        JPEG_ONLY, overlay=Overlay(str(tmp_path / "logo.png"), "top-left", 0.2, 1.0, 0.0)
-    )
+    marked_spec = replace(JPEG_ONLY, overlay=Overlay(str(tmp_path / "logo.png"), "top-left", 0.2, 1.0, 0.0))
     plain, _ = _render(tmp_path / "dark.jpg", JPEG_ONLY, tmp_path / "cache")
     marked, problems = _render(tmp_path / "dark.jpg", marked_spec, tmp_path / "cache")
     assert problems == [] and marked.recipe_key != plain.recipe_key
     assert _output(marked, tmp_path / "cache").getpixel((20, 20))[0] > 200
-    missing = media.replace(JPEG_ONLY, overlay=Overlay(str(tmp_path / "nope.png")))
+    missing = replace(JPEG_ONLY, overlay=Overlay(str(tmp_path / "nope.png")))
     rendition, problems = _render(tmp_path / "dark.jpg", missing, tmp_path / "cache")
     assert rendition is not None and _codes(problems) == ["PW312"]
 
@@ -679,7 +610,7 @@ def test_an_overlay_rendition_is_named_by_the_logo_bytes_not_by_where_the_checko
         folder.mkdir()
         Image.new("RGBA", (100, 100), (255, 255, 255, 255)).save(folder / "logo.png")
         Image.new("RGB", (800, 1000), (0, 0, 0)).save(folder / "dark.jpg", quality=95)
-        spec = media.replace(JPEG_ONLY, overlay=Overlay(str(folder / "logo.png"), "top-left", 0.2))
+        spec = replace(JPEG_ONLY, overlay=Overlay(str(folder / "logo.png"), "top-left", 0.2))
         rendition, _ = _render(folder / "dark.jpg", spec, folder / "cache")
         keys.append(rendition.recipe_key)
     assert keys[0] == keys[1]

@@ -720,7 +720,7 @@ def test_a_full_disk_while_making_images_is_the_machines_problem_not_the_images(
     command reports as a full disk (exit 3), with no half-written file left behind."""
     import errno
 
-    from postwright import media
+    from postwright.media import cache
 
     project = make_project(
         """
@@ -734,15 +734,15 @@ def test_a_full_disk_while_making_images_is_the_machines_problem_not_the_images(
         A photo.
         """
     )
-    real_replace = media.os.replace
+    real_replace = cache.os.replace
 
     def full(source, destination):
         raise OSError(errno.ENOSPC, "No space left on device", str(destination))
 
-    monkeypatch.setattr(media.os, "replace", full)
+    monkeypatch.setattr(cache.os, "replace", full)
     with pytest.raises(OSError) as raised:
         pipeline.publish(project, NOW)
     assert raised.value.errno == errno.ENOSPC
     assert not list((project.root / ".postwright-cache").rglob("*.tmp"))
-    monkeypatch.setattr(media.os, "replace", real_replace)
+    monkeypatch.setattr(cache.os, "replace", real_replace)
     assert [o.status for o in pipeline.publish(project, NOW).outcomes] == ["published"]
