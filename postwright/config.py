@@ -31,7 +31,6 @@ from pydantic_core import PydanticCustomError
 from postwright import account_settings
 from postwright.diagnostics import RULES, Diagnostic, Severity, Span, diag
 from postwright.files import read_text
-from postwright.media import SPECS_BY_PLATFORM
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import (
@@ -393,7 +392,7 @@ def _spec_name(value: str, info: ValidationInfo) -> str:
     platform = (info.context or {}).get("platform")
     if platform is None:
         return value
-    names = [spec.name for spec in SPECS_BY_PLATFORM.get(platform, ())]
+    names = [spec.name for spec in PLATFORMS[platform].images]
     if value not in names:
         raise _image_override(
             f"{platform} has no image spec named '{_shown(value)}'{did_you_mean(value, names)}",

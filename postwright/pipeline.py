@@ -25,6 +25,7 @@ from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
 from postwright.model import Post, Variant
 from postwright.outbox import OutboxPublisher
 from postwright.platforms import PLATFORMS
+from postwright.platforms.base import ImageSpec
 from postwright.project import Project
 from postwright.publish import Job, Outcome, PermanentError, Publisher, Receipt, Runner
 from postwright.schedule import PlanItem
@@ -302,8 +303,8 @@ def _renditions(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[dict[tuple[str, str], media.Rendition | None], list[Diagnostic], int]:
     """Stage 3: every image each platform gets, one decode per source for all its platforms' specs."""
-    specs: dict[str, media.ImageSpec] = {}  # platform -> the spec its posts use (the first)
-    wanted: dict[tuple[str, tuple[float, float] | None], dict[str, media.ImageSpec]] = {}
+    specs: dict[str, ImageSpec] = {}  # platform -> the spec its posts use (the first)
+    wanted: dict[tuple[str, tuple[float, float] | None], dict[str, ImageSpec]] = {}
     spans: dict[tuple[str, tuple[float, float] | None], list[tuple[Span, str]]] = {}
     for variant in variants:
         if variant.platform not in specs:

@@ -22,8 +22,9 @@ from PIL import Image, ImageCms, ImageDraw
 
 from postwright import media
 from postwright.diagnostics import RULES, Severity, Span
-from postwright.media import ImageSpec, Job, Overlay, make_all, make_rendition, make_renditions, specs_for
+from postwright.media import Job, make_all, make_rendition, make_renditions, specs_for
 from postwright.platforms import PLATFORMS
+from postwright.platforms.base import ImageSpec, Overlay
 
 JPEG_ONLY = ImageSpec("4x5", ("JPEG",), 8_000_000, aspect=(4, 5), width=400, min_width=100)
 KEEP = ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_000_000, max_side=1000)
@@ -153,8 +154,8 @@ def cmyk_profile() -> bytes:
 
 
 def test_every_platform_has_specs_within_its_limits():
-    assert set(media.SPECS_BY_PLATFORM) == set(PLATFORMS)
-    for name, specs in media.SPECS_BY_PLATFORM.items():
+    assert all(platform.images for platform in PLATFORMS.values())
+    for name, specs in ((name, platform.images) for name, platform in PLATFORMS.items()):
         limits = PLATFORMS[name].limits
         assert specs, name
         for spec in specs:
@@ -164,10 +165,10 @@ def test_every_platform_has_specs_within_its_limits():
 
 
 def test_instagram_is_4x5_and_1x1_at_1080_jpeg_only():
-    four_five, square = media.SPECS_BY_PLATFORM["instagram"]
+    four_five, square = PLATFORMS["instagram"].images
     assert (four_five.aspect, four_five.width, four_five.formats) == ((4, 5), 1080, ("JPEG",))
     assert (square.aspect, square.width) == ((1, 1), 1080)
-    assert media.SPECS_BY_PLATFORM["bluesky"][0].max_bytes == 1_000_000
+    assert PLATFORMS["bluesky"].images[0].max_bytes == 1_000_000
 
 
 def test_overrides_prefer_1x1_everywhere_and_merge_duplicates(tmp_path):
@@ -175,7 +176,7 @@ def test_overrides_prefer_1x1_everywhere_and_merge_duplicates(tmp_path):
     assert (square.name, square.aspect, square.width) == ("1x1", (1, 1), 1080)
     (sky,) = specs_for("bluesky", {"aspect": [1, 1]})
     assert (sky.name, sky.aspect, sky.max_side) == ("1x1", (1, 1), 2000)
-    assert specs_for("x", None) == media.SPECS_BY_PLATFORM["x"]
+    assert specs_for("x", None) == PLATFORMS["x"].images
 
 
 def test_overrides_per_spec_overlay_and_unknown_keys(tmp_path):
@@ -470,7 +471,7 @@ def test_quality_search_finds_the_highest_quality_that_fits(limit):
 
 def test_bluesky_rendition_fits_one_megabyte_at_the_best_quality(tmp_path, engine):
     _noise((2400, 1800), sigma=80).save(tmp_path / "big.jpg", quality=95)
-    (bluesky,) = media.SPECS_BY_PLATFORM["bluesky"]
+    (bluesky,) = PLATFORMS["bluesky"].images
     rendition, problems = _render(tmp_path / "big.jpg", bluesky, tmp_path / "cache")
     assert problems == []
     assert max(rendition.width, rendition.height) == 2000
@@ -601,9 +602,9 @@ def test_make_renditions_decodes_once_for_every_spec(tmp_path, monkeypatch, engi
     real_open = Image.open
     monkeypatch.setattr(media.Image, "open", lambda *args, **kw: opened.append(1) or real_open(*args, **kw))
     specs = (
-        *media.SPECS_BY_PLATFORM["instagram"],
-        *media.SPECS_BY_PLATFORM["x"],
-        *media.SPECS_BY_PLATFORM["bluesky"],
+        *PLATFORMS["instagram"].images,
+        *PLATFORMS["x"].images,
+        *PLATFORMS["bluesky"].images,
     )
     outcome = make_renditions(tmp_path / "a.jpg", None, specs, tmp_path / "cache")
     assert len(opened) == 1
