@@ -246,6 +246,7 @@ def _environment(overview: Overview) -> jinja2.Environment:
         day=lambda entry: _local_day(entry, overview),
         label=lambda status: STATUS_LABELS.get(status, status),
         title=lambda platform: PLATFORMS[platform].title if platform in PLATFORMS else platform,
+        dialect=lambda platform: PLATFORMS[platform].dialect if platform in PLATFORMS else "plain",
         kb=lambda size: f"{size / 1000:,.0f} kB" if size >= 1000 else f"{size} bytes",
         safe_href=_safe_href,
         utm=_utm,
