@@ -203,15 +203,6 @@ class Platform:
     dialect: Dialect = "plain"
     mention_format: str = "@{handle}"  # {handle} without a leading @, {name}
     hashtag_format: str = "#{tag}"
-    notes: tuple[str, ...] = field(default=())  # caveats shown in docs
-    # builds the API publisher for one account (deliver: api); None: only the outbox is available
-    publisher: Callable[[Connection], Publisher] | None = None
-    settings: tuple[Setting, ...] = ()  # the keys its publisher reads under settings:
-    credentials: tuple[Credential, ...] = ()  # the names under accounts.<a>.credentials it reads
-    auth_modes: tuple[AuthMode, ...] = ()  # where the credentials' names choose how it signs in
-    # asks the platform, cheaply and without posting, whether the credentials work and when they expire
-    verify: Callable[[Connection], CredentialCheck] | None = None
-    api_version: ApiVersion | None = None  # the versioned API its publisher pins (None: unversioned)
     # the renditions `build` makes of a post's image (media.specs_for; config.yml's `images:` changes them);
     # the first is the one a post uses, the others are there to choose by name
     images: tuple[ImageSpec, ...] = ()
@@ -233,6 +224,15 @@ class Platform:
     # which Unicode version's grapheme clusters its server counts, with where that is stated (only for
     # platforms that count graphemes)
     grapheme_rules: GraphemeRules | None = None
+    notes: tuple[str, ...] = field(default=())  # caveats shown in docs
+    # builds the API publisher for one account (deliver: api); None: only the outbox is available
+    publisher: Callable[[Connection], Publisher] | None = None
+    settings: tuple[Setting, ...] = ()  # the keys its publisher reads under settings:
+    credentials: tuple[Credential, ...] = ()  # the names under accounts.<a>.credentials it reads
+    auth_modes: tuple[AuthMode, ...] = ()  # where the credentials' names choose how it signs in
+    # asks the platform, cheaply and without posting, whether the credentials work and when they expire
+    verify: Callable[[Connection], CredentialCheck] | None = None
+    api_version: ApiVersion | None = None  # the versioned API its publisher pins (None: unversioned)
 
     def setting(self, name: str) -> Setting:
         """The declaration of `name`: a KeyError for an undeclared one, so publishers cannot drift."""
