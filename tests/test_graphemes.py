@@ -22,7 +22,7 @@ import pytest
 
 from postwright import text
 from postwright.platforms import PLATFORMS
-from postwright.text import GRAPHEME_RULES, graphemes, graphemes_unicode_15_0, mastodon_length
+from postwright.text import graphemes, graphemes_unicode_15_0, mastodon_length
 
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
@@ -68,10 +68,10 @@ def test_hindi_paragraph_within_our_old_count_is_over_mastodons() -> None:
 
 
 def test_unicode_version_per_platform_is_declared_once() -> None:
-    assert GRAPHEME_RULES["mastodon"].unicode_version == "15.0"
-    assert not GRAPHEME_RULES["mastodon"].conjuncts
-    assert GRAPHEME_RULES["bluesky"].conjuncts
-    assert all(rules.source for rules in GRAPHEME_RULES.values())
+    assert PLATFORMS["mastodon"].grapheme_rules.unicode_version == "15.0"
+    assert not PLATFORMS["mastodon"].grapheme_rules.conjuncts
+    assert PLATFORMS["bluesky"].grapheme_rules.conjuncts
+    assert all(p.grapheme_rules.source for p in PLATFORMS.values() if p.grapheme_rules is not None)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -214,4 +214,4 @@ def test_mastodon_count_matches_ruby_on_every_pair(ruby_unicode: str) -> None:
 
 
 def test_text_module_exports_the_mastodon_count() -> None:
-    assert "graphemes_unicode_15_0" in text.__all__ and "GRAPHEME_RULES" in text.__all__
+    assert "graphemes_unicode_15_0" in text.__all__ and "GraphemeRules" in text.__all__

@@ -23,8 +23,9 @@ from PIL import Image, ImageCms, ImageDraw
 
 from postwright import media
 from postwright.diagnostics import RULES, Severity, Span
-from postwright.media import ImageSpec, Overlay, RenditionJob, make_all, make_rendition, make_renditions, vips
+from postwright.media import RenditionJob, make_all, make_rendition, make_renditions, vips
 from postwright.media import engine as media_engine
+from postwright.platforms.base import ImageSpec, Overlay
 
 JPEG_ONLY = ImageSpec("4x5", ("JPEG",), 8_000_000, aspect=(4, 5), width=400, min_width=100)
 KEEP = ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_000_000, max_side=1000)
@@ -403,7 +404,7 @@ def test_png_renditions_carry_no_text_or_exif(tmp_path):
 
 def test_bluesky_rendition_fits_one_megabyte_at_the_best_quality(tmp_path, engine):
     _noise((2400, 1800), sigma=80).save(tmp_path / "big.jpg", quality=95)
-    (bluesky,) = media.SPECS_BY_PLATFORM["bluesky"]
+    (bluesky,) = PLATFORMS["bluesky"].images
     rendition, problems = _render(tmp_path / "big.jpg", bluesky, tmp_path / "cache")
     assert problems == []
     assert max(rendition.width, rendition.height) == 2000
@@ -534,9 +535,9 @@ def test_make_renditions_decodes_once_for_every_spec(tmp_path, monkeypatch, engi
     real_open = Image.open
     monkeypatch.setattr(Image, "open", lambda *args, **kw: opened.append(1) or real_open(*args, **kw))
     specs = (
-        *media.SPECS_BY_PLATFORM["instagram"],
-        *media.SPECS_BY_PLATFORM["x"],
-        *media.SPECS_BY_PLATFORM["bluesky"],
+        *PLATFORMS["instagram"].images,
+        *PLATFORMS["x"].images,
+        *PLATFORMS["bluesky"].images,
     )
     outcome = make_renditions(tmp_path / "a.jpg", None, specs, tmp_path / "cache")
     assert len(opened) == 1

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from postwright.media import SPECS_BY_PLATFORM, Overlay, specs_for
+from postwright.media import specs_for
 from postwright.platforms import PLATFORMS
+from postwright.platforms.base import Overlay
 
 
 def test_every_platform_has_specs_within_its_limits():
-    assert set(SPECS_BY_PLATFORM) == set(PLATFORMS)
-    for name, specs in SPECS_BY_PLATFORM.items():
+    assert all(platform.images for platform in PLATFORMS.values())
+    for name, specs in ((name, platform.images) for name, platform in PLATFORMS.items()):
         limits = PLATFORMS[name].limits
         assert specs, name
         for spec in specs:
@@ -20,10 +21,10 @@ def test_every_platform_has_specs_within_its_limits():
 
 
 def test_instagram_is_4x5_and_1x1_at_1080_jpeg_only():
-    four_five, square = SPECS_BY_PLATFORM["instagram"]
+    four_five, square = PLATFORMS["instagram"].images
     assert (four_five.aspect, four_five.width, four_five.formats) == ((4, 5), 1080, ("JPEG",))
     assert (square.aspect, square.width) == ((1, 1), 1080)
-    assert SPECS_BY_PLATFORM["bluesky"][0].max_bytes == 1_000_000
+    assert PLATFORMS["bluesky"].images[0].max_bytes == 1_000_000
 
 
 def test_overrides_prefer_1x1_everywhere_and_merge_duplicates(tmp_path):
@@ -31,7 +32,7 @@ def test_overrides_prefer_1x1_everywhere_and_merge_duplicates(tmp_path):
     assert (square.name, square.aspect, square.width) == ("1x1", (1, 1), 1080)
     (sky,) = specs_for("bluesky", {"aspect": [1, 1]})
     assert (sky.name, sky.aspect, sky.max_side) == ("1x1", (1, 1), 2000)
-    assert specs_for("x", None) == SPECS_BY_PLATFORM["x"]
+    assert specs_for("x", None) == PLATFORMS["x"].images
 
 
 def test_overrides_per_spec_overlay_and_unknown_keys(tmp_path):

@@ -2,7 +2,7 @@
 
 The package's interface is the names below. Modules, one concern each:
 
-    specs      what each platform wants (ImageSpec, SPECS_BY_PLATFORM) and config.yml's overrides
+    specs      a platform's image specs (Platform.images) with config.yml's overrides
     model      the values handed out and taken in: Rendition, ImageProblem, RenditionJob, RenditionOutcome
     variants   for_variants: the renditions every variant's platform gets (what the pipeline calls)
     make       make_all: the cache first, one decode per source, sources over processes
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from postwright.media.cache import ALGORITHM_VERSION
 from postwright.media.encode import QUALITY_MAX, QUALITY_MIN
 from postwright.media.model import ImageProblem, Rendition, RenditionJob, RenditionOutcome
-from postwright.media.specs import SPECS_BY_PLATFORM, ImageSpec, Overlay, Position, specs_for
+from postwright.media.specs import specs_for
 
 if TYPE_CHECKING:
     from postwright.media.make import make_all, make_rendition, make_renditions, reused_count
@@ -49,11 +49,7 @@ __all__ = [
     "ALGORITHM_VERSION",
     "QUALITY_MAX",
     "QUALITY_MIN",
-    "SPECS_BY_PLATFORM",
     "ImageProblem",
-    "ImageSpec",
-    "Overlay",
-    "Position",
     "Rendition",
     "RenditionJob",
     "RenditionOutcome",

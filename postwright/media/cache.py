@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from postwright.media.model import ImageProblem, Rendition, RenditionJob
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 # Bump when the output of the same recipe changes (crop search, resampling, encoder settings): every
 # cached rendition is then rebuilt, because the version is part of the recipe key (STYLE.md §2.7 habit 8).

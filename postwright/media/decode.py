@@ -19,7 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from postwright.media.encode import EXTENSIONS
 from postwright.media.model import ImageProblem
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 if TYPE_CHECKING:
     from postwright.media.engine import Engine

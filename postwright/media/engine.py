@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from postwright.media.encode import Encoded
     from postwright.media.geometry import Box
     from postwright.media.model import ImageProblem
-    from postwright.media.specs import ImageSpec
+    from postwright.platforms.base import ImageSpec
 
 PREFERRED = "vips" if vips.AVAILABLE and os.environ.get("POSTWRIGHT_IMAGE_ENGINE") != "pillow" else "pillow"
 

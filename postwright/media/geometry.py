@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageFilter
 
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 if TYPE_CHECKING:
     from postwright.media.decode import Decoded

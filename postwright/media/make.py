@@ -32,7 +32,7 @@ from postwright.media.decode import Decoded, decode_problem, probe
 from postwright.media.encode import EXTENSIONS
 from postwright.media.geometry import crop_box, needed_scale, plan
 from postwright.media.model import ImageProblem, Rendition, RenditionJob, RenditionOutcome
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 _Group = tuple[str, "tuple[float, float] | None", tuple[int, int, int]]  # (source path, focus, background)
 

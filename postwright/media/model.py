@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from postwright.diagnostics import RULES, Diagnostic, Span, diag
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from PIL import Image
 
 from postwright.media.cache import stat
 from postwright.media.model import ImageProblem
-from postwright.media.specs import Overlay, Position
+from postwright.platforms.base import Overlay, Position
 
 
 def apply_overlay(

@@ -18,7 +18,7 @@ from postwright.media.encode import DOWNSCALE_TRIES, EXTENSIONS, Encoded, downsc
 from postwright.media.geometry import Box, draft_request
 from postwright.media.model import ImageProblem
 from postwright.media.overlay import overlay_or_problem
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, NamedTuple
 from postwright.diagnostics import Diagnostic, Span
 from postwright.media.make import make_all, reused_count
 from postwright.media.model import Rendition, RenditionJob
-from postwright.media.specs import ImageSpec, specs_for
+from postwright.media.specs import specs_for
+from postwright.platforms.base import ImageSpec
 
 if TYPE_CHECKING:
     from postwright.config import Config

@@ -16,7 +16,7 @@ from postwright.media.decode import Decoded, Probe
 from postwright.media.encode import DOWNSCALE_STEP, DOWNSCALE_TRIES, Encoded, downscaled, fit_quality
 from postwright.media.geometry import Box, shrink_factor
 from postwright.media.model import ImageProblem
-from postwright.media.specs import ImageSpec
+from postwright.platforms.base import ImageSpec
 
 try:
     import pyvips

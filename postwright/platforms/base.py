@@ -1,19 +1,25 @@
-"""What every platform module declares: its limits as data, how it counts text, and its dialect.
+"""What every platform module declares: its limits as data, how it counts text, its dialect, the images
+it takes, its brand-kit sizes and preview colour, and its settings and credentials.
 
 A platform module is data plus, where behaviour differs, small functions. Numbers come from
-../shared/PLATFORMS.md with the source of each cited in the module that declares it.
+../shared/PLATFORMS.md with the source of each cited in the module that declares it. This module imports
+neither Pillow nor the text counters, so the media workers and config.py can read these types cheaply.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from postwright.api import Connection, CredentialCheck
     from postwright.publish import Publisher
+    from postwright.text import GraphemeRules
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
 # The platform's own rule for alt text: whether it takes any ("optional": an image may go without). That alt
@@ -73,6 +79,63 @@ class Limits:
         if "max_length" in given:
             measures = (replace(measures[0], limit=given.pop("max_length")), *measures[1:])
         return replace(self, measures=measures, **given)
+
+
+Position = Literal["top-left", "top-right", "bottom-left", "bottom-right", "center"]
+
+
+@dataclass(frozen=True, slots=True)
+class Overlay:
+    """A brand watermark: the logo at a corner (or the centre), `size` × image width wide, `opacity` 0..1."""
+
+    logo: str  # a path; media.specs_for resolves it against the folder it is given (the assets folder)
+    position: Position = "bottom-right"
+    size: float = 0.15
+    opacity: float = 0.8
+    margin: float = 0.03  # gap to the edges, as a fraction of the image width
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSpec:
+    """One image a platform wants: shape, size, formats and byte limit. Plain data, declared in the
+    platform's module (`Platform.images`), so declaring one needs no image library.
+
+    With `aspect`, the source is cropped to that shape (around the focus, else the most detailed region)
+    and scaled to `width` (or to fit `max_side`). Without it the whole image is kept and scaled to fit
+    `width`, `max_side` and `max_pixels`, whichever is tightest. Nothing is upscaled unless allowed.
+    """
+
+    name: str  # "4x5", "1x1", "16x9", "keep": part of the rendition's identity, shown to people
+    formats: tuple[str, ...]  # Pillow format names the platform accepts; JPEG is used unless alpha/animation
+    max_bytes: int
+    aspect: tuple[int, int] | None = None  # (w, h) to crop to; None keeps the source's shape
+    width: int | None = None  # target width in px (an upper bound when aspect is None)
+    max_side: int | None = None  # longest side, px
+    max_pixels: int | None = None  # width × height, e.g. Mastodon downscales above 3840×2160
+    max_ratio: float | None = None  # longest/shortest side; a longer panorama is cropped (Threads 10:1)
+    min_width: int = 0  # a source region narrower than this is reported (PW308)
+    allow_upscale: bool = False
+    overlay: Overlay | None = None
+
+    def key(self) -> str:
+        """Canonical JSON of every field: what the recipe key hashes."""
+        return _spec_key(self)
+
+
+@lru_cache(maxsize=1024)
+def _spec_key(spec: ImageSpec) -> str:
+    return json.dumps(asdict(spec), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileImages:
+    """The sizes of an account's own pictures, which the brand kit (publish/brand/<platform>/) is cut to:
+    what the platform shows without rescaling, so a new account is set up from files that are right.
+    Platforms publish few of these numbers; most are what their help pages or the usual guides recommend
+    [S]."""
+
+    avatar: tuple[int, int]
+    header: tuple[int, int] | None = None  # None: the platform has no header image
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +203,27 @@ class Platform:
     dialect: Dialect = "plain"
     mention_format: str = "@{handle}"  # {handle} without a leading @, {name}
     hashtag_format: str = "#{tag}"
+    # the renditions `build` makes of a post's image (media.specs_for; config.yml's `images:` changes them);
+    # the first is the one a post uses, the others are there to choose by name
+    images: tuple[ImageSpec, ...] = ()
+    profile_images: ProfileImages | None = None  # the brand kit's sizes; None: no brand kit for it
+    # (light mode, dark mode) badge colour in the review site and calendar: dark enough for white text
+    # (4.5:1) on a light page, light enough for dark text on a dark one, and 3:1 against the page either
+    # way, so no badge vanishes (each badge also carries the name: colour is never the only cue). None: a
+    # colour derived from the name (preview.site.platform_colours)
+    colours: tuple[str, str] | None = None
+    # the links in a part as the platform itself finds them (PW408 checks what it would link); None:
+    # twitter-text's rules, where the platform's own are not known (as for counting links)
+    links: Callable[[str], list[str]] | None = None
+    # the rich-text annotations the publisher sends with a part (Bluesky's facets), written beside each
+    # part in publish/ so a reviewer sees what will be linked; None: the platform finds them itself
+    facets: Callable[[str], list[dict[str, Any]]] | None = None
+    # where a post's link holds its remote id plainly (group 1 of a search in the link's path), so
+    # `settle --sent URL` needs no --remote-id; None: the id cannot be read from the link
+    post_id_in_url: re.Pattern[str] | None = None
+    # which Unicode version's grapheme clusters its server counts, with where that is stated (only for
+    # platforms that count graphemes)
+    grapheme_rules: GraphemeRules | None = None
     notes: tuple[str, ...] = field(default=())  # caveats shown in docs
     # builds the API publisher for one account (deliver: api); None: only the outbox is available
     publisher: Callable[[Connection], Publisher] | None = None

@@ -38,7 +38,16 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import redact
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting, TagLimit
+from postwright.platforms.base import (
+    Credential,
+    ImageSpec,
+    Limits,
+    Measure,
+    Platform,
+    ProfileImages,
+    Setting,
+    TagLimit,
+)
 from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
 
 POST = "app.bsky.feed.post"
@@ -395,10 +404,37 @@ def verify(connection: Connection) -> CredentialCheck:
     return CredentialCheck(True, f"valid (posting as @{handle})")
 
 
+def _links(part: str) -> list[str]:
+    """The links a part's facets will carry: what Bluesky links, whatever the text around them."""
+    return [facet.value for facet in text.bluesky_facets(part) if facet.kind == "link"]
+
+
+def _facets(part: str) -> list[dict[str, Any]]:
+    """A part's facets as publish/ shows them (the publisher sends them with UTF-8 byte offsets)."""
+    return [
+        {"byteStart": f.byte_start, "byteEnd": f.byte_end, "type": f.kind, "value": f.value}
+        for f in text.bluesky_facets(part)
+    ]
+
+
 PLATFORM = Platform(
     name="bluesky",
     title="Bluesky",
     handle_hint="domain handle, e.g. jane.bsky.social",
+    colours=("#0369a1", "#38bdf8"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((1000, 1000), (3000, 1000)),  # [S] the app's avatar and 3:1 banner
+    # PLATFORMS.md §2: blob maxSize 1,000,000 B (2,000,000 since 2026-04-08; 1,000,000 works against every
+    # PDS) [P: lexicon]; JPEG/PNG/WEBP. The official app resizes to 2000 px on the long side before upload
+    # [our reading of the app; the issue asks for "a 2000 px version under 1,000,000 bytes"].
+    images=(ImageSpec("keep", ("JPEG", "PNG", "WEBP"), 1_000_000, max_side=2000),),
+    links=_links,
+    facets=_facets,
+    grapheme_rules=text.GraphemeRules(
+        "current",
+        True,
+        "bluesky-social/atproto packages/lex/lex-data/src/utf8-grapheme-len.ts: graphemeLen counts with "
+        "Intl.Segmenter, which follows the ICU in the PDS's Node.js (Unicode 15.1 or newer: GB9c)",
+    ),
     limits=Limits(
         # bluesky-social/atproto@d6296a1 lexicons/app/bsky/feed/post.json:
         # maxGraphemes 300, maxLength 3000 (UTF-8 bytes)

@@ -46,7 +46,16 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import (
+    ApiVersion,
+    Credential,
+    ImageSpec,
+    Limits,
+    Measure,
+    Platform,
+    ProfileImages,
+    Setting,
+)
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
@@ -318,6 +327,11 @@ PLATFORM = Platform(
     name="discord",
     title="Discord",
     handle_hint="user id, e.g. 80351110224678912",
+    colours=("#4f46e5", "#818cf8"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((512, 512), (960, 540)),  # [S] server icon and banner
+    # PLATFORMS.md §9: "The default limit is 10 MiB" per file [P: discord-api-docs reference.mdx]. No size
+    # rule: the 2560 px cap is our choice (Discord shows attachments smaller than that).
+    images=(ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 10 * 1024 * 1024, max_side=2560),),
     dialect="discord",
     mention_format="<@{handle}>",  # user mentions are <@id> (discord-api-docs message formatting)
     hashtag_format="#{tag}",

@@ -21,7 +21,7 @@ from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
 from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, already_gone, graph_error
 from postwright.publish import CannotTell, PermanentError, Receipt
 
@@ -185,6 +185,11 @@ PLATFORM = Platform(
     name="facebook",
     title="Facebook",
     handle_hint="page or profile name, e.g. acmekites",
+    colours=("#1d4ed8", "#60a5fa"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((720, 720), (851, 315)),  # [S] page profile picture and desktop cover
+    # PLATFORMS.md §6: JPEG/BMP/PNG/GIF/TIFF, 10 MB, ≤2048 px sides; recommended 1200×630 [S: ayrshare].
+    # Keep aspect.
+    images=(ImageSpec("keep", ("JPEG", "PNG", "GIF"), 10 * 1024 * 1024, max_side=2048),),
     mention_format="{name}",  # the Pages API does not turn @names in `message` into tags
     limits=Limits(
         measures=(Measure("utf16", text.utf16_units, 63_206),),  # [S: ayrshare, postiz]

@@ -36,7 +36,7 @@ from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
 from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
@@ -358,6 +358,14 @@ PLATFORM = Platform(
     name="instagram",
     title="Instagram",
     handle_hint="username without @, e.g. janedoe",
+    colours=("#be185d", "#f472b6"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((320, 320)),  # [S] profile picture; no header
+    # PLATFORMS.md §5: "Images must be JPEG, ≤8 MB, aspect ratio 4:5 … 1.91:1, width 320–1440"; suggested
+    # 1080×1350 (4:5) and 1080×1080 [S: contentstudio, sprinklr, ayrshare]. A post uses the first.
+    images=(
+        ImageSpec("4x5", ("JPEG",), 8 * 1024 * 1024, aspect=(4, 5), width=1080, min_width=320),
+        ImageSpec("1x1", ("JPEG",), 8 * 1024 * 1024, aspect=(1, 1), width=1080, min_width=320),
+    ),
     limits=Limits(
         # caption ≤2,200; ≤30 hashtags; ≤20 @mentions [S: contentstudio, sprinklr]; unit undocumented: UTF-16
         measures=(Measure("utf16", text.utf16_units, 2200),),

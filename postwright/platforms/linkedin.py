@@ -26,7 +26,16 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import (
+    ApiVersion,
+    Credential,
+    ImageSpec,
+    Limits,
+    Measure,
+    Platform,
+    ProfileImages,
+    Setting,
+)
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.linkedin.com"
@@ -258,6 +267,11 @@ PLATFORM = Platform(
     name="linkedin",
     title="LinkedIn",
     handle_hint="profile or organization URN, e.g. urn:li:person:abc123",
+    colours=("#1e3a8a", "#93c5fd"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((400, 400), (1128, 191)),  # [S] company page logo and cover
+    # PLATFORMS.md §4: recommended 1200×627 (≈1.91:1), 5 MB, JPG/PNG/GIF [S: ayrshare]; pixels < 36,152,320
+    # [S: cdata].
+    images=(ImageSpec("1.91x1", ("JPEG", "PNG", "GIF"), 5 * 1024 * 1024, aspect=(1200, 627), width=1200),),
     dialect="linkedin",
     # little-text-format (learn.microsoft.com/…/shares/little-text-format): @[Name](urn) and {hashtag|\#|tag}
     mention_format="@[{name}]({handle})",

@@ -44,7 +44,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 _PAGE = 40  # GET /api/v1/accounts/:id/statuses: "Defaults to 20 statuses. Max 40 statuses." (OpenAPI)
@@ -303,10 +303,31 @@ def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
 
 
+def _links(part: str) -> list[str]:
+    """The links in a part as Mastodon's server finds them (its own URL rules, not twitter-text's)."""
+    return [part[start:end] for start, end in text.mastodon_urls(part)]
+
+
 PLATFORM = Platform(
     name="mastodon",
     title="Mastodon",
     handle_hint="full address, e.g. @jane@mastodon.social",
+    colours=("#6d28d9", "#a78bfa"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((400, 400), (1500, 500)),  # documentation: avatar 400×400, header 1500×500
+    # PLATFORMS.md §3: image_size_limit 16,777,216 B; "images are downscaled to 8.3 MP (3840×2160)" [P:
+    # documentation posting.md]; image_matrix_limit 33,177,600 [P: Instance.md]. PNG/JPG/WEBP (GIFs become
+    # MP4 there).
+    images=(ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_777_216, max_pixels=3840 * 2160),),
+    links=_links,
+    post_id_in_url=re.compile(r"/(?:@[^/]+|users/[^/]+/statuses|statuses)/(\d+)/?$"),
+    grapheme_rules=text.GraphemeRules(
+        "15.0",
+        False,
+        "mastodon/mastodon app/validators/status_length_validator.rb: countable_length is "
+        "str.each_grapheme_cluster.size; .ruby-version 3.4.8, and Ruby 3.4's RbConfig UNICODE_VERSION is "
+        "15.0.0 (no GB9c; ruby/spec core/rbconfig/unicode_version_spec.rb has 15.0.0 before 3.5, 17.0.0 "
+        "from 4.0: a Mastodon on Ruby 4 counts conjuncts as Bluesky does)",
+    ),
     mention_format="@{handle}",  # the full @user@domain, so it links across servers
     limits=Limits(
         # mastodon/mastodon@d5e278d spec/validators/status_length_validator_spec.rb;

@@ -18,7 +18,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt
 
 API_URL = "https://api.pinterest.com"
@@ -153,6 +153,11 @@ PLATFORM = Platform(
     name="pinterest",
     title="Pinterest",
     handle_hint="username, e.g. janedoe",
+    colours=("#b91c1c", "#f87171"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((280, 280), (800, 450)),  # [S] profile picture and cover
+    # PLATFORMS.md §10: ≤20 MB; BMP/JPEG/PNG/TIFF/GIF/WEBP; recommended 1000×1500 (2:3) [S: ayrshare]; base64
+    # uploads are JPEG/PNG only [P: openapi.json], so those two.
+    images=(ImageSpec("2x3", ("JPEG", "PNG"), 20 * 1024 * 1024, aspect=(2, 3), width=1000),),
     mention_format="{name}",  # pin descriptions do not link mentions
     limits=Limits(
         # pinterest/api-description@c05b189 v5/openapi.json: description ≤800, alt_text ≤500, link ≤2048

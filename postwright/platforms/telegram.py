@@ -29,6 +29,7 @@ https://api.telegram.org, or a local Bot API server), `link_preview` (default tr
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -37,7 +38,7 @@ from postwright import text
 from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
 from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 CAPTION_LIMIT = 1024  # sendPhoto/sendMediaGroup caption: "0-1024 characters after entities parsing"
@@ -299,6 +300,13 @@ PLATFORM = Platform(
     name="telegram",
     title="Telegram",
     handle_hint="username without @, e.g. janedoe",
+    colours=("#0e7490", "#22d3ee"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((640, 640)),  # [S] channel photo
+    # PLATFORMS.md §8: photo "at most 10 MB", "width and height must not exceed 10000 in total", "ratio must
+    # be at most 20" [P: Bot API]. Telegram shows photos at up to 2560 px: the 2560 cap is our choice
+    # (w+h ≤ 5120).
+    images=(ImageSpec("keep", ("JPEG", "PNG", "WEBP"), 10 * 1024 * 1024, max_side=2560, max_ratio=20.0),),
+    post_id_in_url=re.compile(r"^/(?:c/)?[^/]+/(\d+)/?$"),
     dialect="telegram_html",
     limits=Limits(
         # python-telegram-bot constants (Bot API 10.0): MAX_TEXT_LENGTH 4096, CAPTION_LENGTH 1024; both

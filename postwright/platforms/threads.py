@@ -33,7 +33,16 @@ from typing import Any
 from postwright import text
 from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
-from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
+from postwright.platforms.base import (
+    ApiVersion,
+    Credential,
+    ImageSpec,
+    Limits,
+    Measure,
+    Platform,
+    ProfileImages,
+    Setting,
+)
 from postwright.platforms.instagram import LOOKUP_DEPTH, PAGE_SIZE, ContainerPublisher
 from postwright.platforms.meta import already_gone
 from postwright.publish import CannotTell, PermanentError, Receipt
@@ -167,6 +176,10 @@ PLATFORM = Platform(
     name="threads",
     title="Threads",
     handle_hint="username without @, e.g. janedoe",
+    colours=("#4b5563", "#9ca3af"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((320, 320)),  # Threads uses the Instagram profile picture
+    # PLATFORMS.md §7: JPEG/PNG, ≤8 MB, aspect ≤10:1, width 320–1440 [S: ayrshare].
+    images=(ImageSpec("keep", ("JPEG", "PNG"), 8 * 1024 * 1024, width=1440, max_ratio=10.0, min_width=320),),
     limits=Limits(
         # "Text posts are limited to 500 characters. Emojis are counted as the number of UTF-8 bytes."
         # (developers.facebook.com/documentation/threads/posts)

@@ -33,9 +33,11 @@ from postwright.model import Variant
 from postwright.platforms.base import (
     AuthMode,
     Credential,
+    ImageSpec,
     Limits,
     Measure,
     Platform,
+    ProfileImages,
     Setting,
     ambiguous_credentials,
     auth_mode,
@@ -295,6 +297,13 @@ PLATFORM = Platform(
     name="x",
     title="X",
     handle_hint="username without @, e.g. janedoe",
+    colours=("#111827", "#e5e7eb"),  # in the review site: light mode, dark mode
+    profile_images=ProfileImages((400, 400), (1500, 500)),  # X help: profile 400×400, header 1500×500
+    # PLATFORMS.md §1: "Image: 5 MB"; JPG, PNG, GIF, WEBP [P: docs.x.com/x-api/media]. X documents no photo
+    # size: 16:9 at 1600×900 is our choice (its timeline crops to 16:9). GIF ≤15 MB is handled by max_bytes
+    # of the same spec only for stills; animated GIFs keep the 5 MB limit here (conservative).
+    images=(ImageSpec("16x9", ("JPEG", "PNG", "GIF", "WEBP"), 5 * 1024 * 1024, aspect=(16, 9), width=1600),),
+    post_id_in_url=re.compile(r"/status(?:es)?/(\d+)/?$"),
     limits=Limits(
         # twitter/twitter-text@30e2430 config/v3.json: maxWeightedTweetLength 280; Premium: 25,000 (config it)
         measures=(Measure("weighted", text.x_weighted_length, 280),),

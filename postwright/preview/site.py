@@ -30,31 +30,15 @@ from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
 ASSETS = ("site.css", "site.js")
 """Written to publish/preview/ next to index.html; fixed names, so a rebuild leaves nothing stale."""
 
-PLATFORM_COLOURS = {
-    "x": ("#111827", "#e5e7eb"),
-    "bluesky": ("#0369a1", "#38bdf8"),
-    "mastodon": ("#6d28d9", "#a78bfa"),
-    "linkedin": ("#1e3a8a", "#93c5fd"),
-    "facebook": ("#1d4ed8", "#60a5fa"),
-    "threads": ("#4b5563", "#9ca3af"),
-    "instagram": ("#be185d", "#f472b6"),
-    "telegram": ("#0e7490", "#22d3ee"),
-    "pinterest": ("#b91c1c", "#f87171"),
-    "discord": ("#4f46e5", "#818cf8"),
-}
-"""One colour per platform in lists and calendars (each also carries its name: colour is never the only
-cue), for light and for dark mode: dark enough for white text (4.5:1) on a light page, light enough
-for dark text on a dark one, and 3:1 against the page either way, so no badge vanishes. Platforms
-added later get a colour derived from their name."""
-
 STATUS_ORDER = ("due", "upcoming", "blocked", "draft", "published", "missed", "expired", "failed")
 STATUS_ORDER += ("unconfirmed", "paused", "retracted")
 
 
 def platform_colours(name: str) -> tuple[str, str]:
-    """(light mode, dark mode)."""
-    if name in PLATFORM_COLOURS:
-        return PLATFORM_COLOURS[name]
+    """(light mode, dark mode): the platform's own (`Platform.colours`), else one derived from its name."""
+    declared = PLATFORMS[name].colours if name in PLATFORMS else None
+    if declared is not None:
+        return declared
     hue = sum(name.encode()) * 47 % 360  # stable across runs, unlike hash()
     return f"hsl({hue} 60% 28%)", f"hsl({hue} 70% 72%)"
 
@@ -131,7 +115,7 @@ def render_site(
     }
     page = environment.get_template("index.html.j2").render(context)
     data = _index_data(overview, entries, context, months, weeks, chunks, source_url)
-    names = sorted({*PLATFORMS, *PLATFORM_COLOURS})
+    names = sorted(PLATFORMS)
     css = (
         _asset("site.css")
         + "".join(f".p-{name}{{--pc:{platform_colours(name)[0]}}}\n" for name in names)
@@ -262,6 +246,7 @@ def _environment(overview: Overview) -> jinja2.Environment:
         day=lambda entry: _local_day(entry, overview),
         label=lambda status: STATUS_LABELS.get(status, status),
         title=lambda platform: PLATFORMS[platform].title if platform in PLATFORMS else platform,
+        dialect=lambda platform: PLATFORMS[platform].dialect if platform in PLATFORMS else "plain",
         kb=lambda size: f"{size / 1000:,.0f} kB" if size >= 1000 else f"{size} bytes",
         safe_href=_safe_href,
         utm=_utm,
