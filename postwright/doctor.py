@@ -29,12 +29,11 @@ import httpx
 
 from postwright import account_settings
 from postwright.account_settings import connection_settings
-from postwright.api import Connection, CredentialCheck
 from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
+from postwright.platforms.publishing import Connection, CredentialCheck, PermanentError, TransientError
 from postwright.project import Project
-from postwright.publish import PermanentError, TransientError
 from postwright.report import ExitStatus
 
 WARN_BEFORE = timedelta(days=14)

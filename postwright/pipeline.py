@@ -14,7 +14,6 @@ from typing import Any
 
 from postwright import branch, forked, media, renames, render, schedule, stamp, validate, workflow, write
 from postwright.account_settings import all_problems, connection_settings
-from postwright.api import Connection, Upload
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
 from postwright.credentials import Secrets
@@ -23,10 +22,11 @@ from postwright.ledger import JobState, Ledger, LedgerError
 from postwright.load import Loaded, Remembered, is_remembered, load_posts
 from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
 from postwright.model import Post, Variant
-from postwright.outbox import OutboxPublisher
 from postwright.platforms import PLATFORMS
+from postwright.platforms.outbox import OutboxPublisher
+from postwright.platforms.publishing import Connection, PermanentError, Publisher, Receipt, Upload
 from postwright.project import Project
-from postwright.publish import Job, Outcome, PermanentError, Publisher, Receipt, Runner
+from postwright.publish import Job, Outcome, Runner
 from postwright.schedule import PlanItem
 from postwright.stamp import Built
 

@@ -15,52 +15,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Literal
 
 from postwright.credentials import CredentialsError, redact
 from postwright.ledger import Ledger, LedgerWriteError, Record, Via, outbox_receipt
 from postwright.model import Variant
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    remote_id: str
-    url: str
-
-
-class TransientError(Exception):
-    """Worth retrying: a timeout, 429 or 5xx. `retry_after` in seconds when the platform said.
-
-    `refused`: the platform answered no (429, 408) or was never reached, so this attempt certainly
-    did not post; the next attempt needs no `find_sent` first (which some platforms cannot answer).
-    """
-
-    def __init__(self, message: str, retry_after: float | None = None, *, refused: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.refused = refused
-
-
-class PermanentError(Exception):
-    """Retrying will not help (4xx other than 429): recorded with the platform's message."""
+from postwright.platforms.publishing import CannotTell, PermanentError, Publisher, Receipt, TransientError
 
 
 class _Unknown(Exception):
     """A send or lookup ended in an unexpected error: whether the part went out is unknown."""
-
-
-class CannotTell(Exception):
-    """find_sent could not decide whether a part was sent (the platform cannot be asked)."""
-
-
-class Publisher(Protocol):
-    idempotent: bool  # True when a repeated send with the same key cannot create a second post
-
-    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt: ...
-
-    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None: ...
-
-    def delete(self, remote_id: str) -> None: ...  # already gone is not an error
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,11 +16,11 @@ from click.testing import CliRunner
 from werkzeug.wrappers import Request, Response
 
 from postwright import doctor as doctor_module
-from postwright.api import Connection
 from postwright.cli import cli
 from postwright.config import load_config
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
+from postwright.platforms.publishing import Connection
 from postwright.platforms.x import XPublisher
 from tests.conftest import REPO
 from tests.http_platform import json_response, local_server

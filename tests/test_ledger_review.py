@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from postwright import pipeline
-from postwright.publish import TransientError
+from postwright.platforms.publishing import TransientError
 from tests.test_publish import NOW, POSTS, FakePlatform
 from tests.test_rehearsal import (
     SINGLE,

@@ -15,8 +15,9 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
+from postwright.platforms.publishing import CannotTell, PermanentError, Receipt, TransientError
 from postwright.project import Project
-from postwright.publish import CannotTell, PermanentError, Receipt, RetryPolicy, TransientError
+from postwright.publish import RetryPolicy
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Madrid"))
 LONG = "\n\n".join(f"Paragraph {n}. " + "A sentence about kites and wind. " * 12 for n in range(4))
@@ -577,7 +578,7 @@ if limit >= 0:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
 from postwright import cli, pipeline
-from postwright.publish import Receipt
+from postwright.platforms.publishing import Receipt
 
 
 class Counting:

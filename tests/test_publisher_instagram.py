@@ -26,12 +26,12 @@ import pytest
 from werkzeug import Request, Response
 
 from postwright import pipeline
-from postwright.api import Connection, Upload
 from postwright.credentials import CredentialsError, Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
 from postwright.platforms.instagram import InstagramGraph as GraphClient
-from postwright.publish import Job, PermanentError, Runner, TransientError
+from postwright.platforms.publishing import Connection, PermanentError, TransientError, Upload
+from postwright.publish import Job, Runner
 from tests.contract import CANARY, PublisherContract, SentPost, Sleeps, jpeg
 
 TOKEN = "EAAGm0PX4ZCpsBA-long-lived-"  # the contract appends the canary

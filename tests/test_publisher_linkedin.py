@@ -21,11 +21,10 @@ import pytest
 from PIL import Image
 from werkzeug import Request, Response
 
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, PermanentError
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
 

@@ -29,11 +29,11 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from werkzeug.wrappers import Response
 
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.mastodon import _may_hold, mastodon_focus
-from postwright.publish import CannotTell, PermanentError, Runner
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, json_response, local_server, serve
 

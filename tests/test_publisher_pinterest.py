@@ -24,12 +24,12 @@ import pytest
 from PIL import Image
 from werkzeug import Request, Response
 
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.pinterest import _retry_after
-from postwright.publish import CannotTell, PermanentError, Receipt, Runner
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
 

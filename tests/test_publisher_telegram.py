@@ -15,12 +15,12 @@ import pytest
 from werkzeug.wrappers import Response
 
 from postwright import pipeline
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
+from postwright.platforms.publishing import CannotTell, Connection
 from postwright.platforms.telegram import CAPTION_LIMIT
-from postwright.publish import CannotTell, Runner
+from postwright.publish import Runner
 from postwright.text import telegram_length
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve

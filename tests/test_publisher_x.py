@@ -24,11 +24,11 @@ from PIL import Image
 from werkzeug import Request, Response
 from xdk import schemas as xdk
 
-from postwright.api import Connection
-from postwright.credentials import Secrets
+from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
 from postwright.platforms.x import XPublisher
-from postwright.publish import CannotTell, CredentialsError, PermanentError, Receipt, Runner, TransientError
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response, strict_model  # noqa: F401
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger, LedgerError
-from postwright.outbox import OutboxPublisher
+from postwright.platforms.outbox import OutboxPublisher
 from postwright.project import Project
 from postwright.settle import settle
 from tests.test_publish import NOW, POSTS, Crash, FakePlatform, FakePublisher

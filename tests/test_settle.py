@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
-from postwright.publish import CannotTell, Runner
+from postwright.platforms.publishing import CannotTell
+from postwright.publish import Runner
 from tests.test_publish import NOW, POSTS, FakePlatform, FakePublisher
 
 SINGLE = "2026-12-01-0900-single"

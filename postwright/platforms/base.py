@@ -12,8 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from postwright.api import Connection, CredentialCheck
-    from postwright.publish import Publisher
+    from postwright.platforms.publishing import Connection, CredentialCheck, Publisher
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
 # The platform's own rule for alt text: whether it takes any ("optional": an image may go without). That alt

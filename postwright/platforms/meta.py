@@ -28,10 +28,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from postwright.api import ApiClient, Connection, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.platforms.base import ApiVersion
-from postwright.publish import PermanentError, TransientError
+from postwright.platforms.http import ApiClient, error_text, retry_after_header
+from postwright.platforms.publishing import Connection, PermanentError, TransientError, UnexpectedAnswer
 
 # Graph API versions and the day each expires (developers.facebook.com/docs/graph-api/changelog/versions),
 # for doctor to judge an account whose settings.graph_version sends another one than the pin
@@ -136,12 +136,6 @@ def parse_time(value: Any) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-class UnexpectedAnswer(Exception):
-    """A 2xx answer without what we need from it (not JSON, no id). Not a PermanentError: after a
-    publish call the post is probably live, so the runner leaves the part `started` (unconfirmed) and
-    a later run settles it with find_sent."""
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -35,11 +35,18 @@ from typing import Any
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
-from postwright.credentials import redact
+from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting, TagLimit
-from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.publishing import (
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    Upload,
+)
 
 POST = "app.bsky.feed.post"
 # XRPC error names that mean "log in again or fix the credentials", whatever the status (the PDS answers

@@ -43,11 +43,19 @@ import httpx
 
 import postwright
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
 from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.http import ApiClient, error_text, retry_after_header
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    Upload,
+)
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
 USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"

@@ -18,12 +18,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from postwright import text
-from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
 from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, already_gone, graph_error
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    Upload,
+)
 
 API_URL = "https://graph.facebook.com"
 GRAPH_VERSION = GRAPH_API.version  # settings.graph_version sends another (meta.py: the pin and its end)

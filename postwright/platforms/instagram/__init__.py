@@ -33,12 +33,20 @@ from typing import Any, ClassVar
 import httpx
 
 from postwright import text
-from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
-from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, parse_time
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    UnexpectedAnswer,
+    Upload,
+)
 
 # -- the Graph client's Instagram codes (Instagram, Threads) -----------------------------------------
 

@@ -23,11 +23,19 @@ from typing import Any
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    UnexpectedAnswer,
+    Upload,
+)
 
 API_URL = "https://api.linkedin.com"
 OAUTH_URL = (
@@ -58,11 +66,6 @@ API_VERSION = ApiVersion(
     setting="linkedin_version",
     end_of=_sunset,
 )
-
-
-class UnexpectedAnswer(Exception):
-    """A 2xx answer without what we need from it. Not a PermanentError: the post is probably live, so
-    the runner leaves the part `started` (unconfirmed) and a later run settles it with find_sent."""
 
 
 def _headers(connection: Connection) -> dict[str, str]:

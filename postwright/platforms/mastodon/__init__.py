@@ -41,11 +41,19 @@ from typing import Any
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    Upload,
+)
 
 _PAGE = 40  # GET /api/v1/accounts/:id/statuses: "Defaults to 20 statuses. Max 40 statuses." (OpenAPI)
 _MEDIA_POLLS = 12  # GET /api/v1/media/:id until processed: 1+2+4+8×9 s ≈ 80 s at most

@@ -15,11 +15,18 @@ from typing import Any
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    Upload,
+)
 
 API_URL = "https://api.pinterest.com"
 BOARD_PAGE = 100  # GET /v5/boards/{board_id}/pins page_size: default 25, maximum 250

@@ -34,20 +34,24 @@ from typing import Any
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import Credential, Limits, Measure, Platform, Setting
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.http import ApiClient, error_text, retry_after_header
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    UnexpectedAnswer,
+    Upload,
+)
 
 CAPTION_LIMIT = 1024  # sendPhoto/sendMediaGroup caption: "0-1024 characters after entities parsing"
 ALBUM_LIMIT = 10  # sendMediaGroup: "an array … describing messages to be sent, must include 2-10 items"
 DEFAULT_API = "https://api.telegram.org"
-
-
-class UnexpectedAnswer(Exception):
-    """A 2xx answer that is not the Bot API's {"ok": true, "result": …}. Not a PermanentError: the
-    message may be out, so the runner leaves the part `started` and reports it unconfirmed."""
 
 
 class TelegramPublisher:

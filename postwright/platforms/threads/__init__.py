@@ -31,12 +31,18 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from postwright import text
-from postwright.api import Connection, CredentialCheck, Upload
 from postwright.model import Variant
 from postwright.platforms.base import ApiVersion, Credential, Limits, Measure, Platform, Setting
 from postwright.platforms.instagram import LOOKUP_DEPTH, PAGE_SIZE, ContainerPublisher
 from postwright.platforms.meta import already_gone
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    Upload,
+)
 
 # The Threads API has its own versions: every page of its reference calls graph.threads.net/v1.0, and
 # Meta has published no end for it (developers.facebook.com/docs/threads; graph.threads.com also answers).

@@ -27,7 +27,6 @@ import httpx
 import oauthlib.oauth1
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import (
@@ -40,7 +39,15 @@ from postwright.platforms.base import (
     ambiguous_credentials,
     auth_mode,
 )
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.http import ApiClient, error_text
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    Upload,
+)
 
 API_URL = "https://api.x.com"  # docs.x.com/x-api: every v2 endpoint below is under this host
 TIMELINE_PAGE = 100  # GET /2/users/:id/tweets max_results: 5–100 (x-api/posts/timelines)

@@ -10,10 +10,11 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from postwright.api import ApiClient, Connection, retry_after_header
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.ledger import Ledger
-from postwright.publish import Job, PermanentError, Runner, TransientError
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.publishing import Connection, PermanentError, TransientError
+from postwright.publish import Job, Runner
 
 TOKEN = "tok-3f9a/very+secret"
 
