@@ -21,7 +21,7 @@ from postwright.config import load_config
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.publishing import Connection
-from postwright.platforms.x import XPublisher
+from postwright.platforms.x.publisher import XPublisher
 from tests.conftest import REPO
 from tests.http_platform import json_response, local_server
 
@@ -257,10 +257,10 @@ def _is_text(node: ast.AST) -> bool:
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 def test_every_name_a_publisher_reads_is_declared(name):
-    module = REPO / "postwright" / "platforms" / name / "__init__.py"
+    module = REPO / "postwright" / "platforms" / name / "publisher.py"
     settings, credentials = _read_names(module.read_text())
     if name == "threads":  # Threads runs Instagram's ContainerPublisher
-        settings |= _read_names((REPO / "postwright/platforms/instagram/__init__.py").read_text())[0]
+        settings |= _read_names((REPO / "postwright/platforms/instagram/publisher.py").read_text())[0]
     platform = PLATFORMS[name]
     assert settings <= {setting.name for setting in platform.settings}
     assert credentials <= {credential.name for credential in platform.credentials}

@@ -29,7 +29,7 @@ from postwright import pipeline
 from postwright.credentials import CredentialsError, Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
-from postwright.platforms.instagram import InstagramGraph as GraphClient
+from postwright.platforms.instagram.publisher import InstagramGraph as GraphClient
 from postwright.platforms.publishing import Connection, PermanentError, TransientError, Upload
 from postwright.publish import Job, Runner
 from tests.contract import CANARY, PublisherContract, SentPost, Sleeps, jpeg

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.mastodon import _may_hold, mastodon_focus
+from postwright.platforms.mastodon.publisher import _may_hold, mastodon_focus
 from postwright.platforms.publishing import CannotTell, Connection, PermanentError
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost

@@ -19,7 +19,7 @@ from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
 from postwright.platforms.publishing import CannotTell, Connection
-from postwright.platforms.telegram import CAPTION_LIMIT
+from postwright.platforms.telegram.publisher import CAPTION_LIMIT
 from postwright.publish import Runner
 from postwright.text import telegram_length
 from tests.contract import CANARY, PublisherContract, SentPost

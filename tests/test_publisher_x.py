@@ -27,7 +27,7 @@ from xdk import schemas as xdk
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
-from postwright.platforms.x import XPublisher
+from postwright.platforms.x.publisher import XPublisher
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fake_platform import FakePlatform, http_server, json_response, strict_model  # noqa: F401

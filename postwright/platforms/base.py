@@ -6,6 +6,7 @@ A platform module is data plus, where behaviour differs, small functions. Number
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -128,6 +129,18 @@ class ApiVersion:
         if not chosen or str(chosen) == self.version:
             return self.version, self.end_of_life
         return str(chosen), self.end_of(str(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class Lazy:
+    """Code a declaration names but does not import: the module is imported on the first call, so the
+    registry loads no HTTP client (a platform's publisher.py, later its metrics and replies readers)."""
+
+    module: str  # "postwright.platforms.x.publisher"
+    name: str  # what to call in it: "XPublisher", "verify"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
