@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from postwright import doctor as doctor_module
+from postwright.cli import doctor
 from postwright.config import load_config
 from postwright.credentials import CredentialsError
-from postwright.doctor import doctor
 from postwright.platforms import PLATFORMS
 from postwright.platforms.publishing import Connection, CredentialCheck, TransientError
 from postwright.project import Project

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
-from postwright.platforms.publishing import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
 from postwright.project import Project
 from postwright.publish import RetryPolicy
 
@@ -747,3 +747,48 @@ def test_a_full_disk_while_making_images_is_the_machines_problem_not_the_images(
     assert not list((project.root / ".postwright-cache").rglob("*.tmp"))
     monkeypatch.setattr(media.os, "replace", real_replace)
     assert [o.status for o in pipeline.publish(project, NOW).outcomes] == ["published"]
+
+
+def test_api_accounts_get_their_platforms_publisher_with_settings_and_secrets(make_project, monkeypatch):
+    from dataclasses import replace
+
+    from postwright import publish
+    from postwright.platforms import PLATFORMS
+
+    project = make_project(
+        """
+-- config.yml --
+brand: {name: Acme, timezone: UTC, language: en}
+platforms:
+  mastodon: {settings: {visibility: unlisted, instance: https://shared.example}}
+accounts:
+  masto:
+    platform: mastodon
+    handle: "@acme@own.example"
+    deliver: api
+    credentials: {access_token: PW_MASTO_TOKEN}
+    settings: {instance: https://own.example}
+"""
+    )
+    built = []
+
+    def factory(connection: Connection):
+        built.append(connection)
+        return "publisher"
+
+    patched = dict(PLATFORMS)
+    patched["mastodon"] = replace(PLATFORMS["mastodon"], publisher=factory)
+    monkeypatch.setattr(publish, "PLATFORMS", patched)
+    monkeypatch.setenv("PW_MASTO_TOKEN", "t0k")
+    from postwright.config import load_config
+
+    config, _ = load_config(project)
+    publisher_for = publish.publishers(project, config, {}, project.root / ".postwright-cache" / "media")
+    assert publisher_for("masto") == "publisher" and publisher_for("masto") == "publisher"
+    (connection,) = built
+    assert connection.settings == {
+        "handle": "acme@own.example",  # the account's handle, unless its settings name another
+        "visibility": "unlisted",
+        "instance": "https://own.example",
+    }
+    assert connection.secrets["access_token"] == "t0k"
