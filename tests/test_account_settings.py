@@ -23,7 +23,7 @@ from postwright.platforms import PLATFORMS
 from postwright.platforms.publishing import Connection
 from postwright.platforms.x.publisher import XPublisher
 from tests.conftest import REPO
-from tests.http_platform import json_response, local_server
+from tests.fakes.http_platform import json_response, local_server
 
 BASE = """\
 brand:

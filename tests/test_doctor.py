@@ -26,7 +26,7 @@ from postwright.platforms import PLATFORMS
 from postwright.platforms.publishing import Connection, CredentialCheck, TransientError
 from postwright.project import Project
 from tests.contract import CANARY
-from tests.test_publisher_instagram import fake_for
+from tests.fakes.meta import fake_for
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / ".github" / "scripts" / "publish.sh"

@@ -35,7 +35,7 @@ from postwright.platforms.mastodon.publisher import _may_hold, mastodon_focus
 from postwright.platforms.publishing import CannotTell, Connection, PermanentError
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "platform-specs" / "mastodon" / "openapi.json"
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")

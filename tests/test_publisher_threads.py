@@ -22,7 +22,7 @@ from postwright.platforms.publishing import (
 )
 from postwright.publish import Job, Runner
 from tests.contract import CANARY, Sleeps
-from tests.test_publisher_instagram import Live, MetaContract, MetaFake, fake_for, ok, public_images
+from tests.fakes.meta import Live, MetaContract, MetaFake, fake_for, ok, public_images
 
 
 class TestThreadsContract(MetaContract):

@@ -30,7 +30,7 @@ from postwright.platforms.publishing import CannotTell, Connection, PermanentErr
 from postwright.platforms.x.publisher import XPublisher
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.fake_platform import FakePlatform, http_server, json_response, strict_model  # noqa: F401
+from tests.fakes.api import FakeApi, http_server, json_response, strict_model  # noqa: F401
 
 USER = {"id": "1551234567890123456", "name": "Windward Kite Works", "username": "windwardkites"}
 URL = re.compile(r"https?://[^\s]+")
@@ -73,7 +73,7 @@ class _Keys(RequestValidator):
         return True
 
 
-class FakeX(FakePlatform):
+class FakeX(FakeApi):
     """The X API v2 endpoints the publisher calls, with an account's posts and media."""
 
     def __init__(self, server, keys: Mapping[str, str]) -> None:
