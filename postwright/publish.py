@@ -4,6 +4,9 @@ For each thread part: a `started` record, the request (with retries for transien
 `published` or `failed` record. A part left `started` by a crash is settled first: re-sent under the
 same idempotency key where the publisher makes that safe, else looked up with `find_sent`; when
 neither can tell, the job is reported as unconfirmed and nothing is sent.
+
+`publishers` gives each account its publisher: the outbox, or its platform's (whose module, and the HTTP
+client, are imported only then). What a publisher must do is platforms/publishing.py's `Publisher`.
 """
 
 from __future__ import annotations
