@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from postwright.account_settings import connection_settings
-from postwright.config import Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.ledger import Ledger, LedgerWriteError, Record, Via, outbox_receipt
 from postwright.model import Variant
@@ -38,10 +37,11 @@ from postwright.platforms.publishing import (
     TransientError,
     Upload,
 )
-from postwright.project import Project
 
 if TYPE_CHECKING:
+    from postwright.config import Config
     from postwright.media import Rendition
+    from postwright.project import Project
 
 
 class _Unknown(Exception):
