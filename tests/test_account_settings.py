@@ -15,7 +15,7 @@ import yaml
 from click.testing import CliRunner
 from werkzeug.wrappers import Request, Response
 
-from postwright import doctor as doctor_module
+from postwright import cli as cli_module
 from postwright.cli import cli
 from postwright.config import load_config
 from postwright.credentials import CredentialsError, Secrets
@@ -211,7 +211,7 @@ def test_doctor_offline_agrees_with_check(make_project, monkeypatch, account):
     monkeypatch.setenv("S", "dummy-secret")
     project = make_project(f"-- config.yml --\n{config_with(account)}")
     _, problems = load_config(project)
-    doctor = CliRunner().invoke(doctor_module.doctor, ["--offline", "--format", "json"], obj=project)
+    doctor = CliRunner().invoke(cli_module.doctor, ["--offline", "--format", "json"], obj=project)
     (health,) = json.loads(doctor.stdout)
     assert (health["status"] == "error") == bool(problems)
     assert all(f"({problem.code})" in health["detail"] for problem in problems)
