@@ -556,7 +556,7 @@ class Counting:
         pass
 
 
-pipeline._publishers = lambda *args: lambda account: Counting()
+pipeline.publishers = lambda *args: lambda account: Counting()
 sys.argv = ["postwright", "-C", root, "publish", "--at", "2026-12-01T10:00"]
 cli.main()
 """

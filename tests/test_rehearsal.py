@@ -238,11 +238,11 @@ def test_a_mixed_run_in_ci_says_how_many_were_rehearsed(make_project, tmp_path, 
     monkeypatch.setenv("CI", "true")
     real = Platform(FakeServer(project.root / "platform.jsonl"))
 
-    def publishers(project, config, renditions):
+    def publishers(project, config, renditions, media_cache):
         sky = OutboxPublisher(project.root / "outbox", "sky", root=project.root)
         return lambda account: sky if account == "sky" else real
 
-    monkeypatch.setattr(pipeline, "_publishers", publishers)
+    monkeypatch.setattr(pipeline, "publishers", publishers)
     result = CliRunner().invoke(cli, ["-C", str(project.root), "publish", *AT])
     assert result.exit_code == 0, result.output
     said = "1 of 2 posts published were only rehearsed in the local outbox"

@@ -37,7 +37,7 @@ def blind(make_project, monkeypatch):
     project = make_project(POSTS)
     platform = FakeServer(project.root / "platform.jsonl")
     current = {"publisher": Blind(platform)}
-    monkeypatch.setattr(pipeline, "_publishers", lambda *args: lambda account: current["publisher"])
+    monkeypatch.setattr(pipeline, "publishers", lambda *args: lambda account: current["publisher"])
     monkeypatch.setattr(
         pipeline, "Runner", functools.partial(Runner, clock=lambda: NOW, sleep=lambda s: None)
     )
