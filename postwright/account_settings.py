@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding, placed by its key path in config.yml (`key`: at the key rather than its value)."""
+class AccountProblem:
+    """One problem of the settings or credentials an account sends with (its own, or its platform's
+    shared settings), placed by its key path in config.yml (`key`: at the key rather than its value)."""
 
     at: KeyPath
     code: str
@@ -51,8 +52,8 @@ def diagnostics(config: Config, document: Document) -> list[Diagnostic]:
     ]
 
 
-def all_problems(config: Config) -> list[Problem]:
-    found: list[Problem] = []
+def all_problems(config: Config) -> list[AccountProblem]:
+    found: list[AccountProblem] = []
     for name, shared in config.platforms.items():
         found += _settings_problems(PLATFORMS[name], shared.settings, ("platforms", name, "settings"))
     for name in config.accounts:
@@ -60,7 +61,7 @@ def all_problems(config: Config) -> list[Problem]:
     return found
 
 
-def account_problems(config: Config, name: str) -> list[Problem]:
+def account_problems(config: Config, name: str) -> list[AccountProblem]:
     """The account's own settings and credentials, and, for an API account, what it lacks (with the
     platform's shared settings counted)."""
     account = config.accounts[name]
@@ -71,7 +72,7 @@ def account_problems(config: Config, name: str) -> list[Problem]:
     for given in account.credentials:
         if given not in declared:
             found.append(
-                Problem(
+                AccountProblem(
                     (*at, "credentials", given),
                     "PW043",
                     f"{platform.title} takes no credential '{given}'"
@@ -84,7 +85,7 @@ def account_problems(config: Config, name: str) -> list[Problem]:
     wanted = account.credentials or account.deliver == "api"
     if platform.auth_modes and wanted and not unknown and auth_mode(platform, account.credentials) is None:
         found.append(
-            Problem(
+            AccountProblem(
                 where,
                 "PW045",
                 ambiguous_credentials(platform, account.credentials),
@@ -97,7 +98,7 @@ def account_problems(config: Config, name: str) -> list[Problem]:
     for setting in platform.settings:
         if setting.required and merged.get(setting.name) in (None, ""):
             found.append(
-                Problem(
+                AccountProblem(
                     (*at, "settings") if account.settings else at,
                     "PW041",
                     f"{platform.title} needs settings.{setting.name} to publish ({setting.doc})",
@@ -108,7 +109,7 @@ def account_problems(config: Config, name: str) -> list[Problem]:
     for credential in platform.credentials:
         if credential.required and credential.name not in account.credentials:
             found.append(
-                Problem(
+                AccountProblem(
                     where,
                     "PW044",
                     f"{platform.title} needs credentials.{credential.name} to publish ({credential.doc})",
@@ -119,14 +120,14 @@ def account_problems(config: Config, name: str) -> list[Problem]:
     return found
 
 
-def _settings_problems(platform: Platform, settings: Mapping[str, Any], at: KeyPath) -> list[Problem]:
+def _settings_problems(platform: Platform, settings: Mapping[str, Any], at: KeyPath) -> list[AccountProblem]:
     declared = {setting.name: setting for setting in platform.settings}
     found = []
     for key, value in settings.items():
         setting = declared.get(key)
         if setting is None:
             found.append(
-                Problem(
+                AccountProblem(
                     (*at, key),
                     "PW040",
                     f"{platform.title} has no setting '{key}'" + _suggestion(key, platform.settings),
@@ -136,7 +137,7 @@ def _settings_problems(platform: Platform, settings: Mapping[str, Any], at: KeyP
             continue
         wrong = _wrong_value(setting, value)
         if wrong:
-            found.append(Problem((*at, key), "PW042", f"settings.{key}: {wrong}", key=False))
+            found.append(AccountProblem((*at, key), "PW042", f"settings.{key}: {wrong}", key=False))
     return found
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import importlib
 import json
 import os
 import sys
@@ -81,23 +80,7 @@ class _PlatformChoice(click.Choice):
         pass
 
 
-class _Commands(click.Group):
-    """The commands, with `doctor` (which needs the HTTP stack) imported only when asked for."""
-
-    elsewhere = {"doctor": "postwright.doctor"}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *self.elsewhere])
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name in self.elsewhere:
-            return getattr(importlib.import_module(self.elsewhere[name]), name)
-        return super().get_command(ctx, name)
-
-
-@click.group(
-    cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "-C",
     "--project",
@@ -606,6 +589,7 @@ def publish(
       postwright publish --dry-run
     """
     from postwright import pipeline
+    from postwright.publish import SendStatus
 
     now = _at(project, at_text)
     result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)
@@ -649,7 +633,8 @@ def publish(
     if result.stopped:
         click.echo(f"postwright: {result.stopped}; nothing else was sent; free space and run again", err=True)
     summary_written = _write_step_summary(summary)
-    failed = any(outcome.status in ("failed", "unconfirmed", "skipped") for outcome in result.outcomes)
+    unsent = (SendStatus.FAILED, SendStatus.UNCONFIRMED, SendStatus.SKIPPED)
+    failed = any(outcome.status in unsent for outcome in result.outcomes)
     if failed or result.stopped or not summary_written:
         sys.exit(ExitStatus.SEND_FAILED)
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
@@ -662,7 +647,9 @@ def _in_ci() -> bool:
 def _rehearsal_note(result) -> str | None:
     """How many of the posts this run delivered went to the outbox, where no follower sees them."""
     config = result.planned.config
-    delivered = [outcome for outcome in result.outcomes if outcome.status == "published"]
+    from postwright.publish import SendStatus
+
+    delivered = [outcome for outcome in result.outcomes if outcome.status == SendStatus.PUBLISHED]
     rehearsed = sum(1 for outcome in delivered if config.accounts[outcome.account].deliver == "outbox")
     if not rehearsed:
         return None
@@ -828,6 +815,7 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool, 
     """
     from postwright import pipeline
     from postwright.ledger import Ledger, LedgerError
+    from postwright.publish import SendStatus
 
     try:
         keys, _ = pipeline.retract(project, post_id, account=account, dry_run=True)
@@ -867,7 +855,7 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool, 
                 f"{outcome.status:<10} {outcome.key}" + (f"  {outcome.message}" if outcome.message else "")
             )
         )
-    if any(outcome.status == "failed" for outcome in outcomes):
+    if any(outcome.status == SendStatus.FAILED for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
 
 
@@ -951,6 +939,40 @@ def settle(
     elif last.part < last.parts:
         click.echo(f"next: the next publish run sends part {last.part + 1}, replying to it", err=True)
     click.echo(f"commit {project.shown(Ledger(project.state_dir).path)} where the ledger lives", err=True)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["human", "github", "json"]),
+    default="human",
+    show_default=True,
+    help="human: for people; github: annotations in GitHub Actions; json: one object per account.",
+)
+@click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
+@click.pass_obj
+def doctor(project: Project, output_format: str, offline: bool) -> None:
+    """Check every account's credentials: set, accepted by the platform, and when they expire.
+
+    Outbox accounts need none. For API accounts, the environment variables named in config.yml must
+    be set; then each platform is asked (without posting) whether they work. A token expiring within
+    14 days is a warning. Secrets are never printed. Exit 1 when an API account's credentials are
+    missing or rejected, else 0 (also with warnings).
+
+    \b
+    Example:
+      postwright doctor
+      postwright doctor --offline --format github
+    """
+    from postwright.doctor import FORMATS, examine, summary
+
+    found = examine(usable_config(project), offline=offline)
+    text = FORMATS[output_format](found)
+    if text or output_format == "json":
+        click.echo(text)
+    click.echo(summary(found), err=True)
+    sys.exit(ExitStatus.CONTENT_ERRORS if any(item.status == "error" for item in found) else ExitStatus.OK)
 
 
 class _ImageProgress:

@@ -17,25 +17,22 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import click
-import httpx
 
 from postwright import account_settings
 from postwright.account_settings import connection_settings
-from postwright.api import Connection, CredentialCheck
 from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
-from postwright.project import Project
-from postwright.publish import PermanentError, TransientError
-from postwright.report import ExitStatus
+from postwright.platforms.publishing import Connection, CredentialCheck, PermanentError, TransientError
+
+if TYPE_CHECKING:
+    import httpx
 
 WARN_BEFORE = timedelta(days=14)
 """A token expiring sooner than this is reported as a warning (the publish Action shows it)."""
@@ -256,42 +253,3 @@ def summary(found: list[AccountHealth]) -> str:
     counts = {status: sum(1 for item in found if item.status == status) for status in _COLOURS}
     shown = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
     return f"doctor: {len(found)} account{'s' * (len(found) != 1)}: {shown or 'none'}"
-
-
-# -- the command -------------------------------------------------------------------------------------
-
-
-@click.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(list(FORMATS)),
-    default="human",
-    show_default=True,
-    help="human: for people; github: annotations in GitHub Actions; json: one object per account.",
-)
-@click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
-@click.pass_context
-def doctor(ctx: click.Context, output_format: str, offline: bool) -> None:
-    """Check every account's credentials: set, accepted by the platform, and when they expire.
-
-    Outbox accounts need none. For API accounts, the environment variables named in config.yml must
-    be set; then each platform is asked (without posting) whether they work. A token expiring within
-    14 days is a warning. Secrets are never printed. Exit 1 when an API account's credentials are
-    missing or rejected, else 0 (also with warnings).
-
-    \b
-    Example:
-      postwright doctor
-      postwright doctor --offline --format github
-    """
-    from postwright.cli import usable_config
-
-    project = ctx.obj if isinstance(ctx.obj, Project) else Project(Path.cwd().resolve())
-    config = usable_config(project)
-    found = examine(config, offline=offline)
-    text = FORMATS[output_format](found)
-    if text or output_format == "json":
-        click.echo(text)
-    click.echo(summary(found), err=True)
-    sys.exit(ExitStatus.CONTENT_ERRORS if any(item.status == "error" for item in found) else ExitStatus.OK)

@@ -13,20 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from postwright import branch, forked, media, renames, render, schedule, stamp, validate, workflow, write
-from postwright.account_settings import all_problems, connection_settings
-from postwright.api import Connection, Upload
+from postwright.account_settings import all_problems
 from postwright.brandkit import brand_kit
 from postwright.config import Config, apply_severity, load_config
-from postwright.credentials import Secrets
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError
 from postwright.load import Loaded, Remembered, is_remembered, load_posts
 from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
 from postwright.model import Post, Variant
-from postwright.outbox import OutboxPublisher
-from postwright.platforms import PLATFORMS
+from postwright.platforms.publishing import Publisher
 from postwright.project import Project
-from postwright.publish import Job, Outcome, PermanentError, Publisher, Receipt, Runner
+from postwright.publish import Job, Outcome, Runner, publishers
 from postwright.schedule import PlanItem
 from postwright.stamp import Built
 
@@ -606,7 +603,7 @@ def publish(
         if broken:  # an image that cannot be made: that post is not sent without it
             invalid = (*invalid, *broken)
             jobs = tuple(job for job in jobs if not any(_concerns(item, job.variant) for item in broken))
-        publisher_for = _publishers(project, config, renditions)
+        publisher_for = publishers(project, config, renditions, project.root / MEDIA_CACHE)
     runner = Runner(Ledger(project.state_dir), publisher_for, **(runner_options or {}))
     outcomes = tuple(runner.run(jobs))
     return Published(planned, jobs, outcomes, invalid, runner.stopped)
@@ -663,58 +660,6 @@ def _concerns(problem: Diagnostic, variant: Variant) -> bool:
     return problem.span.path == variant.source and problem.platform in (None, variant.platform)
 
 
-def _publishers(
-    project: Project, config: Config, renditions: Mapping[tuple[str, str], media.Rendition | None]
-) -> Callable[[str], Publisher]:
-    """Outbox accounts write to the outbox folder; API accounts get their platform's publisher."""
-    cache: dict[str, Publisher] = {}
-
-    def images(variant: Variant) -> list[tuple[Path, str]]:
-        """The files the platform gets for this variant, with their alt text."""
-        return [(upload.path, upload.alt) for upload in uploads(variant)]
-
-    def uploads(variant: Variant) -> list[Upload]:
-        base = connection_settings(config, variant.account).get("media_base_url")
-        found = [(renditions.get((ref.src, variant.platform)), ref) for ref in variant.media]
-        return [
-            Upload(
-                path=rendition.cache_file(project.root / MEDIA_CACHE),
-                alt=ref.alt,
-                width=rendition.width,
-                height=rendition.height,
-                mime=f"image/{rendition.format.lower()}",
-                focus=(float(ref.focus[0]), float(ref.focus[1])) if ref.focus else None,
-                public_url=f"{str(base).rstrip('/')}/{rendition.path}" if base else None,
-            )
-            for rendition, ref in found
-            if rendition
-        ]
-
-    def publisher_for(account: str) -> Publisher:
-        if account not in cache:
-            settings = config.accounts[account]
-            platform = PLATFORMS[settings.platform]
-            if settings.deliver == "outbox":
-                cache[account] = OutboxPublisher(
-                    project.root / config.outbox, account, root=project.root, images=images
-                )
-            elif platform.publisher is None:
-                cache[account] = _NoApiPublisher(settings.platform)
-            else:
-                cache[account] = platform.publisher(
-                    Connection(
-                        account=account,
-                        platform=platform.name,
-                        settings=connection_settings(config, account),
-                        secrets=Secrets(account, dict(settings.credentials)),
-                        uploads=uploads,
-                    )
-                )
-        return cache[account]
-
-    return publisher_for
-
-
 def retract(
     project: Project,
     post_id: str,
@@ -738,23 +683,5 @@ def retract(
     if publisher_for is None:
         if config is None:
             raise LedgerError("config.yml cannot be used, so the accounts' publishers are unknown")
-        publisher_for = _publishers(project, config, {})
+        publisher_for = publishers(project, config, {}, project.root / MEDIA_CACHE)
     return keys, Runner(ledger, publisher_for).retract(keys)
-
-
-class _NoApiPublisher:
-    """Stands for a platform whose API publisher is not written yet: every send fails permanently."""
-
-    idempotent = True
-
-    def __init__(self, platform: str) -> None:
-        self.platform = platform
-
-    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
-        raise PermanentError(f"postwright cannot send to the {self.platform} API yet; use deliver: outbox")
-
-    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
-        return None
-
-    def delete(self, remote_id: str) -> None:
-        raise PermanentError(f"postwright cannot delete from the {self.platform} API yet")

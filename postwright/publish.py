@@ -4,6 +4,9 @@ For each thread part: a `started` record, the request (with retries for transien
 `published` or `failed` record. A part left `started` by a crash is settled first: re-sent under the
 same idempotency key where the publisher makes that safe, else looked up with `find_sent`; when
 neither can tell, the job is reported as unconfirmed and nothing is sent.
+
+`publishers` gives each account its publisher: the outbox, or its platform's (whose module, and the HTTP
+client, are imported only then). What a publisher must do is platforms/publishing.py's `Publisher`.
 """
 
 from __future__ import annotations
@@ -12,55 +15,37 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from postwright.credentials import CredentialsError, redact
+from postwright.account_settings import connection_settings
+from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.ledger import Ledger, LedgerWriteError, Record, Via, outbox_receipt
 from postwright.model import Variant
+from postwright.platforms import PLATFORMS
+from postwright.platforms.outbox import OutboxPublisher
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    PermanentError,
+    Publisher,
+    Receipt,
+    TransientError,
+    Upload,
+)
 
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    remote_id: str
-    url: str
-
-
-class TransientError(Exception):
-    """Worth retrying: a timeout, 429 or 5xx. `retry_after` in seconds when the platform said.
-
-    `refused`: the platform answered no (429, 408) or was never reached, so this attempt certainly
-    did not post; the next attempt needs no `find_sent` first (which some platforms cannot answer).
-    """
-
-    def __init__(self, message: str, retry_after: float | None = None, *, refused: bool = False) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-        self.refused = refused
-
-
-class PermanentError(Exception):
-    """Retrying will not help (4xx other than 429): recorded with the platform's message."""
+if TYPE_CHECKING:
+    from postwright.config import Config
+    from postwright.media import Rendition
+    from postwright.project import Project
 
 
 class _Unknown(Exception):
     """A send or lookup ended in an unexpected error: whether the part went out is unknown."""
-
-
-class CannotTell(Exception):
-    """find_sent could not decide whether a part was sent (the platform cannot be asked)."""
-
-
-class Publisher(Protocol):
-    idempotent: bool  # True when a repeated send with the same key cannot create a second post
-
-    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt: ...
-
-    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None: ...
-
-    def delete(self, remote_id: str) -> None: ...  # already gone is not an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +75,15 @@ class Job:
         return hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
 
-# skipped: not attempted, because the run stopped sending (the ledger could not be written)
-Status = Literal["published", "failed", "unconfirmed", "already", "retracted", "skipped"]
+class SendStatus(StrEnum):
+    """How a job ended in a run (or a retract): what `publish` and `retract` print and count."""
+
+    PUBLISHED = "published"  # every part not yet out was sent in this run
+    FAILED = "failed"
+    UNCONFIRMED = "unconfirmed"  # maybe sent: neither the platform nor the ledger can tell
+    ALREADY = "already"  # every part was out before this run
+    RETRACTED = "retracted"
+    SKIPPED = "skipped"  # not attempted: the run stopped sending (the ledger could not be written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +91,7 @@ class Outcome:
     key: str
     account: str
     platform: str
-    status: Status
+    status: SendStatus
     url: str | None = None
     message: str = ""
     parts_sent: int = 0
@@ -134,16 +126,18 @@ class Runner:
             for index, job in enumerate(pending):
                 if keys[job.key] > 1:
                     twice = "another job has the same key: neither is sent"
-                    outcomes.append(self._outcome(job, "failed", twice, 0, None))
+                    outcomes.append(self._outcome(job, SendStatus.FAILED, twice, 0, None))
                     continue
                 try:
                     outcomes.append(self._job(job, states.get(job.key)))
                 except LedgerWriteError as error:
                     self.stopped = str(error)
-                    outcomes.append(self._outcome(job, "failed", _unwritten(error), 0, None))
+                    outcomes.append(self._outcome(job, SendStatus.FAILED, _unwritten(error), 0, None))
                     skipped = "not attempted: the ledger cannot be written"
                     later = pending[index + 1 :]
-                    outcomes += [self._outcome(other, "skipped", skipped, 0, None) for other in later]
+                    outcomes += [
+                        self._outcome(other, SendStatus.SKIPPED, skipped, 0, None) for other in later
+                    ]
                     break
         return outcomes
 
@@ -170,11 +164,11 @@ class Runner:
         except KeyError:
             if needed:
                 message = f"account {first.account} is no longer in config.yml; delete it by hand"
-                return Outcome(state.key, first.account, first.platform, "failed", None, message)
+                return Outcome(state.key, first.account, first.platform, SendStatus.FAILED, None, message)
         except Exception as error:  # credentials or settings unusable: nothing can be deleted now
             if needed:
                 message = redact(f"{error} (nothing deleted)")
-                return Outcome(state.key, first.account, first.platform, "failed", None, message)
+                return Outcome(state.key, first.account, first.platform, SendStatus.FAILED, None, message)
         outbox = publisher is not None and _rehearses(publisher)
         real = [part for part, last in open_parts if not _posted_nothing(last) and _through_platform(last)]
         if outbox and real:  # the outbox cannot delete a platform's post: nothing is touched or recorded
@@ -183,8 +177,8 @@ class Runner:
                 f"part {parts}: sent through the platform's API; set `deliver: api` for account "
                 f"{first.account} to delete it"
             )
-            return Outcome(state.key, first.account, first.platform, "failed", None, message)
-        removed, problems, status = 0, [], "retracted"
+            return Outcome(state.key, first.account, first.platform, SendStatus.FAILED, None, message)
+        removed, problems, status = 0, [], SendStatus.RETRACTED
         for part, last in open_parts:  # a part that cannot be settled does not stop the others
             try:
                 if _posted_nothing(last):
@@ -198,7 +192,8 @@ class Runner:
                     if remote_id is not None:  # None: never went out, recorded so it is never sent
                         publisher.delete(remote_id)
             except Exception as error:
-                status = "unconfirmed" if isinstance(error, CannotTell) and status != "failed" else "failed"
+                unknown = isinstance(error, CannotTell) and status != SendStatus.FAILED
+                status = SendStatus.UNCONFIRMED if unknown else SendStatus.FAILED
                 problems.append(redact(f"part {part}: {error}"))
                 continue
             self.ledger.append(replace(last, status="retracted", remote_id=remote_id, time=self._now()))
@@ -221,17 +216,21 @@ class Runner:
     def _job(self, job: Job, state) -> Outcome:
         variant = job.variant
         if state is not None and state.retracted:  # a retract between planning and this lock
-            return self._outcome(job, "retracted", "retracted: not sent again", 0, None)
+            return self._outcome(job, SendStatus.RETRACTED, "retracted: not sent again", 0, None)
         try:
             publisher = self.publisher_for(variant.account)
         except Exception as error:  # credentials or settings unusable: nothing sent, tried again next run
-            return self._outcome(job, "failed", f"{error} (nothing sent)", 0, None)
+            return self._outcome(job, SendStatus.FAILED, f"{error} (nothing sent)", 0, None)
         if state is not None and not _rehearses(publisher):  # a rehearsal in the outbox posted nothing
             state = state.without_rehearsals()
         published = state is not None and any(record.status == "published" for record in state.records)
         if published and state.parts != len(variant.parts):
             return self._outcome(
-                job, "failed", "edited after part of its thread was published; not sent (see plan)", 0, None
+                job,
+                SendStatus.FAILED,
+                "edited after part of its thread was published; not sent (see plan)",
+                0,
+                None,
             )
         total = len(variant.parts)
         reply_to: Receipt | None = None
@@ -252,14 +251,16 @@ class Runner:
                     f"part {part}: edited since it was started and maybe sent; its new text cannot tell "
                     "(check the account, then see docs/publishing.md, unconfirmed)"
                 )
-                return self._outcome(job, "unconfirmed", message, sent, first_url)
+                return self._outcome(job, SendStatus.UNCONFIRMED, message, sent, first_url)
             if unsettled and not publisher.idempotent:  # a crash or a timeout: maybe it went out
                 try:
                     found = publisher.find_sent(variant, part, key)
                 except Exception as error:  # CannotTell, or the lookup itself failed: do not guess
                     if last.status == "failed":  # a failure that may have posted: now maybe sent, so the
                         self._maybe_sent(last)  # grace clock of plan's `unconfirmed` starts here
-                    return self._outcome(job, "unconfirmed", f"part {part}: {error}", sent, first_url)
+                    return self._outcome(
+                        job, SendStatus.UNCONFIRMED, f"part {part}: {error}", sent, first_url
+                    )
                 if found is not None:
                     self._record(job, part, "published", key, receipt=found)
                     reply_to, first_url = found, first_url or found.url
@@ -269,20 +270,20 @@ class Runner:
                 receipt = self._send(job, part, reply_to, key, attempt)
             except PermanentError as error:
                 self._record(job, part, "failed", key, attempt=attempt, error=str(error), permanent=True)
-                return self._outcome(job, "failed", f"part {part}: {error}", sent, first_url)
+                return self._outcome(job, SendStatus.FAILED, f"part {part}: {error}", sent, first_url)
             except (TransientError, CredentialsError) as error:
                 refused = isinstance(error, CredentialsError) or error.refused
                 self._record(job, part, "failed", key, attempt=attempt, error=str(error), refused=refused)
                 return self._outcome(
-                    job, "failed", f"part {part}: {error} (will retry next run)", sent, first_url
+                    job, SendStatus.FAILED, f"part {part}: {error} (will retry next run)", sent, first_url
                 )
             except _Unknown as unknown:  # the part may or may not be out: leave it `started`
                 return self._outcome(
-                    job, "unconfirmed", f"part {part}: {unknown.__cause__!r}", sent, first_url
+                    job, SendStatus.UNCONFIRMED, f"part {part}: {unknown.__cause__!r}", sent, first_url
                 )
             sent += 1
             reply_to, first_url = receipt, first_url or receipt.url
-        status: Status = "published" if sent else "already"
+        status = SendStatus.PUBLISHED if sent else SendStatus.ALREADY
         return self._outcome(job, status, "", sent, first_url)
 
     def _maybe_sent(self, failed: Record) -> None:
@@ -362,7 +363,7 @@ class Runner:
         )
 
     @staticmethod
-    def _outcome(job: Job, status: Status, message: str, sent: int, url: str | None) -> Outcome:
+    def _outcome(job: Job, status: SendStatus, message: str, sent: int, url: str | None) -> Outcome:
         variant = job.variant
         return Outcome(job.key, variant.account, variant.platform, status, url, redact(message), sent)
 
@@ -394,3 +395,80 @@ def _unwritten(error: LedgerWriteError) -> str:
     if record.status == "published":
         return f"part {record.part}: sent, but {error}; the next run settles it"
     return f"part {record.part}: {record.error or 'not sent'}, and {error}; the next run settles it"
+
+
+# -- each account's publisher ---------------------------------------------------------------------------
+
+
+def publishers(
+    project: Project,
+    config: Config,
+    renditions: Mapping[tuple[str, str], Rendition | None],
+    media_cache: Path,
+) -> Callable[[str], Publisher]:
+    """Each account's publisher, made when first asked for: outbox accounts write to the outbox folder;
+    API accounts get their platform's publisher, with the renditions in `media_cache` as uploads."""
+    cache: dict[str, Publisher] = {}
+
+    def images(variant: Variant) -> list[tuple[Path, str]]:
+        """The files the platform gets for this variant, with their alt text."""
+        return [(upload.path, upload.alt) for upload in uploads(variant)]
+
+    def uploads(variant: Variant) -> list[Upload]:
+        base = connection_settings(config, variant.account).get("media_base_url")
+        found = [(renditions.get((ref.src, variant.platform)), ref) for ref in variant.media]
+        return [
+            Upload(
+                path=rendition.cache_file(media_cache),
+                alt=ref.alt,
+                width=rendition.width,
+                height=rendition.height,
+                mime=f"image/{rendition.format.lower()}",
+                focus=(float(ref.focus[0]), float(ref.focus[1])) if ref.focus else None,
+                public_url=f"{str(base).rstrip('/')}/{rendition.path}" if base else None,
+            )
+            for rendition, ref in found
+            if rendition
+        ]
+
+    def publisher_for(account: str) -> Publisher:
+        if account not in cache:
+            settings = config.accounts[account]
+            platform = PLATFORMS[settings.platform]
+            if settings.deliver == "outbox":
+                cache[account] = OutboxPublisher(
+                    project.root / config.outbox, account, root=project.root, images=images
+                )
+            elif platform.publisher is None:
+                cache[account] = _NoApiPublisher(settings.platform)
+            else:
+                cache[account] = platform.publisher(
+                    Connection(
+                        account=account,
+                        platform=platform.name,
+                        settings=connection_settings(config, account),
+                        secrets=Secrets(account, dict(settings.credentials)),
+                        uploads=uploads,
+                    )
+                )
+        return cache[account]
+
+    return publisher_for
+
+
+class _NoApiPublisher:
+    """Stands for a platform whose API publisher is not written yet: every send fails permanently."""
+
+    idempotent = True
+
+    def __init__(self, platform: str) -> None:
+        self.platform = platform
+
+    def send(self, variant: Variant, part: int, reply_to: Receipt | None, key: str) -> Receipt:
+        raise PermanentError(f"postwright cannot send to the {self.platform} API yet; use deliver: outbox")
+
+    def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
+        return None
+
+    def delete(self, remote_id: str) -> None:
+        raise PermanentError(f"postwright cannot delete from the {self.platform} API yet")

@@ -50,7 +50,7 @@ def _platform_sections() -> list[str]:
         "",
         "## Settings and credentials per platform",
         "",
-        "Declared in each `postwright/platforms/<name>.py`; `check` reports any other name (PW040,",
+        "Declared in each `postwright/platforms/<name>/__init__.py`; `check` reports any other name (PW040,",
         "PW043) and, for a `deliver: api` account, a missing required one (PW041, PW044). Settings go",
         "under `accounts.<name>.settings` or `platforms.<platform>.settings`; credentials name",
         "environment variables.",

@@ -21,13 +21,13 @@ from typing import Any, Protocol
 import pytest
 from PIL import Image
 
-from postwright.api import Connection, Upload
 from postwright.credentials import Secrets
 from postwright.diagnostics import Span
 from postwright.ledger import Ledger
 from postwright.model import MediaRef, Variant
 from postwright.platforms import PLATFORMS
-from postwright.publish import Job, Publisher, Runner
+from postwright.platforms.publishing import Connection, Publisher, Upload
+from postwright.publish import Job, Runner
 
 CANARY = f"CANARY-{uuid.uuid4().hex}"  # part of every secret the contract hands a publisher
 

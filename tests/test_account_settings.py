@@ -15,15 +15,15 @@ import yaml
 from click.testing import CliRunner
 from werkzeug.wrappers import Request, Response
 
-from postwright import doctor as doctor_module
-from postwright.api import Connection
+from postwright import cli as cli_module
 from postwright.cli import cli
 from postwright.config import load_config
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.x import XPublisher
+from postwright.platforms.publishing import Connection
+from postwright.platforms.x.publisher import XPublisher
 from tests.conftest import REPO
-from tests.http_platform import json_response, local_server
+from tests.fakes.http_platform import json_response, local_server
 
 BASE = """\
 brand:
@@ -211,7 +211,7 @@ def test_doctor_offline_agrees_with_check(make_project, monkeypatch, account):
     monkeypatch.setenv("S", "dummy-secret")
     project = make_project(f"-- config.yml --\n{config_with(account)}")
     _, problems = load_config(project)
-    doctor = CliRunner().invoke(doctor_module.doctor, ["--offline", "--format", "json"], obj=project)
+    doctor = CliRunner().invoke(cli_module.doctor, ["--offline", "--format", "json"], obj=project)
     (health,) = json.loads(doctor.stdout)
     assert (health["status"] == "error") == bool(problems)
     assert all(f"({problem.code})" in health["detail"] for problem in problems)
@@ -257,10 +257,10 @@ def _is_text(node: ast.AST) -> bool:
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))
 def test_every_name_a_publisher_reads_is_declared(name):
-    module = REPO / "postwright" / "platforms" / f"{name}.py"
+    module = REPO / "postwright" / "platforms" / name / "publisher.py"
     settings, credentials = _read_names(module.read_text())
     if name == "threads":  # Threads runs Instagram's ContainerPublisher
-        settings |= _read_names((REPO / "postwright/platforms/instagram.py").read_text())[0]
+        settings |= _read_names((REPO / "postwright/platforms/instagram/publisher.py").read_text())[0]
     platform = PLATFORMS[name]
     assert settings <= {setting.name for setting in platform.settings}
     assert credentials <= {credential.name for credential in platform.credentials}

@@ -19,15 +19,14 @@ import pytest
 from click.testing import CliRunner
 
 from postwright import doctor as doctor_module
-from postwright.api import Connection, CredentialCheck
+from postwright.cli import doctor
 from postwright.config import load_config
 from postwright.credentials import CredentialsError
-from postwright.doctor import doctor
 from postwright.platforms import PLATFORMS
+from postwright.platforms.publishing import Connection, CredentialCheck, TransientError
 from postwright.project import Project
-from postwright.publish import TransientError
 from tests.contract import CANARY
-from tests.test_publisher_instagram import fake_for
+from tests.fakes.meta import fake_for
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / ".github" / "scripts" / "publish.sh"

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from postwright import pipeline
-from postwright.publish import TransientError
-from tests.test_publish import NOW, POSTS, FakePlatform
+from postwright.platforms.publishing import TransientError
+from tests.fakes.publisher import FakeServer
+from tests.test_publish import NOW, POSTS
 from tests.test_rehearsal import (
     SINGLE,
     SINGLE_KEY,
@@ -25,7 +26,7 @@ def test_retract_through_the_outbox_refuses_a_post_sent_through_the_api(make_pro
     """Back on the outbox, retract cannot delete the real post: it fails and records nothing."""
     project = make_project(POSTS)
     to_api(project)
-    platform = Platform(FakePlatform(project.root / "platform.jsonl"))
+    platform = Platform(FakeServer(project.root / "platform.jsonl"))
     send_through(project, platform, only=SINGLE)
     config = project.root / "config.yml"
     config.write_text(config.read_text().replace("    deliver: api\n", ""))  # back to the outbox
@@ -54,7 +55,7 @@ def test_retracting_a_real_post_without_credentials_still_fails(make_project, mo
     monkeypatch.delenv("PW_FAKE", raising=False)
     project = make_project(POSTS)
     to_api(project)
-    send_through(project, Platform(FakePlatform(project.root / "platform.jsonl")), only=SINGLE)
+    send_through(project, Platform(FakeServer(project.root / "platform.jsonl")), only=SINGLE)
     before = records(project)
     _, outcomes = pipeline.retract(project, SINGLE)
     assert [o.status for o in outcomes] == ["failed"] and "PW_FAKE" in outcomes[0].message
@@ -70,7 +71,7 @@ def test_retracting_a_post_whose_every_try_was_refused_makes_it_final(make_proje
     """Nothing went out, yet retract must be recorded: otherwise the next run sends the post."""
     project = make_project(POSTS)
     to_api(project)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     first = send_through(project, Refusing(platform), only=SINGLE)
     assert [o.status for o in first.outcomes] == ["failed"]
     deleting = Platform(platform)
@@ -97,7 +98,7 @@ def test_an_account_renamed_as_it_switches_to_the_api_sends_what_was_only_rehear
     key = f"{SINGLE}.en/mastodon_real"
     assert statuses(project)[key][0] == "due"
     assert not [d for d in pipeline.check(project, now=NOW).diagnostics if d.code == "PW215"]
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     first = send_through(project, Platform(platform))
     assert [(o.key, o.status) for o in first.outcomes] == [(key, "published")]
     assert send_through(project, Platform(platform)).outcomes == ()
@@ -107,7 +108,7 @@ def test_an_account_renamed_as_it_switches_to_the_api_sends_what_was_only_rehear
 def test_an_account_renamed_after_a_real_send_is_still_held(make_project):
     project = make_project(POSTS)
     to_api(project)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     send_through(project, Platform(platform), only=SINGLE)
     config = project.root / "config.yml"
     config.write_text(config.read_text().replace("  masto:\n", "  mastodon_real:\n", 1))
@@ -156,7 +157,7 @@ def test_an_accounts_settings_error_blocks_its_jobs_and_only_theirs(make_project
     status, detail = statuses(project)[SINGLE_KEY]
     assert status == "blocked" and "PW040" in detail
     assert statuses(project)[THREAD_KEY][0] == "due"
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     result = send_through(project, Platform(platform))
     assert [o.key for o in result.outcomes] == [THREAD_KEY]
     assert platform.received() == []

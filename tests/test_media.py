@@ -25,6 +25,7 @@ from postwright import media
 from postwright.diagnostics import RULES, Severity, Span
 from postwright.media import RenditionJob, make_all, make_rendition, make_renditions, vips
 from postwright.media import engine as media_engine
+from postwright.platforms import PLATFORMS
 from postwright.platforms.base import ImageSpec, Overlay
 
 JPEG_ONLY = ImageSpec("4x5", ("JPEG",), 8_000_000, aspect=(4, 5), width=400, min_width=100)

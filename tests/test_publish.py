@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
 from postwright.project import Project
-from postwright.publish import CannotTell, PermanentError, Receipt, RetryPolicy, TransientError
+from postwright.publish import RetryPolicy
+from tests.fakes.publisher import Crash, FakePublisher, FakeServer
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Madrid"))
 LONG = "\n\n".join(f"Paragraph {n}. " + "A sentence about kites and wind. " * 12 for n in range(4))
@@ -32,47 +34,6 @@ platforms: [bluesky]
 ---
 {LONG}
 """
-
-
-class Crash(BaseException):
-    """Stands for the process dying (like KeyboardInterrupt, nothing catches it): nothing after it runs."""
-
-
-class FakePlatform:
-    """A platform's server state, shared by its publisher objects: what it has received, by key."""
-
-    def __init__(self, store: Path) -> None:
-        self.store = store
-
-    def received(self) -> list[dict]:
-        if not self.store.exists():
-            return []
-        return [json.loads(line) for line in self.store.read_text().splitlines()]
-
-
-class FakePublisher:
-    """A non-idempotent platform (like X): a repeated send makes a second post; find_sent looks."""
-
-    idempotent = False
-
-    def __init__(self, platform: FakePlatform, *, fail: callable = lambda *_: None) -> None:
-        self.platform = platform
-        self.fail = fail  # called at "before" and "after" the platform stores the post
-
-    def send(self, variant, part, reply_to, key):
-        self.fail("before", part)
-        with self.platform.store.open("a") as handle:
-            handle.write(
-                json.dumps({"key": key, "part": part, "reply_to": reply_to and reply_to.remote_id}) + "\n"
-            )
-        self.fail("after", part)
-        return Receipt(remote_id=key, url=f"https://fake.example/{key}")
-
-    def find_sent(self, variant, part, key):
-        for item in self.platform.received():
-            if item["key"] == key:
-                return Receipt(remote_id=key, url=f"https://fake.example/{key}")
-        return None
 
 
 def publish(project, publisher, **options):
@@ -135,7 +96,7 @@ def test_crash_injection_never_duplicates_or_loses(make_project, tmp_path, monke
         root = tmp_path / "runs" / str(run)
         _copy(template, root)
         project = Project(root)
-        platform = FakePlatform(root / "platform.jsonl")
+        platform = FakeServer(root / "platform.jsonl")
         crashes = {"left": rng.randint(1, 3)}
         full = {"left": rng.randint(0, 2)}
         monkeypatch.setattr(ledger_module, "os", _FillingDisk(rng, full))
@@ -177,7 +138,7 @@ def _due(project) -> list[str]:
 
 def test_crash_inside_the_ledger_write_is_settled_next_run(make_project, monkeypatch):
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     calls = {"n": 0}
     real_append = Ledger.append
 
@@ -203,7 +164,7 @@ def test_unknown_state_is_unconfirmed_and_not_resent(make_project):
         def find_sent(self, variant, part, key):
             raise CannotTell("this platform cannot list recent posts")
 
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def crash_after(moment, part):
         if moment == "after":
@@ -233,7 +194,7 @@ def test_retries_honour_retry_after_and_give_up_on_permanent_errors(make_project
         project,
         NOW,
         only="2026-12-01-0900-single",
-        publisher_for=lambda a: Flaky(FakePlatform(Path("/dev/null"))),
+        publisher_for=lambda a: Flaky(FakeServer(Path("/dev/null"))),
         runner_options={"sleep": waits.append, "policy": RetryPolicy(attempts=4, base_delay=1.0)},
     )
     assert [o.status for o in result.outcomes] == ["published"]
@@ -248,7 +209,7 @@ def test_retries_honour_retry_after_and_give_up_on_permanent_errors(make_project
         project2,
         NOW,
         only="2026-12-01-0900-other",
-        publisher_for=lambda a: Rejecting(FakePlatform(Path("/dev/null"))),
+        publisher_for=lambda a: Rejecting(FakeServer(Path("/dev/null"))),
         runner_options={"sleep": waits.append},
     )
     assert [o.status for o in failed.outcomes] == ["failed"] and "422" in failed.outcomes[0].message
@@ -258,7 +219,7 @@ def test_retries_honour_retry_after_and_give_up_on_permanent_errors(make_project
 
 def test_thread_failing_at_part_k_resumes_at_k_replying_to_k_minus_1(make_project):
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def fail_part_3(moment, part):
         if moment == "before" and part == 3:
@@ -281,9 +242,7 @@ def test_thread_failing_at_part_k_resumes_at_k_replying_to_k_minus_1(make_projec
 def _publish_in_process(root: str, store: str) -> None:
     from postwright.project import Project
 
-    pipeline.publish(
-        Project(Path(root)), NOW, publisher_for=lambda a: FakePublisher(FakePlatform(Path(store)))
-    )
+    pipeline.publish(Project(Path(root)), NOW, publisher_for=lambda a: FakePublisher(FakeServer(Path(store))))
 
 
 def test_two_runs_at_once_send_each_job_once(make_project):
@@ -297,7 +256,7 @@ def test_two_runs_at_once_send_each_job_once(make_project):
         run.start()
     for run in runs:
         run.join(30)
-    keys = [item["key"] for item in FakePlatform(store).received()]
+    keys = [item["key"] for item in FakeServer(store).received()]
     assert keys and len(keys) == len(set(keys))
 
 
@@ -427,7 +386,7 @@ def test_outbox_receives_the_platform_rendition_with_alt_text(make_project):
 
 def test_a_begun_thread_is_finished_even_after_the_grace_period(make_project):
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def fail_part_2(moment, part):
         if moment == "before" and part == 2:
@@ -491,7 +450,7 @@ class Mute(FakePublisher):
 def test_a_refusal_is_retried_next_run_without_asking_a_platform_that_cannot_tell(make_project):
     """A 429 answer means nothing went out: the next run sends, instead of reporting it unconfirmed."""
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def refuse(moment, part):
         if moment == "before":
@@ -506,7 +465,7 @@ def test_a_refusal_is_retried_next_run_without_asking_a_platform_that_cannot_tel
 def test_a_post_edited_after_a_crash_is_not_looked_up_by_its_new_text(make_project):
     """find_sent matches text: after an edit it would miss the part that went out and send it again."""
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def crash_after(moment, part):
         if moment == "after":
@@ -523,7 +482,7 @@ def test_a_post_edited_after_a_crash_is_not_looked_up_by_its_new_text(make_proje
 
 def test_retract_deletes_every_part_it_can_and_reports_the_one_it_cannot_settle(make_project):
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def fail_part_3(moment, part):
         if part == 3 and moment == "after":
@@ -577,7 +536,7 @@ if limit >= 0:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
 from postwright import cli, pipeline
-from postwright.publish import Receipt
+from postwright.platforms.publishing import Receipt
 
 
 class Counting:
@@ -597,7 +556,7 @@ class Counting:
         pass
 
 
-pipeline._publishers = lambda *args: lambda account: Counting()
+pipeline.publishers = lambda *args: lambda account: Counting()
 sys.argv = ["postwright", "-C", root, "publish", "--at", "2026-12-01T10:00"]
 cli.main()
 """
@@ -650,7 +609,7 @@ def test_a_record_that_cannot_be_written_stops_the_run_before_the_next_request(m
     from postwright.ledger import LedgerWriteError
 
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     real_append = Ledger.append
     full = {"from": 3}  # the single post's two records fit; the thread's first `started` does not
 
@@ -679,7 +638,7 @@ def test_a_5xx_on_a_platform_that_cannot_be_asked_ends_as_unconfirmed_not_as_exi
     """A 5xx after its retries may have posted (the server can fail after storing): on a platform whose
     recent posts cannot be looked up, runs ask for one grace period, then the job waits for a person."""
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
 
     def store_then_503(moment, part):
         if moment == "after":
@@ -746,3 +705,48 @@ def test_a_full_disk_while_making_images_is_the_machines_problem_not_the_images(
     assert not list((project.root / ".postwright-cache").rglob("*.tmp"))
     monkeypatch.setattr(cache.os, "replace", real_replace)
     assert [o.status for o in pipeline.publish(project, NOW).outcomes] == ["published"]
+
+
+def test_api_accounts_get_their_platforms_publisher_with_settings_and_secrets(make_project, monkeypatch):
+    from dataclasses import replace
+
+    from postwright import publish
+    from postwright.platforms import PLATFORMS
+
+    project = make_project(
+        """
+-- config.yml --
+brand: {name: Acme, timezone: UTC, language: en}
+platforms:
+  mastodon: {settings: {visibility: unlisted, instance: https://shared.example}}
+accounts:
+  masto:
+    platform: mastodon
+    handle: "@acme@own.example"
+    deliver: api
+    credentials: {access_token: PW_MASTO_TOKEN}
+    settings: {instance: https://own.example}
+"""
+    )
+    built = []
+
+    def factory(connection: Connection):
+        built.append(connection)
+        return "publisher"
+
+    patched = dict(PLATFORMS)
+    patched["mastodon"] = replace(PLATFORMS["mastodon"], publisher=factory)
+    monkeypatch.setattr(publish, "PLATFORMS", patched)
+    monkeypatch.setenv("PW_MASTO_TOKEN", "t0k")
+    from postwright.config import load_config
+
+    config, _ = load_config(project)
+    publisher_for = publish.publishers(project, config, {}, project.root / ".postwright-cache" / "media")
+    assert publisher_for("masto") == "publisher" and publisher_for("masto") == "publisher"
+    (connection,) = built
+    assert connection.settings == {
+        "handle": "acme@own.example",  # the account's handle, unless its settings name another
+        "visibility": "unlisted",
+        "instance": "https://own.example",
+    }
+    assert connection.secrets["access_token"] == "t0k"

@@ -16,7 +16,7 @@ from postwright.diagnostics import RULES
 from postwright.ledger import Ledger
 from postwright.publish import Job, Runner
 from tests.conftest import ALT_TEXT_OPTIONAL_CONFIG, MINIMAL_CONFIG
-from tests.test_publish import FakePlatform, FakePublisher
+from tests.fakes.publisher import FakePublisher, FakeServer
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Madrid"))
 TWIN = """
@@ -54,7 +54,7 @@ def test_two_files_with_one_post_id_are_neither_sent(make_project):
 def test_the_runner_never_sends_two_jobs_with_one_key(make_project, tmp_path):
     project = make_project("-- content/posts/2026-12-01-0900-news.md --" + TWIN.format(text="News."))
     (variant,) = pipeline.publish(project, NOW, dry_run=True).jobs
-    platform = FakePlatform(tmp_path / "received.jsonl")
+    platform = FakeServer(tmp_path / "received.jsonl")
     runner = Runner(Ledger(project.state_dir), lambda account: FakePublisher(platform))
     outcomes = runner.run([variant, Job(variant.variant)])
     assert [o.status for o in outcomes] == ["failed", "failed"]

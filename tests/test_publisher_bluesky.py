@@ -20,11 +20,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from postwright.api import Connection, Upload
-from postwright.credentials import Secrets
+from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.bluesky import record_key
-from postwright.publish import CredentialsError, PermanentError, Receipt, TransientError
+from postwright.platforms.bluesky.publisher import record_key
+from postwright.platforms.publishing import Connection, PermanentError, Receipt, TransientError, Upload
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.pds_server import Account, Pds, PdsUnavailable, Proxy, create_account
 

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from werkzeug.wrappers import Response
 
-from postwright.api import Connection
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, Runner
+from postwright.platforms.publishing import CannotTell, Connection
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
 WEBHOOK_ID = "1180000000000000001"
 TOKEN = f"pw-webhook-token-{CANARY}"

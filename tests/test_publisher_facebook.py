@@ -21,12 +21,11 @@ import pytest
 from PIL import Image
 from werkzeug import Request, Response
 
-from postwright.api import Connection
-from postwright.credentials import Secrets
+from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, CredentialsError, PermanentError
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
+from tests.fakes.api import FakeApi, http_server, json_response  # noqa: F401
 
 PAGE = "104893158234567"
 APP = {"app_id": "1234567890123", "app_secret": "9f2c1e0d8b7a6f5e4d3c2b1a09f8e7d6"}
@@ -42,7 +41,7 @@ def graph_error(code: int, message: str, kind: str = "OAuthException", subcode: 
     return {"error": error}
 
 
-class FakeGraph(FakePlatform):
+class FakeGraph(FakeApi):
     """One Page: its feed, its photos, and the token endpoints."""
 
     def __init__(self, server, token: str, app: Mapping[str, str]) -> None:

@@ -21,13 +21,12 @@ import pytest
 from PIL import Image
 from werkzeug import Request, Response
 
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, PermanentError
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
+from tests.fakes.api import FakeApi, http_server, json_response  # noqa: F401
 
 AUTHOR = "urn:li:organization:2414183"
 CLIENT_SECRETS = {"client_id": f"86abcdefgh1234{CANARY}", "client_secret": f"WPL_AP1.abcdEFGH1234{CANARY}"}
@@ -52,7 +51,7 @@ def _error(status: int, code: str, message: str, service_code: int = 100) -> Res
     return json_response(body, status)
 
 
-class FakeLinkedIn(FakePlatform):
+class FakeLinkedIn(FakeApi):
     """Posts and Images APIs for one author, plus /v2/userinfo and token introspection."""
 
     def __init__(self, server, token: str, client: Mapping[str, str] | None = None) -> None:

@@ -29,13 +29,13 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from werkzeug.wrappers import Response
 
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.mastodon import _may_hold, mastodon_focus
-from postwright.publish import CannotTell, PermanentError, Runner
+from postwright.platforms.mastodon.publisher import _may_hold, mastodon_focus
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
 
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "platform-specs" / "mastodon" / "openapi.json"
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")

@@ -24,14 +24,14 @@ import pytest
 from PIL import Image
 from werkzeug import Request, Response
 
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
-from postwright.platforms.pinterest import _retry_after
-from postwright.publish import CannotTell, PermanentError, Receipt, Runner
+from postwright.platforms.pinterest.publisher import _retry_after
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.fake_platform import FakePlatform, http_server, json_response  # noqa: F401
+from tests.fakes.api import FakeApi, http_server, json_response  # noqa: F401
 
 BOARD = "549755885175"
 PIN_CREATE = {  # PinCreate properties
@@ -55,7 +55,7 @@ def lib_error(status: int, code: int, message: str, headers: Mapping[str, str] |
     return json_response({"code": code, "message": message}, status, headers)
 
 
-class FakePinterest(FakePlatform):
+class FakePinterest(FakeApi):
     """One board's pins and the token's user account."""
 
     def __init__(self, server, token: str) -> None:

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, json_response, local_server, serve
+from tests.fakes.http_platform import Call, json_response, local_server, serve
 from tests.takahe_server import Takahe, TakaheUnavailable
 from tests.test_publisher_mastodon import SPEC, MastodonProxy, OpenApi
 

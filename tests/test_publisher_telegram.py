@@ -15,15 +15,15 @@ import pytest
 from werkzeug.wrappers import Response
 
 from postwright import pipeline
-from postwright.api import Connection
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.platforms.telegram import CAPTION_LIMIT
-from postwright.publish import CannotTell, Runner
+from postwright.platforms.publishing import CannotTell, Connection
+from postwright.platforms.telegram.publisher import CAPTION_LIMIT
+from postwright.publish import Runner
 from postwright.text import telegram_length
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve
 
 TOKEN = f"7000000001:AAH-pw-test{CANARY}"  # what the contract's environ hands the publisher
 CHAT = {"id": -1001234567890, "title": "Windward Kite Works", "username": "windwardkites", "type": "channel"}

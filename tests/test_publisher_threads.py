@@ -9,13 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from postwright.api import Connection, Upload
 from postwright.credentials import Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
-from postwright.publish import CannotTell, Job, PermanentError, Receipt, Runner, TransientError
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    PermanentError,
+    Receipt,
+    TransientError,
+    Upload,
+)
+from postwright.publish import Job, Runner
 from tests.contract import CANARY, Sleeps
-from tests.test_publisher_instagram import Live, MetaContract, MetaFake, fake_for, ok, public_images
+from tests.fakes.meta import Live, MetaContract, MetaFake, fake_for, ok, public_images
 
 
 class TestThreadsContract(MetaContract):

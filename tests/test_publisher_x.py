@@ -24,13 +24,13 @@ from PIL import Image
 from werkzeug import Request, Response
 from xdk import schemas as xdk
 
-from postwright.api import Connection
-from postwright.credentials import Secrets
+from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.x import XPublisher
-from postwright.publish import CannotTell, CredentialsError, PermanentError, Receipt, Runner, TransientError
+from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
+from postwright.platforms.x.publisher import XPublisher
+from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
-from tests.fake_platform import FakePlatform, http_server, json_response, strict_model  # noqa: F401
+from tests.fakes.api import FakeApi, http_server, json_response, strict_model  # noqa: F401
 
 USER = {"id": "1551234567890123456", "name": "Windward Kite Works", "username": "windwardkites"}
 URL = re.compile(r"https?://[^\s]+")
@@ -73,7 +73,7 @@ class _Keys(RequestValidator):
         return True
 
 
-class FakeX(FakePlatform):
+class FakeX(FakeApi):
     """The X API v2 endpoints the publisher calls, with an account's posts and media."""
 
     def __init__(self, server, keys: Mapping[str, str]) -> None:

@@ -13,10 +13,11 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger, LedgerError
-from postwright.outbox import OutboxPublisher
+from postwright.platforms.outbox import OutboxPublisher
 from postwright.project import Project
 from postwright.settle import settle
-from tests.test_publish import NOW, POSTS, Crash, FakePlatform, FakePublisher
+from tests.fakes.publisher import Crash, FakePublisher, FakeServer
+from tests.test_publish import NOW, POSTS
 
 SINGLE = "2026-12-01-0900-single"
 SINGLE_KEY = f"{SINGLE}.en/masto"
@@ -27,7 +28,7 @@ AT = ["--at", "2026-12-01T10:00"]
 class Platform(FakePublisher):
     """A platform that can delete, and remembers what it was asked to delete."""
 
-    def __init__(self, platform: FakePlatform) -> None:
+    def __init__(self, platform: FakeServer) -> None:
         super().__init__(platform)
         self.deleted: list[str] = []
 
@@ -95,7 +96,7 @@ def test_after_the_switch_a_recent_rehearsed_post_is_sent_once(rehearsed):
     status, detail = statuses(rehearsed)[SINGLE_KEY]
     assert status == "due" and "rehearsed in the outbox, now due through the API" in detail
     assert statuses(rehearsed)[THREAD_KEY][0] == "published"  # sky still rehearses: its outbox counts
-    platform = FakePlatform(rehearsed.root / "platform.jsonl")
+    platform = FakeServer(rehearsed.root / "platform.jsonl")
     first = send_through(rehearsed, Platform(platform))
     assert [(o.key, o.status) for o in first.outcomes] == [(SINGLE_KEY, "published")]
     assert send_through(rehearsed, Platform(platform)).outcomes == ()
@@ -113,7 +114,7 @@ def test_after_the_switch_an_old_rehearsed_post_is_missed_not_sent(rehearsed):
         assert (
             status == "missed" and "rehearsed in the outbox only: too late to send through the API" in detail
         )
-    platform = FakePlatform(rehearsed.root / "platform.jsonl")
+    platform = FakeServer(rehearsed.root / "platform.jsonl")
     assert send_through(rehearsed, Platform(platform), later).outcomes == ()
     assert platform.received() == []
 
@@ -132,7 +133,7 @@ def test_a_rehearsal_cut_off_by_a_crash_is_missed_not_settled_through_the_api(re
 def test_a_real_post_stays_published_when_the_account_goes_back_to_the_outbox(make_project):
     project = make_project(POSTS)
     to_api(project)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     send_through(project, Platform(platform), only=SINGLE)
     assert records(project)[-1]["via"] == "api"
     config = project.root / "config.yml"
@@ -148,7 +149,7 @@ def test_a_legacy_record_with_the_outbox_receipt_is_a_rehearsal(rehearsed):
     assert statuses(rehearsed)[SINGLE_KEY][0] == "published"  # while the account rehearses
     to_api(rehearsed)
     assert statuses(rehearsed)[SINGLE_KEY][0] == "due"
-    platform = FakePlatform(rehearsed.root / "platform.jsonl")
+    platform = FakeServer(rehearsed.root / "platform.jsonl")
     send_through(rehearsed, Platform(platform))
     send_through(rehearsed, Platform(platform))
     assert len(platform.received()) == 1
@@ -157,7 +158,7 @@ def test_a_legacy_record_with_the_outbox_receipt_is_a_rehearsal(rehearsed):
 def test_a_legacy_record_with_a_platforms_receipt_is_real_and_never_sent_again(make_project):
     project = make_project(POSTS)
     to_api(project)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     send_through(project, Platform(platform), only=SINGLE)
     rewrite_ledger(project, lambda record: {k: v for k, v in record.items() if k != "via"})
     assert statuses(project)[SINGLE_KEY][0] == "published"
@@ -169,7 +170,7 @@ def test_a_legacy_part_without_a_receipt_is_treated_as_maybe_sent_not_as_a_rehea
     """A crash left only `started`: nothing tells outbox from platform, so the platform is asked first."""
     project = make_project(POSTS)
     to_api(project)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     send_through(project, Platform(platform), only=SINGLE)
     rewrite_ledger(project, lambda record: {k: v for k, v in record.items() if k != "via"})
     path = project.root / "state/ledger.jsonl"
@@ -181,7 +182,7 @@ def test_a_legacy_part_without_a_receipt_is_treated_as_maybe_sent_not_as_a_rehea
 
 def test_retracting_a_rehearsed_post_on_an_api_account_deletes_nothing_there_and_it_never_goes_out(rehearsed):
     to_api(rehearsed)
-    platform = Platform(FakePlatform(rehearsed.root / "platform.jsonl"))
+    platform = Platform(FakeServer(rehearsed.root / "platform.jsonl"))
     keys, outcomes = pipeline.retract(rehearsed, SINGLE, publisher_for=lambda account: platform)
     assert keys == [SINGLE_KEY] and [o.status for o in outcomes] == ["retracted"]
     assert platform.deleted == []  # the platform never had it: its id is the outbox's file name
@@ -235,13 +236,13 @@ def test_a_mixed_run_in_ci_says_how_many_were_rehearsed(make_project, tmp_path, 
     summary = tmp_path / "summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     monkeypatch.setenv("CI", "true")
-    real = Platform(FakePlatform(project.root / "platform.jsonl"))
+    real = Platform(FakeServer(project.root / "platform.jsonl"))
 
-    def publishers(project, config, renditions):
+    def publishers(project, config, renditions, media_cache):
         sky = OutboxPublisher(project.root / "outbox", "sky", root=project.root)
         return lambda account: sky if account == "sky" else real
 
-    monkeypatch.setattr(pipeline, "_publishers", publishers)
+    monkeypatch.setattr(pipeline, "publishers", publishers)
     result = CliRunner().invoke(cli, ["-C", str(project.root), "publish", *AT])
     assert result.exit_code == 0, result.output
     said = "1 of 2 posts published were only rehearsed in the local outbox"
@@ -325,7 +326,7 @@ def test_crashes_before_and_after_the_switch_never_send_twice_nor_lose_a_post(ma
             crashed += 1
         to_api(project)
         to_api(project, "sky")
-        platform = FakePlatform(root / "platform.jsonl")
+        platform = FakeServer(root / "platform.jsonl")
         for _attempt in range(10):
             try:
                 send_through(project, FakePublisher(platform, fail=fail))

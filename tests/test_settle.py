@@ -12,8 +12,10 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
-from postwright.publish import CannotTell, Runner
-from tests.test_publish import NOW, POSTS, FakePlatform, FakePublisher
+from postwright.platforms.publishing import CannotTell
+from postwright.publish import Runner
+from tests.fakes.publisher import FakePublisher, FakeServer
+from tests.test_publish import NOW, POSTS
 
 SINGLE = "2026-12-01-0900-single"
 THREAD = "2026-12-01-0930-thread"
@@ -33,9 +35,9 @@ def blind(make_project, monkeypatch):
     """A project whose accounts all publish through one Blind platform, also from the command line;
     records carry NOW as their time, whatever the wall clock says."""
     project = make_project(POSTS)
-    platform = FakePlatform(project.root / "platform.jsonl")
+    platform = FakeServer(project.root / "platform.jsonl")
     current = {"publisher": Blind(platform)}
-    monkeypatch.setattr(pipeline, "_publishers", lambda *args: lambda account: current["publisher"])
+    monkeypatch.setattr(pipeline, "publishers", lambda *args: lambda account: current["publisher"])
     monkeypatch.setattr(
         pipeline, "Runner", functools.partial(Runner, clock=lambda: NOW, sleep=lambda s: None)
     )

@@ -1,9 +1,11 @@
-"""The platform registry: every module in this package that defines PLATFORM, in sorted order.
+"""The platform registry: every package in this one that defines PLATFORM, in sorted order.
 
-Adding a platform means adding one module here (plus its tests); nothing else lists them: every other
-module reads a platform's facts from `PLATFORMS` when it needs them. The modules are found on first use
-of `PLATFORMS`, not on import of this package, so `postwright.platforms.base` (ImageSpec, Limits) costs
-nothing to import, in the media workers too.
+Adding a platform means adding one package here (plus its tests); nothing else lists them: every other
+module reads a platform's facts from `PLATFORMS` when it needs them. A platform's `__init__.py` declares
+it (data; it imports no HTTP client); its publisher.py is imported only to send or verify (base.Lazy).
+The modules beside the packages (base, publishing, http, graph, outbox) are shared code, never imported
+by discovery. The packages are found on first use of `PLATFORMS`, not on import of this package, so
+`postwright.platforms.base` (ImageSpec, Limits) costs nothing to import, in the media workers too.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ PLATFORMS: Mapping[str, Platform]  # found on first use: see __getattr__
 
 def _discover() -> None:
     for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        if not module_info.ispkg:
+            continue
         module = importlib.import_module(f"{__name__}.{module_info.name}")
         platform = getattr(module, "PLATFORM", None)
         if platform is not None:

@@ -8,6 +8,7 @@ neither Pillow nor the text counters, so the media workers and config.py can rea
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -17,8 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from postwright.api import Connection, CredentialCheck
-    from postwright.publish import Publisher
+    from postwright.platforms.publishing import Connection, CredentialCheck, Publisher
     from postwright.text import GraphemeRules
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
@@ -192,6 +192,18 @@ class ApiVersion:
         if not chosen or str(chosen) == self.version:
             return self.version, self.end_of_life
         return str(chosen), self.end_of(str(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class Lazy:
+    """Code a declaration names but does not import: the module is imported on the first call, so the
+    registry loads no HTTP client (a platform's publisher.py, later its metrics and replies readers)."""
+
+    module: str  # "postwright.platforms.x.publisher"
+    name: str  # what to call in it: "XPublisher", "verify"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)(*args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,11 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from postwright.api import ApiClient, Connection, retry_after_header
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.ledger import Ledger
-from postwright.publish import Job, PermanentError, Runner, TransientError
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.publishing import Connection, PermanentError, TransientError
+from postwright.publish import Job, Runner
 
 TOKEN = "tok-3f9a/very+secret"
 
@@ -123,51 +124,6 @@ def test_runner_records_credentials_problems_as_retryable_and_redacts_messages(m
     assert record.status == "failed" and not record.permanent and TOKEN not in (record.error or "")
     assert TOKEN not in (tmp_path / "state" / "ledger.jsonl").read_text()
     assert redact(f"x {TOKEN} y") == "x [secret] y"
-
-
-def test_api_accounts_get_their_platforms_publisher_with_settings_and_secrets(make_project, monkeypatch):
-    from dataclasses import replace
-
-    from postwright import pipeline
-    from postwright.platforms import PLATFORMS
-
-    project = make_project(
-        """
--- config.yml --
-brand: {name: Acme, timezone: UTC, language: en}
-platforms:
-  mastodon: {settings: {visibility: unlisted, instance: https://shared.example}}
-accounts:
-  masto:
-    platform: mastodon
-    handle: "@acme@own.example"
-    deliver: api
-    credentials: {access_token: PW_MASTO_TOKEN}
-    settings: {instance: https://own.example}
-"""
-    )
-    built = []
-
-    def factory(connection: Connection):
-        built.append(connection)
-        return "publisher"
-
-    patched = dict(PLATFORMS)
-    patched["mastodon"] = replace(PLATFORMS["mastodon"], publisher=factory)
-    monkeypatch.setattr(pipeline, "PLATFORMS", patched)
-    monkeypatch.setenv("PW_MASTO_TOKEN", "t0k")
-    from postwright.config import load_config
-
-    config, _ = load_config(project)
-    publisher_for = pipeline._publishers(project, config, {})
-    assert publisher_for("masto") == "publisher" and publisher_for("masto") == "publisher"
-    (connection,) = built
-    assert connection.settings == {
-        "handle": "acme@own.example",  # the account's handle, unless its settings name another
-        "visibility": "unlisted",
-        "instance": "https://own.example",
-    }
-    assert connection.secrets["access_token"] == "t0k"
 
 
 def test_http_library_logs_are_redacted(caplog):

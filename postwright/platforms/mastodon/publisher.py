@@ -1,30 +1,5 @@
-"""Mastodon: 500 graphemes per server default; URLs count 23, @user@domain counts as @user.
-
-The API publisher (`deliver: api`) uploads each image with `POST /api/v2/media` (alt text as
-`description`, the focal point as `focus`), waits for it where the server answers 202, then creates
-the status with `POST /api/v1/statuses`, replying to the part before for thread parts.
-
-Settings: `instance` (base URL, required), `visibility` (public, unlisted, private, direct; the
-account's default when unset), `check_instance_limits` (read the server's own limits from
-`/api/v2/instance` and refuse a part over them before anything is sent), `lookup_depth` (how many of
-the account's latest statuses `find_sent` reads, default 80). Credentials: `access_token`, a user
-token with the scopes each call needs (Mastodon's OpenAPI description, operation `security`):
-write:statuses (createStatus, deleteStatus), write:media (createMediaV2, getMedia), read:statuses
-(getAccountStatuses and getStatusSource, which `find_sent` reads) and profile or read:accounts
-(getAccountsVerifyCredentials). Tested against mastodon-mock and against Takahē 0.11.0, a real
-server (tests/test_publisher_takahe.py).
-
-Why `idempotent = False` although Mastodon honours `Idempotency-Key`: the server keeps a key "for up
-to 1 hour" (documentation content/en/methods/statuses.md; OpenAPI createStatus), and a crash is
-settled by the *next* run, which may come later than that (a paused workflow, an outage, a failing
-runner). Resending under an expired key would post twice. So the runner asks `find_sent` first: it
-reads the account's latest statuses for the same text in the same place of the thread (the first
-part replies to nothing; a later part replies to a status holding the part before). Every create
-still carries the key, so a resend within the hour is deduplicated by the server even where the
-lookup missed. Residual risks, both narrow: an identical status among the latest `lookup_depth`
-that this job did not send is taken as sent (PW414 rejects identical texts on one account within
-schedule.duplicate_window), and a crash settled more than an hour later, after more than
-`lookup_depth` newer statuses, could post twice.
+"""Mastodon's publisher and `verify`: the statuses API over httpx, with Idempotency-Key; how it behaves is
+in the package docstring (mastodon/__init__.py), which declares the platform.
 """
 
 from __future__ import annotations
@@ -41,13 +16,20 @@ from typing import Any
 import httpx
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, retry_after_header
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.http import ApiClient, retry_after_header
+from postwright.platforms.mastodon import PAGE_SIZE
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    Upload,
+)
 
-_PAGE = 40  # GET /api/v1/accounts/:id/statuses: "Defaults to 20 statuses. Max 40 statuses." (OpenAPI)
 _MEDIA_POLLS = 12  # GET /api/v1/media/:id until processed: 1+2+4+8×9 s ≈ 80 s at most
 _MEDIA_POLL_MAX = 8.0
 _TAG = re.compile(r"<[^>]*>")
@@ -65,9 +47,9 @@ class InstanceLimits:
 
 
 class MastodonPublisher:
-    """Posts statuses (and thread replies) with the account's token; see the module docstring."""
+    """Posts statuses (and thread replies) with the account's token; see the package docstring."""
 
-    idempotent = False  # Idempotency-Key lives one hour; a crash may be settled later (module docstring)
+    idempotent = False  # Idempotency-Key lives one hour; a crash may be settled later (package docstring)
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -178,12 +160,12 @@ class MastodonPublisher:
 
     def _latest_statuses(self) -> Iterator[dict[str, Any]]:
         """The account's statuses, newest first, at most `lookup_depth` (boosts left out)."""
-        depth = max(1, int(self.connection.setting("lookup_depth", 2 * _PAGE)))
+        depth = max(1, int(self.connection.setting("lookup_depth", 2 * PAGE_SIZE)))
         path = f"/api/v1/accounts/{_quote(str(self.account()['id']))}/statuses"
         max_id: str | None = None
         seen = 0
         while seen < depth:
-            params: dict[str, Any] = {"limit": min(_PAGE, depth - seen), "exclude_reblogs": "true"}
+            params: dict[str, Any] = {"limit": min(PAGE_SIZE, depth - seen), "exclude_reblogs": "true"}
             if max_id:
                 params["max_id"] = max_id
             page = self.api.request("GET", path, params=params).json()
@@ -301,59 +283,3 @@ def _normal(value: str) -> str:
 
 def _quote(value: str) -> str:
     return urllib.parse.quote(value, safe="")
-
-
-def _links(part: str) -> list[str]:
-    """The links in a part as Mastodon's server finds them (its own URL rules, not twitter-text's)."""
-    return [part[start:end] for start, end in text.mastodon_urls(part)]
-
-
-PLATFORM = Platform(
-    name="mastodon",
-    title="Mastodon",
-    handle_hint="full address, e.g. @jane@mastodon.social",
-    colours=("#6d28d9", "#a78bfa"),  # in the review site: light mode, dark mode
-    profile_images=ProfileImages((400, 400), (1500, 500)),  # documentation: avatar 400×400, header 1500×500
-    # PLATFORMS.md §3: image_size_limit 16,777,216 B; "images are downscaled to 8.3 MP (3840×2160)" [P:
-    # documentation posting.md]; image_matrix_limit 33,177,600 [P: Instance.md]. PNG/JPG/WEBP (GIFs become
-    # MP4 there).
-    images=(ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_777_216, max_pixels=3840 * 2160),),
-    links=_links,
-    post_id_in_url=re.compile(r"/(?:@[^/]+|users/[^/]+/statuses|statuses)/(\d+)/?$"),
-    grapheme_rules=text.GraphemeRules(
-        "15.0",
-        False,
-        "mastodon/mastodon app/validators/status_length_validator.rb: countable_length is "
-        "str.each_grapheme_cluster.size; .ruby-version 3.4.8, and Ruby 3.4's RbConfig UNICODE_VERSION is "
-        "15.0.0 (no GB9c; ruby/spec core/rbconfig/unicode_version_spec.rb has 15.0.0 before 3.5, 17.0.0 "
-        "from 4.0: a Mastodon on Ruby 4 counts conjuncts as Bluesky does)",
-    ),
-    mention_format="@{handle}",  # the full @user@domain, so it links across servers
-    limits=Limits(
-        # mastodon/mastodon@d5e278d spec/validators/status_length_validator_spec.rb;
-        # each server sets its own: /api/v2/instance configuration.statuses.max_characters
-        measures=(Measure("graphemes", text.mastodon_length, 500),),
-        max_media=4,  # configuration.statuses.max_media_attachments default 4
-        max_thread_parts=25,  # in_reply_to_id chains
-        alt_text="optional",
-        # app/models/media_attachment.rb: validates :description, length: {maximum: 1_500}: a Rails length
-        # validation counts String#length, code points (not graphemes, unlike statuses). The server says
-        # its own as /api/v2/instance configuration.media_attachments.description_limit (4.4.0+).
-        max_alt_length=1500,
-        alt_unit="characters",
-        alt_count=len,
-        max_image_bytes=16_777_216,  # image_size_limit (documentation Instance.md @2903485)
-        image_formats=("JPEG", "PNG", "GIF", "WEBP"),
-    ),
-    publisher=MastodonPublisher,
-    settings=(
-        Setting("instance", url=True, required=True, doc="the server's URL, e.g. https://mastodon.social"),
-        Setting("visibility", doc="who sees posts", choices=("public", "unlisted", "private", "direct")),
-        Setting(
-            "check_instance_limits", (bool,), doc="refuse parts over the server's own limits", default=False
-        ),
-        Setting("lookup_depth", (int,), doc="how many recent statuses a retry reads", default=2 * _PAGE),
-    ),
-    credentials=(Credential("access_token", required=True, doc="scopes write:statuses and write:media"),),
-    verify=verify,
-)

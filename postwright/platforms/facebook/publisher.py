@@ -1,14 +1,5 @@
-"""Facebook Pages: long posts (63,206 characters), up to 10 images attached to one feed post.
-
-The publisher posts to a Page with a Page access token through the Graph API (developers.facebook.com/
-docs/pages-api/posts): text and link to /{page-id}/feed, one image to /{page-id}/photos with the text as
-its caption, several images as unpublished photos attached to one feed post. Graph answers most
-errors with HTTP 400 and says what happened in error.code, so errors are mapped by code, not by status
-(meta.py, the client shared with Instagram and Threads). No idempotency key: a crashed send is settled
-by reading the feed. The Page access token needs pages_manage_posts (post, delete) and
-pages_read_engagement (read the feed), from a person who can do CREATE_CONTENT on the Page (pages-api/
-posts "Before you start"). Requests go to meta.GRAPH_API's version (v25.0 until 2028-07-29), or
-settings.graph_version; doctor warns 90 days before its end.
+"""Facebook's publisher and `verify`: Page posts through the Graph API (graph.py); how it behaves is in
+the package docstring (facebook/__init__.py), which declares the platform.
 """
 
 from __future__ import annotations
@@ -17,16 +8,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from postwright import text
-from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
-from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, already_gone, graph_error
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.facebook import API_URL, GRAPH_VERSION
+from postwright.platforms.graph import TRANSIENT_CODES, GraphClient, already_gone, graph_error
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    Upload,
+)
 
-API_URL = "https://graph.facebook.com"
-GRAPH_VERSION = GRAPH_API.version  # settings.graph_version sends another (meta.py: the pin and its end)
 FEED_PAGE = 50  # posts read by find_sent
 _DUPLICATE = 506  # graph-api/guides/error-handling: "Duplicate posts cannot be published consecutively"
 
@@ -179,43 +173,3 @@ def _token_check(data: dict[str, Any], page_id: str) -> CredentialCheck:
     kind = str(data.get("type", "")).lower() or "unknown"
     never = " (does not expire)" if expires == 0 else ""
     return CredentialCheck(True, f"valid {kind} token{never}", expires_at)
-
-
-PLATFORM = Platform(
-    name="facebook",
-    title="Facebook",
-    handle_hint="page or profile name, e.g. acmekites",
-    colours=("#1d4ed8", "#60a5fa"),  # in the review site: light mode, dark mode
-    profile_images=ProfileImages((720, 720), (851, 315)),  # [S] page profile picture and desktop cover
-    # PLATFORMS.md §6: JPEG/BMP/PNG/GIF/TIFF, 10 MB, ≤2048 px sides; recommended 1200×630 [S: ayrshare].
-    # Keep aspect.
-    images=(ImageSpec("keep", ("JPEG", "PNG", "GIF"), 10 * 1024 * 1024, max_side=2048),),
-    mention_format="{name}",  # the Pages API does not turn @names in `message` into tags
-    limits=Limits(
-        measures=(Measure("utf16", text.utf16_units, 63_206),),  # [S: ayrshare, postiz]
-        max_media=10,  # [S: getlate media guidelines]
-        max_thread_parts=1,
-        alt_text="optional",  # POST /{page-id}/photos takes alt_text_custom (Graph API page photos)
-        max_alt_length=None,
-        max_image_bytes=10 * 1024 * 1024,  # 10 MB [S: ayrshare]
-        image_formats=("JPEG", "PNG", "GIF", "BMP", "TIFF"),
-    ),
-    publisher=FacebookPublisher,
-    settings=(
-        Setting("page_id", (str, int), required=True, doc="the Page's id"),
-        Setting("api_url", url=True, doc="the Graph API's base URL", default=API_URL),
-        Setting("graph_version", doc="the Graph API version (vNN.N)", default=GRAPH_VERSION),
-    ),
-    credentials=(
-        Credential(
-            "access_token",
-            required=True,
-            doc="a Page access token",
-            also_called=("page_token", "page_access_token"),
-        ),
-        Credential("app_id", doc="with app_secret, lets doctor read the token's expiry"),
-        Credential("app_secret", doc="with app_id, lets doctor read the token's expiry"),
-    ),
-    verify=verify,
-    api_version=GRAPH_API,
-)

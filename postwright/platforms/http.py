@@ -1,8 +1,6 @@
-"""What a platform's API publisher is given, and the HTTP client every publisher shares.
+"""The HTTP client every API publisher shares, loaded only when something is sent or verified.
 
-A publisher (in its platform's module) is built from a `Connection`: the account's settings, its
-secrets read from the environment variables named in config.yml, the image files of a variant with
-their alt text, and an injected clock and sleep so tests never wait. `ApiClient` turns the platform's
+`ApiClient` sends with the `Connection` a publisher is given (publishing.py) and turns the platform's
 answers into the publish step's errors (429 and 5xx transient with Retry-After, 401 a credentials
 problem, other 4xx permanent with the platform's own message) and never lets a secret out: every
 message it raises is redacted, and secret values are registered so the ledger and the CLI redact too.
@@ -15,78 +13,12 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from postwright.credentials import RedactingFilter, Secrets, redact
-from postwright.model import Variant
-from postwright.publish import CredentialsError, PermanentError, TransientError
-
-if TYPE_CHECKING:
-    from postwright.platforms.base import Setting
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """One image file as the platform receives it (the platform's rendition), with its alt text."""
-
-    path: Path
-    alt: str
-    width: int
-    height: int
-    mime: str  # image/jpeg, image/png, …
-    focus: tuple[float, float] | None  # front matter's focus: x, y in 0..1 from the top left
-    public_url: str | None = None  # where `media_base_url` serves it (Instagram/Threads fetch media)
-
-
-@dataclass(frozen=True)
-class Connection:
-    """Everything a publisher needs from outside, so that tests can hand it a local server."""
-
-    account: str
-    platform: str
-    settings: Mapping[str, Any]  # platforms.<p>.settings, overridden by accounts.<a>.settings
-    secrets: Secrets
-    uploads: Callable[[Variant], list[Upload]] = lambda variant: []
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    transport: httpx.BaseTransport | None = None  # tests may route requests; None is the network
-
-    def setting(self, name: str, default: Any = None) -> Any:
-        """The account's value, else `default`, else the platform's declared default; a name the
-        platform does not declare is a KeyError (a publisher reading a setting `check` never checks)."""
-        declared = _declared(self.platform, name)
-        return self.settings.get(name, declared.default if default is None and declared else default)
-
-    def required(self, name: str) -> Any:
-        """A setting the publisher cannot work without: its absence is a fixable config problem."""
-        _declared(self.platform, name)
-        value = self.settings.get(name)
-        if value in (None, ""):
-            raise CredentialsError(f"account {self.account}: settings.{name} is required for {self.platform}")
-        return value
-
-
-def _declared(platform: str, name: str) -> Setting | None:
-    """The platform's declaration of setting `name` (None for a platform not registered, as in tests)."""
-    from postwright.platforms import PLATFORMS  # the platform modules import this one
-
-    known = PLATFORMS.get(platform)
-    return known.setting(name) if known else None
-
-
-@dataclass(frozen=True, slots=True)
-class CredentialCheck:
-    """What `postwright doctor` reports for one account: never the secret itself."""
-
-    ok: bool
-    detail: str  # "valid (posting as @windward)", "token rejected: 401 invalid token"
-    expires_at: datetime | None = None  # when the token stops working, where the platform says
-
+from postwright.credentials import CredentialsError, RedactingFilter, redact
+from postwright.platforms.publishing import Connection, PermanentError, TransientError
 
 # The libraries we send with log request URLs (Telegram's holds the bot token) and OAuth base strings
 # (X's access token): a filter works on the logger a record is made on, so each is named.

@@ -1,18 +1,5 @@
-"""X: twitter-text v3 weighted length (URLs 23, CJK and emoji 2), up to 4 images, reply threads.
-
-The publisher uses API v2 (docs.x.com/x-api): `POST /2/tweets`, images through `POST /2/media/upload`
-with alt text from `POST /2/media/metadata`, threads as reply chains. X has no idempotency key and
-answers a repeated text with 403 "duplicate content", so a send is never blindly repeated: the runner
-asks `find_sent`, which reads the account's recent posts and matches the part's text (with t.co links
-expanded) and the post it replies to.
-
-Credentials: OAuth 1.0a user context (consumer_key, consumer_secret, access_token,
-access_token_secret) is the recommended mode for scheduled publishing: those tokens do not expire.
-An OAuth 2.0 user token (access_token alone) "will only stay valid for two hours"
-(docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code); postwright does not refresh
-it, so it suits a run started by hand soon after the token was made, not a schedule. `doctor` says so.
-The names choose the mode (PLATFORM.auth_modes): any other set is a `check` error (PW045) and refused
-here, so an OAuth 1.0a access token is never sent as a bearer token.
+"""X's publisher and `verify`: the v2 API over httpx, signed with OAuth 1.0a or 2.0 (oauthlib); how it
+behaves is in the package docstring (x/__init__.py), which declares the platform.
 """
 
 from __future__ import annotations
@@ -27,24 +14,23 @@ import httpx
 import oauthlib.oauth1
 
 from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
 from postwright.platforms.base import (
-    AuthMode,
-    Credential,
-    ImageSpec,
-    Limits,
-    Measure,
-    Platform,
-    ProfileImages,
-    Setting,
     ambiguous_credentials,
     auth_mode,
 )
-from postwright.publish import CannotTell, PermanentError, Receipt
+from postwright.platforms.http import ApiClient, error_text
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    Upload,
+)
+from postwright.platforms.x import API_URL, OAUTH1, OAUTH2, PLATFORM
 
-API_URL = "https://api.x.com"  # docs.x.com/x-api: every v2 endpoint below is under this host
 TIMELINE_PAGE = 100  # GET /2/users/:id/tweets max_results: 5–100 (x-api/posts/timelines)
 _MEDIA_LINK = re.compile(r"/status/\d+/(photo|video)/\d+$")  # the t.co link X appends for attached media
 
@@ -79,10 +65,6 @@ class _OAuth1(httpx.Auth):
         _, headers, _ = self._client.sign(str(request.url), request.method)
         request.headers["Authorization"] = headers["Authorization"]
         yield request
-
-
-OAUTH1 = AuthMode("OAuth 1.0a", ("consumer_key", "consumer_secret", "access_token", "access_token_secret"))
-OAUTH2 = AuthMode("OAuth 2.0 user token", ("access_token",))
 
 
 def _auth(connection: Connection) -> httpx.Auth:
@@ -291,51 +273,3 @@ def verify(connection: Connection) -> CredentialCheck:
             "use OAuth 1.0a for scheduled runs)"
         ),
     )
-
-
-PLATFORM = Platform(
-    name="x",
-    title="X",
-    handle_hint="username without @, e.g. janedoe",
-    colours=("#111827", "#e5e7eb"),  # in the review site: light mode, dark mode
-    profile_images=ProfileImages((400, 400), (1500, 500)),  # X help: profile 400×400, header 1500×500
-    # PLATFORMS.md §1: "Image: 5 MB"; JPG, PNG, GIF, WEBP [P: docs.x.com/x-api/media]. X documents no photo
-    # size: 16:9 at 1600×900 is our choice (its timeline crops to 16:9). GIF ≤15 MB is handled by max_bytes
-    # of the same spec only for stills; animated GIFs keep the 5 MB limit here (conservative).
-    images=(ImageSpec("16x9", ("JPEG", "PNG", "GIF", "WEBP"), 5 * 1024 * 1024, aspect=(16, 9), width=1600),),
-    post_id_in_url=re.compile(r"/status(?:es)?/(\d+)/?$"),
-    limits=Limits(
-        # twitter/twitter-text@30e2430 config/v3.json: maxWeightedTweetLength 280; Premium: 25,000 (config it)
-        measures=(Measure("weighted", text.x_weighted_length, 280),),
-        max_media=4,  # "up to 4 photos, 1 animated GIF or 1 video" (docs.x.com/x-api/media)
-        max_thread_parts=25,  # reply chains; no documented cap, keep threads readable
-        alt_text="optional",
-        # POST /2/media/metadata (docs.x.com/x-api/media/create-media-metadata and the v1.1
-        # media/metadata/create reference): alt_text.text "Must be <= 1000 chars", without a unit. X's
-        # servers run on the JVM, where a String's length is UTF-16 units; counting those is never less
-        # than code points, so an alt text that fits here fits either way.
-        max_alt_length=1000,
-        alt_unit="utf16",
-        alt_count=text.utf16_units,
-        max_image_bytes=5 * 1024 * 1024,  # "Image: 5 MB" (docs.x.com/x-api/media)
-        image_formats=("JPEG", "PNG", "GIF", "WEBP"),
-    ),
-    publisher=XPublisher,
-    settings=(Setting("api_url", url=True, doc="the API's base URL", default=API_URL),),
-    credentials=(
-        Credential("consumer_key", doc="OAuth 1.0a: the app's API Key", also_called=("api_key",)),
-        Credential(
-            "consumer_secret",
-            doc="OAuth 1.0a: the app's API Key Secret",
-            also_called=("api_secret", "api_key_secret", "consumer_key_secret"),
-        ),
-        Credential("access_token", doc="OAuth 1.0a: the user's Access Token; alone: an OAuth 2.0 user token"),
-        Credential(
-            "access_token_secret",
-            doc="OAuth 1.0a: the user's Access Token Secret",
-            also_called=("access_secret",),
-        ),
-    ),
-    auth_modes=(OAUTH1, OAUTH2),
-    verify=verify,
-)

@@ -35,7 +35,7 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     )
 
 
-class FakePlatform:
+class FakeApi:
     """Routes, the one-shot rate limit and rejection the contract asks for, and a record of problems."""
 
     def __init__(self, server: HTTPServer) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from postwright.model import Variant
-from postwright.publish import PermanentError, Receipt, TransientError
+from postwright.platforms.publishing import PermanentError, Receipt, TransientError
 
 
 class OutboxPublisher:

@@ -1,35 +1,5 @@
-"""Discord webhooks: 2000 characters of Discord Markdown, up to 10 attachments with descriptions.
-
-The API publisher (`deliver: api`) executes the channel's webhook
-(discord/discord-api-docs@c98d64b developers/resources/webhook.mdx "Execute Webhook") through API v10
-with `?wait=true`, so Discord answers with the created message (without it, "a message that is not saved
-does not return an error"). Text only: a JSON body. With images: `multipart/form-data` with one
-`files[n]` part per image and `payload_json` holding the message, whose `attachments` list
-`{id: n, filename, description}`: the description is the alt text (developers/reference.mdx
-"Uploading Files"; message.mdx "Attachment Request Structure", ≤1024 characters).
-
-- Threads: `max_thread_parts` is 1 (the parts are joined); webhooks cannot reply to a message, so
-  should an account allow more parts they are posted as consecutive messages.
-- Rate limits: a 429 carries `retry_after` (seconds, a float) in the JSON body, plus Retry-After and
-  X-RateLimit-Reset-After headers (developers/topics/rate-limits.mdx); the body's value is used.
-- A 404 from a webhook means it was deleted: "you should not attempt to use it again" (same page),
-  so it is a credentials problem, as is 401 (an invalid webhook token, code 50027).
-- Idempotency: the webhook-execute parameters have no `nonce` (only the bot Create Message endpoint
-  has `nonce` + `enforce_nonce`, message.mdx), and a webhook can read a message only by its id. So
-  `find_sent` cannot settle a crash: CannotTell, and the runner reports the part unconfirmed instead
-  of sending it again. Within one run the publisher knows when Discord refused a request outright
-  (a 4xx such as a 429), which lets the runner retry after the rate limit.
-
-- Version: every request goes to /api/v10/webhooks/…, whatever form the webhook URL has. Discord hands
-  webhook URLs out unversioned, and "omitting the version number from the route will route requests to
-  the current default version", which is v6, Deprecated; v10 is Available and has no published end
-  (discord-api-docs@01b3f05 developers/reference.mdx "API Versioning").
-
-Settings: `thread_id` (post into a thread or forum post of the webhook's channel), `username` and
-`avatar_url` (override the webhook's), `allowed_mentions` (default {"parse": ["users"]}: people
-mentioned with <@id> are notified, @everyone and roles in the text are not). Credentials:
-`webhook_url` (https://discord.com/api/webhooks/<id>/<token>: it holds the token, so it is a secret;
-a `?thread_id=<id>` on it works as the setting does).
+"""Discord's publisher and `verify`: messages through the channel's webhook over httpx; how it behaves is
+in the package docstring (discord/__init__.py), which declares the platform.
 """
 
 from __future__ import annotations
@@ -42,38 +12,30 @@ from typing import Any
 import httpx
 
 import postwright
-from postwright import text
-from postwright.api import ApiClient, Connection, CredentialCheck, Upload, error_text, retry_after_header
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
-from postwright.platforms.base import (
-    ApiVersion,
-    Credential,
-    ImageSpec,
-    Limits,
-    Measure,
-    Platform,
-    ProfileImages,
-    Setting,
+from postwright.platforms.discord import API_VERSION
+from postwright.platforms.http import ApiClient, error_text, retry_after_header
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    Upload,
 )
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
 USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"
 _WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/?#]+)/?")
-API_VERSION = ApiVersion(
-    "Discord API",
-    "10",
-    end_of_life=None,  # "Available", no end announced
-    source="discord-api-docs developers/reference.mdx, API Versioning",
-)
 _UNKNOWN_WEBHOOK = 10015  # opcodes-and-status-codes.mdx JSON error codes
 _UNKNOWN_MESSAGE = 10008
 DEFAULT_MENTIONS = {"parse": ["users"]}  # message.mdx "Allowed Mentions Object"
 
 
 class DiscordPublisher:
-    """Executes the account's webhook once per part; see the module docstring."""
+    """Executes the account's webhook once per part; see the package docstring."""
 
     idempotent = False  # webhooks take no nonce
 
@@ -321,40 +283,3 @@ def verify(connection: Connection) -> CredentialCheck:
     return CredentialCheck(
         True, f"valid (webhook {webhook.get('name', '?')!r} posting to channel {webhook.get('channel_id')})"
     )
-
-
-PLATFORM = Platform(
-    name="discord",
-    title="Discord",
-    handle_hint="user id, e.g. 80351110224678912",
-    colours=("#4f46e5", "#818cf8"),  # in the review site: light mode, dark mode
-    profile_images=ProfileImages((512, 512), (960, 540)),  # [S] server icon and banner
-    # PLATFORMS.md §9: "The default limit is 10 MiB" per file [P: discord-api-docs reference.mdx]. No size
-    # rule: the 2560 px cap is our choice (Discord shows attachments smaller than that).
-    images=(ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 10 * 1024 * 1024, max_side=2560),),
-    dialect="discord",
-    mention_format="<@{handle}>",  # user mentions are <@id> (discord-api-docs message formatting)
-    hashtag_format="#{tag}",
-    limits=Limits(
-        # discord-api-docs@c98d64b developers/resources/webhook.mdx: content "up to 2000 characters"
-        measures=(Measure("utf16", text.utf16_units, 2000),),
-        max_media=10,
-        max_thread_parts=1,
-        alt_text="optional",
-        max_alt_length=1024,  # attachment description ≤1024 (message.mdx); unit not stated: UTF-16 units
-        alt_unit="utf16",
-        alt_count=text.utf16_units,
-        max_image_bytes=10 * 1024 * 1024,  # "The default limit is 10 MiB" (reference.mdx)
-        image_formats=("JPEG", "PNG", "GIF", "WEBP"),
-    ),
-    publisher=DiscordPublisher,
-    settings=(
-        Setting("thread_id", (str, int), doc="post in this thread of the channel"),
-        Setting("username", doc="the name shown instead of the webhook's"),
-        Setting("avatar_url", url=True, doc="the picture shown instead of the webhook's"),
-        Setting("allowed_mentions", (dict,), doc="Discord's allowed_mentions object"),
-    ),
-    credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),
-    verify=verify,
-    api_version=API_VERSION,
-)

@@ -1,48 +1,34 @@
-"""Instagram: 2200-character captions, ≤30 hashtags, JPEG only, every post needs an image.
-
-Publishing goes through the Instagram Graph API's content publishing
-(developers.facebook.com/docs/instagram-platform/content-publishing): Instagram fetches every image
-from a public URL, so `settings.media_base_url` says where publish/ is served (the repository's Pages
-site, a bucket). A send checks the daily publishing quota, checks that each image URL answers, creates
-a container per image (children of a CAROUSEL container when there are several), waits until Instagram
-has processed them and publishes. That container flow is shared with threads.py, whose API is the
-same design; the Graph client and its error mapping are meta.py's, with Instagram's codes added here.
-Requests go to graph.facebook.com on meta.GRAPH_API's version (v25.0, served until 2028-07-29; v21.0,
-used before, ends on 2027-01-21), or to `settings.api_url`, which names its version itself. The token
-needs instagram_basic and instagram_content_publish, from a person who can do MANAGE or CREATE_CONTENT
-on the Page the account is connected to (content-publishing; reference/ig-user/media_publish).
-
-Settling a crash (`find_sent`): Meta has no idempotency key, so a post whose answer was lost is
-looked for by its caption among the account's latest `settings.lookup_depth` posts (default 50),
-newest first, read page by page. By count, not by age: a crash may be settled days later (a paused
-config, an outage, a disabled workflow), and a time window would miss the post that went out and
-send it again. Residual risks, both narrow: an identical caption among the latest `lookup_depth`
-posts that this job did not send is taken as sent (PW414 rejects identical texts on one account
-within schedule.duplicate_window, so only one older than that window can be there), and a crash
-settled after more than `lookup_depth` newer posts sends the post again.
+"""Instagram's publisher and `verify`: media containers through the Graph API (graph.py), shared with
+Threads as ContainerPublisher; how it behaves is in the package docstring (instagram/__init__.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
 
-from postwright import text
-from postwright.api import Connection, CredentialCheck, Upload
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.base import Credential, ImageSpec, Limits, Measure, Platform, ProfileImages, Setting
-from postwright.platforms.meta import GRAPH_API, TRANSIENT_CODES, GraphClient, UnexpectedAnswer, parse_time
-from postwright.publish import CannotTell, PermanentError, Receipt, TransientError
+from postwright.platforms.graph import TRANSIENT_CODES, GraphClient, parse_time
+from postwright.platforms.instagram import API_URL, LOOKUP_DEPTH
+from postwright.platforms.publishing import (
+    CannotTell,
+    Connection,
+    CredentialCheck,
+    PermanentError,
+    Receipt,
+    TransientError,
+    UnexpectedAnswer,
+    Upload,
+)
 
 # -- the Graph client's Instagram codes (Instagram, Threads) -----------------------------------------
 
-# Instagram's business-use-case throttle (docs/graph-api/overview/rate-limiting), besides meta.py's codes.
+# Instagram's business-use-case throttle (docs/graph-api/overview/rate-limiting), besides graph.py's codes.
 _THROTTLE_CODES = frozenset({80002})
 # Instagram "2207042: reached the maximum number of posts the Content Publishing API allows" (24 h).
 _QUOTA_SUBCODES = frozenset({2207042})
@@ -58,10 +44,9 @@ _RETRY_SUBCODES = frozenset({2207001, 2207003, 2207020, 2207032, 2207053})
 _SUBCODE = re.compile(r"\b(2207\d{3})\b")
 
 MEDIA_WAIT = 300.0  # seconds: a Pages deploy usually lands within minutes; the next run tries again
-LOOKUP_DEPTH = 50  # find_sent reads the account's latest 50 posts (settings.lookup_depth; module docstring)
 # A list page's `limit`: Threads documents "default is 25 and maximum is 100" (threads/reference/user,
 # GET /{threads-user-id}/threads); the IG User Media edge documents no maximum, and an edge may cap
-# `limit` below what was asked (graph-api/results), so pages are followed by their links (meta.py).
+# `limit` below what was asked (graph-api/results), so pages are followed by their links (graph.py).
 PAGE_SIZE = 100
 _POLLS = (1, 2, 4, 8, 15, 30, 60, 60, 60, 60)  # ≈5 minutes of container status checks, then give up
 
@@ -302,7 +287,7 @@ class InstagramPublisher(ContainerPublisher):
     carousel: children with is_carousel_item=true, then a CAROUSEL container listing them."""
 
     title = "Instagram"
-    default_api_url = f"https://graph.facebook.com/{GRAPH_API.version}"  # meta.py: the pin and its end
+    default_api_url = API_URL
     container_edge = "media"  # docs: reference/ig-user/media (POST creates, GET lists)
     publish_edge = "media_publish"  # docs: reference/ig-user/media_publish
     limit_edge = "content_publishing_limit"  # docs: reference/ig-user/content_publishing_limit
@@ -342,64 +327,9 @@ class InstagramPublisher(ContainerPublisher):
         )
 
 
-def _publisher(connection: Connection) -> InstagramPublisher:
-    return InstagramPublisher(connection)
-
-
-def _verify(connection: Connection) -> CredentialCheck:
+def verify(connection: Connection) -> CredentialCheck:
     if not connection.setting("media_base_url"):
         return CredentialCheck(
             False, "settings.media_base_url is not set: Instagram fetches images from a public URL"
         )
     return InstagramPublisher(connection).check_credentials()
-
-
-PLATFORM = Platform(
-    name="instagram",
-    title="Instagram",
-    handle_hint="username without @, e.g. janedoe",
-    colours=("#be185d", "#f472b6"),  # in the review site: light mode, dark mode
-    profile_images=ProfileImages((320, 320)),  # [S] profile picture; no header
-    # PLATFORMS.md §5: "Images must be JPEG, ≤8 MB, aspect ratio 4:5 … 1.91:1, width 320–1440"; suggested
-    # 1080×1350 (4:5) and 1080×1080 [S: contentstudio, sprinklr, ayrshare]. A post uses the first.
-    images=(
-        ImageSpec("4x5", ("JPEG",), 8 * 1024 * 1024, aspect=(4, 5), width=1080, min_width=320),
-        ImageSpec("1x1", ("JPEG",), 8 * 1024 * 1024, aspect=(1, 1), width=1080, min_width=320),
-    ),
-    limits=Limits(
-        # caption ≤2,200; ≤30 hashtags; ≤20 @mentions [S: contentstudio, sprinklr]; unit undocumented: UTF-16
-        measures=(Measure("utf16", text.utf16_units, 2200),),
-        max_media=10,  # carousel 2–10 [S]
-        max_thread_parts=1,
-        alt_text="optional",  # alt_text since 2025-03-24 (developers.facebook.com content-publishing)
-        max_alt_length=None,
-        max_image_bytes=8 * 1024 * 1024,  # 8 MB [S]
-        image_formats=("JPEG",),
-        max_hashtags=30,
-        max_mentions=20,
-        requires_media=True,  # the Graph API publishes media containers only
-    ),
-    publisher=_publisher,
-    settings=(
-        Setting(
-            "user_id",
-            (str, int),
-            required=True,
-            doc="the Instagram professional account's id",
-            also_called=("business_account_id", "ig_user_id"),
-        ),
-        Setting(
-            "media_base_url",
-            url=True,
-            required=True,
-            doc="where publish/ is served: Instagram fetches images",
-        ),
-        Setting(
-            "api_url", url=True, doc="the Graph API's base URL", default=InstagramPublisher.default_api_url
-        ),
-        Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
-    ),
-    credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
-    verify=_verify,
-    api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart
-)
