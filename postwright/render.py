@@ -464,7 +464,8 @@ def render_all(
     )
     entries = [memo.get(key) for key in keys] if memo is not None else [None] * len(jobs)
     missing = [index for index, entry in enumerate(entries) if entry is None]
-    made = _render_in_workers([jobs[index] for index in missing], config, templates, check, facts)
+    render_job = partial(_render_job, config=config, templates=templates, check=check, facts=facts)
+    made = _render_in_workers([jobs[index] for index in missing], render_job)
     for index, entry in zip(missing, made, strict=True):
         entries[index] = entry
         if memo is not None:
@@ -488,37 +489,31 @@ def _gathered(entries: list[RenderedJob], with_facts: bool) -> Rendered:
 
 
 def _render_in_workers(
-    jobs: list[tuple[Post, str]],
-    config: Config,
-    templates: Templates,
-    check: CheckVariant,
-    facts: TextFacts | None,
+    jobs: list[tuple[Post, str]], render_job: Callable[..., RenderedJob]
 ) -> list[RenderedJob]:
     if len(jobs) >= workers.PARALLEL_FROM:
         # one post per account rendered here first: templates compiled and counters' patterns built once,
         # before forking, instead of in every worker (5,000 posts: ~0.2 s)
-        one_each = {account: (post, account) for post, account in jobs}
-        _render_jobs(list(one_each.values()), config, templates, check, facts)
+        for post, account in {account: (post, account) for post, account in jobs}.values():
+            render_job(post, account)
     return workers.map_slices(
-        lambda start, stop: _render_jobs(jobs[start:stop], config, templates, check, facts), len(jobs)
+        lambda start, stop: [render_job(post, account) for post, account in jobs[start:stop]], len(jobs)
     )
 
 
-def _render_jobs(
-    jobs: list[tuple[Post, str]],
+def _render_job(
+    post: Post,
+    account: str,
+    *,
     config: Config,
     templates: Templates,
     check: CheckVariant,
     facts: TextFacts | None,
-) -> list[RenderedJob]:
-    entries: list[RenderedJob] = []
-    for post, account in jobs:
-        variant, problems = render(post, account, config, templates)
-        if variant is None:
-            entries.append(RenderedJob(None, tuple(problems), (), None))
-            continue
-        checked = tuple(check(variant, config))
-        # the counts each publish/posts/*.json holds, computed where the counters' caches are warm
-        known = facts(config, variant) if facts is not None else None
-        entries.append(RenderedJob(variant, tuple(problems), checked, known))
-    return entries
+) -> RenderedJob:
+    variant, problems = render(post, account, config, templates)
+    if variant is None:
+        return RenderedJob(None, tuple(problems), (), None)
+    checked = tuple(check(variant, config))
+    # the counts each publish/posts/*.json holds, computed where the counters' caches are warm
+    known = facts(config, variant) if facts is not None else None
+    return RenderedJob(variant, tuple(problems), checked, known)
