@@ -129,7 +129,7 @@ def main() -> None:
         problems = len(first.diagnostics)
         print(f"{options.posts} posts → {variants} variants, {files} files, {problems} diagnostics")
         print(f"{'':40} {'wall':>8} {'CPU':>8}   (medians of {options.repeat}; CPU = user + sys)")
-        cache = root / ".postwright-cache"
+        cache_dir = root / cache.ROOT
 
         def forget(*remembered: Path) -> Callable[[], None]:
             return lambda: [(root / path).unlink(missing_ok=True) for path in remembered]
@@ -138,7 +138,7 @@ def main() -> None:
             def prepare() -> None:
                 shutil.rmtree(root / "publish", ignore_errors=True)
                 if not keep_cache:
-                    shutil.rmtree(cache, ignore_errors=True)
+                    shutil.rmtree(cache_dir, ignore_errors=True)
 
             return prepare
 
