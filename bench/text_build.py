@@ -34,7 +34,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from postwright import pipeline
+from postwright import cache, pipeline
 from postwright.project import Project
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,7 +129,7 @@ def main() -> None:
         problems = len(first.diagnostics)
         print(f"{options.posts} posts → {variants} variants, {files} files, {problems} diagnostics")
         print(f"{'':40} {'wall':>8} {'CPU':>8}   (medians of {options.repeat}; CPU = user + sys)")
-        cache = root / ".postwright-cache"
+        cache_dir = root / cache.ROOT
 
         def forget(*remembered: Path) -> Callable[[], None]:
             return lambda: [(root / path).unlink(missing_ok=True) for path in remembered]
@@ -138,7 +138,7 @@ def main() -> None:
             def prepare() -> None:
                 shutil.rmtree(root / "publish", ignore_errors=True)
                 if not keep_cache:
-                    shutil.rmtree(cache, ignore_errors=True)
+                    shutil.rmtree(cache_dir, ignore_errors=True)
 
             return prepare
 
@@ -157,12 +157,12 @@ def main() -> None:
             # stamp and memos removed: every post is read and rendered again, into the existing publish/
             "existing": (
                 "build, existing publish/",
-                forget(pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO),
+                forget(cache.STAMP, cache.POSTS_MEMO, cache.RENDER_MEMO),
             ),
             # a fresh CI checkout without a restored cache: nothing to reuse, nothing in publish/
             "empty": ("build, empty publish/, no cache", without_publish(keep_cache=False)),
             # the stamp alone removed: the memos answer, publish/ holds the same files
-            "existing_cached": ("build, existing publish/, memos kept", forget(pipeline.STAMP)),
+            "existing_cached": ("build, existing publish/, memos kept", forget(cache.STAMP)),
             # a fresh CI checkout with .postwright-cache/ restored
             "empty_cached": ("build, empty publish/, cache kept", without_publish(keep_cache=True)),
             # the same with every input file written anew, as a checkout makes them
@@ -244,7 +244,7 @@ def open_time(index: Path) -> str:
 
 def compare_preview(root: Path, repeat: int) -> None:
     """`preview` against `build`, both full (memos removed), alternating so that both see the same load."""
-    memos = (pipeline.STAMP, pipeline.POSTS_MEMO, pipeline.RENDER_MEMO)
+    memos = (cache.STAMP, cache.POSTS_MEMO, cache.RENDER_MEMO)
     runs: dict[str, list[tuple[float, float]]] = {"build": [], "preview": []}
     for _ in range(repeat):
         for command in runs:

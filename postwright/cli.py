@@ -1,7 +1,7 @@
 """The `postwright` command line (also `python build.py`): parse → call a stage → report → exit.
 
 Each command imports the stages it uses when it runs: loading them all costs ~0.3 s, more than a build
-with nothing to do takes (that answers from postwright.stamp alone).
+with nothing to do takes (that answers from postwright.cache.stamp alone).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from postwright import __version__, stamp
+from postwright import __version__
+from postwright.cache import stamp
 from postwright.credentials import redact
 from postwright.diagnostics import Severity, Span, has_errors, printable
 from postwright.files import DISK_FULL
@@ -222,13 +223,13 @@ def build(project: Project, output: Path | None, strict: bool) -> None:
     Example:
       postwright build && cat publish/manifest.json
     """
-    fingerprint = stamp.fingerprint_of(project)
-    built = stamp.reused(project, output or project.root / "publish", fingerprint)  # nothing to load
+    read = stamp.read(project, output or project.root / "publish")  # nothing to load when unchanged
+    built = read.unchanged
     if built is None:
         from postwright import pipeline
 
         with _ImageProgress() as progress:
-            built = pipeline.build(project, output, progress=progress, fingerprint=fingerprint)
+            built = pipeline.build(project, output, progress=progress, stamp=read)
     if built.diagnostics:
         click.echo(format_human(built.diagnostics), err=True)
     if built.manifest is None:

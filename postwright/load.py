@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError
 
-from postwright import forked
+from postwright import workers
+from postwright.cache.memo import Memo, is_problems, render_keys
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
-from postwright.memo import Memo, is_problems, render_keys
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
@@ -157,7 +157,7 @@ def post_files(project: Project) -> list[Path]:
     return [path for _parts, path in sorted(found)]  # in Path order, as sorted(paths) gives it
 
 
-def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] | None = None) -> Loaded:
+def load_posts(project: Project, config: Config | None, memo: Memo[LoadedFile] | None = None) -> Loaded:
     """Load every post; without a valid config only the files' own syntax and schema are checked.
 
     With a `memo` (valid for this config.yml, the names under assets/ and this code), a file whose path,
@@ -172,26 +172,24 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
     keys = [_memo_key(project, path) if memo is not None else str(path) for path in files]
     known = {key: entry for key in keys if memo is not None and (entry := memo.get(key)) is not None}
     missing = [(path, key) for path, key in zip(files, keys, strict=True) if key not in known]
-    if len(missing) >= PARALLEL_FROM:  # many files: parsed and resolved in worker processes
-        for key, entry in forked.map_slices(
-            lambda start, stop: _read(project, config, missing[start:stop]),
-            len(missing),
-            at_least=PARALLEL_FROM,
+    if len(missing) >= workers.PARALLEL_FROM:  # many files: parsed and resolved in worker processes
+        for key, entry in workers.map_slices(
+            lambda start, stop: _read(project, config, missing[start:stop]), len(missing)
         ):
             known[key] = entry
             if memo is not None:
                 memo.put(key, entry)
-    read: list[tuple[Path, str, Remembered]] = []  # the files that parsed, now or in an earlier build
+    read: list[tuple[Path, str, LoadedFile]] = []  # the files that parsed, now or in an earlier build
     fresh: dict[str, _Parsed] = {}  # by memo key: parsed now
     for path, key in zip(files, keys, strict=True):
         remembered = known.get(key)
         if remembered is None:
             item, diagnostics = _parse_file(project, path)
-            remembered = Remembered(item.id, _date_text(item), tuple(diagnostics)) if item else None
+            remembered = LoadedFile(item.id, _date_text(item), tuple(diagnostics)) if item else None
             if item is not None:
                 fresh[key] = item
             elif memo is not None:
-                memo.put(key, Remembered(None, None, tuple(diagnostics)))
+                memo.put(key, LoadedFile(None, None, tuple(diagnostics)))
             found += diagnostics
         else:
             found += remembered.parse_problems
@@ -224,18 +222,15 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
     )
 
 
-PARALLEL_FROM = 1000  # post files to read: below this, starting worker processes costs more than it saves
-
-
-def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> list[tuple[str, Remembered]]:
+def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> list[tuple[str, LoadedFile]]:
     """Parse and resolve `files` (path, memo key) in a worker, with the sibling dates these files give;
     load_posts resolves again any post whose sibling's date came from another worker's files."""
-    entries: list[tuple[str, Remembered]] = []
+    entries: list[tuple[str, LoadedFile]] = []
     parsed: list[tuple[str, _Parsed, tuple[Diagnostic, ...]]] = []
     for path, key in files:
         item, diagnostics = _parse_file(project, path)
         if item is None:
-            entries.append((key, Remembered(None, None, tuple(diagnostics))))
+            entries.append((key, LoadedFile(None, None, tuple(diagnostics))))
         else:
             parsed.append((key, item, tuple(diagnostics)))
     dates: dict[str, str] = {}
@@ -248,7 +243,7 @@ def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> li
         entries.append(
             (
                 key,
-                Remembered(
+                LoadedFile(
                     item.id, _date_text(item), problems, inherited, post, tuple(diagnostics), _keys(post)
                 ),
             )
@@ -256,7 +251,7 @@ def _read(project: Project, config: Config, files: list[tuple[Path, str]]) -> li
     return entries
 
 
-class Remembered(NamedTuple):
+class LoadedFile(NamedTuple):
     """What loading one post file gave, for the load memo: its id and own date (for siblings), the
     problems of parsing it, the sibling date it was resolved with, and the post and problems resolving
     gave, and the post's render memo keys (hashing its repr costs more than reading them back). `id` is
@@ -275,10 +270,10 @@ def _keys(post: Post | None) -> tuple[str, ...]:
     return tuple(render_keys(post)) if post is not None else ()
 
 
-def is_remembered(entry: object) -> bool:
+def is_loaded_file(entry: object) -> bool:
     """The shape of a posts memo entry (a file that reads back may hold anything allowed)."""
     return (
-        isinstance(entry, Remembered)
+        isinstance(entry, LoadedFile)
         and (entry.post is None or isinstance(entry.post, Post))
         and is_problems(entry.parse_problems)
         and is_problems(entry.problems)

@@ -1,9 +1,14 @@
-"""The only place that knows the order of the stages."""
+"""The only place that knows the order of the stages: one function per command lists them.
+
+build    stamp → check → write (the memos saved on another core meanwhile)
+check    config → load → render → media → validate
+plan     config → load → ledger → schedule → render and validate what would go out → block
+publish  plan → what is due → media → send
+retract  config → ledger → delete
+"""
 
 from __future__ import annotations
 
-import gc
-import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -12,25 +17,51 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import branch, forked, media, renames, render, schedule, stamp, validate, workflow, write
+from postwright import branch, media, renames, render, schedule, validate, workers, workflow, write
 from postwright.account_settings import all_problems
 from postwright.brandkit import brand_kit
+from postwright.cache import INDEX, MEDIA, memo
+from postwright.cache import stamp as build_stamp
+from postwright.cache.memo import Memo, collector_paused
+from postwright.cache.stamp import Built, Stamp
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError
-from postwright.load import Loaded, Remembered, is_remembered, load_posts
-from postwright.memo import Entry, Memo, inputs_digest, is_entry, render_keys
+from postwright.load import Loaded, LoadedFile, is_loaded_file, load_posts
 from postwright.model import Post, Variant
 from postwright.platforms.publishing import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
 from postwright.schedule import PlanItem
-from postwright.stamp import Built
 
-STAMP = stamp.STAMP  # beside the other files of .postwright-cache/
 
-INDEX = Path(".postwright-cache") / "publish-index.json"
-"""The hash of every file the last build wrote, so the next one writes only what changed."""
+def build(
+    project: Project,
+    out_dir: Path | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    stamp: Stamp | None = None,
+) -> Built:
+    """check, then write publish/ (every rendered variant, with its problems next to it).
+
+    When no input changed since the last build into the same folder, nothing is read or written.
+    `stamp` is the build stamp as the caller read it (the CLI, before importing the stages): it is read
+    once per command.
+    """
+    stamp = stamp or build_stamp.read(project, out_dir or project.root / "publish")
+    if stamp.unchanged is not None:
+        return stamp.unchanged
+    (project.root / MEDIA).mkdir(parents=True, exist_ok=True)
+    with collector_paused():
+        # config → load → render → media → validate
+        checked = check(project, cache=project.root / MEDIA, progress=progress, facts=True)
+        # the memos saved on another core while publish/ is written (0.3 s at 5,000 posts)
+        saved = workers.in_background(checked.remember)
+        try:
+            # write
+            return _write(project, stamp, checked)
+        finally:
+            saved()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,27 +77,9 @@ class Checked:
     facts: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # write.text_facts by key, for build
     memos: tuple[Memo[Any], ...] = ()  # what this run read and rendered, for build to remember
 
-
-def load(
-    project: Project, memo: Memo[Remembered] | None = None
-) -> tuple[Config | None, Loaded, list[Diagnostic]]:
-    """config → load: what `new`, `schedule` and `plan` need, without rendering anything."""
-    config, config_diagnostics = load_config(project)
-    loaded = load_posts(project, config, memo)
-    return config, loaded, [*config_diagnostics, *loaded.diagnostics]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """A build makes hundreds of thousands of objects and no cycles worth collecting (its memory is the
-    same with the collector off): the collector's walks over them cost 10% of a big build, for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    def remember(self) -> None:
+        for kept in self.memos:
+            kept.save()
 
 
 def check(
@@ -82,52 +95,82 @@ def check(
     Images are made in `cache`; by default in postwright's cache if a build created one, else in a
     temporary folder, so `check` on a fresh checkout creates no file at all. With `now` (the `check`
     command's) and the ledger, posts already too late to be sent are reported too (PW251): the other
-    views show them as missed at the time they are made for.
+    views show them as missed at the time they are made for. With `facts` (a build), each variant's
+    text facts are computed as it is rendered and the memos are kept for `build` to save.
     """
-    with _collector_paused():
-        return _check(project, cache, progress, facts, now)
-
-
-def _check(
-    project: Project,
-    cache: Path | None,
-    progress: Callable[[int, int], None] | None,
-    facts: bool,
-    now: datetime | None,
-) -> Checked:
     if cache is None:
-        persistent = project.root / MEDIA_CACHE
-        if not persistent.is_dir():
-            with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
-                return check(project, cache=Path(folder), progress=progress, facts=facts, now=now)
-        cache = persistent
-    read = _posts_memo(project)
-    config, loaded, found = load(project, read)
-    variants: list[Variant] = []
-    if config is not None:
-        rendered = _render_memo(project)
-        variants, problems, checked, known = _render_all(
-            loaded.posts, config, render.load_templates(project), facts, rendered, loaded.render_keys
+        with _media_cache(project) as folder:
+            return check(project, cache=folder, progress=progress, facts=facts, now=now)
+    with collector_paused():
+        # config → load
+        posts_memo = memo.posts_memo(project, is_loaded_file)
+        config, loaded, found = load(project, posts_memo)
+        if config is None:
+            return Checked(None, loaded, (), apply_severity(config, dict.fromkeys(found)))
+        # render, each variant checked against its own rules where it is rendered
+        render_memo = memo.render_memo(project, render.is_rendered_job)
+        rendered = render.render_all(
+            loaded.posts,
+            config,
+            render.load_templates(project),
+            check=validate.check_variant,
+            facts=write.text_facts if facts else None,
+            memo=render_memo,
+            known_keys=loaded.render_keys,
         )
-        memos = (read, rendered) if facts else ()  # build remembers them; check only reads them
-        found += problems
-        renditions, problems, reused = media.for_variants(project, config, variants, cache, progress)
-        found += problems
-        found += checked  # each variant's own rules, checked where it was rendered
-        found += validate.check_variants(variants, config, each=False)
-        states, at = _states(project), now or datetime.now(UTC)
-        if states is not None:  # as plan and publish see it: a rehearsal of an API account posted nothing
-            states = as_delivered(config, states)
-        found += [item.problem for item in _renamed(project, config, loaded.posts, states, at)]
-        found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
-        if now is not None and states is not None and Ledger(project.state_dir).path.is_file():
-            found += _too_late(config, loaded.posts, states, now)
-        found += workflow.problems(project, config, loaded.posts, at)
-    else:
-        renditions, reused, known, memos = {}, 0, {}, ()
+        # media
+        renditions, unmade, reused = media.for_variants(
+            project, config, list(rendered.variants), cache, progress
+        )
+        # validate
+        found = [*found, *rendered.problems, *unmade, *rendered.checked]
+        found = _validated(project, config, loaded.posts, rendered.variants, found, now)
+    memos = (posts_memo, render_memo) if facts else ()  # build remembers them; check only reads them
     # a broken template fails every variant that uses it: report it once
     diagnostics = apply_severity(config, dict.fromkeys(found))
-    return Checked(config, loaded, tuple(variants), diagnostics, renditions, reused, known, memos)
+    return Checked(config, loaded, rendered.variants, diagnostics, renditions, reused, rendered.facts, memos)
+
+
+def load(
+    project: Project, posts_memo: Memo[LoadedFile] | None = None
+) -> tuple[Config | None, Loaded, list[Diagnostic]]:
+    """config → load: what `new`, `schedule` and `plan` need, without rendering anything."""
+    config, config_diagnostics = load_config(project)
+    loaded = load_posts(project, config, posts_memo)
+    return config, loaded, [*config_diagnostics, *loaded.diagnostics]
+
+
+@contextmanager
+def _media_cache(project: Project) -> Iterator[Path]:
+    """postwright's media cache if a build created one, else a temporary folder: `check` on a fresh
+    checkout creates no file."""
+    persistent = project.root / MEDIA
+    if persistent.is_dir():
+        yield persistent
+        return
+    with tempfile.TemporaryDirectory(prefix="postwright-check-") as folder:
+        yield Path(folder)
+
+
+def _validated(
+    project: Project,
+    config: Config,
+    posts: tuple[Post, ...],
+    variants: tuple[Variant, ...],
+    found: list[Diagnostic],
+    now: datetime | None,
+) -> list[Diagnostic]:
+    """`found` and the rules over several variants, the ledger (renames, threads already out, posts too
+    late) and the publish workflow's schedule."""
+    found = [*found, *validate.check_variants(variants, config, each=False)]
+    states, at = _states(project), now or datetime.now(UTC)
+    if states is not None:  # as plan and publish see it: a rehearsal of an API account posted nothing
+        states = as_delivered(config, states)
+    found += [item.problem for item in _renamed(project, config, posts, states, at)]
+    found = _unsent_threads_only(found, variants, states or {}, at - config.schedule.grace)
+    if now is not None and states is not None and Ledger(project.state_dir).path.is_file():
+        found += _too_late(config, posts, states, now)
+    return found + workflow.problems(project, config, posts, at)
 
 
 def _states(project: Project) -> dict | None:
@@ -138,7 +181,7 @@ def _states(project: Project) -> dict | None:
 
 
 def _unsent_threads_only(
-    found: list[Diagnostic], variants: list[Variant], states: dict, since: datetime
+    found: list[Diagnostic], variants: Iterable[Variant], states: dict, since: datetime
 ) -> list[Diagnostic]:
     """PW252 (a thread's last part holds only template text) only where that thread may still be sent:
     not out (by the ledger) and not past the grace period (`since`), so a thread that went out is not
@@ -180,161 +223,17 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
     return found
 
 
-MEDIA_CACHE = Path(".postwright-cache") / "media"
-RENDER_MEMO = Path(".postwright-cache") / "render.pickle"
-POSTS_MEMO = Path(".postwright-cache") / "posts.pickle"
-RENDER_MEMO_FROM = 200  # jobs to render: below this, rendering them costs less than reading the memo
-PARALLEL_FROM = 2000  # variants: below this, starting worker processes costs more than it saves
-
-
-# variants, render problems, each variant's rule problems, and (for build) write.text_facts by key
-Rendered = tuple[list[Variant], list[Diagnostic], list[Diagnostic], dict[str, dict[str, Any]]]
-
-
-def _posts_memo(project: Project) -> Memo[Remembered]:
-    """The last build's loaded posts, valid while config.yml, postwright and what the images' names lead
-    to under assets/ (a post's images are looked up by name, through symlinks) are unchanged."""
-
-    def inputs() -> str:
-        assets = sorted(
-            f"{path.relative_to(project.assets_dir).as_posix()}\0{os.path.realpath(path)}\0{path.is_file()}"
-            for path in stamp.files(project.assets_dir)
-        )
-        return inputs_digest(stamp.code_fingerprint(), [project.config_path], *assets)
-
-    return Memo(project.root / POSTS_MEMO, inputs, is_remembered)
-
-
-def _render_memo(project: Project) -> Memo[Entry]:
-    """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
-
-    def inputs() -> str:
-        return inputs_digest(
-            stamp.code_fingerprint(), [project.config_path, *stamp.files(project.templates_dir)]
-        )
-
-    return Memo(project.root / RENDER_MEMO, inputs, is_entry)
-
-
-def _render_all(
-    posts: tuple[Post, ...],
-    config: Config,
-    templates: Any,
-    facts: bool = False,
-    memo: Memo[Entry] | None = None,
-    known_keys: Mapping[str, tuple[str, ...]] | None = None,
-) -> Rendered:
-    """Every post for every account, rendered and checked against its own rules, in order.
-
-    What `memo` remembers from the last build is reused; the rest is rendered, on Linux with every core
-    when there is much of it. `known_keys` are the memo keys the posts memo kept, by source.
-    """
-    jobs = [(post, account) for post in posts for account in post.targets]
-    known_keys = known_keys or {}
-    keys = (
-        [key for post in posts for key in known_keys.get(post.source) or render_keys(post)]
-        if memo is not None
-        else []
-    )
-    entries: list[Entry | None] = [memo.get(key) for key in keys] if memo is not None else [None] * len(jobs)
-    missing = [index for index, entry in enumerate(entries) if entry is None]
-    made = _render_parallel([jobs[index] for index in missing], config, templates, facts)
-    for index, entry in zip(missing, made, strict=True):
-        entries[index] = entry
-        if memo is not None:
-            memo.put(keys[index], entry)
-    variants: list[Variant] = []
-    problems: list[Diagnostic] = []
-    checked: list[Diagnostic] = []
-    known: dict[str, dict[str, Any]] = {}
-    for variant, render_problems, rule_problems, variant_facts in entries:  # type: ignore[misc]
-        problems += render_problems
-        if variant is not None:
-            variants.append(variant)
-            checked += rule_problems
-            if facts and variant_facts is not None:
-                known[variant.key] = variant_facts
-    return variants, problems, checked, known
-
-
-def _render_parallel(
-    jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool
-) -> list[Entry]:
-    if len(jobs) >= PARALLEL_FROM:
-        # one post per account rendered here first: templates compiled and counters' patterns built once,
-        # before forking, instead of in every worker (5,000 posts: ~0.2 s)
-        one_each = {account: (post, account) for post, account in jobs}
-        _render_jobs(list(one_each.values()), config, templates, facts)
-    return forked.map_slices(
-        lambda start, stop: _render_jobs(jobs[start:stop], config, templates, facts),
-        len(jobs),
-        at_least=PARALLEL_FROM,
-    )
-
-
-def _render_jobs(jobs: list[tuple[Post, str]], config: Config, templates: Any, facts: bool) -> list[Entry]:
-    entries: list[Entry] = []
-    for post, account in jobs:
-        variant, problems = render.render(post, account, config, templates)
-        if variant is None:
-            entries.append((None, tuple(problems), (), None))
-            continue
-        checked = tuple(validate.check_variant(variant, config))
-        # the counts each publish/posts/*.json holds, computed where the counters' caches are warm
-        known = write.text_facts(config, variant) if facts else None
-        entries.append((variant, tuple(problems), checked, known))
-    return entries
-
-
-def build(
-    project: Project,
-    out_dir: Path | None = None,
-    *,
-    progress: Callable[[int, int], None] | None = None,
-    fingerprint: str | None = None,
-) -> Built:
-    """check, then write publish/ (every rendered variant, with its problems next to it).
-
-    When no input changed since the last build into the same folder, nothing is read or written.
-    `fingerprint` is stamp.fingerprint_of(project) where the caller has just taken it.
-    """
-    target = out_dir or project.root / "publish"
-    fingerprint = fingerprint or stamp.fingerprint_of(project)
-    reused = stamp.reused(project, target, fingerprint)
-    if reused is not None:
-        return reused
-    (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
-    with _collector_paused():
-        return _build(project, target, fingerprint, progress)
-
-
-def _build(
-    project: Project, target: Path, fingerprint: str, progress: Callable[[int, int], None] | None
-) -> Built:
-    checked = check(project, cache=project.root / MEDIA_CACHE, progress=progress, facts=True)
-
-    def remember() -> None:
-        for memo in checked.memos:
-            memo.save()
-
-    saved = forked.in_background(remember)  # on another core while publish/ is written (0.3 s at 5,000 posts)
-    try:
-        return _write(project, target, fingerprint, checked)
-    finally:
-        saved()
-
-
-def _write(project: Project, target: Path, fingerprint: str, checked: Checked) -> Built:
+def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
     manifest = write.write_publish(
         checked.config,
         checked.variants,
         checked.diagnostics,
-        target,
+        stamp.target,
         index=project.root / INDEX,
         renditions=checked.renditions,
-        cache_dir=project.root / MEDIA_CACHE,
+        cache_dir=project.root / MEDIA,
         facts=checked.facts,
         extra=brand_kit(
             project.assets_dir / "brand",
@@ -342,7 +241,7 @@ def _write(project: Project, target: Path, fingerprint: str, checked: Checked) -
             media.background(checked.config),
         ),
     )
-    stamp.record(project, target, fingerprint, len(checked.loaded.posts), checked.diagnostics)
+    build_stamp.record(project, stamp, len(checked.loaded.posts), checked.diagnostics)
     made = {r.path: r for r in checked.renditions.values() if r is not None}
     fitted = tuple(
         sorted(
@@ -387,25 +286,30 @@ def plan(
     (images too) are used instead of rendering again. The last build's memos (or a restored cache's)
     are read, never written: only posts changed since are parsed and rendered.
     """
-    config, loaded, found = load(project, _posts_memo(project))
+    # config → load (the last build's posts memo read, never written)
+    config, loaded, found = load(project, memo.posts_memo(project, is_loaded_file))
     found = apply_severity(config, found)
     if config is None:
         return Planned(None, (), (), found, None)
+    # ledger
     try:
         recorded = Ledger(project.state_dir).read()
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
     states = as_delivered(config, recorded)
+    # schedule: every job's status, and the jobs that went out under another key
     held = _renamed(project, config, loaded.posts, states, now, only)
     items = schedule.plan(loaded.posts, config, states, now, only=only)
     wanted = schedule.BLOCKABLE if upcoming else ("due", "paused")
     pending = [item for item in items if item.status in wanted]
+    # render and validate what would go out
     if checked is None:
-        variants, unrendered, problems = _render_due(project, config, loaded.posts, pending)
+        going = _render_due(project, config, loaded.posts, pending)
     else:
-        variants, unrendered, problems = _checked_due(project, config, loaded.posts, pending, checked)
-    everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *problems]))
-    errors = blocking(pending, everything, unrendered, held, _account_errors(project, config, found))
+        going = _checked_due(project, config, loaded.posts, pending, checked)
+    # block the jobs with errors; say which were edited after publishing or only rehearsed
+    everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *going.problems]))
+    errors = blocking(pending, everything, going.unrendered, held, _account_errors(project, config, found))
     items = schedule.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
@@ -417,7 +321,7 @@ def plan(
         everything,
         None,
         frozenset(item.key for item in held),
-        {key: variant for key, variant in variants.items() if key in due},
+        {key: variant for key, variant in going.variants.items() if key in due},
     )
 
 
@@ -575,7 +479,8 @@ def publish(
     publisher_for: Callable[[str], Publisher] | None = None,
     runner_options: dict[str, Any] | None = None,
 ) -> Published:
-    """plan → render and validate only what is due → send through each account's publisher."""
+    """plan → render and validate only what is due → media → send through each account's publisher."""
+    # config → load → ledger → schedule → render and validate what is due
     planned = plan(project, now, only=only, upcoming=False)
     config = planned.config
     if config is None or planned.ledger_error or config.paused:
@@ -585,50 +490,71 @@ def publish(
     if refused:
         return Published(planned, (), (), (), refused=refused)
     # a job with an error is `blocked`, never due: only due jobs, rendered and checked by plan, go out
-    due = [
-        item
-        for item in planned.items
-        if item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
-    ]
-    variants = [planned.variants[item.key] for item in due]
-    invalid: tuple[Diagnostic, ...] = ()
-    jobs = tuple(Job(variant) for variant in variants)
+    jobs = tuple(Job(planned.variants[item.key]) for item in planned.items if _chosen(item, only, account))
     if dry_run or not jobs:
-        return Published(planned, jobs, (), invalid)
-    # records carry the wall-clock time of the send, also under --at: plan compares it with file times
-    if publisher_for is None:  # the images of what is due only: made (or found in the cache) now
-        (project.root / MEDIA_CACHE).mkdir(parents=True, exist_ok=True)
-        renditions, problems, _ = media.for_variants(project, config, variants, project.root / MEDIA_CACHE)
-        broken = [item for item in apply_severity(config, problems) if item.severity >= Severity.ERROR]
-        if broken:  # an image that cannot be made: that post is not sent without it
-            invalid = (*invalid, *broken)
-            jobs = tuple(job for job in jobs if not any(_concerns(item, job.variant) for item in broken))
-        publisher_for = publishers(project, config, renditions, project.root / MEDIA_CACHE)
+        return Published(planned, jobs, (), ())
+    # media: the images of what is due only, made (or found in the cache) now
+    invalid: tuple[Diagnostic, ...] = ()
+    if publisher_for is None:
+        renditions, invalid = _due_renditions(project, config, [job.variant for job in jobs])
+        jobs = tuple(job for job in jobs if not any(_concerns(item, job.variant) for item in invalid))
+        publisher_for = publishers(project, config, renditions, project.root / MEDIA)
+    # send (records carry the wall-clock time of the send, also under --at: plan compares it with file times)
     runner = Runner(Ledger(project.state_dir), publisher_for, **(runner_options or {}))
     outcomes = tuple(runner.run(jobs))
     return Published(planned, jobs, outcomes, invalid, runner.stopped)
 
 
-def _render_due(
-    project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]
-) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
-    """The jobs in `due` rendered and checked: the variants by key, the problems that kept a job from
-    being rendered (a template error) by key, and every problem found. What the last build rendered
-    is reused when there are many (a few due jobs are rendered sooner than a big brand's memo is read);
-    many posts are rendered on every core."""
+def _chosen(item: PlanItem, only: str | None, account: str | None) -> bool:
+    return item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
+
+
+def _due_renditions(
+    project: Project, config: Config, variants: list[Variant]
+) -> tuple[dict[tuple[str, str], media.Rendition | None], tuple[Diagnostic, ...]]:
+    """The renditions of due variants, and the errors of those that cannot be made: a post is not
+    sent without its image."""
+    (project.root / MEDIA).mkdir(parents=True, exist_ok=True)
+    renditions, problems, _ = media.for_variants(project, config, variants, project.root / MEDIA)
+    broken = tuple(item for item in apply_severity(config, problems) if item.severity >= Severity.ERROR)
+    return renditions, broken
+
+
+@dataclass(frozen=True, slots=True)
+class _Going:
+    """What plan found about the jobs that would go out."""
+
+    variants: dict[str, Variant]  # by job key
+    unrendered: dict[str, list[Diagnostic]]  # the problems that kept a job from being rendered, by key
+    problems: tuple[Diagnostic, ...]  # every problem found
+
+
+def _render_due(project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]) -> _Going:
+    """The jobs in `due` rendered and checked. What the last build rendered is reused when there are
+    many (a few due jobs are rendered sooner than a big brand's memo is read); many posts are rendered
+    on every core."""
     if not due:
-        return {}, {}, ()
+        return _Going({}, {}, ())
     keys = {item.key for item in due}
     wanted = {(item.post_id, item.lang) for item in due}
     chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    memo = _render_memo(project) if len(due) >= RENDER_MEMO_FROM else None
-    rendered, found, checked, _ = _render_all(chosen, config, templates, memo=memo)
-    variants = {variant.key: variant for variant in rendered if variant.key in keys}
+    many = len(due) >= render.RENDER_MEMO_FROM
+    rendered = render.render_all(
+        chosen,
+        config,
+        templates,
+        check=validate.check_variant,
+        memo=memo.render_memo(project, render.is_rendered_job) if many else None,
+    )
+    variants = {variant.key: variant for variant in rendered.variants if variant.key in keys}
     where = {
         (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)
     }
-    found += [item for item in checked if (item.span.path, item.platform) in where]
+    found = [
+        *rendered.problems,
+        *(item for item in rendered.checked if (item.span.path, item.platform) in where),
+    ]
     unrendered: dict[str, list[Diagnostic]] = {}
     by_id = {(post.id, post.lang): post for post in chosen}
     for item in due:
@@ -637,12 +563,12 @@ def _render_due(
                 by_id[item.post_id, item.lang], item.account, config, templates
             )[1]
     found += validate.check_variants(variants.values(), config, each=False)
-    return variants, unrendered, tuple(apply_severity(config, dict.fromkeys(found)))
+    return _Going(variants, unrendered, tuple(apply_severity(config, dict.fromkeys(found))))
 
 
 def _checked_due(
     project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem], checked: Checked
-) -> tuple[dict[str, Variant], dict[str, list[Diagnostic]], tuple[Diagnostic, ...]]:
+) -> _Going:
     """_render_due's answer from a check that rendered every job already."""
     keys = {item.key for item in due}
     variants = {variant.key: variant for variant in checked.variants if variant.key in keys}
@@ -653,7 +579,7 @@ def _checked_due(
         item.key: render.render(by_id[item.post_id, item.lang], item.account, config, templates)[1]
         for item in missing
     }
-    return variants, unrendered, checked.diagnostics
+    return _Going(variants, unrendered, checked.diagnostics)
 
 
 def _concerns(problem: Diagnostic, variant: Variant) -> bool:
@@ -669,19 +595,27 @@ def retract(
     publisher_for: Callable[[str], Publisher] | None = None,
 ) -> tuple[list[str], list[Outcome]]:
     """Crisis control: delete a published post from its platforms; the ledger keeps it from returning."""
+    # config
     config, _ = load_config(project)
+    # ledger: that post's jobs that went out, or may have
     ledger = Ledger(project.state_dir)
-    keys = sorted(
+    keys = _retractable(ledger.read(), post_id, account)
+    if dry_run or not keys:
+        return keys, []
+    # delete through each account's publisher
+    if publisher_for is None:
+        if config is None:
+            raise LedgerError("config.yml cannot be used, so the accounts' publishers are unknown")
+        publisher_for = publishers(project, config, {}, project.root / MEDIA)
+    return keys, Runner(ledger, publisher_for).retract(keys)
+
+
+def _retractable(states: dict[str, JobState], post_id: str, account: str | None) -> list[str]:
+    """The keys of the post's jobs (on `account`, or every one) not only failed for good, sorted."""
+    return sorted(
         key
-        for key, state in ledger.read().items()
+        for key, state in states.items()
         if state.records[0].post_id == post_id
         and account in (None, state.records[0].account)
         and any(record.status != "failed" or not record.permanent for record in state.records)
     )
-    if dry_run or not keys:
-        return keys, []
-    if publisher_for is None:
-        if config is None:
-            raise LedgerError("config.yml cannot be used, so the accounts' publishers are unknown")
-        publisher_for = publishers(project, config, {}, project.root / MEDIA_CACHE)
-    return keys, Runner(ledger, publisher_for).retract(keys)

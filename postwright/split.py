@@ -37,7 +37,7 @@ class Budget:
     limits: tuple[int, ...]  # what a whole part may count, per measure
 
 
-class Remembered(dict[str, int]):
+class PieceCounts(dict[str, int]):
     """A count remembered per piece, for Budget.counts: a dict's own lookup is the cheapest cache to map()."""
 
     def __init__(self, count: Callable[[str], int], most: int = 65536) -> None:

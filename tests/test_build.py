@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from postwright import pipeline, write
+from postwright import cache, pipeline, workers, write
 from postwright.cli import cli
 from postwright.project import Project
 from tests.conftest import REPO
@@ -96,7 +96,7 @@ def test_a_build_into_an_empty_folder_creates_what_a_build_into_an_existing_one_
     (existing / "stale" / "old.txt").parent.mkdir()
     (existing / "stale" / "old.txt").write_text("old")
     next(existing.glob("posts/*.json")).write_text("damaged")
-    for remembered in (pipeline.STAMP, pipeline.INDEX):
+    for remembered in (cache.STAMP, cache.INDEX):
         (example / remembered).unlink()
     pipeline.build(project, existing)  # compares every file, rewrites the damaged one, sweeps the rest
 
@@ -107,7 +107,7 @@ def test_a_build_into_an_empty_folder_creates_what_a_build_into_an_existing_one_
         monkeypatch.setattr(write, name, unexpected)
     (tmp_path / "empty").mkdir()
     for folder in (tmp_path / "empty", tmp_path / "missing"):
-        (example / pipeline.STAMP).unlink()
+        (example / cache.STAMP).unlink()
         pipeline.build(project, folder)
         assert tree(folder) == tree(existing)
         assert all(path.stat().st_mtime == 0 for path in folder.rglob("*") if path.is_file())
@@ -128,7 +128,7 @@ def test_a_build_into_an_empty_folder_cut_short_is_completed_by_the_next(example
 
     monkeypatch.setattr(write, "_create", failing)
     out = tmp_path / "out"
-    (example / pipeline.STAMP).unlink()
+    (example / cache.STAMP).unlink()
     with pytest.raises(OSError):
         pipeline.build(project, out)
     assert not (out / "manifest.json").exists()  # the publish step finds no half-built tree to use
@@ -168,7 +168,7 @@ def test_new_and_rewritten_files_alike_have_stable_times_and_no_leftovers(make_p
     )
     (project.root / "content/posts/2026-12-02-b.md").write_text("---\nplatforms: [mastodon]\n---\nNew.\n")
     pipeline.build(project, out)  # rewrites a's files in place, creates b's folders
-    (project.root / pipeline.INDEX).unlink()
+    (project.root / cache.INDEX).unlink()
     pipeline.build(project, project.root / "fresh")  # into a new, empty folder
     files = sorted(path for path in out.rglob("*") if path.is_file())
     assert [path.relative_to(out).as_posix() for path in files] == [
@@ -271,15 +271,15 @@ def test_rendering_in_worker_processes_gives_the_same_variants_in_the_same_order
     project = make_project(files)
     serial = pipeline.check(project, facts=True)
     pipeline.build(project, project.root / "serial")
-    (project.root / pipeline.RENDER_MEMO).unlink()  # else the parallel runs would render nothing
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    (project.root / cache.RENDER_MEMO).unlink()  # else the parallel runs would render nothing
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
     parallel = pipeline.check(project, facts=True)
     assert len(serial.variants) == 56 and parallel.variants == serial.variants
     assert parallel.diagnostics == serial.diagnostics and parallel.facts == serial.facts
-    (project.root / pipeline.STAMP).unlink()
-    (project.root / pipeline.INDEX).unlink()
-    (project.root / pipeline.RENDER_MEMO).unlink(missing_ok=True)
+    (project.root / cache.STAMP).unlink()
+    (project.root / cache.INDEX).unlink()
+    (project.root / cache.RENDER_MEMO).unlink(missing_ok=True)
     pipeline.build(project, project.root / "parallel")
     assert _files(project.root / "parallel") == _files(project.root / "serial") != {}
 
@@ -313,7 +313,7 @@ def test_a_damaged_stamp_or_manifest_means_build_again(make_project, damage):
     project = make_project("-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n")
     out = project.root / "publish"
     first = pipeline.build(project, out)
-    damage(project.root / pipeline.STAMP, out / "manifest.json")
+    damage(project.root / cache.STAMP, out / "manifest.json")
     again = pipeline.build(project, out)
     assert not again.reused and again.manifest == first.manifest
     assert pipeline.build(project, out).reused

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 import postwright
-from postwright import load, pipeline, render, stamp
-from postwright.memo import Memo
+from postwright import cache, pipeline, render, workers
+from postwright.cache import stamp
+from postwright.cache.memo import Memo
 from postwright.project import Project
 from tests.conftest import write_files
 
@@ -67,7 +68,7 @@ def files(folder):
 
 def cold_build(project: Project, out):
     """What a fresh clone builds from the same inputs: no stamp, no memo, no index."""
-    for cached in (pipeline.STAMP, pipeline.RENDER_MEMO, pipeline.POSTS_MEMO, pipeline.INDEX):
+    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.INDEX):
         (project.root / cached).unlink(missing_ok=True)
     return pipeline.build(project, out)
 
@@ -114,13 +115,13 @@ def test_a_changed_template_or_config_renders_every_post_again(make_project, ren
 def test_check_reads_the_last_builds_memo_but_never_writes_one(make_project, rendered):
     project = make_project(POSTS)
     pipeline.check(project)
-    assert not (project.root / pipeline.RENDER_MEMO).exists() and len(rendered) == 24
+    assert not (project.root / cache.RENDER_MEMO).exists() and len(rendered) == 24
     pipeline.build(project)
     rendered.clear()
-    before = (project.root / pipeline.RENDER_MEMO).read_bytes()
+    before = (project.root / cache.RENDER_MEMO).read_bytes()
     checked = pipeline.check(project)
     assert rendered == [] and len(checked.variants) == 24
-    assert (project.root / pipeline.RENDER_MEMO).read_bytes() == before
+    assert (project.root / cache.RENDER_MEMO).read_bytes() == before
 
 
 class Planted:
@@ -140,14 +141,14 @@ class Planted:
         b"\x80\x05",
     ],
 )
-@pytest.mark.parametrize("memo", [pipeline.RENDER_MEMO, pipeline.POSTS_MEMO])
+@pytest.mark.parametrize("memo", [cache.RENDER_MEMO, cache.POSTS_MEMO])
 def test_a_damaged_or_planted_memo_is_ignored(make_project, rendered, capsys, content, memo):
     project = make_project(POSTS)
     out = project.root / "publish"
     expected = files(out) if cold_build(project, out) and out.exists() else None
     rendered.clear()
-    (project.root / pipeline.STAMP).unlink()
-    (project.root / pipeline.RENDER_MEMO).unlink()  # so that every post is rendered, whichever memo is bad
+    (project.root / cache.STAMP).unlink()
+    (project.root / cache.RENDER_MEMO).unlink()  # so that every post is rendered, whichever memo is bad
     (project.root / memo).write_bytes(content)
     built = pipeline.build(project)
     assert built.diagnostics == () and len(rendered) == 24
@@ -158,14 +159,14 @@ def test_a_damaged_or_planted_memo_is_ignored(make_project, rendered, capsys, co
 def test_a_memo_with_entries_from_another_config_is_not_used(make_project, rendered):
     project = make_project(POSTS)
     pipeline.build(project)
-    memo = project.root / pipeline.RENDER_MEMO
+    memo = project.root / cache.RENDER_MEMO
     saved = memo.read_bytes()
     config = project.root / "config.yml"
     config.write_text(config.read_text() + "\n# edited\n")
     pipeline.build(project)
     rendered.clear()
     memo.write_bytes(saved)  # the old memo, its inputs digest from the old config
-    (project.root / pipeline.STAMP).unlink()
+    (project.root / cache.STAMP).unlink()
     pipeline.build(project)
     assert len(rendered) == 24
 
@@ -178,11 +179,11 @@ def test_partial_hits_and_parallel_misses_keep_the_order(make_project, rendered,
     for day in (2, 7, 11):
         post = project.root / f"content/posts/2026-12-{day:02d}-0900-post-{day}.md"
         post.write_text(post.read_text() + f"Edited on day {day}.\n")
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
     pipeline.build(project, project.root / "cold")
     incremental = files(project.root / "cold")
-    monkeypatch.setattr(pipeline, "PARALLEL_FROM", 10**9)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 10**9)
     cold_build(project, project.root / "again")
     assert files(project.root / "again") == incremental
 
@@ -194,8 +195,8 @@ def test_a_damaged_publish_index_makes_the_build_compare_files_on_disk(make_proj
     pipeline.build(project)
     expected = files(out)
     (out / "posts/2026-12-05-0900-post-5.en.json").write_text("tampered")
-    (project.root / pipeline.STAMP).unlink()
-    (project.root / pipeline.INDEX).write_bytes(content)
+    (project.root / cache.STAMP).unlink()
+    (project.root / cache.INDEX).write_bytes(content)
     pipeline.build(project)
     assert files(out) == expected
 
@@ -251,7 +252,7 @@ def test_adding_the_missing_image_clears_the_posts_problem(make_project):
 
 def incremental_equals_cold(project):
     """Build with the memos, then cold into another folder: the same tree and the same problems."""
-    (project.root / pipeline.STAMP).unlink(missing_ok=True)
+    (project.root / cache.STAMP).unlink(missing_ok=True)
     warm = pipeline.build(project)
     cold = cold_build(project, project.root / "cold")
     assert files(project.root / "publish") == files(project.root / "cold")
@@ -315,7 +316,7 @@ def test_an_upgraded_dependency_renders_everything_again(make_project, rendered,
     monkeypatch.setattr(stamp, "version", lambda name: "99.0" if name == "markdown" else "1.0")
     stamp.code_fingerprint.cache_clear()
     try:
-        (project.root / pipeline.STAMP).unlink()
+        (project.root / cache.STAMP).unlink()
         pipeline.build(project)
     finally:
         stamp.code_fingerprint.cache_clear()
@@ -338,7 +339,7 @@ def test_a_fresh_install_of_the_same_code_reuses_the_cache_and_a_changed_file_do
         monkeypatch.setattr(postwright, "__file__", str(installed / "__init__.py"))
         stamp.code_fingerprint.cache_clear()
         assert pipeline.build(project).reused
-        (project.root / pipeline.STAMP).unlink()
+        (project.root / cache.STAMP).unlink()
         rendered.clear()
         assert not pipeline.build(project).reused and rendered == []  # the render memo answered
         edited = installed / "write.py"
@@ -379,7 +380,7 @@ def test_saves_at_once_or_where_nothing_can_be_written_never_fail(tmp_path):
 
 
 @pytest.mark.parametrize("wrong", ["numbers", "planted"])
-@pytest.mark.parametrize("memo", [pipeline.RENDER_MEMO, pipeline.POSTS_MEMO])
+@pytest.mark.parametrize("memo", [cache.RENDER_MEMO, cache.POSTS_MEMO])
 def test_entries_of_the_wrong_shape_after_the_right_digest_are_misses(make_project, capsys, memo, wrong):
     project = make_project(POSTS)
     pipeline.build(project)
@@ -424,8 +425,8 @@ def test_reading_in_worker_processes_gives_what_one_process_gives(make_project, 
     )
     project = make_project(BILINGUAL + POSTS + twin + siblings + broken + another)
     serial = pipeline.load(project)
-    monkeypatch.setattr(load, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
     parallel = pipeline.load(project)
     assert len(parallel[1].posts) == len(serial[1].posts) == 32
     assert parallel[1] == serial[1] and parallel[2] == serial[2] != []

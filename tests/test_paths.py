@@ -4,7 +4,8 @@ also from a fresh checkout with a restored .postwright-cache/, and answer what a
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from postwright import load, pipeline, schedule
+from postwright import cache, load, pipeline, render, schedule
+from postwright.cache import memo
 from postwright.project import Project
 
 POSTS = "".join(
@@ -17,7 +18,7 @@ NOW = datetime(2026, 12, 6, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
 
 
 def _forget(project: Project) -> None:
-    for cached in (pipeline.STAMP, pipeline.RENDER_MEMO, pipeline.POSTS_MEMO, pipeline.INDEX):
+    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.INDEX):
         (project.root / cached).unlink(missing_ok=True)
 
 
@@ -69,12 +70,12 @@ def test_publish_with_a_few_due_renders_them_without_reading_the_render_memo(mak
         schedule, "plan", lambda *args, **kwargs: plans.append(1) or real_plan(*args, **kwargs)
     )
     read = []
-    real_memo = pipeline._render_memo
-    monkeypatch.setattr(pipeline, "_render_memo", lambda project: read.append(1) or real_memo(project))
+    real_memo = memo.render_memo
+    monkeypatch.setattr(memo, "render_memo", lambda *args: read.append(1) or real_memo(*args))
     published = pipeline.publish(project, NOW, dry_run=True)
     assert len(published.jobs) == 2 and read == []  # 2 due jobs: rendered sooner than a memo is read
     assert plans == [1]  # each job's status worked out once, then the ones with errors blocked
-    monkeypatch.setattr(pipeline, "RENDER_MEMO_FROM", 2)
+    monkeypatch.setattr(render, "RENDER_MEMO_FROM", 2)
     assert pipeline.publish(project, NOW, dry_run=True).jobs == published.jobs and read == [1]
 
 
@@ -118,8 +119,8 @@ def test_the_posts_memo_keeps_each_posts_render_keys(make_project, monkeypatch):
     project = make_project(POSTS)
     pipeline.build(project)
     hashed = []
-    real = pipeline.render_keys
-    monkeypatch.setattr(pipeline, "render_keys", lambda post: hashed.append(post.id) or real(post))
+    real = render.render_keys
+    monkeypatch.setattr(render, "render_keys", lambda post: hashed.append(post.id) or real(post))
     checked = pipeline.check(project)
     assert hashed == [] and len(checked.variants) == 24  # every variant found by the keys load kept
     assert dict(checked.loaded.render_keys) == {

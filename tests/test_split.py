@@ -15,7 +15,7 @@ import pytest
 import regex
 
 from postwright.platforms import PLATFORMS
-from postwright.split import Budget, Remembered, _Packer, split_to_fit
+from postwright.split import Budget, PieceCounts, _Packer, split_to_fit
 
 LEVELS = (
     re.compile(r"(?<=\n\n)(?!\n)"),  # paragraphs
@@ -109,7 +109,7 @@ def judge(name: str, scale: float = 1.0, label: str = "\n9/9"):
     def fits(part: str) -> bool:
         return all(m.count(part + label) <= limit for m, limit in zip(measures, limits, strict=True))
 
-    counts = tuple(Remembered(m.count).__getitem__ for m in measures)
+    counts = tuple(PieceCounts(m.count).__getitem__ for m in measures)
     rooms = tuple(limit - m.count(label) for m, limit in zip(measures, limits, strict=True))
     return fits, Budget(counts, rooms)
 
@@ -207,7 +207,7 @@ def test_remembered_counts_once_and_stays_bounded() -> None:
         asked.append(piece)
         return len(piece)
 
-    remembered = Remembered(count, most=2)
+    remembered = PieceCounts(count, most=2)
     assert [remembered[p] for p in ("a", "bb", "a", "ccc", "a")] == [1, 2, 1, 3, 1]
     assert asked == ["a", "bb", "ccc", "a"]  # full at two: emptied before the third
     assert len(remembered) <= 2

@@ -24,7 +24,7 @@ import operator
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import fields
 from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
@@ -32,10 +32,13 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from postwright.cache import POSTS_MEMO, RENDER_MEMO
+from postwright.cache.stamp import code_fingerprint, files
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
+from postwright.project import Project
 
-FORMAT = 2  # bump when an entry's shape changes
+FORMAT = 3  # bump when an entry's shape changes
 _DATACLASSES = (Post, Variant, MediaRef, Diagnostic, Span)
 _ALLOWED = {
     *((kind.__module__, kind.__name__) for kind in _DATACLASSES),
@@ -44,14 +47,47 @@ _ALLOWED = {
     ("datetime", "timezone"),
     ("datetime", "timedelta"),
     ("zoneinfo", "ZoneInfo"),
-    ("postwright.memo", "read_only"),
-    ("postwright.load", "Remembered"),  # a NamedTuple of the types above
+    ("postwright.cache.memo", "read_only"),
+    ("postwright.load", "LoadedFile"),  # NamedTuples of the types above
+    ("postwright.render", "RenderedJob"),
 }
 E = TypeVar("E")
 
-# what rendering one post for one account gave: the variant (None when it failed), the render problems,
-# the variant's own rule problems and its text facts in publish/ (None when not computed)
-Entry = tuple[Variant | None, tuple[Diagnostic, ...], tuple[Diagnostic, ...], dict[str, Any] | None]
+
+def posts_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
+    """The last build's loaded posts, valid while config.yml, postwright and what the images' names lead
+    to under assets/ (a post's images are looked up by name, through symlinks) are unchanged."""
+
+    def inputs() -> str:
+        assets = sorted(
+            f"{path.relative_to(project.assets_dir).as_posix()}\0{os.path.realpath(path)}\0{path.is_file()}"
+            for path in files(project.assets_dir)
+        )
+        return inputs_digest(code_fingerprint(), [project.config_path], *assets)
+
+    return Memo(project.root / POSTS_MEMO, inputs, valid)
+
+
+def render_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
+    """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
+
+    def inputs() -> str:
+        return inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
+
+    return Memo(project.root / RENDER_MEMO, inputs, valid)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """A build makes hundreds of thousands of objects and no cycles worth collecting (its memory is the
+    same with the collector off): the collector's walks over them cost 10% of a big build, for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def inputs_digest(code: str, files: Iterable[Path], *extra: str) -> str:
@@ -87,18 +123,13 @@ class Memo(Generic[E]):
         self._changed = False
 
     def _read(self) -> dict[str, Any]:
-        collecting = gc.isenabled()
-        gc.disable()  # reading makes ~10 objects per entry, none of them in a cycle: no collections
-        try:
-            with self.path.open("rb") as handle:
+        try:  # reading makes ~10 objects per entry, none of them in a cycle: no collections
+            with collector_paused(), self.path.open("rb") as handle:
                 if _DataOnly(handle).load() != self.digest:  # first, so a stale memo is not read in full
                     return {}
                 entries = _DataOnly(handle).load()
         except Exception:  # missing, damaged or planted: never worth a failed build
             return {}
-        finally:
-            if collecting:
-                gc.enable()
         if not isinstance(entries, dict):
             return {}
         gc.freeze()  # kept for this run: later collections need not walk them all each time
@@ -153,17 +184,6 @@ def render_keys(post: Post) -> list[str]:
     return keys
 
 
-def is_entry(entry: Any) -> bool:
-    """The shape of a render memo entry (a file that reads back may hold anything allowed)."""
-    return (
-        isinstance(entry, tuple)
-        and len(entry) == 4
-        and (entry[0] is None or isinstance(entry[0], Variant))
-        and all(is_problems(problems) for problems in entry[1:3])
-        and (entry[3] is None or isinstance(entry[3], dict))
-    )
-
-
 def is_problems(problems: Any) -> bool:
     return isinstance(problems, tuple) and all(isinstance(item, Diagnostic) for item in problems)
 
@@ -194,5 +214,8 @@ _REDUCERS: dict[type, Callable[[Any], tuple[Any, ...]]] = {
     MappingProxyType: lambda mapping: (read_only, (dict(mapping),)),
     **{kind: _by_fields(kind) for kind in _DATACLASSES},
 }
-for _kind, _reducer in _REDUCERS.items():  # results of forked workers (postwright.forked) travel the same way
+for (
+    _kind,
+    _reducer,
+) in _REDUCERS.items():  # results of forked workers (postwright.workers) travel the same way
     ForkingPickler.register(_kind, _reducer)

@@ -1,7 +1,8 @@
 """The build stamp: what the last build read, by stat, so a build of an unchanged project does nothing.
 
 Kept apart from the pipeline and light to import: `postwright build` with nothing to do answers from
-here without loading the stages (their imports cost more than the check itself).
+here without loading the stages (their imports cost more than the check itself). A command reads the
+stamp once (`read`) and hands the answer on to the build.
 """
 
 from __future__ import annotations
@@ -23,15 +24,12 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 import postwright
+from postwright.cache import STAMP
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.project import Project
 
 if TYPE_CHECKING:
     from postwright.media import Rendition
-
-STAMP = Path(".postwright-cache") / "build.json"
-"""In the project (git-ignored): the last build's output folder, input fingerprint and diagnostics.
-Kept out of publish/ so that publish/ depends on the inputs' content only, not on their mtimes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +43,23 @@ class Built:
     fitted: tuple[Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
 
 
-def reused(project: Project, target: Path, fingerprint: str) -> Built | None:
-    """The last build into `target`, if no input changed since and its output is still there."""
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """The stamp as read for a build into `target`: the inputs' fingerprint now, and the last build
+    into `target` when no input changed since and its output is still there (else None)."""
+
+    target: Path
+    fingerprint: str
+    unchanged: Built | None
+
+
+def read(project: Project, target: Path) -> Stamp:
+    """Every input stat'ed and the stamp read: once per command, however many stages want the answer."""
+    fingerprint = fingerprint_of(project)
+    return Stamp(target, fingerprint, _last_build(project, target, fingerprint))
+
+
+def _last_build(project: Project, target: Path, fingerprint: str) -> Built | None:
     try:
         stamp = json.loads((project.root / STAMP).read_text(encoding="utf-8"))
         if stamp["fingerprint"] != fingerprint or stamp["output"] != str(target.resolve()):
@@ -59,18 +72,18 @@ def reused(project: Project, target: Path, fingerprint: str) -> Built | None:
     return built if isinstance(manifest, dict) and isinstance(manifest.get("variants"), list) else None
 
 
-def record(
-    project: Project, target: Path, fingerprint: str, posts: int, diagnostics: Iterable[Diagnostic]
-) -> None:
+def record(project: Project, stamp: Stamp, posts: int, diagnostics: Iterable[Diagnostic]) -> None:
     """Remember a finished build (written last: a build that failed midway leaves the old stamp)."""
-    stamp = {
-        "output": str(target.resolve()),
-        "fingerprint": fingerprint,
+    written = {
+        "output": str(stamp.target.resolve()),
+        "fingerprint": stamp.fingerprint,
         "posts": posts,
         "diagnostics": [item.as_dict() for item in diagnostics],
     }
     (project.root / STAMP).parent.mkdir(exist_ok=True)
-    (project.root / STAMP).write_text(json.dumps(stamp, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    (project.root / STAMP).write_text(
+        json.dumps(written, sort_keys=True, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 def _diagnostic(item: dict[str, Any]) -> Diagnostic:
