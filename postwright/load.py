@@ -42,6 +42,7 @@ from postwright.schema import (
     dotted,
     validate_model,
 )
+from postwright.syntax import MENTION, mentioned
 from postwright.yamlpos import Document, KeyPath, load_yaml
 
 DateText = str  # parsed by _when, in the brand's time zone
@@ -129,7 +130,6 @@ _DATE_TIME = re.compile(
     r"(?P<day>\d{4}-\d{2}-\d{2})"
     r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? ?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
 )
-_MENTION = re.compile(r"@\[([^\]\n]*)\]")
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -878,8 +878,8 @@ def _check_body(
         line = start.line + body.count("\n", 0, offset)
         return Span(start.path, line, offset - (body.rfind("\n", 0, offset) + 1) + 1)
 
-    for match in _MENTION.finditer(body):
-        name = match[1].strip()
+    for match in MENTION.finditer(body):
+        name = mentioned(match).strip()
         person = config.people.get(name)
         if person is None:
             found.append(

@@ -14,10 +14,13 @@ from postwright.diagnostics import Diagnostic, Span, clip, diag
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
-from postwright.render import HASHTAG, limits_for
+from postwright.render import limits_for
+from postwright.syntax import HASHTAG
 
 _HASHTAG = re.compile(HASHTAG.pattern + r"|\{hashtag\|\\#\|[^}]+\}")  # and LinkedIn's little-text tags
-_MENTION = re.compile(r"(?<![\w@])@\w[\w.]*")
+# A mention as platforms count it in the rendered text (@handle, @user@host): a platform's own syntax,
+# which render made of syntax.MENTION, not the writer's @[person].
+_HANDLE = re.compile(r"(?<![\w@])@\w[\w.]*")
 # Where a link turns from ASCII into a letter of another script than Latin: text that had no space
 # before it (CJK and Thai write none between words). After / = # ? & . - it starts a path segment, a
 # query value or a domain label, which may be in any script: those are left alone.
@@ -117,7 +120,7 @@ def _per_post_counts(variant: Variant, limits: Limits, title: str) -> list[Diagn
     post, and a thread's parts are separate posts (a platform without threads has one, joined, part)."""
     checks = (
         ("PW403", "hashtags", lambda part: len(_HASHTAG.findall(part)), limits.max_hashtags),
-        ("PW404", "mentions", lambda part: len(_MENTION.findall(part)), limits.max_mentions),
+        ("PW404", "mentions", lambda part: len(_HANDLE.findall(part)), limits.max_mentions),
         ("PW405", "links", lambda part: len({part[a:b] for a, b in text.url_spans(part)}), limits.max_links),
     )
     many = len(variant.parts) > 1
