@@ -16,15 +16,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
-
-from pydantic import Field, ValidationError
 
 from postwright import forked
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
+from postwright.frontmatter import FrontMatter, ImageRef, without_invalid_keys
 from postwright.memo import Memo, is_problems, render_keys
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
@@ -32,86 +31,12 @@ from postwright.project import Project
 from postwright.schema import (
     FIRST_YEAR,
     LAST_YEAR,
-    Bool,
-    Hashtag,
-    Language,
-    Link,
-    Model,
-    PlatformName,
     did_you_mean,
     dotted,
     validate_model,
 )
 from postwright.syntax import MENTION, mentioned
 from postwright.yamlpos import Document, KeyPath, load_yaml
-
-DateText = str  # parsed by _when, in the brand's time zone
-PostId = Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)]  # as a file name gives it
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class ImageRef(Model):
-    """An image from assets/ with its alt text."""
-
-    src: str
-    """Path of the image, relative to assets/, e.g. launch.jpg."""
-    alt: str = ""
-    """Alt text: what the image shows, for people who cannot see it, e.g. A red kite over the beach.
-    Some platforms require it."""
-    focus: tuple[Fraction, Fraction] | None = None
-    """Focal point [x, y] from 0 to 1 (0,0 is top left) that crops keep in view, e.g. [0.5, 0.3]."""
-
-
-class Override(Model):
-    """Fields a post changes for one platform or one account."""
-
-    body: str | None = None
-    """A different body (Markdown) for this platform or account, e.g. A shorter text."""
-    date: DateText | None = None
-    """A different publish time for this platform or account, e.g. 2026-12-01 10:00."""
-    tags: list[Hashtag] | None = None
-    """Different hashtags, e.g. [launch]."""
-    link: Link | None = None
-    """A different link, e.g. https://example.com/v2."""
-    images: list[ImageRef] | None = None
-    """Different images."""
-    thread: Literal["auto", "never", "always"] | None = None
-    """A different thread mode."""
-
-
-class FrontMatter(Model):
-    """The YAML front matter of a post file."""
-
-    id: PostId | None = None
-    """The post's id, instead of the one its file name gives, e.g. 2026-12-01-launch: set it to the old id
-    when you rename a file that was already published, so that the ledger still knows it and it is not
-    sent again."""
-    title: str = ""
-    """For the calendar and previews, e.g. Launch of v2; not posted."""
-    date: DateText | None = None
-    """Publish time, e.g. 2026-12-01 09:30; without an offset it is in the brand's time zone.
-    Optional when the file name starts with the date."""
-    lang: Language | None = None
-    """Language of the post (BCP 47), e.g. es; default from the file name (launch.es.md) or the brand."""
-    platforms: list[PlatformName] | None = None
-    """Platforms to post to; default brand.platforms. Every account on them in the post's language gets it."""
-    accounts: list[str] | None = None
-    """Exact accounts to post to, instead of platforms, e.g. [x_main, mastodon_main]."""
-    tags: list[Hashtag] = []
-    """Hashtags, without #, e.g. [OpenSource, launch]; templates place them per platform."""
-    link: Link | None = None
-    """The link the post promotes, e.g. https://example.com/v2; UTM-tagged per platform."""
-    images: list[ImageRef] = []
-    """Images from assets/, each with alt text."""
-    thread: Literal["auto", "never", "always"] = "auto"
-    """auto: split into a thread where the text is too long and the platform allows threads."""
-    draft: Bool = False
-    """Drafts are checked and previewed but never published."""
-    expires: DateText | None = None
-    """After this time the post is not sent any more, e.g. 2026-12-03 (a date alone means the end of
-    that day)."""
-    overrides: dict[str, Override] = {}
-    """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +296,7 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
     front, invalid = validate_model(FrontMatter, document)
     found += invalid
     if front is None and not syntax:
-        front = _without_invalid_keys(document.data)
+        front = without_invalid_keys(document.data)
     if front is None or syntax:
         return None, found
     post_id = path.name[: -len(".md")]
@@ -383,25 +308,6 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
 
 NEW_POST_BODY = "Write the post here in Markdown."
 """The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
-
-_IDENTITY = {"id", "date", "lang"}  # what names a post's jobs in the ledger: never guessed
-
-
-def _without_invalid_keys(data: dict) -> FrontMatter | None:
-    """The front matter without its invalid keys (already reported), so that the rest of the post is still
-    checked; None when what names the post is among them."""
-    try:
-        FrontMatter.model_validate(data)
-    except ValidationError as error:
-        invalid = {item["loc"][0] if item["loc"] else None for item in error.errors(include_url=False)}
-    else:
-        return None
-    if None in invalid or invalid & _IDENTITY:
-        return None
-    try:
-        return FrontMatter.model_validate({key: value for key, value in data.items() if key not in invalid})
-    except ValidationError:
-        return None
 
 
 def _split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Diagnostic:
