@@ -13,11 +13,10 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from postwright import forked
 from postwright.config import Config
@@ -28,14 +27,9 @@ from postwright.memo import Memo, is_problems, render_keys
 from postwright.model import MediaRef, Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
-from postwright.schema import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    did_you_mean,
-    dotted,
-    validate_model,
-)
+from postwright.schema import did_you_mean, validate_model
 from postwright.syntax import MENTION, mentioned
+from postwright.when import NameWhen, is_next, name_date_text, publish_time, read_date
 from postwright.yamlpos import Document, KeyPath, load_yaml
 
 
@@ -51,10 +45,6 @@ _NAME = re.compile(
     r"^(?:(?P<date>\d{4}-\d{2}-\d{2})(?:-(?P<time>\d{4}))?-)?(?P<slug>[^.]+)(?:\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?$"
 )
 _SLUG = re.compile(r"[\w-]+\Z")  # \Z: a name ending in a newline is not a slug
-_DATE_TIME = re.compile(
-    r"(?P<day>\d{4}-\d{2}-\d{2})"
-    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? ?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
-)
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -224,7 +214,7 @@ def _memo_key(project: Project, path: Path) -> str:
 
 
 def _date_text(item: _Parsed) -> str | None:
-    return item.front.date or _name_date_text(item.name_when)
+    return item.front.date or name_date_text(item.name_when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +224,7 @@ class _Parsed:
     id: str
     source: str
     name_lang: str | None
-    name_when: tuple[date, str | None] | None  # date and HHMM from the file name
+    name_when: NameWhen | None  # date and HHMM from the file name
     front: FrontMatter
     document: Document
     body: str
@@ -346,9 +336,9 @@ def _resolve(
                 hint="rename the file or fix lang:",
             )
         )
-    publish_at = _publish_time(config, item, dates, found)
+    publish_at = publish_time(config, front.date, item.name_when, dates.get(item.id), doc, shown, found)
     expires = (
-        _when(config, front.expires, doc, ("expires",), found, end_of_day=True) if front.expires else None
+        read_date(config, front.expires, doc, ("expires",), found, end_of_day=True) if front.expires else None
     )
     if publish_at and expires and expires <= publish_at:
         found.append(
@@ -361,7 +351,7 @@ def _resolve(
         )
     platforms, targets = _targets(config, front, doc, lang, found)
     moved = {
-        key: _when(config, override.date, doc, ("overrides", key, "date"), found)
+        key: read_date(config, override.date, doc, ("overrides", key, "date"), found)
         for key, override in front.overrides.items()
         if override.date is not None
     }
@@ -437,140 +427,6 @@ def _resolve(
         ),
         found,
     )
-
-
-def _name_date_text(name_when: tuple[date, str | None] | None) -> str | None:
-    if name_when is None:
-        return None
-    day, hhmm = name_when
-    return f"{day} {hhmm[:2]}:{hhmm[2:]}" if hhmm else day.isoformat()
-
-
-def _publish_time(
-    config: Config, item: _Parsed, dates: dict[str, str], found: list[Diagnostic]
-) -> datetime | None:
-    doc, front = item.document, item.front
-    if is_next(front.date):
-        found.append(
-            diag(
-                "PW214",
-                doc.span(("date",)),
-                "date: next — this post gets the next free posting slot when `postwright schedule` runs",
-                hint="run `postwright schedule`, or write a date",
-            )
-        )
-        return None
-    if front.date is not None:
-        when = _when(config, front.date, doc, ("date",), found)
-        if when and item.name_when and when.date() != item.name_when[0]:
-            found.append(
-                diag(
-                    "PW204",
-                    doc.span(("date",)),
-                    f"date: {when:%Y-%m-%d} differs from the file name's {item.name_when[0]}; date: wins",
-                    hint="rename the file so the calendar and the file list agree",
-                )
-            )
-        return when
-    text = _name_date_text(item.name_when) or dates.get(item.id)  # a variant takes its sibling's date
-    if text is None:
-        found.append(
-            diag(
-                "PW200",
-                Span(item.source),
-                "post has no date",
-                hint="add date: YYYY-MM-DD HH:MM to the front matter, or start the file name with the date",
-            )
-        )
-        return None
-    return _when(config, text, doc, (), found, span=Span(item.source))
-
-
-def _when(
-    config: Config,
-    text: str,
-    doc: Document,
-    loc: KeyPath,
-    found: list[Diagnostic],
-    *,
-    end_of_day: bool = False,
-    span: Span | None = None,
-) -> datetime | None:
-    """Parse a date or date-time; naive values are wall-clock times in the brand's time zone."""
-    span = span or doc.span(loc)
-    text = str(text).strip()
-    match = _DATE_TIME.fullmatch(text)
-    try:
-        if not match:
-            raise ValueError(text)
-        day = date.fromisoformat(match["day"])
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            found.append(_out_of_range(text, span, loc))
-            return None
-        if match["hour"] is None:
-            if end_of_day:
-                return datetime.combine(day + timedelta(days=1), datetime.min.time(), config.zone)
-            return _localize(datetime.combine(day, config.schedule.default_time), config.zone, span, found)
-        clock = time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0))
-        offset = match["offset"]
-        when = datetime.combine(day, clock)
-        if offset:
-            when = when.replace(tzinfo=UTC if offset == "Z" else datetime.strptime(offset, "%z").tzinfo)
-    except ValueError:
-        found.append(
-            diag(
-                "PW201",
-                span,
-                f"'{text}' is not a valid date" + (f" for {dotted(loc)}" if loc else ""),
-                hint="write YYYY-MM-DD HH:MM (e.g. 2026-12-01 09:30), optionally with an offset like +01:00",
-            )
-        )
-        return None
-    return when if when.tzinfo else _localize(when, config.zone, span, found)
-
-
-def _out_of_range(text: str, span: Span, loc: KeyPath) -> Diagnostic:
-    """A year postwright cannot do date arithmetic with (a typo, or 9999-12-31 meaning "never")."""
-    never = " (a post without expires: never expires)" if loc == ("expires",) else ""
-    return diag(
-        "PW201",
-        span,
-        f"'{text}' is outside the years postwright schedules ({FIRST_YEAR} to {LAST_YEAR})"
-        + (f" for {dotted(loc)}" if loc else ""),
-        hint=f"check the year: write a date from {FIRST_YEAR} to {LAST_YEAR}{never}",
-    )
-
-
-def _localize(naive: datetime, zone: ZoneInfo, span: Span, found: list[Diagnostic]) -> datetime | None:
-    """Attach the zone, refusing wall-clock times a DST change skips and flagging ones it repeats."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    round_trip = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
-    if round_trip != naive:
-        found.append(
-            diag(
-                "PW202",
-                span,
-                f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks skip it for daylight saving)",
-                hint="pick a time outside the skipped hour, or give an explicit offset",
-            )
-        )
-        return None
-    if first.utcoffset() != second.utcoffset():
-        found.append(
-            diag(
-                "PW203",
-                span,
-                f"{naive:%Y-%m-%d %H:%M} happens twice in {zone.key}; "
-                f"the first (UTC{_offset(first)}) is used",
-                hint=f"give an explicit offset to choose: {_offset(first)} or {_offset(second)}",
-            )
-        )
-    return first
-
-
-def _offset(when: datetime) -> str:
-    return when.strftime("%z")[:3] + ":" + when.strftime("%z")[3:]
 
 
 def _targets(
@@ -850,17 +706,6 @@ def _duplicates(posts: list[Post]) -> list[Diagnostic]:
         if len(group) > 1
         for post in group
     ]
-
-
-def parse_when(config: Config, text: str, span: Span) -> tuple[datetime | None, list[Diagnostic]]:
-    """Parse a date or date-time as front matter would (for --date options)."""
-    found: list[Diagnostic] = []
-    return _when(config, text, Document({}, {(): span}, {}), (), found, span=span), found
-
-
-def is_next(date_text: str | None) -> bool:
-    """`date: next`: the writer asks `postwright schedule` for the next free posting slot."""
-    return date_text is not None and date_text.strip().lower() == "next"
 
 
 @dataclass(frozen=True, slots=True)

@@ -261,7 +261,7 @@ def test_hidden_and_underscore_files_are_skipped(make_project):
 
 def test_date_formats_writers_type(make_project):
     from postwright.diagnostics import Span
-    from postwright.load import parse_when
+    from postwright.when import parse_when
 
     config, _ = load_config(make_project())
     expected = {
