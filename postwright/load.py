@@ -4,6 +4,10 @@ A post is `YYYY-MM-DD[-HHMM]-slug[.lang].md` (or any name with `date:` in its fr
 YAML front matter between `---` lines, then the Markdown body. Every problem of a file is reported in one
 pass; a file with problems stays a post (never sent: its jobs are `blocked`) wherever its id and date can
 be known, so that it is still checked, previewed and on the calendar. The rest are reported and skipped.
+
+Loading reads and resolves; what a post's content is judged by lives elsewhere and is called from here,
+in the order its diagnostics are reported: the front matter's schema (frontmatter.py), dates in the
+brand's time zone (when.py), and the content rules (validate.py).
 """
 
 from __future__ import annotations
@@ -11,24 +15,22 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
-from postwright import forked
+from postwright import forked, validate
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
 from postwright.frontmatter import FrontMatter, ImageRef, without_invalid_keys
 from postwright.memo import Memo, is_problems, render_keys
 from postwright.model import MediaRef, Post
-from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import did_you_mean, validate_model
-from postwright.syntax import MENTION, mentioned
 from postwright.when import NameWhen, is_next, name_date_text, publish_time, read_date
 from postwright.yamlpos import Document, KeyPath, load_yaml
 
@@ -133,7 +135,7 @@ def load_posts(project: Project, config: Config | None, memo: Memo[Remembered] |
         if remembered.post is not None:
             posts.append(remembered.post)
             keys_by_source[remembered.post.source] = remembered.render_keys
-    found += _duplicates(posts)
+    found += validate.duplicate_ids(posts)
     return Loaded(
         tuple(posts), tuple(found), tuple(_relative(project, path) for path in files), keys_by_source
     )
@@ -296,10 +298,6 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
     return _Parsed(post_id, shown, name["lang"], name_when, front, document, body, body_line), found
 
 
-NEW_POST_BODY = "Write the post here in Markdown."
-"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
-
-
 def _split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Diagnostic:
     lines = text.split("\n")
     if lines[0].rstrip() != "---":
@@ -340,15 +338,7 @@ def _resolve(
     expires = (
         read_date(config, front.expires, doc, ("expires",), found, end_of_day=True) if front.expires else None
     )
-    if publish_at and expires and expires <= publish_at:
-        found.append(
-            diag(
-                "PW205",
-                doc.span(("expires",)),
-                f"post expires ({front.expires}) before it is published ({publish_at:%Y-%m-%d %H:%M})",
-                hint="move expires: after date:, or remove it",
-            )
-        )
+    found += validate.expires_before_publish(front, doc, publish_at, expires)
     platforms, targets = _targets(config, front, doc, lang, found)
     moved = {
         key: read_date(config, override.date, doc, ("overrides", key, "date"), found)
@@ -356,47 +346,13 @@ def _resolve(
         if override.date is not None
     }
     by_account = _account_times(config, targets, publish_at, moved)
-    found += _check_overrides(config, front, doc, platforms, targets)
-    for key, when in moved.items():
-        if when and expires and when >= expires:
-            found.append(
-                diag(
-                    "PW205",
-                    doc.span(("overrides", key, "date")),
-                    f"overrides.{key}.date is after the post expires ({front.expires})",
-                    hint="move the override's date before expires:, or extend expires:",
-                )
-            )
+    found += validate.check_overrides(config, front, doc, platforms, targets)
+    found += validate.overrides_after_expiry(front, doc, moved, expires)
     media = _media(project, front.images, doc, ("images",), found)
     for key, override in front.overrides.items():
         if override.images is not None:
             _media(project, override.images, doc, ("overrides", key, "images"), found)
-    bodies = [(item.body, item.body_line, None)] + [
-        (override.body, doc.span(("overrides", key, "body")).line, ("overrides", key, "body"))
-        for key, override in front.overrides.items()
-        if override.body is not None
-    ]
-    for body, line, where in bodies:
-        reaches = platforms if where is None else _override_platforms(config, str(where[1]))
-        found += _check_body(config, front, body, Span(shown, line), where, reaches)
-    if not item.body.strip() and not any(o.body for o in front.overrides.values()):
-        found.append(
-            diag(
-                "PW242",
-                Span(shown, item.body_line - 1),
-                "post body is empty",
-                hint="write the post below the front matter",
-            )
-        )
-    if not front.draft and item.body.strip() == NEW_POST_BODY:
-        found.append(
-            diag(
-                "PW250",
-                Span(shown, item.body_line),
-                "the body is still the text `postwright new` wrote, and the post is not a draft",
-                hint="write the post, or set draft: true until it is ready",
-            )
-        )
+    found += validate.check_bodies(config, front, doc, item.body, item.body_line, shown, platforms)
     if publish_at is None:  # a post with other errors stays a post: plan shows it blocked, never sends it
         return None, found
     return (
@@ -539,173 +495,22 @@ def _account_times(
     return dict(sorted(times.items()))
 
 
-def _override_platforms(config: Config, key: str) -> list[str]:
-    """The platforms an override key reaches: itself, or the platform of the account it names."""
-    if key in config.accounts:
-        return [config.accounts[key].platform]
-    return [key] if key in PLATFORMS else []
-
-
-def _check_overrides(
-    config: Config, front: FrontMatter, doc: Document, platforms: Iterable[str], targets: Iterable[str]
-) -> list[Diagnostic]:
-    known = [*config.accounts, *PLATFORMS]
-    found = []
-    for key in front.overrides:
-        span = doc.span(("overrides", key), key=True)
-        if key not in known:
-            found.append(
-                diag(
-                    "PW206",
-                    span,
-                    f"override for unknown platform or account '{key}'{did_you_mean(key, known)}",
-                    hint="override keys are platform names (x, bluesky, …) or account names from config.yml",
-                )
-            )
-        elif key not in platforms and key not in targets:
-            found.append(
-                diag(
-                    "PW212",
-                    span,
-                    f"override for '{key}' is never used: this post does not go there",
-                    hint="add it to platforms:/accounts:, or remove the override",
-                )
-            )
-    return found
-
-
 def _media(
     project: Project, images: Sequence[ImageRef], doc: Document, loc: KeyPath, found: list[Diagnostic]
 ) -> tuple[MediaRef, ...]:
-    refs: list[MediaRef] = []
+    """The images that can be used; the others are reported (validate.image_problem) and left out."""
     if not images:  # most posts: no need to resolve assets/ (a system call per folder level)
         return ()
     assets = project.assets_dir.resolve()
+    refs: list[MediaRef] = []
     for index, image in enumerate(images):
-        where = (*loc, index)
-        span = doc.span((*where, "src"))
-        number = f"image {index + 1}"
-        try:
-            target = (assets / image.src).resolve()
-            exists = target.is_file()
-        except (ValueError, OSError):  # a NUL byte or an over-long name: not a usable path
-            target, exists = assets / "?", False
-        if Path(image.src).is_absolute() or not target.is_relative_to(assets):
-            found.append(
-                diag(
-                    "PW301",
-                    span,
-                    f"{number}: '{image.src}' points outside assets/",
-                    hint="put the image in assets/ and give its path relative to assets/",
-                )
-            )
-            continue
-        if not exists:
-            found.append(
-                diag(
-                    "PW300",
-                    span,
-                    f"{number}: assets/{image.src} not found"
-                    + did_you_mean(image.src, _asset_names(project)),
-                    hint="check the file name; paths are relative to assets/ and case-sensitive",
-                )
-            )
+        span = doc.span((*loc, index, "src"))
+        problem = validate.image_problem(project, assets, image, index + 1, span)
+        if problem is not None:
+            found.append(problem)
             continue
         refs.append(MediaRef(image.src, image.alt, image.focus, span))
     return tuple(refs)
-
-
-def _asset_names(project: Project) -> list[str]:
-    if not project.assets_dir.is_dir():
-        return []
-    return [
-        p.relative_to(project.assets_dir).as_posix() for p in project.assets_dir.rglob("*") if p.is_file()
-    ]
-
-
-def _check_body(
-    config: Config,
-    front: FrontMatter,
-    body: str,
-    start: Span,
-    where: KeyPath | None,
-    platforms: Iterable[str],
-) -> list[Diagnostic]:
-    """Mentions and brand rules in one body text; `start` is the line the text begins on."""
-    found: list[Diagnostic] = []
-
-    def at(offset: int) -> Span:
-        if where is not None:  # an override's YAML string: its own line is precise enough
-            return start
-        line = start.line + body.count("\n", 0, offset)
-        return Span(start.path, line, offset - (body.rfind("\n", 0, offset) + 1) + 1)
-
-    for match in MENTION.finditer(body):
-        name = mentioned(match).strip()
-        person = config.people.get(name)
-        if person is None:
-            found.append(
-                diag(
-                    "PW230",
-                    at(match.start()),
-                    f"@[{name}] is not in the people directory{did_you_mean(name, config.people)}",
-                    hint=f"add {name or 'the person'} under people: in config.yml with a handle per platform",
-                )
-            )
-            continue
-        for platform in platforms:
-            if not getattr(person, platform, None):
-                found.append(
-                    diag(
-                        "PW231",
-                        at(match.start()),
-                        f"@[{name}] has no {platform} handle; the plain name will be used",
-                        platform=platform,
-                        hint=f"add {platform}: to people.{name} in config.yml",
-                    )
-                )
-    for word in config.brand.rules.banned_words:
-        for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", body, re.IGNORECASE):
-            found.append(
-                diag(
-                    "PW240",
-                    at(match.start()),
-                    f"'{match[0]}' is a banned word for this brand",
-                    hint="see brand.rules.banned_words in config.yml",
-                )
-            )
-    tags = {tag.casefold() for tag in front.tags}
-    for disclosure in config.brand.rules.disclosures:
-        needed = tags & {tag.casefold() for tag in disclosure.tags}
-        if needed and not re.search(rf"(?<!\w){re.escape(disclosure.text)}(?!\w)", body, re.IGNORECASE):
-            found.append(
-                diag(
-                    "PW241",
-                    start,
-                    f"posts tagged {', '.join(disclosure.tags)} must include '{disclosure.text}'",
-                    hint=f"add '{disclosure.text}' to the text",
-                )
-            )
-    return found
-
-
-def _duplicates(posts: list[Post]) -> list[Diagnostic]:
-    """Every file of a clashing pair is flagged, so the new file gets the annotation in its pull request."""
-    groups: dict[tuple[str, str], list[Post]] = {}
-    for post in posts:
-        groups.setdefault((post.id, post.lang), []).append(post)
-    return [
-        diag(
-            "PW208",
-            Span(post.source),
-            f"post id '{post.id}' in language '{post.lang}' is also used by "
-            + ", ".join(other.source for other in group if other is not post),
-            hint="rename one of the files; language variants need a suffix such as .es.md",
-        )
-        for group in groups.values()
-        if len(group) > 1
-        for post in group
-    ]
 
 
 @dataclass(frozen=True, slots=True)
