@@ -22,7 +22,7 @@ def mentioned(match: re.Match[str]) -> str:
 HASH_SIGNS = "#＃"
 """What starts a tag: '#', or the fullwidth '＃' that CJK keyboards type (platforms take both)."""
 
-HASHTAG = re.compile(rf"(?<![\w&#＃/\\])[{HASH_SIGNS}]\w*[^\W\d]\w*")
+HASHTAG = re.compile(rf"(?<![\w&{HASH_SIGNS}/\\])[{HASH_SIGNS}]\w*[^\W\d]\w*")
 """`#OpenSource`: not inside a word, an entity (&#38;) or a URL path, not after a backslash (an escaped
 '#'), and not all digits ('#1' is a rank). The tag is the match without its sign: match[0][1:]."""
 
