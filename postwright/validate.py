@@ -18,7 +18,6 @@ from postwright.model import Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
 from postwright.project import Project
-from postwright.render import limits_for
 from postwright.schema import did_you_mean
 from postwright.syntax import HASHTAG, MENTION, mentioned
 from postwright.yamlpos import Document, KeyPath
@@ -47,8 +46,17 @@ def check_variants(variants: Iterable[Variant], config: Config, *, each: bool = 
 
 def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
     """The rules one variant can be checked against alone: its text and its images."""
-    limits = limits_for(config, config.accounts[variant.account])
+    limits = _limits(config, variant)
     return [*_text(variant, limits), *_media(variant, limits), *_swallowing_links(variant)]
+
+
+def _limits(config: Config, variant: Variant) -> Limits:
+    """The limits of the variant's account. render is imported here, not above: load imports this module
+    for the content rules, and `new` and `schedule`, which render nothing, should not load Jinja and
+    Markdown for it."""
+    from postwright.render import limits_for
+
+    return limits_for(config, config.accounts[variant.account])
 
 
 def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
@@ -60,7 +68,7 @@ def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
         code, rule = ("PW302", "")
     found: dict[Span, Diagnostic] = {}
     for variant in variants:
-        if limits_for(config, config.accounts[variant.account]).alt_text == "unsupported":
+        if _limits(config, variant).alt_text == "unsupported":
             continue
         for number, ref in enumerate(variant.media, 1):
             if not ref.alt.strip() and ref.span not in found:
