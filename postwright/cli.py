@@ -1150,7 +1150,6 @@ def new(
       postwright new "Spring sale" --date "2026-03-20 10:00" --platforms x,mastodon
       postwright new "Rebajas de primavera" --variant-of 2026-03-20-spring-sale --lang es
     """
-    from postwright.load import parse_when
     from postwright.scaffold import (
         ScaffoldError,
         next_free_slot,
@@ -1159,6 +1158,7 @@ def new(
         variant_path,
         write_new,
     )
+    from postwright.when import parse_when
 
     config, loaded = _loaded(project)
     original = None if variant_of is None else _original(config, loaded.posts, variant_of, lang, when_text)

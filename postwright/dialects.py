@@ -16,7 +16,7 @@ trailing newline. `@[name]` mentions and `#Tag` hashtags are copied verbatim for
 even in telegram_html and linkedin, so whoever substitutes them must escape what they insert. Text is
 never normalised (RTL, CJK and emoji come through as typed); only Markdown's own whitespace handling
 applies. A thematic break (`---`, `***`, `___`) becomes a line `---` between blank lines: it separates
-thread parts, and callers split on `THREAD_BREAK`.
+thread parts, and callers split on `syntax.THREAD_BREAK`.
 
     Markdown           plain / linkedin     telegram_html                    discord
     **strong**         text                 <b>…</b>                         **…**
@@ -72,18 +72,13 @@ from markdown.inlinepatterns import ENTITY_RE, DelimiterProcessor, InlineProcess
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import ETX, STX, AtomicString, code_escape
 
+from postwright.syntax import HASHTAG, MENTION
+
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
-THREAD_BREAK = "\n\n---\n\n"
-"""What a thematic break becomes in every dialect; split a rendered text on it to get thread parts."""
-
-# The token postwright.load checks against the people directory; a LinkedIn-native mention
-# (`@[Name](urn:li:person:123)`) is kept whole.
-MENTION_RE = r"@\[[^\]\n]*\](?:\(urn:li:[A-Za-z]+:[^()\s]+\))?"
-# Not inside words, entities (&#38;) or URL paths; all digits is not a tag. Fullwidth ＃ too, as in
-# postwright.render, which turns these into each platform's hashtag syntax.
-HASHTAG_RE = r"(?<![\w&#＃/])[#＃]\w+"
+# A mention (syntax.MENTION); a LinkedIn-native one (`@[Name](urn:li:person:123)`) is kept whole.
+MENTION_RE = MENTION.pattern + r"(?:\(urn:li:[A-Za-z]+:[^()\s]+\))?"
 
 _MENTION, _HASHTAG, _URL = "x-mention", "x-hashtag", "x-url"  # leaf elements our inline patterns add
 _JOINED = "data-joined"  # on a list typed directly under a line of text: no blank line above it
@@ -183,7 +178,7 @@ class _PostSyntax(Extension):
         inline.register(_Token(MENTION_RE, _MENTION), "postwright_mention", 175)
         inline.register(_BareUrl(), "postwright_url", 115)
         inline.register(_Automail(), "automail", 110)
-        inline.register(_Hashtag(HASHTAG_RE, _HASHTAG), "postwright_hashtag", 105)
+        inline.register(_Hashtag(HASHTAG.pattern, _HASHTAG), "postwright_hashtag", 105)
         inline.register(_Entity(ENTITY_RE), "entity", 80)
         emphasis = inline["em_strong"]
         if isinstance(emphasis, DelimiterProcessor):
@@ -695,13 +690,13 @@ class _LinkedIn(_Plain):
 # little-text-format (learn.microsoft.com/linkedin/marketing/community-management/shares/little-text-format):
 # the elements render writes on purpose, a MentionElement @[Name](urn:li:person:…) and the HashtagTemplate
 # {hashtag|\#|tag}; a character already escaped; a bare #tag the template wrote (`#{{ tag }}`), which
-# becomes a HashtagTemplate as the body's do (render.HASHTAG's rule: not after a word, not digits only);
-# or a reserved character, which is plain text once escaped.
+# becomes a HashtagTemplate as the body's do (syntax.HASHTAG); or a reserved character, which is plain
+# text once escaped.
 _LITTLE_TOKEN = re.compile(
     r"@\[(?P<name>(?:[^\\\[\]\n]|\\.)*)\]\((?P<urn>urn:li:[A-Za-z]+:[^\s()\\]+)\)"
     r"|\{hashtag\|\\#\|(?P<tag>(?:[^\s{}|\\]|\\.)+)\}"
     r"|(?P<escaped>\\[\\|{}@\[\]()<>#*_~])"
-    r"|(?<![\w&#＃/\\])[#＃](?P<bare>\w*[^\W\d]\w*)"
+    rf"|(?P<bare>{HASHTAG.pattern})"
     r"|(?P<reserved>[\\|{}@\[\]()<>#*_~])"
 )
 
@@ -720,7 +715,7 @@ def little_text(commentary: str) -> str:
         if match["urn"]:
             return f"@[{little_text(match['name'])}]({match['urn']})"
         if match["tag"] or match["bare"]:
-            return f"{{hashtag|\\#|{little_text(match['tag'] or match['bare'])}}}"
+            return f"{{hashtag|\\#|{little_text(match['tag'] or match['bare'][1:])}}}"
         return match[0]
 
     return _LITTLE_TOKEN.sub(escaped, commentary)

@@ -4,6 +4,10 @@ A post is `YYYY-MM-DD[-HHMM]-slug[.lang].md` (or any name with `date:` in its fr
 YAML front matter between `---` lines, then the Markdown body. Every problem of a file is reported in one
 pass; a file with problems stays a post (never sent: its jobs are `blocked`) wherever its id and date can
 be known, so that it is still checked, previewed and on the calendar. The rest are reported and skipped.
+
+Loading reads and resolves; what a post's content is judged by lives elsewhere and is called from here,
+in the order its diagnostics are reported: the front matter's schema (frontmatter.py), dates in the
+brand's time zone (when.py), and the content rules (validate.py).
 """
 
 from __future__ import annotations
@@ -11,106 +15,24 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal, NamedTuple
-from zoneinfo import ZoneInfo
+from typing import NamedTuple
 
-from pydantic import Field, ValidationError
-
-from postwright import workers
+from postwright import validate, workers
 from postwright.cache.memo import Memo, is_problems, render_keys
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.files import read_text
+from postwright.frontmatter import FrontMatter, ImageRef, without_invalid_keys
 from postwright.model import MediaRef, Post
-from postwright.platforms import PLATFORMS
 from postwright.project import Project
-from postwright.schema import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    Bool,
-    Hashtag,
-    Language,
-    Link,
-    Model,
-    PlatformName,
-    did_you_mean,
-    dotted,
-    validate_model,
-)
+from postwright.schema import did_you_mean, validate_model
+from postwright.when import NameWhen, is_next, name_date_text, publish_time, read_date
 from postwright.yamlpos import Document, KeyPath, load_yaml
-
-DateText = str  # parsed by _when, in the brand's time zone
-PostId = Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)]  # as a file name gives it
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class ImageRef(Model):
-    """An image from assets/ with its alt text."""
-
-    src: str
-    """Path of the image, relative to assets/, e.g. launch.jpg."""
-    alt: str = ""
-    """Alt text: what the image shows, for people who cannot see it, e.g. A red kite over the beach.
-    Some platforms require it."""
-    focus: tuple[Fraction, Fraction] | None = None
-    """Focal point [x, y] from 0 to 1 (0,0 is top left) that crops keep in view, e.g. [0.5, 0.3]."""
-
-
-class Override(Model):
-    """Fields a post changes for one platform or one account."""
-
-    body: str | None = None
-    """A different body (Markdown) for this platform or account, e.g. A shorter text."""
-    date: DateText | None = None
-    """A different publish time for this platform or account, e.g. 2026-12-01 10:00."""
-    tags: list[Hashtag] | None = None
-    """Different hashtags, e.g. [launch]."""
-    link: Link | None = None
-    """A different link, e.g. https://example.com/v2."""
-    images: list[ImageRef] | None = None
-    """Different images."""
-    thread: Literal["auto", "never", "always"] | None = None
-    """A different thread mode."""
-
-
-class FrontMatter(Model):
-    """The YAML front matter of a post file."""
-
-    id: PostId | None = None
-    """The post's id, instead of the one its file name gives, e.g. 2026-12-01-launch: set it to the old id
-    when you rename a file that was already published, so that the ledger still knows it and it is not
-    sent again."""
-    title: str = ""
-    """For the calendar and previews, e.g. Launch of v2; not posted."""
-    date: DateText | None = None
-    """Publish time, e.g. 2026-12-01 09:30; without an offset it is in the brand's time zone.
-    Optional when the file name starts with the date."""
-    lang: Language | None = None
-    """Language of the post (BCP 47), e.g. es; default from the file name (launch.es.md) or the brand."""
-    platforms: list[PlatformName] | None = None
-    """Platforms to post to; default brand.platforms. Every account on them in the post's language gets it."""
-    accounts: list[str] | None = None
-    """Exact accounts to post to, instead of platforms, e.g. [x_main, mastodon_main]."""
-    tags: list[Hashtag] = []
-    """Hashtags, without #, e.g. [OpenSource, launch]; templates place them per platform."""
-    link: Link | None = None
-    """The link the post promotes, e.g. https://example.com/v2; UTM-tagged per platform."""
-    images: list[ImageRef] = []
-    """Images from assets/, each with alt text."""
-    thread: Literal["auto", "never", "always"] = "auto"
-    """auto: split into a thread where the text is too long and the platform allows threads."""
-    draft: Bool = False
-    """Drafts are checked and previewed but never published."""
-    expires: DateText | None = None
-    """After this time the post is not sent any more, e.g. 2026-12-03 (a date alone means the end of
-    that day)."""
-    overrides: dict[str, Override] = {}
-    """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +47,6 @@ _NAME = re.compile(
     r"^(?:(?P<date>\d{4}-\d{2}-\d{2})(?:-(?P<time>\d{4}))?-)?(?P<slug>[^.]+)(?:\.(?P<lang>[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?$"
 )
 _SLUG = re.compile(r"[\w-]+\Z")  # \Z: a name ending in a newline is not a slug
-_DATE_TIME = re.compile(
-    r"(?P<day>\d{4}-\d{2}-\d{2})"
-    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))? ?(?P<offset>Z|[+-]\d{2}:?\d{2})?)?"
-)
-_MENTION = re.compile(r"@\[([^\]\n]*)\]")
 
 
 def _relative(project: Project, path: Path) -> str:
@@ -216,7 +133,7 @@ def load_posts(project: Project, config: Config | None, memo: Memo[LoadedFile] |
         if remembered.post is not None:
             posts.append(remembered.post)
             keys_by_source[remembered.post.source] = remembered.render_keys
-    found += _duplicates(posts)
+    found += validate.duplicate_ids(posts)
     return Loaded(
         tuple(posts), tuple(found), tuple(_relative(project, path) for path in files), keys_by_source
     )
@@ -294,7 +211,7 @@ def _memo_key(project: Project, path: Path) -> str:
 
 
 def _date_text(item: _Parsed) -> str | None:
-    return item.front.date or _name_date_text(item.name_when)
+    return item.front.date or name_date_text(item.name_when)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,7 +221,7 @@ class _Parsed:
     id: str
     source: str
     name_lang: str | None
-    name_when: tuple[date, str | None] | None  # date and HHMM from the file name
+    name_when: NameWhen | None  # date and HHMM from the file name
     front: FrontMatter
     document: Document
     body: str
@@ -366,7 +283,7 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
     front, invalid = validate_model(FrontMatter, document)
     found += invalid
     if front is None and not syntax:
-        front = _without_invalid_keys(document.data)
+        front = without_invalid_keys(document.data)
     if front is None or syntax:
         return None, found
     post_id = path.name[: -len(".md")]
@@ -374,29 +291,6 @@ def _parse_file(project: Project, path: Path) -> tuple[_Parsed | None, list[Diag
         post_id = post_id[: -len(name["lang"]) - 1]
     post_id = front.id or post_id
     return _Parsed(post_id, shown, name["lang"], name_when, front, document, body, body_line), found
-
-
-NEW_POST_BODY = "Write the post here in Markdown."
-"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
-
-_IDENTITY = {"id", "date", "lang"}  # what names a post's jobs in the ledger: never guessed
-
-
-def _without_invalid_keys(data: dict) -> FrontMatter | None:
-    """The front matter without its invalid keys (already reported), so that the rest of the post is still
-    checked; None when what names the post is among them."""
-    try:
-        FrontMatter.model_validate(data)
-    except ValidationError as error:
-        invalid = {item["loc"][0] if item["loc"] else None for item in error.errors(include_url=False)}
-    else:
-        return None
-    if None in invalid or invalid & _IDENTITY:
-        return None
-    try:
-        return FrontMatter.model_validate({key: value for key, value in data.items() if key not in invalid})
-    except ValidationError:
-        return None
 
 
 def _split_front_matter(text: str, shown: str) -> tuple[str, str, int] | Diagnostic:
@@ -435,67 +329,25 @@ def _resolve(
                 hint="rename the file or fix lang:",
             )
         )
-    publish_at = _publish_time(config, item, dates, found)
+    publish_at = publish_time(config, front.date, item.name_when, dates.get(item.id), doc, shown, found)
     expires = (
-        _when(config, front.expires, doc, ("expires",), found, end_of_day=True) if front.expires else None
+        read_date(config, front.expires, doc, ("expires",), found, end_of_day=True) if front.expires else None
     )
-    if publish_at and expires and expires <= publish_at:
-        found.append(
-            diag(
-                "PW205",
-                doc.span(("expires",)),
-                f"post expires ({front.expires}) before it is published ({publish_at:%Y-%m-%d %H:%M})",
-                hint="move expires: after date:, or remove it",
-            )
-        )
+    found += validate.expires_before_publish(front, doc, publish_at, expires)
     platforms, targets = _targets(config, front, doc, lang, found)
     moved = {
-        key: _when(config, override.date, doc, ("overrides", key, "date"), found)
+        key: read_date(config, override.date, doc, ("overrides", key, "date"), found)
         for key, override in front.overrides.items()
         if override.date is not None
     }
     by_account = _account_times(config, targets, publish_at, moved)
-    found += _check_overrides(config, front, doc, platforms, targets)
-    for key, when in moved.items():
-        if when and expires and when >= expires:
-            found.append(
-                diag(
-                    "PW205",
-                    doc.span(("overrides", key, "date")),
-                    f"overrides.{key}.date is after the post expires ({front.expires})",
-                    hint="move the override's date before expires:, or extend expires:",
-                )
-            )
+    found += validate.check_overrides(config, front, doc, platforms, targets)
+    found += validate.overrides_after_expiry(front, doc, moved, expires)
     media = _media(project, front.images, doc, ("images",), found)
     for key, override in front.overrides.items():
         if override.images is not None:
             _media(project, override.images, doc, ("overrides", key, "images"), found)
-    bodies = [(item.body, item.body_line, None)] + [
-        (override.body, doc.span(("overrides", key, "body")).line, ("overrides", key, "body"))
-        for key, override in front.overrides.items()
-        if override.body is not None
-    ]
-    for body, line, where in bodies:
-        reaches = platforms if where is None else _override_platforms(config, str(where[1]))
-        found += _check_body(config, front, body, Span(shown, line), where, reaches)
-    if not item.body.strip() and not any(o.body for o in front.overrides.values()):
-        found.append(
-            diag(
-                "PW242",
-                Span(shown, item.body_line - 1),
-                "post body is empty",
-                hint="write the post below the front matter",
-            )
-        )
-    if not front.draft and item.body.strip() == NEW_POST_BODY:
-        found.append(
-            diag(
-                "PW250",
-                Span(shown, item.body_line),
-                "the body is still the text `postwright new` wrote, and the post is not a draft",
-                hint="write the post, or set draft: true until it is ready",
-            )
-        )
+    found += validate.check_bodies(config, front, doc, item.body, item.body_line, shown, platforms)
     if publish_at is None:  # a post with other errors stays a post: plan shows it blocked, never sends it
         return None, found
     return (
@@ -526,140 +378,6 @@ def _resolve(
         ),
         found,
     )
-
-
-def _name_date_text(name_when: tuple[date, str | None] | None) -> str | None:
-    if name_when is None:
-        return None
-    day, hhmm = name_when
-    return f"{day} {hhmm[:2]}:{hhmm[2:]}" if hhmm else day.isoformat()
-
-
-def _publish_time(
-    config: Config, item: _Parsed, dates: dict[str, str], found: list[Diagnostic]
-) -> datetime | None:
-    doc, front = item.document, item.front
-    if is_next(front.date):
-        found.append(
-            diag(
-                "PW214",
-                doc.span(("date",)),
-                "date: next — this post gets the next free posting slot when `postwright schedule` runs",
-                hint="run `postwright schedule`, or write a date",
-            )
-        )
-        return None
-    if front.date is not None:
-        when = _when(config, front.date, doc, ("date",), found)
-        if when and item.name_when and when.date() != item.name_when[0]:
-            found.append(
-                diag(
-                    "PW204",
-                    doc.span(("date",)),
-                    f"date: {when:%Y-%m-%d} differs from the file name's {item.name_when[0]}; date: wins",
-                    hint="rename the file so the calendar and the file list agree",
-                )
-            )
-        return when
-    text = _name_date_text(item.name_when) or dates.get(item.id)  # a variant takes its sibling's date
-    if text is None:
-        found.append(
-            diag(
-                "PW200",
-                Span(item.source),
-                "post has no date",
-                hint="add date: YYYY-MM-DD HH:MM to the front matter, or start the file name with the date",
-            )
-        )
-        return None
-    return _when(config, text, doc, (), found, span=Span(item.source))
-
-
-def _when(
-    config: Config,
-    text: str,
-    doc: Document,
-    loc: KeyPath,
-    found: list[Diagnostic],
-    *,
-    end_of_day: bool = False,
-    span: Span | None = None,
-) -> datetime | None:
-    """Parse a date or date-time; naive values are wall-clock times in the brand's time zone."""
-    span = span or doc.span(loc)
-    text = str(text).strip()
-    match = _DATE_TIME.fullmatch(text)
-    try:
-        if not match:
-            raise ValueError(text)
-        day = date.fromisoformat(match["day"])
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            found.append(_out_of_range(text, span, loc))
-            return None
-        if match["hour"] is None:
-            if end_of_day:
-                return datetime.combine(day + timedelta(days=1), datetime.min.time(), config.zone)
-            return _localize(datetime.combine(day, config.schedule.default_time), config.zone, span, found)
-        clock = time(int(match["hour"]), int(match["minute"]), int(match["second"] or 0))
-        offset = match["offset"]
-        when = datetime.combine(day, clock)
-        if offset:
-            when = when.replace(tzinfo=UTC if offset == "Z" else datetime.strptime(offset, "%z").tzinfo)
-    except ValueError:
-        found.append(
-            diag(
-                "PW201",
-                span,
-                f"'{text}' is not a valid date" + (f" for {dotted(loc)}" if loc else ""),
-                hint="write YYYY-MM-DD HH:MM (e.g. 2026-12-01 09:30), optionally with an offset like +01:00",
-            )
-        )
-        return None
-    return when if when.tzinfo else _localize(when, config.zone, span, found)
-
-
-def _out_of_range(text: str, span: Span, loc: KeyPath) -> Diagnostic:
-    """A year postwright cannot do date arithmetic with (a typo, or 9999-12-31 meaning "never")."""
-    never = " (a post without expires: never expires)" if loc == ("expires",) else ""
-    return diag(
-        "PW201",
-        span,
-        f"'{text}' is outside the years postwright schedules ({FIRST_YEAR} to {LAST_YEAR})"
-        + (f" for {dotted(loc)}" if loc else ""),
-        hint=f"check the year: write a date from {FIRST_YEAR} to {LAST_YEAR}{never}",
-    )
-
-
-def _localize(naive: datetime, zone: ZoneInfo, span: Span, found: list[Diagnostic]) -> datetime | None:
-    """Attach the zone, refusing wall-clock times a DST change skips and flagging ones it repeats."""
-    first = naive.replace(tzinfo=zone, fold=0)
-    second = naive.replace(tzinfo=zone, fold=1)
-    round_trip = first.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None)
-    if round_trip != naive:
-        found.append(
-            diag(
-                "PW202",
-                span,
-                f"{naive:%Y-%m-%d %H:%M} does not exist in {zone.key} (clocks skip it for daylight saving)",
-                hint="pick a time outside the skipped hour, or give an explicit offset",
-            )
-        )
-        return None
-    if first.utcoffset() != second.utcoffset():
-        found.append(
-            diag(
-                "PW203",
-                span,
-                f"{naive:%Y-%m-%d %H:%M} happens twice in {zone.key}; "
-                f"the first (UTC{_offset(first)}) is used",
-                hint=f"give an explicit offset to choose: {_offset(first)} or {_offset(second)}",
-            )
-        )
-    return first
-
-
-def _offset(when: datetime) -> str:
-    return when.strftime("%z")[:3] + ":" + when.strftime("%z")[3:]
 
 
 def _targets(
@@ -772,184 +490,22 @@ def _account_times(
     return dict(sorted(times.items()))
 
 
-def _override_platforms(config: Config, key: str) -> list[str]:
-    """The platforms an override key reaches: itself, or the platform of the account it names."""
-    if key in config.accounts:
-        return [config.accounts[key].platform]
-    return [key] if key in PLATFORMS else []
-
-
-def _check_overrides(
-    config: Config, front: FrontMatter, doc: Document, platforms: Iterable[str], targets: Iterable[str]
-) -> list[Diagnostic]:
-    known = [*config.accounts, *PLATFORMS]
-    found = []
-    for key in front.overrides:
-        span = doc.span(("overrides", key), key=True)
-        if key not in known:
-            found.append(
-                diag(
-                    "PW206",
-                    span,
-                    f"override for unknown platform or account '{key}'{did_you_mean(key, known)}",
-                    hint="override keys are platform names (x, bluesky, …) or account names from config.yml",
-                )
-            )
-        elif key not in platforms and key not in targets:
-            found.append(
-                diag(
-                    "PW212",
-                    span,
-                    f"override for '{key}' is never used: this post does not go there",
-                    hint="add it to platforms:/accounts:, or remove the override",
-                )
-            )
-    return found
-
-
 def _media(
     project: Project, images: Sequence[ImageRef], doc: Document, loc: KeyPath, found: list[Diagnostic]
 ) -> tuple[MediaRef, ...]:
-    refs: list[MediaRef] = []
+    """The images that can be used; the others are reported (validate.image_problem) and left out."""
     if not images:  # most posts: no need to resolve assets/ (a system call per folder level)
         return ()
     assets = project.assets_dir.resolve()
+    refs: list[MediaRef] = []
     for index, image in enumerate(images):
-        where = (*loc, index)
-        span = doc.span((*where, "src"))
-        number = f"image {index + 1}"
-        try:
-            target = (assets / image.src).resolve()
-            exists = target.is_file()
-        except (ValueError, OSError):  # a NUL byte or an over-long name: not a usable path
-            target, exists = assets / "?", False
-        if Path(image.src).is_absolute() or not target.is_relative_to(assets):
-            found.append(
-                diag(
-                    "PW301",
-                    span,
-                    f"{number}: '{image.src}' points outside assets/",
-                    hint="put the image in assets/ and give its path relative to assets/",
-                )
-            )
-            continue
-        if not exists:
-            found.append(
-                diag(
-                    "PW300",
-                    span,
-                    f"{number}: assets/{image.src} not found"
-                    + did_you_mean(image.src, _asset_names(project)),
-                    hint="check the file name; paths are relative to assets/ and case-sensitive",
-                )
-            )
+        span = doc.span((*loc, index, "src"))
+        problem = validate.image_problem(project, assets, image, index + 1, span)
+        if problem is not None:
+            found.append(problem)
             continue
         refs.append(MediaRef(image.src, image.alt, image.focus, span))
     return tuple(refs)
-
-
-def _asset_names(project: Project) -> list[str]:
-    if not project.assets_dir.is_dir():
-        return []
-    return [
-        p.relative_to(project.assets_dir).as_posix() for p in project.assets_dir.rglob("*") if p.is_file()
-    ]
-
-
-def _check_body(
-    config: Config,
-    front: FrontMatter,
-    body: str,
-    start: Span,
-    where: KeyPath | None,
-    platforms: Iterable[str],
-) -> list[Diagnostic]:
-    """Mentions and brand rules in one body text; `start` is the line the text begins on."""
-    found: list[Diagnostic] = []
-
-    def at(offset: int) -> Span:
-        if where is not None:  # an override's YAML string: its own line is precise enough
-            return start
-        line = start.line + body.count("\n", 0, offset)
-        return Span(start.path, line, offset - (body.rfind("\n", 0, offset) + 1) + 1)
-
-    for match in _MENTION.finditer(body):
-        name = match[1].strip()
-        person = config.people.get(name)
-        if person is None:
-            found.append(
-                diag(
-                    "PW230",
-                    at(match.start()),
-                    f"@[{name}] is not in the people directory{did_you_mean(name, config.people)}",
-                    hint=f"add {name or 'the person'} under people: in config.yml with a handle per platform",
-                )
-            )
-            continue
-        for platform in platforms:
-            if not getattr(person, platform, None):
-                found.append(
-                    diag(
-                        "PW231",
-                        at(match.start()),
-                        f"@[{name}] has no {platform} handle; the plain name will be used",
-                        platform=platform,
-                        hint=f"add {platform}: to people.{name} in config.yml",
-                    )
-                )
-    for word in config.brand.rules.banned_words:
-        for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", body, re.IGNORECASE):
-            found.append(
-                diag(
-                    "PW240",
-                    at(match.start()),
-                    f"'{match[0]}' is a banned word for this brand",
-                    hint="see brand.rules.banned_words in config.yml",
-                )
-            )
-    tags = {tag.casefold() for tag in front.tags}
-    for disclosure in config.brand.rules.disclosures:
-        needed = tags & {tag.casefold() for tag in disclosure.tags}
-        if needed and not re.search(rf"(?<!\w){re.escape(disclosure.text)}(?!\w)", body, re.IGNORECASE):
-            found.append(
-                diag(
-                    "PW241",
-                    start,
-                    f"posts tagged {', '.join(disclosure.tags)} must include '{disclosure.text}'",
-                    hint=f"add '{disclosure.text}' to the text",
-                )
-            )
-    return found
-
-
-def _duplicates(posts: list[Post]) -> list[Diagnostic]:
-    """Every file of a clashing pair is flagged, so the new file gets the annotation in its pull request."""
-    groups: dict[tuple[str, str], list[Post]] = {}
-    for post in posts:
-        groups.setdefault((post.id, post.lang), []).append(post)
-    return [
-        diag(
-            "PW208",
-            Span(post.source),
-            f"post id '{post.id}' in language '{post.lang}' is also used by "
-            + ", ".join(other.source for other in group if other is not post),
-            hint="rename one of the files; language variants need a suffix such as .es.md",
-        )
-        for group in groups.values()
-        if len(group) > 1
-        for post in group
-    ]
-
-
-def parse_when(config: Config, text: str, span: Span) -> tuple[datetime | None, list[Diagnostic]]:
-    """Parse a date or date-time as front matter would (for --date options)."""
-    found: list[Diagnostic] = []
-    return _when(config, text, Document({}, {(): span}, {}), (), found, span=span), found
-
-
-def is_next(date_text: str | None) -> bool:
-    """`date: next`: the writer asks `postwright schedule` for the next free posting slot."""
-    return date_text is not None and date_text.strip().lower() == "next"
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,12 +33,9 @@ from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits, Platform
 from postwright.project import Project
 from postwright.split import Budget, PieceCounts, split_to_fit
+from postwright.syntax import HASHTAG, MENTION, THREAD_BREAK, mentioned
 from postwright.text import telegram_markup_spans
 
-_MENTION = re.compile(r"@\[([^\]\n]*)\]")
-# as dialects.HASHTAG_RE, and not after a backslash (an escaped '#'), and not all digits ('#1')
-HASHTAG = re.compile(r"(?<![\w&#＃/\\])[#＃](\w*[^\W\d]\w*)")
-_THREAD_BREAK = re.compile(r"\n\n---\n\n")
 _FALLBACK_TEMPLATE = "{{ body }}"
 
 
@@ -249,18 +246,19 @@ def _platform_syntax(body: str, platform: Platform, config: Config) -> str:
     """@[person] → the platform's mention (the name where no handle); #tag → its hashtag syntax."""
 
     def mention(match: re.Match[str]) -> str:
-        person = config.people.get(match[1].strip())
+        name = mentioned(match)
+        person = config.people.get(name.strip())
         if person is None:  # reported by check; keep the writer's text
             return match[0]
         handle = getattr(person, platform.name, None)
         if not handle:  # the plain name is text like any other: escape it for the dialect
-            return escape_text(person.name or match[1], platform.dialect)
-        shown = platform.mention(handle, person.name or match[1])
+            return escape_text(person.name or name, platform.dialect)
+        shown = platform.mention(handle, person.name or name)
         return html.escape(shown) if platform.dialect == "telegram_html" else shown
 
-    body = _MENTION.sub(mention, body)
+    body = MENTION.sub(mention, body)
     if platform.hashtag_format != "#{tag}":
-        body = HASHTAG.sub(lambda match: platform.hashtag(match[1]), body)
+        body = HASHTAG.sub(lambda match: platform.hashtag(match[0][1:]), body)
     return body
 
 
@@ -376,7 +374,7 @@ def _budget(limits: Limits, label: str) -> Budget:
 
 def _parts(text: str, mode: str, limits: Limits, config: Config, platform: str) -> list[str]:
     """Explicit parts (a --- line in the body), each split further where too long, on threading platforms."""
-    explicit = [part.strip() for part in _THREAD_BREAK.split(text) if part.strip()]
+    explicit = [part.strip() for part in text.split(THREAD_BREAK) if part.strip()]
     if mode == "never" or limits.max_thread_parts == 1:
         return ["\n\n".join(explicit)] if explicit else [""]
     settings = config.platforms.get(platform)

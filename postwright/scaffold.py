@@ -21,11 +21,12 @@ import yaml
 from slugify import slugify
 
 from postwright.config import Config
-from postwright.load import NEW_POST_BODY, waiting_posts
+from postwright.load import waiting_posts
 from postwright.model import Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema_export import schemas
+from postwright.validate import NEW_POST_BODY
 
 
 class ScaffoldError(Exception):

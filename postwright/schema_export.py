@@ -7,7 +7,7 @@ from typing import Any
 
 from postwright import __version__
 from postwright.config import Config
-from postwright.load import FrontMatter
+from postwright.frontmatter import FrontMatter
 from postwright.platforms import PLATFORMS
 
 _TITLES = {"config": "postwright config.yml", "post": "postwright post front matter"}
@@ -33,7 +33,7 @@ def reference_markdown() -> str:
     sections = [
         "# Reference",
         "",
-        "Generated from the schema classes in `postwright/config.py` and `postwright/load.py`",
+        "Generated from the schema classes in `postwright/config.py` and `postwright/frontmatter.py`",
         "(`python -m postwright.schema_export > docs/reference.md`); `tests/test_docs.py` keeps it current.",
     ]
     for kind, schema in schemas().items():

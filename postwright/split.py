@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import regex
 
+from postwright.syntax import HASH_SIGNS
+
 Fits = Callable[[str], bool]
 # (start, end) spans of a text that no part boundary may fall inside: markup, such as Telegram's HTML tags
 Unbreakable = Callable[[str], Sequence[tuple[int, int]]]
@@ -71,7 +73,7 @@ _SENTENCES = tuple(
     )
     for cjk in ("", "|[。！？]")
 )
-_UNCUTTABLE = re.compile(r"^(?:https?://|www\.|@|#|＃)", re.IGNORECASE)
+_UNCUTTABLE = re.compile(rf"^(?:https?://|www\.|@|[{HASH_SIGNS}])", re.IGNORECASE)  # links, mentions, tags
 
 
 def split_to_fit(

@@ -1,23 +1,31 @@
-"""Stage 4: each Variant against its platform's real rules, and across variants (duplicates)."""
+"""Stage 4: each Variant against its platform's real rules, and across variants (duplicates); and the
+content rules of a post file, which load applies as it reads each post."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import timedelta
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import regex
 
 from postwright import text
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, clip, diag
-from postwright.model import Variant
+from postwright.frontmatter import FrontMatter, ImageRef
+from postwright.model import Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
-from postwright.render import HASHTAG, limits_for
+from postwright.project import Project
+from postwright.schema import did_you_mean
+from postwright.syntax import HASHTAG, MENTION, mentioned
+from postwright.yamlpos import Document, KeyPath
 
 _HASHTAG = re.compile(HASHTAG.pattern + r"|\{hashtag\|\\#\|[^}]+\}")  # and LinkedIn's little-text tags
-_MENTION = re.compile(r"(?<![\w@])@\w[\w.]*")
+# A mention as platforms count it in the rendered text (@handle, @user@host): a platform's own syntax,
+# which render made of syntax.MENTION, not the writer's @[person].
+_HANDLE = re.compile(r"(?<![\w@])@\w[\w.]*")
 # Where a link turns from ASCII into a letter of another script than Latin: text that had no space
 # before it (CJK and Thai write none between words). After / = # ? & . - it starts a path segment, a
 # query value or a domain label, which may be in any script: those are left alone.
@@ -38,8 +46,17 @@ def check_variants(variants: Iterable[Variant], config: Config, *, each: bool = 
 
 def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
     """The rules one variant can be checked against alone: its text and its images."""
-    limits = limits_for(config, config.accounts[variant.account])
+    limits = _limits(config, variant)
     return [*_text(variant, limits), *_media(variant, limits), *_swallowing_links(variant)]
+
+
+def _limits(config: Config, variant: Variant) -> Limits:
+    """The limits of the variant's account. render is imported here, not above: load imports this module
+    for the content rules, and `new` and `schedule`, which render nothing, should not load Jinja and
+    Markdown for it."""
+    from postwright.render import limits_for
+
+    return limits_for(config, config.accounts[variant.account])
 
 
 def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
@@ -51,7 +68,7 @@ def _alt_text(variants: list[Variant], config: Config) -> list[Diagnostic]:
         code, rule = ("PW302", "")
     found: dict[Span, Diagnostic] = {}
     for variant in variants:
-        if limits_for(config, config.accounts[variant.account]).alt_text == "unsupported":
+        if _limits(config, variant).alt_text == "unsupported":
             continue
         for number, ref in enumerate(variant.media, 1):
             if not ref.alt.strip() and ref.span not in found:
@@ -117,7 +134,7 @@ def _per_post_counts(variant: Variant, limits: Limits, title: str) -> list[Diagn
     post, and a thread's parts are separate posts (a platform without threads has one, joined, part)."""
     checks = (
         ("PW403", "hashtags", lambda part: len(_HASHTAG.findall(part)), limits.max_hashtags),
-        ("PW404", "mentions", lambda part: len(_MENTION.findall(part)), limits.max_mentions),
+        ("PW404", "mentions", lambda part: len(_HANDLE.findall(part)), limits.max_mentions),
         ("PW405", "links", lambda part: len({part[a:b] for a, b in text.url_spans(part)}), limits.max_links),
     )
     many = len(variant.parts) > 1
@@ -256,3 +273,241 @@ def _duplicates(variants: list[Variant], window: timedelta) -> list[Diagnostic]:
             )
         seen[key] = variant
     return found
+
+
+# Content rules ----------------------------------------------------------------------------------------
+# What one post file says, judged as it is loaded (load calls these in the order its diagnostics keep):
+# its dates against each other, its overrides, its image references, its bodies (mentions, brand
+# rules, empty or unwritten), and post ids across files.
+
+NEW_POST_BODY = "Write the post here in Markdown."
+"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
+
+
+def expires_before_publish(
+    front: FrontMatter, doc: Document, publish_at: datetime | None, expires: datetime | None
+) -> list[Diagnostic]:
+    """A post that expires before it is published is never sent (PW205)."""
+    if not (publish_at and expires and expires <= publish_at):
+        return []
+    return [
+        diag(
+            "PW205",
+            doc.span(("expires",)),
+            f"post expires ({front.expires}) before it is published ({publish_at:%Y-%m-%d %H:%M})",
+            hint="move expires: after date:, or remove it",
+        )
+    ]
+
+
+def overrides_after_expiry(
+    front: FrontMatter, doc: Document, moved: Mapping[str, datetime | None], expires: datetime | None
+) -> list[Diagnostic]:
+    """An override's date after the post expires: that platform or account never gets it (PW205)."""
+    return [
+        diag(
+            "PW205",
+            doc.span(("overrides", key, "date")),
+            f"overrides.{key}.date is after the post expires ({front.expires})",
+            hint="move the override's date before expires:, or extend expires:",
+        )
+        for key, when in moved.items()
+        if when and expires and when >= expires
+    ]
+
+
+def check_overrides(
+    config: Config, front: FrontMatter, doc: Document, platforms: Iterable[str], targets: Iterable[str]
+) -> list[Diagnostic]:
+    """Each override key names a platform or account this post goes to (PW206, PW212)."""
+    known = [*config.accounts, *PLATFORMS]
+    found = []
+    for key in front.overrides:
+        span = doc.span(("overrides", key), key=True)
+        if key not in known:
+            found.append(
+                diag(
+                    "PW206",
+                    span,
+                    f"override for unknown platform or account '{key}'{did_you_mean(key, known)}",
+                    hint="override keys are platform names (x, bluesky, …) or account names from config.yml",
+                )
+            )
+        elif key not in platforms and key not in targets:
+            found.append(
+                diag(
+                    "PW212",
+                    span,
+                    f"override for '{key}' is never used: this post does not go there",
+                    hint="add it to platforms:/accounts:, or remove the override",
+                )
+            )
+    return found
+
+
+def image_problem(
+    project: Project, assets: Path, image: ImageRef, number: int, span: Span
+) -> Diagnostic | None:
+    """An image reference that points outside assets/ (PW301) or at no file (PW300); `assets` resolved."""
+    try:
+        target = (assets / image.src).resolve()
+        exists = target.is_file()
+    except (ValueError, OSError):  # a NUL byte or an over-long name: not a usable path
+        target, exists = assets / "?", False
+    if Path(image.src).is_absolute() or not target.is_relative_to(assets):
+        return diag(
+            "PW301",
+            span,
+            f"image {number}: '{image.src}' points outside assets/",
+            hint="put the image in assets/ and give its path relative to assets/",
+        )
+    if not exists:
+        return diag(
+            "PW300",
+            span,
+            f"image {number}: assets/{image.src} not found" + did_you_mean(image.src, _asset_names(project)),
+            hint="check the file name; paths are relative to assets/ and case-sensitive",
+        )
+    return None
+
+
+def _asset_names(project: Project) -> list[str]:
+    if not project.assets_dir.is_dir():
+        return []
+    return [
+        p.relative_to(project.assets_dir).as_posix() for p in project.assets_dir.rglob("*") if p.is_file()
+    ]
+
+
+def check_bodies(
+    config: Config,
+    front: FrontMatter,
+    doc: Document,
+    body: str,
+    body_line: int,
+    source: str,
+    platforms: tuple[str, ...],
+) -> list[Diagnostic]:
+    """The post's body and each override's: mentions and brand rules where each goes; then whether the
+    post has a body at all (PW242) and whether a ready post still holds `new`'s text (PW250)."""
+    found: list[Diagnostic] = []
+    bodies = [(body, body_line, None)] + [
+        (override.body, doc.span(("overrides", key, "body")).line, ("overrides", key, "body"))
+        for key, override in front.overrides.items()
+        if override.body is not None
+    ]
+    for written, line, where in bodies:
+        reaches = platforms if where is None else _override_platforms(config, str(where[1]))
+        found += _check_body(config, front, written, Span(source, line), where, reaches)
+    if not body.strip() and not any(o.body for o in front.overrides.values()):
+        found.append(
+            diag(
+                "PW242",
+                Span(source, body_line - 1),
+                "post body is empty",
+                hint="write the post below the front matter",
+            )
+        )
+    if not front.draft and body.strip() == NEW_POST_BODY:
+        found.append(
+            diag(
+                "PW250",
+                Span(source, body_line),
+                "the body is still the text `postwright new` wrote, and the post is not a draft",
+                hint="write the post, or set draft: true until it is ready",
+            )
+        )
+    return found
+
+
+def _override_platforms(config: Config, key: str) -> list[str]:
+    """The platforms an override key reaches: itself, or the platform of the account it names."""
+    if key in config.accounts:
+        return [config.accounts[key].platform]
+    return [key] if key in PLATFORMS else []
+
+
+def _check_body(
+    config: Config,
+    front: FrontMatter,
+    body: str,
+    start: Span,
+    where: KeyPath | None,
+    platforms: Iterable[str],
+) -> list[Diagnostic]:
+    """Mentions and brand rules in one body text; `start` is the line the text begins on."""
+    found: list[Diagnostic] = []
+
+    def at(offset: int) -> Span:
+        if where is not None:  # an override's YAML string: its own line is precise enough
+            return start
+        line = start.line + body.count("\n", 0, offset)
+        return Span(start.path, line, offset - (body.rfind("\n", 0, offset) + 1) + 1)
+
+    for match in MENTION.finditer(body):
+        name = mentioned(match).strip()
+        person = config.people.get(name)
+        if person is None:
+            found.append(
+                diag(
+                    "PW230",
+                    at(match.start()),
+                    f"@[{name}] is not in the people directory{did_you_mean(name, config.people)}",
+                    hint=f"add {name or 'the person'} under people: in config.yml with a handle per platform",
+                )
+            )
+            continue
+        for platform in platforms:
+            if not getattr(person, platform, None):
+                found.append(
+                    diag(
+                        "PW231",
+                        at(match.start()),
+                        f"@[{name}] has no {platform} handle; the plain name will be used",
+                        platform=platform,
+                        hint=f"add {platform}: to people.{name} in config.yml",
+                    )
+                )
+    for word in config.brand.rules.banned_words:
+        for match in re.finditer(rf"(?<!\w){re.escape(word)}(?!\w)", body, re.IGNORECASE):
+            found.append(
+                diag(
+                    "PW240",
+                    at(match.start()),
+                    f"'{match[0]}' is a banned word for this brand",
+                    hint="see brand.rules.banned_words in config.yml",
+                )
+            )
+    tags = {tag.casefold() for tag in front.tags}
+    for disclosure in config.brand.rules.disclosures:
+        needed = tags & {tag.casefold() for tag in disclosure.tags}
+        if needed and not re.search(rf"(?<!\w){re.escape(disclosure.text)}(?!\w)", body, re.IGNORECASE):
+            found.append(
+                diag(
+                    "PW241",
+                    start,
+                    f"posts tagged {', '.join(disclosure.tags)} must include '{disclosure.text}'",
+                    hint=f"add '{disclosure.text}' to the text",
+                )
+            )
+    return found
+
+
+def duplicate_ids(posts: list[Post]) -> list[Diagnostic]:
+    """Two files that give one post id and language (PW208). Every file of a clashing pair is flagged,
+    so the new file gets the annotation in its pull request."""
+    groups: dict[tuple[str, str], list[Post]] = {}
+    for post in posts:
+        groups.setdefault((post.id, post.lang), []).append(post)
+    return [
+        diag(
+            "PW208",
+            Span(post.source),
+            f"post id '{post.id}' in language '{post.lang}' is also used by "
+            + ", ".join(other.source for other in group if other is not post),
+            hint="rename one of the files; language variants need a suffix such as .es.md",
+        )
+        for group in groups.values()
+        if len(group) > 1
+        for post in group
+    ]

@@ -16,7 +16,8 @@ from xml.etree.ElementTree import Element
 import pytest
 import yaml
 
-from postwright.dialects import DIALECTS, HASHTAG_RE, MENTION_RE, THREAD_BREAK, Dialect, to_dialect
+from postwright.dialects import DIALECTS, MENTION_RE, Dialect, to_dialect
+from postwright.syntax import HASHTAG, THREAD_BREAK
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "data" / "cases" / "dialects"
@@ -69,7 +70,7 @@ POST_BODIES = post_bodies()
 
 
 def hashtags(text: str) -> list[str]:
-    return [tag for tag in re.findall(HASHTAG_RE, text) if not tag[1:].isdigit()]
+    return [tag for tag in HASHTAG.findall(text) if not tag[1:].isdigit()]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -140,7 +141,7 @@ def test_linkedin_escapes_every_reserved_character(name: str, markdown_text: str
     reserved = "\\|{}@[]()<>#*_~"
     text = re.sub(MENTION_RE, "", to_dialect(markdown_text, "linkedin"))
     text = re.sub(rf"\\[{re.escape(reserved)}]", "", text)
-    text = re.sub(HASHTAG_RE, "", text)
+    text = HASHTAG.sub("", text)
     assert [char for char in text if char in reserved] == []
 
 

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel
 
 from postwright.config import Config
-from postwright.load import FrontMatter
+from postwright.frontmatter import FrontMatter
 from postwright.schema import _unwrap, validate_model
 from postwright.yamlpos import KeyPath, load_yaml
 from tests.conftest import MINIMAL_CONFIG

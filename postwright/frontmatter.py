@@ -1,0 +1,102 @@
+"""The YAML front matter of a post file: its schema (documented; exported by `postwright schema post`).
+
+Beside config.py, which holds config.yml's schema; both build on schema.py's shared field types and its
+bridge from pydantic errors to located diagnostics. Dates stay text here: when.py reads them in the
+brand's time zone, which only config.yml knows.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError
+
+from postwright.schema import Bool, Hashtag, Language, Link, Model, PlatformName
+
+DateText = str  # read by when.read_date, in the brand's time zone
+PostId = Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)]  # as a file name gives it
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class ImageRef(Model):
+    """An image from assets/ with its alt text."""
+
+    src: str
+    """Path of the image, relative to assets/, e.g. launch.jpg."""
+    alt: str = ""
+    """Alt text: what the image shows, for people who cannot see it, e.g. A red kite over the beach.
+    Some platforms require it."""
+    focus: tuple[Fraction, Fraction] | None = None
+    """Focal point [x, y] from 0 to 1 (0,0 is top left) that crops keep in view, e.g. [0.5, 0.3]."""
+
+
+class Override(Model):
+    """Fields a post changes for one platform or one account."""
+
+    body: str | None = None
+    """A different body (Markdown) for this platform or account, e.g. A shorter text."""
+    date: DateText | None = None
+    """A different publish time for this platform or account, e.g. 2026-12-01 10:00."""
+    tags: list[Hashtag] | None = None
+    """Different hashtags, e.g. [launch]."""
+    link: Link | None = None
+    """A different link, e.g. https://example.com/v2."""
+    images: list[ImageRef] | None = None
+    """Different images."""
+    thread: Literal["auto", "never", "always"] | None = None
+    """A different thread mode."""
+
+
+class FrontMatter(Model):
+    """The YAML front matter of a post file."""
+
+    id: PostId | None = None
+    """The post's id, instead of the one its file name gives, e.g. 2026-12-01-launch: set it to the old id
+    when you rename a file that was already published, so that the ledger still knows it and it is not
+    sent again."""
+    title: str = ""
+    """For the calendar and previews, e.g. Launch of v2; not posted."""
+    date: DateText | None = None
+    """Publish time, e.g. 2026-12-01 09:30; without an offset it is in the brand's time zone.
+    Optional when the file name starts with the date."""
+    lang: Language | None = None
+    """Language of the post (BCP 47), e.g. es; default from the file name (launch.es.md) or the brand."""
+    platforms: list[PlatformName] | None = None
+    """Platforms to post to; default brand.platforms. Every account on them in the post's language gets it."""
+    accounts: list[str] | None = None
+    """Exact accounts to post to, instead of platforms, e.g. [x_main, mastodon_main]."""
+    tags: list[Hashtag] = []
+    """Hashtags, without #, e.g. [OpenSource, launch]; templates place them per platform."""
+    link: Link | None = None
+    """The link the post promotes, e.g. https://example.com/v2; UTM-tagged per platform."""
+    images: list[ImageRef] = []
+    """Images from assets/, each with alt text."""
+    thread: Literal["auto", "never", "always"] = "auto"
+    """auto: split into a thread where the text is too long and the platform allows threads."""
+    draft: Bool = False
+    """Drafts are checked and previewed but never published."""
+    expires: DateText | None = None
+    """After this time the post is not sent any more, e.g. 2026-12-03 (a date alone means the end of
+    that day)."""
+    overrides: dict[str, Override] = {}
+    """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
+
+
+_IDENTITY = {"id", "date", "lang"}  # what names a post's jobs in the ledger: never guessed
+
+
+def without_invalid_keys(data: dict) -> FrontMatter | None:
+    """The front matter without its invalid keys (already reported), so that the rest of the post is still
+    checked; None when what names the post is among them."""
+    try:
+        FrontMatter.model_validate(data)
+    except ValidationError as error:
+        invalid = {item["loc"][0] if item["loc"] else None for item in error.errors(include_url=False)}
+    else:
+        return None
+    if None in invalid or invalid & _IDENTITY:
+        return None
+    try:
+        return FrontMatter.model_validate({key: value for key, value in data.items() if key not in invalid})
+    except ValidationError:
+        return None
