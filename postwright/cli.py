@@ -741,7 +741,7 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     Example:
       postwright schedule --dry-run
     """
-    from postwright.scaffold import schedule_waiting
+    from postwright.slots import schedule_waiting
 
     now = _at(project, at_text)
     config, loaded = _loaded(project)
@@ -1128,14 +1128,8 @@ def new(
       postwright new "Rebajas de primavera" --variant-of 2026-03-20-spring-sale --lang es
     """
     from postwright.load import parse_when
-    from postwright.scaffold import (
-        ScaffoldError,
-        next_free_slot,
-        post_path,
-        post_text,
-        variant_path,
-        write_new,
-    )
+    from postwright.scaffold import ScaffoldError, post_path, post_text, variant_path, write_new
+    from postwright.slots import next_free_slot
 
     config, loaded = _loaded(project)
     original = None if variant_of is None else _original(config, loaded.posts, variant_of, lang, when_text)
