@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING
 import click
 
 from postwright import __version__, stamp
+from postwright.console import FORMATTERS, ExitStatus, count_line, format_human, json_text
 from postwright.credentials import redact
 from postwright.diagnostics import Severity, Span, has_errors, printable
 from postwright.files import DISK_FULL
 from postwright.project import Project
-from postwright.report import FORMATTERS, ExitStatus, count_line, format_human, json_text
 
 if TYPE_CHECKING:
     from postwright.config import Preview

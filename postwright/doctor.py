@@ -31,11 +31,11 @@ from postwright import account_settings
 from postwright.account_settings import connection_settings
 from postwright.api import Connection, CredentialCheck
 from postwright.config import Account, Config
+from postwright.console import ExitStatus
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import PermanentError, TransientError
-from postwright.report import ExitStatus
 
 WARN_BEFORE = timedelta(days=14)
 """A token expiring sooner than this is reported as a warning (the publish Action shows it)."""

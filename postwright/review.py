@@ -25,13 +25,13 @@ from pathlib import Path
 
 from postwright import render
 from postwright.config import load_config
+from postwright.console import count_line, json_text, ordered
 from postwright.diagnostics import Diagnostic, Severity, printable
 from postwright.load import load_posts
 from postwright.platforms import PLATFORMS
 from postwright.preview import gather
 from postwright.preview.model import Entry, Overview, PostView
 from postwright.project import Project
-from postwright.report import count_line, json_text, ordered
 
 
 class ReviewError(Exception):

@@ -15,11 +15,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from postwright.config import Config
+from postwright.console import ordered
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.media import Rendition
 from postwright.model import MediaRef, Post, Variant
 from postwright.render import limits_for
-from postwright.report import ordered
 from postwright.schedule import PlanItem
 
 STATUS_LABELS = {"upcoming": "scheduled"}

@@ -1,4 +1,5 @@
-"""Printing diagnostics for people (human), for GitHub (workflow commands) and for programs (JSON)."""
+"""Printing for people (human), for GitHub (workflow commands) and for programs (JSON): diagnostics, and
+every command's exit status."""
 
 from __future__ import annotations
 
