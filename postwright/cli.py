@@ -425,7 +425,7 @@ def preview(
       postwright preview --changed-since origin/main
     """
     from postwright.preview import PreviewError, write_preview
-    from postwright.review import ReviewError
+    from postwright.report import ReportError
 
     settings = _preview_settings(project)
     now = _at(project, at_text or settings.at)
@@ -443,7 +443,7 @@ def preview(
             )
         except PreviewError as error:
             _preview_failed(error)
-        except ReviewError as error:
+        except ReportError as error:
             failure = click.ClickException(str(error))
             failure.exit_code = ExitStatus.USAGE  # like `report`: git cannot answer
             raise failure from error
@@ -566,23 +566,23 @@ def report(
       postwright report --changed-since origin/main >> "$GITHUB_STEP_SUMMARY"
     """
     from postwright.preview import PreviewError
-    from postwright.review import ReviewError, as_json, markdown, review
+    from postwright.report import ReportError, as_json, build_report, markdown
 
     now = _at(project, at_text)
     try:
-        reviewed = review(project, ref, now)
-    except ReviewError as error:
+        changes = build_report(project, ref, now)
+    except ReportError as error:
         failure = click.ClickException(str(error))
         failure.exit_code = ExitStatus.USAGE  # like a bad option: the question cannot be answered
         raise failure from error
     except PreviewError as error:
         _preview_failed(error)
     if output_format == "json":
-        click.echo(as_json(reviewed))
+        click.echo(as_json(changes))
     else:
-        click.echo(markdown(reviewed, max_chars=max_chars), nl=False)
-    click.echo(f"report: {len(reviewed.posts)} changed post(s): {count_line(reviewed.problems)}", err=True)
-    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(list(reviewed.problems)) else ExitStatus.OK)
+        click.echo(markdown(changes, max_chars=max_chars), nl=False)
+    click.echo(f"report: {len(changes.posts)} changed post(s): {count_line(changes.problems)}", err=True)
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(list(changes.problems)) else ExitStatus.OK)
 
 
 @cli.command()

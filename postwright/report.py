@@ -34,7 +34,7 @@ from postwright.preview.model import Entry, Overview, PostView
 from postwright.project import Project
 
 
-class ReviewError(Exception):
+class ReportError(Exception):
     """git cannot answer: not a repository, an unknown ref, no common history."""
 
 
@@ -54,7 +54,7 @@ class Changes:
 
 
 @dataclass(frozen=True, slots=True)
-class Reviewed:
+class Report:
     """What `report` shows: the changed posts (with why), removed post files, and problems elsewhere."""
 
     changes: Changes
@@ -84,10 +84,10 @@ def _git(project: Project, *args: str, binary: bool = False) -> str | bytes:
             env=_git_env(),
         )
     except FileNotFoundError as error:
-        raise ReviewError("git is not installed (report --changed-since needs it)") from error
+        raise ReportError("git is not installed (report --changed-since needs it)") from error
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ReviewError(f"git {args[0]} failed: {message[-1] if message else f'exit {result.returncode}'}")
+        raise ReportError(f"git {args[0]} failed: {message[-1] if message else f'exit {result.returncode}'}")
     return result.stdout if binary else result.stdout.decode("utf-8", "surrogateescape")
 
 
@@ -99,12 +99,12 @@ def changed_files(project: Project, ref: str) -> Changes:
     """Files under the project changed since `ref`'s merge base with HEAD, including uncommitted ones."""
     try:
         _git(project, "rev-parse", "--show-toplevel")
-    except ReviewError as error:
-        raise ReviewError(f"{project.root} is not in a git repository") from error
+    except ReportError as error:
+        raise ReportError(f"{project.root} is not in a git repository") from error
     try:
         _git(project, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except ReviewError as error:
-        raise ReviewError(
+    except ReportError as error:
+        raise ReportError(
             f"unknown git ref '{ref}': fetch it first (e.g. git fetch origin main), "
             "and in CI check out the whole history (actions/checkout with fetch-depth: 0)"
         ) from error
@@ -126,8 +126,8 @@ def changed_files(project: Project, ref: str) -> Changes:
 def merge_base(project: Project, ref: str) -> str:
     try:
         return str(_git(project, "merge-base", ref, "HEAD")).strip()
-    except ReviewError as error:
-        raise ReviewError(
+    except ReportError as error:
+        raise ReportError(
             f"'{ref}' and HEAD have no common history here; in a shallow clone fetch the whole history "
             "(actions/checkout with fetch-depth: 0)"
         ) from error
@@ -140,7 +140,7 @@ def _name_status(project: Project, *revisions: str) -> list[tuple[str, str]]:
     return [(fields[i][0], fields[i + 1]) for i in range(0, len(fields) - 1, 2) if fields[i]]
 
 
-def review(project: Project, ref: str, now: datetime) -> Reviewed:
+def build_report(project: Project, ref: str, now: datetime) -> Report:
     """The changed posts at `now`, with everything a reviewer checks."""
     changes = changed_files(project, ref)
     view, diagnostics = gather(project)(now)
@@ -177,7 +177,7 @@ def review(project: Project, ref: str, now: datetime) -> Reviewed:
         if item.span.path == config_path
         or (item.span.path in changes.paths and item.span.path not in sources)
     ]
-    return Reviewed(changes, view, tuple(posts), removed, tuple(ordered(others)), tuple(notes))
+    return Report(changes, view, tuple(posts), removed, tuple(ordered(others)), tuple(notes))
 
 
 def _sources(entries: tuple[Entry, ...]) -> tuple[str, ...]:
@@ -283,13 +283,13 @@ def _diagnostic_line(item: Diagnostic) -> str:
     return f"- {_ICON[item.severity]} **{item.code}**{scope} {escape_markdown(item.message)} ({where}){hint}"
 
 
-def markdown(reviewed: Reviewed, *, max_chars: int | None = None) -> str:
+def markdown(report: Report, *, max_chars: int | None = None) -> str:
     """The report; over `max_chars` (a comment's limit), texts are left out, then whole posts."""
     for detail in ("full", "summary"):
-        text = _markdown(reviewed, detail=detail)
+        text = _markdown(report, detail=detail)
         if max_chars is None or len(text) <= max_chars:
             return text
-    lines = _markdown(reviewed, detail="summary").splitlines()
+    lines = _markdown(report, detail="summary").splitlines()
     cut = "\n\n… (cut to fit; the job summary and the preview artifact have everything)"
     kept = []
     for line in lines:
@@ -299,28 +299,28 @@ def markdown(reviewed: Reviewed, *, max_chars: int | None = None) -> str:
     return "\n".join(kept) + cut
 
 
-def _markdown(reviewed: Reviewed, *, detail: str) -> str:
-    view = reviewed.overview
-    count = len(reviewed.posts)
+def _markdown(report: Report, *, detail: str) -> str:
+    view = report.overview
+    count = len(report.posts)
     kinds = {}
-    for _, reason in reviewed.posts:
+    for _, reason in report.posts:
         kinds[reason] = kinds.get(reason, 0) + 1
     summary = ", ".join(f"{number} {reason}" for reason, number in kinds.items())
     lines = [
-        f"## postwright: {count} post{'s' * (count != 1)} changed since {_inline_code(reviewed.changes.ref)}",
+        f"## postwright: {count} post{'s' * (count != 1)} changed since {_inline_code(report.changes.ref)}",
         "",
-        f"{summary + ' · ' if summary else ''}{count_line(reviewed.problems)} · statuses as of "
+        f"{summary + ' · ' if summary else ''}{count_line(report.problems)} · statuses as of "
         f"{view.now.astimezone(view.zone):%Y-%m-%d %H:%M %Z}",
     ]
-    lines += [f"\n> {escape_markdown(note)}" for note in reviewed.notes]
-    if reviewed.other_problems:
+    lines += [f"\n> {escape_markdown(note)}" for note in report.notes]
+    if report.other_problems:
         lines += ["", "### Problems outside posts", ""]
-        lines += [_diagnostic_line(item) for item in reviewed.other_problems]
-    for path in reviewed.removed:
+        lines += [_diagnostic_line(item) for item in report.other_problems]
+    for path in report.removed:
         lines += ["", f"### Removed: {_inline_code(path)}"]
-    for post, reason in reviewed.posts:
+    for post, reason in report.posts:
         lines += ["", *_post_markdown(post, reason, view, detail=detail)]
-    if not reviewed.posts and not reviewed.removed:
+    if not report.posts and not report.removed:
         lines += ["", "No post was added or changed."]
     return "\n".join(lines) + "\n"
 
@@ -387,9 +387,9 @@ def _texts(post: PostView) -> list[str]:
     return lines
 
 
-def as_json(reviewed: Reviewed) -> str:
+def as_json(report: Report) -> str:
     """The same report for programs."""
-    view = reviewed.overview
+    view = report.overview
 
     def entry_json(entry: Entry) -> dict[str, object]:
         return {
@@ -423,14 +423,14 @@ def as_json(reviewed: Reviewed) -> str:
         }
 
     document = {
-        "ref": reviewed.changes.ref,
+        "ref": report.changes.ref,
         "now": view.now.isoformat(),
         "posts": [
             {"post_id": post.post_id, "title": post.title, "reason": reason, "sources": list(post.sources),
              "entries": [entry_json(entry) for entry in post.entries]}
-            for post, reason in reviewed.posts
+            for post, reason in report.posts
         ],
-        "removed": list(reviewed.removed),
-        "problems": [item.as_dict() for item in reviewed.other_problems],
+        "removed": list(report.removed),
+        "problems": [item.as_dict() for item in report.other_problems],
     }  # fmt: skip
     return json_text(document)
