@@ -33,6 +33,7 @@ from postwright.api import Connection, CredentialCheck
 from postwright.config import Account, Config
 from postwright.console import ExitStatus
 from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.options import format_option
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.publish import PermanentError, TransientError
@@ -262,14 +263,7 @@ def summary(found: list[AccountHealth]) -> str:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(list(FORMATS)),
-    default="human",
-    show_default=True,
-    help="human: for people; github: annotations in GitHub Actions; json: one object per account.",
-)
+@format_option(*FORMATS)
 @click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
 @click.pass_context
 def doctor(ctx: click.Context, output_format: str, offline: bool) -> None:

@@ -19,11 +19,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from slugify import slugify
 
-from postwright.load import NEW_POST_BODY
+from postwright.config import Config
+from postwright.diagnostics import Span
+from postwright.load import NEW_POST_BODY, parse_when
 from postwright.model import Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
+from postwright.schema import did_you_mean
 from postwright.schema_export import schemas
+from postwright.slots import next_free_slot
 
 
 class ScaffoldError(Exception):
@@ -81,6 +85,79 @@ def _publish_workflow(action: str, config_text: str, timezone: str, today: date)
     times = [time.fromisoformat(text) for text in [*schedule["slots"], schedule["default_time"]]]
     lines = daily_schedule(zone, times, today.year)
     return replace_schedule(workflow_text("publish.yml", action), lines, timezone)
+
+
+class NewPostError(ScaffoldError):
+    """`new`'s options cannot make a post; `option` names the one to change (None: the command line)."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def new_post(
+    project: Project,
+    config: Config,
+    posts: Sequence[Post],
+    *,
+    title: str | None,
+    when_text: str | None,
+    platforms: Sequence[str] | None,
+    lang: str | None,
+    variant_of: str | None,
+    draft: bool,
+    now: datetime,
+) -> tuple[Path, str]:
+    """Where `new` writes a post and its text: at `when_text`, else the next free slot; or, with
+    `variant_of`, that post's `lang` variant beside it (same id and date)."""
+    original = None if variant_of is None else _original(config, posts, variant_of, lang, when_text)
+    if title is None and original is None:
+        raise NewPostError("give the post's TITLE (or --variant-of POST-ID for a language variant)")
+    if original is not None:
+        when = original.publish_at.astimezone(config.zone)
+        title = title or original.title
+        language = lang or config.brand.language
+        platforms = platforms or [name for name in original.platforms if config.accounts_for(name, language)]
+        if not platforms:
+            raise NewPostError(
+                f"no account in config.yml takes '{language}' posts on {', '.join(original.platforms)}",
+                "--lang",
+            )
+    elif when_text is None:
+        when = next_free_slot(config, (post.publish_at for post in posts), now)
+    else:
+        when, problems = parse_when(config, when_text, Span("--date"))
+        if when is None:
+            raise NewPostError(problems[0].message + f" ({problems[0].hint})", "--date")
+    if lang is not None and lang == config.brand.language:
+        lang = None
+    path = (
+        post_path(project, title, when.date(), lang)
+        if original is None
+        else variant_path(original, project, lang)
+    )
+    text = post_text(
+        title or "", when, platforms, draft=draft, lang=lang, zone=config.brand.timezone, variant_of=original
+    )
+    return path, text
+
+
+def _original(
+    config: Config, posts: Sequence[Post], post_id: str, lang: str | None, when_text: str | None
+) -> Post:
+    """The post --variant-of names: its variant in the brand's language, else its first."""
+    if lang is None:
+        raise NewPostError("--variant-of needs --lang: the language of the new variant")
+    if when_text is not None:
+        raise NewPostError("a language variant keeps its post's date: leave out --date")
+    found = [post for post in posts if post.id == post_id]
+    if not found:
+        ids = sorted({post.id for post in posts})
+        raise NewPostError(f"no post has the id '{post_id}'{did_you_mean(post_id, ids)}", "--variant-of")
+    if any(post.lang == lang for post in found):
+        taken = next(post.source for post in found if post.lang == lang)
+        raise NewPostError(f"{post_id} has a '{lang}' variant already: {taken}", "--lang")
+    return min(found, key=lambda post: post.lang != config.brand.language)
 
 
 def post_path(project: Project, title: str, when: date, lang: str | None) -> Path:

@@ -26,9 +26,7 @@ from postwright import __version__
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
-
-ASSETS = ("site.css", "site.js")
-"""Written to publish/preview/ next to index.html; fixed names, so a rebuild leaves nothing stale."""
+from postwright.schedule import PlanStatus
 
 PLATFORM_COLOURS = {
     "x": ("#111827", "#e5e7eb"),
@@ -46,9 +44,6 @@ PLATFORM_COLOURS = {
 cue), for light and for dark mode: dark enough for white text (4.5:1) on a light page, light enough
 for dark text on a dark one, and 3:1 against the page either way, so no badge vanishes. Platforms
 added later get a colour derived from their name."""
-
-STATUS_ORDER = ("due", "upcoming", "blocked", "draft", "published", "missed", "expired", "failed")
-STATUS_ORDER += ("unconfirmed", "paused", "retracted")
 
 
 def platform_colours(name: str) -> tuple[str, str]:
@@ -122,7 +117,7 @@ def render_site(
             (name, PLATFORMS[name].title) for name in PLATFORMS if any(e.platform == name for e in entries)
         ],
         "accounts": [name for name in overview.accounts if any(e.account == name for e in entries)],
-        "statuses": [s for s in STATUS_ORDER if any(e.status == s for e in entries)],
+        "statuses": [s for s in PlanStatus if any(e.status == s for e in entries)],
         "dates": sorted(_local_day(e, overview) for e in entries),
         "problem_counts": _problem_counts(overview, entries),
         "calendar_href": urljoin(preview_url or "", "calendar.ics"),
