@@ -137,7 +137,7 @@ def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @format_option(*FORMATTERS)
 @strict_option
-@at_option
+@at_option()
 @click.pass_obj
 def check(
     project: Project, paths: tuple[Path, ...], output_format: str, strict: bool, at_text: str | None
@@ -288,7 +288,7 @@ def _at(project: Project, text: str | None) -> datetime:
 
 
 @cli.command()
-@at_option
+@at_option()
 @format_option("human", "json")
 @click.pass_obj
 def plan(project: Project, at_text: str | None, output_format: str) -> None:
@@ -329,8 +329,12 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(planned.diagnostics) else ExitStatus.OK)
 
 
+_PREVIEW_AT = "preview.at in config.yml, else now"
+"""Where preview and calendar take the time without --at: a review site shows one moment."""
+
+
 @cli.command()
-@at_option
+@at_option(default=_PREVIEW_AT)
 @publish_folder_option
 @base_url_option
 @click.option(
@@ -429,7 +433,7 @@ def _preview_failed(error: PreviewError) -> None:
 
 
 @cli.command("calendar")
-@at_option
+@at_option(default=_PREVIEW_AT)
 @click.option(
     "-o",
     "--output",
@@ -471,7 +475,7 @@ def calendar_command(
 @cli.command()
 @click.option("--changed-since", "ref", metavar="REF", required=True, help="A git ref, e.g. origin/main.")
 @format_option("markdown", "json")
-@at_option
+@at_option()
 @click.option(
     "--max-chars",
     type=click.IntRange(min=200),
@@ -514,7 +518,7 @@ def report(
 
 
 @cli.command()
-@at_option
+@at_option()
 @dry_run_option
 @click.option("--only", metavar="POST-ID", help="Only this post (also sends it when it was missed).")
 @only_account_option
@@ -593,7 +597,7 @@ def _step_summary(summary: str) -> bool:
 
 
 @cli.command("schedule")
-@at_option
+@at_option()
 @dry_run_option
 @click.pass_obj
 def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None:
@@ -631,7 +635,7 @@ def workflow() -> None:
 @click.option(
     "--check", "check_only", is_flag=True, help="Change nothing; exit 1 and show the diff if out of date."
 )
-@at_option
+@at_option()
 @click.pass_obj
 def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> None:
     """Write the publish workflow's schedule from config.yml and the posts.

@@ -11,13 +11,17 @@ import click
 
 Command = TypeVar("Command", bound=Callable[..., object])
 
-at_option = click.option(
-    "--at",
-    "at_text",
-    metavar="ISO-TIME",
-    help="Work as at this time, e.g. 2026-12-01T09:00 (without an offset: in the brand's time zone). "
-    "Default: now; for preview and calendar, preview.at in config.yml when set.",
-)
+
+def at_option(default: str = "now") -> Callable[[Command], Command]:
+    """--at, the time a command works as at; `default` says what it is without --at."""
+    return click.option(
+        "--at",
+        "at_text",
+        metavar="ISO-TIME",
+        help="Work as at this time, e.g. 2026-12-01T09:00 (without an offset: in the brand's time "
+        f"zone). Default: {default}.",
+    )
+
 
 strict_option = click.option("--strict", is_flag=True, help="Fail on warnings too.")
 
