@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from postwright.config import Config
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Measure
-from postwright.schema import did_you_mean
+
+if TYPE_CHECKING:  # config.yml is read only for --account: counting alone stays quick to start
+    from postwright.config import Config
 
 
 class UnknownAccount(ValueError):
@@ -61,6 +63,7 @@ def count(
 def _account_measures(config: Config, names: Iterable[str]) -> dict[str, tuple[str, Sequence[Measure]]]:
     """account -> (its platform, its measures with config.yml's limits: its platform's, then its own)."""
     from postwright.render import limits_for
+    from postwright.schema import did_you_mean
 
     for name in names:
         if name not in config.accounts:
