@@ -392,10 +392,8 @@ def preview(
             )
         except PreviewError as error:
             _preview_failed(error)
-        except ReportError as error:
-            failure = click.ClickException(str(error))
-            failure.exit_code = ExitStatus.USAGE  # like `report`: git cannot answer
-            raise failure from error
+        except ReportError as error:  # like `report`: git cannot answer
+            raise _nothing_done(str(error)) from error
     if done.diagnostics:
         click.echo(format_human(done.diagnostics), err=True)
     target = project.shown(output or project.root / "publish")
@@ -503,10 +501,8 @@ def report(
     now = _at(project, at_text)
     try:
         changes = build_report(project, ref, now)
-    except ReportError as error:
-        failure = click.ClickException(str(error))
-        failure.exit_code = ExitStatus.USAGE  # like a bad option: the question cannot be answered
-        raise failure from error
+    except ReportError as error:  # the question cannot be answered
+        raise _nothing_done(str(error)) from error
     except PreviewError as error:
         _preview_failed(error)
     if output_format == "json":
@@ -714,16 +710,12 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool, 
         return
     if not yes:
         if not _can_ask():
-            refused = click.ClickException(
+            raise _nothing_done(
                 "retract deletes posts from the platforms: pass --yes to confirm (or --dry-run to only list)"
             )
-            refused.exit_code = ExitStatus.USAGE  # like a missing option: nothing was deleted
-            raise refused
         accounts = len({states[key].records[0].account for key in keys})
         if not click.confirm(f"Delete {post_id} from {accounts} account(s)?", default=False):
-            refused = click.ClickException("not confirmed: nothing deleted")
-            refused.exit_code = ExitStatus.USAGE
-            raise refused
+            raise _nothing_done("not confirmed: nothing deleted")
     try:
         keys, outcomes = pipeline.retract(project, post_id, account=account)
     except LedgerError as error:
@@ -736,6 +728,14 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool, 
         )
     if any(outcome.status == "failed" for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
+
+
+def _nothing_done(message: str) -> click.ClickException:
+    """A stop with exit 2, like a bad option: the command was refused or cannot be answered, and
+    changed nothing."""
+    stop = click.ClickException(message)
+    stop.exit_code = ExitStatus.USAGE
+    return stop
 
 
 def _can_ask() -> bool:
@@ -796,10 +796,8 @@ def settle(
         )
     except LedgerError as error:
         raise click.ClickException(str(error)) from error
-    except SettleError as error:
-        refused = click.ClickException(str(error))
-        refused.exit_code = ExitStatus.USAGE  # like a bad option: nothing was recorded
-        raise refused from error
+    except SettleError as error:  # nothing was recorded
+        raise _nothing_done(str(error)) from error
     for item in settled:
         record = item.record
         where = f"part {record.part} of {record.parts}"
