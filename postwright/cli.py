@@ -20,11 +20,20 @@ import click
 
 from postwright import __version__
 from postwright.cache import stamp
+from postwright.console import FORMATTERS, ExitStatus, count_line, format_human, json_text
 from postwright.credentials import redact
-from postwright.diagnostics import Severity, Span, has_errors, printable
+from postwright.diagnostics import Severity, has_errors, printable
 from postwright.files import DISK_FULL
+from postwright.options import (
+    at_option,
+    base_url_option,
+    dry_run_option,
+    format_option,
+    only_account_option,
+    publish_folder_option,
+    strict_option,
+)
 from postwright.project import Project
-from postwright.report import FORMATTERS, ExitStatus, count_line, format_human, json_text
 
 if TYPE_CHECKING:
     from postwright.config import Preview
@@ -110,21 +119,9 @@ def cli(ctx: click.Context, project_dir: Path, debug: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(list(FORMATTERS)),
-    default="human",
-    show_default=True,
-    help="human: for people; github: annotations in GitHub Actions; json: an array of diagnostics.",
-)
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option(
-    "--at",
-    "at_text",
-    metavar="ISO-TIME",
-    help="Check as if it were this time, for late posts (default: now).",
-)
+@format_option(*FORMATTERS)
+@strict_option
+@at_option()
 @click.pass_obj
 def check(
     project: Project, paths: tuple[Path, ...], output_format: str, strict: bool, at_text: str | None
@@ -204,13 +201,8 @@ def _within(path: str, chosen: str) -> bool:
 
 
 @cli.command()
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write (default: publish/ in the project). Its previous content is replaced.",
-)
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@publish_folder_option
+@strict_option
 @click.pass_obj
 def build(project: Project, output: Path | None, strict: bool) -> None:
     """Render every post for every account and write the reviewable result to publish/.
@@ -280,10 +272,8 @@ def _at(project: Project, text: str | None) -> datetime:
 
 
 @cli.command()
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Plan as if it were this time (default: now).")
-@click.option(
-    "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
-)
+@at_option()
+@format_option("human", "json")
 @click.pass_obj
 def plan(project: Project, at_text: str | None, output_format: str) -> None:
     """Show what would be published when, per account, without sending anything.
@@ -298,6 +288,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
       postwright plan --at 2026-12-01T09:00
     """
     from postwright import pipeline
+    from postwright.schedule import PlanStatus
 
     now = _at(project, at_text)
     planned = pipeline.plan(project, now)
@@ -306,7 +297,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
     if planned.diagnostics and has_errors(planned.diagnostics):
         click.echo(format_human(planned.diagnostics), err=True)
     if output_format == "json":
-        click.echo(json_text([_plan_json(item) for item in planned.items]))
+        click.echo(json_text([item.as_dict() for item in planned.items]))
     else:
         zone = planned.config.zone if planned.config else UTC
         for item in planned.items:
@@ -314,7 +305,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
             extra = (f"  {item.url}" if item.url else "") + (f"  ({item.detail})" if item.detail else "")
             line = f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}"
             click.echo(printable(line))
-    counts = {status: sum(1 for item in planned.items if item.status == status) for status in _STATUSES}
+    counts = {status: sum(1 for item in planned.items if item.status == status) for status in PlanStatus}
     click.echo(
         ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "nothing planned",
         err=True,
@@ -322,56 +313,14 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(planned.diagnostics) else ExitStatus.OK)
 
 
-_STATUSES = (
-    "due",
-    "upcoming",
-    "blocked",
-    "published",
-    "missed",
-    "failed",
-    "unconfirmed",
-    "expired",
-    "draft",
-    "paused",
-    "retracted",
-)
-
-
-def _plan_json(item) -> dict[str, object]:
-    return {
-        "key": item.key,
-        "post_id": item.post_id,
-        "lang": item.lang,
-        "account": item.account,
-        "platform": item.platform,
-        "publish_at": item.publish_at.isoformat(),
-        "status": item.status,
-        "url": item.url,
-        "detail": item.detail,
-        "source": item.source,
-        "problems": [problem.as_dict() for problem in item.problems],
-    }
+_PREVIEW_AT = "preview.at in config.yml, else now"
+"""Where preview and calendar take the time without --at: a review site shows one moment."""
 
 
 @cli.command()
-@click.option(
-    "--at",
-    "at_text",
-    metavar="ISO-TIME",
-    help="Statuses as at this time (default: preview.at in config.yml, else now).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where to write (default: publish/ in the project); built first, like `build -o`.",
-)
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="Where the site will be served (e.g. https://acme.github.io/social/), for its calendar.ics "
-    "link and the events' links; default: preview.base_url in config.yml, else relative links.",
-)
+@at_option(default=_PREVIEW_AT)
+@publish_folder_option
+@base_url_option
 @click.option(
     "--changed-since",
     "ref",
@@ -385,7 +334,7 @@ def _plan_json(item) -> dict[str, object]:
     help="With --changed-since: where the unchanged posts' files are read, e.g. "
     "https://github.com/acme/social/blob/<sha>/ (default: their path in the repository).",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@strict_option
 @click.pass_obj
 def preview(
     project: Project,
@@ -409,7 +358,7 @@ def preview(
       postwright preview --changed-since origin/main
     """
     from postwright.preview import PreviewError, write_preview
-    from postwright.review import ReviewError
+    from postwright.report import ReportError
 
     settings = _preview_settings(project)
     now = _at(project, at_text or settings.at)
@@ -427,10 +376,8 @@ def preview(
             )
         except PreviewError as error:
             _preview_failed(error)
-        except ReviewError as error:
-            failure = click.ClickException(str(error))
-            failure.exit_code = ExitStatus.USAGE  # like `report`: git cannot answer
-            raise failure from error
+        except ReportError as error:  # like `report`: git cannot answer
+            raise _nothing_done(str(error)) from error
     if done.diagnostics:
         click.echo(format_human(done.diagnostics), err=True)
     target = project.shown(output or project.root / "publish")
@@ -468,24 +415,14 @@ def _preview_failed(error: PreviewError) -> None:
 
 
 @cli.command("calendar")
-@click.option(
-    "--at",
-    "at_text",
-    metavar="ISO-TIME",
-    help="Statuses as at this time (default: preview.at in config.yml, else now).",
-)
+@at_option(default=_PREVIEW_AT)
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="The file to write, - for standard output (default: publish/calendar.ics).",
 )
-@click.option(
-    "--base-url",
-    metavar="URL",
-    help="Where the preview site is served, for each event's link (default: preview.base_url in "
-    "config.yml, else index.html next to the file).",
-)
+@base_url_option
 @click.pass_obj
 def calendar_command(
     project: Project, at_text: str | None, output: Path | None, base_url: str | None
@@ -519,15 +456,8 @@ def calendar_command(
 
 @cli.command()
 @click.option("--changed-since", "ref", metavar="REF", required=True, help="A git ref, e.g. origin/main.")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["markdown", "json"]),
-    default="markdown",
-    show_default=True,
-    help="markdown: for a pull-request comment or a job summary; json: for programs.",
-)
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Statuses as at this time (default: now).")
+@format_option("markdown", "json")
+@at_option()
 @click.option(
     "--max-chars",
     type=click.IntRange(min=200),
@@ -550,30 +480,28 @@ def report(
       postwright report --changed-since origin/main >> "$GITHUB_STEP_SUMMARY"
     """
     from postwright.preview import PreviewError
-    from postwright.review import ReviewError, as_json, markdown, review
+    from postwright.report import ReportError, as_json, build_report, markdown
 
     now = _at(project, at_text)
     try:
-        reviewed = review(project, ref, now)
-    except ReviewError as error:
-        failure = click.ClickException(str(error))
-        failure.exit_code = ExitStatus.USAGE  # like a bad option: the question cannot be answered
-        raise failure from error
+        changes = build_report(project, ref, now)
+    except ReportError as error:  # the question cannot be answered
+        raise _nothing_done(str(error)) from error
     except PreviewError as error:
         _preview_failed(error)
     if output_format == "json":
-        click.echo(as_json(reviewed))
+        click.echo(as_json(changes))
     else:
-        click.echo(markdown(reviewed, max_chars=max_chars), nl=False)
-    click.echo(f"report: {len(reviewed.posts)} changed post(s): {count_line(reviewed.problems)}", err=True)
-    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(list(reviewed.problems)) else ExitStatus.OK)
+        click.echo(markdown(changes, max_chars=max_chars), nl=False)
+    click.echo(f"report: {len(changes.posts)} changed post(s): {count_line(changes.problems)}", err=True)
+    sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(list(changes.problems)) else ExitStatus.OK)
 
 
 @cli.command()
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Publish as if it were this time (default: now).")
-@click.option("--dry-run", is_flag=True, help="Show what would be sent; send nothing, record nothing.")
+@at_option()
+@dry_run_option
 @click.option("--only", metavar="POST-ID", help="Only this post (also sends it when it was missed).")
-@click.option("--account", metavar="NAME", help="Only this account.")
+@only_account_option
 @click.pass_obj
 def publish(
     project: Project, at_text: str | None, dry_run: bool, only: str | None, account: str | None
@@ -589,8 +517,9 @@ def publish(
     Example:
       postwright publish --dry-run
     """
-    from postwright import pipeline
+    from postwright import job_summary, pipeline
     from postwright.publish import SendStatus
+    from postwright.schedule import PlanStatus
 
     now = _at(project, at_text)
     result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)
@@ -599,7 +528,7 @@ def publish(
         raise click.ClickException(planned.ledger_error)
     if result.refused:  # not the publishing branch: nothing was sent
         click.echo(f"error: {result.refused}", err=True)
-        _write_step_summary(f"## postwright publish: refused\n\n{result.refused}")
+        _step_summary(f"## postwright publish: refused\n\n{result.refused}")
         sys.exit(ExitStatus.USAGE)
     problems = [*planned.diagnostics, *result.invalid]
     if problems and has_errors(problems):
@@ -607,33 +536,31 @@ def publish(
     if planned.config is not None and planned.config.paused:
         click.echo("publishing is paused (paused: true in config.yml): nothing sent", err=True)
     for item in planned.items:
-        if item.detail.startswith("edited after publishing"):
+        if item.edited:
             click.echo(
                 printable(f"edited after publishing, not re-sent: {item.key} ({item.source})"), err=True
             )
-        if "sent twice" in item.detail:
+        if item.sent_twice:
             click.echo(printable(f"{item.key}: {item.detail}"), err=True)
-    for item in _needs_a_person(result):
+    for item in job_summary.needs_a_person(result):
         click.echo(printable(f"unconfirmed, needs a person: {item.key} ({item.detail})"), err=True)
     for job in result.jobs if dry_run else ():
         click.echo(printable(f"would send {job.key} ({len(job.variant.parts)} part(s))"))
     for item in planned.items:
-        if item.status == "blocked":
+        if item.status == PlanStatus.BLOCKED:
             click.echo(printable(f"blocked, not sent: {item.key} ({item.detail})"), err=True)
     for outcome in result.outcomes:
         where = f"  {outcome.url}" if outcome.url else ""
         message = f"  {outcome.message}" if outcome.message else ""
         click.echo(printable(f"{outcome.status:<11} {outcome.key}{where}{message}"))
-    summary = _publish_summary(result, dry_run)
+    rehearsal = job_summary.rehearsal_note(result) if job_summary.in_ci() else None
+    summary = job_summary.publish_summary(result, dry_run=dry_run, rehearsal=rehearsal)
     click.echo(summary.splitlines()[0].removeprefix("## "), err=True)
-    rehearsal = _rehearsal_note(result) if _in_ci() else None
-    if rehearsal:  # a scheduled job that only rehearses must not look like one that publishes
+    if rehearsal:
         click.echo(rehearsal)
-        head, _, table = summary.partition("\n")
-        summary = f"{head}\n\n{rehearsal}" + (f"\n{table}" if table else "")
     if result.stopped:
         click.echo(f"postwright: {result.stopped}; nothing else was sent; free space and run again", err=True)
-    summary_written = _write_step_summary(summary)
+    summary_written = _step_summary(summary)
     unsent = (SendStatus.FAILED, SendStatus.UNCONFIRMED, SendStatus.SKIPPED)
     failed = any(outcome.status in unsent for outcome in result.outcomes)
     if failed or result.stopped or not summary_written:
@@ -641,83 +568,19 @@ def publish(
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(problems) else ExitStatus.OK)
 
 
-def _in_ci() -> bool:
-    return any(os.environ.get(name, "").lower() in ("true", "1") for name in ("CI", "GITHUB_ACTIONS"))
+def _step_summary(summary: str) -> bool:
+    """Append to $GITHUB_STEP_SUMMARY; False (and why, on standard error) when it cannot be written."""
+    from postwright.job_summary import write_step_summary
 
-
-def _rehearsal_note(result) -> str | None:
-    """How many of the posts this run delivered went to the outbox, where no follower sees them."""
-    config = result.planned.config
-    from postwright.publish import SendStatus
-
-    delivered = [outcome for outcome in result.outcomes if outcome.status == SendStatus.PUBLISHED]
-    rehearsed = sum(1 for outcome in delivered if config.accounts[outcome.account].deliver == "outbox")
-    if not rehearsed:
-        return None
-    posts = f"{rehearsed} post{'s' if rehearsed > 1 else ''}"
-    if rehearsed == len(delivered):
-        return (
-            f"Rehearsal: {posts} {'were' if rehearsed > 1 else 'was'} written to the local outbox, nothing "
-            "was sent to a platform; set `deliver: api` on an account to publish for real"
-        )
-    return (
-        f"{rehearsed} of {len(delivered)} posts published were only rehearsed in the local outbox (accounts "
-        "with `deliver: outbox`), not sent to a platform"
-    )
-
-
-def _needs_a_person(result) -> list:
-    """Jobs unconfirmed past the grace period: no run asks about them again until someone settles them."""
-    sent = {outcome.key for outcome in result.outcomes}
-    return [item for item in result.planned.items if item.status == "unconfirmed" and item.key not in sent]
-
-
-def _write_step_summary(summary: str) -> bool:
-    """Append to $GITHUB_STEP_SUMMARY when set; a full disk is reported, not a crash (the sends are
-    recorded already)."""
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return True
-    try:
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.write(summary + "\n")
-    except OSError as error:
-        click.echo(f"postwright: cannot write the job summary to {path}: {error.strerror or error}", err=True)
+    if why := write_step_summary(summary):
+        click.echo(why, err=True)
         return False
     return True
 
 
-def _publish_summary(result, dry_run: bool) -> str:
-    """Markdown for the job summary: one line of counts, then a table of what happened."""
-    counts = {}
-    for outcome in result.outcomes:
-        counts[outcome.status] = counts.get(outcome.status, 0) + 1
-    missed = sum(1 for item in result.planned.items if item.status == "missed")
-    blocked = sum(1 for item in result.planned.items if item.status == "blocked")
-    waiting = _needs_a_person(result)
-    head = (
-        "dry run: " + f"{len(result.jobs)} due"
-        if dry_run
-        else (", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "nothing due")
-    )
-    head += f", {missed} missed" if missed else ""
-    head += f", {blocked} blocked by errors" if blocked else ""
-    head += f", {len(waiting)} unconfirmed (a person must settle them)" if waiting else ""
-    lines = [f"## postwright publish: {head}"]
-    rows = [(o.status, o.key, o.url or "", o.message) for o in result.outcomes]
-    rows += [("unconfirmed", item.key, "", item.detail) for item in waiting]
-    if rows:
-        lines += ["", "| status | job | link | note |", "| --- | --- | --- | --- |"]
-        lines += [
-            printable(f"| {status} | `{key}` | {url} | {note.replace('|', '/')} |")
-            for status, key, url, note in rows
-        ]
-    return "\n".join(lines)
-
-
 @cli.command("schedule")
-@click.option("--at", "at_text", metavar="ISO-TIME", help="Schedule from this time (default: now).")
-@click.option("--dry-run", is_flag=True, help="Show the dates; change no file.")
+@at_option()
+@dry_run_option
 @click.pass_obj
 def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None:
     """Give every post marked `date: next` the next free posting slot of its accounts.
@@ -729,7 +592,7 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     Example:
       postwright schedule --dry-run
     """
-    from postwright.scaffold import schedule_waiting
+    from postwright.slots import schedule_waiting
 
     now = _at(project, at_text)
     config, loaded = _loaded(project)
@@ -754,9 +617,7 @@ def workflow() -> None:
 @click.option(
     "--check", "check_only", is_flag=True, help="Change nothing; exit 1 and show the diff if out of date."
 )
-@click.option(
-    "--at", "at_text", metavar="ISO-TIME", help="Posts still to come after this time (default: now)."
-)
+@at_option()
 @click.pass_obj
 def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> None:
     """Write the publish workflow's schedule from config.yml and the posts.
@@ -796,8 +657,8 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
 
 @cli.command()
 @click.argument("post_id")
-@click.option("--account", metavar="NAME", help="Only from this account.")
-@click.option("--dry-run", is_flag=True, help="Show what would be deleted; delete nothing.")
+@only_account_option
+@dry_run_option
 @click.option(
     "--yes", "-y", is_flag=True, help="Delete without asking (needed where no one can be asked, e.g. CI)."
 )
@@ -836,16 +697,12 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool, 
         return
     if not yes:
         if not _can_ask():
-            refused = click.ClickException(
+            raise _nothing_done(
                 "retract deletes posts from the platforms: pass --yes to confirm (or --dry-run to only list)"
             )
-            refused.exit_code = ExitStatus.USAGE  # like a missing option: nothing was deleted
-            raise refused
         accounts = len({states[key].records[0].account for key in keys})
         if not click.confirm(f"Delete {post_id} from {accounts} account(s)?", default=False):
-            refused = click.ClickException("not confirmed: nothing deleted")
-            refused.exit_code = ExitStatus.USAGE
-            raise refused
+            raise _nothing_done("not confirmed: nothing deleted")
     try:
         keys, outcomes = pipeline.retract(project, post_id, account=account)
     except LedgerError as error:
@@ -858,6 +715,14 @@ def retract(project: Project, post_id: str, account: str | None, dry_run: bool, 
         )
     if any(outcome.status == SendStatus.FAILED for outcome in outcomes):
         sys.exit(ExitStatus.SEND_FAILED)
+
+
+def _nothing_done(message: str) -> click.ClickException:
+    """A stop with exit 2, like a bad option: the command was refused or cannot be answered, and
+    changed nothing."""
+    stop = click.ClickException(message)
+    stop.exit_code = ExitStatus.USAGE
+    return stop
 
 
 def _can_ask() -> bool:
@@ -898,7 +763,7 @@ def settle(
       postwright settle 2026-12-01-launch.en/x_main --sent https://x.com/acme/status/1864
       postwright settle 2026-12-01-launch.en/tg_channel --not-sent --note "checked by Jane"
     """
-    from postwright.ledger import Ledger, LedgerError
+    from postwright.ledger import Ledger, LedgerError, RecordStatus
     from postwright.settle import SettleError
     from postwright.settle import settle as settle_job
 
@@ -918,14 +783,12 @@ def settle(
         )
     except LedgerError as error:
         raise click.ClickException(str(error)) from error
-    except SettleError as error:
-        refused = click.ClickException(str(error))
-        refused.exit_code = ExitStatus.USAGE  # like a bad option: nothing was recorded
-        raise refused from error
+    except SettleError as error:  # nothing was recorded
+        raise _nothing_done(str(error)) from error
     for item in settled:
         record = item.record
         where = f"part {record.part} of {record.parts}"
-        if record.status == "published":
+        if record.status == RecordStatus.PUBLISHED:
             click.echo(f"settled {key} {where}: published {record.url}")
             if not item.remote_id_known:
                 click.echo(
@@ -935,7 +798,7 @@ def settle(
         else:
             click.echo(f"settled {key} {where}: not sent")
     last = settled[-1].record
-    if last.status == "failed":
+    if last.status == RecordStatus.FAILED:
         click.echo(f"next: postwright publish --only {last.post_id} sends it", err=True)
     elif last.part < last.parts:
         click.echo(f"next: the next publish run sends part {last.part + 1}, replying to it", err=True)
@@ -943,14 +806,7 @@ def settle(
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["human", "github", "json"]),
-    default="human",
-    show_default=True,
-    help="human: for people; github: annotations in GitHub Actions; json: one object per account.",
-)
+@format_option("human", "github", "json")
 @click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
 @click.pass_obj
 def doctor(project: Project, output_format: str, offline: bool) -> None:
@@ -1018,9 +874,7 @@ class _ImageProgress:
     metavar="NAME",
     help="Against this account's limits in config.yml, e.g. an X Premium account's 25,000 (repeatable).",
 )
-@click.option(
-    "--format", "output_format", type=click.Choice(["human", "json"]), default="human", show_default=True
-)
+@format_option("human", "json")
 @click.pass_obj
 def count(
     project: Project, text: str, platforms: tuple[str, ...], accounts: tuple[str, ...], output_format: str
@@ -1035,54 +889,26 @@ def count(
       echo "…" | postwright count --platform x --platform bluesky --format json -
       postwright count --account x_main "$(cat draft.txt)"
     """
-    from postwright.platforms import PLATFORMS
+    from postwright.count import UnknownAccount
+    from postwright.count import count as count_text
 
     if text == "-":
         with click.open_file("-", encoding="utf-8") as stream:
             text = stream.read().rstrip("\n")
-    rows = {
-        name: (name, PLATFORMS[name].limits.measures) for name in platforms or ([] if accounts else PLATFORMS)
-    }
-    rows.update(_account_limits(project, accounts))
-    result = {}
-    for name, (platform, measures) in rows.items():
-        first, *others = measures
-        entry = {"count": first.count(text), "limit": first.limit, "unit": first.unit}
-        entry.update({measure.unit: measure.count(text) for measure in others})
-        result[name] = entry | ({"platform": platform} if name in accounts else {})
-    over = [name for name, (_, measures) in rows.items() if any(m.count(text) > m.limit for m in measures)]
+    try:
+        counted = count_text(text, platforms, accounts, usable_config(project) if accounts else None)
+    except UnknownAccount as error:
+        raise click.BadParameter(str(error), param_hint="--account") from error
     if output_format == "json":
-        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        click.echo(json.dumps({row.name: row.as_dict() for row in counted}, indent=2, ensure_ascii=False))
     else:
-        width = max(10, *(len(name) for name in result))
-        for name, entry in result.items():
-            extra = "".join(f", {entry[m.unit]} {m.unit}" for m in rows[name][1][1:])
-            mark = click.style(" too long", fg="red", bold=True) if name in over else ""
-            click.echo(
-                f"{name:<{width}} {entry['count']:>6} / {entry['limit']:<6} {entry['unit']}{extra}{mark}"
-            )
-    sys.exit(ExitStatus.CONTENT_ERRORS if over else ExitStatus.OK)
-
-
-def _account_limits(project: Project, names: tuple[str, ...]) -> dict[str, tuple[str, tuple]]:
-    """account -> (platform, measures with config.yml's limits for it: the platform's, then the account's)."""
-    if not names:
-        return {}
-    from postwright.render import limits_for
-    from postwright.schema import did_you_mean
-
-    config = usable_config(project)
-    unknown = [name for name in names if name not in config.accounts]
-    if unknown:
-        raise click.BadParameter(
-            f"no account '{unknown[0]}' in config.yml{did_you_mean(unknown[0], config.accounts)}; "
-            f"accounts: {', '.join(config.accounts)}",
-            param_hint="--account",
-        )
-    return {
-        name: (config.accounts[name].platform, limits_for(config, config.accounts[name]).measures)
-        for name in names
-    }
+        width = max(10, *(len(row.name) for row in counted))
+        for row in counted:
+            first = row.measures[0]
+            extra = "".join(f", {number} {unit}" for unit, number in row.others)
+            mark = click.style(" too long", fg="red", bold=True) if row.too_long else ""
+            click.echo(f"{row.name:<{width}} {row.counts[0]:>6} / {first.limit:<6} {first.unit}{extra}{mark}")
+    sys.exit(ExitStatus.CONTENT_ERRORS if any(row.too_long for row in counted) else ExitStatus.OK)
 
 
 @cli.command()
@@ -1150,71 +976,31 @@ def new(
       postwright new "Spring sale" --date "2026-03-20 10:00" --platforms x,mastodon
       postwright new "Rebajas de primavera" --variant-of 2026-03-20-spring-sale --lang es
     """
-    from postwright.scaffold import (
-        ScaffoldError,
-        next_free_slot,
-        post_path,
-        post_text,
-        variant_path,
-        write_new,
-    )
-    from postwright.when import parse_when
+    from postwright.scaffold import NewPostError, ScaffoldError, new_post, write_new
 
     config, loaded = _loaded(project)
-    original = None if variant_of is None else _original(config, loaded.posts, variant_of, lang, when_text)
-    if title is None and original is None:
-        raise click.UsageError("give the post's TITLE (or --variant-of POST-ID for a language variant)")
-    if original is not None:
-        when = original.publish_at.astimezone(config.zone)
-        title = title or original.title
-        language = lang or config.brand.language
-        platforms = platforms or [name for name in original.platforms if config.accounts_for(name, language)]
-        if not platforms:
-            raise click.BadParameter(
-                f"no account in config.yml takes '{language}' posts on {', '.join(original.platforms)}",
-                param_hint="--lang",
-            )
-    elif when_text is None:
-        when = next_free_slot(config, (post.publish_at for post in loaded.posts), datetime.now(UTC))
-    else:
-        when, problems = parse_when(config, when_text, Span("--date"))
-        if when is None:
-            raise click.BadParameter(problems[0].message + f" ({problems[0].hint})", param_hint="--date")
-    if lang is not None and lang == config.brand.language:
-        lang = None
-    path = (
-        post_path(project, title, when.date(), lang)
-        if original is None
-        else variant_path(original, project, lang)
-    )
-    text = post_text(
-        title or "", when, platforms, draft=draft, lang=lang, zone=config.brand.timezone, variant_of=original
-    )
+    try:
+        path, text = new_post(
+            project,
+            config,
+            loaded.posts,
+            title=title,
+            when_text=when_text,
+            platforms=platforms,
+            lang=lang,
+            variant_of=variant_of,
+            draft=draft,
+            now=datetime.now(UTC),
+        )
+    except NewPostError as error:
+        if error.option is None:
+            raise click.UsageError(str(error)) from error
+        raise click.BadParameter(str(error), param_hint=error.option) from error
     try:
         write_new(path, text)
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from error
     click.echo(project.shown(path))
-
-
-def _original(config, posts, post_id: str, lang: str | None, when_text: str | None):
-    """The post --variant-of names: its variant in the brand's language, else its first."""
-    from postwright.schema import did_you_mean
-
-    if lang is None:
-        raise click.UsageError("--variant-of needs --lang: the language of the new variant")
-    if when_text is not None:
-        raise click.UsageError("a language variant keeps its post's date: leave out --date")
-    found = [post for post in posts if post.id == post_id]
-    if not found:
-        ids = sorted({post.id for post in posts})
-        raise click.BadParameter(
-            f"no post has the id '{post_id}'{did_you_mean(post_id, ids)}", param_hint="--variant-of"
-        )
-    if any(post.lang == lang for post in found):
-        taken = next(post.source for post in found if post.lang == lang)
-        raise click.BadParameter(f"{post_id} has a '{lang}' variant already: {taken}", param_hint="--lang")
-    return min(found, key=lambda post: post.lang != config.brand.language)
 
 
 @cli.command()

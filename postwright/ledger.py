@@ -15,12 +15,22 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-Status = Literal["started", "published", "failed", "retracted"]
+
+class RecordStatus(StrEnum):
+    """What a ledger record says of one part: about to be sent, sent, failed, or deleted by retract."""
+
+    STARTED = "started"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    RETRACTED = "retracted"
+
+
 Via = Literal["outbox", "api"]  # how a record's part was delivered: a rehearsal in the outbox, or for real
 
 
@@ -55,7 +65,7 @@ class Record:
     key: str  # <post-id>.<lang>/<account>: one job
     part: int  # 1-based thread part
     parts: int
-    status: Status
+    status: RecordStatus
     idempotency_key: str
     post_id: str
     account: str
@@ -96,12 +106,12 @@ class JobState:
     @property
     def published(self) -> bool:
         statuses = [getattr(self.last(part), "status", None) for part in range(1, self.parts + 1)]
-        return bool(statuses) and all(status == "published" for status in statuses)
+        return bool(statuses) and all(status == RecordStatus.PUBLISHED for status in statuses)
 
     @property
     def retracted(self) -> bool:
         """Deleted from the platform by `postwright retract`: never published again."""
-        return any(record.status == "retracted" for record in self.records)
+        return any(record.status == RecordStatus.RETRACTED for record in self.records)
 
     @property
     def sent_twice(self) -> dict[int, tuple[str, ...]]:
@@ -109,14 +119,14 @@ class JobState:
         that each held an old ledger), so one copy is to be deleted on the platform by a person."""
         ids: dict[int, dict[str, None]] = {}
         for record in self.records:
-            if record.status == "published" and record.remote_id:
+            if record.status == RecordStatus.PUBLISHED and record.remote_id:
                 ids.setdefault(record.part, {})[record.remote_id] = None
         return {part: tuple(found) for part, found in ids.items() if len(found) > 1}
 
     @property
     def first_receipt(self) -> Record | None:
         first = self.last(1)
-        return first if first and first.status == "published" else None
+        return first if first and first.status == RecordStatus.PUBLISHED else None
 
     @property
     def content_hash(self) -> str | None:
@@ -147,9 +157,6 @@ class JobState:
         return JobState(self.key, tuple(record for record in self.records if id(record) not in left_out))
 
 
-_STATUSES = ("started", "published", "failed", "retracted")
-
-
 def _check(record: Record) -> None:
     """A hand-edited line must not quietly mean "not published": wrong types or values are errors."""
     numbers = (record.part, record.parts, record.attempt)
@@ -159,8 +166,8 @@ def _check(record: Record) -> None:
         raise ValueError("part, parts and attempt must be whole numbers from 1")
     if record.part > record.parts:
         raise ValueError(f"part {record.part} of {record.parts}")
-    if record.status not in _STATUSES:
-        raise ValueError(f"status must be one of {', '.join(_STATUSES)}, not {record.status!r}")
+    if record.status not in set(RecordStatus):
+        raise ValueError(f"status must be one of {', '.join(RecordStatus)}, not {record.status!r}")
     texts = (record.key, record.idempotency_key, record.post_id, record.account, record.platform, record.time)
     if not all(isinstance(text, str) and text for text in texts):
         raise ValueError("key, idempotency_key, post_id, account, platform and time must be text")
@@ -204,7 +211,7 @@ class Ledger:
                 _check(record)
             except (ValueError, TypeError) as error:
                 raise LedgerError(f"{self.path}:{number}: not a valid ledger record ({error})") from None
-            yield record
+            yield replace(record, status=RecordStatus(record.status))
 
     def append(self, record: Record) -> None:
         """Append one record durably: the line and its newline in one write, then fsync.

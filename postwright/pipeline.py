@@ -449,7 +449,7 @@ def _mark_edits(
             variant, _ = render.render(by_id[item.post_id, item.lang], item.account, config, templates)
             if variant is not None and variant.content_hash != state.content_hash:
                 edited = "edited after publishing: the change is not sent"
-                item = replace(item, detail="; ".join(filter(None, (edited, item.detail))))
+                item = replace(item, detail="; ".join(filter(None, (edited, item.detail))), edited=True)
         marked.append(item)
     return marked
 

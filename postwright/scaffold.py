@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import string
 import subprocess
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,12 +20,15 @@ import yaml
 from slugify import slugify
 
 from postwright.config import Config
-from postwright.load import waiting_posts
+from postwright.diagnostics import Span
 from postwright.model import Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
+from postwright.schema import did_you_mean
 from postwright.schema_export import schemas
+from postwright.slots import next_free_slot
 from postwright.validate import NEW_POST_BODY
+from postwright.when import parse_when
 
 
 class ScaffoldError(Exception):
@@ -86,13 +88,77 @@ def _publish_workflow(action: str, config_text: str, timezone: str, today: date)
     return replace_schedule(workflow_text("publish.yml", action), lines, timezone)
 
 
-def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> datetime:
-    """The first posting slot from tomorrow (a post written now should not go out in minutes) that no
-    post uses yet."""
-    used = set(taken)
-    tomorrow = now.astimezone(config.zone).date() + timedelta(days=1)
-    start = datetime.combine(tomorrow, datetime.min.time(), config.zone) - timedelta(microseconds=1)
-    return next(candidate for candidate in _slots(config, start) if candidate not in used)
+class NewPostError(ScaffoldError):
+    """`new`'s options cannot make a post; `option` names the one to change (None: the command line)."""
+
+    def __init__(self, message: str, option: str | None = None) -> None:
+        super().__init__(message)
+        self.option = option
+
+
+def new_post(
+    project: Project,
+    config: Config,
+    posts: Sequence[Post],
+    *,
+    title: str | None,
+    when_text: str | None,
+    platforms: Sequence[str] | None,
+    lang: str | None,
+    variant_of: str | None,
+    draft: bool,
+    now: datetime,
+) -> tuple[Path, str]:
+    """Where `new` writes a post and its text: at `when_text`, else the next free slot; or, with
+    `variant_of`, that post's `lang` variant beside it (same id and date)."""
+    original = None if variant_of is None else _original(config, posts, variant_of, lang, when_text)
+    if title is None and original is None:
+        raise NewPostError("give the post's TITLE (or --variant-of POST-ID for a language variant)")
+    if original is not None:
+        when = original.publish_at.astimezone(config.zone)
+        title = title or original.title
+        language = lang or config.brand.language
+        platforms = platforms or [name for name in original.platforms if config.accounts_for(name, language)]
+        if not platforms:
+            raise NewPostError(
+                f"no account in config.yml takes '{language}' posts on {', '.join(original.platforms)}",
+                "--lang",
+            )
+    elif when_text is None:
+        when = next_free_slot(config, (post.publish_at for post in posts), now)
+    else:
+        when, problems = parse_when(config, when_text, Span("--date"))
+        if when is None:
+            raise NewPostError(problems[0].message + f" ({problems[0].hint})", "--date")
+    if lang is not None and lang == config.brand.language:
+        lang = None
+    path = (
+        post_path(project, title, when.date(), lang)
+        if original is None
+        else variant_path(original, project, lang)
+    )
+    text = post_text(
+        title or "", when, platforms, draft=draft, lang=lang, zone=config.brand.timezone, variant_of=original
+    )
+    return path, text
+
+
+def _original(
+    config: Config, posts: Sequence[Post], post_id: str, lang: str | None, when_text: str | None
+) -> Post:
+    """The post --variant-of names: its variant in the brand's language, else its first."""
+    if lang is None:
+        raise NewPostError("--variant-of needs --lang: the language of the new variant")
+    if when_text is not None:
+        raise NewPostError("a language variant keeps its post's date: leave out --date")
+    found = [post for post in posts if post.id == post_id]
+    if not found:
+        ids = sorted({post.id for post in posts})
+        raise NewPostError(f"no post has the id '{post_id}'{did_you_mean(post_id, ids)}", "--variant-of")
+    if any(post.lang == lang for post in found):
+        taken = next(post.source for post in found if post.lang == lang)
+        raise NewPostError(f"{post_id} has a '{lang}' variant already: {taken}", "--lang")
+    return min(found, key=lambda post: post.lang != config.brand.language)
 
 
 def post_path(project: Project, title: str, when: date, lang: str | None) -> Path:
@@ -297,51 +363,3 @@ def make_repository(target: Path) -> str:
     except subprocess.CalledProcessError as error:
         return f"git init failed ({error.stderr.strip() or error.returncode}): run it in the folder yourself"
     return f"made {target} a git repository (git init)"
-
-
-def schedule_waiting(
-    project: Project, config: Config, posts: Iterable[Post], now: datetime, *, write: bool = True
-) -> list[tuple[Path, datetime]]:
-    """Give every `date: next` post the next posting slot none of its accounts uses; rewrite only
-    the value on its date line (the file's other bytes, comments and line endings stay as they are)."""
-    taken = {(account, when) for post in posts for account, when in post.publish_at_by_account.items()}
-    done = []
-    for waiting in waiting_posts(project, config):
-        when = _free_slot(config, waiting.targets, taken, now)
-        if write:
-            _rewrite_date_line(waiting.path, waiting.date_line, when)
-        taken |= {(account, when) for account in waiting.targets}
-        done.append((waiting.path, when))
-    return done
-
-
-def _free_slot(
-    config: Config, accounts: Iterable[str], taken: set[tuple[str, datetime]], now: datetime
-) -> datetime:
-    accounts = list(accounts)
-    candidates = (
-        candidate for candidate in _slots(config, now) if not any((a, candidate) in taken for a in accounts)
-    )
-    return next(candidates)
-
-
-def _slots(config: Config, now: datetime) -> Iterable[datetime]:
-    times = sorted(config.schedule.slots) or [config.schedule.default_time]
-    today = now.astimezone(config.zone).date()
-    for offset in range(0, 3660):
-        day = today + timedelta(days=offset)
-        for slot in times:
-            candidate = datetime.combine(day, slot, config.zone)
-            if candidate > now and candidate.astimezone(UTC).astimezone(config.zone).time() == slot:
-                yield candidate  # skipped: a slot that does not exist on a daylight-saving day
-    raise ScaffoldError("no free posting slot in the next ten years")
-
-
-def _rewrite_date_line(path: Path, line: int, when: datetime) -> None:
-    """Replace `next` on line `line` with the date, byte for byte preserving everything else."""
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    lines[line - 1] = re.sub(rb"(?i)\bnext\b", f"{when:%Y-%m-%d %H:%M}".encode(), lines[line - 1], count=1)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(b"\n".join(lines))
-    os.replace(temporary, path)

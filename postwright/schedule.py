@@ -10,26 +10,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal
+from enum import StrEnum
 
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Severity
-from postwright.ledger import JobState
+from postwright.ledger import JobState, RecordStatus
 from postwright.model import Post
 
-Status = Literal[
-    "due",
-    "upcoming",
-    "blocked",
-    "draft",
-    "expired",
-    "missed",
-    "published",
-    "failed",
-    "unconfirmed",
-    "paused",
-    "retracted",
-]
+
+class PlanStatus(StrEnum):
+    """A job's status at a given time: what `plan`, `publish`, the preview and calendar.ics show. In the
+    order the preview lists them."""
+
+    DUE = "due"
+    UPCOMING = "upcoming"
+    BLOCKED = "blocked"  # an error keeps it from being sent
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    MISSED = "missed"  # later than the grace period
+    EXPIRED = "expired"
+    FAILED = "failed"  # a permanent failure
+    UNCONFIRMED = "unconfirmed"  # maybe sent: a person settles it
+    PAUSED = "paused"
+    RETRACTED = "retracted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +43,32 @@ class PlanItem:
     account: str
     platform: str
     publish_at: datetime
-    status: Status
+    status: PlanStatus
     source: str
     url: str | None = None
     detail: str = ""
     problems: tuple[Diagnostic, ...] = ()  # the errors that block it (status "blocked")
+    edited: bool = False  # published, then its text changed: reported, never re-sent
+    sent_twice: bool = False  # published more than once: a person deletes the extra copy
+
+    def as_dict(self) -> dict[str, object]:
+        """What `plan --format json` prints of it."""
+        return {
+            "key": self.key,
+            "post_id": self.post_id,
+            "lang": self.lang,
+            "account": self.account,
+            "platform": self.platform,
+            "publish_at": self.publish_at.isoformat(),
+            "status": self.status,
+            "url": self.url,
+            "detail": self.detail,
+            "source": self.source,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
 
 
-BLOCKABLE = ("due", "upcoming", "paused")
+BLOCKABLE = (PlanStatus.DUE, PlanStatus.UPCOMING, PlanStatus.PAUSED)
 """The statuses an error turns into `blocked`: the job would go out, but a post with an error never does."""
 
 
@@ -89,6 +110,7 @@ def plan(
                     post.source,
                     url,
                     detail,
+                    sent_twice=status == PlanStatus.PUBLISHED and bool(state.sent_twice),
                 )
             )
     return blocked(sorted(items, key=lambda item: (item.publish_at, item.key)), errors or {})
@@ -101,7 +123,7 @@ def blocked(
     `blocked`: pipeline.plan finds the errors of the jobs plan gave, then blocks them without working
     out every status again."""
     return [
-        replace(item, status="blocked", detail=blocked_detail(problems), problems=tuple(problems))
+        replace(item, status=PlanStatus.BLOCKED, detail=blocked_detail(problems), problems=tuple(problems))
         if item.status in BLOCKABLE and (problems := errors.get((item.key, item.source)))
         else item
         for item in items
@@ -118,35 +140,35 @@ def blocked_detail(problems: Sequence[Diagnostic]) -> str:
 
 def _status(
     post: Post, at: datetime, state: JobState | None, config: Config, now: datetime, *, forced: bool
-) -> tuple[Status, str, str | None]:
+) -> tuple[PlanStatus, str, str | None]:
     if state is not None and state.retracted:
-        return "retracted", "deleted with postwright retract; never published again", None
+        return PlanStatus.RETRACTED, "deleted with postwright retract; never published again", None
     if state is not None and state.published:
         receipt = state.first_receipt
-        return "published", _twice(state), receipt.url if receipt else None
+        return PlanStatus.PUBLISHED, _twice(state), receipt.url if receipt else None
     if post.draft:
-        return "draft", "", None
+        return PlanStatus.DRAFT, "", None
     if state is not None and state.records:
         last = state.records[-1]
-        if last.status == "failed" and last.permanent and not forced:
-            return "failed", last.error or "", None
+        if last.status == RecordStatus.FAILED and last.permanent and not forced:
+            return PlanStatus.FAILED, last.error or "", None
         unconfirmed = _unconfirmed(state, at, config, now)
         if unconfirmed and not forced:  # `--only` asks once more; a maybe-sent part is never re-sent blindly
-            return "unconfirmed", unconfirmed, None
+            return PlanStatus.UNCONFIRMED, unconfirmed, None
         # begun (a crash, a transient failure, a half-sent thread): due until settled, whatever the
         # grace or expiry, so that it is finished or reported, never dropped as missed
         if not config.paused:
-            return "due", "begun: to be settled", None
+            return PlanStatus.DUE, "begun: to be settled", None
     if post.expires is not None and now >= post.expires:
-        return "expired", f"expired {post.expires.isoformat()}", None
+        return PlanStatus.EXPIRED, f"expired {post.expires.isoformat()}", None
     if at > now:
-        return "upcoming", "", None
+        return PlanStatus.UPCOMING, "", None
     late = now - at
     if late > config.schedule.grace and not forced:
-        return "missed", f"{_hours(late)} late; grace is {_hours(config.schedule.grace)}", None
+        return PlanStatus.MISSED, f"{_hours(late)} late; grace is {_hours(config.schedule.grace)}", None
     if config.paused:
-        return "paused", "publishing is paused in config.yml", None
-    return "due", "", None
+        return PlanStatus.PAUSED, "publishing is paused in config.yml", None
+    return PlanStatus.DUE, "", None
 
 
 def _unconfirmed(state: JobState, at: datetime, config: Config, now: datetime) -> str:
@@ -157,7 +179,7 @@ def _unconfirmed(state: JobState, at: datetime, config: Config, now: datetime) -
     more by asking again every 15 minutes, so the job waits for `postwright settle`.
     """
     lasts = (state.last(part) for part in range(1, state.parts + 1))
-    maybe_sent = [record for record in lasts if record is not None and record.status == "started"]
+    maybe_sent = [record for record in lasts if record is not None and record.status == RecordStatus.STARTED]
     if not maybe_sent:
         return ""
     since = max([at, *(_aware(record.time) for record in maybe_sent)])

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from postwright.ledger import JobState, Ledger, Record, Via
+from postwright.ledger import JobState, Ledger, Record, RecordStatus, Via
 from postwright.platforms import PLATFORMS
 
 NOT_SENT = "settled by hand: not sent"
@@ -75,7 +75,7 @@ def settle(
             not_sent = sent_url is None
             new = replace(
                 record,
-                status="failed" if not_sent else "published",
+                status=RecordStatus.FAILED if not_sent else RecordStatus.PUBLISHED,
                 time=time,
                 error=NOT_SENT if not_sent else None,
                 permanent=not_sent,
@@ -98,8 +98,8 @@ def _unsettled(state: JobState, part: int | None) -> list[Record]:
         number: record
         for number, record in lasts.items()
         if record is not None
-        and record.status in ("started", "failed")
-        and not (record.status == "failed" and (record.permanent or record.refused))
+        and record.status in (RecordStatus.STARTED, RecordStatus.FAILED)
+        and not (record.status == RecordStatus.FAILED and (record.permanent or record.refused))
     }
     if part is not None:
         if part not in lasts:
@@ -116,7 +116,7 @@ def _unsettled(state: JobState, part: int | None) -> list[Record]:
 def _what(record: Record | None) -> str:
     if record is None:
         return "not started"
-    if record.status == "failed":
+    if record.status == RecordStatus.FAILED:
         return "failed: " + (record.error or "not sent")
     return record.status + (f" {record.url}" if record.url else "")
 

@@ -21,12 +21,12 @@ import orjson
 
 from postwright import __version__
 from postwright.config import Config
+from postwright.console import ordered
 from postwright.diagnostics import Diagnostic
 from postwright.media import Rendition
 from postwright.model import MediaRef, Variant
 from postwright.platforms import PLATFORMS
 from postwright.render import limits_for
-from postwright.report import ordered
 
 
 def write_publish(

@@ -19,7 +19,7 @@ import pytest
 
 from postwright.ledger import Record
 from postwright.preview import write_preview
-from postwright.preview.model import Count, Entry, Overview, Part, PostView
+from postwright.preview.model import Entry, Measured, Overview, Part, PostView
 from postwright.preview.site import render_site
 from postwright.project import Project
 from tests.conftest import write_files
@@ -562,7 +562,7 @@ def scale_overview() -> Overview:
                 detail="",
                 url=None,
                 rendered=True,
-                parts=(Part(text, (Count("graphemes", len(text), 500),), ()),),
+                parts=(Part(text, (Measured("graphemes", len(text), 500),), ()),),
                 images=(),
                 link=f"https://bench.example/{index}",
                 content_hash=None,

@@ -2,7 +2,6 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime
 
 import jsonschema
 import pytest
@@ -11,8 +10,7 @@ from click.testing import CliRunner
 
 from postwright import pipeline
 from postwright.cli import cli
-from postwright.config import load_config
-from postwright.scaffold import default_action, next_free_slot
+from postwright.scaffold import default_action
 from tests.conftest import ALT_TEXT_OPTIONAL_CONFIG, REPO
 
 BROKEN = """
@@ -178,19 +176,6 @@ def test_new_rejects_bad_dates_and_platforms(make_project):
     project = make_project()
     assert run("-C", project.root, "new", "X", "--date", "2026-03-29 02:30").exit_code == 2
     assert run("-C", project.root, "new", "X", "--platforms", "myspace").exit_code == 2
-
-
-def test_next_free_slot_skips_taken_slots(make_project):
-    project = make_project(
-        "-- config.yml --\nbrand: {name: B, timezone: Europe/Madrid}\naccounts: {}\n"
-        "schedule: {slots: ['17:00', '09:00']}\n"
-    )
-    config, problems = load_config(project)
-    assert problems == []
-    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-    first = next_free_slot(config, [], now)
-    assert (first.day, first.hour) == (2, 9)
-    assert (next_free_slot(config, [first], now).day, next_free_slot(config, [first], now).hour) == (2, 17)
 
 
 def test_init_scaffolds_a_brand_that_passes_check_and_never_overwrites(tmp_path):

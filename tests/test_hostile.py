@@ -303,7 +303,7 @@ def test_control_characters_are_escaped_in_the_calendar_and_the_plan(make_projec
 
 def test_control_characters_are_escaped_in_the_review_markdown():
     from postwright.diagnostics import Diagnostic, Severity, Span
-    from postwright.review import _code_block, _diagnostic_line, _inline_code
+    from postwright.report import _code_block, _diagnostic_line, _inline_code
 
     item = Diagnostic(
         Span(f"content/a{HOSTILE}.md", 2), Severity.ERROR, "PW030", f"key{HOSTILE}", None, HOSTILE

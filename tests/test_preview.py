@@ -291,7 +291,7 @@ def test_direction(lang, expected):
 
 
 def test_a_pull_requests_preview_gives_pages_to_the_changed_posts_only(brand, monkeypatch):
-    from tests.test_review import Git
+    from tests.test_report import Git
 
     git = Git(brand.root)
     for name in ("HOME", "GIT_CONFIG_NOSYSTEM"):

@@ -293,6 +293,7 @@ def test_an_edited_published_post_is_reported_not_resent(make_project):
     items = {item.post_id: item for item in pipeline.plan(project, NOW).items}
     assert items["2026-12-01-0900-single"].status == "published"
     assert "edited after publishing" in items["2026-12-01-0900-single"].detail
+    assert items["2026-12-01-0900-single"].edited and not items["2026-12-01-0900-single"].sent_twice
     assert pipeline.publish(project, NOW, only="2026-12-01-0900-single").outcomes == ()
 
 

@@ -255,6 +255,7 @@ def test_a_part_published_twice_is_said_wherever_the_job_is_shown(make_project):
     (item,) = pipeline.plan(project, NOW).items
     assert item.status == "published"
     assert item.detail.startswith("sent twice: part 1 is out as ") and " and 109;" in item.detail
+    assert item.sent_twice and not item.edited
     planned = CliRunner().invoke(cli, ["-C", str(project.root), "plan", "--at", NOW.isoformat()])
     assert "sent twice: part 1" in planned.output
     published = CliRunner().invoke(cli, ["-C", str(project.root), "publish", "--at", NOW.isoformat()])

@@ -268,12 +268,12 @@ def test_a_rehearsal_receipt_names_its_outbox_file(rehearsed):
 
 @pytest.mark.parametrize("name", ["CI", "GITHUB_ACTIONS"])
 def test_ci_is_told_by_either_variable(monkeypatch, name):
-    from postwright.cli import _in_ci
+    from postwright.job_summary import in_ci
 
     monkeypatch.delenv("CI", raising=False)
-    assert not _in_ci()
+    assert not in_ci()
     monkeypatch.setenv(name, "true")
-    assert _in_ci()
+    assert in_ci()
 
 
 class CrashingOutbox:

@@ -20,7 +20,7 @@ from postwright.preview import write_preview
 from postwright.project import Project
 from tests.conftest import MINIMAL_CONFIG, write_files
 from tests.test_preview import index_data, post_pages
-from tests.test_review import Git
+from tests.test_report import Git
 
 MADRID = ZoneInfo("Europe/Madrid")
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=MADRID)

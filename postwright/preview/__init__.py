@@ -80,7 +80,7 @@ def write_preview(
     `preview_url` is where index.html will be served; without it, links are relative (never a path of
     the machine that built the site). `changed_since` (a git ref): only the posts changed since it get
     a page, the others link to `source_url` + their file (a pull request's preview); the diagnostics are
-    then those `report` gives. Raises ReviewError when git cannot tell what changed."""
+    then those `report` gives. Raises ReportError when git cannot tell what changed."""
     target = out_dir or project.root / "publish"
     built = pipeline.build(project, target, progress=progress)
     if built.manifest is None:
@@ -89,11 +89,11 @@ def write_preview(
     if changed_since is None:
         view, diagnostics = gather(project)(now)
     else:
-        from postwright.review import review  # it reads the preview's model: imported when needed
+        from postwright.report import build_report  # it reads the preview's model: imported when needed
 
-        reviewed = review(project, changed_since, now)
-        view, diagnostics = reviewed.overview, reviewed.problems
-        changed = {post.post_id for post, _why in reviewed.posts}
+        report = build_report(project, changed_since, now)
+        view, diagnostics = report.overview, report.problems
+        changed = {post.post_id for post, _why in report.posts}
     files = render_site(
         view,
         target,

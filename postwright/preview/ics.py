@@ -18,6 +18,7 @@ from postwright import __version__
 from postwright.diagnostics import printable
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import Entry, Overview
+from postwright.schedule import PlanStatus
 
 DURATION = timedelta(minutes=15)
 """Events need a length to be visible in calendar apps; a post takes no time, so a short slot."""
@@ -25,14 +26,14 @@ DURATION = timedelta(minutes=15)
 # RFC 5545 §3.8.1.11: CONFIRMED / TENTATIVE / CANCELLED. Drafts, posts an error blocks and sends that need
 # someone are tentative; what will not go out any more is cancelled; the rest is confirmed.
 _EVENT_STATUS = {
-    "blocked": "TENTATIVE",
-    "draft": "TENTATIVE",
-    "failed": "TENTATIVE",
-    "unconfirmed": "TENTATIVE",
-    "paused": "TENTATIVE",
-    "missed": "CANCELLED",
-    "expired": "CANCELLED",
-    "retracted": "CANCELLED",
+    PlanStatus.BLOCKED: "TENTATIVE",
+    PlanStatus.DRAFT: "TENTATIVE",
+    PlanStatus.FAILED: "TENTATIVE",
+    PlanStatus.UNCONFIRMED: "TENTATIVE",
+    PlanStatus.PAUSED: "TENTATIVE",
+    PlanStatus.MISSED: "CANCELLED",
+    PlanStatus.EXPIRED: "CANCELLED",
+    PlanStatus.RETRACTED: "CANCELLED",
 }
 
 
@@ -94,7 +95,7 @@ def _event(entry: Entry, overview: Overview, preview_url: str | None) -> list[st
     start = entry.publish_at.astimezone(UTC)
     platform = PLATFORMS[entry.platform].title if entry.platform in PLATFORMS else entry.platform
     label = entry.status_label
-    prefix = "" if label in ("scheduled", "due") else f"[{label}] "
+    prefix = "" if entry.status in (PlanStatus.UPCOMING, PlanStatus.DUE) else f"[{label}] "
     warn = "⚠ " if entry.all_problems else ""
     # RFC 5545 TEXT holds no control characters; escaping covers CR and LF, printable() the rest
     summary = printable(f"{warn}{prefix}{entry.title or entry.post_id} · {platform} {entry.account}")

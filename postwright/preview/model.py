@@ -15,14 +15,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from postwright.config import Config
+from postwright.console import ordered
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.media import Rendition
 from postwright.model import MediaRef, Post, Variant
 from postwright.render import limits_for
-from postwright.report import ordered
-from postwright.schedule import PlanItem
+from postwright.schedule import PlanItem, PlanStatus
 
-STATUS_LABELS = {"upcoming": "scheduled"}
+STATUS_LABELS = {PlanStatus.UPCOMING: "scheduled"}
 """Plan statuses as reviewers read them: `plan` says upcoming, the preview says scheduled."""
 
 _RTL_LANGUAGES = {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "syr", "ug", "ur", "yi"}
@@ -41,7 +41,9 @@ def direction(lang: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Count:
+class Measured:
+    """A thread part measured in one unit, against its limit."""
+
     unit: str  # "weighted", "graphemes", "bytes", …
     count: int
     limit: int
@@ -54,7 +56,7 @@ class Count:
 @dataclass(frozen=True, slots=True)
 class Part:
     text: str
-    counts: tuple[Count, ...]  # the first is the one the platform shows a writer
+    counts: tuple[Measured, ...]  # the first is the one the platform shows a writer
     problems: tuple[Diagnostic, ...]
 
 
@@ -79,7 +81,7 @@ class Entry:
     title: str
     source: str
     publish_at: datetime
-    status: str  # a schedule status (upcoming, draft, published, …)
+    status: PlanStatus
     detail: str  # why: "3h05m late; grace is 3h"
     url: str | None  # the live post, from the ledger
     rendered: bool  # False when a template error kept it from being rendered
@@ -123,10 +125,6 @@ class PostView:
     @property
     def first_at(self) -> datetime:
         return min(entry.publish_at for entry in self.entries)
-
-    @property
-    def langs(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(entry.lang for entry in self.entries))
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +238,7 @@ def _parts(
             limit = measure.limit
             if limits.max_length_with_media and variant.media and index == 1:
                 limit = min(limit, limits.max_length_with_media)
-            counts.append(Count(measure.unit, measure.count(text), limit))
+            counts.append(Measured(measure.unit, measure.count(text), limit))
         mine = [d for d in problems if d not in placed and _part_number(d, len(variant.parts)) == index]
         placed.update(mine)
         parts.append(Part(text, tuple(counts), tuple(mine)))

@@ -26,9 +26,7 @@ from postwright import __version__
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
-
-ASSETS = ("site.css", "site.js")
-"""Written to publish/preview/ next to index.html; fixed names, so a rebuild leaves nothing stale."""
+from postwright.schedule import PlanStatus
 
 STATUS_ORDER = ("due", "upcoming", "blocked", "draft", "published", "missed", "expired", "failed")
 STATUS_ORDER += ("unconfirmed", "paused", "retracted")
@@ -106,7 +104,7 @@ def render_site(
             (name, PLATFORMS[name].title) for name in PLATFORMS if any(e.platform == name for e in entries)
         ],
         "accounts": [name for name in overview.accounts if any(e.account == name for e in entries)],
-        "statuses": [s for s in STATUS_ORDER if any(e.status == s for e in entries)],
+        "statuses": [s for s in PlanStatus if any(e.status == s for e in entries)],
         "dates": sorted(_local_day(e, overview) for e in entries),
         "problem_counts": _problem_counts(overview, entries),
         "calendar_href": urljoin(preview_url or "", "calendar.ics"),

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from postwright.cli import cli
 from postwright.project import Project
-from postwright.review import escape_markdown, markdown, review
+from postwright.report import build_report, escape_markdown, markdown
 from tests.conftest import MINIMAL_CONFIG, write_files
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -90,8 +90,8 @@ def edit(project: Project, relative: str, old: str, new: str) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
 
 
-def shown(reviewed) -> dict[str, str]:
-    return {post.post_id: reason for post, reason in reviewed.posts}
+def shown(report) -> dict[str, str]:
+    return {post.post_id: reason for post, reason in report.posts}
 
 
 def test_added_changed_and_removed_posts_committed_or_not(repo):
@@ -103,14 +103,14 @@ def test_added_changed_and_removed_posts_committed_or_not(repo):
     write_files(
         project.root, "-- content/posts/2026-12-06-uncommitted.md --\n---\ntitle: Not yet\n---\nHi.\n"
     )
-    reviewed = review(project, "main", NOW)
-    assert shown(reviewed) == {
+    report = build_report(project, "main", NOW)
+    assert shown(report) == {
         "2026-12-02-edited": "changed",
         "2026-12-05-new": "added",
         "2026-12-06-uncommitted": "added",
     }
-    assert reviewed.removed == ("content/posts/2026-12-04-gone.md",)
-    text = markdown(reviewed)
+    assert report.removed == ("content/posts/2026-12-04-gone.md",)
+    text = markdown(report)
     assert text.startswith("## postwright: 3 posts changed since `main`\n")
     assert "### Removed: `content/posts/2026-12-04-gone.md`" in text
     assert "Second version." in text and "Nothing changes here." not in text
@@ -124,49 +124,49 @@ def test_changes_on_the_base_branch_since_the_fork_are_not_ours(repo):
     git("checkout", "--quiet", "change")
     edit(project, "content/posts/2026-12-02-edited.md", "First version.", "Second version.")
     git.commit("ours")
-    assert shown(review(project, "main", NOW)) == {"2026-12-02-edited": "changed"}
+    assert shown(build_report(project, "main", NOW)) == {"2026-12-02-edited": "changed"}
 
 
 def test_a_template_change_shows_the_accounts_whose_output_changed(repo):
     project, git = repo
     write_files(project.root, "-- templates/bluesky.j2 --\n{{ body }} #bluesky\n")
     git.commit("a template for bluesky")
-    reviewed = review(project, "main", NOW)
-    assert set(shown(reviewed)) == {
+    report = build_report(project, "main", NOW)
+    assert set(shown(report)) == {
         "2026-12-01-kept",
         "2026-12-02-edited",
         "2026-12-03-photo",
         "2026-12-04-gone",
     }
-    for post, reason in reviewed.posts:
+    for post, reason in report.posts:
         assert reason == "output changed" and [entry.account for entry in post.entries] == ["sky"]
-    assert "templates/ changed" in markdown(reviewed)
+    assert "templates/ changed" in markdown(report)
 
 
 def test_a_config_change_that_changes_no_output_shows_no_post(repo):
     project, git = repo
     edit(project, "config.yml", "name: Test Brand", "name: Test Brand # renamed later")
     git.commit("a comment")
-    reviewed = review(project, "main", NOW)
-    assert reviewed.posts == ()
-    assert "No post was added or changed." in markdown(reviewed)
+    report = build_report(project, "main", NOW)
+    assert report.posts == ()
+    assert "No post was added or changed." in markdown(report)
 
 
 def test_a_changed_image_shows_the_posts_using_it(repo):
     project, git = repo
     write_files(project.root, "-- assets/kite.jpg --\n900x600\n-- assets/other.jpg --\n700x600\n")
     git.commit("new photos")
-    assert shown(review(project, "main", NOW)) == {"2026-12-03-photo": "image changed"}
+    assert shown(build_report(project, "main", NOW)) == {"2026-12-03-photo": "image changed"}
 
 
 def test_a_file_that_is_not_a_valid_post_is_reported_with_its_problems(repo):
     project, git = repo
     write_files(project.root, "-- content/posts/2026-12-07-bad.md --\n---\ntitle: [unclosed\n---\nHi.\n")
     git.commit("bad")
-    reviewed = review(project, "main", NOW)
-    assert reviewed.posts == ()
-    assert [item.span.path for item in reviewed.other_problems] == ["content/posts/2026-12-07-bad.md"]
-    assert "### Problems outside posts" in markdown(reviewed)
+    report = build_report(project, "main", NOW)
+    assert report.posts == ()
+    assert [item.span.path for item in report.other_problems] == ["content/posts/2026-12-07-bad.md"]
+    assert "### Problems outside posts" in markdown(report)
 
 
 def test_project_in_a_subfolder_of_the_repository(tmp_path, monkeypatch):
@@ -183,9 +183,9 @@ def test_project_in_a_subfolder_of_the_repository(tmp_path, monkeypatch):
         root, "-- brand/content/posts/2026-12-02-b.md --\n---\ntitle: B\n---\nB.\n-- README.md --\nho\n"
     )
     git.commit("b")
-    reviewed = review(Project(root / "brand"), "main~1", NOW)
-    assert shown(reviewed) == {"2026-12-02-b": "added"}
-    assert reviewed.changes.added == ("content/posts/2026-12-02-b.md",)
+    report = build_report(Project(root / "brand"), "main~1", NOW)
+    assert shown(report) == {"2026-12-02-b": "added"}
+    assert report.changes.added == ("content/posts/2026-12-02-b.md",)
 
 
 def test_markdown_is_safe_for_a_pull_request_comment(repo):
@@ -196,7 +196,7 @@ def test_markdown_is_safe_for_a_pull_request_comment(repo):
         "---\nCode ``` inside, <script>alert(1)</script> and @[jane].\n",
     )
     git.commit("tricky")
-    text = markdown(review(project, "main", NOW))
+    text = markdown(build_report(project, "main", NOW))
     assert "### \\<img src=x\\> @\u200boctocat \\*\\*bold\\*\\* \\[x\\](y) (added)" in text
     assert "````text\nCode ``` inside, <script>alert(1)</script> and @jane@example.social.\n````" in text
     assert "Same text as `masto`." not in text  # Bluesky's mention differs: both texts are shown
@@ -210,7 +210,7 @@ def test_markdown_shows_counts_images_and_problems(repo):
         "  - src: kite.jpg\n---\n" + "word " * 120 + "\n",
     )
     git.commit("long")
-    text = markdown(review(project, "main", NOW))
+    text = markdown(build_report(project, "main", NOW))
     assert (
         "| Mastodon `masto` ❌ | en | Wed 9 Dec 2026 09:00 CET (08:00 UTC) | blocked (not sent until fixed: "
         "PW401 text is 599 graphemes for masto; Mastodon allows 500; PW412 alt text missing for image 1 "
@@ -231,11 +231,11 @@ def test_max_chars_leaves_out_texts_then_posts(repo):
             + "\n",
         )
     git.commit("many")
-    reviewed = review(project, "main", NOW)
-    full = markdown(reviewed)
-    summary = markdown(reviewed, max_chars=len(full) - 1)
+    report = build_report(project, "main", NOW)
+    full = markdown(report)
+    summary = markdown(report, max_chars=len(full) - 1)
     assert "```text" not in summary and "### Post 8 (added)" in summary and len(summary) < len(full)
-    cut = markdown(reviewed, max_chars=1500)
+    cut = markdown(report, max_chars=1500)
     assert len(cut) <= 1500 and cut.endswith("the job summary and the preview artifact have everything)")
 
 
