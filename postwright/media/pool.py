@@ -1,16 +1,15 @@
-"""Spreading independent pieces of work (one per image source) over processes; results in input order.
-
-The whole interface is `map_in_order`: the caller gives a picklable function, the items, how heavy each
-is, and whether forking this process is safe. Nothing here knows about images.
+"""Spreading image sources over postwright's one pool of workers (postwright.workers), results in input
+order. What is particular to images: the heaviest sources start first, so one big photo does not finish
+last alone, and a process that has run libvips itself is not forked.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
+
+from postwright import workers
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -26,11 +25,9 @@ def map_in_order(
     setup: Callable[[], None] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Result]:
-    """`[work(item) for item in items]`, in a pool of `processes` (default: the CPU count; 1, or a single
-    item, runs here). `setup` runs once in each worker process; `progress(done, total)` runs here after
-    each item. The heaviest items start first, so one big item does not finish last alone.
-    """
-    processes = processes or os.cpu_count() or 1
+    """`[work(item) for item in items]`, over `processes` workers (default: every core; 1, or a single
+    item, runs here). `setup` runs once in each worker; `progress(done, total)` runs here
+    after each item."""
     done = 0
 
     def tick() -> None:
@@ -39,22 +36,19 @@ def map_in_order(
         if progress is not None:
             progress(done, len(items))
 
-    if processes <= 1 or len(items) <= 1:
-        inline = []
-        for item in items:
-            inline.append(work(item))
-            tick()
-        return inline
-    order = sorted(range(len(items)), key=lambda i: -weight(items[i]))
-    results: list[Result | None] = [None] * len(items)
-    context = multiprocessing.get_context(_start_method(fork_safe))
-    with ProcessPoolExecutor(
-        max_workers=min(processes, len(items)), mp_context=context, initializer=setup
-    ) as pool:
-        for position, result in zip(order, pool.map(work, [items[i] for i in order]), strict=True):
-            results[position] = result
-            tick()
-    return [result for result in results if result is not None]
+    order = sorted(range(len(items)), key=lambda i: -weight(items[i]))  # stable: ties keep input order
+    results = workers.map_each(
+        work,
+        [items[i] for i in order],
+        processes=processes,
+        start=_start_method(fork_safe),
+        setup=setup,
+        done=tick,
+    )
+    placed: list[Result | None] = [None] * len(items)
+    for position, result in zip(order, results, strict=True):
+        placed[position] = result
+    return placed  # type: ignore[return-value]  # every position is filled
 
 
 def _start_method(fork_safe: bool) -> str:
