@@ -32,6 +32,7 @@ from postwright import account_settings
 from postwright.diagnostics import RULES, Diagnostic, Severity, Span, diag
 from postwright.files import read_text
 from postwright.platforms import PLATFORMS
+from postwright.platforms.base import Limits
 from postwright.project import Project
 from postwright.schema import (
     FIRST_YEAR,
@@ -664,3 +665,13 @@ def apply_severity(config: Config | None, diagnostics: Iterable[Diagnostic]) -> 
         if severity is not None:
             regraded.append(item if severity == item.severity else replace(item, severity=severity))
     return tuple(regraded)
+
+
+def limits_for(config: Config, account: Account) -> Limits:
+    """The platform's limits with config.yml's platform-level, then account-level overrides."""
+    platform = PLATFORMS[account.platform]
+    shared = config.platforms.get(account.platform)
+    limits = platform.limits
+    if shared:
+        limits = limits.with_overrides(**shared.limits.model_dump())
+    return limits.with_overrides(**account.limits.model_dump())

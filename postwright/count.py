@@ -62,7 +62,7 @@ def count(
 
 def _account_measures(config: Config, names: Iterable[str]) -> dict[str, tuple[str, Sequence[Measure]]]:
     """account -> (its platform, its measures with config.yml's limits: its platform's, then its own)."""
-    from postwright.render import limits_for
+    from postwright.config import limits_for
     from postwright.schema import did_you_mean
 
     for name in names:

@@ -32,7 +32,7 @@ from postwright.model import Post, Variant
 from postwright.platforms.publishing import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
-from postwright.schedule import PlanItem
+from postwright.schedule import PlanItem, PlanStatus
 
 
 def build(
@@ -300,7 +300,7 @@ def plan(
     # schedule: every job's status, and the jobs that went out under another key
     held = _renamed(project, config, loaded.posts, states, now, only)
     items = schedule.plan(loaded.posts, config, states, now, only=only)
-    wanted = schedule.BLOCKABLE if upcoming else ("due", "paused")
+    wanted = schedule.BLOCKABLE if upcoming else (PlanStatus.DUE, PlanStatus.PAUSED)
     pending = [item for item in items if item.status in wanted]
     # render and validate what would go out
     if checked is None:
@@ -426,10 +426,10 @@ def _mark_rehearsed(
 
 
 _REHEARSED = {
-    "due": "rehearsed in the outbox, now due through the API",
-    "upcoming": "rehearsed in the outbox, to be sent through the API",
-    "missed": "rehearsed in the outbox only: too late to send through the API",
-    "expired": "rehearsed in the outbox only: expired before it was sent through the API",
+    PlanStatus.DUE: "rehearsed in the outbox, now due through the API",
+    PlanStatus.UPCOMING: "rehearsed in the outbox, to be sent through the API",
+    PlanStatus.MISSED: "rehearsed in the outbox only: too late to send through the API",
+    PlanStatus.EXPIRED: "rehearsed in the outbox only: expired before it was sent through the API",
 }
 
 

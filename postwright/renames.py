@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from postwright import render
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
-from postwright.ledger import JobState
+from postwright.ledger import JobState, RecordStatus
 from postwright.model import Post
 from postwright.schedule import job_key
 
-_SENT = ("published", "started")  # out, or maybe out
+_SENT = (RecordStatus.PUBLISHED, RecordStatus.STARTED)  # out, or maybe out
 
 
 @dataclass(frozen=True, slots=True)

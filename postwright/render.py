@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from postwright import workers
 from postwright.cache.memo import Memo, is_problems, render_keys
-from postwright.config import Account, Config
+from postwright.config import Config, limits_for
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.dialects import escape_text, little_text, to_dialect
 from postwright.model import MediaRef, Post, Variant
@@ -116,16 +116,6 @@ class _TemplatesFolder(jinja2.FileSystemLoader):
             if path.exists() and not path.resolve().is_relative_to(self.repository):
                 raise SecurityError(f"template '{template}' leads outside the repository")
         return super().get_source(environment, template)
-
-
-def limits_for(config: Config, account: Account) -> Limits:
-    """The platform's limits with config.yml's platform-level, then account-level overrides."""
-    platform = PLATFORMS[account.platform]
-    shared = config.platforms.get(account.platform)
-    limits = platform.limits
-    if shared:
-        limits = limits.with_overrides(**shared.limits.model_dump())
-    return limits.with_overrides(**account.limits.model_dump())
 
 
 def render(

@@ -11,7 +11,7 @@ from pathlib import Path
 import regex
 
 from postwright import text
-from postwright.config import Config
+from postwright.config import Config, limits_for
 from postwright.diagnostics import Diagnostic, Span, clip, diag
 from postwright.frontmatter import FrontMatter, ImageRef
 from postwright.model import Post, Variant
@@ -51,11 +51,6 @@ def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
 
 
 def _limits(config: Config, variant: Variant) -> Limits:
-    """The limits of the variant's account. render is imported here, not above: load imports this module
-    for the content rules, and `new` and `schedule`, which render nothing, should not load Jinja and
-    Markdown for it."""
-    from postwright.render import limits_for
-
     return limits_for(config, config.accounts[variant.account])
 
 

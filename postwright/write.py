@@ -20,13 +20,12 @@ from typing import Any
 import orjson
 
 from postwright import __version__
-from postwright.config import Config
+from postwright.config import Config, limits_for
 from postwright.console import ordered
 from postwright.diagnostics import Diagnostic
 from postwright.media import Rendition
 from postwright.model import MediaRef, Variant
 from postwright.platforms import PLATFORMS
-from postwright.render import limits_for
 
 
 def write_publish(

@@ -60,3 +60,21 @@ def test_readme_links_the_generated_docs_and_names_every_command():
     assert "docs/rules.md" in readme and "docs/reference.md" in readme
     for name in COMMANDS:
         assert re.search(rf"postwright {name}\b|build\.py {name}\b", readme), name
+
+
+def _layout() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return readme.split("## Layout", 1)[1].split("```", 2)[1]
+
+
+def test_readme_layout_names_every_module_and_only_modules_that_exist():
+    """The layout is how a new maintainer finds a stage's home: it must not drift from the package."""
+    layout = _layout()
+    listed = set(re.findall(r"^  (\w+\.py|\w+/)", layout, flags=re.MULTILINE))
+    package = REPO / "postwright"
+    present = {path.name for path in package.glob("*.py")} - {"__init__.py", "__main__.py"}
+    present |= {f"{path.name}/" for path in package.iterdir() if path.is_dir() and path.name != "__pycache__"}
+    assert listed == present
+    for folder in ("media", "platforms"):  # their shared modules, named in the folder's lines
+        inner = {path.name for path in (package / folder).glob("*.py")} - {"__init__.py"}
+        assert {name for name in inner if name not in layout} == set(), folder

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from postwright.config import Config
+from postwright.config import Config, limits_for
 from postwright.console import ordered
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.media import Rendition
 from postwright.model import MediaRef, Post, Variant
-from postwright.render import limits_for
 from postwright.schedule import PlanItem, PlanStatus
 
 STATUS_LABELS = {PlanStatus.UPCOMING: "scheduled"}

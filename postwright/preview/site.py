@@ -28,9 +28,6 @@ from postwright.platforms import PLATFORMS
 from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
 from postwright.schedule import PlanStatus
 
-STATUS_ORDER = ("due", "upcoming", "blocked", "draft", "published", "missed", "expired", "failed")
-STATUS_ORDER += ("unconfirmed", "paused", "retracted")
-
 
 def platform_colours(name: str) -> tuple[str, str]:
     """(light mode, dark mode): the platform's own (`Platform.colours`), else one derived from its name."""
