@@ -288,7 +288,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
       postwright plan --at 2026-12-01T09:00
     """
     from postwright import pipeline
-    from postwright.schedule import PlanStatus
+    from postwright.schedule import SUMMARY_ORDER
 
     now = _at(project, at_text)
     planned = pipeline.plan(project, now)
@@ -305,7 +305,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
             extra = (f"  {item.url}" if item.url else "") + (f"  ({item.detail})" if item.detail else "")
             line = f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}"
             click.echo(printable(line))
-    counts = {status: sum(1 for item in planned.items if item.status == status) for status in PlanStatus}
+    counts = {status: sum(1 for item in planned.items if item.status == status) for status in SUMMARY_ORDER}
     click.echo(
         ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "nothing planned",
         err=True,

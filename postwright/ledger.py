@@ -15,7 +15,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -157,6 +157,9 @@ class JobState:
         return JobState(self.key, tuple(record for record in self.records if id(record) not in left_out))
 
 
+_STATUS_OF = {status.value: status for status in RecordStatus}
+
+
 def _check(record: Record) -> None:
     """A hand-edited line must not quietly mean "not published": wrong types or values are errors."""
     numbers = (record.part, record.parts, record.attempt)
@@ -166,7 +169,7 @@ def _check(record: Record) -> None:
         raise ValueError("part, parts and attempt must be whole numbers from 1")
     if record.part > record.parts:
         raise ValueError(f"part {record.part} of {record.parts}")
-    if record.status not in set(RecordStatus):
+    if record.status not in _STATUS_OF:
         raise ValueError(f"status must be one of {', '.join(RecordStatus)}, not {record.status!r}")
     texts = (record.key, record.idempotency_key, record.post_id, record.account, record.platform, record.time)
     if not all(isinstance(text, str) and text for text in texts):
@@ -207,11 +210,14 @@ class Ledger:
             )
         for number, line in enumerate(lines, 1):
             try:
-                record = Record(**json.loads(line))
+                fields = json.loads(line)
+                if isinstance(fields, dict) and isinstance(status := fields.get("status"), str):
+                    fields["status"] = _STATUS_OF.get(status, status)  # the enum, as records are made
+                record = Record(**fields)
                 _check(record)
             except (ValueError, TypeError) as error:
                 raise LedgerError(f"{self.path}:{number}: not a valid ledger record ({error})") from None
-            yield replace(record, status=RecordStatus(record.status))
+            yield record
 
     def append(self, record: Record) -> None:
         """Append one record durably: the line and its newline in one write, then fsync.

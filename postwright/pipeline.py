@@ -26,7 +26,7 @@ from postwright.cache.memo import Memo, collector_paused
 from postwright.cache.stamp import Built, Stamp
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
-from postwright.ledger import JobState, Ledger, LedgerError
+from postwright.ledger import JobState, Ledger, LedgerError, RecordStatus
 from postwright.load import Loaded, LoadedFile, is_loaded_file, load_posts
 from postwright.model import Post, Variant
 from postwright.platforms.publishing import Publisher
@@ -203,7 +203,7 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
     that went out cannot be told from one that was missed."""
     missed: dict[str, list[PlanItem]] = {}
     for item in schedule.plan(posts, config, states, now):
-        if item.status == "missed":
+        if item.status == PlanStatus.MISSED:
             missed.setdefault(item.source, []).append(item)
     found = []
     for post in posts:
@@ -313,7 +313,7 @@ def plan(
     items = schedule.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
-    due = {item.key for item in items if item.status == "due"}
+    due = {item.key for item in items if item.status == PlanStatus.DUE}
     return Planned(
         config,
         loaded.posts,
@@ -443,7 +443,7 @@ def _mark_edits(
     marked = []
     for item in items:
         state = states.get(item.key)
-        published_at = state.records[-1].time if state and item.status == "published" else None
+        published_at = state.records[-1].time if state and item.status == PlanStatus.PUBLISHED else None
         if published_at and _modified_since(project.root / item.source, published_at):
             templates = templates or render.load_templates(project)
             variant, _ = render.render(by_id[item.post_id, item.lang], item.account, config, templates)
@@ -506,7 +506,11 @@ def publish(
 
 
 def _chosen(item: PlanItem, only: str | None, account: str | None) -> bool:
-    return item.status == "due" and (only is None or item.post_id == only) and account in (None, item.account)
+    return (
+        item.status == PlanStatus.DUE
+        and (only is None or item.post_id == only)
+        and account in (None, item.account)
+    )
 
 
 def _due_renditions(
@@ -617,5 +621,5 @@ def _retractable(states: dict[str, JobState], post_id: str, account: str | None)
         for key, state in states.items()
         if state.records[0].post_id == post_id
         and account in (None, state.records[0].account)
-        and any(record.status != "failed" or not record.permanent for record in state.records)
+        and any(record.status != RecordStatus.FAILED or not record.permanent for record in state.records)
     )

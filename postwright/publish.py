@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from postwright.account_settings import connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
-from postwright.ledger import Ledger, LedgerWriteError, Record, Via, outbox_receipt
+from postwright.ledger import Ledger, LedgerWriteError, Record, RecordStatus, Via, outbox_receipt
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.outbox import OutboxPublisher
@@ -152,7 +152,7 @@ class Runner:
         retryable `failed` part is looked up first (idempotent publishers delete by its key). Every part
         settled gets a `retracted` record, also one that never went out, so the job is final."""
         first = state.records[0]
-        done = {record.part for record in state.records if record.status == "retracted"}
+        done = {record.part for record in state.records if record.status == RecordStatus.RETRACTED}
         lasts = [(part, state.last(part)) for part in range(state.parts, 0, -1) if part not in done]
         open_parts = [(part, last) for part, last in lasts if last is not None]
         rehearsed = {id(record) for record in state.rehearsals()}
@@ -196,14 +196,16 @@ class Runner:
                 status = SendStatus.UNCONFIRMED if unknown else SendStatus.FAILED
                 problems.append(redact(f"part {part}: {error}"))
                 continue
-            self.ledger.append(replace(last, status="retracted", remote_id=remote_id, time=self._now()))
+            self.ledger.append(
+                replace(last, status=RecordStatus.RETRACTED, remote_id=remote_id, time=self._now())
+            )
             removed += 1
         message = "; ".join(problems)
         return Outcome(state.key, first.account, first.platform, status, None, message, removed)
 
     @staticmethod
     def _remote_id(publisher: Publisher, last: Record) -> str | None:
-        if last.status == "published":
+        if last.status == RecordStatus.PUBLISHED:
             return last.remote_id or ""
         if publisher.idempotent:  # its remote id is the key (the outbox), deleting a missing one is fine
             return last.idempotency_key
@@ -223,7 +225,9 @@ class Runner:
             return self._outcome(job, SendStatus.FAILED, f"{error} (nothing sent)", 0, None)
         if state is not None and not _rehearses(publisher):  # a rehearsal in the outbox posted nothing
             state = state.without_rehearsals()
-        published = state is not None and any(record.status == "published" for record in state.records)
+        published = state is not None and any(
+            record.status == RecordStatus.PUBLISHED for record in state.records
+        )
         if published and state.parts != len(variant.parts):
             return self._outcome(
                 job,
@@ -239,12 +243,15 @@ class Runner:
         for part in range(1, total + 1):
             key = f"{job.idempotency_key}-{part}"
             last = state.last(part) if state else None
-            if last is not None and last.status == "published":
+            if last is not None and last.status == RecordStatus.PUBLISHED:
                 reply_to = Receipt(last.remote_id or "", last.url or "")
                 first_url = first_url or last.url
                 continue
             unsettled = (
-                last is not None and last.status != "published" and not last.permanent and not last.refused
+                last is not None
+                and last.status != RecordStatus.PUBLISHED
+                and not last.permanent
+                and not last.refused
             )
             if unsettled and not publisher.idempotent and last.content_hash != variant.content_hash:
                 message = (
@@ -256,24 +263,30 @@ class Runner:
                 try:
                     found = publisher.find_sent(variant, part, key)
                 except Exception as error:  # CannotTell, or the lookup itself failed: do not guess
-                    if last.status == "failed":  # a failure that may have posted: now maybe sent, so the
+                    if (
+                        last.status == RecordStatus.FAILED
+                    ):  # a failure that may have posted: now maybe sent, so the
                         self._maybe_sent(last)  # grace clock of plan's `unconfirmed` starts here
                     return self._outcome(
                         job, SendStatus.UNCONFIRMED, f"part {part}: {error}", sent, first_url
                     )
                 if found is not None:
-                    self._record(job, part, "published", key, receipt=found)
+                    self._record(job, part, RecordStatus.PUBLISHED, key, receipt=found)
                     reply_to, first_url = found, first_url or found.url
                     continue
             attempt = (last.attempt + 1) if last is not None else 1
             try:
                 receipt = self._send(job, part, reply_to, key, attempt)
             except PermanentError as error:
-                self._record(job, part, "failed", key, attempt=attempt, error=str(error), permanent=True)
+                self._record(
+                    job, part, RecordStatus.FAILED, key, attempt=attempt, error=str(error), permanent=True
+                )
                 return self._outcome(job, SendStatus.FAILED, f"part {part}: {error}", sent, first_url)
             except (TransientError, CredentialsError) as error:
                 refused = isinstance(error, CredentialsError) or error.refused
-                self._record(job, part, "failed", key, attempt=attempt, error=str(error), refused=refused)
+                self._record(
+                    job, part, RecordStatus.FAILED, key, attempt=attempt, error=str(error), refused=refused
+                )
                 return self._outcome(
                     job, SendStatus.FAILED, f"part {part}: {error} (will retry next run)", sent, first_url
                 )
@@ -291,7 +304,9 @@ class Runner:
         platform cannot look up: such a part is asked about for one grace period, then left to a person,
         instead of failing every run for good."""
         note = {**failed.extra, "maybe_sent": "the send failed in a way that may have posted it"}
-        self.ledger.append(replace(failed, status="started", time=self._now(), error=None, extra=note))
+        self.ledger.append(
+            replace(failed, status=RecordStatus.STARTED, time=self._now(), error=None, extra=note)
+        )
 
     def _send(self, job: Job, part: int, reply_to: Receipt | None, key: str, attempt: int) -> Receipt:
         publisher = self.publisher_for(job.variant.account)
@@ -304,9 +319,11 @@ class Runner:
                 except Exception as error:
                     raise _Unknown from error
                 if found is not None:
-                    self._record(job, part, "published", key, attempt=attempt + tries - 2, receipt=found)
+                    self._record(
+                        job, part, RecordStatus.PUBLISHED, key, attempt=attempt + tries - 2, receipt=found
+                    )
                     return found
-            self._record(job, part, "started", key, attempt=attempt + tries - 1)
+            self._record(job, part, RecordStatus.STARTED, key, attempt=attempt + tries - 1)
             try:
                 receipt = publisher.send(job.variant, part, reply_to, key)
             except TransientError as error:
@@ -321,7 +338,7 @@ class Runner:
                 raise
             except Exception as error:  # a bug or an unexpected answer (a ledger failure is not caught here)
                 raise _Unknown from error
-            self._record(job, part, "published", key, attempt=attempt + tries - 1, receipt=receipt)
+            self._record(job, part, RecordStatus.PUBLISHED, key, attempt=attempt + tries - 1, receipt=receipt)
             return receipt
         raise AssertionError("unreachable: the last attempt raises or returns")
 
@@ -329,7 +346,7 @@ class Runner:
         self,
         job: Job,
         part: int,
-        status,
+        status: RecordStatus,
         key: str,
         *,
         attempt: int = 1,
@@ -375,7 +392,7 @@ def _rehearses(publisher: Publisher) -> bool:
 
 def _posted_nothing(record: Record) -> bool:
     """A failed try the platform refused, or that no retry can fix: nothing of it is out."""
-    return record.status == "failed" and (record.permanent or record.refused)
+    return record.status == RecordStatus.FAILED and (record.permanent or record.refused)
 
 
 def _through_platform(record: Record) -> bool:
@@ -390,9 +407,9 @@ def _unwritten(error: LedgerWriteError) -> str:
     record = error.record
     if record is None:
         return str(error)
-    if record.status == "started":
+    if record.status == RecordStatus.STARTED:
         return f"part {record.part}: not sent: {error}"
-    if record.status == "published":
+    if record.status == RecordStatus.PUBLISHED:
         return f"part {record.part}: sent, but {error}; the next run settles it"
     return f"part {record.part}: {record.error or 'not sent'}, and {error}; the next run settles it"
 

@@ -318,15 +318,15 @@ def _render_template(
     except jinja2.TemplateSyntaxError as error:
         return "", _template_problem(folder, error.filename or name or "", error.lineno, error.message or "")
     except jinja2.TemplateError as error:
-        filename, line = _template_frame(error, folder)
+        filename, line = _template_frame(error)
         return "", _template_problem(folder, filename or name or "", line, str(error))
     except Exception as error:  # the template's own code failed ({{ 1 / 0 }}, {{ "a" + 1 }}): its error
-        filename, line = _template_frame(error, folder)
+        filename, line = _template_frame(error)
         return "", _template_problem(folder, filename or name or "", line, f"{type(error).__name__}: {error}")
     return _tidy(text), None
 
 
-def _template_frame(error: BaseException, folder: Path) -> tuple[str | None, int]:
+def _template_frame(error: BaseException) -> tuple[str | None, int]:
     """The deepest template line in the traceback: Jinja maps compiled frames back to .j2 lines."""
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")]
     return (frames[-1].filename, frames[-1].lineno or 1) if frames else (None, 1)

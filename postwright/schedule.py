@@ -68,6 +68,13 @@ class PlanItem:
         }
 
 
+SUMMARY_ORDER = (
+    *(PlanStatus.DUE, PlanStatus.UPCOMING, PlanStatus.BLOCKED, PlanStatus.PUBLISHED, PlanStatus.MISSED),
+    *(PlanStatus.FAILED, PlanStatus.UNCONFIRMED, PlanStatus.EXPIRED, PlanStatus.DRAFT, PlanStatus.PAUSED),
+    PlanStatus.RETRACTED,
+)
+"""The order `plan` counts them in: what needs doing first (the preview lists them in PlanStatus's order)."""
+
 BLOCKABLE = (PlanStatus.DUE, PlanStatus.UPCOMING, PlanStatus.PAUSED)
 """The statuses an error turns into `blocked`: the job would go out, but a post with an error never does."""
 

@@ -3,6 +3,7 @@ content rules of a post file, which load applies as it reads each post."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -22,7 +23,6 @@ from postwright.schema import did_you_mean
 from postwright.syntax import HASHTAG, MENTION, mentioned
 from postwright.yamlpos import Document, KeyPath
 
-_HASHTAG = re.compile(HASHTAG.pattern + r"|\{hashtag\|\\#\|[^}]+\}")  # and LinkedIn's little-text tags
 # A mention as platforms count it in the rendered text (@handle, @user@host): a platform's own syntax,
 # which render made of syntax.MENTION, not the writer's @[person].
 _HANDLE = re.compile(r"(?<![\w@])@\w[\w.]*")
@@ -124,11 +124,23 @@ def _text(variant: Variant, limits: Limits) -> list[Diagnostic]:
     return found
 
 
+@functools.lru_cache(maxsize=16)
+def _hashtags(hashtag_format: str) -> re.Pattern[str]:
+    """#tags, and tags as the platform writes them where it has a syntax of its own (its
+    `hashtag_format`; LinkedIn's little text: {hashtag|\\#|tag})."""
+    if hashtag_format == "#{tag}":
+        return HASHTAG
+    before, _, after = hashtag_format.format(tag="\0").partition("\0")
+    inner = f"[^{re.escape(after[0])}]+" if after else r"\w+"
+    return re.compile(f"{HASHTAG.pattern}|{re.escape(before)}{inner}{re.escape(after)}")
+
+
 def _per_post_counts(variant: Variant, limits: Limits, title: str) -> list[Diagnostic]:
     """Hashtag, mention and link limits, counted in each part: every platform that declares one limits a
     post, and a thread's parts are separate posts (a platform without threads has one, joined, part)."""
+    tags = _hashtags(PLATFORMS[variant.platform].hashtag_format)
     checks = (
-        ("PW403", "hashtags", lambda part: len(_HASHTAG.findall(part)), limits.max_hashtags),
+        ("PW403", "hashtags", lambda part: len(tags.findall(part)), limits.max_hashtags),
         ("PW404", "mentions", lambda part: len(_HANDLE.findall(part)), limits.max_mentions),
         ("PW405", "links", lambda part: len({part[a:b] for a, b in text.url_spans(part)}), limits.max_links),
     )

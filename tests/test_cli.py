@@ -295,3 +295,40 @@ def test_a_missing_config_is_a_usage_error(tmp_path, command):
     assert f"no config.yml in {tmp_path}" in result.stderr and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []  # nothing written
     assert run("-C", tmp_path, command[0], "--help").exit_code == 0
+
+
+def test_plan_counts_statuses_in_the_order_of_what_needs_doing(make_project):
+    """The summary line keeps its order (due first, drafts late) whatever order PlanStatus lists them in."""
+    project = make_project(
+        """
+        -- content/posts/2026-12-01-old.md --
+        ---
+        title: Old
+        date: 2026-12-01T10:00
+        ---
+        Long gone.
+        -- content/posts/2026-12-03-now.md --
+        ---
+        title: Now
+        date: 2026-12-03T09:00
+        ---
+        Due now.
+        -- content/posts/2026-12-09-draft.md --
+        ---
+        title: Draft
+        date: 2026-12-09T10:00
+        draft: true
+        ---
+        Not yet.
+        -- content/posts/2026-12-10-later.md --
+        ---
+        title: Later
+        date: 2026-12-10T10:00
+        ---
+        Soon.
+        """
+    )
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "plan", "--at", "2026-12-03T09:05"])
+    summary = result.stderr.strip().splitlines()[-1]
+    named = re.findall(r"\d+ (\w+)", summary)
+    assert named == ["due", "upcoming", "missed", "draft"]

@@ -50,7 +50,12 @@ def __getattr__(name: str) -> Any:
 def _loaded() -> Mapping[str, Platform]:
     if "PLATFORMS" not in globals():
         globals()["PLATFORMS"] = MappingProxyType(_FOUND)  # before the imports, which may ask for it
-        _discover()
+        try:
+            _discover()
+        except BaseException:  # a module that fails to import: no half-filled registry is left behind
+            del globals()["PLATFORMS"]
+            _FOUND.clear()
+            raise
     return globals()["PLATFORMS"]
 
 

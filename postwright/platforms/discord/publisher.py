@@ -30,7 +30,6 @@ from postwright.platforms.publishing import (
 USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"
 _WEBHOOK_PATH = re.compile(r"/api(?:/v\d+)?/webhooks/(?P<id>\d+)/(?P<token>[^/?#]+)/?")
 _UNKNOWN_WEBHOOK = 10015  # opcodes-and-status-codes.mdx JSON error codes
-_UNKNOWN_MESSAGE = 10008
 DEFAULT_MENTIONS = {"parse": ["users"]}  # message.mdx "Allowed Mentions Object"
 
 
