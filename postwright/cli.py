@@ -288,7 +288,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
       postwright plan --at 2026-12-01T09:00
     """
     from postwright import pipeline
-    from postwright.schedule import PlanStatus
+    from postwright.status import PlanStatus
 
     now = _at(project, at_text)
     planned = pipeline.plan(project, now)
@@ -519,7 +519,7 @@ def publish(
     """
     from postwright import job_summary, pipeline
     from postwright.publish import SendStatus
-    from postwright.schedule import PlanStatus
+    from postwright.status import PlanStatus
 
     now = _at(project, at_text)
     result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)

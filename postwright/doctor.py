@@ -29,7 +29,7 @@ from postwright.account_settings import connection_settings
 from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import Connection, CredentialCheck, PermanentError, TransientError
+from postwright.platforms.contract import Connection, CredentialCheck, PermanentError, TransientError
 
 if TYPE_CHECKING:
     import httpx

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import branch, media, renames, render, schedule, validate, workers, workflow, write
+from postwright import branch, media, renames, render, status, validate, workers, workflow, write
 from postwright.account_settings import all_problems
 from postwright.brandkit import brand_kit
 from postwright.cache import INDEX, MEDIA, memo
@@ -29,10 +29,10 @@ from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError
 from postwright.load import Loaded, LoadedFile, is_loaded_file, load_posts
 from postwright.model import Post, Variant
-from postwright.platforms.publishing import Publisher
+from postwright.platforms.contract import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
-from postwright.schedule import PlanItem, PlanStatus
+from postwright.status import PlanItem, PlanStatus
 
 
 def build(
@@ -202,7 +202,7 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
     Only where this checkout has the ledger: without it (none yet, or kept on a state branch) a post
     that went out cannot be told from one that was missed."""
     missed: dict[str, list[PlanItem]] = {}
-    for item in schedule.plan(posts, config, states, now):
+    for item in status.plan(posts, config, states, now):
         if item.status == "missed":
             missed.setdefault(item.source, []).append(item)
     found = []
@@ -299,8 +299,8 @@ def plan(
     states = as_delivered(config, recorded)
     # schedule: every job's status, and the jobs that went out under another key
     held = _renamed(project, config, loaded.posts, states, now, only)
-    items = schedule.plan(loaded.posts, config, states, now, only=only)
-    wanted = schedule.BLOCKABLE if upcoming else (PlanStatus.DUE, PlanStatus.PAUSED)
+    items = status.plan(loaded.posts, config, states, now, only=only)
+    wanted = status.BLOCKABLE if upcoming else (PlanStatus.DUE, PlanStatus.PAUSED)
     pending = [item for item in items if item.status in wanted]
     # render and validate what would go out
     if checked is None:
@@ -310,7 +310,7 @@ def plan(
     # block the jobs with errors; say which were edited after publishing or only rehearsed
     everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *going.problems]))
     errors = blocking(pending, everything, going.unrendered, held, _account_errors(project, config, found))
-    items = schedule.blocked(items, errors)
+    items = status.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
     due = {item.key for item in items if item.status == "due"}

@@ -23,7 +23,7 @@ from postwright.cli import doctor
 from postwright.config import load_config
 from postwright.credentials import CredentialsError
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import Connection, CredentialCheck, TransientError
+from postwright.platforms.contract import Connection, CredentialCheck, TransientError
 from postwright.project import Project
 from tests.contract import CANARY
 from tests.fakes.meta import fake_for
