@@ -23,12 +23,12 @@ from postwright.brandkit import brand_kit
 from postwright.cache import INDEX, MEDIA, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
-from postwright.cache.stamp import Built, Stamp
+from postwright.cache.stamp import Stamp
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError
 from postwright.load import Loaded, LoadedFile, is_loaded_file, load_posts
-from postwright.model import Post, Variant
+from postwright.model import Built, Post, Variant
 from postwright.platforms.contract import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
