@@ -806,7 +806,7 @@ def settle(
 
 
 @cli.command()
-@format_option("human", "github", "json")
+@format_option("human", "github", "json")  # doctor.FORMATS, named here: doctor.py loads only when it runs
 @click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
 @click.pass_obj
 def doctor(project: Project, output_format: str, offline: bool) -> None:

@@ -89,6 +89,12 @@ def accounts(result) -> dict[str, dict]:
     return {item["account"]: item for item in json.loads(result.stdout)}
 
 
+def test_the_command_offers_exactly_the_formats_doctor_writes():
+    """cli.py names them without importing doctor.py, so a test keeps the two lists one."""
+    offered = next(param for param in doctor.params if param.name == "output_format").type.choices
+    assert tuple(offered) == tuple(doctor_module.FORMATS)
+
+
 def test_outbox_accounts_need_no_credentials(make_project):
     result = run(make_project())
     assert result.exit_code == 0, result.output
