@@ -499,7 +499,7 @@ def report(
 
 @cli.command()
 @at_option()
-@dry_run_option
+@dry_run_option("Show what would be sent; send nothing, record nothing.")
 @click.option("--only", metavar="POST-ID", help="Only this post (also sends it when it was missed).")
 @only_account_option
 @click.pass_obj
@@ -580,7 +580,7 @@ def _step_summary(summary: str) -> bool:
 
 @cli.command("schedule")
 @at_option()
-@dry_run_option
+@dry_run_option("Show the dates; change no file.")
 @click.pass_obj
 def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None:
     """Give every post marked `date: next` the next free posting slot of its accounts.
@@ -658,7 +658,7 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
 @cli.command()
 @click.argument("post_id")
 @only_account_option
-@dry_run_option
+@dry_run_option("Show what would be deleted; delete nothing.")
 @click.option(
     "--yes", "-y", is_flag=True, help="Delete without asking (needed where no one can be asked, e.g. CI)."
 )
