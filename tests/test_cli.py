@@ -295,3 +295,12 @@ def test_a_missing_config_is_a_usage_error(tmp_path, command):
     assert f"no config.yml in {tmp_path}" in result.stderr and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []  # nothing written
     assert run("-C", tmp_path, command[0], "--help").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [("publish", "send nothing"), ("retract", "delete nothing"), ("schedule", "change no file")],
+)
+def test_dry_run_says_what_this_command_leaves_alone(command, says):
+    option = next(param for param in cli.commands[command].params if param.name == "dry_run")
+    assert says in option.help
