@@ -288,7 +288,7 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
       postwright plan --at 2026-12-01T09:00
     """
     from postwright import pipeline
-    from postwright.schedule import SUMMARY_ORDER
+    from postwright.status import SUMMARY_ORDER
 
     now = _at(project, at_text)
     planned = pipeline.plan(project, now)
@@ -499,7 +499,7 @@ def report(
 
 @cli.command()
 @at_option()
-@dry_run_option
+@dry_run_option("Show what would be sent; send nothing, record nothing.")
 @click.option("--only", metavar="POST-ID", help="Only this post (also sends it when it was missed).")
 @only_account_option
 @click.pass_obj
@@ -519,7 +519,7 @@ def publish(
     """
     from postwright import job_summary, pipeline
     from postwright.publish import SendStatus
-    from postwright.schedule import PlanStatus
+    from postwright.status import PlanStatus
 
     now = _at(project, at_text)
     result = pipeline.publish(project, now, dry_run=dry_run, only=only, account=account)
@@ -580,7 +580,7 @@ def _step_summary(summary: str) -> bool:
 
 @cli.command("schedule")
 @at_option()
-@dry_run_option
+@dry_run_option("Show the dates; change no file.")
 @click.pass_obj
 def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None:
     """Give every post marked `date: next` the next free posting slot of its accounts.
@@ -658,7 +658,7 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
 @cli.command()
 @click.argument("post_id")
 @only_account_option
-@dry_run_option
+@dry_run_option("Show what would be deleted; delete nothing.")
 @click.option(
     "--yes", "-y", is_flag=True, help="Delete without asking (needed where no one can be asked, e.g. CI)."
 )
@@ -806,7 +806,7 @@ def settle(
 
 
 @cli.command()
-@format_option("human", "github", "json")
+@format_option("human", "github", "json")  # doctor.FORMATS, named here: doctor.py loads only when it runs
 @click.option("--offline", is_flag=True, help="Only check that credentials are set; ask no platform.")
 @click.pass_obj
 def doctor(project: Project, output_format: str, offline: bool) -> None:

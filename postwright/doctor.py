@@ -29,7 +29,7 @@ from postwright.account_settings import connection_settings
 from postwright.config import Account, Config
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import Connection, CredentialCheck, PermanentError, TransientError
+from postwright.platforms.contract import Connection, CredentialCheck, PermanentError, TransientError
 
 if TYPE_CHECKING:
     import httpx
@@ -209,7 +209,7 @@ def _judged(health: Callable[..., AccountHealth], check: CredentialCheck, now: d
 # -- output ------------------------------------------------------------------------------------------
 
 
-def format_human(found: list[AccountHealth]) -> str:
+def health_human(found: list[AccountHealth]) -> str:
     """One line per account: status, name, platform, what was found."""
     width = max((len(item.account) for item in found), default=0)
     return "\n".join(
@@ -230,7 +230,7 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_github(found: list[AccountHealth]) -> str:
+def health_github(found: list[AccountHealth]) -> str:
     """Workflow commands: a warning or error annotation per account with a problem, plain lines else."""
     lines = []
     for item in found:
@@ -242,11 +242,11 @@ def format_github(found: list[AccountHealth]) -> str:
     return "\n".join(lines)
 
 
-def format_json(found: list[AccountHealth]) -> str:
+def health_json(found: list[AccountHealth]) -> str:
     return json.dumps([item.as_dict() for item in found], indent=2, ensure_ascii=False)
 
 
-FORMATS = {"human": format_human, "github": format_github, "json": format_json}
+FORMATS = {"human": health_human, "github": health_github, "json": health_json}
 
 
 def summary(found: list[AccountHealth]) -> str:

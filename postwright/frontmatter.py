@@ -17,6 +17,9 @@ DateText = str  # read by when.read_date, in the brand's time zone
 PostId = Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)]  # as a file name gives it
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
+NEW_POST_BODY = "Write the post here in Markdown."
+"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
+
 
 class ImageRef(Model):
     """An image from assets/ with its alt text."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from postwright.diagnostics import printable
 from postwright.publish import SendStatus
-from postwright.schedule import PlanItem, PlanStatus
+from postwright.status import PlanItem, PlanStatus
 
 if TYPE_CHECKING:
     from postwright.pipeline import Published

@@ -7,10 +7,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from postwright.diagnostics import Span
-from postwright.yamlpos import KeyPath
+from postwright.diagnostics import Diagnostic, Span
+
+if TYPE_CHECKING:  # annotations only: the build stamp imports this module, and yaml is not needed there
+    from postwright.media import Rendition
+    from postwright.yamlpos import KeyPath
 
 ThreadMode = Literal["auto", "never", "always"]
 
@@ -84,3 +87,16 @@ class Variant:
         }
         canonical = json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What `build` did: read back from the stamp when nothing changed, so no stage need be imported."""
+
+    manifest: dict[str, Any] | None  # None when config.yml cannot be used
+    diagnostics: tuple[Diagnostic, ...]
+    post_count: int
+    reused: bool  # nothing changed since the last build: publish/ was left as it was
+    images: int = 0  # renditions in this build
+    images_reused: int = 0  # of which found in the cache
+    fitted: tuple[Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit

@@ -23,11 +23,12 @@ def at_option(default: str = "now") -> Callable[[Command], Command]:
     )
 
 
-strict_option = click.option("--strict", is_flag=True, help="Fail on warnings too.")
+def dry_run_option(effect: str) -> Callable[[Command], Command]:
+    """--dry-run; `effect` is the command's own sentence: what it shows and what it leaves alone."""
+    return click.option("--dry-run", is_flag=True, help=effect)
 
-dry_run_option = click.option(
-    "--dry-run", is_flag=True, help="Show what would be done; send, delete, record and write nothing."
-)
+
+strict_option = click.option("--strict", is_flag=True, help="Fail on warnings too.")
 
 only_account_option = click.option("--account", metavar="NAME", help="Only this account.")
 

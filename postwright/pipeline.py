@@ -2,7 +2,7 @@
 
 build    stamp → check → write (the memos saved on another core meanwhile)
 check    config → load → render → media → validate
-plan     config → load → ledger → schedule → render and validate what would go out → block
+plan     config → load → ledger → status → render and validate what would go out → block
 publish  plan → what is due → media → send
 retract  config → ledger → delete
 """
@@ -17,22 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from postwright import branch, media, renames, render, schedule, validate, workers, workflow, write
+from postwright import branch, media, renames, render, status, validate, workers, workflow, write
 from postwright.account_settings import all_problems
 from postwright.brandkit import brand_kit
 from postwright.cache import INDEX, MEDIA, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
-from postwright.cache.stamp import Built, Stamp
+from postwright.cache.stamp import Stamp
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError, RecordStatus
 from postwright.load import Loaded, LoadedFile, is_loaded_file, load_posts
-from postwright.model import Post, Variant
-from postwright.platforms.publishing import Publisher
+from postwright.model import Built, Post, Variant
+from postwright.platforms.contract import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
-from postwright.schedule import PlanItem, PlanStatus
+from postwright.status import PlanItem, PlanStatus
 
 
 def build(
@@ -202,7 +202,7 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
     Only where this checkout has the ledger: without it (none yet, or kept on a state branch) a post
     that went out cannot be told from one that was missed."""
     missed: dict[str, list[PlanItem]] = {}
-    for item in schedule.plan(posts, config, states, now):
+    for item in status.plan(posts, config, states, now):
         if item.status == PlanStatus.MISSED:
             missed.setdefault(item.source, []).append(item)
     found = []
@@ -279,7 +279,7 @@ def plan(
     upcoming: bool = True,
     checked: Checked | None = None,
 ) -> Planned:
-    """config → load → ledger → schedule; then every job that would go out is rendered and validated,
+    """config → load → ledger → status; then every job that would go out is rendered and validated,
     and one with an error is `blocked` (publish, with `upcoming=False`, renders only the due ones).
 
     With `checked` (a check of the same files: the preview's), its variants and every problem it found
@@ -297,10 +297,10 @@ def plan(
     except LedgerError as error:
         return Planned(config, loaded.posts, (), found, str(error))
     states = as_delivered(config, recorded)
-    # schedule: every job's status, and the jobs that went out under another key
+    # status: of every job, and the jobs that went out under another key
     held = _renamed(project, config, loaded.posts, states, now, only)
-    items = schedule.plan(loaded.posts, config, states, now, only=only)
-    wanted = schedule.BLOCKABLE if upcoming else (PlanStatus.DUE, PlanStatus.PAUSED)
+    items = status.plan(loaded.posts, config, states, now, only=only)
+    wanted = status.BLOCKABLE if upcoming else (PlanStatus.DUE, PlanStatus.PAUSED)
     pending = [item for item in items if item.status in wanted]
     # render and validate what would go out
     if checked is None:
@@ -310,7 +310,7 @@ def plan(
     # block the jobs with errors; say which were edited after publishing or only rehearsed
     everything = tuple(dict.fromkeys([*found, *(item.problem for item in held), *going.problems]))
     errors = blocking(pending, everything, going.unrendered, held, _account_errors(project, config, found))
-    items = schedule.blocked(items, errors)
+    items = status.blocked(items, errors)
     items = _mark_edits(project, config, loaded.posts, items, states)
     items = _mark_rehearsed(items, recorded, states)
     due = {item.key for item in items if item.status == PlanStatus.DUE}
@@ -480,7 +480,7 @@ def publish(
     runner_options: dict[str, Any] | None = None,
 ) -> Published:
     """plan → render and validate only what is due → media → send through each account's publisher."""
-    # config → load → ledger → schedule → render and validate what is due
+    # config → load → ledger → status → render and validate what is due
     planned = plan(project, now, only=only, upcoming=False)
     config = planned.config
     if config is None or planned.ledger_error or config.paused:

@@ -6,7 +6,7 @@ same idempotency key where the publisher makes that safe, else looked up with `f
 neither can tell, the job is reported as unconfirmed and nothing is sent.
 
 `publishers` gives each account its publisher: the outbox, or its platform's (whose module, and the HTTP
-client, are imported only then). What a publisher must do is platforms/publishing.py's `Publisher`.
+client, are imported only then). What a publisher must do is platforms/contract.py's `Publisher`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.ledger import Ledger, LedgerWriteError, Record, RecordStatus, Via, outbox_receipt
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
-from postwright.platforms.outbox import OutboxPublisher
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     PermanentError,
@@ -37,6 +36,7 @@ from postwright.platforms.publishing import (
     TransientError,
     Upload,
 )
+from postwright.platforms.outbox import OutboxPublisher
 
 if TYPE_CHECKING:
     from postwright.config import Config

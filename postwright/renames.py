@@ -19,7 +19,7 @@ from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.ledger import JobState, RecordStatus
 from postwright.model import Post
-from postwright.schedule import job_key
+from postwright.status import job_key
 
 _SENT = (RecordStatus.PUBLISHED, RecordStatus.STARTED)  # out, or maybe out
 

@@ -21,13 +21,13 @@ from slugify import slugify
 
 from postwright.config import Config
 from postwright.diagnostics import Span
+from postwright.frontmatter import NEW_POST_BODY
 from postwright.model import Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import did_you_mean
 from postwright.schema_export import schemas
 from postwright.slots import next_free_slot
-from postwright.validate import NEW_POST_BODY
 from postwright.when import parse_when
 
 

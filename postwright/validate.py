@@ -14,7 +14,7 @@ import regex
 from postwright import text
 from postwright.config import Config, limits_for
 from postwright.diagnostics import Diagnostic, Span, clip, diag
-from postwright.frontmatter import FrontMatter, ImageRef
+from postwright.frontmatter import NEW_POST_BODY, FrontMatter, ImageRef
 from postwright.model import Post, Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.base import Limits
@@ -286,9 +286,6 @@ def _duplicates(variants: list[Variant], window: timedelta) -> list[Diagnostic]:
 # What one post file says, judged as it is loaded (load calls these in the order its diagnostics keep):
 # its dates against each other, its overrides, its image references, its bodies (mentions, brand
 # rules, empty or unwritten), and post ids across files.
-
-NEW_POST_BODY = "Write the post here in Markdown."
-"""The body `postwright new` writes: a ready post that still holds it is warned about (PW250)."""
 
 
 def expires_before_publish(

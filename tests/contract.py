@@ -5,6 +5,8 @@ with the `Server` methods below, backed by a real local server (the AT Protocol 
 or a pytest-httpserver that checks each request the way the platform documents it. The tests here
 drive the publisher through the real Runner and ledger, as `postwright publish` does, and check what
 the server ended up with. Every secret is a canary: after each test it must appear nowhere we write.
+The contract itself (`Publisher`, `Receipt`, the send errors) is postwright/platforms/contract.py;
+this module is its shared test suite.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from postwright.diagnostics import Span
 from postwright.ledger import Ledger
 from postwright.model import MediaRef, Variant
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import Connection, Publisher, Upload
+from postwright.platforms.contract import Connection, Publisher, Upload
 from postwright.publish import Job, Runner
 
 CANARY = f"CANARY-{uuid.uuid4().hex}"  # part of every secret the contract hands a publisher

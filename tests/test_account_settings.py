@@ -20,7 +20,7 @@ from postwright.cli import cli
 from postwright.config import load_config
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import Connection
+from postwright.platforms.contract import Connection
 from postwright.platforms.x.publisher import XPublisher
 from tests.conftest import REPO
 from tests.fakes.http_platform import json_response, local_server

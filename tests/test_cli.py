@@ -332,3 +332,12 @@ def test_plan_counts_statuses_in_the_order_of_what_needs_doing(make_project):
     summary = result.stderr.strip().splitlines()[-1]
     named = re.findall(r"\d+ (\w+)", summary)
     assert named == ["due", "upcoming", "missed", "draft"]
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [("publish", "send nothing"), ("retract", "delete nothing"), ("schedule", "change no file")],
+)
+def test_dry_run_says_what_this_command_leaves_alone(command, says):
+    option = next(param for param in cli.commands[command].params if param.name == "dry_run")
+    assert says in option.help

@@ -23,7 +23,7 @@ from postwright.cli import doctor
 from postwright.config import load_config
 from postwright.credentials import CredentialsError
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import Connection, CredentialCheck, TransientError
+from postwright.platforms.contract import Connection, CredentialCheck, TransientError
 from postwright.project import Project
 from tests.contract import CANARY
 from tests.fakes.meta import fake_for
@@ -87,6 +87,12 @@ def verify(monkeypatch):
 
 def accounts(result) -> dict[str, dict]:
     return {item["account"]: item for item in json.loads(result.stdout)}
+
+
+def test_the_command_offers_exactly_the_formats_doctor_writes():
+    """cli.py names them without importing doctor.py, so a test keeps the two lists one."""
+    offered = next(param for param in doctor.params if param.name == "output_format").type.choices
+    assert tuple(offered) == tuple(doctor_module.FORMATS)
 
 
 def test_outbox_accounts_need_no_credentials(make_project):

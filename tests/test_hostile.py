@@ -333,8 +333,8 @@ def test_an_outbox_symlink_leading_outside_is_refused_by_the_check_and_by_the_pu
     from datetime import UTC, datetime
 
     from postwright.model import Variant
+    from postwright.platforms.contract import PermanentError
     from postwright.platforms.outbox import OutboxPublisher
-    from postwright.platforms.publishing import PermanentError
 
     outside = tmp_path.parent / f"{tmp_path.name}-outside"
     outside.mkdir()

@@ -12,8 +12,8 @@ import pytest
 
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.ledger import Ledger
-from postwright.platforms.http import ApiClient, retry_after_header
-from postwright.platforms.publishing import Connection, PermanentError, TransientError
+from postwright.platforms.contract import Connection, PermanentError, TransientError
+from postwright.platforms.http_client import ApiClient, retry_after_header
 from postwright.publish import Job, Runner
 
 TOKEN = "tok-3f9a/very+secret"

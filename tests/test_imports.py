@@ -21,7 +21,7 @@ from postwright.platforms.base import Lazy
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "postwright"
 # the libraries a publisher sends with, and the platforms' own sending code beside publisher.py
-SENDING = ("httpx", "oauthlib", "postwright.platforms.http", "postwright.platforms.graph")
+SENDING = ("httpx", "oauthlib", "postwright.platforms.http_client", "postwright.platforms.graph")
 STAGES = ("postwright.platforms", "postwright.config", "postwright.load", "postwright.render")
 STAGES += ("postwright.pipeline", "postwright.publish", "postwright.doctor", "postwright.settle")
 

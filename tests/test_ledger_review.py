@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from postwright import pipeline
-from postwright.platforms.publishing import TransientError
+from postwright.platforms.contract import TransientError
 from tests.fakes.publisher import FakeServer
 from tests.test_publish import NOW, POSTS
 from tests.test_rehearsal import (

@@ -4,7 +4,7 @@ also from a fresh checkout with a restored .postwright-cache/, and answer what a
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from postwright import cache, load, pipeline, render, schedule
+from postwright import cache, load, pipeline, render, status
 from postwright.cache import memo
 from postwright.project import Project
 
@@ -65,10 +65,8 @@ def test_publish_with_a_few_due_renders_them_without_reading_the_render_memo(mak
     project = make_project(POSTS)
     pipeline.build(project)
     plans = []
-    real_plan = schedule.plan
-    monkeypatch.setattr(
-        schedule, "plan", lambda *args, **kwargs: plans.append(1) or real_plan(*args, **kwargs)
-    )
+    real_plan = status.plan
+    monkeypatch.setattr(status, "plan", lambda *args, **kwargs: plans.append(1) or real_plan(*args, **kwargs))
     read = []
     real_memo = memo.render_memo
     monkeypatch.setattr(memo, "render_memo", lambda *args: read.append(1) or real_memo(*args))

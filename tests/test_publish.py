@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
-from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
+from postwright.platforms.contract import CannotTell, Connection, PermanentError, Receipt, TransientError
 from postwright.project import Project
 from postwright.publish import RetryPolicy
 from tests.fakes.publisher import Crash, FakePublisher, FakeServer
@@ -537,7 +537,7 @@ if limit >= 0:
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
 from postwright import cli, pipeline
-from postwright.platforms.publishing import Receipt
+from postwright.platforms.contract import Receipt
 
 
 class Counting:

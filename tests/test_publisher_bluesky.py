@@ -23,7 +23,7 @@ from PIL import Image
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
 from postwright.platforms.bluesky.publisher import record_key
-from postwright.platforms.publishing import Connection, PermanentError, Receipt, TransientError, Upload
+from postwright.platforms.contract import Connection, PermanentError, Receipt, TransientError, Upload
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.pds_server import Account, Pds, PdsUnavailable, Proxy, create_account
 

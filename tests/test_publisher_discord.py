@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import CannotTell, Connection
+from postwright.platforms.contract import CannotTell, Connection
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fakes.http_platform import Call, FakePlatform, is_image, json_response, local_server, serve

@@ -18,8 +18,8 @@ from postwright import pipeline
 from postwright.credentials import CredentialsError, Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
+from postwright.platforms.contract import Connection, PermanentError, TransientError, Upload
 from postwright.platforms.instagram.publisher import InstagramGraph as GraphClient
-from postwright.platforms.publishing import Connection, PermanentError, TransientError, Upload
 from postwright.publish import Job, Runner
 from tests.contract import CANARY, PublisherContract, Sleeps
 from tests.fakes.meta import TOKEN, MetaContract, MetaFake, fake_for, ok, public_images

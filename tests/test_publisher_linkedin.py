@@ -24,7 +24,7 @@ from werkzeug import Request, Response
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import CannotTell, Connection, PermanentError
+from postwright.platforms.contract import CannotTell, Connection, PermanentError
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fakes.api import FakeApi, http_server, json_response  # noqa: F401
 

@@ -31,8 +31,8 @@ from werkzeug.wrappers import Response
 
 from postwright.credentials import Secrets
 from postwright.platforms import PLATFORMS
+from postwright.platforms.contract import CannotTell, Connection, PermanentError
 from postwright.platforms.mastodon.publisher import _may_hold, mastodon_focus
-from postwright.platforms.publishing import CannotTell, Connection, PermanentError
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve

@@ -27,8 +27,8 @@ from werkzeug import Request, Response
 from postwright.credentials import Secrets
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
+from postwright.platforms.contract import CannotTell, Connection, PermanentError, Receipt
 from postwright.platforms.pinterest.publisher import _retry_after
-from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fakes.api import FakeApi, http_server, json_response  # noqa: F401

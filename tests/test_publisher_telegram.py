@@ -18,7 +18,7 @@ from postwright import pipeline
 from postwright.credentials import Secrets
 from postwright.dialects import to_dialect
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import CannotTell, Connection
+from postwright.platforms.contract import CannotTell, Connection
 from postwright.platforms.telegram.publisher import CAPTION_LIMIT
 from postwright.publish import Runner
 from postwright.text import telegram_length

@@ -12,7 +12,7 @@ import pytest
 from postwright.credentials import Secrets
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     PermanentError,

@@ -26,7 +26,7 @@ from xdk import schemas as xdk
 
 from postwright.credentials import CredentialsError, Secrets
 from postwright.platforms import PLATFORMS
-from postwright.platforms.publishing import CannotTell, Connection, PermanentError, Receipt, TransientError
+from postwright.platforms.contract import CannotTell, Connection, PermanentError, Receipt, TransientError
 from postwright.platforms.x.publisher import XPublisher
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost

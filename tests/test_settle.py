@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from postwright import pipeline
 from postwright.cli import cli
 from postwright.ledger import Ledger
-from postwright.platforms.publishing import CannotTell
+from postwright.platforms.contract import CannotTell
 from postwright.publish import Runner
 from tests.fakes.publisher import FakePublisher, FakeServer
 from tests.test_publish import NOW, POSTS

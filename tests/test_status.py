@@ -293,7 +293,7 @@ def _check_at(project: Project, when: str) -> list[tuple[str, str]]:
 
 
 def test_a_ready_post_still_holding_the_new_placeholder_is_warned_about(make_project):
-    from postwright.validate import NEW_POST_BODY
+    from postwright.frontmatter import NEW_POST_BODY
 
     project = make_project(
         f"""

@@ -19,28 +19,15 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 import postwright
 from postwright.cache import STAMP
 from postwright.diagnostics import Diagnostic, Severity, Span
+from postwright.model import Built
 from postwright.project import Project
-
-if TYPE_CHECKING:
-    from postwright.media import Rendition
-
-
-@dataclass(frozen=True, slots=True)
-class Built:
-    manifest: dict[str, Any] | None  # None when config.yml cannot be used
-    diagnostics: tuple[Diagnostic, ...]
-    post_count: int
-    reused: bool  # nothing changed since the last build: publish/ was left as it was
-    images: int = 0  # renditions in this build
-    images_reused: int = 0  # of which found in the cache
-    fitted: tuple[Rendition, ...] = ()  # renditions whose quality was lowered to fit a byte limit
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from postwright.platforms.publishing import Connection, CredentialCheck, Publisher
+    from postwright.platforms.contract import Connection, CredentialCheck, Publisher
     from postwright.text import GraphemeRules
 
 Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]

@@ -10,7 +10,7 @@ code rather than by status. Sources:
   level), 613 (custom) and the business-use-case codes (80001 Pages, 80002 Instagram); the
   X-Business-Use-Case-Usage header and its estimated_time_to_regain_access, in minutes.
 Each platform adds its own codes by subclassing GraphClient (the Facebook and Instagram publishers).
-The version they pin is declared in meta.py.
+The version they pin is declared in graph_version.py.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 import httpx
 
 from postwright.credentials import CredentialsError, redact
-from postwright.platforms.http import ApiClient, error_text, retry_after_header
-from postwright.platforms.publishing import Connection, PermanentError, TransientError, UnexpectedAnswer
+from postwright.platforms.contract import Connection, PermanentError, TransientError, UnexpectedAnswer
+from postwright.platforms.http_client import ApiClient, error_text, retry_after_header
 
 # graph-api/guides/error-handling "wait and retry": 1 unknown, 2 service, 4 and 17 too many calls,
 # 341 application limit, 368 temporarily blocked for policy violations; graph-api/overview/rate-limiting:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from postwright.model import Variant
-from postwright.platforms.publishing import PermanentError, Receipt, TransientError
+from postwright.platforms.contract import PermanentError, Receipt, TransientError
 
 
 class OutboxPublisher:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from postwright import pipeline
 from postwright.diagnostics import Diagnostic
+from postwright.model import Built
 from postwright.preview.ics import calendar_ics
 from postwright.preview.model import Overview, overview
 from postwright.preview.site import POSTS_FOLDER, render_site
@@ -38,7 +39,7 @@ class Previewed:
     overview: Overview
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[Path, ...]  # what was written
-    built: pipeline.Built | None
+    built: Built | None
 
 
 def gather(project: Project) -> Callable[[datetime], tuple[Overview, tuple[Diagnostic, ...]]]:

@@ -18,7 +18,7 @@ from postwright import __version__
 from postwright.diagnostics import printable
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import Entry, Overview
-from postwright.schedule import PlanStatus
+from postwright.status import PlanStatus
 
 DURATION = timedelta(minutes=15)
 """Events need a length to be visible in calendar apps; a post takes no time, so a short slot."""

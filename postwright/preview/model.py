@@ -19,7 +19,7 @@ from postwright.console import ordered
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.media import Rendition
 from postwright.model import MediaRef, Post, Variant
-from postwright.schedule import PlanItem, PlanStatus
+from postwright.status import PlanItem, PlanStatus
 
 STATUS_LABELS = {PlanStatus.UPCOMING: "scheduled"}
 """Plan statuses as reviewers read them: `plan` says upcoming, the preview says scheduled."""

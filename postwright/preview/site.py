@@ -26,7 +26,7 @@ from postwright import __version__
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
-from postwright.schedule import PlanStatus
+from postwright.status import PlanStatus
 
 
 def platform_colours(name: str) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
-from postwright.platforms.publishing import Upload
+from postwright.platforms.contract import Upload
 from tests.contract import CANARY, PublisherContract, SentPost, jpeg
 
 TOKEN = "EAAGm0PX4ZCpsBA-long-lived-"  # the contract appends the canary

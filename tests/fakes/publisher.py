@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from postwright.platforms.publishing import Receipt
+from postwright.platforms.contract import Receipt
 
 
 class Crash(BaseException):

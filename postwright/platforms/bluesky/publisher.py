@@ -16,8 +16,7 @@ import httpx
 from postwright import text
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.http import ApiClient, retry_after_header
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     Connection,
     CredentialCheck,
     PermanentError,
@@ -25,6 +24,7 @@ from postwright.platforms.publishing import (
     TransientError,
     Upload,
 )
+from postwright.platforms.http_client import ApiClient, retry_after_header
 
 POST = "app.bsky.feed.post"
 # XRPC error names that mean "log in again or fix the credentials", whatever the status (the PDS answers

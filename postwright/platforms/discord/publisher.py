@@ -14,9 +14,7 @@ import httpx
 import postwright
 from postwright.credentials import CredentialsError, redact, remember
 from postwright.model import Variant
-from postwright.platforms.discord import API_VERSION
-from postwright.platforms.http import ApiClient, error_text, retry_after_header
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -25,6 +23,8 @@ from postwright.platforms.publishing import (
     TransientError,
     Upload,
 )
+from postwright.platforms.discord import API_VERSION
+from postwright.platforms.http_client import ApiClient, error_text, retry_after_header
 
 # reference.mdx "User Agent": "DiscordBot ($url, $versionNumber)"; the project has no public URL yet
 USER_AGENT = f"DiscordBot (postwright, {postwright.__version__})"

@@ -24,10 +24,10 @@ from postwright.platforms.base import (
     ProfileImages,
     Setting,
 )
-from postwright.platforms.meta import GRAPH_API
+from postwright.platforms.graph_version import GRAPH_API
 
 API_URL = "https://graph.facebook.com"
-GRAPH_VERSION = GRAPH_API.version  # settings.graph_version sends another (meta.py: the pin and its end)
+GRAPH_VERSION = GRAPH_API.version  # settings.graph_version sends another (the pin: graph_version.py)
 
 
 PLATFORM = Platform(

@@ -10,9 +10,7 @@ from typing import Any
 
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.facebook import API_URL, GRAPH_VERSION
-from postwright.platforms.graph import TRANSIENT_CODES, GraphClient, already_gone, graph_error
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -20,6 +18,8 @@ from postwright.platforms.publishing import (
     Receipt,
     Upload,
 )
+from postwright.platforms.facebook import API_URL, GRAPH_VERSION
+from postwright.platforms.graph import TRANSIENT_CODES, GraphClient, already_gone, graph_error
 
 FEED_PAGE = 50  # posts read by find_sent
 _DUPLICATE = 506  # graph-api/guides/error-handling: "Duplicate posts cannot be published consecutively"

@@ -38,9 +38,9 @@ from postwright.platforms.base import (
     ProfileImages,
     Setting,
 )
-from postwright.platforms.meta import GRAPH_API
+from postwright.platforms.graph_version import GRAPH_API
 
-API_URL = f"https://graph.facebook.com/{GRAPH_API.version}"  # meta.py: the pin and its end
+API_URL = f"https://graph.facebook.com/{GRAPH_API.version}"  # graph_version.py: the pin and its end
 LOOKUP_DEPTH = 50  # find_sent reads the account's latest 50 posts (settings.lookup_depth; package docstring)
 
 

@@ -13,9 +13,7 @@ import httpx
 
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.graph import TRANSIENT_CODES, GraphClient, parse_time
-from postwright.platforms.instagram import API_URL, LOOKUP_DEPTH
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -25,6 +23,8 @@ from postwright.platforms.publishing import (
     UnexpectedAnswer,
     Upload,
 )
+from postwright.platforms.graph import TRANSIENT_CODES, GraphClient, parse_time
+from postwright.platforms.instagram import API_URL, LOOKUP_DEPTH
 
 # -- the Graph client's Instagram codes (Instagram, Threads) -----------------------------------------
 

@@ -13,9 +13,7 @@ import httpx
 
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.http import ApiClient, retry_after_header
-from postwright.platforms.linkedin import API_URL, OAUTH_URL, VERSION
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -24,6 +22,8 @@ from postwright.platforms.publishing import (
     UnexpectedAnswer,
     Upload,
 )
+from postwright.platforms.http_client import ApiClient, retry_after_header
+from postwright.platforms.linkedin import API_URL, OAUTH_URL, VERSION
 
 LIST_COUNT = 50  # posts looked at by find_sent (the author finder pages with count/start)
 _RESERVED = re.compile(r"\\([\\|{}@\[\]()<>#*_~])")  # little-text-format reserved characters

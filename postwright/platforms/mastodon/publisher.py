@@ -18,9 +18,7 @@ import httpx
 from postwright import text
 from postwright.credentials import CredentialsError
 from postwright.model import Variant
-from postwright.platforms.http import ApiClient, retry_after_header
-from postwright.platforms.mastodon import PAGE_SIZE
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -29,6 +27,8 @@ from postwright.platforms.publishing import (
     TransientError,
     Upload,
 )
+from postwright.platforms.http_client import ApiClient, retry_after_header
+from postwright.platforms.mastodon import PAGE_SIZE
 
 _MEDIA_POLLS = 12  # GET /api/v1/media/:id until processed: 1+2+4+8×9 s ≈ 80 s at most
 _MEDIA_POLL_MAX = 8.0

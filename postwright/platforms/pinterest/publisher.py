@@ -12,9 +12,7 @@ import httpx
 
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.http import ApiClient, retry_after_header
-from postwright.platforms.pinterest import API_URL
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -22,6 +20,8 @@ from postwright.platforms.publishing import (
     Receipt,
     Upload,
 )
+from postwright.platforms.http_client import ApiClient, retry_after_header
+from postwright.platforms.pinterest import API_URL
 
 BOARD_PAGE = 100  # GET /v5/boards/{board_id}/pins page_size: default 25, maximum 250
 _BASE64_TYPES = {"image/jpeg", "image/png"}  # ContentType enum of the base64 media sources

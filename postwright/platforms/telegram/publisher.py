@@ -12,8 +12,7 @@ import httpx
 from postwright import text
 from postwright.credentials import CredentialsError, redact
 from postwright.model import Variant
-from postwright.platforms.http import ApiClient, error_text, retry_after_header
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -23,6 +22,7 @@ from postwright.platforms.publishing import (
     UnexpectedAnswer,
     Upload,
 )
+from postwright.platforms.http_client import ApiClient, error_text, retry_after_header
 from postwright.platforms.telegram import DEFAULT_API
 
 CAPTION_LIMIT = 1024  # sendPhoto/sendMediaGroup caption: "0-1024 characters after entities parsing"

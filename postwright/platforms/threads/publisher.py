@@ -8,10 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from postwright.model import Variant
-from postwright.platforms.graph import already_gone
-from postwright.platforms.instagram import LOOKUP_DEPTH
-from postwright.platforms.instagram.publisher import PAGE_SIZE, ContainerPublisher
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -19,6 +16,9 @@ from postwright.platforms.publishing import (
     Receipt,
     Upload,
 )
+from postwright.platforms.graph import already_gone
+from postwright.platforms.instagram import LOOKUP_DEPTH
+from postwright.platforms.instagram.publisher import PAGE_SIZE, ContainerPublisher
 from postwright.platforms.threads import API_URL
 
 

@@ -20,8 +20,7 @@ from postwright.platforms.base import (
     ambiguous_credentials,
     auth_mode,
 )
-from postwright.platforms.http import ApiClient, error_text
-from postwright.platforms.publishing import (
+from postwright.platforms.contract import (
     CannotTell,
     Connection,
     CredentialCheck,
@@ -29,6 +28,7 @@ from postwright.platforms.publishing import (
     Receipt,
     Upload,
 )
+from postwright.platforms.http_client import ApiClient, error_text
 from postwright.platforms.x import API_URL, OAUTH1, OAUTH2, PLATFORM
 
 TIMELINE_PAGE = 100  # GET /2/users/:id/tweets max_results: 5–100 (x-api/posts/timelines)

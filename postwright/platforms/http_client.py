@@ -1,6 +1,6 @@
 """The HTTP client every API publisher shares, loaded only when something is sent or verified.
 
-`ApiClient` sends with the `Connection` a publisher is given (publishing.py) and turns the platform's
+`ApiClient` sends with the `Connection` a publisher is given (contract.py) and turns the platform's
 answers into the publish step's errors (429 and 5xx transient with Retry-After, 401 a credentials
 problem, other 4xx permanent with the platform's own message) and never lets a secret out: every
 message it raises is redacted, and secret values are registered so the ledger and the CLI redact too.
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from postwright.credentials import CredentialsError, RedactingFilter, redact
-from postwright.platforms.publishing import Connection, PermanentError, TransientError
+from postwright.platforms.contract import Connection, PermanentError, TransientError
 
 # The libraries we send with log request URLs (Telegram's holds the bot token) and OAuth base strings
 # (X's access token): a filter works on the logger a record is made on, so each is named.
