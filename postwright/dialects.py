@@ -54,7 +54,7 @@ import html
 import re
 import string
 import threading
-from typing import ClassVar, Literal, get_args
+from typing import ClassVar, get_args
 from xml.etree.ElementTree import Element, SubElement
 
 import markdown
@@ -72,9 +72,9 @@ from markdown.inlinepatterns import ENTITY_RE, DelimiterProcessor, InlineProcess
 from markdown.treeprocessors import Treeprocessor
 from markdown.util import ETX, STX, AtomicString, code_escape
 
+from postwright.platforms.base import Dialect
 from postwright.syntax import HASHTAG, MENTION
 
-Dialect = Literal["plain", "telegram_html", "discord", "linkedin"]
 DIALECTS: tuple[Dialect, ...] = get_args(Dialect)
 
 # A mention (syntax.MENTION); a LinkedIn-native one (`@[Name](urn:li:person:123)`) is kept whole.

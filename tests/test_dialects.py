@@ -16,7 +16,8 @@ from xml.etree.ElementTree import Element
 import pytest
 import yaml
 
-from postwright.dialects import DIALECTS, MENTION_RE, Dialect, to_dialect
+from postwright.dialects import DIALECTS, MENTION_RE, to_dialect
+from postwright.platforms.base import Dialect
 from postwright.syntax import HASHTAG, THREAD_BREAK
 
 REPO = Path(__file__).resolve().parent.parent
