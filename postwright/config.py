@@ -198,7 +198,8 @@ class LimitOverrides(Model):
     max_thread_parts: Int | None = Field(None, gt=0, le=1000)
     """Maximum posts in one thread; 1 disables threads."""
     max_image_bytes: Int | None = Field(None, gt=0, le=1_000_000_000)
-    """Maximum bytes of one image."""
+    """Maximum bytes of one image: its renditions are made to fit (one rendition serves every account on a
+    platform, so the smallest limit among them wins)."""
     max_alt_length: Int | None = Field(None, gt=0, le=100_000)
     """Maximum alt text length, in the unit the platform counts it in (docs/platforms.md, Alt text)."""
 

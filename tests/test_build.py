@@ -317,3 +317,38 @@ def test_a_damaged_stamp_or_manifest_means_build_again(make_project, damage):
     again = pipeline.build(project, out)
     assert not again.reused and again.manifest == first.manifest
     assert pipeline.build(project, out).reused
+
+
+def test_config_max_image_bytes_makes_the_renditions_smaller(make_project):
+    """limits.max_image_bytes in config.yml (for a platform or one of its accounts) is what its renditions
+    fit: one rendition serves every account on the platform, so it fits the smallest limit."""
+    from PIL import Image
+
+    from tests.conftest import MINIMAL_CONFIG
+
+    post = (
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [bluesky]\nimages:\n  - src: noise.png\n"
+        "    alt: Noise\n---\nNoise.\n"
+    )
+    sizes = {}
+    for name, config in (
+        ("default", MINIMAL_CONFIG),
+        ("platform", MINIMAL_CONFIG + "platforms:\n  bluesky:\n    limits: {max_image_bytes: 300000}\n"),
+        (
+            "account",
+            MINIMAL_CONFIG.replace(
+                "    language: en\n", "    language: en\n    limits: {max_image_bytes: 250000}\n"
+            ),
+        ),
+    ):
+        project = make_project(f"-- config.yml --\n{config}" + post)
+        (project.root / "assets").mkdir(exist_ok=True)
+        Image.effect_noise((2000, 2000), 120).convert("RGB").save(project.root / "assets/noise.png")
+        shutil.rmtree(project.root / ".postwright-cache", ignore_errors=True)
+        result = CliRunner().invoke(cli, ["-C", str(project.root), "build", "-o", str(project.root / name)])
+        assert result.exit_code == 0, result.output
+        (rendition,) = (project.root / name / "media").iterdir()
+        sizes[name] = rendition.stat().st_size
+    assert 300_000 < sizes["default"] <= 1_000_000
+    assert 250_000 < sizes["platform"] <= 300_000
+    assert sizes["account"] <= 250_000

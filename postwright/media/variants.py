@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from postwright.config import limits_for
 from postwright.diagnostics import Diagnostic, Span
 from postwright.media.make import make_all, reused_count
 from postwright.media.model import Rendition, RenditionJob
@@ -42,9 +44,8 @@ def for_variants(
         if variant.platform not in specs:
             settings = config.platforms.get(variant.platform)
             overrides = settings.images.changes() if settings else None
-            specs[variant.platform] = specs_for(
-                variant.platform, overrides or None, base_dir=project.assets_dir
-            )[0]
+            spec = specs_for(variant.platform, overrides or None, base_dir=project.assets_dir)[0]
+            specs[variant.platform] = _within_byte_limit(spec, config, variant.platform)
         for ref in variant.media:
             key = (ref.src, ref.focus)
             wanted.setdefault(key, {})[variant.platform] = specs[variant.platform]
@@ -63,6 +64,14 @@ def for_variants(
         first_span = spans[job.src, job.focus][0][0]
         found += [problem.diagnostic(first_span) for problem in outcome.problems]
     return VariantImages(renditions, found, reused_count(outcomes))
+
+
+def _within_byte_limit(spec: ImageSpec, config: Config, platform: str) -> ImageSpec:
+    """The spec made no larger than config.yml's `limits.max_image_bytes` for the platform or any of its
+    accounts: one rendition serves them all, so it fits the smallest."""
+    on_platform = (account for account in config.accounts.values() if account.platform == platform)
+    limit = min([spec.max_bytes, *(limits_for(config, account).max_image_bytes for account in on_platform)])
+    return spec if limit >= spec.max_bytes else replace(spec, max_bytes=limit)
 
 
 def background(config: Config) -> tuple[int, int, int]:
