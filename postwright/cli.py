@@ -927,21 +927,19 @@ def schema(kind: str | None, output: Path | None) -> None:
       postwright schema config > config.schema.json
       postwright schema -o .postwright
     """
-    from postwright.schema_export import schemas
+    from postwright.schema_export import schema_files
 
-    documents = schemas()
+    files = schema_files()
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-        for name, document in documents.items():
-            if kind in (None, name):
-                (output / f"{name}.schema.json").write_text(
-                    json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-                )
-                click.echo(f"wrote {output / f'{name}.schema.json'}", err=True)
+        for name, text in files.items():
+            if kind in (None, name.split(".")[0]):
+                (output / name).write_text(text, encoding="utf-8")
+                click.echo(f"wrote {output / name}", err=True)
         return
     if kind is None:
         raise click.UsageError("name the schema to print: `schema config` or `schema post` (or use -o DIR)")
-    click.echo(json.dumps(documents[kind], indent=2, ensure_ascii=False))
+    click.echo(files[f"{kind}.schema.json"], nl=False)
 
 
 @cli.command()

@@ -26,7 +26,7 @@ from postwright.model import Post
 from postwright.platforms import PLATFORMS
 from postwright.project import Project
 from postwright.schema import did_you_mean
-from postwright.schema_export import schemas
+from postwright.schema_export import schema_files
 from postwright.slots import next_free_slot
 from postwright.when import parse_when
 
@@ -299,11 +299,7 @@ def init_brand(
             "github", "scripts", "publish.sh"
         ).read_text("utf-8"),
         target / ".github" / "workflows" / "check.yml": workflow_text("check.yml", action),
-        **{
-            target / ".postwright" / f"{kind}.schema.json": json.dumps(schema, indent=2, ensure_ascii=False)
-            + "\n"
-            for kind, schema in schemas().items()
-        },
+        **{target / ".postwright" / name: text for name, text in schema_files().items()},
         post_path(Project(target), f"Hello from {name}", first, None): post_text(
             f"Hello from {name}",
             datetime(first.year, first.month, first.day, 9, 0),

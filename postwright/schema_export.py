@@ -13,6 +13,14 @@ from postwright.platforms import PLATFORMS
 _TITLES = {"config": "postwright config.yml", "post": "postwright post front matter"}
 
 
+def schema_files() -> dict[str, str]:
+    """{'config.schema.json': text, 'post.schema.json': text}: the files `schema -o` and `init` write."""
+    return {
+        f"{kind}.schema.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        for kind, document in schemas().items()
+    }
+
+
 def schemas() -> dict[str, dict[str, Any]]:
     """{'config': schema, 'post': schema}, draft 2020-12, deterministic key order."""
     result = {}
