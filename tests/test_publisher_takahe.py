@@ -32,8 +32,8 @@ from werkzeug.wrappers import Response
 from postwright.publish import Runner
 from tests.contract import CANARY, PublisherContract, SentPost
 from tests.fakes.http_platform import Call, json_response, local_server, serve
+from tests.fakes.mastodon import SPEC, MastodonProxy, OpenApi
 from tests.takahe_server import Takahe, TakaheUnavailable
-from tests.test_publisher_mastodon import SPEC, MastodonProxy, OpenApi
 
 IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 TOKEN = "pw-takahe-"  # the contract's environ adds the canary; the proxy swaps it for Takahē's token
