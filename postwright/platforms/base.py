@@ -66,10 +66,6 @@ class Limits:
     alt_unit: str = "characters"  # what max_alt_length counts, as each platform module states with its source
     alt_count: Callable[[str], int] = len  # counts alt text in alt_unit ("characters": code points)
 
-    @property
-    def max_length(self) -> int:
-        return self.measures[0].limit
-
     def with_overrides(self, **changes: int | None) -> Limits:
         """Limits with config.yml's overrides applied (max_length changes the first measure)."""
         given = {key: value for key, value in changes.items() if value is not None}
