@@ -241,6 +241,16 @@ class Platform:
     # asks the platform, cheaply and without posting, whether the credentials work and when they expire
     verify: Callable[[Connection], CredentialCheck] | None = None
     api_version: ApiVersion | None = None  # the versioned API its publisher pins (None: unversioned)
+    # builds the insights reader for one account (insights.model.MetricsReader); None: no numbers to read,
+    # and `metrics_note` says why in `doctor` and the docs ("Telegram's bot API gives no views")
+    metrics: Callable[[Connection], Any] | None = None
+    metrics_scopes: tuple[str, ...] = ()  # what the token needs beyond publishing, named by `doctor`
+    metrics_note: str = ""
+    # builds the replies-and-mentions reader for one account (engagement.model.RepliesReader); None: the
+    # platform offers none, and `replies_note` says why
+    replies: Callable[[Connection], Any] | None = None
+    replies_scopes: tuple[str, ...] = ()
+    replies_note: str = ""
 
     def setting(self, name: str) -> Setting:
         """The declaration of `name`: a KeyError for an undeclared one, so publishers cannot drift."""
