@@ -577,3 +577,19 @@ def _accounts_markdown(report: Performance) -> list[str]:
             cells.append(f"{week.engagements} ({week.posts})" if week else "–")
         lines.append(f"| {monday:%Y-%m-%d} | " + " | ".join(cells) + " |")
     return lines
+
+
+def rendered(report: Performance, output_format: str, *, root: Path, folder: Path | None) -> bytes:
+    """The report as `metrics report` writes it; `folder`: where an HTML page goes (its links to the posts'
+    files and outbox receipts are relative to it; default: the project's root)."""
+    if output_format == "json":
+        return as_json(report).encode()
+    if output_format == "markdown":
+        return markdown(report).encode()
+    from postwright.preview.performance import performance_page
+    from postwright.preview.site import live_href
+
+    where = folder or root
+    return performance_page(
+        report, live=lambda url: live_href(url, root, where), source=lambda path: live_href(path, root, where)
+    )

@@ -12,6 +12,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Sequence
 from importlib.resources import files
+from typing import TYPE_CHECKING
 
 import jinja2
 from markupsafe import Markup, escape
@@ -27,9 +28,17 @@ from postwright.insights.report import (
     interval_text,
 )
 from postwright.platforms import PLATFORMS
-from postwright.preview.site import platform_colours
+from postwright.preview.site import live_href, platform_colours
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+    from postwright.project import Project
 
 Href = Callable[[str | None], str | None]
+SITE_PERIOD = "28d"
+PERFORMANCE_PAGE = "performance.html"
 
 
 def performance_page(report: Performance, *, live: Href, source: Href, back: str | None = None) -> bytes:
@@ -194,3 +203,24 @@ def group_bars(groups: Sequence[Group], ident: str, title: str) -> Markup:
         "pale and say 'not enough data'."
     )
     return _svg(width, height, ident, title, description, body)
+
+
+def site_page(project: Project, now: datetime, out_dir: Path, *, since: str = SITE_PERIOD) -> bytes | None:
+    """publish/performance.html for the preview: the last 28 days to `now`; None where the brand has no
+    metrics yet (the site then has no such page)."""
+    from postwright.insights.report import ReportError, from_project
+    from postwright.insights.store import StoreError
+    from postwright.preview import PreviewError
+
+    if not (project.state_dir / "metrics").is_dir():
+        return None
+    try:
+        report = from_project(project, since, now)
+    except (ReportError, StoreError) as error:  # a damaged file is named, never skipped
+        raise PreviewError(str(error), ()) from error
+    return performance_page(
+        report,
+        live=lambda url: live_href(url, project.root, out_dir),
+        source=lambda path: live_href(path, project.root, out_dir),
+        back="index.html",
+    )

@@ -1,0 +1,198 @@
+"""`metrics report`: the performance report's views, its determinism, and its surfaces (the command, the job
+summary, the pull-request comment's history, the preview's page)."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from postwright.insights.best_time import MIN_N
+from postwright.insights.model import Observation
+from postwright.insights.report import (
+    PostFacts,
+    ReportError,
+    as_json,
+    history_for,
+    markdown,
+    parse_since,
+    performance,
+)
+from postwright.preview.performance import performance_page
+
+MADRID = ZoneInfo("Europe/Madrid")
+START = datetime(2026, 9, 7, 7, tzinfo=UTC)  # a Monday, 09:00 in Madrid
+
+
+def synthetic(days: int = 84, seed: int = 1) -> tuple[list[Observation], dict[str, PostFacts]]:
+    """Two posts a day on X (impressions) and Mastodon (none) for `days`: the 17:00 post does better, and
+    posts tagged `repair` do better on Mastodon. Readings at 24 h and 7 d."""
+    draw = random.Random(seed)
+    rows: list[Observation] = []
+    facts: dict[str, PostFacts] = {}
+    for day in range(days):
+        for hour in (7, 15):  # 09:00 and 17:00 in Madrid until late October, then 08:00 and 16:00
+            published = START + timedelta(days=day, hours=hour - 7)
+            post_id = f"2026-p{day:03d}-{hour}"
+            tag = "repair" if day % 2 else "event"
+            for account, platform in (("x_main", "x"), ("masto", "mastodon")):
+                key = f"{post_id}.en/{account}"
+                for age in (24, 168):
+                    good = 8 if hour == 15 else 0
+                    if platform == "x":
+                        metrics = {"like_count": draw.randint(0, 6) + good, "impression_count": 200}
+                    else:
+                        bonus = 4 if tag == "repair" else 0
+                        metrics = {"favourites_count": draw.randint(0, 4) + good + bonus, "reblogs_count": 1}
+                    observed = published + timedelta(hours=age)
+                    rows.append(
+                        Observation(key, post_id, "en", account, platform, published, observed, metrics)
+                    )
+                facts[key] = PostFacts(
+                    source=f"content/posts/{post_id}.md",
+                    title=f"Post {day} <b>{hour}</b>",
+                    tags=(tag,),
+                    campaign="autumn" if day < 30 else None,
+                    images=day % 3 == 0,
+                    thread=day % 5 == 0,
+                    url=f"https://social.example/{account}/{post_id}",
+                    scheduled=published,
+                )
+    return rows, facts
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic()
+
+
+def test_the_period_ends_at_the_newest_reading_and_since_counts_back(data):
+    rows, facts = data
+    report = performance(rows, facts, since="28d", zone=MADRID)
+    newest = max(row.observed for row in rows)
+    assert report.until == newest.astimezone(MADRID)
+    assert report.since == (newest - timedelta(days=28)).astimezone(MADRID)
+    assert all(report.since <= item.score.local_time <= report.until for item in report.posts)
+    dated = performance(rows, facts, since="2026-11-01", zone=MADRID)
+    assert dated.since == datetime(2026, 11, 1, tzinfo=MADRID)
+    assert parse_since(" 7d ", newest, MADRID) == newest - timedelta(days=7)
+    with pytest.raises(ReportError, match="28d"):
+        parse_since("last month", newest, MADRID)
+
+
+def test_weekly_totals_per_account(data):
+    rows, facts = data
+    report = performance(
+        rows, facts, since="2026-10-01", zone=MADRID, until=datetime(2026, 11, 1, tzinfo=UTC)
+    )
+    (masto, x) = report.accounts
+    assert (masto.platform, x.platform) == ("mastodon", "x")
+    assert all(week.start.weekday() == 0 for week in x.weeks)
+    assert x.posts == masto.posts == sum(1 for item in report.posts if item.score.account == "x_main")
+    first = x.weeks[1]  # a whole week: 14 posts, impressions summed from the settled (7 d) readings
+    assert (first.posts, first.impressions) == (14, 14 * 200)
+    assert masto.weeks[1].impressions is None
+    settled = {row.key: row for row in rows if row.observed - row.published >= timedelta(days=7)}
+    week_keys = [item.score.key for item in report.posts if item.score.account == "x_main"]
+    assert x.engagements == sum(settled[key].metrics["like_count"] for key in week_keys)
+
+
+def test_top_and_bottom_by_lift_and_the_afternoon_wins(data):
+    rows, facts = data
+    report = performance(rows, facts, since="28d", zone=MADRID)
+    lifts = [item.lift for item in report.posts]
+    assert lifts == sorted(lifts, reverse=True)
+    assert report.top == report.posts[:5] and report.bottom[0] == report.posts[-1]
+    slots = {group.label: group.stats for group in report.by("slot")}
+    afternoon = [stats for label, stats in slots.items() if label.endswith("16:00")]
+    morning = [stats for label, stats in slots.items() if label.endswith("08:00")]
+    assert min(s.median for s in afternoon) > max(s.median for s in morning)
+    best = [slot for slot in report.best if slot.account == "masto"]
+    assert best and all(slot.hour in (16, 17) for slot in best)  # a year of history: both sides of DST
+
+
+def test_tags_campaign_and_format_groups(data):
+    rows, facts = data
+    report = performance(rows, facts, since="2026-09-07", zone=MADRID)
+    tags = {group.label: group.stats for group in report.by("tag")}
+    assert set(tags) == {"#event", "#repair"}
+    assert tags["#repair"].median > tags["#event"].median
+    assert tags["#repair"].enough and tags["#repair"].low <= tags["#repair"].median <= tags["#repair"].high
+    assert [group.label for group in report.by("campaign")] == ["autumn"]
+    assert report.by("campaign")[0].stats.n == 2 * 2 * 30
+    formats = [group.label for group in report.by("format")]
+    assert formats == ["single", "thread", "no image", "with image", "language en"]
+
+
+def test_a_slot_below_min_n_is_not_enough_data():
+    rows, facts = synthetic(days=MIN_N - 1)
+    report = performance(rows, facts, since="2026-09-01", zone=MADRID)
+    assert report.best == ()
+    assert all(not group.stats.enough and group.stats.low is None for group in report.by("slot"))
+    assert "Not enough data yet: a slot needs 5 posts." in markdown(report)
+    assert "| Mon 09:00 | not enough data (n=2) | 2 |" in markdown(report)  # one post on each account
+
+
+def test_same_data_same_bytes_whatever_the_order(data):
+    rows, facts = data
+    shuffled = list(rows)
+    random.Random(9).shuffle(shuffled)
+    one = performance(rows, facts, since="28d", zone=MADRID, brand="Fix-it")
+    two = performance(shuffled, dict(reversed(list(facts.items()))), since="28d", zone=MADRID, brand="Fix-it")
+    assert as_json(one) == as_json(two)
+    assert markdown(one) == markdown(two)
+
+    def page(report):
+        return performance_page(report, live=lambda url: url, source=lambda path: path)
+
+    assert page(one) == page(two)
+
+
+def test_json_names_every_view(data):
+    rows, facts = data
+    document = json.loads(as_json(performance(rows, facts, since="365d", zone=MADRID)))
+    views = {"brand", "zone", "since", "until", "note", "accounts", "top", "bottom", "groups", "best_times"}
+    assert set(document) == views
+    top = document["top"][0]
+    assert top["source"].startswith("content/posts/") and top["url"].startswith("https://social.example/")
+    assert {"lift", "score", "basis", "engagements", "impressions", "metrics"} <= set(top)
+    assert {group["kind"] for group in document["groups"]} == {"tag", "campaign", "format", "slot"}
+
+
+def test_markdown_escapes_titles_and_links_the_post(data):
+    rows, facts = data
+    text = markdown(performance(rows, facts, since="28d", zone=MADRID))
+    assert "<b>" not in text and "\\<b\\>" in text
+    assert re.search(r"\| \[Post \d+ \\<b\\>15\\</b\\>\]\(https://social\.example/", text)
+    assert "`content/posts/2026-p" in text
+    for heading in ("### Accounts", "### Week by week", "### Top posts", "### Bottom posts", "### By tag"):
+        assert heading in text
+
+
+def test_empty_store_says_what_to_do():
+    report = performance([], {}, since="28d", zone=MADRID)
+    assert report.posts == () and "postwright metrics pull" in markdown(report)
+    assert b"metrics pull" in performance_page(report, live=lambda url: url, source=lambda path: path)
+
+
+def test_history_of_a_new_posts_slot_and_format():
+    rows, facts = synthetic(days=200)  # September to March: 16:00 in Madrid from late October on
+    year = performance(rows, facts, since="365d", zone=MADRID).posts
+    afternoon = datetime(2027, 3, 9, 16, tzinfo=MADRID)  # a Tuesday
+    single = history_for(year, "mastodon", afternoon, thread=False, images=False)
+    assert (single.platform, single.label) == ("mastodon", "Tue 16:00")
+    expected = [
+        item
+        for item in year
+        if item.score.platform == "mastodon"
+        and item.score.slot == (1, 16)
+        and not item.facts.thread
+        and not item.facts.images
+    ]
+    assert single.n == len(expected) >= MIN_N and single.median > 1
+    never = history_for(year, "mastodon", afternoon.replace(hour=3), thread=False, images=False)
+    assert (never.n, never.enough, never.median) == (0, False, None)
