@@ -657,7 +657,12 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
 
 @cli.group()
 def metrics() -> None:
-    """What the published posts achieved, kept in state/metrics/."""
+    """What the published posts achieved, kept in state/metrics/.
+
+    \b
+    Example:
+      postwright metrics report --since 28d
+    """
 
 
 # metrics report ------------------------------------------------------------------------------------------

@@ -191,12 +191,12 @@ def _history(
     """For each reported entry, how posts on its platform at its weekday × hour in its format (thread or
     single, image or not) did over the last year, from state/metrics/; nothing where there is none. A
     damaged metrics file or ledger adds a note instead (the review goes on)."""
+    if not entries or not (project.state_dir / "metrics").is_dir():
+        return {}
     from postwright.insights import report as insights
     from postwright.insights.store import StoreError
     from postwright.ledger import LedgerError
 
-    if not entries or not (project.state_dir / "metrics").is_dir():
-        return {}
     try:
         year = insights.from_project(project, "365d").posts
     except (insights.ReportError, StoreError, LedgerError) as error:

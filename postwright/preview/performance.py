@@ -208,12 +208,12 @@ def group_bars(groups: Sequence[Group], ident: str, title: str) -> Markup:
 def site_page(project: Project, now: datetime, out_dir: Path, *, since: str = SITE_PERIOD) -> bytes | None:
     """publish/performance.html for the preview: the last 28 days to `now`; None where the brand has no
     metrics yet (the site then has no such page)."""
+    if not (project.state_dir / "metrics").is_dir():
+        return None
     from postwright.insights.report import ReportError, from_project
     from postwright.insights.store import StoreError
     from postwright.preview import PreviewError
 
-    if not (project.state_dir / "metrics").is_dir():
-        return None
     try:
         report = from_project(project, since, now)
     except (ReportError, StoreError) as error:  # a damaged file is named, never skipped
