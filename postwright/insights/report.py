@@ -353,9 +353,11 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
     """The report of a brand repository: config.yml, content/, the ledger and state/metrics/. Raises
     ReportError (config.yml unusable, a bad --since), StoreError and LedgerError (a damaged file, located)."""
     from postwright import pipeline  # the loaders and the store, imported when a report is made
+    from postwright.cache import memo
     from postwright.insights.store import read_accounts, read_observations
+    from postwright.load import is_loaded_file
 
-    config, loaded, _ = pipeline.load(project)
+    config, loaded, _ = pipeline.load(project, memo.posts_memo(project, is_loaded_file))  # a build's memo
     if config is None:
         raise ReportError("config.yml cannot be used: run `postwright check` to see why")
     zone = ZoneInfo(config.brand.timezone)
