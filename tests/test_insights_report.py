@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 import random
 import re
+import shutil
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
+from postwright.cli import cli
 from postwright.insights.best_time import MIN_N
 from postwright.insights.model import Observation
 from postwright.insights.report import (
@@ -22,7 +27,13 @@ from postwright.insights.report import (
     parse_since,
     performance,
 )
+from postwright.insights.store import store_observations
+from postwright.job_summary import metrics_summary
+from postwright.ledger import Record, RecordStatus
+from postwright.preview import write_preview
 from postwright.preview.performance import performance_page
+from postwright.project import Project
+from tests.conftest import write_files
 
 MADRID = ZoneInfo("Europe/Madrid")
 START = datetime(2026, 9, 7, 7, tzinfo=UTC)  # a Monday, 09:00 in Madrid
@@ -37,7 +48,7 @@ def synthetic(days: int = 84, seed: int = 1) -> tuple[list[Observation], dict[st
     for day in range(days):
         for hour in (7, 15):  # 09:00 and 17:00 in Madrid until late October, then 08:00 and 16:00
             published = START + timedelta(days=day, hours=hour - 7)
-            post_id = f"2026-p{day:03d}-{hour}"
+            post_id = f"{published.astimezone(MADRID):%Y-%m-%d-%H%M}-fix"
             tag = "repair" if day % 2 else "event"
             for account, platform in (("x_main", "x"), ("masto", "mastodon")):
                 key = f"{post_id}.en/{account}"
@@ -168,7 +179,7 @@ def test_markdown_escapes_titles_and_links_the_post(data):
     text = markdown(performance(rows, facts, since="28d", zone=MADRID))
     assert "<b>" not in text and "\\<b\\>" in text
     assert re.search(r"\| \[Post \d+ \\<b\\>15\\</b\\>\]\(https://social\.example/", text)
-    assert "`content/posts/2026-p" in text
+    assert "`content/posts/2026-" in text
     for heading in ("### Accounts", "### Week by week", "### Top posts", "### Bottom posts", "### By tag"):
         assert heading in text
 
@@ -196,3 +207,143 @@ def test_history_of_a_new_posts_slot_and_format():
     assert single.n == len(expected) >= MIN_N and single.median > 1
     never = history_for(year, "mastodon", afternoon.replace(hour=3), thread=False, images=False)
     assert (never.n, never.enough, never.median) == (0, False, None)
+
+
+# a brand repository with metrics ------------------------------------------------------------------------
+
+BRAND_CONFIG = """\
+brand:
+  name: Fix-it Café
+  timezone: Europe/Madrid
+  platforms: [x, mastodon]
+accounts:
+  x_main: {platform: x}
+  masto: {platform: mastodon}
+"""
+
+
+def metrics_brand(root: Path, days: int = 42) -> None:
+    """config.yml, `synthetic`'s posts as files (named by their local time), the ledger's published records
+    (threads in two parts), and state/metrics/ written by the store."""
+    write_files(root, f"-- config.yml --\n{BRAND_CONFIG}-- assets/lamp.jpg --\n64x48\n")
+    rows, facts = synthetic(days=days)
+    ledger = []
+    for row in rows:
+        if row.observed - row.published != timedelta(hours=24):
+            continue
+        fact = facts[row.key]
+        path = root / "content" / "posts" / f"{row.post_id}.md"
+        if not path.exists():
+            image = "images:\n  - src: lamp.jpg\n    alt: A lamp\n" if fact.images else ""
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(
+                f"---\ntitle: {row.post_id}\ntags: [{fact.tags[0]}]\n{image}---\nFixed today.\n",
+                encoding="utf-8",
+            )
+        parts = 2 if fact.thread else 1
+        for part in range(1, parts + 1):
+            record = Record(
+                key=row.key,
+                part=part,
+                parts=parts,
+                status=RecordStatus.PUBLISHED,
+                idempotency_key=f"{row.key}#{part}",
+                post_id=row.post_id,
+                account=row.account,
+                platform=row.platform,
+                content_hash="sha256:0",
+                time=row.published.isoformat(),
+                remote_id=f"{row.post_id}-{part}",
+                url=f"https://{row.platform}.example/{row.account}/{row.post_id}",
+                via="api",
+            )
+            ledger.append(json.dumps(asdict(record), sort_keys=True) + "\n")
+    (root / "state").mkdir(exist_ok=True)
+    (root / "state" / "ledger.jsonl").write_text("".join(ledger), encoding="utf-8")
+    store_observations(root, rows)
+
+
+@pytest.fixture
+def brand(tmp_path) -> Project:
+    metrics_brand(tmp_path)
+    return Project(tmp_path)
+
+
+def run(project: Project, *args: str):
+    return CliRunner().invoke(cli, ["-C", str(project.root), "metrics", "report", *args])
+
+
+def test_the_command_joins_the_store_to_the_posts_and_the_ledger(brand):
+    result = run(brand, "--format", "json", "--since", "365d")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["brand"] == "Fix-it Café" and document["zone"] == "Europe/Madrid"
+    top = document["top"][0]
+    assert top["source"] == f"content/posts/{top['post_id']}.md"
+    assert top["url"] == f"https://{top['platform']}.example/{top['account']}/{top['post_id']}"
+    groups = {(group["kind"], group["label"]): group for group in document["groups"]}
+    assert {("tag", "#repair"), ("tag", "#event"), ("format", "thread"), ("format", "with image")} <= set(
+        groups
+    )
+    assert groups["format", "thread"]["n"] == 2 * len(
+        range(0, 42, 5)
+    )  # from the ledger's parts, both accounts
+    # the post's own time in its file names the slot: 09:00 and 17:00, then 08:00 and 16:00 after DST
+    assert {group["label"][-5:] for kind, group in groups.items() if kind[0] == "slot"} <= {
+        "08:00",
+        "09:00",
+        "16:00",
+        "17:00",
+    }
+
+
+def test_same_repository_same_bytes_in_every_format(brand, tmp_path):
+    for output_format in ("json", "markdown", "html"):
+        first, second = run(brand, "--format", output_format), run(brand, "--format", output_format)
+        assert first.exit_code == 0 and first.stdout == second.stdout and first.stdout
+
+
+def test_output_file_is_written_whole_with_links_relative_to_it(brand):
+    target = brand.root / "reports" / "performance.html"
+    result = run(brand, "--format", "html", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    page = target.read_text(encoding="utf-8")
+    assert 'href="../content/posts/2026-' in page and "<svg" in page and "<script" not in page
+    assert not [path for path in target.parent.iterdir() if path.name != "performance.html"]  # no temp left
+
+
+def test_a_bad_since_is_a_usage_error_and_a_damaged_file_is_named(brand):
+    result = run(brand, "--since", "last week")
+    assert result.exit_code == 2 and "28d" in result.output
+    month = sorted((brand.root / "state" / "metrics" / "x").glob("*.csv"))[0]
+    lines = month.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace(",", ";", 2)
+    month.write_text("".join(lines), encoding="utf-8")
+    result = run(brand)
+    assert result.exit_code == 1
+    assert f"{month}:4:" in result.output and "Traceback" not in result.output
+
+
+def test_no_metrics_yet(make_project):
+    project = make_project()
+    result = run(project)
+    assert result.exit_code == 0 and "postwright metrics pull" in result.stdout
+
+
+def test_the_job_summary_is_the_report_in_markdown(brand):
+    summary = metrics_summary(brand)
+    assert summary.startswith("## postwright metrics: Fix-it Café") and "### Best times" in summary
+    (brand.root / "state" / "ledger.jsonl").write_text("{torn", encoding="utf-8")
+    assert metrics_summary(brand).startswith("## postwright metrics\n\nNo report: ")
+
+
+def test_the_preview_has_a_performance_page_where_there_are_metrics(brand, make_project):
+    write_preview(brand, datetime(2026, 12, 14, 12, tzinfo=UTC))
+    index = (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
+    page = (brand.root / "publish" / "performance.html").read_text(encoding="utf-8")
+    assert '<a href="performance.html">Performance</a>' in index
+    assert 'href="index.html"' in page and 'href="../content/posts/' in page
+    shutil.rmtree(brand.root / "state" / "metrics")
+    write_preview(brand, datetime(2026, 12, 14, 12, tzinfo=UTC))
+    assert not (brand.root / "publish" / "performance.html").exists()
+    assert "performance.html" not in (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
