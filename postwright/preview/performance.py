@@ -117,7 +117,8 @@ def weekly_chart(series: AccountSeries, ident: str) -> Markup:
         )
         body.append(_text(x + step * 0.4, y - 4, str(week.engagements), "value", "middle"))
         body.append(_text(x + step * 0.4, height - bottom + 14, f"{week.start:%d %b}", "axis", "middle"))
-        body.append(_text(x + step * 0.4, height - bottom + 27, f"{week.posts} posts", "axis", "middle"))
+        posts = f"{week.posts} post{'' if week.posts == 1 else 's'}"
+        body.append(_text(x + step * 0.4, height - bottom + 27, posts, "axis", "middle"))
     body.append(
         f'<line class="base" x1="{left}" x2="{width - left}" y1="{height - bottom}" y2="{height - bottom}"/>'
     )
@@ -152,7 +153,7 @@ def heatmap(groups: Sequence[Group], ident: str) -> Markup:
             if stats is None:
                 body.append(f'<rect class="empty" x="{x}" y="{y}" width="{size - 2}" height="{size - 2}"/>')
                 continue
-            shade = 0.15 + 0.85 * min((stats.median or 0.0) / peak, 1.0)
+            shade = 0.08 + 0.47 * min((stats.median or 0.0) / peak, 1.0)  # pale enough for the ink
             mark = "" if stats.enough else "*"
             label = f"{day} {hour:02d}:00: median lift {interval_text(stats)}, {stats.n} posts"
             body.append(
