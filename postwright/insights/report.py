@@ -352,18 +352,20 @@ def _url(state: JobState | None) -> str | None:
 def from_project(project: Project, since: str, at: datetime | None = None) -> Performance:
     """The report of a brand repository: config.yml, content/, the ledger and state/metrics/. Raises
     ReportError (config.yml unusable, a bad --since), StoreError and LedgerError (a damaged file, located)."""
-    from postwright import pipeline  # the loaders and the store, imported when a report is made
-    from postwright.cache import memo
+    from postwright.cache import memo  # the loader and the store: imported when a report is made
+    from postwright.config import load_config
     from postwright.insights.store import read_accounts, read_observations
-    from postwright.load import is_loaded_file
+    from postwright.load import is_loaded_file, load_posts
 
-    config, loaded, _ = pipeline.load(project, memo.posts_memo(project, is_loaded_file))  # a build's memo
+    config, _ = load_config(project)
     if config is None:
         raise ReportError("config.yml cannot be used: run `postwright check` to see why")
+    loaded = load_posts(project, config, memo.posts_memo(project, is_loaded_file))  # a build's memo helps
     zone = ZoneInfo(config.brand.timezone)
     newest = at or _newest_month(project.root)
     first = None if newest is None else min(newest - BEST_TIME_HISTORY, parse_since(since, newest, zone))
-    observations = list(read_observations(project.root, first and first - _CONTEXT)) if newest else []
+    # streamed: only each delivery's settled reading is kept, so memory does not grow with the rows
+    observations = read_observations(project.root, first and first - _CONTEXT) if newest else ()
     facts = post_facts(config, loaded.posts, Ledger(project.state_dir).read())
     return performance(
         observations,
