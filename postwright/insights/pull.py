@@ -120,6 +120,7 @@ def pull(
                 platform=platform,
                 settings=connection_settings(config, name),
                 secrets=Secrets(name, dict(config.accounts[name].credentials), environ=found_environ),
+                clock=lambda: now,  # a reader judging age sees the run's time (--at), not the wall clock
                 transport=transport,
             )
             result, readings, account_reading = _pull_account(
