@@ -5,6 +5,7 @@ stopping the other accounts, the ledger never written, outbox accounts never ask
 from __future__ import annotations
 
 import csv
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -236,3 +237,24 @@ def test_a_reader_that_raises_is_a_recorded_failure_not_a_crash(brand, fake, mon
         "masto",
         "masto_es",
     ]
+
+
+def test_doctor_names_the_scopes_metrics_needs_and_says_why_telegram_has_none(tmp_path) -> None:
+    config = CONFIG.format(url="https://masto.example").replace("  sky:\n", "  sky_api:\n", 1)
+    config = config.replace("platforms: [mastodon, bluesky]", "platforms: [mastodon, bluesky, telegram]")
+    config += (
+        "  sky_real:\n    platform: bluesky\n    deliver: api\n    handle: brand.example\n"
+        "    credentials: {app_password: PW_SKY}\n"
+        "  tg:\n    platform: telegram\n    deliver: api\n    settings: {chat_id: '@brand'}\n"
+        "    credentials: {bot_token: PW_TG}\n"
+    )
+    (tmp_path / "config.yml").write_text(config)
+    env = {**TOKENS, "PW_SKY": "x", "PW_TG": "1:x"}
+    result = CliRunner(env=env).invoke(cli, ["-C", str(tmp_path), "doctor", "--offline", "--format", "json"])
+    said = {item["account"]: item["metrics"] for item in json.loads(result.stdout)}
+    assert said["masto"] == "metrics pull: the token also needs read:statuses, read:accounts"
+    assert said["sky_real"] == "metrics pull: nothing more than publishing needs"
+    assert said["tg"].startswith("metrics pull: no numbers (Telegram's Bot API cannot read a post's views")
+    assert said["sky_api"] == ""  # the outbox: nothing was posted, nothing to read
+    human = CliRunner(env=env).invoke(cli, ["-C", str(tmp_path), "doctor", "--offline"]).stdout
+    assert "metrics pull: the token also needs read:statuses, read:accounts" in human
