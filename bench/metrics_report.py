@@ -86,7 +86,7 @@ def make_brand(root: Path, days: int) -> int:
     (root / "config.yml").write_text(CONFIG, encoding="utf-8")
     shutil.copytree(REPO / "templates", root / "templates")
     (root / "assets").mkdir()
-    shutil.copy(next((REPO / "assets").glob("*.jpg")), root / "assets" / "photo.jpg")
+    shutil.copy(next((REPO / "assets").rglob("*.jpg")), root / "assets" / "photo.jpg")
     posts, ledger, observations = root / "content" / "posts", [], []
     posts.mkdir(parents=True)
     start = datetime(2026, 1, 1, tzinfo=UTC)
