@@ -66,8 +66,8 @@ class Engagement:
     why: str = ""
 
 
-# Names as each platform's API spells them; a stored column may carry a prefix ("public_metrics.like_count"),
-# so names are matched on their last dotted segment.
+# Names as each platform's API spells them, as its reader (platforms/<name>/metrics.py) stores them; a column
+# with a prefix ("public_metrics.like_count") is matched on its last dotted segment.
 ENGAGEMENT: Mapping[str, Engagement] = {
     # https://docs.x.com/x-api/fundamentals/metrics: public_metrics and, within 30 days, non_public_metrics
     "x": Engagement(
@@ -99,11 +99,12 @@ ENGAGEMENT: Mapping[str, Engagement] = {
         impressions=("impressionCount",),
         why="LinkedIn's own engagement is (clicks + likes + comments + shares) / impressions",
     ),
-    # https://developers.facebook.com/docs/graph-api/reference/insights#page-posts
+    # https://developers.facebook.com/docs/graph-api/reference/insights#page-posts: post_media_view ("views")
+    # replaced post_impressions in 2025; reactions by type are stored summed
     "facebook": Engagement(
-        parts=("post_clicks", "reactions", "comments", "shares", "post_reactions_like_total"),
-        impressions=("post_impressions", "post_impressions_unique"),
-        why="Page post insights count impressions; clicks, reactions, comments and shares are engagements",
+        parts=("post_clicks", "post_reactions_by_type_total", "comments", "shares"),
+        impressions=("post_media_view", "post_impressions", "post_total_media_view_unique"),
+        why="Page post insights count views; clicks, reactions, comments and shares are engagements",
     ),
     # https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights
     "instagram": Engagement(
@@ -127,7 +128,7 @@ ENGAGEMENT: Mapping[str, Engagement] = {
     ),
     # https://discord.com/developers/docs/resources/message#reaction-object: a webhook sees reactions only
     "discord": Engagement(
-        parts=("reactions", "reaction_count", "reactions_count"),
+        parts=("reactions",),
         why="Discord shows reactions only, no views: relative to the account's rolling median",
     ),
 }

@@ -241,7 +241,9 @@ def _week(monday: date, members: list[Scored]) -> Week:
     )
 
 
-_FOLLOWERS = ("followers_count", "followersCount", "followers", "follower_count", "FOLLOWERS")
+# each reader's follower count: Mastodon, X, Facebook, Instagram, Threads; Bluesky; Pinterest; LinkedIn's
+# organization network size
+_FOLLOWERS = ("followers_count", "followersCount", "follower_count", "firstDegreeSize")
 
 
 def _followers(
