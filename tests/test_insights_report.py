@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from postwright.cli import cli
 from postwright.insights.best_time import MIN_N
-from postwright.insights.model import Observation
+from postwright.insights.model import AccountObservation, Observation
 from postwright.insights.report import (
     PostFacts,
     ReportError,
@@ -27,13 +27,17 @@ from postwright.insights.report import (
     parse_since,
     performance,
 )
-from postwright.insights.store import store_observations
+from postwright.insights.store import store_accounts, store_observations
 from postwright.job_summary import metrics_summary
 from postwright.ledger import Record, RecordStatus
 from postwright.preview import write_preview
 from postwright.preview.performance import performance_page
 from postwright.project import Project
+from postwright.report import as_json as pr_json
+from postwright.report import build_report
+from postwright.report import markdown as pr_markdown
 from tests.conftest import write_files
+from tests.test_report import Git
 
 MADRID = ZoneInfo("Europe/Madrid")
 START = datetime(2026, 9, 7, 7, tzinfo=UTC)  # a Monday, 09:00 in Madrid
@@ -261,6 +265,14 @@ def metrics_brand(root: Path, days: int = 42) -> None:
     (root / "state").mkdir(exist_ok=True)
     (root / "state" / "ledger.jsonl").write_text("".join(ledger), encoding="utf-8")
     store_observations(root, rows)
+    first = rows[0].published
+    followers = [
+        AccountObservation(
+            "masto", "mastodon", first + timedelta(days=day), {"followers_count": 100 + 3 * day}
+        )
+        for day in range(days + 7)
+    ]
+    store_accounts(root, followers)
 
 
 @pytest.fixture
@@ -278,6 +290,8 @@ def test_the_command_joins_the_store_to_the_posts_and_the_ledger(brand):
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert document["brand"] == "Fix-it Café" and document["zone"] == "Europe/Madrid"
+    followers = {series["account"]: series["followers"] for series in document["accounts"]}
+    assert followers == {"masto": [100, 100 + 3 * 48], "x_main": None}  # the period's first and last day
     top = document["top"][0]
     assert top["source"] == f"content/posts/{top['post_id']}.md"
     assert top["url"] == f"https://{top['platform']}.example/{top['account']}/{top['post_id']}"
@@ -343,3 +357,61 @@ def test_the_preview_has_a_performance_page_where_there_are_metrics(brand, make_
     write_preview(brand, datetime(2026, 10, 20, 12, tzinfo=UTC))
     assert not (brand.root / "publish" / "performance.html").exists()
     assert "performance.html" not in (brand.root / "publish" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_pull_requests_new_post_says_how_its_slot_and_format_did(brand, monkeypatch):
+    git = Git(brand.root)
+    for name in ("HOME", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(name, git.env[name])
+    git("init", "--quiet", "--initial-branch=main")
+    git.commit("brand")
+    git("checkout", "--quiet", "-b", "new-post")
+    write_files(brand.root, "-- content/posts/2026-10-20-1700-next.md --\n---\ntitle: Next\n---\nSoon.\n")
+    report = build_report(brand, "main", datetime(2026, 10, 19, tzinfo=UTC))
+    afternoon = report.history["2026-10-20-1700-next.en/masto"]  # a Tuesday at 17:00, single, no image
+    assert (afternoon.platform, afternoon.label) == ("mastodon", "Tue 17:00")
+    _, facts = synthetic(days=42)
+    alike = [
+        fact
+        for key, fact in facts.items()
+        if key.endswith("/masto") and fact.scheduled.astimezone(MADRID).strftime("%a %H") == "Tue 17"
+    ]
+    assert afternoon.n == sum(1 for fact in alike if not fact.thread and not fact.images) == 4
+    assert afternoon.median > 1 and not afternoon.enough  # the afternoon did better, but 4 posts say little
+    text = pr_markdown(report)
+    assert "How posts like these did in the last year" in text
+    assert "- mastodon Tue 17:00, single no image (`masto`): not enough data (n=4)" in text
+    document = json.loads(pr_json(report))
+    entries = {entry["account"]: entry for entry in document["posts"][0]["entries"]}
+    assert entries["masto"]["history"]["slot"] == "Tue 17:00" and entries["x_main"]["history"]["n"] >= 1
+
+
+def test_a_damaged_metrics_file_is_a_note_in_the_pull_request_report(brand, monkeypatch):
+    git = Git(brand.root)
+    for name in ("HOME", "GIT_CONFIG_NOSYSTEM"):
+        monkeypatch.setenv(name, git.env[name])
+    git("init", "--quiet", "--initial-branch=main")
+    git.commit("brand")
+    write_files(brand.root, "-- content/posts/2026-10-20-1700-next.md --\n---\ntitle: Next\n---\nSoon.\n")
+    month = sorted((brand.root / "state" / "metrics" / "mastodon").glob("*.csv"))[0]
+    month.write_text(month.read_text(encoding="utf-8") + "torn,row\n", encoding="utf-8")
+    report = build_report(brand, "main", datetime(2026, 10, 19, tzinfo=UTC))
+    assert report.history == {} and report.posts
+    assert any(note.startswith("No history of past posts: ") and str(month) in note for note in report.notes)
+
+
+def test_as_at_a_time_later_readings_are_not_known(data):
+    rows, facts = data
+    at = datetime(2026, 10, 1, 12, tzinfo=UTC)
+    report = performance(rows, facts, since="28d", zone=MADRID, until=at)
+    assert report.posts and all(item.score.local_time <= at for item in report.posts)
+    young = [item for item in report.posts if at - item.score.local_time < timedelta(days=7)]
+    assert young  # judged by their 24 h reading, the only one taken by then
+    assert all(item.metrics == _reading(rows, item.score.key, hours=24).metrics for item in young)
+    assert as_json(report) == as_json(performance([*rows], facts, since="28d", zone=MADRID, until=at))
+
+
+def _reading(rows: list[Observation], key: str, *, hours: int) -> Observation:
+    return next(
+        row for row in rows if row.key == key and row.observed - row.published == timedelta(hours=hours)
+    )

@@ -9,7 +9,7 @@ relative to the account's rolling median). Scores of different accounts do not c
 a Mastodon post at 3× its median), so everything that mixes accounts uses the *lift*: a delivery's score
 over its account's median score in the period; 1.0 is an ordinary post for that account. The views:
 
-- per platform and account, week by week: posts, engagements, impressions, followers at the end;
+- per platform and account, week by week: posts, engagements, impressions; followers at start and end;
 - top and bottom posts by lift, with their source file and the platform's link;
 - by tag, by campaign, by format (thread or single, with an image or not, language), by weekday × hour in
   the brand's time zone: median lift, its interval and n (`best_time.MIN_N` needed for an interval);
@@ -53,7 +53,7 @@ _CONTEXT = timedelta(days=60)  # read before the history too, so its first posts
 
 
 class ReportError(ValueError):
-    """A --since that is neither a number of days nor a date."""
+    """The report cannot be made: a --since that is neither days nor a date, an unusable config.yml."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +159,8 @@ def performance(
 ) -> Performance:
     """Every view of the report, from the readings (`observations`), the facts by delivery key and the
     account series. `until`: the period's end (default: the newest reading)."""
+    if until is not None:  # as at `until`: later readings are not known yet
+        observations = (row for row in observations if row.observed <= until)
     readings = settled(observations)
     end = until or max((row.observed for row in readings.values()), default=None)
     if end is None:
