@@ -94,13 +94,13 @@ def pull(
     with _locked(root, dry_run):
         try:
             jobs = Ledger(root / "state").read()
-            read_at = due.last_read(store.read_observations(root, since=now - due.OLDEST))
+            read_at = store.last_observed(root, since=now - due.OLDEST)
             failures = store.read_failures(root)
             accounts_read = list(store.read_accounts(root, since=_start_of_day(now)))
         except (store.StoreError, LedgerError) as error:
             raise PullError(str(error)) from None
         gone = [key for key, failure in failures.items() if failure.gone]
-        waiting = due.due(due.deliveries(jobs, readers), read_at, now, gone)
+        waiting = due.due(due.deliveries(jobs, readers, since=now - due.OLDEST), read_at, now, gone)
         accounts_due = set(due.accounts_due(readers, accounts_read, now))
         by_account: dict[str, list[Delivery]] = {name: [] for name in readers}
         for delivery in waiting:
@@ -115,6 +115,9 @@ def pull(
         account_rows: list[AccountObservation] = []
         pulled = []
         for name, platform in readers.items():
+            if not by_account[name] and name not in accounts_due:  # nothing to ask: no client is made
+                pulled.append(AccountPull(name, platform, ()))
+                continue
             connection = Connection(
                 account=name,
                 platform=platform,
