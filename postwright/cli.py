@@ -884,6 +884,12 @@ def metrics_pull(project: Project, at_text: str | None, dry_run: bool) -> None:
     elif not dry_run:
         failed = sum(len(pulled.failures) for pulled in report.accounts)
         click.echo(f"metrics: {report.stored} row(s) stored, {failed} read(s) failed", err=True)
+    if not dry_run and os.environ.get(
+        "GITHUB_STEP_SUMMARY"
+    ):  # the scheduled job: what worked, in its summary
+        from postwright.job_summary import metrics_summary
+
+        _step_summary(metrics_summary(project, at=now))
     sys.exit(ExitStatus.SEND_FAILED if report.failed else ExitStatus.OK)
 
 

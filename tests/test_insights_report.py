@@ -416,3 +416,13 @@ def _reading(rows: list[Observation], key: str, *, hours: int) -> Observation:
     return next(
         row for row in rows if row.key == key and row.observed - row.published == timedelta(hours=hours)
     )
+
+
+def test_the_metrics_job_writes_the_report_to_its_summary(brand, tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = CliRunner().invoke(cli, ["-C", str(brand.root), "metrics", "pull", "--at", "2026-10-20T12:00"])
+    assert result.exit_code == 0, result.output
+    assert summary.read_text(encoding="utf-8").startswith(
+        "## postwright metrics: Fix-it Café, 2026-09-22 – 2026-10-20"
+    )
