@@ -29,7 +29,7 @@ from postwright.config import load_config
 from postwright.console import count_line, json_text, ordered
 from postwright.diagnostics import Diagnostic, Severity, printable
 from postwright.insights.best_time import SlotScore
-from postwright.insights.report import interval_text
+from postwright.insights.report import interval_text, stats_json
 from postwright.load import load_posts
 from postwright.platforms import PLATFORMS
 from postwright.preview import gather
@@ -492,12 +492,5 @@ def as_json(report: Report) -> str:
 
 
 def _history_json(stats: SlotScore) -> dict[str, object]:
-    return {
-        "platform": stats.platform,
-        "slot": stats.label,
-        "n": stats.n,
-        "median_lift": stats.median,
-        "low": stats.low,
-        "high": stats.high,
-        "enough": stats.enough,
-    }
+    """How posts like it did: the median lift and its interval (the `metrics report` JSON's shape)."""
+    return {"platform": stats.platform, "slot": stats.label, **stats_json(stats)}

@@ -413,7 +413,7 @@ def _number(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def _stats_json(stats: SlotScore) -> dict[str, object]:
+def stats_json(stats: SlotScore) -> dict[str, object]:
     return {
         "n": stats.n,
         "median": _number(stats.median),
@@ -474,7 +474,7 @@ def as_data(report: Performance) -> dict[str, object]:
         "top": [_post_json(item) for item in report.top],
         "bottom": [_post_json(item) for item in report.bottom],
         "groups": [
-            {"kind": group.kind, "label": group.label, **_stats_json(group.stats)} for group in report.groups
+            {"kind": group.kind, "label": group.label, **stats_json(group.stats)} for group in report.groups
         ],
         "best_times": [
             {
@@ -482,7 +482,7 @@ def as_data(report: Performance) -> dict[str, object]:
                 "account": slot.account,
                 "slot": slot.label,
                 "basis": slot.basis,
-                **_stats_json(slot),
+                **stats_json(slot),
             }
             for slot in report.best
         ],

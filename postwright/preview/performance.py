@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup, escape
 
 from postwright import __version__
@@ -28,7 +27,7 @@ from postwright.insights.report import (
     interval_text,
 )
 from postwright.platforms import PLATFORMS
-from postwright.preview.site import live_href, platform_colours
+from postwright.preview.site import live_href, platform_colours, templates
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -45,13 +44,7 @@ def performance_page(report: Performance, *, live: Href, source: Href, back: str
     """The page. `live`: a post's platform link → href (None: no link); `source`: its file → href;
     `back`: the preview's index.html, when the page is part of the site."""
     style = _style()
-    environment = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_asset),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    environment = templates()
     environment.filters.update(interval=interval_text, lift=lambda value: f"{value:.2f}")
     page = environment.get_template("performance.html.j2").render(
         report=report,

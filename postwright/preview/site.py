@@ -226,14 +226,19 @@ def _asset(name: str) -> str:
     return files("postwright.preview").joinpath(name).read_text("utf-8")
 
 
-def _environment(overview: Overview) -> jinja2.Environment:
-    environment = jinja2.Environment(
+def templates() -> jinja2.Environment:
+    """The preview's templates: autoescaped (post text is user content), strict about missing names."""
+    return jinja2.Environment(
         loader=jinja2.FunctionLoader(_asset),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _environment(overview: Overview) -> jinja2.Environment:
+    environment = templates()
     zone = overview.zone
     environment.filters.update(
         local=lambda when: _format(when.astimezone(zone)),
