@@ -28,6 +28,7 @@ from postwright.platforms.contract import (
     UnexpectedAnswer,
     Upload,
 )
+from postwright.platforms.tiktok import API_URL
 from postwright.platforms.tiktok.publisher import _utf16_prefix
 from postwright.publish import Job, Runner
 from tests.contract import CANARY, PublisherContract, Sleeps, jpeg
@@ -458,3 +459,24 @@ def test_a_job_runner_never_sends_a_started_draft_again(tmp_path, fake):
     assert first.status in ("failed", "unconfirmed") and len(server.bodies) == 1
     (second,) = Runner(ledger, lambda account: publisher, sleep=Sleeps()).run([Job(variant)])
     assert second.status == "unconfirmed" and len(server.bodies) == 1
+
+
+def test_the_preview_shows_tiktok_as_it_shows_the_others(make_project):
+    """A TikTok account's posts in the review site: its badge colour, the description with its count
+    against 4,000 UTF-16 units, the 9:16 photos, the calendar."""
+    from postwright.preview import write_preview
+    from tests.test_preview import index_data, post_pages
+
+    server = type("Offline", (), {"url": API_URL, "site": type("Site", (), {"url": "https://media.example"})})
+    project = tiktok_brand(make_project, server)
+    write_preview(project, NOW - timedelta(days=1))
+    publish = project.root / "publish"
+    (entry,) = index_data(publish)["entries"]
+    assert entry["platform"] == "tiktok" and entry["status"] == "scheduled"
+    page = "".join(post_pages(publish).values())
+    assert "Look at this kite. #kites" in page and "/ 4000 utf16" in page.replace("<b>", "").replace("</b>", "")
+    assert page.count('src="media/') == 2
+    css = (publish / "preview" / "site.css").read_text() if (publish / "preview" / "site.css").exists() else ""
+    css += (publish / "index.html").read_text()
+    assert ".p-tiktok{--pc:#0f766e}" in css and ".p-tiktok{--pc:#2dd4bf}" in css
+    assert "TikTok" in (publish / "calendar.ics").read_text()
