@@ -34,7 +34,7 @@ from postwright.platforms.tiktok.publisher import _utf16_prefix
 from postwright.publish import Job, Runner
 from tests.contract import CANARY, PublisherContract, Sleeps, jpeg
 from tests.fakes.api import http_server  # noqa: F401
-from tests.fakes.tiktok import FakeTikTok, ImageSite, answer, image_server  # noqa: F401
+from tests.fakes.tiktok import FakeTikTok, ImageSite, answer
 
 TOKEN = "act.1a2b3c4d5e6f7g8h9i0jKLMNOPQRSTUVWXYZ"  # the contract appends the canary
 
@@ -60,8 +60,8 @@ class TestTikTokContract(PublisherContract):
         return {"api_url": server.url, "media_base_url": server.site.url, "post_mode": "DIRECT_POST"}
 
     @pytest.fixture
-    def server(self, http_server, image_server, environ):  # noqa: F811
-        fake = FakeTikTok(http_server, environ["PW_TEST_ACCESS_TOKEN"], ImageSite(image_server))
+    def server(self, http_server, httpserver, environ):  # noqa: F811
+        fake = FakeTikTok(http_server, environ["PW_TEST_ACCESS_TOKEN"], ImageSite(httpserver))
         yield fake
         assert fake.problems == []
 
@@ -132,9 +132,9 @@ class TestTikTokContract(PublisherContract):
 
 
 @pytest.fixture
-def fake(http_server, image_server):  # noqa: F811
-    """The local TikTok and the site it pulls photos from."""
-    made = FakeTikTok(http_server, f"{TOKEN}{CANARY}", ImageSite(image_server))
+def fake(http_server, httpserver):  # noqa: F811
+    """The local TikTok and the site it pulls photos from (pytest-httpserver's own server)."""
+    made = FakeTikTok(http_server, f"{TOKEN}{CANARY}", ImageSite(httpserver))
     yield made
     assert made.problems == []
 
@@ -425,9 +425,11 @@ def test_the_pipeline_refuses_a_direct_post_that_names_no_audience(make_project,
     server = fake
     project = tiktok_brand(make_project, server, "DIRECT_POST")
     monkeypatch.setenv("PW_TT_TOKEN", server.token)
-    pipeline.build(project)
-    (outcome,) = pipeline.publish(project, NOW).outcomes
-    assert outcome.status == "failed" and "add privacy_level" in outcome.message
+    (problem,) = [item for item in pipeline.check(project).diagnostics if item.code == "PW415"]
+    assert problem.span.path.endswith("2026-12-01-0900-pic.md") and problem.span.line == 5  # the body
+    assert "privacy_level: PUBLIC_TO_EVERYONE" in (problem.hint or "")
+    result = pipeline.publish(project, NOW)  # an error: the post is blocked, never due
+    assert [outcome.status for outcome in result.outcomes] in ([], ["blocked"]), result.outcomes
     assert server.seen == []
 
 

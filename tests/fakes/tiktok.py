@@ -18,12 +18,11 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import pytest
 from PIL import Image
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -273,13 +272,3 @@ class FakeTikTok(FakeApi):
         )
         user = {"open_id": "723f24d7-e717-40f8-a2b6-cb8464cd23b4", "display_name": "Windward Kites"}
         return answer({"user": {name: value for name, value in user.items() if name in fields}})
-
-
-@pytest.fixture(scope="module")
-def image_server() -> Iterator[HTTPServer]:
-    """The second local server: the public site TikTok pulls photos from."""
-    server = HTTPServer(host="127.0.0.1", port=0)
-    server.start()
-    yield server
-    server.clear()
-    server.stop()

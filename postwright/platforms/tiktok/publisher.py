@@ -27,6 +27,10 @@ from postwright.platforms.contract import (
     UnexpectedAnswer,
     Upload,
 )
+
+# TikTok's answers carry their error struct as {"error": {code, message, log_id}}, the envelope Meta's
+# graph_error reads
+from postwright.platforms.graph import graph_error as _error
 from postwright.platforms.http_client import ApiClient, retry_after_header
 from postwright.platforms.tiktok import MAX_TITLE
 
@@ -57,16 +61,6 @@ _SETUP_CODES = frozenset(
         "unaudited_client_can_only_post_to_private_accounts",
     }
 )
-
-
-def _error(response: httpx.Response) -> dict[str, Any]:
-    """The answer's error struct {code, message, log_id}; empty when there is none."""
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
 
 
 def _message(response: httpx.Response) -> str:
