@@ -44,8 +44,8 @@ def public(tmp_path: Path, site: ImageSite, count: int = 2) -> list[Upload]:
     alts = PublisherContract.alts
     made = []
     for number in range(count):
-        path = jpeg(tmp_path / f"photo-{number}.jpg", (540, 960), ("steelblue", "darkorange")[number % 2])
-        upload = Upload(path, alts[number % 2], 540, 960, "image/jpeg", None)
+        path = jpeg(tmp_path / f"photo-{number}.jpg", (270, 480), ("steelblue", "darkorange")[number % 2])
+        upload = Upload(path, alts[number % 2], 270, 480, "image/jpeg", None)
         made.append(replace(upload, public_url=site.serve(f"media/{path.name}", path.read_bytes())))
     return made
 
@@ -229,6 +229,16 @@ class TestTikTok:
             connect().send(self.variant(), 1, None, "k-1")
         if refused is not None:
             assert raised.value.refused is refused  # nothing is on TikTok: the next run sends again
+
+    def test_35_photos_go_in_one_post_and_36_are_refused_before_any_request(self, server, connect, tmp_path):
+        photos = public(tmp_path, server.site, 36)
+        connect(images=photos).send(self.variant(35), 1, None, "k-1")
+        (item,) = server.published.values()
+        assert len(item.photos) == len(item.pulled) == 35
+        seen = len(server.seen)
+        with pytest.raises(PermanentError, match="up to 35 images, not 36"):
+            connect(images=photos).send(self.variant(36), 1, None, "k-2")
+        assert len(server.seen) == seen
 
     def test_an_image_missing_from_the_site_fails_the_post_as_retryable(self, server, connect, tmp_path):
         missing = [
