@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from postwright import pipeline
@@ -492,3 +493,33 @@ def test_the_preview_shows_tiktok_as_it_shows_the_others(make_project):
     css = "".join(path.read_text() for path in publish.rglob("*") if path.suffix in (".css", ".html"))
     assert ".p-tiktok{--pc:#0f766e}" in css and ".p-tiktok{--pc:#2dd4bf}" in css
     assert "TikTok" in (publish / "calendar.ics").read_text()
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (429, "rate_limit_exceeded", TransientError),
+        (403, "spam_risk_too_many_posts", TransientError),  # the daily cap: a later run
+        (403, "reached_active_user_cap", TransientError),
+        (500, "internal_error", TransientError),
+        (401, "access_token_invalid", CredentialsError),
+        (401, "scope_not_authorized", CredentialsError),
+        (403, "url_ownership_unverified", CredentialsError),
+        (403, "unaudited_client_can_only_post_to_private_accounts", CredentialsError),
+        (403, "privacy_level_option_mismatch", PermanentError),
+        (403, "spam_risk_user_banned_from_posting", PermanentError),
+        (400, "invalid_params", PermanentError),
+    ],
+)
+def test_tiktok_error_codes_map_to_the_publish_steps_errors(status, code, expected):
+    """tiktok-api-v2-error-handling and the photo post reference's error table, by code first."""
+    from postwright.platforms.tiktok.publisher import TikTokClient
+
+    connection = Connection("brand", "tiktok", {}, Secrets("brand", {}, environ={}))
+    client = TikTokClient(connection, API_URL)
+    request = httpx.Request("POST", f"{API_URL}/v2/post/publish/content/init/")
+    body = {"data": {}, "error": {"code": code, "message": "TikTok says no", "log_id": "1"}}
+    error = client.error_for(httpx.Response(status, json=body, request=request))
+    assert type(error) is expected and f"{code}: TikTok says no" in str(error)
+    if expected is TransientError and status != 500:
+        assert error.refused and error.retry_after == 60  # no Retry-After documented: the minute window

@@ -51,6 +51,8 @@ _DONE = {"MEDIA_UPLOAD": "SEND_TO_USER_INBOX", "DIRECT_POST": "PUBLISH_COMPLETE"
 _RETRY_REASONS = frozenset({"internal", "photo_pull_failed", "spam_risk_too_many_posts"})
 # error codes (error-handling and the photo post reference's error table) that a later run may not meet
 _TRANSIENT_CODES = frozenset({"rate_limit_exceeded", "spam_risk_too_many_posts", "reached_active_user_cap"})
+# codes that no retry and no setting fixes for this post (a 403, which would otherwise read as setup)
+_PERMANENT_CODES = frozenset({"privacy_level_option_mismatch", "spam_risk_user_banned_from_posting"})
 # codes fixed in the app's or the account's setup, not in the post
 _SETUP_CODES = frozenset(
     {
@@ -64,7 +66,7 @@ _SETUP_CODES = frozenset(
 
 
 def _message(response: httpx.Response) -> str:
-    """ "code: message" as TikTok words it, else the body's start."""
+    """The error as TikTok words it ("code: message"), else the body's start."""
     error = _error(response)
     if not error:
         return response.text[:300].strip() or response.reason_phrase
@@ -79,6 +81,12 @@ class TikTokClient(ApiClient):
     """ApiClient with TikTok's error codes: a daily cap and a rate limit are transient whatever their HTTP
     status, a setup problem (token, scope, unverified URL prefix, unaudited app) is fixed in settings."""
 
+    def __init__(self, connection: Connection, base_url: str, token: str = "") -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        super().__init__(
+            connection, base_url, headers=headers, retry_after=_retry_after, error_message=_message
+        )
+
     def error_for(self, response: httpx.Response) -> Exception:
         code = str(_error(response).get("code", ""))
         where = f"{response.request.method} {response.request.url.path}"
@@ -87,7 +95,7 @@ class TikTokClient(ApiClient):
             return TransientError(message, _retry_after(response), refused=True)
         if code in _SETUP_CODES:
             return CredentialsError(f"{message}{_SETUP_HINTS.get(code, '')}")
-        if code == "privacy_level_option_mismatch":
+        if code in _PERMANENT_CODES:
             return PermanentError(message)
         return super().error_for(response)
 
@@ -135,11 +143,7 @@ class TikTokPublisher:
                 f"DIRECT_POST"
             )
         self.client = TikTokClient(
-            connection,
-            str(connection.setting("api_url")),
-            headers={"Authorization": f"Bearer {connection.secrets['access_token']}"},
-            retry_after=_retry_after,
-            error_message=_message,
+            connection, str(connection.setting("api_url")), connection.secrets["access_token"]
         )
         self.inits: deque[datetime] = deque(maxlen=INITS_PER_MINUTE)  # when this run sent each init
 
