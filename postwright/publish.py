@@ -20,10 +20,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from postwright.account_settings import connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.hosting import HOST, HostError, fetches_by_url, object_key
 from postwright.ledger import Ledger, LedgerWriteError, Record, RecordStatus, Via, outbox_receipt
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
@@ -426,13 +427,15 @@ def publishers(
     """Each account's publisher, made when first asked for: outbox accounts write to the outbox folder;
     API accounts get their platform's publisher, with the renditions in `media_cache` as uploads."""
     cache: dict[str, Publisher] = {}
+    hosted = _HostedUrls(config)
 
     def images(variant: Variant) -> list[tuple[Path, str]]:
-        """The files the platform gets for this variant, with their alt text."""
-        return [(upload.path, upload.alt) for upload in uploads(variant)]
+        """The files the outbox gets for this variant, with their alt text (a rehearsal uploads nothing)."""
+        return [(upload.path, upload.alt) for upload in uploads(variant, host=False)]
 
-    def uploads(variant: Variant) -> list[Upload]:
+    def uploads(variant: Variant, *, host: bool = True) -> list[Upload]:
         base = connection_settings(config, variant.account).get("media_base_url")
+        by_host = host and config.media.host is not None and fetches_by_url(PLATFORMS[variant.platform])
         found = [(renditions.get((ref.src, variant.platform)), ref) for ref in variant.media]
         return [
             Upload(
@@ -440,9 +443,13 @@ def publishers(
                 alt=ref.alt,
                 width=rendition.width,
                 height=rendition.height,
-                mime=f"image/{rendition.format.lower()}",
+                mime=_mime(rendition),
                 focus=(float(ref.focus[0]), float(ref.focus[1])) if ref.focus else None,
-                public_url=f"{str(base).rstrip('/')}/{rendition.path}" if base else None,
+                public_url=hosted.url(variant.post_id, rendition, media_cache)
+                if by_host
+                else f"{str(base).rstrip('/')}/{rendition.path}"
+                if base
+                else None,
             )
             for rendition, ref in found
             if rendition
@@ -471,6 +478,42 @@ def publishers(
         return cache[account]
 
     return publisher_for
+
+
+def _mime(rendition: Rendition) -> str:
+    return f"image/{rendition.format.lower()}"
+
+
+class _HostedUrls:
+    """The due renditions on `media.host`, uploaded when a publisher first asks for their URL (so an
+    embargoed image goes up only with its post) and once a run. A failure raises before the platform is
+    asked for anything, as a refusal: nothing was sent, and the job is due again on the next run."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.host: Any = None
+        self.urls: dict[str, str] = {}
+        self.uploaded: list[str] = []  # keys put in this run (the others were there already)
+
+    def url(self, post_id: str, rendition: Rendition, media_cache: Path) -> str:
+        settings = self.config.media.host
+        assert settings is not None  # only asked for when media.host is set
+        key = object_key(settings.prefix, post_id, rendition.sha256, rendition.path)
+        if key not in self.urls:
+            try:
+                if self.host is None:
+                    self.host = HOST(settings, Secrets("media.host", settings.credentials.model_dump()))
+                url, uploaded = self.host.publish(
+                    rendition.cache_file(media_cache), key, _mime(rendition), rendition.sha256
+                )
+            except HostError as error:
+                if error.settings:
+                    raise CredentialsError(f"{error} (nothing sent)") from error
+                raise TransientError(f"{error} (nothing sent)", refused=True) from error
+            self.urls[key] = url
+            if uploaded:
+                self.uploaded.append(key)
+        return self.urls[key]
 
 
 class _NoApiPublisher:
