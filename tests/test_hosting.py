@@ -358,3 +358,52 @@ def test_media_cleanup_without_a_host_says_so(make_project):
     result = CliRunner().invoke(cli, ["-C", str(project.root), "media", "cleanup"])
     assert result.exit_code == 1
     assert "media.host is not set in config.yml: nothing is hosted (docs/publishing.md)" in result.output
+
+
+# -- config.yml's media section ---------------------------------------------------------------------
+
+
+def config_problems(make_project, media: str) -> list[tuple[str, int, str]]:
+    from postwright.config import load_config
+
+    config = (
+        "brand:\n  name: Test Brand\n  timezone: Europe/Madrid\n  platforms: [instagram]\n"
+        "accounts:\n  main:\n    platform: instagram\n    deliver: api\n"
+        '    credentials: {access_token: PW_META_TOKEN}\n    settings: {user_id: "1"}\n' + media
+    )
+    _, found = load_config(make_project(f"-- config.yml --\n{config}"))
+    return [(item.code, item.span.line, item.message) for item in found]
+
+
+def test_media_host_stands_in_for_media_base_url(make_project):
+    hosted = (
+        "media:\n  host:\n    bucket: windward-media\n"
+        "    credentials: {access_key_id: K, secret_access_key: S}\n"
+    )
+    assert config_problems(make_project, hosted) == []
+    (problem,) = config_problems(make_project, "")
+    assert problem[0] == "PW041" and "settings.media_base_url" in problem[2]
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "message"),
+    [
+        ("    url_life: 8d\n", "PW104", "a presigned URL lives from 5 minutes to 7 days"),
+        ("    url_life: 1m\n", "PW104", "a presigned URL lives from 5 minutes to 7 days"),
+        (
+            "    prefix: posts\n",
+            None,
+            "media.host.prefix should be text written like the example, e.g. `prefix: postwright/`",
+        ),
+        ("    endpoint: r2.example.com\n", "PW211", "'r2.example.com' is not an http(s) link"),
+    ],
+)
+def test_media_host_values_are_checked_at_their_line(make_project, line, code, message):
+    media = (
+        "media:\n  host:\n    bucket: windward-media\n"
+        "    credentials: {access_key_id: K, secret_access_key: S}\n" + line
+    )
+    (problem,) = config_problems(make_project, media)
+    assert problem[1] == 15 and message in problem[2]
+    if code:
+        assert problem[0] == code
