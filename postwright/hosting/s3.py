@@ -60,13 +60,18 @@ class S3Host:
         was uploaded now."""
         uploaded = not self.holds(key, sha256)
         if uploaded:
+            try:
+                body = path.read_bytes()
+            except OSError as error:  # the rendition vanished from the cache: nothing sent, made next run
+                unreadable = f"media.host: upload of {key} failed: {path} cannot be read ({error})"
+                raise HostError(unreadable) from error
             self._call(
                 "upload",
                 key,
                 self.client.put_object,
                 Bucket=self.host.bucket,
                 Key=key,
-                Body=path.read_bytes(),
+                Body=body,
                 ContentType=mime,
                 Metadata={"sha256": sha256},  # what `holds` compares: the key alone could be a torn copy
             )
