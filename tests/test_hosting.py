@@ -246,6 +246,24 @@ def test_a_store_that_is_down_fails_before_anything_is_created(make_project, s3,
     )
 
 
+def test_keys_that_may_not_write_are_a_settings_problem(make_project, s3, instagram):
+    def read_only(request):  # S3's answer to a PUT the keys are not allowed (ErrorResponses: AccessDenied)
+        if request.method == "PUT":
+            body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+            return Response(body, 403, content_type="application/xml")
+        return None
+
+    s3.refuse = read_only
+    project = brand(make_project, s3, instagram, "instagram", 1)
+    message = failed_run(project, instagram)
+    key = s3.requests[-1][1].removeprefix(f"/{BUCKET}/")
+    assert message == (
+        f"part 1: media.host: upload of {key} failed: the keys may not write to this bucket "
+        f"(AccessDenied, bucket '{BUCKET}' at {s3.url}) (nothing sent) (will retry next run)"
+    )
+    assert len(s3.puts()) == 1  # a settings problem is not retried within the run
+
+
 def test_missing_keys_name_the_variable(make_project, s3, instagram, monkeypatch):
     monkeypatch.delenv("PW_S3_SECRET")
     project = brand(make_project, s3, instagram, "instagram", 1)
