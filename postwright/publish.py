@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from postwright.account_settings import connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
@@ -41,6 +41,7 @@ from postwright.platforms.outbox import OutboxPublisher
 
 if TYPE_CHECKING:
     from postwright.config import Config
+    from postwright.hosting.s3 import S3Host
     from postwright.media import Rendition
     from postwright.project import Project
 
@@ -445,15 +446,17 @@ def publishers(
                 height=rendition.height,
                 mime=_mime(rendition),
                 focus=(float(ref.focus[0]), float(ref.focus[1])) if ref.focus else None,
-                public_url=hosted.url(variant.post_id, rendition, media_cache)
-                if by_host
-                else f"{str(base).rstrip('/')}/{rendition.path}"
-                if base
-                else None,
+                public_url=public_url(variant, rendition, by_host, base),
             )
             for rendition, ref in found
             if rendition
         ]
+
+    def public_url(variant: Variant, rendition: Rendition, by_host: bool, base: object) -> str | None:
+        """On media.host (uploaded now), else under media_base_url (publish/ served), else none."""
+        if by_host:
+            return hosted.url(variant.post_id, rendition, media_cache)
+        return f"{str(base).rstrip('/')}/{rendition.path}" if base else None
 
     def publisher_for(account: str) -> Publisher:
         if account not in cache:
@@ -491,9 +494,8 @@ class _HostedUrls:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.host: Any = None
+        self.host: S3Host | None = None  # made on the first upload: its keys are read only then
         self.urls: dict[str, str] = {}
-        self.uploaded: list[str] = []  # keys put in this run (the others were there already)
 
     def url(self, post_id: str, rendition: Rendition, media_cache: Path) -> str:
         settings = self.config.media.host
@@ -503,16 +505,13 @@ class _HostedUrls:
             try:
                 if self.host is None:
                     self.host = HOST(settings, Secrets("media.host", settings.credentials.model_dump()))
-                url, uploaded = self.host.publish(
+                self.urls[key], _ = self.host.publish(
                     rendition.cache_file(media_cache), key, _mime(rendition), rendition.sha256
                 )
             except HostError as error:
                 if error.settings:
                     raise CredentialsError(f"{error} (nothing sent)") from error
                 raise TransientError(f"{error} (nothing sent)", refused=True) from error
-            self.urls[key] = url
-            if uploaded:
-                self.uploaded.append(key)
         return self.urls[key]
 
 
