@@ -682,7 +682,7 @@ def media_cleanup(project: Project, older_than: str, apply: bool, at_text: str |
     An image is removed only when every job of its post is over (published, retracted, missed or
     expired) and the last went out more than --older-than ago; a post still due, upcoming, blocked,
     failed or unconfirmed keeps its images. Reads the ledger and the posts, so it works on a fresh
-    checkout; needs media.host's credentials in the environment.
+    checkout; needs media.host's credentials in the environment. Exit 3 when the store cannot be used.
 
     \b
     Example:
@@ -702,8 +702,11 @@ def media_cleanup(project: Project, older_than: str, apply: bool, at_text: str |
     require_config(project)
     try:
         cleaned = cleanup(project, _at(project, at_text), age, apply=apply)
-    except (CleanupError, HostError, CredentialsError) as error:
-        raise click.ClickException(redact(str(error))) from error
+    except CleanupError as error:
+        raise click.ClickException(str(error)) from error
+    except (HostError, CredentialsError) as error:  # the store or its keys: operational, exit 3
+        click.echo(f"Error: {redact(str(error))}", err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
     for verdict in cleaned.verdicts:
         mark = ("deleted " if apply else "would delete ") if verdict.remove else ""
         click.echo(f"{mark}{verdict.key} ({verdict.size:,} bytes): {verdict.reason}")

@@ -425,3 +425,15 @@ def test_media_host_values_are_checked_at_their_line(make_project, line, code, m
     assert problem[1] == 15 and message in problem[2]
     if code:
         assert problem[0] == code
+
+
+def test_media_cleanup_when_the_store_cannot_be_reached_exits_3(make_project, s3, instagram):
+    down = S3Server()  # never started: its port refuses connections
+    down.server.server_close()
+    project = brand(make_project, down, instagram, "instagram", 1)
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "media", "cleanup"])
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Error: media.host: list of postwright/ failed: the store cannot be reached "
+        f"(bucket '{BUCKET}' at {down.url})\n"
+    )
