@@ -178,8 +178,9 @@ class TikTokPublisher:
             raise PermanentError(f"a TikTok photo post takes up to 35 images, not {len(uploads)}")
         if any(not upload.public_url for upload in uploads):
             raise CredentialsError(
-                f"account {self.connection.account}: settings.media_base_url is required for tiktok: TikTok "
-                f"pulls images from a public URL on a domain or URL prefix verified in the TikTok app"
+                f"account {self.connection.account}: TikTok pulls images from a public URL on a domain or "
+                f"URL prefix verified in the TikTok app: set media.host with public_base_url on that domain, "
+                f"or settings.media_base_url (docs/platforms.md, TikTok)"
             )
         return [str(upload.public_url) for upload in uploads]
 
@@ -327,11 +328,7 @@ def _utf16_prefix(value: str, limit: int) -> str:
 
 
 def verify(connection: Connection) -> CredentialCheck:
-    if not connection.setting("media_base_url"):
-        return CredentialCheck(
-            False,
-            "settings.media_base_url is not set: TikTok pulls images from a public URL on a verified domain",
-        )
+    # where images are fetched from (media.host or settings.media_base_url) is `check`'s PW041
     publisher = TikTokPublisher(connection)
     try:
         return publisher.check_credentials()
