@@ -10,8 +10,9 @@ more of the account's quota.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from postwright.credentials import CredentialsError, redact
 from postwright.insights.model import Delivery, PostReading, ReadFailure
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     import httpx
 
 Metrics = dict[str, int]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class Gone(Exception):
@@ -57,6 +60,20 @@ def reason(error: Exception) -> str:
     if isinstance(error, CredentialsError):
         return redact(f"refused: {error} (check the token's scopes: `postwright doctor` names them)")
     return redact(str(error) or type(error).__name__)
+
+
+def refusals_as_permanent(read_account: Callable[P, R]) -> Callable[P, R]:
+    """An account() whose token lacks a scope raises PermanentError with the reason (the reader contract
+    names Transient and Permanent errors only), so `metrics pull` records it and asks again next time."""
+
+    @functools.wraps(read_account)
+    def read(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return read_account(*args, **kwargs)
+        except CredentialsError as error:
+            raise PermanentError(reason(error)) from None
+
+    return read
 
 
 def number(value: Any) -> int:

@@ -22,7 +22,7 @@ from postwright.platforms.contract import Connection
 from postwright.platforms.facebook import API_URL, GRAPH_VERSION
 from postwright.platforms.facebook.publisher import FacebookGraph
 from postwright.platforms.instagram.metrics import graph_get, insight_values, no_numbers_yet
-from postwright.platforms.reading import Malformed, number, read_each
+from postwright.platforms.reading import Malformed, number, read_each, refusals_as_permanent
 
 POST_INSIGHTS = (
     "post_media_view",
@@ -61,6 +61,7 @@ class FacebookMetrics:
             values["comments"] = number(comments.get("total_count", 0))
         return values
 
+    @refusals_as_permanent
     def account(self) -> AccountReading:
         fields = ("followers_count", "fan_count")
         page = graph_get(self.client, f"{self.version}/{self.page_id}", fields=",".join(fields))

@@ -27,7 +27,7 @@ from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.graph import GraphClient, already_gone, graph_error
 from postwright.platforms.instagram import API_URL
 from postwright.platforms.instagram.publisher import InstagramGraph
-from postwright.platforms.reading import Gone, Malformed, json_of, number, read_each
+from postwright.platforms.reading import Gone, Malformed, json_of, number, read_each, refusals_as_permanent
 
 MEDIA_METRICS = ("views", "reach", "likes", "comments", "saved", "shares", "total_interactions")
 DEMOGRAPHICS = ("country", "age", "gender")  # follower_demographics breakdowns, one per request
@@ -123,6 +123,7 @@ class InstagramMetrics:
     def _media(self, delivery: Delivery, media_id: str) -> dict[str, int]:
         return insight_values(graph_get(self.client, f"{media_id}/insights", metric=",".join(MEDIA_METRICS)))
 
+    @refusals_as_permanent
     def account(self) -> AccountReading:
         fields = ("followers_count", "follows_count", "media_count")
         profile = graph_get(self.client, self.user, fields=",".join(fields))

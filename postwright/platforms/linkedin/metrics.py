@@ -33,6 +33,7 @@ from postwright.platforms.reading import (
     from_batch,
     json_of,
     number,
+    refusals_as_permanent,
 )
 
 POSTS_PER_REQUEST = 20  # not documented by LinkedIn (module docstring)
@@ -86,6 +87,7 @@ class LinkedInMetrics:
     def _of_organization(self, finder: str) -> str:
         return f"/rest/{finder}?q=organizationalEntity&organizationalEntity={_urn(self.author)}"
 
+    @refusals_as_permanent
     def account(self) -> AccountReading | None:
         if not self.organization:
             return None

@@ -33,6 +33,7 @@ from postwright.platforms.reading import (
     json_of,
     number,
     read_each,
+    refusals_as_permanent,
 )
 
 PINS_PER_REQUEST = 100  # multi_pins/analytics: "the maximum number of pins … in a single request is 100"
@@ -100,6 +101,7 @@ class PinterestMetrics:
             raise Gone(f"pin {pin} no longer exists")
         return _summary(json_of(response))
 
+    @refusals_as_permanent
     def account(self) -> AccountReading:
         answer = json_of(self.client.request("GET", "/v5/user_account"))
         counts = {name: number(answer[name]) for name in ACCOUNT_COUNTS if answer.get(name) is not None}

@@ -27,7 +27,7 @@ from postwright.platforms.instagram.metrics import (
     read_audience,
 )
 from postwright.platforms.instagram.publisher import InstagramGraph
-from postwright.platforms.reading import read_each
+from postwright.platforms.reading import read_each, refusals_as_permanent
 from postwright.platforms.threads import API_URL
 
 MEDIA_METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
@@ -57,6 +57,7 @@ class ThreadsMetrics:
             values["replies"] = max(0, values["replies"] - own_parts) if root else 0
         return values
 
+    @refusals_as_permanent
     def account(self) -> AccountReading:
         edge = f"{self.user}/threads_insights"
         metrics = insight_values(graph_get(self.client, edge, metric="followers_count"))

@@ -26,6 +26,7 @@ from postwright.platforms.reading import (
     from_batch,
     json_of,
     number,
+    refusals_as_permanent,
 )
 from postwright.platforms.x.publisher import XPublisher
 
@@ -62,6 +63,7 @@ class XMetrics:
             return list(failed_batch(deliveries, error))
         return [from_batch(delivery, found, gone, "X did not return this post") for delivery in deliveries]
 
+    @refusals_as_permanent
     def account(self) -> AccountReading:
         """GET /2/users/me?user.fields=public_metrics: followers_count, following_count, tweet_count,
         listed_count (docs.x.com/x-api/users/lookup, the User object's public_metrics)."""

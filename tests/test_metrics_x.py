@@ -1,0 +1,248 @@
+"""X's metrics reader against a local API v2 that checks each request as docs.x.com documents it.
+
+GET /2/tweets (x-api/posts/lookup): ids comma-separated, 1–100 of them, digits; tweet.fields from the
+documented list; non_public_metrics only with user-context authentication and only for posts created
+within the last 30 days (x-api/fundamentals/metrics). Answers {"data": [Post], "errors": [Problem]} with a
+resource-not-found problem for each id it cannot find; 429 with x-rate-limit-reset. GET /2/users/me with
+user.fields=public_metrics.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from werkzeug import Response
+
+from postwright.platforms import PLATFORMS
+from postwright.platforms.contract import PermanentError
+from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.metrics import NOW, by_key, connect, delivery, failure_of, metrics_of
+
+TOKEN = "x-user-token-metrics-0001"
+TWEET_FIELDS = {  # the tweet.fields values docs.x.com lists for GET /2/tweets
+    *("article", "attachments", "author_id", "card_uri", "context_annotations", "conversation_id"),
+    *("created_at", "edit_controls", "edit_history_tweet_ids", "entities", "geo", "id"),
+    *("in_reply_to_user_id", "lang", "non_public_metrics", "note_tweet", "organic_metrics"),
+    *("possibly_sensitive", "promoted_metrics", "public_metrics", "referenced_tweets", "reply_settings"),
+    *("scopes", "source", "text", "withheld"),
+}
+NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
+
+
+class FakeX(FakePlatform):
+    def __init__(self, httpserver) -> None:
+        self.tweets: dict[str, dict] = {}
+        self.lookups: list[list[str]] = []
+        super().__init__(httpserver)
+
+    def routes(self):
+        return [("GET", r"/2/tweets", self.lookup), ("GET", r"/2/users/me", self.me)]
+
+    def add(self, tweet_id: str, age: timedelta, likes: int, impressions: int, clicks: int = 0) -> None:
+        self.tweets[tweet_id] = {
+            "created": NOW - age,
+            "public_metrics": {
+                "retweet_count": 1,
+                "reply_count": 2,
+                "like_count": likes,
+                "quote_count": 0,
+                "bookmark_count": 1,
+                "impression_count": impressions,
+            },
+            "non_public_metrics": {
+                "impression_count": impressions,
+                "url_link_clicks": clicks,
+                "user_profile_clicks": 1,
+            },
+        }
+
+    def authorised(self, call: Call) -> bool:
+        return self.expect(call.headers.get("authorization") == f"Bearer {TOKEN}", "Bearer user token")
+
+    def lookup(self, call: Call, match: re.Match[str]) -> Response:
+        self.authorised(call)
+        ids = (call.arg("ids") or "").split(",")
+        fields = set((call.arg("tweet.fields") or "").split(","))
+        self.expect(1 <= len(ids) <= 100, f"ids: 1 to 100 per request, got {len(ids)}")
+        self.expect(all(i.isdigit() for i in ids), f"ids are numeric: {ids}")
+        self.expect(len(set(ids)) == len(ids), "an id asked twice")
+        self.expect(fields <= TWEET_FIELDS, f"unknown tweet.fields {fields - TWEET_FIELDS}")
+        self.lookups.append(ids)
+        if failure := self.injected(call):
+            return failure
+        data, errors = [], []
+        for tweet_id in ids:
+            tweet = self.tweets.get(tweet_id)
+            if tweet is None:
+                errors.append(_not_found(tweet_id))
+                continue
+            post = {"id": tweet_id, "text": "…", "edit_history_tweet_ids": [tweet_id]}
+            post["public_metrics"] = tweet["public_metrics"]
+            if "non_public_metrics" in fields:
+                within = NOW - tweet["created"] < timedelta(days=30)
+                self.expect(within, f"non_public_metrics asked for {tweet_id}, older than 30 days")
+                post["non_public_metrics"] = tweet["non_public_metrics"]
+            data.append(post)
+        body: dict = {"data": data} if data else {}
+        if errors:
+            body["errors"] = errors
+        return json_response(body)
+
+    def me(self, call: Call, match: re.Match[str]) -> Response:
+        self.authorised(call)
+        self.expect(call.arg("user.fields") == "public_metrics", "user.fields=public_metrics")
+        if failure := self.injected(call):
+            return failure
+        public = {"followers_count": 1520, "following_count": 80, "tweet_count": 310, "listed_count": 12}
+        user = {"id": "1551234567890123456", "name": "Windward", "username": "windwardkites"}
+        return json_response({"data": {**user, "public_metrics": public}})
+
+
+def _not_found(tweet_id: str) -> dict:
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with ids: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": tweet_id,
+        "type": NOT_FOUND,
+    }
+
+
+@pytest.fixture(scope="module")
+def server():
+    with local_server() as running:
+        yield running
+
+
+@pytest.fixture
+def fake(server) -> Iterator[FakeX]:
+    with serve(FakeX(server)) as fake:
+        yield fake
+
+
+def reader(fake: FakeX, token: str = TOKEN):
+    connection = connect("x", {"api_url": fake.url}, {"access_token": token})
+    return PLATFORMS["x"].metrics(connection)
+
+
+def test_a_thread_is_summed_and_fresh_posts_get_their_private_metrics(fake):
+    fake.add("101", timedelta(hours=6), likes=5, impressions=300, clicks=4)
+    fake.add("102", timedelta(hours=6), likes=2, impressions=100, clicks=1)
+    thread = delivery("x", "launch", "101", "102", published=NOW - timedelta(hours=6))
+    [reading] = reader(fake).posts([thread])
+    assert metrics_of(reading) == {
+        "bookmark_count": 2,
+        "impression_count": 400,
+        "like_count": 7,
+        "quote_count": 0,
+        "reply_count": 4,
+        "retweet_count": 2,
+        "url_link_clicks": 5,
+        "user_profile_clicks": 2,
+    }
+    assert fake.calls_to("GET", "/2/tweets")[0].arg("tweet.fields") == "public_metrics,non_public_metrics"
+
+
+def test_after_30_days_only_public_metrics_are_asked_for(fake):
+    fake.add("201", timedelta(days=31), likes=9, impressions=900)
+    fake.add("202", timedelta(days=2), likes=1, impressions=50, clicks=3)
+    old = delivery("x", "old", "201", published=NOW - timedelta(days=31))
+    new = delivery("x", "new", "202", published=NOW - timedelta(days=2))
+    found = by_key(reader(fake).posts([old, new]))
+    assert "url_link_clicks" not in metrics_of(found[old.key])
+    assert metrics_of(found[old.key])["like_count"] == 9
+    assert metrics_of(found[new.key])["url_link_clicks"] == 3
+    asked = {call.arg("ids"): call.arg("tweet.fields") for call in fake.calls_to("GET", "/2/tweets")}
+    assert asked == {"202": "public_metrics,non_public_metrics", "201": "public_metrics"}
+
+
+def test_100_ids_a_request_and_a_thread_never_split(fake):
+    posts = []
+    for number in range(60):  # 60 two-part threads: 120 ids
+        first, second = str(10_000 + 2 * number), str(10_001 + 2 * number)
+        fake.add(first, timedelta(hours=1), likes=1, impressions=10)
+        fake.add(second, timedelta(hours=1), likes=1, impressions=10)
+        posts.append(delivery("x", f"p{number}", first, second, published=NOW - timedelta(hours=1)))
+    found = by_key(reader(fake).posts(posts))
+    assert [len(ids) for ids in fake.lookups] == [100, 20]
+    assert all(metrics_of(found[post.key])["like_count"] == 2 for post in posts)
+
+
+def test_a_deleted_post_is_gone_and_the_rest_of_the_batch_is_read(fake):
+    fake.add("301", timedelta(hours=1), likes=3, impressions=30)
+    kept = delivery("x", "kept", "301", published=NOW - timedelta(hours=1))
+    deleted = delivery("x", "deleted", "399", published=NOW - timedelta(hours=1))
+    found = by_key(reader(fake).posts([kept, deleted]))
+    assert failure_of(found[deleted.key]).gone
+    assert metrics_of(found[kept.key])["like_count"] == 3
+
+
+def test_a_deleted_reply_leaves_the_thread_counted(fake):
+    fake.add("401", timedelta(hours=1), likes=3, impressions=30)
+    thread = delivery("x", "thread", "401", "402", published=NOW - timedelta(hours=1))
+    assert metrics_of(next(iter(reader(fake).posts([thread]))))["like_count"] == 3
+
+
+def test_rate_limited_leaves_every_delivery_due_with_the_reason(fake):
+    fake.add("501", timedelta(hours=1), likes=3, impressions=30)
+    reset = {"x-rate-limit-reset": str(int(time.time()) + 900), "x-rate-limit-remaining": "0"}
+    problem = {
+        "title": "Too Many Requests",
+        "detail": "Too Many Requests",
+        "type": "about:blank",
+        "status": 429,
+    }
+    fake.fail_next(lambda call: True, lambda call: json_response(problem, 429, reset))
+    [failure] = reader(fake).posts([delivery("x", "p", "501", published=NOW - timedelta(hours=1))])
+    assert not failure_of(failure).gone and "429" in failure.reason
+
+
+def test_a_token_without_the_scope_is_a_reason_not_a_traceback(fake):
+    fake.add("601", timedelta(hours=1), likes=3, impressions=30)
+    problem = {
+        "title": "Forbidden",
+        "detail": "Missing scope tweet.read",
+        "type": "about:blank",
+        "status": 403,
+    }
+    fake.fail_next(lambda call: True, lambda call: json_response(problem, 403))
+    [failure] = reader(fake).posts([delivery("x", "p", "601", published=NOW - timedelta(hours=1))])
+    assert "403" in failure_of(failure).reason and "tweet.read" in failure.reason
+    assert "doctor" in failure.reason and TOKEN not in failure.reason
+
+
+def test_malformed_json_is_a_reason(fake):
+    fake.add("701", timedelta(hours=1), likes=3, impressions=30)
+    fake.fail_next(lambda call: True, lambda call: Response("<html>oops</html>", 200, mimetype="text/html"))
+    [failure] = reader(fake).posts([delivery("x", "p", "701", published=NOW - timedelta(hours=1))])
+    assert "malformed" in failure_of(failure).reason
+
+
+def test_account_followers(fake):
+    account = reader(fake).account()
+    assert account.account == "brand_x"
+    assert account.metrics == {
+        "followers_count": 1520,
+        "following_count": 80,
+        "tweet_count": 310,
+        "listed_count": 12,
+    }
+
+
+def test_account_refused_raises_for_the_puller(fake):
+    fake.fail_next(
+        lambda call: True, lambda call: json_response({"title": "Unauthorized", "status": 401}, 401)
+    )
+    with pytest.raises(PermanentError, match="401"):
+        reader(fake).account()
+
+
+def test_declared_with_its_scopes():
+    assert PLATFORMS["x"].metrics_scopes == ("tweet.read", "users.read")
+    assert PLATFORMS["x"].metrics.module == "postwright.platforms.x.metrics"
