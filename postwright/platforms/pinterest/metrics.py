@@ -28,6 +28,7 @@ from postwright.platforms.reading import (
     STOP_ERRORS,
     Gone,
     Malformed,
+    chunks_by_parts,
     failed_batch,
     from_batch,
     json_of,
@@ -60,10 +61,11 @@ class PinterestMetrics:
             if delivery.published.date() < oldest:
                 why = f"Pinterest keeps pin analytics for {WINDOW_DAYS} days; this pin is older"
                 yield ReadFailure(delivery.key, why, gone=True)
-        if current and self.bulk:
-            yield from self._bulk(current, today)
-        elif current:
-            yield from read_each(current, lambda delivery, pin: self._one(delivery, pin, today))
+        for chunk in chunks_by_parts(current, PINS_PER_REQUEST):
+            if self.bulk:
+                yield from self._bulk(chunk, today)
+            else:
+                yield from read_each(chunk, lambda delivery, pin: self._one(delivery, pin, today))
 
     def _window(self, deliveries: Sequence[Delivery], today: date) -> dict[str, str]:
         start = min(delivery.published.date() for delivery in deliveries)
