@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from werkzeug import Response
 
 from postwright.platforms import PLATFORMS
@@ -33,11 +34,53 @@ TWEET_FIELDS = {  # the tweet.fields values docs.x.com lists for GET /2/tweets
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
 
 
+OAUTH1 = {
+    "consumer_key": "ck-metrics",
+    "consumer_secret": "cs-metrics",
+    "access_token": "1551234567890123456-at",
+    "access_token_secret": "ats-metrics",
+}
+
+
+class _Keys(RequestValidator):
+    """The server side of OAuth 1.0a (RFC 5849) for the one consumer and token above."""
+
+    enforce_ssl = False  # the fake listens on http://127.0.0.1
+    dummy_client = dummy_access_token = "dummy"
+
+    def check_client_key(self, client_key: str) -> bool:
+        return True
+
+    def check_access_token(self, token: str) -> bool:
+        return True
+
+    def check_nonce(self, nonce: str) -> bool:
+        return bool(nonce)
+
+    def validate_client_key(self, client_key: str, request) -> bool:
+        return client_key == OAUTH1["consumer_key"]
+
+    def get_client_secret(self, client_key: str, request) -> str:
+        return OAUTH1["consumer_secret"]
+
+    def get_access_token_secret(self, client_key: str, token: str, request) -> str:
+        return OAUTH1["access_token_secret"]
+
+    def validate_timestamp_and_nonce(self, client_key, timestamp, nonce, request, **tokens) -> bool:
+        return abs(int(timestamp) - time.time()) < 600
+
+
 class FakeX(FakePlatform):
     def __init__(self, httpserver) -> None:
         self.tweets: dict[str, dict] = {}
         self.lookups: list[list[str]] = []
+        self.oauth1 = SignatureOnlyEndpoint(_Keys())
+        self.urls: list[str] = []
         super().__init__(httpserver)
+
+    def _dispatch(self, request):
+        self.urls.append(request.url)  # what OAuth 1.0a signs: the URL with its query string
+        return super()._dispatch(request)
 
     def routes(self):
         return [("GET", r"/2/tweets", self.lookup), ("GET", r"/2/users/me", self.me)]
@@ -61,7 +104,15 @@ class FakeX(FakePlatform):
         }
 
     def authorised(self, call: Call) -> bool:
-        return self.expect(call.headers.get("authorization") == f"Bearer {TOKEN}", "Bearer user token")
+        header = call.headers.get("authorization", "")
+        if header.startswith("OAuth "):
+            valid, signed = self.oauth1.validate_request(
+                self.urls[-1], call.method, None, {"Authorization": header}
+            )
+            return self.expect(
+                valid and signed.resource_owner_key == OAUTH1["access_token"], "OAuth 1.0a signature"
+            )
+        return self.expect(header == f"Bearer {TOKEN}", "Bearer user token")
 
     def lookup(self, call: Call, match: re.Match[str]) -> Response:
         self.authorised(call)
@@ -126,9 +177,16 @@ def fake(server) -> Iterator[FakeX]:
         yield fake
 
 
-def reader(fake: FakeX, token: str = TOKEN):
-    connection = connect("x", {"api_url": fake.url}, {"access_token": token})
+def reader(fake: FakeX, secrets: dict[str, str] | None = None):
+    connection = connect("x", {"api_url": fake.url}, secrets or {"access_token": TOKEN})
     return PLATFORMS["x"].metrics(connection)
+
+
+def test_oauth1_signs_the_query_string_too(fake):
+    fake.add("801", timedelta(hours=2), likes=4, impressions=40, clicks=2)
+    [reading] = reader(fake, OAUTH1).posts([delivery("x", "p", "801", published=NOW - timedelta(hours=2))])
+    assert metrics_of(reading)["url_link_clicks"] == 2
+    assert reader(fake, OAUTH1).account().metrics["followers_count"] == 1520
 
 
 def test_a_thread_is_summed_and_fresh_posts_get_their_private_metrics(fake):
