@@ -9,15 +9,19 @@ user.fields=public_metrics.
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from oauthlib.oauth1 import RequestValidator, SignatureOnlyEndpoint
 from werkzeug import Response
 
+from postwright.cli import cli
+from postwright.ledger import Ledger, Record, RecordStatus
 from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import PermanentError
 from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
@@ -304,3 +308,64 @@ def test_account_refused_raises_for_the_puller(fake):
 def test_declared_with_its_scopes():
     assert PLATFORMS["x"].metrics_scopes == ("tweet.read", "users.read")
     assert PLATFORMS["x"].metrics.module == "postwright.platforms.x.metrics"
+
+
+X_BRAND = """\
+brand:
+  name: Test Brand
+  timezone: UTC
+  platforms: [x]
+accounts:
+  x_main:
+    platform: x
+    deliver: api
+    settings: {{api_url: "{url}"}}
+    credentials: {{access_token: PW_X_TOKEN}}
+"""
+
+
+def published(ledger: Ledger, key: str, remote_ids: list[str], at: datetime) -> None:
+    """What publish appends for a job sent through the API: started, then published, part by part."""
+    for part, remote_id in enumerate(remote_ids, 1):
+        common = dict(
+            key=key,
+            part=part,
+            parts=len(remote_ids),
+            idempotency_key=f"{key}-{part}",
+            post_id=key.split(".", 1)[0],
+            account="x_main",
+            platform="x",
+            content_hash="sha256:0",
+            time=at.isoformat(),
+            via="api",
+        )
+        ledger.append(Record(status=RecordStatus.STARTED, **common))
+        url = f"https://x.com/i/web/status/{remote_id}"
+        ledger.append(Record(status=RecordStatus.PUBLISHED, remote_id=remote_id, url=url, **common))
+
+
+def test_metrics_pull_stores_an_x_thread_summed_and_the_followers(tmp_path, fake):
+    fake.add("901", timedelta(hours=6), likes=5, impressions=300, clicks=4)
+    fake.add("902", timedelta(hours=6), likes=2, impressions=100, clicks=1)
+    (tmp_path / "config.yml").write_text(X_BRAND.format(url=fake.url))
+    (tmp_path / "state").mkdir()
+    published(
+        Ledger(tmp_path / "state"), "2026-12-07-launch.en/x_main", ["901", "902"], NOW - timedelta(hours=6)
+    )
+    result = CliRunner(env={"PW_X_TOKEN": TOKEN}).invoke(
+        cli, ["-C", str(tmp_path), "metrics", "pull", "--at", NOW.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    with (tmp_path / "state/metrics/x/2026-12.csv").open(newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["post_id"], row["account"], row["like_count"], row["impression_count"]) == (
+        "2026-12-07-launch",
+        "x_main",
+        "7",
+        "400",
+    )
+    assert row["url_link_clicks"] == "5" and row["observed"] == "2026-12-07T12:00:00Z"
+    with (tmp_path / "state/metrics/x/accounts-2026.csv").open(newline="") as handle:
+        [account] = list(csv.DictReader(handle))
+    assert (account["account"], account["followers_count"]) == ("x_main", "1520")
+    assert [call.arg("ids") for call in fake.calls_to("GET", "/2/tweets")] == ["901,902"]
