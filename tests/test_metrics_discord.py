@@ -13,7 +13,8 @@ import pytest
 from werkzeug import Response
 
 from postwright.platforms import PLATFORMS
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.api import http_server  # noqa: F401
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.metrics import by_key, connect, delivery, failure_of, metrics_of
 
 WEBHOOK_ID = "1180000000000000001"
@@ -66,15 +67,9 @@ def reaction(emoji: str, count: int, burst: int = 0) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakeDiscord]:
-    with serve(FakeDiscord(server)) as fake:
+def fake(http_server) -> Iterator[FakeDiscord]:  # noqa: F811
+    with serve(FakeDiscord(http_server)) as fake:
         yield fake
 
 

@@ -15,8 +15,9 @@ import pytest
 from werkzeug import Response
 
 from postwright.platforms import PLATFORMS
+from tests.fakes.api import http_server  # noqa: F401
 from tests.fakes.graph_insights import missing_permission, no_such_object, token_problem
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.meta import meta_error
 from tests.fakes.metrics import by_key, connect, delivery, failure_of, metrics_of
 
@@ -78,15 +79,9 @@ class FakeFacebook(FakePlatform):
         return json_response(answer)
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakeFacebook]:
-    with serve(FakeFacebook(server)) as fake:
+def fake(http_server) -> Iterator[FakeFacebook]:  # noqa: F811
+    with serve(FakeFacebook(http_server)) as fake:
         yield fake
 
 

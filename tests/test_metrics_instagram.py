@@ -16,6 +16,7 @@ from werkzeug import Response
 
 from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import PermanentError
+from tests.fakes.api import http_server  # noqa: F401
 from tests.fakes.graph_insights import (
     demographics,
     insights,
@@ -25,7 +26,7 @@ from tests.fakes.graph_insights import (
     throttled,
     token_problem,
 )
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.meta import meta_error
 from tests.fakes.metrics import by_key, connect, delivery, failure_of, metrics_of
 
@@ -90,15 +91,9 @@ class FakeInstagram(FakePlatform):
         return json_response({name: profile[name] for name in fields if name in profile})
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakeInstagram]:
-    with serve(FakeInstagram(server)) as fake:
+def fake(http_server) -> Iterator[FakeInstagram]:  # noqa: F811
+    with serve(FakeInstagram(http_server)) as fake:
         yield fake
 
 

@@ -19,7 +19,8 @@ import pytest
 from werkzeug import Request, Response
 
 from postwright.platforms import PLATFORMS
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.api import http_server  # noqa: F401
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.metrics import by_key, connect, delivery, failure_of, metrics_of
 
 TOKEN = "AQV-linkedin-insights-token"
@@ -111,15 +112,9 @@ class FakeLinkedIn(FakePlatform):
         return json_response({"firstDegreeSize": 1234})
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakeLinkedIn]:
-    with serve(FakeLinkedIn(server)) as fake:
+def fake(http_server) -> Iterator[FakeLinkedIn]:  # noqa: F811
+    with serve(FakeLinkedIn(http_server)) as fake:
         yield fake
 
 

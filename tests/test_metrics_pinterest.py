@@ -19,7 +19,8 @@ import pytest
 from werkzeug import Response
 
 from postwright.platforms import PLATFORMS
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.api import http_server  # noqa: F401
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.metrics import NOW, by_key, connect, delivery, failure_of, metrics_of
 
 TOKEN = "pina_pinterest_insights_token"
@@ -107,15 +108,9 @@ class FakePinterest(FakePlatform):
         )
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakePinterest]:
-    with serve(FakePinterest(server)) as fake:
+def fake(http_server) -> Iterator[FakePinterest]:  # noqa: F811
+    with serve(FakePinterest(http_server)) as fake:
         yield fake
 
 

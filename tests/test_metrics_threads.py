@@ -16,6 +16,7 @@ import pytest
 from werkzeug import Response
 
 from postwright.platforms import PLATFORMS
+from tests.fakes.api import http_server  # noqa: F401
 from tests.fakes.graph_insights import (
     demographics,
     insights,
@@ -25,7 +26,7 @@ from tests.fakes.graph_insights import (
     token_problem,
     total_value,
 )
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.meta import meta_error
 from tests.fakes.metrics import by_key, connect, delivery, failure_of, metrics_of
 
@@ -81,15 +82,9 @@ class FakeThreads(FakePlatform):
         return demographics(match["node"], dimension, buckets.get(dimension, {}))
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakeThreads]:
-    with serve(FakeThreads(server)) as fake:
+def fake(http_server) -> Iterator[FakeThreads]:  # noqa: F811
+    with serve(FakeThreads(http_server)) as fake:
         yield fake
 
 

@@ -24,7 +24,8 @@ from postwright.cli import cli
 from postwright.ledger import Ledger, Record, RecordStatus
 from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import PermanentError
-from tests.fakes.http_platform import Call, FakePlatform, json_response, local_server, serve
+from tests.fakes.api import http_server  # noqa: F401
+from tests.fakes.http_platform import Call, FakePlatform, json_response, serve
 from tests.fakes.metrics import NOW, by_key, connect, delivery, failure_of, metrics_of
 
 TOKEN = "x-user-token-metrics-0001"
@@ -169,15 +170,9 @@ def _not_found(tweet_id: str) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
-def server():
-    with local_server() as running:
-        yield running
-
-
 @pytest.fixture
-def fake(server) -> Iterator[FakeX]:
-    with serve(FakeX(server)) as fake:
+def fake(http_server) -> Iterator[FakeX]:  # noqa: F811
+    with serve(FakeX(http_server)) as fake:
         yield fake
 
 
