@@ -8,7 +8,8 @@ clickCount, likeCount, commentCount, shareCount, engagement}; `engagement` is a 
 left out (the report computes rates). "Returns share data only within the past 12 months", organic only.
 LinkedIn documents no largest number of posts a request: 20 is our choice, keeping the URL short.
 Permission rw_organization_admin (an ADMINISTRATOR of the page). Only organizations have these numbers:
-for a member author (urn:li:person:…) every read fails with the reason, and there is no account series.
+for a member author (urn:li:person:…) each post is recorded once with the reason and not asked for again
+(gone: never readable), and there is no account series.
 Account: GET /rest/networkSizes/{org URN}?edgeType=COMPANY_FOLLOWED_BY_MEMBER (firstDegreeSize: the
 followers; …/organizations/organization-lookup-api), and GET /rest/organizationalEntityFollowerStatistics
 ?q=organizationalEntity&organizationalEntity={org URN} (lifetime): followerCountsByGeoCountry, …ByIndustry,
@@ -67,8 +68,9 @@ class LinkedInMetrics:
 
     def posts(self, deliveries: Sequence[Delivery]) -> Iterator[PostReading | ReadFailure]:
         if not self.organization:
-            why = f"LinkedIn gives share statistics for organizations only; {self.author} is a member"
-            yield from (ReadFailure(delivery.key, why) for delivery in deliveries)
+            member = f"{self.author} is a member"
+            why = f"LinkedIn gives share statistics for organizations only, {member}: not asked again"
+            yield from (ReadFailure(delivery.key, why, gone=True) for delivery in deliveries)
             return
         for chunk in chunks_by_parts(deliveries, POSTS_PER_REQUEST):
             yield from self._statistics(chunk)
