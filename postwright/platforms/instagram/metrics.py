@@ -38,7 +38,10 @@ def graph_get(client: GraphClient, path: str, **params: str) -> dict[str, Any]:
     error for this post alone (Meta sends it as code 10, which otherwise means a missing permission),
     anything else as graph.py maps it."""
     response = client.request(
-        "GET", path, params={**params, "access_token": client._token}, ok=(400, 403, 404)
+        "GET",
+        path,
+        params={**params, "access_token": client.connection.secrets["access_token"]},
+        ok=(400, 403, 404),
     )
     if response.is_success:
         return json_of(response)

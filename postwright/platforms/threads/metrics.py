@@ -23,7 +23,6 @@ from postwright.platforms.instagram.metrics import (
     graph_get,
     insight_values,
     no_numbers_yet,
-    number,
     read_audience,
 )
 from postwright.platforms.instagram.publisher import InstagramGraph
@@ -62,4 +61,4 @@ class ThreadsMetrics:
         edge = f"{self.user}/threads_insights"
         metrics = insight_values(graph_get(self.client, edge, metric="followers_count"))
         audience = read_audience(self.client, edge, DEMOGRAPHICS, metric="follower_demographics")
-        return AccountReading(self.connection.account, {k: number(v) for k, v in metrics.items()}, audience)
+        return AccountReading(self.connection.account, metrics, audience)
