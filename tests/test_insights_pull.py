@@ -258,3 +258,26 @@ def test_doctor_names_the_scopes_metrics_needs_and_says_why_telegram_has_none(tm
     assert said["sky_api"] == ""  # the outbox: nothing was posted, nothing to read
     human = CliRunner(env=env).invoke(cli, ["-C", str(tmp_path), "doctor", "--offline"]).stdout
     assert "metrics pull: the token also needs read:statuses, read:accounts" in human
+
+
+def test_a_malformed_count_is_a_failure_of_that_post_only(brand, fake) -> None:
+    fake.statuses["102"]["favourites_count"] = "3"  # a string where the Status entity has an integer
+    result = run(brand, T0 + timedelta(hours=1))
+    assert result.exit_code == 3
+    assert "failed 2026-12-01-launch.en/masto: malformed answer: favourites_count is '3', not a count" in (
+        result.stderr
+    )
+    assert [row["account"] for row in rows(brand / "state/metrics/mastodon/2026-12.csv")] == ["masto_es"]
+
+
+def test_a_second_pull_at_the_same_time_stops_and_writes_nothing(brand, fake) -> None:
+    import fcntl
+
+    (brand / "state/metrics").mkdir()
+    with open(brand / "state/metrics/pull.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run(brand, T0 + timedelta(hours=1))
+    assert result.exit_code == 3 and "another `metrics pull` is running" in result.stderr
+    assert fake.calls == [] and list((brand / "state/metrics").iterdir()) == [
+        brand / "state/metrics/pull.lock"
+    ]

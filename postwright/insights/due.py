@@ -56,13 +56,18 @@ OLDEST = FINAL_AGE + LATE
 """Deliveries published longer ago than this are never due: their month files need not be opened."""
 
 
-def deliveries(jobs: Mapping[str, JobState], accounts: Mapping[str, str]) -> list[Delivery]:
+def deliveries(
+    jobs: Mapping[str, JobState], accounts: Mapping[str, str], since: datetime | None = None
+) -> list[Delivery]:
     """The ledger's jobs that are live on a platform through an account in `accounts` (name ->
-    platform): published through the API (outbox rehearsals posted nothing), not retracted."""
+    platform): published through the API (outbox rehearsals posted nothing), not retracted; with
+    `since`, only jobs whose first record is not older (a job is published after its first record)."""
     found: list[Delivery] = []
     for key, state in jobs.items():
         first = state.records[0] if state.records else None
         if first is None or accounts.get(first.account) != first.platform or state.retracted:
+            continue
+        if since is not None and datetime.fromisoformat(first.time) < since:
             continue
         delivery = _delivery(key, state.without_rehearsals())
         if delivery is not None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
+from postwright.insights.counts import is_count, summed
 from postwright.insights.model import AccountReading, Delivery, PostReading, ReadFailure
 from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.http_client import ApiClient
@@ -57,33 +58,14 @@ class BlueskyMetrics:
                 yield ReadFailure(delivery.key, f"not in the AppView's answer ({said})", gone=gone)
                 continue
             try:
-                yield PostReading(delivery.key, _summed(views))
+                yield PostReading(delivery.key, summed(views, COUNTS))
             except ValueError as error:
                 yield ReadFailure(delivery.key, f"malformed answer: {error}")
 
     def account(self) -> AccountReading | None:
         body = self.api.request("GET", "/xrpc/app.bsky.actor.getProfile", params={"actor": self.actor}).json()
-        if not isinstance(body, dict) or not _whole(body.get("followersCount")):
+        if not isinstance(body, dict) or not is_count(body.get("followersCount")):
             raise PermanentError("malformed answer: getProfile has no followersCount")
         return AccountReading(
-            self.account_name, {name: body[name] for name in ACCOUNT_COUNTS if _whole(body.get(name))}
+            self.account_name, {name: body[name] for name in ACCOUNT_COUNTS if is_count(body.get(name))}
         )
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _summed(views: Sequence[Mapping[str, Any] | None]) -> dict[str, int]:
-    """The thread's counts added up; a count no part carries is left out (optional in the lexicon)."""
-    total: dict[str, int] = {}
-    for view in views:
-        assert view is not None
-        for name in COUNTS:
-            value = view.get(name)
-            if value is None:
-                continue
-            if not _whole(value):
-                raise ValueError(f"{name} is {value!r}, not a count")
-            total[name] = total.get(name, 0) + value
-    return total

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from postwright.insights.counts import is_count, summed
 from postwright.insights.model import AccountReading, Delivery, PostReading, ReadFailure
 from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.http_client import ApiClient
@@ -45,7 +46,7 @@ class MastodonMetrics:
                 yield ReadFailure(delivery.key, "the status is gone (404 from the server)", gone=True)
                 continue
             try:
-                yield PostReading(delivery.key, _summed(statuses))
+                yield PostReading(delivery.key, summed(statuses, COUNTS))
             except ValueError as error:
                 yield ReadFailure(delivery.key, f"malformed answer: {error}")
 
@@ -53,7 +54,7 @@ class MastodonMetrics:
         body = self.api.request("GET", "/api/v1/accounts/verify_credentials").json()
         if not isinstance(body, dict):
             raise PermanentError("malformed answer: verify_credentials is not an Account")
-        counts = {name: body[name] for name in ACCOUNT_COUNTS if _whole(body.get(name))}
+        counts = {name: body[name] for name in ACCOUNT_COUNTS if is_count(body.get(name))}
         if "followers_count" not in counts:
             raise PermanentError("malformed answer: verify_credentials has no followers_count")
         return AccountReading(self.account_name, counts)
@@ -88,22 +89,3 @@ def _by_id(body: Any) -> dict[str, Mapping[str, Any]]:
     if not isinstance(body, list) or not all(isinstance(item, dict) and "id" in item for item in body):
         raise PermanentError("malformed answer: getStatuses did not return a list of Statuses")
     return {str(item["id"]): item for item in body}
-
-
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _summed(statuses: Sequence[Mapping[str, Any] | None]) -> dict[str, int]:
-    """The thread's counts added up; a count the server does not send (quotes before 4.5) is left out."""
-    total: dict[str, int] = {}
-    for status in statuses:
-        assert status is not None
-        for name in COUNTS:
-            value = status.get(name)
-            if value is None and name == "quotes_count":
-                continue
-            if not _whole(value):
-                raise ValueError(f"{name} is {value!r}, not a count")
-            total[name] = total.get(name, 0) + value
-    return total
