@@ -895,6 +895,67 @@ def doctor(project: Project, output_format: str, offline: bool) -> None:
     sys.exit(ExitStatus.CONTENT_ERRORS if any(item.status == "error" for item in found) else ExitStatus.OK)
 
 
+@cli.group()
+def metrics() -> None:
+    """What each published post achieved, read back from the platforms into state/metrics/.
+
+    \b
+    Example:
+      postwright metrics pull --dry-run
+    """
+
+
+@metrics.command("pull")
+@at_option()
+@dry_run_option("Show which posts and accounts are due; ask no platform, write nothing.")
+@click.pass_obj
+def metrics_pull(project: Project, at_text: str | None, dry_run: bool) -> None:
+    """Read the numbers of published posts from each API account's platform into state/metrics/.
+
+    A post is read as it passes 1 h, 6 h, 24 h, 3 d, 7 d, 30 d and 89 d after publishing; each
+    account's followers once a day. Outbox accounts have nothing to read. A refused, rate-limited or
+    malformed read is listed in state/metrics/failures.csv and read again on the next run. The ledger
+    is only read. Exit 3 when some read failed, else 0. See docs/insights.md.
+
+    \b
+    Example:
+      postwright metrics pull
+      postwright metrics pull --dry-run --at 2026-12-02T09:00
+    """
+    from postwright.insights.pull import PullError, pull
+
+    now = _at(project, at_text)
+    config = usable_config(project)
+    try:
+        report = pull(project.root, config, now, dry_run=dry_run)
+    except PullError as error:
+        click.echo(redact(f"postwright: {error}"), err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    for pulled in report.accounts:
+        verb = "due" if dry_run else "read"
+        count = len(pulled.due) if dry_run else pulled.read
+        followers = ", account numbers" if pulled.account_read else ""
+        click.echo(printable(f"{pulled.account} ({pulled.platform}): {verb} {count} post(s){followers}"))
+        for delivery in pulled.due if dry_run else ():
+            click.echo(printable(f"  due {delivery.key} (published {delivery.published:%Y-%m-%d %H:%M} UTC)"))
+        for failure in pulled.failures:
+            click.echo(printable(f"  failed {failure.key}: {failure.reason}"), err=True)
+    for name in report.without_reader:
+        click.echo(printable(f"{name}: no numbers to read ({_metrics_note(config, name)})"), err=True)
+    if not report.accounts:
+        click.echo("metrics: no account delivers through a platform's API with numbers to read", err=True)
+    elif not dry_run:
+        failed = sum(len(pulled.failures) for pulled in report.accounts)
+        click.echo(f"metrics: {report.stored} row(s) stored, {failed} read(s) failed", err=True)
+    sys.exit(ExitStatus.SEND_FAILED if report.failed else ExitStatus.OK)
+
+
+def _metrics_note(config, account: str) -> str:
+    from postwright.platforms import PLATFORMS
+
+    return PLATFORMS[config.accounts[account].platform].metrics_note or "postwright has no reader for it yet"
+
+
 class _ImageProgress:
     """Images being made: a bar on a terminal; in CI (no terminal) a plain line at each quarter."""
 

@@ -29,7 +29,8 @@ STAGES += ("postwright.hosting", "postwright.hosting.cleanup")
 
 
 def _sending(name: str) -> bool:
-    publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] == "publisher"
+    # a platform's publisher.py and metrics.py (its insights reader): both ask the platform over HTTP
+    publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] in ("publisher", "metrics")
     return publisher or any(name == root or name.startswith(f"{root}.") for root in SENDING)
 
 

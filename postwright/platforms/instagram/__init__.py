@@ -90,5 +90,8 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # metrics: instagram_manage_insights (Instagram Login: instagram_business_manage_insights)
+    metrics=Lazy(f"{__name__}.metrics", "InstagramMetrics"),
+    metrics_scopes=("instagram_manage_insights", "pages_read_engagement"),
     api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart
 )

@@ -84,5 +84,8 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # metrics: "threads_manage_insights — required for making GET calls to insights endpoints"
+    metrics=Lazy(f"{__name__}.metrics", "ThreadsMetrics"),
+    metrics_scopes=("threads_manage_insights",),
     api_version=THREADS_API,
 )
