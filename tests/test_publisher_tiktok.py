@@ -256,7 +256,7 @@ class TestTikTok:
 
     def test_no_public_url_is_a_settings_problem_before_any_request(self, server, connect, tmp_path):
         local = [Upload(jpeg(tmp_path / "x.jpg"), "", 800, 600, "image/jpeg", None)]
-        with pytest.raises(CredentialsError, match="set media.host with public_base_url"):
+        with pytest.raises(CredentialsError, match=r"set media\.host with public_base_url"):
             connect(images=local).send(self.variant(), 1, None, "k-1")
         assert server.seen == []
 
@@ -352,7 +352,7 @@ class TestTikTok:
         server.revoked = True
         check = PLATFORMS["tiktok"].verify(connection)
         assert not check.ok and "access_token_invalid" in check.detail and CANARY not in check.detail
-        server.revoked = False  # without media_base_url (media.host may serve the images): check's PW041 judges
+        server.revoked = False  # no media_base_url (media.host may serve the images): PW041 judges that
         check = PLATFORMS["tiktok"].verify(replace(connection, settings={"api_url": server.url}))
         assert check.ok and "verified" in check.detail
 
