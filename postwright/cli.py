@@ -947,6 +947,12 @@ def metrics_pull(project: Project, at_text: str | None, dry_run: bool) -> None:
     elif not dry_run:
         failed = sum(len(pulled.failures) for pulled in report.accounts)
         click.echo(f"metrics: {report.stored} row(s) stored, {failed} read(s) failed", err=True)
+    if not dry_run and os.environ.get(
+        "GITHUB_STEP_SUMMARY"
+    ):  # the scheduled job: what worked, in its summary
+        from postwright.job_summary import metrics_summary
+
+        _step_summary(metrics_summary(project, at=now))
     sys.exit(ExitStatus.SEND_FAILED if report.failed else ExitStatus.OK)
 
 
@@ -954,6 +960,59 @@ def _metrics_note(config, account: str) -> str:
     from postwright.platforms import PLATFORMS
 
     return PLATFORMS[config.accounts[account].platform].metrics_note or "postwright has no reader for it yet"
+
+
+# metrics report ------------------------------------------------------------------------------------------
+
+
+@metrics.command("report")
+@click.option(
+    "--since",
+    default="28d",
+    show_default=True,
+    metavar="DAYS|DATE",
+    help="The period: 28d (days before its end) or a date, e.g. 2026-11-01 (in the brand's time zone).",
+)
+@format_option("markdown", "html", "json")
+@at_option(default="the newest reading")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (replaced whole, atomically) instead of standard output.",
+)
+@click.pass_obj
+def metrics_report(
+    project: Project, since: str, output_format: str, at_text: str | None, output: Path | None
+) -> None:
+    """Report what worked, offline, from state/metrics/ joined to the posts.
+
+    Per account week by week, top and bottom posts, by tag, campaign, format and weekday × hour in the
+    brand's time zone, and the best times to post: median, 95 % interval and n, "not enough data" below
+    5 posts. The same data gives the same bytes (the period ends at --at, else at the newest reading).
+    Exit 1 when a file under state/metrics/ or the ledger is damaged (named with its line).
+
+    \b
+    Example:
+      postwright metrics report --since 28d --format html -o performance.html
+    """
+    from postwright.insights.report import ReportError, from_project, rendered
+    from postwright.insights.store import StoreError, replace_file
+    from postwright.ledger import LedgerError
+
+    try:
+        made = from_project(project, since, _at(project, at_text) if at_text else None)
+    except ReportError as error:
+        raise _nothing_done(str(error)) from error
+    except (StoreError, LedgerError) as error:
+        click.echo(printable(f"postwright: {error}"), err=True)
+        sys.exit(ExitStatus.CONTENT_ERRORS)
+    data = rendered(made, output_format, root=project.root, folder=output.parent if output else None)
+    if output is None:
+        click.echo(data.decode(), nl=False)
+    else:
+        replace_file(output, data)
+        click.echo(f"metrics report: {len(made.posts)} posts in {output}", err=True)
 
 
 class _ImageProgress:
@@ -1213,6 +1272,7 @@ def _needing_config(command: click.Command) -> None:
 
 for _name in ("build", "calendar", "check", "plan", "preview", "publish", "report", "retract"):
     _needing_config(cli.commands[_name])  # new and schedule load posts (_loaded); doctor and count check too
+_needing_config(metrics.commands["report"])
 
 
 _CANNOT_WRITE = DISK_FULL | {errno.EIO, errno.EROFS}

@@ -1,5 +1,5 @@
-"""The publish run's job summary ($GITHUB_STEP_SUMMARY): a line of counts, then a table of what happened,
-so whoever opens the scheduled run sees what went out without reading its log."""
+"""The scheduled runs' job summaries ($GITHUB_STEP_SUMMARY): publishing's line of counts and table of what
+happened, so whoever opens the run sees what went out without reading its log; the metrics job's report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from postwright.publish import SendStatus
 from postwright.status import PlanItem, PlanStatus
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from postwright.pipeline import Published
+    from postwright.project import Project
 
 
 def in_ci() -> bool:
@@ -89,3 +92,16 @@ def write_step_summary(summary: str) -> str | None:
     except OSError as error:
         return f"postwright: cannot write the job summary to {path}: {error.strerror or error}"
     return None
+
+
+def metrics_summary(project: Project, *, at: datetime | None = None, since: str = "28d") -> str:
+    """The metrics job's summary: the performance report of the last 28 days in Markdown. A report that
+    cannot be made is one line saying why: the readings are stored already, the summary only shows them."""
+    from postwright.insights.report import ReportError, from_project, markdown
+    from postwright.insights.store import StoreError
+    from postwright.ledger import LedgerError
+
+    try:
+        return markdown(from_project(project, since, at))
+    except (ReportError, StoreError, LedgerError) as error:
+        return f"## postwright metrics\n\nNo report: {printable(str(error))}"

@@ -50,6 +50,7 @@ _FORMATS = {
     "human": "for people",
     "github": "annotations in GitHub Actions",
     "markdown": "for a pull-request comment or a job summary",
+    "html": "one self-contained page with charts",
     "json": "for programs",
 }
 

@@ -19,6 +19,7 @@ import re
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,8 @@ from postwright import render
 from postwright.config import load_config
 from postwright.console import count_line, json_text, ordered
 from postwright.diagnostics import Diagnostic, Severity, printable
+from postwright.insights.best_time import SlotScore
+from postwright.insights.report import interval_text, stats_json
 from postwright.load import load_posts
 from postwright.platforms import PLATFORMS
 from postwright.preview import gather
@@ -63,6 +66,7 @@ class Report:
     removed: tuple[str, ...]
     other_problems: tuple[Diagnostic, ...]  # config.yml, and changed files that are not valid posts
     notes: tuple[str, ...] = field(default=())
+    history: Mapping[str, SlotScore] = field(default_factory=dict)  # entry key -> how its like did before
 
     @property
     def problems(self) -> tuple[Diagnostic, ...]:
@@ -177,7 +181,37 @@ def build_report(project: Project, ref: str, now: datetime) -> Report:
         if item.span.path == config_path
         or (item.span.path in changes.paths and item.span.path not in sources)
     ]
-    return Report(changes, view, tuple(posts), removed, tuple(ordered(others)), tuple(notes))
+    history = _history(project, [entry for post, _ in posts for entry in post.entries], view, notes)
+    return Report(changes, view, tuple(posts), removed, tuple(ordered(others)), tuple(notes), history)
+
+
+def _history(
+    project: Project, entries: list[Entry], view: Overview, notes: list[str]
+) -> dict[str, SlotScore]:
+    """For each reported entry, how posts on its platform at its weekday × hour in its format (thread or
+    single, image or not) did over the last year, from state/metrics/; nothing where there is none. A
+    damaged metrics file or ledger adds a note instead (the review goes on)."""
+    if not entries or not (project.state_dir / "metrics").is_dir():
+        return {}
+    from postwright.insights import report as insights
+    from postwright.insights.store import StoreError
+    from postwright.ledger import LedgerError
+
+    try:
+        year = insights.from_project(project, "365d").posts
+    except (insights.ReportError, StoreError, LedgerError) as error:
+        notes.append(f"No history of past posts: {error}")
+        return {}
+    return {
+        entry.key: insights.history_for(
+            year,
+            entry.platform,
+            entry.publish_at.astimezone(view.zone),
+            len(entry.parts) > 1,
+            bool(entry.images),
+        )
+        for entry in entries
+    }
 
 
 def _sources(entries: tuple[Entry, ...]) -> tuple[str, ...]:
@@ -319,13 +353,15 @@ def _markdown(report: Report, *, detail: str) -> str:
     for path in report.removed:
         lines += ["", f"### Removed: {_inline_code(path)}"]
     for post, reason in report.posts:
-        lines += ["", *_post_markdown(post, reason, view, detail=detail)]
+        lines += ["", *_post_markdown(post, reason, view, detail=detail, history=report.history)]
     if not report.posts and not report.removed:
         lines += ["", "No post was added or changed."]
     return "\n".join(lines) + "\n"
 
 
-def _post_markdown(post: PostView, reason: str, view: Overview, *, detail: str) -> list[str]:
+def _post_markdown(
+    post: PostView, reason: str, view: Overview, *, detail: str, history: Mapping[str, SlotScore]
+) -> list[str]:
     lines = [f"### {escape_markdown(post.title)} ({reason})", ""]
     sources = ", ".join(_inline_code(source) for source in post.sources)
     lines.append(f"{_inline_code('#' + post.post_id)} · {sources}")
@@ -347,9 +383,27 @@ def _post_markdown(post: PostView, reason: str, view: Overview, *, detail: str) 
             f"| {title} {_inline_code(entry.account)}{mark} | {entry.lang} | {_when(entry, view)} "
             f"| {status} | {_counts(entry)} | {len(entry.images)} |"
         )
+    if history:
+        lines += ["", *_history_lines(post, history)]
     if detail == "full":
         lines += _texts(post)
     return lines
+
+
+def _history_lines(post: PostView, history: Mapping[str, SlotScore]) -> list[str]:
+    """'How posts like this did': per account, its platform × slot × format over the last year, by lift."""
+    lines = []
+    for entry in post.entries:
+        stats = history.get(entry.key)
+        if stats is None:
+            continue
+        shape = "thread" if len(entry.parts) > 1 else "single"
+        image = "with image" if entry.images else "no image"
+        told = interval_text(stats)
+        lift = told if not stats.enough else f"median lift {told}, n={stats.n}"
+        account = _inline_code(entry.account)
+        lines.append(f"- {stats.platform} {stats.label}, {shape} {image} ({account}): {lift}")
+    return ["How posts like these did in the last year (lift: 1.0 = ordinary for the account):", "", *lines]
 
 
 def _texts(post: PostView) -> list[str]:
@@ -420,6 +474,7 @@ def as_json(report: Report) -> str:
                 for image in entry.images
             ],
             "problems": [item.as_dict() for item in entry.all_problems],
+            **({"history": _history_json(report.history[entry.key])} if entry.key in report.history else {}),
         }
 
     document = {
@@ -434,3 +489,8 @@ def as_json(report: Report) -> str:
         "problems": [item.as_dict() for item in report.other_problems],
     }  # fmt: skip
     return json_text(document)
+
+
+def _history_json(stats: SlotScore) -> dict[str, object]:
+    """How posts like it did: the median lift and its interval (the `metrics report` JSON's shape)."""
+    return {"platform": stats.platform, "slot": stats.label, **stats_json(stats)}

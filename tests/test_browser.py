@@ -11,7 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,7 @@ from postwright.preview.model import Entry, Measured, Overview, Part, PostView
 from postwright.preview.site import render_site
 from postwright.project import Project
 from tests.conftest import write_files
+from tests.test_insights_report import metrics_brand
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -142,10 +143,10 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser, site):
-    """A fresh page; afterwards: no console error, no request leaving the disk, no dialog (no XSS)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def open_isolated(browser, *, width: int = 1400, height: int = 1000, scheme: str = "light"):
+    """A context and page that record every console error (a CSP violation is one), page error, dialog
+    (no XSS) and request leaving the disk, in `problems`."""
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
     context.set_default_timeout(5000)  # everything is on disk: a wait that long is a failure
     opened = context.new_page()
     problems: list[str] = []
@@ -156,6 +157,13 @@ def page(browser, site):
         "request",
         lambda request: None if request.url.startswith(("file:", "data:")) else problems.append(request.url),
     )
+    return context, opened, problems
+
+
+@pytest.fixture
+def page(browser, site):
+    """A fresh page; afterwards: no console error, no request leaving the disk, no dialog (no XSS)."""
+    context, opened, problems = open_isolated(browser)
     yield opened
     context.close()
     assert problems == []
@@ -667,3 +675,73 @@ def test_a_pull_requests_preview_links_the_posts_it_does_not_change(browser, tmp
         assert link.get_attribute("href") == f"https://gh.example/{other.sources[0]}"
     finally:
         context.close()
+
+
+# the performance page (publish/performance.html) --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def metrics_site(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("brand")
+    metrics_brand(root, days=120)  # to early January: both sides of the DST change
+    write_preview(Project(root), datetime(2026, 12, 20, 12, tzinfo=UTC))
+    return root / "publish" / "index.html"
+
+
+def test_from_the_preview_to_charts_with_names_and_numbers(browser, metrics_site):
+    context, page, problems = open_isolated(browser, width=1300, height=900)
+    page.goto(metrics_site.as_uri())
+    page.get_by_role("link", name="Performance").click()
+    page.wait_for_url("**/performance.html")
+    assert page.title() == "Fix-it Café · performance"
+    charts = page.locator("svg[role=img]")
+    assert charts.count() >= 5  # two accounts' weeks, tags, campaign, format, weekday × hour
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        label = page.evaluate(
+            "svg => svg.getAttribute('aria-labelledby').split(' ').map(id => document.getElementById(id)"
+            ".textContent).join(' | ')",
+            chart.element_handle(),
+        )
+        assert label.count(" | ") == 1 and len(label) > 30, label  # a title and a description
+        assert chart.locator("text").count() > 0  # numbers written, not colour alone
+    heat = page.get_by_role("img", name="Median lift by weekday and hour")
+    cells = heat.locator("rect.cell")
+    assert cells.count() >= 14
+    assert heat.locator("rect.cell title").first.text_content().count("posts") == 1
+    # the heat map's shades grow with the number written in the cell
+    shades = page.evaluate(
+        "svg => [...svg.querySelectorAll('rect.cell')].map(r => [Number(r.getAttribute('fill-opacity')),"
+        " Number(r.nextElementSibling.textContent.replace('*', ''))])",
+        heat.element_handle(),
+    )
+    ordered = sorted(shades, key=lambda pair: pair[1])
+    assert [pair[0] for pair in ordered] == sorted(pair[0] for pair in ordered)
+    page.get_by_text("Numbers").first.click()  # the first account's weeks, as a table
+    assert (
+        page.locator("details[open] table tbody tr").count() == charts.first.locator("rect.bar").count() >= 4
+    )
+    link = page.get_by_role("link", name="on X").first
+    assert link.get_attribute("href").startswith("https://x.example/x_main/")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "performance-light.png"), full_page=True)
+    page.get_by_role("link", name="back to the posts").click()
+    page.wait_for_url("**/index.html")
+    context.close()
+    assert problems == []
+
+
+@pytest.mark.parametrize(("width", "scheme"), [(375, "dark"), (1440, "dark")])
+def test_readable_on_a_phone_and_in_dark_mode(browser, metrics_site, width, scheme):
+    context, page, problems = open_isolated(browser, width=width, height=900, scheme=scheme)
+    page.goto((metrics_site.parent / "performance.html").as_uri())
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0  # charts shrink to the screen, tables scroll inside their section
+    ink, ground = page.evaluate(
+        "() => [getComputedStyle(document.querySelector('svg text')).fill,"
+        " getComputedStyle(document.body).backgroundColor]"
+    )
+    assert ink != ground
+    page.screenshot(path=str(ARTIFACTS / f"performance-{width}-{scheme}.png"), full_page=True)
+    context.close()
+    assert problems == []

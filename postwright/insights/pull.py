@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from postwright.account_settings import connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.insights import due, store
-from postwright.insights.counts import is_count
 from postwright.insights.model import (
     AccountObservation,
     AccountReading,
@@ -225,7 +224,7 @@ def _answered(
             fail([answer.key], answer.reason, answer.gone)
             continue
         metrics = dict(answer.metrics)
-        if not all(is_count(value) for value in metrics.values()):
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in metrics.values()):
             fail([answer.key], "malformed answer: a metric is not a whole number")
             continue
         rows.append(

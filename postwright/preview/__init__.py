@@ -6,6 +6,7 @@
     publish/preview/index.js    what the list and calendars show of every post (data)
     publish/preview/posts/<day>.js  the pages of that day's posts, loaded when one opens
     publish/calendar.ics        one event per post and account
+    publish/performance.html    what the posts achieved (where state/metrics/ has readings)
 
 `build` owns the rest of publish/; it keeps files it did not write while it knows what it wrote last
 (its index), so `preview` builds first and then adds these files.
@@ -24,6 +25,7 @@ from postwright.diagnostics import Diagnostic
 from postwright.model import Built
 from postwright.preview.ics import calendar_ics
 from postwright.preview.model import Overview, overview
+from postwright.preview.performance import PERFORMANCE_PAGE, site_page
 from postwright.preview.site import POSTS_FOLDER, render_site
 from postwright.project import Project
 
@@ -95,6 +97,7 @@ def write_preview(
         report = build_report(project, changed_since, now)
         view, diagnostics = report.overview, report.problems
         changed = {post.post_id for post, _why in report.posts}
+    performance = site_page(project, now, target) if changed_since is None else None
     files = render_site(
         view,
         target,
@@ -102,7 +105,12 @@ def write_preview(
         preview_url=preview_url,
         changed=changed,
         source_url=source_url,
+        performance=performance is not None,
     )
+    if performance is not None:
+        files[PERFORMANCE_PAGE] = performance
+    elif changed_since is None:  # the metrics are gone: so is their page
+        (target / PERFORMANCE_PAGE).unlink(missing_ok=True)
     files["calendar.ics"] = calendar_ics(view, preview_url or "index.html")
     _remove_stale_pages(target, files)
     written = [

@@ -50,6 +50,7 @@ def render_site(
     preview_url: str | None = None,
     changed: Collection[str] | None = None,
     source_url: str | None = None,
+    performance: bool = False,
 ) -> dict[str, bytes]:
     """index.html, its assets, its data and the posts' pages, by path relative to `out_dir`.
 
@@ -57,7 +58,7 @@ def render_site(
     site.js from preview/index.js (data only, shown with textContent), and each post's page (HTML that
     Jinja escaped here) comes from its day's preview/posts/<day>.js when it is opened. `changed`: the
     ids of the only posts given a page (a pull request's); the others link to `source_url` + their file.
-    `preview_url`: where index.html is served."""
+    `preview_url`: where index.html is served. `performance`: link to performance.html (there are metrics)."""
     zone = overview.zone
     entries = overview.entries
     today = overview.now.astimezone(zone).date()
@@ -79,7 +80,7 @@ def render_site(
             post=post,
             overview=overview,
             avatars=avatars,
-            live=lambda url: _live_href(url, project_root, out_dir),
+            live=lambda url: live_href(url, project_root, out_dir),
         )
         day = _chunk(post, zone)
         if day not in chunks and chunks:  # the previous day is complete: keep its file's bytes only
@@ -106,6 +107,7 @@ def render_site(
         "problem_counts": _problem_counts(overview, entries),
         "calendar_href": urljoin(preview_url or "", "calendar.ics"),
         "changed": changed,
+        "performance": performance,
         "shown_in_full": sum(1 for post in overview.posts if changed is None or post.post_id in changed),
     }
     page = environment.get_template("index.html.j2").render(context)
@@ -224,14 +226,19 @@ def _asset(name: str) -> str:
     return files("postwright.preview").joinpath(name).read_text("utf-8")
 
 
-def _environment(overview: Overview) -> jinja2.Environment:
-    environment = jinja2.Environment(
+def templates() -> jinja2.Environment:
+    """The preview's templates: autoescaped (post text is user content), strict about missing names."""
+    return jinja2.Environment(
         loader=jinja2.FunctionLoader(_asset),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+
+
+def _environment(overview: Overview) -> jinja2.Environment:
+    environment = templates()
     zone = overview.zone
     environment.filters.update(
         local=lambda when: _format(when.astimezone(zone)),
@@ -342,7 +349,7 @@ def _safe_href(url: str | None) -> str | None:
     return url if urlsplit(url).scheme.lower() in ("http", "https") else None
 
 
-def _live_href(url: str | None, project_root: Path, out_dir: Path) -> str | None:
+def live_href(url: str | None, project_root: Path, out_dir: Path) -> str | None:
     """The published post: a web link, or an outbox file (a path in the repository) seen from out_dir."""
     if not url:
         return None
