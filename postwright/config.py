@@ -136,6 +136,9 @@ class Utm(Model):
     """utm_medium value."""
     campaign: UtmText = "{post_id}"
     """utm_campaign value."""
+    content: UtmText | Literal[False] = "{account}"
+    """utm_content value: the account by default, so two accounts on one platform (the English and the
+    Spanish X account) are told apart in analytics and in `metrics roi`; false leaves it out."""
     domains: list[str] = []
     """Only tag links to these domains (and their subdomains), e.g. [acme.example]; empty tags every link."""
 
