@@ -15,7 +15,7 @@ late it came), and the campaigns among them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -102,10 +102,9 @@ def roi(
     tables: dict[str, dict[str, RoiRow]] = {"post": {}, "account": {}, "platform": {}, "campaign": {}}
     for target in targets:  # costs, and a row for every post even before any conversion came
         _add(tables, target, target.post.campaign, cost=target.share)
-    for name, campaign in config.campaigns.items():
-        if any(post.campaign == name for post in chosen):
-            held = tables["campaign"].get(name, RoiRow(name, title=campaign.title))
-            tables["campaign"][name] = held.plus(cost=campaign.cost)
+    for name, held in tables["campaign"].items():
+        if (campaign := config.campaigns.get(name)) is not None:
+            tables["campaign"][name] = replace(held.plus(cost=campaign.cost), title=campaign.title)
     unattributed = RoiRow(UNATTRIBUTED)
     currencies: set[str] = set()
     notes = []
@@ -222,7 +221,7 @@ def as_json(result: Roi) -> dict[str, Any]:
         return [
             {
                 "name": row.name,
-                **({"title": row.title} if row.title else {}),
+                **({"title": row.title} if row.title and row.title != row.name else {}),
                 "visits": row.visits,
                 "conversions": row.conversions,
                 "revenue": row.revenue,
