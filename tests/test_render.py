@@ -118,7 +118,8 @@ def test_utm_content_tells_two_accounts_of_one_platform_apart(make_project):
     )
     assert english.endswith("&utm_content=x_main") and spanish.endswith("&utm_content=x_es")
     for setting, expected in (("'{platform}-{post_id}'", "&utm_content=x-p1"), ("false", "&utm_campaign=p1")):
-        text = CONFIG.replace("utm: {domains: [kites.example]}", f"utm: {{domains: [kites.example], content: {setting}}}")
+        utm = f"utm: {{domains: [kites.example], content: {setting}}}"
+        text = CONFIG.replace("utm: {domains: [kites.example]}", utm)
         assert text != CONFIG
         config, problems = load_config(make_project(f"-- config.yml --\n{text}"))
         assert problems == []

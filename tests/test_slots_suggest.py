@@ -127,7 +127,8 @@ def test_write_changes_only_that_time_in_config_yml(make_project):
     assert path.read_bytes() == before.replace(b"['09:00', \"17:30\"]", b'["20:00", "12:00"]')
     assert not write_slots(path, {time(7): time(8)})
     block = make_project(
-        "-- config.yml --\nbrand: {name: B, timezone: UTC}\naccounts: {}\nschedule:\n  slots:\n    - 09:00  # morning\n    - '13:00'\n"
+        "-- config.yml --\nbrand: {name: B, timezone: UTC}\naccounts: {}\n"
+        "schedule:\n  slots:\n    - 09:00  # morning\n    - '13:00'\n"
     )
     assert write_slots(block.config_path, {time(9): time(8)})
     assert block.config_path.read_text().endswith("  slots:\n    - \"08:00\"  # morning\n    - '13:00'\n")
