@@ -586,7 +586,9 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     """Give every post marked `date: next` the next free posting slot of its accounts.
 
     Slots come from schedule.slots in config.yml (brand time zone); a slot any of the post's accounts
-    already uses is skipped. Only the date line of those files changes; every other byte stays.
+    already uses is skipped. Only the date line of those files changes; every other byte stays. With
+    schedule.explore (e.g. 0.2), that share of the posts (chosen by their ids) goes to the candidate time
+    of the coming week the brand's metrics have seen least, while one is under-sampled.
 
     \b
     Example:
@@ -596,11 +598,94 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
 
     now = _at(project, at_text)
     config, loaded = _loaded(project)
-    done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run)
+    tried = _sampled(project, config, loaded.posts) if config.schedule.explore else None
+    done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run, sampled=tried)
     zone = config.zone
     for path, when in done:
         click.echo(printable(f"{project.shown(path)}: {when.astimezone(zone):%Y-%m-%d %H:%M}"))
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
+
+
+def _sampled(project: Project, config, posts) -> dict:
+    """schedule.explore's measure: how often each account was scored at each weekday and hour."""
+    from postwright.insights.store import StoreError
+    from postwright.slots import history, sampled
+
+    try:
+        return dict(sampled(history(project, config, posts)))
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@cli.group("slots")
+def slots_group() -> None:
+    """The posting slots (schedule.slots in config.yml), judged by the brand's own numbers.
+
+    \b
+    Example:
+      postwright slots suggest --write
+    """
+
+
+@slots_group.command("suggest")
+@click.option("--write", is_flag=True, help="Edit schedule.slots in config.yml (only those times change).")
+@format_option("human", "markdown", "json")
+@click.pass_obj
+def slots_suggest(project: Project, write: bool, output_format: str) -> None:
+    """Propose replacing a posting slot with a candidate time that did better beyond doubt.
+
+    Each account's scored deliveries (state/metrics/, insights/best_time.py) are grouped by local hour; a
+    candidate of schedule.candidates replaces a slot only where its interval lies wholly above the slot's
+    (both with enough data) on some account and below it on none. Nothing to propose: exit 0, no change.
+    The scheduled workflow can run it with --write --format markdown and open a pull request.
+
+    \b
+    Example:
+      postwright slots suggest --format markdown
+    """
+    from postwright.insights.store import StoreError
+    from postwright.slots import history, suggest, write_slots
+
+    config, loaded = _loaded(project)
+    try:
+        proposals = suggest(config, history(project, config, loaded.posts))
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+    if write and proposals:
+        write_slots(project.config_path, {item.current: item.candidate for item in proposals})
+    click.echo(_suggestions_text(proposals, output_format, written=write), nl=False)
+
+
+def _suggestions_text(proposals, output_format: str, *, written: bool) -> str:
+    """Each proposal with its evidence per account; Markdown is the body of the workflow's pull request."""
+    if output_format == "json":
+        return json_text(
+            [
+                {
+                    "slot": f"{item.current:%H:%M}",
+                    "candidate": f"{item.candidate:%H:%M}",
+                    "written": written,
+                    "evidence": [
+                        {"account": new.account, "candidate": new.describe(), "slot": old.describe()}
+                        for new, old in item.evidence
+                    ],
+                }
+                for item in proposals
+            ]
+        )
+    if not proposals:
+        return "No change: no candidate time clears a posting slot yet.\n"
+    lines = ["## Posting slots", ""] if output_format == "markdown" else []
+    for item in proposals:
+        lines.append(f"- schedule.slots: {item.current:%H:%M} → {item.candidate:%H:%M}")
+        lines += [
+            f"  - {new.account}: {item.candidate:%H}:00–{item.candidate:%H}:59 {new.describe()}; "
+            f"{item.current:%H}:00–{item.current:%H}:59 {old.describe()}"
+            for new, old in item.evidence
+        ]
+    if written:
+        lines += ["", "config.yml: schedule.slots changed"]
+    return "\n".join(lines) + "\n"
 
 
 @cli.group()

@@ -140,6 +140,28 @@ def _rewrite_date_line(path: Path, line: int, when: datetime) -> None:
     os.replace(temporary, path)
 
 
+def history(project: Project, config: Config, posts: Iterable[Post]) -> list[DeliveryScore]:
+    """The brand's scored deliveries from state/metrics/, at the times they were scheduled for (a damaged
+    metrics file raises the store's located error)."""
+    from postwright.insights.best_time import delivery_scores
+    from postwright.insights.store import read_observations
+
+    times = {
+        f"{post.id}.{post.lang}/{account}": when
+        for post in posts
+        for account, when in post.publish_at_by_account.items()
+    }
+    return delivery_scores(read_observations(project.root), times, config.zone)
+
+
+def sampled(scores: Iterable[DeliveryScore]) -> Sampled:
+    """How many scored deliveries each account has per weekday and hour (schedule.explore's measure)."""
+    counts: dict[tuple[str, int, int], int] = defaultdict(int)
+    for score in scores:
+        counts[score.account, *score.slot] += 1
+    return counts
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     """Replace the slot `current` with `candidate`: on `evidence`'s accounts the candidate hour's interval
