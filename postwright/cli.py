@@ -606,6 +606,96 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
+@cli.group()
+def metrics() -> None:
+    """What each post achieved after publishing, kept in state/ (docs/insights.md).
+
+    \b
+    Example:
+      postwright metrics conversions --since 28d
+    """
+
+
+@metrics.command("conversions")
+@click.option("--since", default="28d", show_default=True, help="The first day: 28d (days back) or a date.")
+@at_option("today")
+@click.pass_obj
+def metrics_conversions(project: Project, since: str, at_text: str | None) -> None:
+    """Import visits, conversions and revenue by utm_campaign and utm_content into state/conversions/.
+
+    From the sources under conversions: in config.yml (Plausible Stats API v2, the GA4 Data API) for the
+    days since --since, and every CSV file in conversions/ (columns date, utm_campaign, utm_content,
+    visits, conversions, revenue, currency). A source that fails is reported and changes nothing; the
+    others are stored. Exit 3 when a source could not be read, 1 when a CSV file has a bad row.
+
+    \b
+    Example:
+      PLAUSIBLE_API_KEY=… postwright metrics conversions --since 2026-11-01
+    """
+    from postwright.insights import conversions
+
+    config, _ = _loaded(project)
+    until = _at(project, at_text).astimezone(config.zone).date()
+    first = _since_day(since, until)
+    pulled = conversions.pull(project.root, config, first, until)
+    try:
+        written = conversions.store(project.root, pulled)
+    except conversions.ConversionsError as error:
+        raise click.ClickException(str(error)) from error
+    for item in pulled:
+        told = item.error or f"{len(item.rows)} row(s)"
+        click.echo(printable(f"{item.source}: {told}"), err=item.error is not None)
+    click.echo(f"wrote {len(written)} file(s) in state/conversions/", err=True)
+    failed = [item for item in pulled if item.error]
+    if any(item.source != "csv" for item in failed):
+        sys.exit(ExitStatus.SEND_FAILED)
+    sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
+
+
+@metrics.command("roi")
+@click.option("--since", default=None, help="Only posts published since: 28d (days back) or a date.")
+@at_option("today")
+@format_option("markdown", "json")
+@click.pass_obj
+def metrics_roi(project: Project, since: str | None, at_text: str | None, output_format: str) -> None:
+    """Revenue − cost per post, account, platform and campaign, offline, from state/conversions/.
+
+    Conversions are joined to posts by the utm_campaign and utm_content postwright put on their links;
+    costs are the posts' `cost:` (split over their accounts) and config.yml's campaigns: cost.
+
+    \b
+    Example:
+      postwright metrics roi --since 90d
+    """
+    from postwright.insights.conversions import ConversionsError
+    from postwright.insights.roi import roi_section
+
+    config, loaded = _loaded(project)
+    first = None
+    if since is not None:
+        first = _since_day(since, _at(project, at_text).astimezone(config.zone).date())
+    try:
+        section = roi_section(project.root, config, loaded.posts, since=first, format=output_format)
+    except ConversionsError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json_text(section) + "\n" if isinstance(section, dict) else section, nl=False)
+
+
+def _since_day(text: str, until: date) -> date:
+    """--since: '28d' (days before `until`) or an ISO date."""
+    from datetime import timedelta
+
+    stripped = text.strip()
+    if stripped.endswith("d") and stripped[:-1].isdigit():
+        return until - timedelta(days=int(stripped[:-1]))
+    try:
+        return date.fromisoformat(stripped)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}': give days (28d) or a date (2026-11-01)", param_hint="--since"
+        ) from None
+
+
 def _sampled(project: Project, config, posts) -> dict:
     """schedule.explore's measure: how often each account was scored at each weekday and hour."""
     from postwright.insights.store import StoreError
@@ -659,20 +749,19 @@ def slots_suggest(project: Project, write: bool, output_format: str) -> None:
 def _suggestions_text(proposals, output_format: str, *, written: bool) -> str:
     """Each proposal with its evidence per account; Markdown is the body of the workflow's pull request."""
     if output_format == "json":
-        return json_text(
-            [
-                {
-                    "slot": f"{item.current:%H:%M}",
-                    "candidate": f"{item.candidate:%H:%M}",
-                    "written": written,
-                    "evidence": [
-                        {"account": new.account, "candidate": new.describe(), "slot": old.describe()}
-                        for new, old in item.evidence
-                    ],
-                }
-                for item in proposals
-            ]
-        )
+        data = [
+            {
+                "slot": f"{item.current:%H:%M}",
+                "candidate": f"{item.candidate:%H:%M}",
+                "written": written,
+                "evidence": [
+                    {"account": new.account, "candidate": new.describe(), "slot": old.describe()}
+                    for new, old in item.evidence
+                ],
+            }
+            for item in proposals
+        ]
+        return json_text(data) + "\n"
     if not proposals:
         return "No change: no candidate time clears a posting slot yet.\n"
     lines = ["## Posting slots", ""] if output_format == "markdown" else []

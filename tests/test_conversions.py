@@ -321,3 +321,36 @@ def test_a_damaged_state_file_is_a_located_error(make_project):
     path.write_text("date,source\n")
     with pytest.raises(ConversionsError, match=r"^state/conversions/2026-11.csv:1: the header should be"):
         list(read_conversions(project.root))
+
+
+def test_the_command_stores_what_it_could_and_says_what_failed(make_project, http_server):
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+
+    fake = PlausibleFake(http_server, visits=[[["2026-11-20", "p", "x_main"], [4]]], goals=[])
+    project = _project(make_project, PLAUSIBLE_CONFIG.replace("}\n", f", url: '{fake.api.url}'}}\n"))
+    (project.root / "conversions").mkdir()
+    (project.root / "conversions/shop.csv").write_text("date,utm_campaign,conversions\n2026-11-21,p,2\n")
+    run = [
+        "-C",
+        str(project.root),
+        "metrics",
+        "conversions",
+        "--since",
+        "2026-11-01",
+        "--at",
+        "2026-12-01T10:00",
+    ]
+    result = CliRunner().invoke(cli, run, env={"PLAUSIBLE_KEY": PLAUSIBLE_KEY})
+    assert result.exit_code == 0, result.output
+    assert "plausible: 1 row(s)" in result.output and "csv: 1 row(s)" in result.output
+    assert fake.queries[0]["date_range"] == ["2026-11-01", "2026-12-01"]
+    assert [row.source for row in read_conversions(project.root)] == ["plausible", "csv"]
+    fake.status = 401
+    result = CliRunner().invoke(cli, run, env={"PLAUSIBLE_KEY": PLAUSIBLE_KEY})
+    assert result.exit_code == 3 and "plausible: Plausible: 401" in result.output
+    assert PLAUSIBLE_KEY not in result.output
+    assert [row.source for row in read_conversions(project.root)] == ["plausible", "csv"]  # kept
+    bad = CliRunner().invoke(cli, [*run[:4], "--since", "last week"])
+    assert bad.exit_code == 2 and "give days (28d) or a date" in bad.output

@@ -174,3 +174,23 @@ def test_markdown_and_json_are_deterministic_and_read_the_store(make_project):
     )
     assert as_json(mixed)["notes"] == ["revenue is in EUR, USD: summed as if one currency"]
     assert "> revenue is in EUR, USD: summed as if one currency" in as_markdown(mixed)
+
+
+def test_the_command_prints_markdown_or_json(make_project):
+    import json
+
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+
+    project, _, _ = _loaded(make_project)
+    store(project.root, [Pulled("plausible", tuple(sorted(ROWS)), date(2026, 10, 1), date(2026, 11, 30))])
+    base = ["-C", str(project.root), "metrics", "roi", "--at", "2026-12-01T10:00"]
+    result = CliRunner().invoke(cli, [*base, "--since", "2026-11-01"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("## Return on investment (posts published since 2026-11-01)\n")
+    data = json.loads(CliRunner().invoke(cli, [*base, "--since", "45d", "--format", "json"]).output)
+    assert data["since"] == "2026-10-17" and data["posts"][0]["name"] == "2026-11-20-launch"
+    (project.root / "state/conversions/2026-11.csv").write_text("nonsense\n")
+    broken = CliRunner().invoke(cli, base)
+    assert broken.exit_code == 1 and "state/conversions/2026-11.csv:1: the header should be" in broken.output

@@ -134,3 +134,47 @@ def test_write_changes_only_that_time_in_config_yml(make_project):
     assert block.config_path.read_text().endswith("  slots:\n    - \"08:00\"  # morning\n    - '13:00'\n")
     config, problems = load_config(block)
     assert problems == [] and config.schedule.slots == [time(8), time(13)]
+
+
+def test_the_command_reads_the_metrics_and_writes_config_yml(make_project):
+    import json
+
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+    from postwright.insights.model import Observation
+    from postwright.insights.store import store_observations
+
+    project = make_project(CONFIG)
+    rows = []
+    for day in range(10):
+        for hour, favourites in ((9, 1), (20, 20)):
+            published = datetime(2026, 10, 5 + day, hour, 5, tzinfo=MADRID).astimezone(UTC)
+            post_id = f"2026-10-{5 + day:02d}-{hour}"
+            rows.append(
+                Observation(
+                    key=f"{post_id}.en/mastodon_main",
+                    post_id=post_id,
+                    lang="en",
+                    account="mastodon_main",
+                    platform="mastodon",
+                    published=published,
+                    observed=published + timedelta(days=8),
+                    metrics={"favourites_count": favourites, "reblogs_count": 0},
+                )
+            )
+    store_observations(project.root, rows)
+    before = project.config_path.read_text()
+    base = ["-C", str(project.root), "slots", "suggest"]
+    shown = CliRunner().invoke(cli, [*base, "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    (proposal,) = json.loads(shown.output)
+    assert (proposal["slot"], proposal["candidate"], proposal["written"]) == ("09:00", "20:00", False)
+    assert project.config_path.read_text() == before
+    written = CliRunner().invoke(cli, [*base, "--write", "--format", "markdown"])
+    assert written.output.startswith(
+        "## Posting slots\n\n- schedule.slots: 09:00 → 20:00\n  - mastodon_main: 20:00"
+    )
+    assert project.config_path.read_text() == before.replace("['09:00',", '["20:00",')
+    again = CliRunner().invoke(cli, base)
+    assert again.output == "No change: no candidate time clears a posting slot yet.\n"
