@@ -654,7 +654,7 @@ def metrics_conversions(project: Project, since: str, at_text: str | None) -> No
 
 @metrics.command("roi")
 @click.option("--since", default=None, help="Only posts published since: 28d (days back) or a date.")
-@at_option("today")
+@at_option("now; posts due later are not counted")
 @format_option("markdown", "json")
 @click.pass_obj
 def metrics_roi(project: Project, since: str | None, at_text: str | None, output_format: str) -> None:
@@ -671,11 +671,12 @@ def metrics_roi(project: Project, since: str | None, at_text: str | None, output
     from postwright.insights.roi import roi_section
 
     config, loaded = _loaded(project)
-    first = None
-    if since is not None:
-        first = _since_day(since, _at(project, at_text).astimezone(config.zone).date())
+    now = _at(project, at_text)
+    first = None if since is None else _since_day(since, now.astimezone(config.zone).date())
     try:
-        section = roi_section(project.root, config, loaded.posts, since=first, format=output_format)
+        section = roi_section(
+            project.root, config, loaded.posts, since=first, until=now, format=output_format
+        )
     except ConversionsError as error:
         raise click.ClickException(str(error)) from error
     click.echo(json_text(section) + "\n" if isinstance(section, dict) else section, nl=False)

@@ -194,3 +194,31 @@ def test_the_command_prints_markdown_or_json(make_project):
     (project.root / "state/conversions/2026-11.csv").write_text("nonsense\n")
     broken = CliRunner().invoke(cli, base)
     assert broken.exit_code == 1 and "state/conversions/2026-11.csv:1: the header should be" in broken.output
+
+
+def test_the_example_brand_imports_its_shop_csv_and_reports_it(tmp_path):
+    """A fresh clone shows the whole path: conversions/shop.csv → state/conversions/ → metrics roi."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+    from tests.conftest import REPO
+
+    for name in ("config.yml", "content", "templates", "assets", "conversions"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    at = ["--at", "2026-11-23T10:00"]
+    pulled = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "conversions", *at])
+    assert pulled.exit_code == 0 and "csv: 7 row(s)" in pulled.output, pulled.output
+    assert sorted(path.name for path in (tmp_path / "state/conversions").iterdir()) == [
+        "2026-10.csv",
+        "2026-11.csv",
+    ]
+    report = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "roi", *at])
+    assert report.exit_code == 0, report.output
+    assert (
+        "| repairs (Repair service launch) | 110 | 6 | 354.00 EUR | 210.00 EUR | 144.00 EUR | +69% |"
+        in report.output
+    )
+    assert "| 2026-12-01-launch" not in report.output  # not yet due at --at

@@ -9,14 +9,15 @@ tags that name no post, e.g. `campaign: social`) is counted as unattributed, nev
 Costs: a post's `cost:` is split evenly over the accounts it went to (so the platforms add up to the post);
 a campaign's own cost (config.yml `campaigns:`) counts for the campaign only. With `since`, the posts
 published from that day on are counted, with all their conversions (a post's return is the post's, however
-late it came), and the campaigns among them.
+late it came), and the campaigns among them; drafts and posts due after `until` (the command's --at,
+default now) are not counted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -88,10 +89,24 @@ def tags_for(config: Config, post_id: str, account: str, platform: str) -> tuple
 
 
 def roi(
-    config: Config, posts: Iterable[Post], conversions: Iterable[Conversion], since: date | None = None
+    config: Config,
+    posts: Iterable[Post],
+    conversions: Iterable[Conversion],
+    since: date | None = None,
+    until: datetime | None = None,
 ) -> Roi:
-    """Revenue − cost per post, account, platform and campaign (see the module docstring)."""
-    chosen = [post for post in posts if since is None or post.publish_at.date() >= since]
+    """Revenue − cost per post, account, platform and campaign (see the module docstring); drafts and
+    posts due after `until` are left out."""
+    chosen = sorted(
+        (
+            post
+            for post in posts
+            if not post.draft
+            and (since is None or post.publish_at.astimezone(config.zone).date() >= since)
+            and (until is None or post.publish_at <= until)
+        ),
+        key=lambda post: (post.lang != config.brand.language, post.id, post.lang),  # its title first
+    )
     targets = _targets(config, chosen)
     by_campaign_tag: dict[str, set[str]] = {}
     by_tags: dict[tuple[str, str], list[_Target]] = {}
@@ -208,11 +223,12 @@ def roi_section(
     posts: Iterable[Post],
     *,
     since: date | None = None,
+    until: datetime | None = None,
     format: Literal["markdown", "json"] = "markdown",
 ) -> str | dict[str, Any]:
     """The return-on-investment part of a report: Markdown text, or a JSON-ready dict. Reads
     state/conversions/ under `root` (a damaged file raises conversions.ConversionsError, located)."""
-    result = roi(config, posts, read_conversions(root), since)
+    result = roi(config, posts, read_conversions(root), since, until)
     return as_markdown(result) if format == "markdown" else as_json(result)
 
 
