@@ -12,7 +12,7 @@ import pytest
 from werkzeug import Request, Response
 
 from postwright.config import load_config
-from postwright.insights import conversions
+from postwright.insights import analytics, conversions
 from postwright.insights.conversions import Conversion, ConversionsError, pull, read_conversions, store
 from tests.fakes.api import FakeApi, http_server, json_response
 
@@ -167,7 +167,7 @@ def test_plausible_visits_and_goal_conversions_by_day_campaign_and_content(
 
 
 def test_plausible_pages_through_results(make_project, http_server, monkeypatch):
-    monkeypatch.setattr(conversions, "PLAUSIBLE_PAGE", 2)
+    monkeypatch.setattr(analytics, "PLAUSIBLE_PAGE", 2)
     fake = PlausibleFake(
         http_server,
         visits=[[["2026-11-0" + str(day), "p", "x_main"], [day]] for day in range(1, 6)],
@@ -254,7 +254,7 @@ class Ga4Fake:
 
 
 def test_ga4_sessions_key_events_and_revenue_paged(make_project, http_server, monkeypatch):
-    monkeypatch.setattr(conversions, "GA4_PAGE", 2)
+    monkeypatch.setattr(analytics, "GA4_PAGE", 2)
     fake = Ga4Fake(
         http_server,
         [
