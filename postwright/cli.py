@@ -606,97 +606,6 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
-@cli.group()
-def metrics() -> None:
-    """What each post achieved after publishing, kept in state/ (docs/insights.md).
-
-    \b
-    Example:
-      postwright metrics conversions --since 28d
-    """
-
-
-@metrics.command("conversions")
-@click.option("--since", default="28d", show_default=True, help="The first day: 28d (days back) or a date.")
-@at_option("today")
-@click.pass_obj
-def metrics_conversions(project: Project, since: str, at_text: str | None) -> None:
-    """Import visits, conversions and revenue by utm_campaign and utm_content into state/conversions/.
-
-    From the sources under conversions: in config.yml (Plausible Stats API v2, the GA4 Data API) for the
-    days since --since, and every CSV file in conversions/ (columns date, utm_campaign, utm_content,
-    visits, conversions, revenue, currency). A source that fails is reported and changes nothing; the
-    others are stored. Exit 3 when a source could not be read, 1 when a CSV file has a bad row.
-
-    \b
-    Example:
-      PLAUSIBLE_API_KEY=… postwright metrics conversions --since 2026-11-01
-    """
-    from postwright.insights import conversions
-
-    config, _ = _loaded(project)
-    until = _at(project, at_text).astimezone(config.zone).date()
-    first = _since_day(since, until)
-    pulled = conversions.pull(project.root, config, first, until)
-    try:
-        written = conversions.store(project.root, pulled)
-    except conversions.ConversionsError as error:
-        raise click.ClickException(str(error)) from error
-    for item in pulled:
-        told = item.error or f"{len(item.rows)} row(s)"
-        click.echo(printable(f"{item.source}: {told}"), err=item.error is not None)
-    click.echo(f"wrote {len(written)} file(s) in state/conversions/", err=True)
-    failed = [item for item in pulled if item.error]
-    if any(item.source != "csv" for item in failed):
-        sys.exit(ExitStatus.SEND_FAILED)
-    sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
-
-
-@metrics.command("roi")
-@click.option("--since", default=None, help="Only posts published since: 28d (days back) or a date.")
-@at_option("now; posts due later are not counted")
-@format_option("markdown", "json")
-@click.pass_obj
-def metrics_roi(project: Project, since: str | None, at_text: str | None, output_format: str) -> None:
-    """Revenue − cost per post, account, platform and campaign, offline, from state/conversions/.
-
-    Conversions are joined to posts by the utm_campaign and utm_content postwright put on their links;
-    costs are the posts' `cost:` (split over their accounts) and config.yml's campaigns: cost.
-
-    \b
-    Example:
-      postwright metrics roi --since 90d
-    """
-    from postwright.insights.conversions import ConversionsError
-    from postwright.insights.roi import roi_section
-
-    config, loaded = _loaded(project)
-    now = _at(project, at_text)
-    first = None if since is None else _since_day(since, now.astimezone(config.zone).date())
-    try:
-        section = roi_section(
-            project.root, config, loaded.posts, since=first, until=now, format=output_format
-        )
-    except ConversionsError as error:
-        raise click.ClickException(str(error)) from error
-    click.echo(json_text(section) + "\n" if isinstance(section, dict) else section, nl=False)
-
-
-def _since_day(text: str, until: date) -> date:
-    """--since: '28d' (days before `until`) or an ISO date."""
-    from datetime import timedelta
-
-    stripped = text.strip()
-    if stripped.endswith("d") and stripped[:-1].isdigit():
-        return until - timedelta(days=int(stripped[:-1]))
-    try:
-        return date.fromisoformat(stripped)
-    except ValueError:
-        raise click.BadParameter(
-            f"'{text}': give days (28d) or a date (2026-11-01)", param_hint="--since"
-        ) from None
-
-
 def _sampled(project: Project, config, posts) -> dict:
     """schedule.explore's measure: how often each account was scored at each weekday and hour."""
     from postwright.insights.store import StoreError
@@ -1005,6 +914,148 @@ def doctor(project: Project, output_format: str, offline: bool) -> None:
         click.echo(text)
     click.echo(summary(found), err=True)
     sys.exit(ExitStatus.CONTENT_ERRORS if any(item.status == "error" for item in found) else ExitStatus.OK)
+
+
+@cli.group()
+def metrics() -> None:
+    """What each published post achieved, read back from the platforms into state/metrics/.
+
+    \b
+    Example:
+      postwright metrics pull --dry-run
+    """
+
+
+@metrics.command("pull")
+@at_option()
+@dry_run_option("Show which posts and accounts are due; ask no platform, write nothing.")
+@click.pass_obj
+def metrics_pull(project: Project, at_text: str | None, dry_run: bool) -> None:
+    """Read the numbers of published posts from each API account's platform into state/metrics/.
+
+    A post is read as it passes 1 h, 6 h, 24 h, 3 d, 7 d, 30 d and 89 d after publishing; each
+    account's followers once a day. Outbox accounts have nothing to read. A refused, rate-limited or
+    malformed read is listed in state/metrics/failures.csv and read again on the next run. The ledger
+    is only read. Exit 3 when some read failed, else 0. See docs/insights.md.
+
+    \b
+    Example:
+      postwright metrics pull
+      postwright metrics pull --dry-run --at 2026-12-02T09:00
+    """
+    from postwright.insights.pull import PullError, pull
+
+    now = _at(project, at_text)
+    config = usable_config(project)
+    try:
+        report = pull(project.root, config, now, dry_run=dry_run)
+    except PullError as error:
+        click.echo(redact(f"postwright: {error}"), err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    for pulled in report.accounts:
+        verb = "due" if dry_run else "read"
+        count = len(pulled.due) if dry_run else pulled.read
+        followers = ", account numbers" if pulled.account_read else ""
+        click.echo(printable(f"{pulled.account} ({pulled.platform}): {verb} {count} post(s){followers}"))
+        for delivery in pulled.due if dry_run else ():
+            click.echo(printable(f"  due {delivery.key} (published {delivery.published:%Y-%m-%d %H:%M} UTC)"))
+        for failure in pulled.failures:
+            click.echo(printable(f"  failed {failure.key}: {failure.reason}"), err=True)
+    for name in report.without_reader:
+        click.echo(printable(f"{name}: no numbers to read ({_metrics_note(config, name)})"), err=True)
+    if not report.accounts:
+        click.echo("metrics: no account delivers through a platform's API with numbers to read", err=True)
+    elif not dry_run:
+        failed = sum(len(pulled.failures) for pulled in report.accounts)
+        click.echo(f"metrics: {report.stored} row(s) stored, {failed} read(s) failed", err=True)
+    sys.exit(ExitStatus.SEND_FAILED if report.failed else ExitStatus.OK)
+
+
+@metrics.command("conversions")
+@click.option("--since", default="28d", show_default=True, help="The first day: 28d (days back) or a date.")
+@at_option("today")
+@click.pass_obj
+def metrics_conversions(project: Project, since: str, at_text: str | None) -> None:
+    """Import visits, conversions and revenue by utm_campaign and utm_content into state/conversions/.
+
+    From the sources under conversions: in config.yml (Plausible Stats API v2, the GA4 Data API) for the
+    days since --since, and every CSV file in conversions/ (columns date, utm_campaign, utm_content,
+    visits, conversions, revenue, currency). A source that fails is reported and changes nothing; the
+    others are stored. Exit 3 when a source could not be read, 1 when a CSV file has a bad row.
+
+    \b
+    Example:
+      PLAUSIBLE_API_KEY=… postwright metrics conversions --since 2026-11-01
+    """
+    from postwright.insights import conversions
+
+    config, _ = _loaded(project)
+    until = _at(project, at_text).astimezone(config.zone).date()
+    first = _since_day(since, until)
+    pulled = conversions.pull(project.root, config, first, until)
+    try:
+        written = conversions.store(project.root, pulled)
+    except conversions.ConversionsError as error:
+        raise click.ClickException(str(error)) from error
+    for item in pulled:
+        told = item.error or f"{len(item.rows)} row(s)"
+        click.echo(printable(f"{item.source}: {told}"), err=item.error is not None)
+    click.echo(f"wrote {len(written)} file(s) in state/conversions/", err=True)
+    failed = [item for item in pulled if item.error]
+    if any(item.source != "csv" for item in failed):
+        sys.exit(ExitStatus.SEND_FAILED)
+    sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
+
+
+@metrics.command("roi")
+@click.option("--since", default=None, help="Only posts published since: 28d (days back) or a date.")
+@at_option("now; posts due later are not counted")
+@format_option("markdown", "json")
+@click.pass_obj
+def metrics_roi(project: Project, since: str | None, at_text: str | None, output_format: str) -> None:
+    """Revenue − cost per post, account, platform and campaign, offline, from state/conversions/.
+
+    Conversions are joined to posts by the utm_campaign and utm_content postwright put on their links;
+    costs are the posts' `cost:` (split over their accounts) and config.yml's campaigns: cost.
+
+    \b
+    Example:
+      postwright metrics roi --since 90d
+    """
+    from postwright.insights.conversions import ConversionsError
+    from postwright.insights.roi import roi_section
+
+    config, loaded = _loaded(project)
+    now = _at(project, at_text)
+    first = None if since is None else _since_day(since, now.astimezone(config.zone).date())
+    try:
+        section = roi_section(
+            project.root, config, loaded.posts, since=first, until=now, format=output_format
+        )
+    except ConversionsError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json_text(section) + "\n" if isinstance(section, dict) else section, nl=False)
+
+
+def _since_day(text: str, until: date) -> date:
+    """--since: '28d' (days before `until`) or an ISO date."""
+    from datetime import timedelta
+
+    stripped = text.strip()
+    if stripped.endswith("d") and stripped[:-1].isdigit():
+        return until - timedelta(days=int(stripped[:-1]))
+    try:
+        return date.fromisoformat(stripped)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}': give days (28d) or a date (2026-11-01)", param_hint="--since"
+        ) from None
+
+
+def _metrics_note(config, account: str) -> str:
+    from postwright.platforms import PLATFORMS
+
+    return PLATFORMS[config.accounts[account].platform].metrics_note or "postwright has no reader for it yet"
 
 
 class _ImageProgress:

@@ -55,6 +55,7 @@ class AccountHealth:
     detail: str
     expires_at: datetime | None = None
     missing: tuple[str, ...] = field(default=())  # environment variables not set, or credentials not named
+    metrics: str = ""  # what `metrics pull` needs beyond publishing (scopes), or why it reads nothing
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +66,7 @@ class AccountHealth:
             "detail": self.detail,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "missing": list(self.missing),
+            "metrics": self.metrics,
         }
 
 
@@ -80,11 +82,27 @@ def examine(
     moment = now or datetime.now(UTC)
     found = os.environ if environ is None else environ
     return [
-        _api_version_judged(
-            _account(config, name, account, offline, moment, found, transport), config, name, moment
+        replace(
+            _api_version_judged(
+                _account(config, name, account, offline, moment, found, transport), config, name, moment
+            ),
+            metrics=metrics_needs(account),
         )
         for name, account in config.accounts.items()
     ]
+
+
+def metrics_needs(account: Account) -> str:
+    """What an API account's `metrics pull` needs beyond publishing, or why it reads nothing; outbox
+    accounts posted nothing to read, so nothing is said of them."""
+    if account.deliver != "api":
+        return ""
+    platform = PLATFORMS[account.platform]
+    if platform.metrics is None:
+        return f"metrics pull: no numbers ({platform.metrics_note or 'postwright has no reader for it yet'})"
+    if platform.metrics_scopes:
+        return f"metrics pull: the token also needs {', '.join(platform.metrics_scopes)}"
+    return "metrics pull: nothing more than publishing needs"
 
 
 def _account(
@@ -215,6 +233,7 @@ def health_human(found: list[AccountHealth]) -> str:
     return "\n".join(
         f"{click.style(f'{item.status:<7}', fg=_COLOURS[item.status], bold=True)} "
         f"{item.account:<{width}}  {item.platform:<9} {item.detail}"
+        + (f"\n{'':<{width + 20}}{item.metrics}" if item.metrics else "")
         for item in found
     )
 
@@ -236,9 +255,11 @@ def health_github(found: list[AccountHealth]) -> str:
     for item in found:
         if item.status == "ok":
             lines.append(f"ok: {item.account} ({item.platform}): {item.detail}")
-            continue
-        title = _escape_property(f"postwright doctor: {item.account} ({item.platform})")
-        lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
+        else:
+            title = _escape_property(f"postwright doctor: {item.account} ({item.platform})")
+            lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
+        if item.metrics:
+            lines.append(f"{item.account} ({item.platform}): {item.metrics}")
     return "\n".join(lines)
 
 

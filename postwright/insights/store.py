@@ -80,6 +80,24 @@ def read_observations(root: Path, since: datetime | None = None) -> Iterator[Obs
                 yield observation
 
 
+def last_observed(root: Path, since: datetime) -> dict[str, datetime]:
+    """Each delivery key's latest reading time, for deliveries published at or after `since`: what
+    `metrics pull` needs to know what is due, read without building every row (the layout and times
+    are checked here, the numbers when the file is next rewritten)."""
+    latest: dict[str, datetime] = {}
+    first_month = f"{since.astimezone(UTC):%Y-%m}"
+    for path in _files(root, lambda name: name[:1].isdigit() and name[:7] >= first_month):
+        for line, _header, row in _rows(path, POST_COLUMNS):
+            try:
+                published, observed = parse_time(row["published"]), parse_time(row["observed"])
+            except ValueError as error:
+                raise StoreError(f"{path}:{line}: {error}") from None
+            key = f"{row['post_id']}.{row['lang']}/{row['account']}"
+            if published >= since and (key not in latest or latest[key] < observed):
+                latest[key] = observed
+    return latest
+
+
 def read_accounts(root: Path, since: datetime | None = None) -> Iterator[AccountObservation]:
     """Every stored account reading; with `since`, those observed at or after it."""
     first_year = f"accounts-{since.astimezone(UTC):%Y}" if since else "accounts-"

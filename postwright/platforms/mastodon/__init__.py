@@ -99,4 +99,6 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="scopes write:statuses and write:media"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    metrics=Lazy(f"{__name__}.metrics", "MastodonMetrics"),  # getStatuses, verify_credentials (metrics.py)
+    metrics_scopes=("read:statuses", "read:accounts"),
 )
