@@ -178,3 +178,41 @@ def test_the_command_reads_the_metrics_and_writes_config_yml(make_project):
     assert project.config_path.read_text() == before.replace("['09:00',", '["20:00",')
     again = CliRunner().invoke(cli, base)
     assert again.output == "No change: no candidate time clears a posting slot yet.\n"
+
+
+def test_the_schedule_command_explores_where_the_metrics_are_thin(make_project):
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+    from postwright.insights.model import Observation
+    from postwright.insights.store import store_observations
+
+    config = CONFIG.replace("explore: 0.5", "explore: 1").replace(
+        "'08:00', '12:00', '20:00'", "'12:00', '20:00'"
+    )
+    project = make_project(config + _waiting(1))
+    rows = []
+    for week in range(MIN_N):  # every weekday at 12:00 is known; 20:00 is known except on Thursdays
+        for day in range(7):
+            for hour in (12, 20):
+                local = datetime(2026, 9, 7, hour, 0, tzinfo=MADRID) + timedelta(days=7 * week + day)
+                published = local.astimezone(UTC)
+                if hour == 20 and published.astimezone(MADRID).weekday() == 3:
+                    continue
+                post_id = f"{published:%Y-%m-%d-%H}"
+                rows.append(
+                    Observation(
+                        key=f"{post_id}.en/mastodon_main",
+                        post_id=post_id,
+                        lang="en",
+                        account="mastodon_main",
+                        platform="mastodon",
+                        published=published,
+                        observed=published + timedelta(days=8),
+                        metrics={"favourites_count": 3},
+                    )
+                )
+    store_observations(project.root, rows)
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "schedule", "--at", "2026-12-01T21:00"])
+    assert result.exit_code == 0, result.output
+    assert "date: 2026-12-03 20:00\n" in (project.root / "content/posts/p00.md").read_text()  # Thursday
