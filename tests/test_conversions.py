@@ -354,3 +354,15 @@ def test_the_command_stores_what_it_could_and_says_what_failed(make_project, htt
     assert [row.source for row in read_conversions(project.root)] == ["plausible", "csv"]  # kept
     bad = CliRunner().invoke(cli, [*run[:4], "--since", "last week"])
     assert bad.exit_code == 2 and "give days (28d) or a date" in bad.output
+
+
+def test_a_malformed_answer_is_a_reason_not_a_traceback(make_project, http_server):
+    fake = PlausibleFake(http_server, visits=[[["yesterday", "p", "x_main"], ["many"]]], goals=[])
+    project = _project(make_project, PLAUSIBLE_CONFIG.replace("}\n", f", url: '{fake.api.url}'}}\n"))
+    config, _ = load_config(project)
+    (_, pulled) = pull(
+        project.root, config, date(2026, 11, 1), date(2026, 11, 30), {"PLAUSIBLE_KEY": PLAUSIBLE_KEY}
+    )
+    assert (
+        pulled.error == "Plausible: an answer is not shaped as its reference documents" and pulled.rows == ()
+    )

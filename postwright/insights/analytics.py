@@ -45,11 +45,21 @@ def plausible(settings: Plausible, first: date, last: date, environ: Mapping[str
                 "filters": [tagged, ["is", "event:goal", list(settings.goals)]],
             },
         )
+    try:
+        return _joined(visits, goals)
+    except (ValueError, TypeError, AttributeError, IndexError):
+        raise ConversionsError("Plausible: an answer is not shaped as its reference documents") from None
+
+
+def _joined(
+    visits: list[tuple[list[str], list[Any]]], goals: list[tuple[list[str], list[Any]]]
+) -> list[Conversion]:
+    """Visits and the goals' conversions and revenue, by day, campaign and content."""
     joined: dict[tuple[str, str, str], list[Any]] = {}
     for dims, metrics in visits:
-        joined.setdefault(tuple(dims), [0, 0, 0.0, ""])[0] = _whole(metrics[0])
+        joined.setdefault((dims[0], dims[1], dims[2]), [0, 0, 0.0, ""])[0] = _whole(metrics[0])
     for dims, metrics in goals:
-        held = joined.setdefault(tuple(dims), [0, 0, 0.0, ""])
+        held = joined.setdefault((dims[0], dims[1], dims[2]), [0, 0, 0.0, ""])
         held[1] = _whole(metrics[0])
         revenue = metrics[1]
         if isinstance(revenue, dict):  # {"value": 500.2, "currency": "EUR", "short": …, "long": …}
@@ -59,7 +69,7 @@ def plausible(settings: Plausible, first: date, last: date, environ: Mapping[str
             date.fromisoformat(day[:10]),
             "plausible",
             campaign,
-            content or "",
+            "" if content in _NOT_SET else content,
             visits,
             conversions,
             revenue,
