@@ -21,7 +21,7 @@ import click
 from postwright import __version__
 from postwright.cache import stamp
 from postwright.console import FORMATTERS, ExitStatus, count_line, format_human, json_text
-from postwright.credentials import redact
+from postwright.credentials import CredentialsError, redact
 from postwright.diagnostics import Severity, has_errors, printable
 from postwright.files import DISK_FULL
 from postwright.options import (
@@ -737,6 +737,69 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
         sys.exit(ExitStatus.CONTENT_ERRORS)
     publish_workflow.write(synced)
     click.echo(f"wrote the schedule of {shown}: {bill}", err=True)
+
+
+@cli.group()
+def media() -> None:
+    """Images hosted on media.host (S3-compatible storage) for the platforms that fetch them by URL.
+
+    \b
+    Example:
+      postwright media cleanup --older-than 30d
+    """
+
+
+@media.command("cleanup")
+@click.option(
+    "--older-than",
+    "older_than",
+    default="30d",
+    show_default=True,
+    help="Remove images of posts whose every job went out longer ago than this (e.g. 30d, 12h).",
+)
+@click.option("--apply", is_flag=True, help="Delete them; without it, only list what would be deleted.")
+@at_option()
+@click.pass_obj
+def media_cleanup(project: Project, older_than: str, apply: bool, at_text: str | None) -> None:
+    """List (dry run) or, with --apply, delete hosted images of posts published long ago.
+
+    An image is removed only when every job of its post is over (published, retracted, missed or
+    expired) and the last went out more than --older-than ago; a post still due, upcoming, blocked,
+    failed or unconfirmed keeps its images. Reads the ledger and the posts, so it works on a fresh
+    checkout; needs media.host's credentials in the environment. Exit 3 when the store cannot be used.
+
+    \b
+    Example:
+      postwright media cleanup --older-than 30d --apply
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from postwright.hosting import HostError
+    from postwright.hosting.cleanup import CleanupError, cleanup
+    from postwright.schema import Duration
+
+    try:
+        age = TypeAdapter(Duration).validate_python(older_than)
+    except ValidationError as error:
+        message = error.errors()[0]["msg"]
+        raise click.BadParameter(f"{message}: write e.g. 30d or 12h", param_hint="--older-than") from error
+    require_config(project)
+    try:
+        cleaned = cleanup(project, _at(project, at_text), age, apply=apply)
+    except CleanupError as error:
+        raise click.ClickException(str(error)) from error
+    except (HostError, CredentialsError) as error:  # the store or its keys: operational, exit 3
+        click.echo(f"Error: {redact(str(error))}", err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    for verdict in cleaned.verdicts:
+        mark = ("deleted " if apply else "would delete ") if verdict.remove else ""
+        click.echo(f"{mark}{verdict.key} ({verdict.size:,} bytes): {verdict.reason}")
+    removed = cleaned.removed
+    total = sum(verdict.size for verdict in removed)
+    counted = f"{len(removed)} of {len(cleaned.verdicts)} hosted images ({total:,} bytes)"
+    click.echo(
+        f"deleted {counted}" if apply else f"would delete {counted}: run with --apply to delete", err=True
+    )
 
 
 @cli.command()

@@ -268,3 +268,16 @@ def test_a_malformed_count_is_a_failure_of_that_post_only(brand, fake) -> None:
         result.stderr
     )
     assert [row["account"] for row in rows(brand / "state/metrics/mastodon/2026-12.csv")] == ["masto_es"]
+
+
+def test_a_second_pull_at_the_same_time_stops_and_writes_nothing(brand, fake) -> None:
+    import fcntl
+
+    (brand / "state/metrics").mkdir()
+    with open(brand / "state/metrics/pull.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        result = run(brand, T0 + timedelta(hours=1))
+    assert result.exit_code == 3 and "another `metrics pull` is running" in result.stderr
+    assert fake.calls == [] and list((brand / "state/metrics").iterdir()) == [
+        brand / "state/metrics/pull.lock"
+    ]

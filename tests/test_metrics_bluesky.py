@@ -2,16 +2,20 @@
 lexicons (app.bsky.feed.getPosts: `uris`, at-uris, at most 25; app.bsky.actor.getProfile: `actor`), read
 from the PDS's own @atproto lexicons in tests/pds/node_modules where installed, and answers postViews and
 a profileViewDetailed as app.bsky.feed.defs and app.bsky.actor.defs describe them. The AppView is public:
-no session is made and no credential is sent."""
+no session is made and no credential is sent. The real PDS (tests/pds) runs with its AppView off, so it
+cannot answer getPosts itself: the last test publishes to it and lets the AppView-shaped server index its
+records, so the URIs the ledger keeps are checked against real records."""
 
 from __future__ import annotations
 
 import csv
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from werkzeug.wrappers import Response
@@ -19,6 +23,7 @@ from werkzeug.wrappers import Response
 from postwright.cli import cli
 from postwright.ledger import Ledger
 from tests.fakes.http_platform import Call, FakePlatform, Route, json_response, local_server, serve
+from tests.pds_server import Pds, PdsUnavailable, create_account
 from tests.test_insights_pull import publish_record
 
 LEXICONS = Path(__file__).parent / "pds/node_modules/@atproto/pds/dist/lexicons/app/bsky"
@@ -40,10 +45,30 @@ def rkey(number: int) -> str:
 
 
 class AppView(FakePlatform):
-    def __init__(self, httpserver) -> None:
+    """The AppView's two reads. With `pds`, a post exists when the real PDS has its record (as an AppView
+    indexes the PDS's repositories): its view carries the record and cid from there and the counts set
+    in `counts`."""
+
+    def __init__(self, httpserver, handle: str = "brand.example", pds: str | None = None) -> None:
         self.posts: dict[str, dict] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.handle = handle
+        self.pds = pds
         self.limit = max_uris()
         super().__init__(httpserver)
+
+    def _indexed(self, uri: str) -> dict | None:
+        if self.pds is None:
+            return self.posts.get(uri)
+        did, collection, rkey = uri.removeprefix("at://").split("/")
+        params = {"repo": did, "collection": collection, "rkey": rkey}
+        found = httpx.get(f"{self.pds}/xrpc/com.atproto.repo.getRecord", params=params, timeout=30)
+        if found.status_code != 200:
+            return None
+        body = found.json()
+        author = {"did": did, "handle": self.handle}
+        view = {"uri": uri, "cid": body["cid"], "author": author, "record": body["value"]}
+        return {**view, "indexedAt": body["value"]["createdAt"], **self.counts.get(uri, {})}
 
     def add(self, uri: str, **counts: int) -> None:
         self.posts[uri] = {
@@ -77,10 +102,11 @@ class AppView(FakePlatform):
         refused = self._public(call)
         if refused is not None:
             return refused
-        return json_response({"posts": [self.posts[uri] for uri in uris if uri in self.posts]})
+        views = [self._indexed(uri) for uri in uris]
+        return json_response({"posts": [view for view in views if view is not None]})
 
     def _profile(self, call: Call, _match) -> Response:
-        self.expect(call.query == {"actor": ["brand.example"]}, f"getProfile: {dict(call.query)}")
+        self.expect(call.query == {"actor": [self.handle]}, f"getProfile: {dict(call.query)}")
         refused = self._public(call)
         if refused is not None:
             return refused
@@ -193,3 +219,45 @@ def test_an_appview_refusal_is_recorded_with_the_xrpc_error(tmp_path, appview) -
     assert result.exit_code == 3 and "429 Rate Limit Exceeded" in result.stderr
     assert run(tmp_path, T0 + timedelta(hours=2)).exit_code == 0  # read on the next run
     assert rows(tmp_path / "state/metrics/bluesky/2026-12.csv")[0]["likeCount"] == "1"
+
+
+@pytest.fixture(scope="module")
+def pds(tmp_path_factory) -> Iterator[Pds]:
+    try:
+        server = Pds.start(tmp_path_factory.mktemp("pds"))
+    except PdsUnavailable as error:  # failed, never skipped, as in test_publisher_bluesky.py
+        pytest.fail(f"the local Bluesky PDS cannot run: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+def test_what_publish_sent_to_the_real_pds_is_what_metrics_pull_asks_the_appview_for(
+    tmp_path, pds, local_http
+):
+    """`publish` creates the record on the real PDS; the ledger's at:// URI is what getPosts is asked
+    for, and the AppView (which here indexes that PDS) answers its counts."""
+    account = create_account(pds.url)
+    with serve(AppView(local_http, handle=account.handle, pds=pds.url)) as appview:
+        config = CONFIG.format(url=appview.url).replace("handle: brand.example", f"handle: {account.handle}")
+        config = config.replace("{appview_url:", f'{{service: "{pds.url}", appview_url:')
+        (tmp_path / "config.yml").write_text(config)
+        (tmp_path / "content/posts/2026").mkdir(parents=True)
+        (tmp_path / "content/posts/2026/2026-12-01-sky.md").write_text(
+            "---\ntitle: Sky\nplatforms: [bluesky]\ndate: 2026-12-01T09:00\n---\nRead back by the AppView.\n"
+        )
+        runner = CliRunner(env={"PW_SKY_PASSWORD": account.app_password})
+        sent = runner.invoke(cli, ["-C", str(tmp_path), "publish", "--at", "2026-12-01T09:05"])
+        assert sent.exit_code == 0, sent.output
+        record = json.loads((tmp_path / "state/ledger.jsonl").read_text().splitlines()[-1])
+        assert record["status"] == "published" and record["remote_id"].startswith(f"at://{account.did}/")
+        appview.counts[record["remote_id"]] = {
+            "likeCount": 2,
+            "repostCount": 1,
+            "replyCount": 0,
+            "quoteCount": 0,
+        }
+        at = datetime.fromisoformat(record["time"]) + timedelta(hours=1)
+        pulled = runner.invoke(cli, ["-C", str(tmp_path), "metrics", "pull", "--at", at.isoformat()])
+        assert pulled.exit_code == 0, pulled.output
+        [row] = rows(tmp_path / f"state/metrics/bluesky/{at:%Y-%m}.csv")
+        assert (row["post_id"], row["likeCount"], row["repostCount"]) == ("2026-12-01-sky", "2", "1")

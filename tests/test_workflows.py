@@ -243,6 +243,21 @@ def test_commit_pushes_the_new_records(tmp_path, git, remote):
     assert "1 new record(s) committed to `main`" in summary.read_text()
 
 
+def test_the_metrics_job_commits_state_metrics_with_its_own_message_and_no_lock(tmp_path, git, remote):
+    runner = git.clone(remote, tmp_path / "runner", shallow=True)
+    append(
+        runner / "state" / "metrics" / "mastodon" / "2026-12.csv", "post_id,lang,account,published,observed"
+    )
+    (runner / "state" / "metrics" / "pull.lock").touch()
+    result = git.script(runner, "commit", GITHUB_RUN_ID="43", COMMIT_MESSAGE="postwright: metrics")
+    assert result.returncode == 0, result.stderr
+    assert git(remote, "log", "-1", "--format=%s", "main") == "postwright: metrics 43"
+    assert git(remote, "ls-tree", "-r", "--name-only", "main", "state").splitlines() == [
+        "state/ledger.jsonl",
+        "state/metrics/mastodon/2026-12.csv",
+    ]
+
+
 def test_token_is_never_written_or_printed(tmp_path, git, remote):
     runner = git.clone(remote, tmp_path / "runner", shallow=True)
     publish_run(runner, "second")

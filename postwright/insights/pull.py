@@ -21,12 +21,10 @@ from typing import TYPE_CHECKING, Any
 from postwright.account_settings import connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.insights import due, store
-from postwright.insights.counts import is_count
 from postwright.insights.model import (
     AccountObservation,
     AccountReading,
     Delivery,
-    MetricsReader,
     Observation,
     PostReading,
     ReadFailure,
@@ -70,7 +68,13 @@ class PullReport:
         return any(pulled.failures for pulled in self.accounts)
 
 
-ReaderFor = Callable[[str, Connection], MetricsReader]
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What is due at `now`, by account, and the failures standing from earlier runs."""
+
+    waiting: Mapping[str, Sequence[Delivery]]  # account -> its due deliveries, oldest first
+    accounts_due: frozenset[str]
+    failures: Mapping[str, store.StoredFailure]
 
 
 def pull(
@@ -89,34 +93,22 @@ def pull(
         for name, account in config.accounts.items()
         if account.deliver == "api" and PLATFORMS[account.platform].metrics is None
     )
-    found_environ = os.environ if environ is None else environ
     if not readers:  # outbox accounts (and platforms without a reader): nothing to ask, nothing written
         return PullReport((), dry_run=dry_run, without_reader=without)
     with _locked(root, dry_run):
-        try:
-            jobs = Ledger(root / "state").read()
-            read_at = store.last_observed(root, since=now - due.OLDEST)
-            failures = store.read_failures(root)
-            accounts_read = list(store.read_accounts(root, since=_start_of_day(now)))
-        except (store.StoreError, LedgerError) as error:
-            raise PullError(str(error)) from None
-        gone = [key for key, failure in failures.items() if failure.gone]
-        waiting = due.due(due.deliveries(jobs, readers, since=now - due.OLDEST), read_at, now, gone)
-        accounts_due = set(due.accounts_due(readers, accounts_read, now))
-        by_account: dict[str, list[Delivery]] = {name: [] for name in readers}
-        for delivery in waiting:
-            by_account[delivery.account].append(delivery)
+        plan = _plan(root, readers, now)
         if dry_run:
             planned = tuple(
-                AccountPull(name, readers[name], tuple(by_account[name]), account_read=name in accounts_due)
-                for name in readers
+                AccountPull(name, platform, tuple(plan.waiting[name]), account_read=name in plan.accounts_due)
+                for name, platform in readers.items()
             )
             return PullReport(planned, dry_run=True, without_reader=without)
+        found_environ = os.environ if environ is None else environ
         observations: list[Observation] = []
         account_rows: list[AccountObservation] = []
         pulled = []
         for name, platform in readers.items():
-            if not by_account[name] and name not in accounts_due:  # nothing to ask: no client is made
+            if not plan.waiting[name] and name not in plan.accounts_due:  # nothing to ask: no client made
                 pulled.append(AccountPull(name, platform, ()))
                 continue
             connection = Connection(
@@ -128,20 +120,33 @@ def pull(
                 transport=transport,
             )
             result, readings, account_reading = _pull_account(
-                name, platform, connection, by_account[name], name in accounts_due, now
+                name, platform, connection, plan.waiting[name], name in plan.accounts_due, now
             )
+            pulled.append(result)
             observations += readings
             if account_reading is not None:
-                account_rows.append(
-                    AccountObservation(
-                        name, platform, now, dict(account_reading.metrics), _audience(account_reading)
-                    )
-                )
-            pulled.append(result)
+                metrics, audience = dict(account_reading.metrics), _audience(account_reading)
+                account_rows.append(AccountObservation(name, platform, now, metrics, audience))
         stored = store.store_observations(root, observations) + store.store_accounts(root, account_rows)
-        store.write_failures(root, _failures_after(failures, pulled, observations, account_rows))
+        store.write_failures(root, _failures_after(plan.failures, pulled, observations, account_rows))
         compacted = store.compact(root, now) if stored else 0
     return PullReport(tuple(pulled), stored, compacted, without_reader=without)
+
+
+def _plan(root: Path, readers: Mapping[str, str], now: datetime) -> _Plan:
+    """The ledger and state/metrics/ read, and what is due found; a damaged file is a PullError."""
+    try:
+        jobs = Ledger(root / "state").read()
+        read_at = store.last_observed(root, since=now - due.OLDEST)
+        failures = store.read_failures(root)
+        accounts_read = list(store.read_accounts(root, since=_start_of_day(now)))
+    except (store.StoreError, LedgerError) as error:
+        raise PullError(str(error)) from None
+    gone = [key for key, failure in failures.items() if failure.gone]
+    waiting: dict[str, list[Delivery]] = {name: [] for name in readers}
+    for delivery in due.due(due.deliveries(jobs, readers, since=now - due.OLDEST), read_at, now, gone):
+        waiting[delivery.account].append(delivery)
+    return _Plan(waiting, frozenset(due.accounts_due(readers, accounts_read, now)), failures)
 
 
 def _reads(account: Any) -> bool:
@@ -219,7 +224,7 @@ def _answered(
             fail([answer.key], answer.reason, answer.gone)
             continue
         metrics = dict(answer.metrics)
-        if not all(is_count(value) for value in metrics.values()):
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in metrics.values()):
             fail([answer.key], "malformed answer: a metric is not a whole number")
             continue
         rows.append(

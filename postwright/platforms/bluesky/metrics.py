@@ -16,10 +16,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from postwright.insights.counts import is_count, summed
 from postwright.insights.model import AccountReading, Delivery, PostReading, ReadFailure
 from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.http_client import ApiClient
+from postwright.platforms.reading import Malformed, counts_of, summed
 
 BATCH = 25  # app.bsky.feed.getPosts: uris maxLength 25
 COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount", "bookmarkCount")
@@ -58,14 +58,12 @@ class BlueskyMetrics:
                 yield ReadFailure(delivery.key, f"not in the AppView's answer ({said})", gone=gone)
                 continue
             try:
-                yield PostReading(delivery.key, summed(views, COUNTS))
-            except ValueError as error:
-                yield ReadFailure(delivery.key, f"malformed answer: {error}")
+                yield PostReading(delivery.key, summed(counts_of(view, COUNTS) for view in views))
+            except Malformed as error:
+                yield ReadFailure(delivery.key, str(error))
 
     def account(self) -> AccountReading | None:
         body = self.api.request("GET", "/xrpc/app.bsky.actor.getProfile", params={"actor": self.actor}).json()
-        if not isinstance(body, dict) or not is_count(body.get("followersCount")):
+        if not isinstance(body, dict) or body.get("followersCount") is None:
             raise PermanentError("malformed answer: getProfile has no followersCount")
-        return AccountReading(
-            self.account_name, {name: body[name] for name in ACCOUNT_COUNTS if is_count(body.get(name))}
-        )
+        return AccountReading(self.account_name, counts_of(body, ACCOUNT_COUNTS))

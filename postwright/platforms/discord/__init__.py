@@ -88,5 +88,7 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # metrics: the webhook reads its own messages' reactions: no scope beyond its URL
+    metrics=Lazy(f"{__name__}.metrics", "DiscordMetrics"),
     api_version=API_VERSION,
 )

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from postwright.insights.counts import is_count, summed
 from postwright.insights.model import AccountReading, Delivery, PostReading, ReadFailure
 from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.http_client import ApiClient
+from postwright.platforms.reading import Malformed, counts_of, summed
 
 BATCH = 20  # Api::V1::StatusesController DEFAULT_STATUSES_LIMIT: more ids than this are refused
 COUNTS = ("replies_count", "reblogs_count", "favourites_count", "quotes_count")  # Status entity
@@ -46,18 +46,17 @@ class MastodonMetrics:
                 yield ReadFailure(delivery.key, "the status is gone (404 from the server)", gone=True)
                 continue
             try:
-                yield PostReading(delivery.key, summed(statuses, COUNTS))
-            except ValueError as error:
-                yield ReadFailure(delivery.key, f"malformed answer: {error}")
+                yield PostReading(delivery.key, summed(counts_of(status, COUNTS) for status in statuses))
+            except Malformed as error:
+                yield ReadFailure(delivery.key, str(error))
 
     def account(self) -> AccountReading | None:
         body = self.api.request("GET", "/api/v1/accounts/verify_credentials").json()
         if not isinstance(body, dict):
             raise PermanentError("malformed answer: verify_credentials is not an Account")
-        counts = {name: body[name] for name in ACCOUNT_COUNTS if is_count(body.get(name))}
-        if "followers_count" not in counts:
+        if "followers_count" not in body:
             raise PermanentError("malformed answer: verify_credentials has no followers_count")
-        return AccountReading(self.account_name, counts)
+        return AccountReading(self.account_name, counts_of(body, ACCOUNT_COUNTS))
 
     def _statuses(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
         """Each id's Status, None where the server has none (gone)."""

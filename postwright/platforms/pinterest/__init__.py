@@ -54,4 +54,7 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="scopes boards:read, pins:write"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # metrics: pin analytics need pins:read and boards:read, the account user_accounts:read (openapi.json)
+    metrics=Lazy(f"{__name__}.metrics", "PinterestMetrics"),
+    metrics_scopes=("pins:read", "boards:read", "user_accounts:read"),
 )
