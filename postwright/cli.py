@@ -586,7 +586,9 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     """Give every post marked `date: next` the next free posting slot of its accounts.
 
     Slots come from schedule.slots in config.yml (brand time zone); a slot any of the post's accounts
-    already uses is skipped. Only the date line of those files changes; every other byte stays.
+    already uses is skipped. Only the date line of those files changes; every other byte stays. With
+    schedule.explore (e.g. 0.2), that share of the posts (chosen by their ids) goes to the candidate time
+    of the coming week the brand's metrics have seen least, while one is under-sampled.
 
     \b
     Example:
@@ -596,11 +598,93 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
 
     now = _at(project, at_text)
     config, loaded = _loaded(project)
-    done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run)
+    tried = _sampled(project, config, loaded.posts) if config.schedule.explore else None
+    done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run, sampled=tried)
     zone = config.zone
     for path, when in done:
         click.echo(printable(f"{project.shown(path)}: {when.astimezone(zone):%Y-%m-%d %H:%M}"))
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
+
+
+def _sampled(project: Project, config, posts) -> dict:
+    """schedule.explore's measure: how often each account was scored at each weekday and hour."""
+    from postwright.insights.store import StoreError
+    from postwright.slots import history, sampled
+
+    try:
+        return dict(sampled(history(project, config, posts)))
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@cli.group("slots")
+def slots_group() -> None:
+    """The posting slots (schedule.slots in config.yml), judged by the brand's own numbers.
+
+    \b
+    Example:
+      postwright slots suggest --write
+    """
+
+
+@slots_group.command("suggest")
+@click.option("--write", is_flag=True, help="Edit schedule.slots in config.yml (only those times change).")
+@format_option("human", "markdown", "json")
+@click.pass_obj
+def slots_suggest(project: Project, write: bool, output_format: str) -> None:
+    """Propose replacing a posting slot with a candidate time that did better beyond doubt.
+
+    Each account's scored deliveries (state/metrics/, insights/best_time.py) are grouped by local hour; a
+    candidate of schedule.candidates replaces a slot only where its interval lies wholly above the slot's
+    (both with enough data) on some account and below it on none. Nothing to propose: exit 0, no change.
+    The scheduled workflow can run it with --write --format markdown and open a pull request.
+
+    \b
+    Example:
+      postwright slots suggest --format markdown
+    """
+    from postwright.insights.store import StoreError
+    from postwright.slots import history, suggest, write_slots
+
+    config, loaded = _loaded(project)
+    try:
+        proposals = suggest(config, history(project, config, loaded.posts))
+    except StoreError as error:
+        raise click.ClickException(str(error)) from error
+    if write and proposals:
+        write_slots(project.config_path, {item.current: item.candidate for item in proposals})
+    click.echo(_suggestions_text(proposals, output_format, written=write), nl=False)
+
+
+def _suggestions_text(proposals, output_format: str, *, written: bool) -> str:
+    """Each proposal with its evidence per account; Markdown is the body of the workflow's pull request."""
+    if output_format == "json":
+        data = [
+            {
+                "slot": f"{item.current:%H:%M}",
+                "candidate": f"{item.candidate:%H:%M}",
+                "written": written,
+                "evidence": [
+                    {"account": new.account, "candidate": new.describe(), "slot": old.describe()}
+                    for new, old in item.evidence
+                ],
+            }
+            for item in proposals
+        ]
+        return json_text(data) + "\n"
+    if not proposals:
+        return "No change: no candidate time clears a posting slot yet.\n"
+    lines = ["## Posting slots", ""] if output_format == "markdown" else []
+    for item in proposals:
+        lines.append(f"- schedule.slots: {item.current:%H:%M} → {item.candidate:%H:%M}")
+        lines += [
+            f"  - {new.account}: {item.candidate:%H}:00–{item.candidate:%H}:59 {new.describe()}; "
+            f"{item.current:%H}:00–{item.current:%H}:59 {old.describe()}"
+            for new, old in item.evidence
+        ]
+    if written:
+        lines += ["", "config.yml: schedule.slots changed"]
+    return "\n".join(lines) + "\n"
 
 
 @cli.group()
@@ -954,6 +1038,87 @@ def metrics_pull(project: Project, at_text: str | None, dry_run: bool) -> None:
 
         _step_summary(metrics_summary(project, at=now))
     sys.exit(ExitStatus.SEND_FAILED if report.failed else ExitStatus.OK)
+
+
+@metrics.command("conversions")
+@click.option("--since", default="28d", show_default=True, help="The first day: 28d (days back) or a date.")
+@at_option("today")
+@click.pass_obj
+def metrics_conversions(project: Project, since: str, at_text: str | None) -> None:
+    """Import visits, conversions and revenue by utm_campaign and utm_content into state/conversions/.
+
+    From the sources under conversions: in config.yml (Plausible Stats API v2, the GA4 Data API) for the
+    days since --since, and every CSV file in conversions/ (columns date, utm_campaign, utm_content,
+    visits, conversions, revenue, currency). A source that fails is reported and changes nothing; the
+    others are stored. Exit 3 when a source could not be read, 1 when a CSV file has a bad row.
+
+    \b
+    Example:
+      PLAUSIBLE_API_KEY=… postwright metrics conversions --since 2026-11-01
+    """
+    from postwright.insights import conversions
+
+    config, _ = _loaded(project)
+    until = _at(project, at_text).astimezone(config.zone).date()
+    first = _since_day(since, until)
+    pulled = conversions.pull(project.root, config, first, until)
+    try:
+        written = conversions.store(project.root, pulled)
+    except conversions.ConversionsError as error:
+        raise click.ClickException(str(error)) from error
+    for item in pulled:
+        told = item.error or f"{len(item.rows)} row(s)"
+        click.echo(printable(f"{item.source}: {told}"), err=item.error is not None)
+    click.echo(f"wrote {len(written)} file(s) in state/conversions/", err=True)
+    failed = [item for item in pulled if item.error]
+    if any(item.source != "csv" for item in failed):
+        sys.exit(ExitStatus.SEND_FAILED)
+    sys.exit(ExitStatus.CONTENT_ERRORS if failed else ExitStatus.OK)
+
+
+@metrics.command("roi")
+@click.option("--since", default=None, help="Only posts published since: 28d (days back) or a date.")
+@at_option("now; posts due later are not counted")
+@format_option("markdown", "json")
+@click.pass_obj
+def metrics_roi(project: Project, since: str | None, at_text: str | None, output_format: str) -> None:
+    """Revenue − cost per post, account, platform and campaign, offline, from state/conversions/.
+
+    Conversions are joined to posts by the utm_campaign and utm_content postwright put on their links;
+    costs are the posts' `cost:` (split over their accounts) and config.yml's campaigns: cost.
+
+    \b
+    Example:
+      postwright metrics roi --since 90d
+    """
+    from postwright.insights.conversions import ConversionsError
+    from postwright.insights.roi import roi_section
+
+    config, loaded = _loaded(project)
+    now = _at(project, at_text)
+    first = None if since is None else _since_day(since, now.astimezone(config.zone).date())
+    try:
+        section = roi_section(
+            project.root, config, loaded.posts, since=first, until=now, format=output_format
+        )
+    except ConversionsError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json_text(section) + "\n" if isinstance(section, dict) else section, nl=False)
+
+
+def _since_day(text: str, until: date) -> date:
+    """--since: '28d' (days before `until`) or an ISO date."""
+    from datetime import timedelta
+
+    stripped = text.strip()
+    if stripped.endswith("d") and stripped[:-1].isdigit():
+        return until - timedelta(days=int(stripped[:-1]))
+    try:
+        return date.fromisoformat(stripped)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{text}': give days (28d) or a date (2026-11-01)", param_hint="--since"
+        ) from None
 
 
 def _metrics_note(config, account: str) -> str:

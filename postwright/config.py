@@ -45,6 +45,7 @@ from postwright.schema import (
     Language,
     Link,
     Model,
+    Money,
     PlatformName,
     TimeOfDay,
     TimeZone,
@@ -136,6 +137,9 @@ class Utm(Model):
     """utm_medium value."""
     campaign: UtmText = "{post_id}"
     """utm_campaign value."""
+    content: UtmText | Literal[False] = "{account}"
+    """utm_content value: the account by default, so two accounts on one platform (the English and the
+    Spanish X account) are told apart in analytics and in `metrics roi`; false leaves it out."""
     domains: list[str] = []
     """Only tag links to these domains (and their subdomains), e.g. [acme.example]; empty tags every link."""
 
@@ -454,6 +458,15 @@ class Schedule(Model):
     """Two posts with the same text on one account closer than this are an error (X rejects them)."""
     grace: Duration = Field("3h", validate_default=True)
     """How late a post may still be sent; older ones are reported as missed (e.g. 3h, 90m, 1d)."""
+    explore: float = Field(0.0, strict=True, ge=0, le=1)
+    """The fraction of `date: next` posts `postwright schedule` places in an under-sampled candidate slot
+    on purpose, e.g. 0.2, so the best-time statistics learn about times the brand never tries; which posts
+    is decided by each post's id, so the same posts get the same answer on every run."""
+    candidates: list[TimeOfDay] = Field(
+        [f"{hour:02d}:00" for hour in range(8, 21)], validate_default=True, min_length=1
+    )
+    """Times of day worth trying besides the slots, e.g. ['08:00', '12:00', '20:00']: where `explore` places
+    posts and what `postwright slots suggest` compares the slots with; default every hour 08:00 to 20:00."""
     branch: str | None = None
     """Outside GitHub Actions (a cron job on a server): the git branch a publish run must be on, e.g. main. On
     GitHub only the default branch publishes; naming another branch there makes every run refuse."""
@@ -575,6 +588,54 @@ class Person(Model):
     __pydantic_extra__: dict[Annotated[str, AfterValidator(_handle_key)], str | None] = Field(init=False)
 
 
+class Plausible(Model):
+    """Plausible Stats API v2 (https://plausible.io/docs/stats-api): visitors and goal conversions by day,
+    utm_campaign and utm_content."""
+
+    site_id: str
+    """The site's domain as registered in Plausible, e.g. windward.example."""
+    goals: list[str] = Field(min_length=1)
+    """Goal names counted as conversions, e.g. [Signup, Purchase]; revenue comes from revenue goals."""
+    key: EnvVarName = "PLAUSIBLE_API_KEY"
+    """The environment variable holding a Stats API key (Bearer)."""
+    url: Link = "https://plausible.io"
+    """Where Plausible runs: plausible.io, or your own server."""
+
+
+class Ga4(Model):
+    """GA4 Data API (properties/{id}:runReport): sessions, key events and revenue by day,
+    sessionCampaignName (utm_campaign) and sessionManualAdContent (utm_content)."""
+
+    property: Annotated[str, Field(pattern=r"^[0-9]+$")]
+    """The GA4 property's numeric id, e.g. '312345678'."""
+    token: EnvVarName = "GA4_ACCESS_TOKEN"
+    """The environment variable holding an OAuth access token with the analytics.readonly scope (e.g.
+    from `gcloud auth print-access-token` or google-github-actions/auth in the workflow)."""
+    url: Link = "https://analyticsdata.googleapis.com"
+    """The Data API's address (tests and proxies change it)."""
+
+
+class Conversions(Model):
+    """Where `postwright metrics conversions` reads visits, conversions and revenue from."""
+
+    plausible: Plausible | None = None
+    """Plausible Stats API v2."""
+    ga4: Ga4 | None = None
+    """Google Analytics 4 Data API."""
+    csv: RepositoryFolder = "conversions"
+    """A folder of CSV files the brand drops in (columns: date, utm_campaign, utm_content, visitors,
+    conversions, revenue, currency), for any other analytics or shop."""
+
+
+class Campaign(Model):
+    """A campaign: posts join it with `campaign:` in their front matter."""
+
+    cost: Money = 0
+    """What the campaign cost beyond its posts' own `cost:` (ads, a photographer), e.g. 300."""
+    title: str = ""
+    """For reports, e.g. Winter sale 2026."""
+
+
 class Config(Model):
     """The whole of config.yml."""
 
@@ -599,6 +660,10 @@ class Config(Model):
     """Folder (relative to the repository, inside it) where outbox accounts deliver."""
     severity: dict[RuleCode, Literal["error", "warning", "info", "off"]] = {}
     """Change how a rule is reported, e.g. {PW302: error} to require alt text, or {PW231: off}."""
+    conversions: Conversions = Conversions()
+    """Web analytics to import visits, conversions and revenue from, for `metrics roi`."""
+    campaigns: dict[Annotated[str, Field(pattern=r"^[\w-]+$")], Campaign] = {}
+    """Campaigns with their cost, e.g. {winter-sale: {cost: 300}}; posts join one with `campaign:`."""
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError
 
-from postwright.schema import Bool, Hashtag, Language, Link, Model, PlatformName
+from postwright.schema import Bool, Hashtag, Language, Link, Model, Money, PlatformName
 
 DateText = str  # read by when.read_date, in the brand's time zone
 PostId = Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)]  # as a file name gives it
@@ -88,6 +88,12 @@ class FrontMatter(Model):
     that day)."""
     overrides: dict[str, Override] = {}
     """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
+    campaign: Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)] | None = None
+    """The campaign the post belongs to, e.g. winter-sale: `metrics roi` sums its posts' revenue and cost
+    (config.yml's campaigns: gives a campaign's own cost)."""
+    cost: Money | None = None
+    """What making or boosting this post cost, e.g. 45.50, for `metrics roi` (revenue − cost); split
+    evenly over the accounts it goes to."""
 
 
 _IDENTITY = {"id", "date", "lang"}  # what names a post's jobs in the ledger: never guessed

@@ -375,6 +375,8 @@ def _resolve(
                 }
             ),
             spans=doc.spans,
+            campaign=front.campaign,
+            cost=front.cost,
         ),
         found,
     )
@@ -515,6 +517,7 @@ class Waiting:
     path: Path
     date_line: int  # 1-based line in the file
     targets: tuple[str, ...]
+    post_id: str  # seeds schedule.explore's choice
 
 
 def waiting_posts(project: Project, config: Config) -> list[Waiting]:
@@ -526,5 +529,5 @@ def waiting_posts(project: Project, config: Config) -> list[Waiting]:
             continue
         lang = item.name_lang or item.front.lang or config.brand.language
         _, targets = _targets(config, item.front, item.document, lang, [])
-        waiting.append(Waiting(path, item.document.span(("date",)).line, targets))
+        waiting.append(Waiting(path, item.document.span(("date",)).line, targets, item.id))
     return waiting

@@ -48,6 +48,8 @@ class Post:
     draft: bool
     overrides: Mapping[str, Mapping[str, object]]  # platform or account name -> changed fields
     spans: Mapping[KeyPath, Span]  # front-matter key path -> where its value is
+    campaign: str | None = None  # front matter's campaign: (metrics roi)
+    cost: float | None = None  # front matter's cost: (metrics roi)
 
 
 @dataclass(frozen=True, slots=True)

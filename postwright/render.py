@@ -270,7 +270,12 @@ def add_utm(url: str, *, config: Config, platform: str, account: str, post_id: s
         return url
     values = {"platform": platform, "account": account, "post_id": post_id}
     present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
-    wanted = {"utm_source": utm.source, "utm_medium": utm.medium, "utm_campaign": utm.campaign}
+    wanted = {
+        "utm_source": utm.source,
+        "utm_medium": utm.medium,
+        "utm_campaign": utm.campaign,
+        "utm_content": utm.content,
+    }
     missing = [(key, text.format(**values)) for key, text in wanted.items() if key not in present and text]
     added = "&".join(f"{key}={_query_value(value)}" for key, value in missing)
     if not added:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     StrictBool,
     StrictInt,
     ValidationError,
@@ -187,6 +188,8 @@ Hashtag = Annotated[str, AfterValidator(_hashtag)]
 Link = Annotated[str, AfterValidator(_link), WithJsonSchema({"type": "string", "format": "uri"})]
 Bool = StrictBool
 Int = StrictInt
+Money = Annotated[float, Field(strict=True, ge=0, le=1e12, allow_inf_nan=False)]
+"""An amount in the currency the brand's web analytics reports revenue in, e.g. 120 or 49.90."""
 
 M = TypeVar("M", bound=BaseModel)
 

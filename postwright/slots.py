@@ -1,18 +1,31 @@
-"""Posting slots (schedule.slots in config.yml): the next free one for `new`, and `postwright schedule`,
-which gives every `date: next` post its slot by rewriting only that date line."""
+"""Posting slots (schedule.slots in config.yml): the next free one for `new`; `postwright schedule`, which
+gives every `date: next` post its slot by rewriting only that date line (and places schedule.explore's
+share of them in under-sampled candidate times); and `postwright slots suggest`, which proposes replacing a
+slot with a candidate time only when the brand's own numbers show it better beyond doubt
+(insights/best_time.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
 
 from postwright.config import Config
-from postwright.load import waiting_posts
+from postwright.load import Waiting, waiting_posts
 from postwright.model import Post
 from postwright.project import Project
+
+if TYPE_CHECKING:
+    from postwright.insights.best_time import DeliveryScore, SlotScore
 
 
 class NoFreeSlot(Exception):
@@ -28,15 +41,32 @@ def next_free_slot(config: Config, taken: Iterable[datetime], now: datetime) -> 
     return next(candidate for candidate in _slots(config, start) if candidate not in used)
 
 
+Sampled = Mapping[tuple[str, int, int], int]  # (account, weekday, hour) -> deliveries scored there
+EXPLORE_DAYS = 7  # an exploring post goes out within a week, like one at a slot
+
+
 def schedule_waiting(
-    project: Project, config: Config, posts: Iterable[Post], now: datetime, *, write: bool = True
+    project: Project,
+    config: Config,
+    posts: Iterable[Post],
+    now: datetime,
+    *,
+    write: bool = True,
+    sampled: Sampled | None = None,
 ) -> list[tuple[Path, datetime]]:
     """Give every `date: next` post the next posting slot none of its accounts uses; rewrite only
-    the value on its date line (the file's other bytes, comments and line endings stay as they are)."""
+    the value on its date line (the file's other bytes, comments and line endings stay as they are).
+
+    schedule.explore's share of them (chosen by post id) goes instead to the least-sampled free candidate
+    time of the coming week (`sampled`: how many of each account's deliveries the statistics hold per
+    weekday and hour; none means no history yet), while one has fewer than best_time.MIN_N."""
     taken = {(account, when) for post in posts for account, when in post.publish_at_by_account.items()}
     done = []
     for waiting in waiting_posts(project, config):
-        when = _free_slot(config, waiting.targets, taken, now)
+        when = None
+        if explores(config, waiting.post_id):
+            when = _explored_slot(config, waiting, taken, now, sampled or {})
+        when = when or _free_slot(config, waiting.targets, taken, now)
         if write:
             _rewrite_date_line(waiting.path, waiting.date_line, when)
         taken |= {(account, when) for account in waiting.targets}
@@ -54,8 +84,42 @@ def _free_slot(
     return next(candidates)
 
 
-def _slots(config: Config, now: datetime) -> Iterable[datetime]:
-    times = sorted(config.schedule.slots) or [config.schedule.default_time]
+def explores(config: Config, post_id: str) -> bool:
+    """Whether this post is one of schedule.explore's share: the same answer on every run and machine."""
+    digest = hashlib.sha256(f"explore\0{post_id}".encode()).digest()
+    return int.from_bytes(digest[:8]) / 2**64 < config.schedule.explore
+
+
+def _explored_slot(
+    config: Config, waiting: Waiting, taken: set[tuple[str, datetime]], now: datetime, sampled: Sampled
+) -> datetime | None:
+    """The free candidate time of the coming week whose slot the post's accounts have tried least (ties
+    broken by a hash of the post id and time, so exploring posts spread out); None when none is under
+    best_time.MIN_N (every candidate is known well enough: explore no more)."""
+    from postwright.insights.best_time import MIN_N
+
+    regular = set(config.schedule.slots) or {config.schedule.default_time}
+    times = [slot for slot in config.schedule.candidates if slot not in regular]
+    if not times:
+        return None
+    end = now + timedelta(days=EXPLORE_DAYS)
+    ranked = []
+    for candidate in _slots(config, now, times):
+        if candidate > end:
+            break
+        if any((account, candidate) in taken for account in waiting.targets):
+            continue
+        tried = max(
+            (sampled.get((a, candidate.weekday(), candidate.hour), 0) for a in waiting.targets), default=0
+        )
+        if tried < MIN_N:
+            tiebreak = hashlib.sha256(f"{waiting.post_id}\0{candidate.isoformat()}".encode()).digest()
+            ranked.append((tried, tiebreak, candidate))
+    return min(ranked)[2] if ranked else None
+
+
+def _slots(config: Config, now: datetime, times: Iterable[time] | None = None) -> Iterable[datetime]:
+    times = sorted(times if times is not None else config.schedule.slots) or [config.schedule.default_time]
     today = now.astimezone(config.zone).date()
     for offset in range(0, 3660):
         day = today + timedelta(days=offset)
@@ -74,3 +138,116 @@ def _rewrite_date_line(path: Path, line: int, when: datetime) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_bytes(b"\n".join(lines))
     os.replace(temporary, path)
+
+
+def history(project: Project, config: Config, posts: Iterable[Post]) -> list[DeliveryScore]:
+    """The brand's scored deliveries from state/metrics/, at the times they were scheduled for (a damaged
+    metrics file raises the store's located error)."""
+    from postwright.insights.best_time import delivery_scores
+    from postwright.insights.store import read_observations
+
+    times = {
+        f"{post.id}.{post.lang}/{account}": when
+        for post in posts
+        for account, when in post.publish_at_by_account.items()
+    }
+    return delivery_scores(read_observations(project.root), times, config.zone)
+
+
+def sampled(scores: Iterable[DeliveryScore]) -> Sampled:
+    """How many scored deliveries each account has per weekday and hour (schedule.explore's measure)."""
+    counts: dict[tuple[str, int, int], int] = defaultdict(int)
+    for score in scores:
+        counts[score.account, *score.slot] += 1
+    return counts
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Replace the slot `current` with `candidate`: on `evidence`'s accounts the candidate hour's interval
+    lies wholly above the slot hour's (best_time.clears), and on no account is it the other way round."""
+
+    current: time
+    candidate: time
+    evidence: tuple[tuple[SlotScore, SlotScore], ...]  # (candidate hour, slot hour) per account it clears
+
+
+def suggest(config: Config, scores: Sequence[DeliveryScore]) -> list[Suggestion]:
+    """For each schedule.slots time, the candidate time (schedule.candidates) that clears it best, if any.
+
+    Slots are daily times and statistics are per hour, so each account's deliveries are grouped by their
+    local hour over every weekday (a slot at 09:30 is judged by what went out from 09:00 to 09:59)."""
+    from postwright.insights.best_time import clears, slot_summary
+
+    groups: dict[tuple[str, int], list[DeliveryScore]] = defaultdict(list)
+    for score in scores:
+        groups[score.account, score.local_time.hour].append(score)
+    by_hour = {key: slot_summary(members) for key, members in groups.items()}
+    accounts = sorted({account for account, _ in groups})
+    slot_hours = {slot.hour for slot in config.schedule.slots}
+    proposals = []
+    used: set[int] = set()
+    for current in sorted(config.schedule.slots):
+        best: tuple[float, time, tuple[tuple[SlotScore, SlotScore], ...]] | None = None
+        for candidate in sorted(config.schedule.candidates):
+            if candidate.hour in slot_hours or candidate.hour in used:
+                continue
+            pairs = [(by_hour.get((a, candidate.hour)), by_hour.get((a, current.hour))) for a in accounts]
+            known = [(new, old) for new, old in pairs if new is not None and old is not None]
+            better = tuple((new, old) for new, old in known if clears(new, old))
+            if not better or any(clears(old, new) for new, old in known):
+                continue
+            margin = min(new.low - old.high for new, old in better)  # type: ignore[operator]
+            if best is None or margin > best[0]:
+                best = (margin, candidate, better)
+        if best is not None:
+            used.add(best[1].hour)
+            proposals.append(Suggestion(current, best[1], best[2]))
+    return proposals
+
+
+def write_slots(path: Path, replacements: Mapping[time, time]) -> bool:
+    """Replace those times in config.yml's schedule.slots, each item where it stands: comments, quoting
+    style, flow or block list and every other byte stay. False when the file has no such list items."""
+    text = path.read_bytes().decode("utf-8")  # not read_text: its newline translation would drop \r\n
+    node = yaml.compose(text, Loader=yaml.SafeLoader)  # the pure loader: marks index characters
+    slots = _child(_child(node, "schedule"), "slots")
+    if not isinstance(slots, yaml.SequenceNode):
+        return False
+    edits = []
+    for item in slots.value:
+        old = _time(item)
+        if old in replacements:
+            edits.append((item.start_mark.index, item.end_mark.index, f'"{replacements[old]:%H:%M}"'))
+    for start, end, value in sorted(edits, reverse=True):
+        text = text[:start] + value + text[end:]
+    if edits:
+        _replace_text(path, text)
+    return bool(edits)
+
+
+def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for name, value in node.value if getattr(name, "value", None) == key), None)
+
+
+def _time(node: yaml.Node) -> time | None:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(getattr(node, "value", "")).strip())
+    return time(int(match[1]), int(match[2])) if match and int(match[1]) < 24 and int(match[2]) < 60 else None
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Atomically, fsynced, keeping the file's mode: a crash leaves the old config.yml or the new one."""
+    mode = path.stat().st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "postwright"
 # the libraries a publisher sends with, and the platforms' own sending code beside publisher.py
 SENDING = ("httpx", "oauthlib", "postwright.platforms.http_client", "postwright.platforms.graph")
+SENDING += ("postwright.insights.analytics",)  # Plausible's and GA4's readers (metrics conversions)
 SENDING += ("boto3", "botocore", "postwright.hosting.s3")  # media.host's S3 client: the publish step's only
 STAGES = ("postwright.platforms", "postwright.config", "postwright.load", "postwright.render")
 STAGES += ("postwright.pipeline", "postwright.publish", "postwright.doctor", "postwright.settle")

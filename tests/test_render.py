@@ -78,7 +78,9 @@ def test_utm_tags_only_brand_domains_and_never_duplicates(make_project):
         account="x_main",
         post_id="p1",
     )
-    assert tagged == "https://shop.kites.example/a?utm_source=newsletter&utm_medium=social&utm_campaign=p1"
+    assert tagged == (
+        "https://shop.kites.example/a?utm_source=newsletter&utm_medium=social&utm_campaign=p1&utm_content=x_main"
+    )
     assert add_utm(
         "https://other.example/a", config=config, platform="x", account="x_main", post_id="p1"
     ) == ("https://other.example/a")
@@ -88,20 +90,41 @@ def test_utm_keeps_the_writers_query_as_written(make_project):
     config, _ = load_config(make_project(f"-- config.yml --\n{CONFIG}"))
     tag = partial(add_utm, config=config, platform="x", account="x_main", post_id="p1")
     assert tag("https://kites.example/s?q=red%20kite&empty=&sort=a+b#top") == (
-        "https://kites.example/s?q=red%20kite&empty=&sort=a+b&utm_source=x&utm_medium=social&utm_campaign=p1#top"
+        "https://kites.example/s?q=red%20kite&empty=&sort=a+b&utm_source=x&utm_medium=social&utm_campaign=p1"
+        "&utm_content=x_main#top"
     )
     assert tag("https://kites.example/") == (
-        "https://kites.example/?utm_source=x&utm_medium=social&utm_campaign=p1"
+        "https://kites.example/?utm_source=x&utm_medium=social&utm_campaign=p1&utm_content=x_main"
     )
-    complete = "https://kites.example/?utm_source=a&utm_medium=b&utm_campaign=c"
+    complete = "https://kites.example/?utm_source=a&utm_medium=b&utm_campaign=c&utm_content=d"
     assert tag(complete) == complete
     # what a URL cannot hold raw is %-encoded: X would end the link at "ñ", leaving the tags outside
     assert tag("https://kites.example/shop?q=cometa+niño&x=a b&") == (
         "https://kites.example/shop?q=cometa+ni%C3%B1o&x=a%20b&utm_source=x&utm_medium=social&utm_campaign=p1"
+        "&utm_content=x_main"
     )
     on_a_real_tld = tag("https://kites.example/shop?q=niño").replace("kites.example", "kites.com")
     assert x_weighted_length("see " + on_a_real_tld) == 4 + 23  # one link, tags included
     assert x_weighted_length("see https://kites.com/shop?q=niño&utm_source=x") > 4 + 23  # as it was
+
+
+def test_utm_content_tells_two_accounts_of_one_platform_apart(make_project):
+    """Issue 19: the English and the Spanish X account got identical tags, so analytics could not tell
+    which one brought a visit; utm_content is the account unless config.yml says otherwise."""
+    config, _ = load_config(make_project(f"-- config.yml --\n{CONFIG}"))
+    english, spanish = (
+        add_utm("https://kites.example/", config=config, platform="x", account=name, post_id="p1")
+        for name in ("x_main", "x_es")
+    )
+    assert english.endswith("&utm_content=x_main") and spanish.endswith("&utm_content=x_es")
+    for setting, expected in (("'{platform}-{post_id}'", "&utm_content=x-p1"), ("false", "&utm_campaign=p1")):
+        utm = f"utm: {{domains: [kites.example], content: {setting}}}"
+        text = CONFIG.replace("utm: {domains: [kites.example]}", utm)
+        assert text != CONFIG
+        config, problems = load_config(make_project(f"-- config.yml --\n{text}"))
+        assert problems == []
+        url = add_utm("https://kites.example/", config=config, platform="x", account="x_es", post_id="p1")
+        assert url.endswith(expected), url
 
 
 def test_overrides_apply_platform_then_account(make_project):
@@ -245,7 +268,7 @@ def test_linkedin_escapes_the_template_link_tags_and_signature(make_project):
     assert got["2026-12-01-hi", "li"].parts[0] == (
         "New kites \\(at last\\), from @[Jane Doe](urn:li:person:j1)! {hashtag|\\#|kites}\n\n"
         "Read more \\(2 min\\) -\\> https://kites.example/new?utm\\_source=linkedin&utm\\_medium=social"
-        "&utm\\_campaign=2026-12-01-hi\n\n"
+        "&utm\\_campaign=2026-12-01-hi&utm\\_content=li\n\n"
         "{hashtag|\\#|open\\_source}\n\n"
         "— Kites & Co \\<team\\>"
     )

@@ -83,6 +83,20 @@ def number(value: Any) -> int:
     return int(value)
 
 
+def counts_of(entity: Mapping[str, Any], names: Iterable[str]) -> Metrics:
+    """The entity's counts by name, where the answer carries one counts object per post (Mastodon's
+    Status, Bluesky's postView); a name it does not carry is left out, a value not a count is Malformed."""
+    found: Metrics = {}
+    for name in names:
+        if entity.get(name) is None:
+            continue
+        try:
+            found[name] = number(entity[name])
+        except Malformed:
+            raise Malformed(f"malformed answer: {name} is {entity[name]!r}, not a count") from None
+    return found
+
+
 def summed(readings: Iterable[Mapping[str, int]]) -> Metrics:
     """The parts' numbers added up, metric by metric (a metric one part lacks counts as 0 there)."""
     total: Metrics = {}

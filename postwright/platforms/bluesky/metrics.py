@@ -19,7 +19,7 @@ from typing import Any
 from postwright.insights.model import AccountReading, Delivery, PostReading, ReadFailure
 from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.http_client import ApiClient
-from postwright.platforms.reading import Malformed, number, summed
+from postwright.platforms.reading import Malformed, counts_of, summed
 
 BATCH = 25  # app.bsky.feed.getPosts: uris maxLength 25
 COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount", "bookmarkCount")
@@ -58,7 +58,7 @@ class BlueskyMetrics:
                 yield ReadFailure(delivery.key, f"not in the AppView's answer ({said})", gone=gone)
                 continue
             try:
-                yield PostReading(delivery.key, summed(_counts(view, COUNTS) for view in views))
+                yield PostReading(delivery.key, summed(counts_of(view, COUNTS) for view in views))
             except Malformed as error:
                 yield ReadFailure(delivery.key, str(error))
 
@@ -66,18 +66,4 @@ class BlueskyMetrics:
         body = self.api.request("GET", "/xrpc/app.bsky.actor.getProfile", params={"actor": self.actor}).json()
         if not isinstance(body, dict) or body.get("followersCount") is None:
             raise PermanentError("malformed answer: getProfile has no followersCount")
-        return AccountReading(self.account_name, _counts(body, ACCOUNT_COUNTS))
-
-
-def _counts(view: Mapping[str, Any] | None, names: tuple[str, ...]) -> dict[str, int]:
-    """The view's counts by name; one it does not carry (all are optional in the lexicon) is left out."""
-    assert view is not None
-    found = {}
-    for name in names:
-        if view.get(name) is None:
-            continue
-        try:
-            found[name] = number(view[name])
-        except Malformed:
-            raise Malformed(f"malformed answer: {name} is {view[name]!r}, not a count") from None
-    return found
+        return AccountReading(self.account_name, counts_of(body, ACCOUNT_COUNTS))

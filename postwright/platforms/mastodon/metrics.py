@@ -18,7 +18,7 @@ from typing import Any
 from postwright.insights.model import AccountReading, Delivery, PostReading, ReadFailure
 from postwright.platforms.contract import Connection, PermanentError
 from postwright.platforms.http_client import ApiClient
-from postwright.platforms.reading import Malformed, number, summed
+from postwright.platforms.reading import Malformed, counts_of, summed
 
 BATCH = 20  # Api::V1::StatusesController DEFAULT_STATUSES_LIMIT: more ids than this are refused
 COUNTS = ("replies_count", "reblogs_count", "favourites_count", "quotes_count")  # Status entity
@@ -46,7 +46,7 @@ class MastodonMetrics:
                 yield ReadFailure(delivery.key, "the status is gone (404 from the server)", gone=True)
                 continue
             try:
-                yield PostReading(delivery.key, summed(_counts(status, COUNTS) for status in statuses))
+                yield PostReading(delivery.key, summed(counts_of(status, COUNTS) for status in statuses))
             except Malformed as error:
                 yield ReadFailure(delivery.key, str(error))
 
@@ -56,7 +56,7 @@ class MastodonMetrics:
             raise PermanentError("malformed answer: verify_credentials is not an Account")
         if "followers_count" not in body:
             raise PermanentError("malformed answer: verify_credentials has no followers_count")
-        return AccountReading(self.account_name, _counts(body, ACCOUNT_COUNTS))
+        return AccountReading(self.account_name, counts_of(body, ACCOUNT_COUNTS))
 
     def _statuses(self, ids: Sequence[str]) -> dict[str, Mapping[str, Any] | None]:
         """Each id's Status, None where the server has none (gone)."""
@@ -88,17 +88,3 @@ def _by_id(body: Any) -> dict[str, Mapping[str, Any]]:
     if not isinstance(body, list) or not all(isinstance(item, dict) and "id" in item for item in body):
         raise PermanentError("malformed answer: getStatuses did not return a list of Statuses")
     return {str(item["id"]): item for item in body}
-
-
-def _counts(entity: Mapping[str, Any] | None, names: tuple[str, ...]) -> dict[str, int]:
-    """The entity's counts by name; one the server does not send (quotes before 4.5) is left out."""
-    assert entity is not None
-    found = {}
-    for name in names:
-        if entity.get(name) is None:
-            continue
-        try:
-            found[name] = number(entity[name])
-        except Malformed:
-            raise Malformed(f"malformed answer: {name} is {entity[name]!r}, not a count") from None
-    return found
