@@ -172,8 +172,20 @@ def test_same_data_same_bytes_whatever_the_order(data):
 def test_json_names_every_view(data):
     rows, facts = data
     document = json.loads(as_json(performance(rows, facts, since="365d", zone=MADRID)))
-    views = {"brand", "zone", "since", "until", "note", "accounts", "top", "bottom", "groups", "best_times"}
-    assert set(document) == views
+    views = {
+        "brand",
+        "zone",
+        "since",
+        "until",
+        "note",
+        "accounts",
+        "top",
+        "bottom",
+        "groups",
+        "best_times",
+        "roi",
+    }
+    assert set(document) == views and document["roi"] is None  # no conversions and no costs here
     top = document["top"][0]
     assert top["source"].startswith("content/posts/") and top["url"].startswith("https://social.example/")
     assert {"lift", "score", "basis", "engagements", "impressions", "metrics"} <= set(top)

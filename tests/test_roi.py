@@ -3,6 +3,7 @@ posts' `cost:` and the campaigns' cost; Markdown and JSON renderings."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from postwright import pipeline
@@ -222,3 +223,19 @@ def test_the_example_brand_imports_its_shop_csv_and_reports_it(tmp_path):
         in report.output
     )
     assert "| 2026-12-01-launch" not in report.output  # not yet due at --at
+    # `metrics report` carries the same tables, in each format, over its own period
+    performance = ["-C", str(tmp_path), "metrics", "report", "--since", "60d", *at]
+    markdown = CliRunner().invoke(cli, performance)
+    assert markdown.exit_code == 0, markdown.output
+    assert "### Return on investment" in markdown.output
+    assert "| repairs (Repair service launch) | 110 | 6 | 354.00 EUR |" in markdown.output
+    data = CliRunner().invoke(cli, [*performance, "--format", "json"])
+    campaigns = json.loads(data.output)["roi"]["campaigns"]
+    assert [(row["name"], row["visits"], row["revenue"]) for row in campaigns] == [("repairs", 110, 354.0)]
+    page = CliRunner().invoke(cli, [*performance, "--format", "html", "-o", str(tmp_path / "p.html")])
+    assert (
+        page.exit_code == 0
+        and '<h2 id="roi-h">Return on investment</h2>' in (tmp_path / "p.html").read_text()
+    )
+    short = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "report", "--since", "7d", *at])
+    assert "Return on investment" in short.output  # costs counted: the tables stay for the period

@@ -43,6 +43,7 @@ from postwright.ledger import JobState, Ledger
 
 if TYPE_CHECKING:
     from postwright.config import Config
+    from postwright.insights.roi import Roi
     from postwright.model import Post
     from postwright.project import Project
 
@@ -123,6 +124,7 @@ class Performance:
     accounts: tuple[AccountSeries, ...]
     groups: tuple[Group, ...]
     best: tuple[SlotScore, ...]  # per account, its best slots with enough data
+    roi: Roi | None = None  # revenue − cost, where the brand imports conversions or counts costs
 
     @property
     def top(self) -> tuple[Scored, ...]:
@@ -371,7 +373,7 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
     # streamed: only each delivery's settled reading is kept, so memory does not grow with the rows
     observations = read_observations(project.root, first and first - _CONTEXT) if newest else ()
     facts = post_facts(config, loaded.posts, Ledger(project.state_dir).read())
-    return performance(
+    report = performance(
         observations,
         facts,
         since=since,
@@ -380,6 +382,19 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
         accounts=read_accounts(project.root, first),
         brand=config.brand.name,
     )
+    return replace(report, roi=_roi(project, config, loaded.posts, report))
+
+
+def _roi(project: Project, config: Config, posts: Sequence[Post], report: Performance) -> Roi | None:
+    """Return on investment over the report's period; None where there is nothing to count (no
+    conversions imported, no cost in a post or campaign). A damaged conversions file raises, located."""
+    from postwright.insights import conversions, roi
+
+    costs = any(post.cost for post in posts) or any(c.cost for c in config.campaigns.values())
+    if not costs and not (project.root / conversions.FOLDER).is_dir():
+        return None
+    found = conversions.read_conversions(project.root, report.since.date())
+    return roi.roi(config, posts, found, report.since.date(), report.until)
 
 
 def _newest_month(root: Path) -> datetime | None:
@@ -486,7 +501,14 @@ def as_data(report: Performance) -> dict[str, object]:
             }
             for slot in report.best
         ],
+        "roi": _roi_data(report),
     }
+
+
+def _roi_data(report: Performance) -> dict[str, object] | None:
+    from postwright.insights import roi
+
+    return roi.as_json(report.roi) if report.roi else None
 
 
 def as_json(report: Performance) -> str:
@@ -522,7 +544,7 @@ def markdown(report: Performance) -> str:
     ]
     if not report.posts:
         lines += ["", "No readings in this period: `postwright metrics pull` reads them after publishing."]
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _roi_markdown(report)) + "\n"
     lines += _accounts_markdown(report)
     for title, posts in (("Top posts", report.top), ("Bottom posts", report.bottom)):
         lines += ["", f"### {title}", "", "| lift | post | account | time | engagements | impressions |"]
@@ -542,7 +564,16 @@ def markdown(report: Performance) -> str:
         lines += [f"| {_code(s.account)} | {s.label} | {interval_text(s)} | {s.n} |" for s in report.best]
     else:
         lines.append(f"Not enough data yet: a slot needs {MIN_N} posts.")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _roi_markdown(report)) + "\n"
+
+
+def _roi_markdown(report: Performance) -> list[str]:
+    """The return-on-investment tables as a section of this report (roi.py writes them)."""
+    if not report.roi:
+        return []
+    from postwright.insights import roi
+
+    return ["", roi.as_markdown(report.roi).rstrip("\n").replace("## Return", "### Return", 1)]
 
 
 GROUP_TITLES = {
