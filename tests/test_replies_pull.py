@@ -16,7 +16,7 @@ from postwright import platforms
 from postwright.cli import cli
 from postwright.engagement import pull as pulling
 from postwright.engagement.model import Conversation, PostGone
-from postwright.engagement.state import path_for
+from postwright.engagement.state import path_for, seen_key
 from postwright.insights.model import Delivery
 from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
@@ -141,7 +141,7 @@ def test_the_state_holds_ids_and_counts_never_words_or_handles(reader, brand):
     for private in ("secret", "private", "ana", "example.social"):
         assert private not in stored
     document = json.loads(stored)
-    assert set(document["seen"]) == {"1", "9"}
+    assert set(document["seen"]) == {seen_key("1"), seen_key("9")}
     assert document["deliveries"][key] == {"replies": 1, "unanswered": 1, "read": AT.isoformat()}
 
 

@@ -196,8 +196,9 @@ def _account(
     since = (before.mentions_since or at - bands.fresh) - OVERLAP
     mentions_read = heard.mentions(since)
     conversations = heard.conversations()
-    new = [item for item in conversations if item.remote_id not in before.seen]
-    seen = {**before.seen, **{item.remote_id: hour_of(item.created.astimezone(UTC)) for item in new}}
+    new = [item for item in conversations if store.seen_key(item.remote_id) not in before.seen]
+    heard_hours = {store.seen_key(item.remote_id): hour_of(item.created.astimezone(UTC)) for item in new}
+    seen = {**before.seen, **heard_hours}
     followed = {delivery.key for delivery in mine}
     after = store.AccountState(
         name,

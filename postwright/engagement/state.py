@@ -1,13 +1,15 @@
 """What a pull remembers between runs, per account, in state/engagement/<account>.json: ids and counts only.
 
 People's words and third parties' handles never enter git (its history cannot be erased), so this file
-holds the platform's ids of what was heard (with the UTC hour each was written, for the 28-day crisis
-baseline), the mentions cursor, and per delivery the counts and when it was last read. The file is
-rewritten atomically and only when it changes; keys are sorted, so two equal states are equal bytes.
+holds a digest of the platform's id of each thing heard (some ids name their author: a Bluesky reply's
+at:// URI holds the author's DID) with the UTC hour it was written, for the 28-day crisis baseline; the
+mentions cursor; and per delivery the counts and when it was last read. The file is rewritten atomically
+and only when it changes; keys are sorted, so two equal states are equal bytes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -36,7 +38,7 @@ class DeliveryCounts:
 class AccountState:
     account: str
     mentions_since: datetime | None = None  # UTC: the mentions cursor
-    seen: Mapping[str, datetime] = field(default_factory=dict)  # remote id -> UTC hour it was written
+    seen: Mapping[str, datetime] = field(default_factory=dict)  # seen_key(remote id) -> UTC hour written
     deliveries: Mapping[str, DeliveryCounts] = field(default_factory=dict)
 
     def hours(self) -> dict[datetime, int]:
@@ -46,6 +48,11 @@ class AccountState:
     def pruned(self, now: datetime) -> AccountState:
         keep = {key: hour for key, hour in self.seen.items() if hour >= now - KEEP}
         return replace(self, seen=keep)
+
+
+def seen_key(remote_id: str) -> str:
+    """What the state keeps of a platform's id: enough to know it again, nothing that names anyone."""
+    return hashlib.sha256(remote_id.encode("utf-8")).hexdigest()[:20]
 
 
 class StateError(Exception):
