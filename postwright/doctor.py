@@ -93,13 +93,18 @@ def examine(
 
 
 def replies_needs(account: Account) -> str:
-    """What `replies pull` needs beyond publishing (the reader's scopes), or why it hears nothing."""
-    if account.deliver == "outbox":
+    """What an API account's `replies pull` needs beyond publishing (the reader's scopes), or why it
+    hears nothing; outbox accounts posted nothing to hear about."""
+    if account.deliver != "api":
         return ""
     platform = PLATFORMS[account.platform]
     if platform.replies is None:
-        return f"not heard: {platform.replies_note or 'the platform offers nothing to read'}"
-    return f"needs {', '.join(platform.replies_scopes)}" if platform.replies_scopes else ""
+        return (
+            f"replies pull: nothing heard ({platform.replies_note or 'the platform offers nothing to read'})"
+        )
+    if platform.replies_scopes:
+        return f"replies pull: the token also needs {', '.join(platform.replies_scopes)}"
+    return "replies pull: nothing more than publishing needs"
 
 
 def _account(
@@ -230,7 +235,7 @@ def health_human(found: list[AccountHealth]) -> str:
     return "\n".join(
         f"{click.style(f'{item.status:<7}', fg=_COLOURS[item.status], bold=True)} "
         f"{item.account:<{width}}  {item.platform:<9} {item.detail}"
-        + (f"\n{'':<8}{'':<{width}}  {'':<9} replies and mentions: {item.replies}" if item.replies else "")
+        + (f"\n{'':<{width + 20}}{item.replies}" if item.replies else "")
         for item in found
     )
 
@@ -252,9 +257,11 @@ def health_github(found: list[AccountHealth]) -> str:
     for item in found:
         if item.status == "ok":
             lines.append(f"ok: {item.account} ({item.platform}): {item.detail}")
-            continue
-        title = _escape_property(f"postwright doctor: {item.account} ({item.platform})")
-        lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
+        else:
+            title = _escape_property(f"postwright doctor: {item.account} ({item.platform})")
+            lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
+        if item.replies:
+            lines.append(f"{item.account} ({item.platform}): {item.replies}")
     return "\n".join(lines)
 
 
