@@ -8,6 +8,9 @@ One pull first hears everything; then each timed pull finds nothing new. Printed
 and the median CPU time of this process (our own time: the server's CPU is in its own process), with
 requests per pull. Nothing is asserted: the machine is small and shared.
 
+Measured on the 2-core sandbox while other jobs ran (medians of 5, 70 requests a pull): CPU 0.48 s with
+the accounts read one after another (wall 1.87 s), 0.45 s read 8 at a time (wall 1.36 s).
+
     python bench/replies_pull.py [--accounts 10] [--posts 5] [--repeat 5]
 """
 
