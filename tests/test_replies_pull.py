@@ -312,3 +312,15 @@ def test_an_account_whose_token_is_not_set_says_so_and_the_others_still_run(read
 def _needs_token(connection):
     connection.secrets["access_token"]
     return ScriptedReader(connection)
+
+
+def test_a_post_in_the_daily_band_not_read_this_run_shows_its_last_count(reader, brand):
+    project, config, ledger = brand
+    key = published(ledger, "week", "masto", "mastodon", ("2",), AT - timedelta(days=3))
+    reader.threads["2"] = [said("21", 60, key=key)]
+    pulling.pull(config, project.state_dir, AT, accounts=["masto"])
+    later = pulling.pull(config, project.state_dir, AT + timedelta(hours=2), accounts=["masto"])
+    assert later.accounts[0].unanswered == ()
+    shown = pulling.as_markdown(later)
+    assert "### Not read this run (as last read)" in shown
+    assert f"- {key} (https://example.test/2): 1 unanswered at 2026-12-07 12:00 UTC" in shown

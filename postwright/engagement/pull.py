@@ -315,7 +315,18 @@ def _item_markdown(item: Conversation) -> str:
     return f"- {_shown_time(item.created)} {who}: {_one_line(item.text)} [answer]({item.url})"
 
 
-def _account_markdown(heard: AccountPull) -> list[str]:
+def _carried_markdown(heard: AccountPull, at: datetime) -> list[str]:
+    """Posts not read this run (the daily band) that still had unanswered replies when last read."""
+    lines = [
+        f"- {count.key} ({count.url or 'no link'}): {count.unanswered} unanswered "
+        f"at {_shown_time(count.read)}"
+        for count in heard.counts
+        if count.unanswered and count.read is not None and count.read < at
+    ]
+    return ["### Not read this run (as last read)", *lines, ""] if lines else []
+
+
+def _account_markdown(heard: AccountPull, at: datetime) -> list[str]:
     title = PLATFORMS[heard.platform].title
     lines = [f"## Inbox: {heard.handle or heard.account} on {title} ({heard.account})", ""]
     if heard.note:
@@ -328,6 +339,7 @@ def _account_markdown(heard: AccountPull) -> list[str]:
         lines.append(f"### Replies to {key} ({urls.get(key) or 'no link'})" if key else "### Mentions")
         lines += [_item_markdown(item) for item in items]
         lines.append("")
+    lines += _carried_markdown(heard, at)
     lines.append(f"{len(heard.unanswered)} unanswered, {heard.new} new, {heard.mentions} mentions heard.")
     lines += [f"- could not read {failure}" for failure in heard.failures]
     return [*lines, ""]
@@ -336,7 +348,7 @@ def _account_markdown(heard: AccountPull) -> list[str]:
 def as_markdown(pulled: Pulled) -> str:
     """The inbox as Markdown: per account, unanswered replies grouped by post, then mentions, newest
     first, each with the link to answer it; then any crisis signals."""
-    lines = [line for heard in pulled.accounts for line in _account_markdown(heard)]
+    lines = [line for heard in pulled.accounts for line in _account_markdown(heard, pulled.at)]
     for signal in pulled.crisis:
         lines.append(f"## Crisis? {signal.account}: {signal.reason}")
         lines += [f"- {printable(line)}" for line in signal.evidence]
