@@ -95,8 +95,9 @@ def account_problems(config: Config, name: str) -> list[AccountProblem]:
     if account.deliver != "api":
         return found
     merged = connection_settings(config, name)
+    hosted = {"media_base_url"} if config.media.host else set()  # media.host serves what it would
     for setting in platform.settings:
-        if setting.required and merged.get(setting.name) in (None, ""):
+        if setting.required and setting.name not in hosted and merged.get(setting.name) in (None, ""):
             found.append(
                 AccountProblem(
                     (*at, "settings") if account.settings else at,

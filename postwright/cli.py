@@ -21,7 +21,7 @@ import click
 from postwright import __version__
 from postwright.cache import stamp
 from postwright.console import FORMATTERS, ExitStatus, count_line, format_human, json_text
-from postwright.credentials import redact
+from postwright.credentials import CredentialsError, redact
 from postwright.diagnostics import Severity, has_errors, printable
 from postwright.files import DISK_FULL
 from postwright.options import (
@@ -655,6 +655,69 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
     click.echo(f"wrote the schedule of {shown}: {bill}", err=True)
 
 
+@cli.group()
+def media() -> None:
+    """Images hosted on media.host (S3-compatible storage) for the platforms that fetch them by URL.
+
+    \b
+    Example:
+      postwright media cleanup --older-than 30d
+    """
+
+
+@media.command("cleanup")
+@click.option(
+    "--older-than",
+    "older_than",
+    default="30d",
+    show_default=True,
+    help="Remove images of posts whose every job went out longer ago than this (e.g. 30d, 12h).",
+)
+@click.option("--apply", is_flag=True, help="Delete them; without it, only list what would be deleted.")
+@at_option()
+@click.pass_obj
+def media_cleanup(project: Project, older_than: str, apply: bool, at_text: str | None) -> None:
+    """List (dry run) or, with --apply, delete hosted images of posts published long ago.
+
+    An image is removed only when every job of its post is over (published, retracted, missed or
+    expired) and the last went out more than --older-than ago; a post still due, upcoming, blocked,
+    failed or unconfirmed keeps its images. Reads the ledger and the posts, so it works on a fresh
+    checkout; needs media.host's credentials in the environment. Exit 3 when the store cannot be used.
+
+    \b
+    Example:
+      postwright media cleanup --older-than 30d --apply
+    """
+    from pydantic import TypeAdapter, ValidationError
+
+    from postwright.hosting import HostError
+    from postwright.hosting.cleanup import CleanupError, cleanup
+    from postwright.schema import Duration
+
+    try:
+        age = TypeAdapter(Duration).validate_python(older_than)
+    except ValidationError as error:
+        message = error.errors()[0]["msg"]
+        raise click.BadParameter(f"{message}: write e.g. 30d or 12h", param_hint="--older-than") from error
+    require_config(project)
+    try:
+        cleaned = cleanup(project, _at(project, at_text), age, apply=apply)
+    except CleanupError as error:
+        raise click.ClickException(str(error)) from error
+    except (HostError, CredentialsError) as error:  # the store or its keys: operational, exit 3
+        click.echo(f"Error: {redact(str(error))}", err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    for verdict in cleaned.verdicts:
+        mark = ("deleted " if apply else "would delete ") if verdict.remove else ""
+        click.echo(f"{mark}{verdict.key} ({verdict.size:,} bytes): {verdict.reason}")
+    removed = cleaned.removed
+    total = sum(verdict.size for verdict in removed)
+    counted = f"{len(removed)} of {len(cleaned.verdicts)} hosted images ({total:,} bytes)"
+    click.echo(
+        f"deleted {counted}" if apply else f"would delete {counted}: run with --apply to delete", err=True
+    )
+
+
 @cli.command()
 @click.argument("post_id")
 @only_account_option
@@ -885,6 +948,67 @@ def doctor(project: Project, output_format: str, offline: bool) -> None:
         click.echo(text)
     click.echo(summary(found), err=True)
     sys.exit(ExitStatus.CONTENT_ERRORS if any(item.status == "error" for item in found) else ExitStatus.OK)
+
+
+@cli.group()
+def metrics() -> None:
+    """What each published post achieved, read back from the platforms into state/metrics/.
+
+    \b
+    Example:
+      postwright metrics pull --dry-run
+    """
+
+
+@metrics.command("pull")
+@at_option()
+@dry_run_option("Show which posts and accounts are due; ask no platform, write nothing.")
+@click.pass_obj
+def metrics_pull(project: Project, at_text: str | None, dry_run: bool) -> None:
+    """Read the numbers of published posts from each API account's platform into state/metrics/.
+
+    A post is read as it passes 1 h, 6 h, 24 h, 3 d, 7 d, 30 d and 89 d after publishing; each
+    account's followers once a day. Outbox accounts have nothing to read. A refused, rate-limited or
+    malformed read is listed in state/metrics/failures.csv and read again on the next run. The ledger
+    is only read. Exit 3 when some read failed, else 0. See docs/insights.md.
+
+    \b
+    Example:
+      postwright metrics pull
+      postwright metrics pull --dry-run --at 2026-12-02T09:00
+    """
+    from postwright.insights.pull import PullError, pull
+
+    now = _at(project, at_text)
+    config = usable_config(project)
+    try:
+        report = pull(project.root, config, now, dry_run=dry_run)
+    except PullError as error:
+        click.echo(redact(f"postwright: {error}"), err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    for pulled in report.accounts:
+        verb = "due" if dry_run else "read"
+        count = len(pulled.due) if dry_run else pulled.read
+        followers = ", account numbers" if pulled.account_read else ""
+        click.echo(printable(f"{pulled.account} ({pulled.platform}): {verb} {count} post(s){followers}"))
+        for delivery in pulled.due if dry_run else ():
+            click.echo(printable(f"  due {delivery.key} (published {delivery.published:%Y-%m-%d %H:%M} UTC)"))
+        for failure in pulled.failures:
+            click.echo(printable(f"  failed {failure.key}: {failure.reason}"), err=True)
+    for name in report.without_reader:
+        click.echo(printable(f"{name}: no numbers to read ({_metrics_note(config, name)})"), err=True)
+    if not report.accounts:
+        click.echo("metrics: no account delivers through a platform's API with numbers to read", err=True)
+    elif not dry_run:
+        failed = sum(len(pulled.failures) for pulled in report.accounts)
+        click.echo(f"metrics: {report.stored} row(s) stored, {failed} read(s) failed", err=True)
+    sys.exit(ExitStatus.SEND_FAILED if report.failed else ExitStatus.OK)
+
+
+def _metrics_note(config, account: str) -> str:
+    from postwright.platforms import PLATFORMS
+
+    return PLATFORMS[config.accounts[account].platform].metrics_note or "postwright has no reader for it yet"
 
 
 class _ImageProgress:

@@ -10,7 +10,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal
@@ -459,6 +459,59 @@ class Schedule(Model):
     GitHub only the default branch publishes; naming another branch there makes every run refuse."""
 
 
+# SigV4 presigned URLs live at most 7 days: "Maximum is 604800 seconds"
+# (docs.aws.amazon.com/cli/latest/reference/s3/presign.html; boto3's generate_presigned_url signs alike).
+LONGEST_URL_LIFE = timedelta(days=7)
+
+
+def _url_life(value: timedelta) -> timedelta:
+    if not timedelta(minutes=5) <= value <= LONGEST_URL_LIFE:
+        raise PydanticCustomError(
+            "PW104",
+            "a presigned URL lives from 5 minutes to 7 days",
+            {"hint": "write e.g. 1h; Meta fetches the image within minutes of the post (docs/publishing.md)"},
+        )
+    return value
+
+
+class HostCredentials(Model):
+    """Names of the environment variables (CI secrets) holding the store's keys, never the keys."""
+
+    access_key_id: EnvVarName
+    """The variable holding the access key id, e.g. R2_ACCESS_KEY_ID."""
+    secret_access_key: EnvVarName
+    """The variable holding the secret access key, e.g. R2_SECRET_ACCESS_KEY."""
+
+
+class MediaHost(Model):
+    """S3-compatible storage (AWS S3, Cloudflare R2, Backblaze B2, MinIO, DigitalOcean Spaces) that the
+    publish step uploads due posts' images to, for the platforms that fetch images by URL."""
+
+    bucket: Annotated[str, Field(min_length=3, max_length=63, pattern=r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")]
+    """The bucket's name, e.g. windward-media."""
+    endpoint: Link | None = None
+    """The store's S3 endpoint, e.g. https://<account>.r2.cloudflarestorage.com; unset: AWS S3 in `region`."""
+    region: str = "us-east-1"
+    """The bucket's region (R2: auto; B2: e.g. us-west-004; Spaces: e.g. nyc3)."""
+    prefix: Annotated[str, Field(pattern=r"^([A-Za-z0-9!_.*'()-]+/)*$")] = "postwright/"
+    """Folder in the bucket the images go under (ends with /); each post's under <prefix><post-id>/."""
+    credentials: HostCredentials
+    """The variables holding the keys, e.g. {access_key_id: R2_KEY, secret_access_key: R2_SECRET}."""
+    url_life: Annotated[Duration, AfterValidator(_url_life)] = Field("1h", validate_default=True)
+    """How long the presigned URL handed to a platform works (5m to 7d)."""
+    public_base_url: Link | None = None
+    """Where the bucket is served publicly (an R2 public domain, a CDN): URLs are <this>/<key>, not
+    presigned. Unset: presigned URLs, so the bucket can stay private."""
+
+
+class Media(Model):
+    """Where images that platforms fetch by URL (Instagram, Threads) are hosted."""
+
+    host: MediaHost | None = None
+    """S3-compatible storage the publish step uploads to just in time; unset: settings.media_base_url
+    (publish/ served by GitHub Pages, docs/publishing.md)."""
+
+
 class Engagement(Model):
     """Replies and mentions (`postwright replies pull`): how long posts are followed, what is a crisis."""
 
@@ -559,6 +612,8 @@ class Config(Model):
     people: dict[str, Person] = {}
     """People who can be mentioned as @[name] in posts, with their handle per platform, e.g.
     {jane: {name: Jane Doe, x: janedoe}}."""
+    media: Media = Media()
+    """Hosting for images the platforms fetch by URL: {host: {bucket: …, endpoint: …, credentials: …}}."""
     outbox: RepositoryFolder = "outbox"
     """Folder (relative to the repository, inside it) where outbox accounts deliver."""
     severity: dict[RuleCode, Literal["error", "warning", "info", "off"]] = {}

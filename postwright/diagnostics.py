@@ -151,6 +151,7 @@ _CATALOGUE = (
     Rule("PW412", _E, "alt text missing (brand rule brand.rules.alt_text: required)"),
     Rule("PW413", _E, "alt text longer than the platform allows, in the unit it counts"),
     Rule("PW414", _E, "same text on the same account within the duplicate window"),
+    Rule("PW415", _E, "a direct post (TikTok post_mode DIRECT_POST) without privacy_level"),
 )
 
 # Rules that decide whether a post exists, where it goes and how often it is sent, or whose post cannot

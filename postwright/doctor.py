@@ -55,6 +55,7 @@ class AccountHealth:
     detail: str
     expires_at: datetime | None = None
     missing: tuple[str, ...] = field(default=())  # environment variables not set, or credentials not named
+    metrics: str = ""  # what `metrics pull` needs beyond publishing (scopes), or why it reads nothing
     replies: str = ""  # what `replies pull` needs of the account (scopes), or why it hears nothing
 
     def as_dict(self) -> dict[str, object]:
@@ -66,6 +67,7 @@ class AccountHealth:
             "detail": self.detail,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "missing": list(self.missing),
+            "metrics": self.metrics,
             "replies": self.replies,
         }
 
@@ -86,10 +88,24 @@ def examine(
             _api_version_judged(
                 _account(config, name, account, offline, moment, found, transport), config, name, moment
             ),
+            metrics=metrics_needs(account),
             replies=replies_needs(account),
         )
         for name, account in config.accounts.items()
     ]
+
+
+def metrics_needs(account: Account) -> str:
+    """What an API account's `metrics pull` needs beyond publishing, or why it reads nothing; outbox
+    accounts posted nothing to read, so nothing is said of them."""
+    if account.deliver != "api":
+        return ""
+    platform = PLATFORMS[account.platform]
+    if platform.metrics is None:
+        return f"metrics pull: no numbers ({platform.metrics_note or 'postwright has no reader for it yet'})"
+    if platform.metrics_scopes:
+        return f"metrics pull: the token also needs {', '.join(platform.metrics_scopes)}"
+    return "metrics pull: nothing more than publishing needs"
 
 
 def replies_needs(account: Account) -> str:
@@ -235,6 +251,7 @@ def health_human(found: list[AccountHealth]) -> str:
     return "\n".join(
         f"{click.style(f'{item.status:<7}', fg=_COLOURS[item.status], bold=True)} "
         f"{item.account:<{width}}  {item.platform:<9} {item.detail}"
+        + (f"\n{'':<{width + 20}}{item.metrics}" if item.metrics else "")
         + (f"\n{'':<{width + 20}}{item.replies}" if item.replies else "")
         for item in found
     )
@@ -260,6 +277,8 @@ def health_github(found: list[AccountHealth]) -> str:
         else:
             title = _escape_property(f"postwright doctor: {item.account} ({item.platform})")
             lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
+        if item.metrics:
+            lines.append(f"{item.account} ({item.platform}): {item.metrics}")
         if item.replies:
             lines.append(f"{item.account} ({item.platform}): {item.replies}")
     return "\n".join(lines)

@@ -48,6 +48,11 @@ class Override(Model):
     """Different images."""
     thread: Literal["auto", "never", "always"] | None = None
     """A different thread mode."""
+    privacy_level: (
+        Literal["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY"] | None
+    ) = None
+    """TikTok: who may see the post, e.g. PUBLIC_TO_EVERYONE. With post_mode DIRECT_POST a post goes out only
+    when it says so (checked against the creator's options when it is sent); a draft ignores it."""
 
 
 class FrontMatter(Model):

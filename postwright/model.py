@@ -68,6 +68,7 @@ class Variant:
     body_line: int  # where the text these parts came from starts (the body or its override)
     thread: ThreadMode
     title: str = ""  # the post's title: link cards (Bluesky), pin titles (Pinterest), previews
+    privacy_level: str | None = None  # TikTok's audience for a direct post, from front matter; else None
 
     @property
     def key(self) -> str:
@@ -85,6 +86,8 @@ class Variant:
             "link": self.link,
             "media": [[ref.src, ref.alt, list(ref.focus or ())] for ref in self.media],
         }
+        if self.privacy_level:  # only where given, so the hashes of every other post stay as they were
+            sent["privacy_level"] = self.privacy_level
         canonical = json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(canonical).hexdigest()
 

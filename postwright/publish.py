@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from postwright.account_settings import connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.hosting import HOST, HostError, fetches_by_url, object_key
 from postwright.ledger import Ledger, LedgerWriteError, Record, RecordStatus, Via, outbox_receipt
 from postwright.model import Variant
 from postwright.platforms import PLATFORMS
@@ -40,6 +41,7 @@ from postwright.platforms.outbox import OutboxPublisher
 
 if TYPE_CHECKING:
     from postwright.config import Config
+    from postwright.hosting.s3 import S3Host
     from postwright.media import Rendition
     from postwright.project import Project
 
@@ -426,13 +428,15 @@ def publishers(
     """Each account's publisher, made when first asked for: outbox accounts write to the outbox folder;
     API accounts get their platform's publisher, with the renditions in `media_cache` as uploads."""
     cache: dict[str, Publisher] = {}
+    hosted = _HostedUrls(config)
 
     def images(variant: Variant) -> list[tuple[Path, str]]:
-        """The files the platform gets for this variant, with their alt text."""
-        return [(upload.path, upload.alt) for upload in uploads(variant)]
+        """The files the outbox gets for this variant, with their alt text (a rehearsal uploads nothing)."""
+        return [(upload.path, upload.alt) for upload in uploads(variant, host=False)]
 
-    def uploads(variant: Variant) -> list[Upload]:
+    def uploads(variant: Variant, *, host: bool = True) -> list[Upload]:
         base = connection_settings(config, variant.account).get("media_base_url")
+        by_host = host and config.media.host is not None and fetches_by_url(PLATFORMS[variant.platform])
         found = [(renditions.get((ref.src, variant.platform)), ref) for ref in variant.media]
         return [
             Upload(
@@ -440,13 +444,19 @@ def publishers(
                 alt=ref.alt,
                 width=rendition.width,
                 height=rendition.height,
-                mime=f"image/{rendition.format.lower()}",
+                mime=_mime(rendition),
                 focus=(float(ref.focus[0]), float(ref.focus[1])) if ref.focus else None,
-                public_url=f"{str(base).rstrip('/')}/{rendition.path}" if base else None,
+                public_url=public_url(variant, rendition, by_host, base),
             )
             for rendition, ref in found
             if rendition
         ]
+
+    def public_url(variant: Variant, rendition: Rendition, by_host: bool, base: object) -> str | None:
+        """On media.host (uploaded now), else under media_base_url (publish/ served), else none."""
+        if by_host:
+            return hosted.url(variant.post_id, rendition, media_cache)
+        return f"{str(base).rstrip('/')}/{rendition.path}" if base else None
 
     def publisher_for(account: str) -> Publisher:
         if account not in cache:
@@ -471,6 +481,38 @@ def publishers(
         return cache[account]
 
     return publisher_for
+
+
+def _mime(rendition: Rendition) -> str:
+    return f"image/{rendition.format.lower()}"
+
+
+class _HostedUrls:
+    """The due renditions on `media.host`, uploaded when a publisher first asks for their URL (so an
+    embargoed image goes up only with its post) and once a run. A failure raises before the platform is
+    asked for anything, as a refusal: nothing was sent, and the job is due again on the next run."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.host: S3Host | None = None  # made on the first upload: its keys are read only then
+        self.urls: dict[str, str] = {}
+
+    def url(self, post_id: str, rendition: Rendition, media_cache: Path) -> str:
+        settings = self.config.media.host
+        assert settings is not None  # only asked for when media.host is set
+        key = object_key(settings.prefix, post_id, rendition.sha256, rendition.path)
+        if key not in self.urls:
+            try:
+                if self.host is None:
+                    self.host = HOST(settings, Secrets("media.host", settings.credentials.model_dump()))
+                self.urls[key], _ = self.host.publish(
+                    rendition.cache_file(media_cache), key, _mime(rendition), rendition.sha256
+                )
+            except HostError as error:
+                if error.settings:
+                    raise CredentialsError(f"{error} (nothing sent)") from error
+                raise TransientError(f"{error} (nothing sent)", refused=True) from error
+        return self.urls[key]
 
 
 class _NoApiPublisher:

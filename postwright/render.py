@@ -184,6 +184,7 @@ def render(
             body_line=body_line,
             thread=thread,
             title=post.title,
+            privacy_level=fields.get("privacy_level"),
         ),
         found,
     )

@@ -39,7 +39,7 @@ ACTION = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}@[0-9a-
 """OWNER/REPO@<full commit SHA>: a tag or branch can later point at other code, a commit cannot."""
 
 _SELF_ACTION = re.compile(r"(?m)^(?P<indent> +)uses: \./(?: #.*)?$")
-"""The line in postwright's own workflows that runs the action from the checkout (`uses: ./`)."""
+"""The lines in postwright's own workflows that run the action from the checkout (`uses: ./`)."""
 
 
 def default_action() -> str:
@@ -69,7 +69,7 @@ def workflow_text(name: str, action: str) -> str:
     """postwright's own workflow `name` as a brand's: the same file, but running `action` instead of
     the action in the checkout (tests/test_install.py keeps the two copies identical)."""
     text = (files("postwright") / "scaffold" / "github" / "workflows" / name).read_text("utf-8")
-    return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text, count=1)
+    return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text)
 
 
 def _publish_workflow(action: str, config_text: str, timezone: str, today: date) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import regex
 
 from postwright import text
+from postwright.account_settings import connection_settings
 from postwright.config import Config, limits_for
 from postwright.diagnostics import Diagnostic, Span, clip, diag
 from postwright.frontmatter import NEW_POST_BODY, FrontMatter, ImageRef
@@ -47,7 +48,12 @@ def check_variants(variants: Iterable[Variant], config: Config, *, each: bool = 
 def check_variant(variant: Variant, config: Config) -> list[Diagnostic]:
     """The rules one variant can be checked against alone: its text and its images."""
     limits = _limits(config, variant)
-    return [*_text(variant, limits), *_media(variant, limits), *_swallowing_links(variant)]
+    return [
+        *_text(variant, limits),
+        *_media(variant, limits),
+        *_swallowing_links(variant),
+        *_audience(variant, config),
+    ]
 
 
 def _limits(config: Config, variant: Variant) -> Limits:
@@ -257,6 +263,27 @@ def _media(variant: Variant, limits: Limits) -> list[Diagnostic]:
                 )
             )
     return found
+
+
+def _audience(variant: Variant, config: Config) -> list[Diagnostic]:
+    """PW415: an account that posts directly (TikTok's post_mode DIRECT_POST) sends only a post that says
+    who may see it; its publisher refuses any other, so check says so first."""
+    if (
+        variant.privacy_level
+        or connection_settings(config, variant.account).get("post_mode") != "DIRECT_POST"
+    ):
+        return []
+    return [
+        diag(
+            "PW415",
+            _where(variant),
+            f"account {variant.account} posts directly (post_mode DIRECT_POST) and this post does not say "
+            "who may see it",
+            platform=variant.platform,
+            hint=f"add overrides: {{{variant.platform}: {{privacy_level: PUBLIC_TO_EVERYONE}}}} (or "
+            "MUTUAL_FOLLOW_FRIENDS, FOLLOWER_OF_CREATOR, SELF_ONLY) to the front matter",
+        )
+    ]
 
 
 def _duplicates(variants: list[Variant], window: timedelta) -> list[Diagnostic]:

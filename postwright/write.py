@@ -194,6 +194,7 @@ def _post_json(
         "source": variant.source,
         "parts": list(variant.parts),
         "link": variant.link,
+        **({"privacy_level": variant.privacy_level} if variant.privacy_level else {}),
         "media": media,
         "problems": problems,
         **facts,

@@ -305,6 +305,7 @@ def _example_on_api(root: Path, server_url: str) -> dict[str, str]:
         "threads": {"api_url": server_url},
         "telegram": {"api_url": server_url},
         "pinterest": {"api_url": server_url},
+        "tiktok": {"api_url": server_url},
         "discord": {},
     }
     environ = {}
@@ -347,6 +348,10 @@ def _answer(request: Request) -> Response:
         "/oauth/v2/introspectToken": {"active": True, "scope": "w_organization_social"},
         "/v2/userinfo": {"sub": "1", "name": "Windward Kite Works"},
         "/v5/user_account": {"username": "windwardkites", "account_type": "BUSINESS"},
+        "/v2/post/publish/creator_info/query/": {
+            "data": {"creator_username": "windwardkites", "privacy_level_options": ["SELF_ONLY"]},
+            "error": {"code": "ok", "message": "", "log_id": "1"},
+        },
     }
     for prefix, body in answers.items():
         if path.startswith(prefix):

@@ -1,4 +1,4 @@
-"""What importing postwright costs: the stages load no HTTP client, no publisher and no CLI.
+"""What importing postwright costs: the stages load no HTTP or S3 client, no publisher and no CLI.
 
 Publishers are reached only through a platform's declaration (Platform.publisher and .verify, each a
 base.Lazy), by the code that really sends or asks a platform: publish and retract (publish.py), doctor,
@@ -22,13 +22,17 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "postwright"
 # the libraries a publisher sends with, and the platforms' own sending code beside publisher.py
 SENDING = ("httpx", "oauthlib", "postwright.platforms.http_client", "postwright.platforms.graph")
+SENDING += ("boto3", "botocore", "postwright.hosting.s3")  # media.host's S3 client: the publish step's only
 SENDING += ("postwright.platforms.graph_replies",)  # the Graph comment edges Meta's replies readers share
-READING = ("publisher", "replies")  # a platform's modules that talk to it (replies: engagement's readers)
+READING = ("publisher", "metrics", "replies")  # a platform's modules that talk to it
 STAGES = ("postwright.platforms", "postwright.config", "postwright.load", "postwright.render")
 STAGES += ("postwright.pipeline", "postwright.publish", "postwright.doctor", "postwright.settle")
+STAGES += ("postwright.hosting", "postwright.hosting.cleanup")
 
 
 def _sending(name: str) -> bool:
+    # a platform's publisher.py, metrics.py (its insights reader) and replies.py (engagement's reader):
+    # each asks the platform over HTTP
     publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] in READING
     return publisher or any(name == root or name.startswith(f"{root}.") for root in SENDING)
 

@@ -18,7 +18,7 @@ from tests.conftest import write_files
 
 LINK = "https://acme.example/spring"
 CARD_WITHOUT_IMAGES = {"bluesky", "facebook", "linkedin", "threads"}  # the publisher makes a link card
-SHOWN_APART = {"pinterest", "instagram"}  # the pin's destination; captions cannot link
+SHOWN_APART = {"pinterest", "instagram", "tiktok"}  # the pin's destination; captions cannot link
 
 
 def init(*args: str):

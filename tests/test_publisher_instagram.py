@@ -105,7 +105,7 @@ class TestInstagram:
         ]
         (post,) = server.live
         assert receipt.remote_id == post.id and receipt.url.startswith("https://www.instagram.com/p/")
-        # the quota, the media check (HEAD), the container, its status, the publish, the permalink
+        # the quota, the media check (robots.txt, GET), the container, its status, the publish, the permalink
         (container,) = server.created()
         user = server.api["user"]
         assert [(method, path) for method, path, _ in server.calls] == [
@@ -115,7 +115,10 @@ class TestInstagram:
             ("POST", f"{user}/media_publish"),
             ("GET", post.id),
         ]
-        assert server.media_requests == [("HEAD", f"/pages/media/{uploads[0].path.name}")]
+        assert server.media_requests == [
+            ("GET", "/robots.txt"),
+            ("GET", f"/pages/media/{uploads[0].path.name}"),
+        ]
 
     def test_a_carousel_is_children_then_a_carousel_container(self, server, uploads):
         variant, _ = self.send(server, uploads, images=2)
@@ -219,19 +222,53 @@ class TestInstagram:
 
     def test_an_image_that_is_not_on_the_site_yet_is_transient_and_nothing_is_created(self, server, uploads):
         missing = replace(uploads[0], public_url=f"{server.media_base_url}/not-deployed.jpg")
-        with pytest.raises(TransientError, match="not published at media_base_url yet") as raised:
+        with pytest.raises(TransientError, match="answers 404: it is not there yet") as raised:
             self.send(server, [missing])
-        assert "answers 404" in str(raised.value) and raised.value.retry_after
+        assert "nothing was created on Instagram" in str(raised.value) and raised.value.retry_after
+        assert raised.value.refused  # certainly not posted: the next run sends without a lookup
         assert not any(method == "POST" for method, _, _ in server.calls)
 
-    def test_a_url_that_serves_no_image_is_refused_before_asking_meta(self, server, uploads):
-        page = replace(uploads[0], public_url=server.serve("index.html", b"<html></html>", "text/html"))
-        with pytest.raises(TransientError, match="not an image"):
-            self.send(server, [page])
-        assert server.containers == {}
+    @pytest.mark.parametrize(
+        ("setup", "expected"),
+        [
+            ("robots", "is disallowed for facebookexternalhit by http://"),
+            ("forbidden", "answers 403 to Meta's crawler: a bot rule, a firewall or a private bucket"),
+            ("bytes", "serves other bytes than the post's image"),
+            ("type", "is served as text/html, not as an image"),
+        ],
+    )
+    def test_each_reason_meta_could_not_fetch_is_named_before_anything_is_created(
+        self, server, uploads, httpserver, setup, expected
+    ):
+        upload = uploads[0]
+        if setup == "robots":
+            server.files["/robots.txt"] = (
+                b"User-agent: facebookexternalhit\nDisallow: /pages/\n",
+                "text/plain",
+            )
+        elif setup == "forbidden":
+            upload = replace(upload, public_url=httpserver.url_for("/blocked.jpg"))
+            httpserver.expect_oneshot_request("/blocked.jpg").respond_with_data("no bots", 403)  # first
+        elif setup == "bytes":
+            upload = replace(upload, public_url=server.serve("media/other.jpg", uploads[1].path.read_bytes()))
+        else:
+            upload = replace(upload, public_url=server.serve("media/page.jpg", b"<html></html>", "text/html"))
+        with pytest.raises(TransientError) as raised:
+            self.send(server, [upload])
+        message = str(raised.value)
+        assert message.startswith(f"Meta cannot fetch image {upload.public_url.split('?')[0]}: it "), message
+        assert expected in message and "nothing was created on Instagram" in message
+        assert raised.value.refused and server.containers == {}
+
+    def test_a_presigned_url_is_named_without_its_signature(self, server, uploads):
+        url = f"{server.media_base_url}/gone.jpg?X-Amz-Credential=AKIDEXAMPLE&X-Amz-Signature=abc"
+        with pytest.raises(TransientError) as raised:
+            self.send(server, [replace(uploads[0], public_url=url)])
+        assert f"{server.media_base_url}/gone.jpg?…:" in str(raised.value)
+        assert "AKIDEXAMPLE" not in str(raised.value) and "abc" not in str(raised.value)
 
     def test_no_media_base_url_is_a_settings_problem(self, server, uploads):
-        with pytest.raises(CredentialsError, match=r"settings\.media_base_url is required"):
+        with pytest.raises(CredentialsError, match=r"set media\.host .* or settings\.media_base_url"):
             self.send(server, [replace(uploads[0], public_url=None)])
 
     def test_a_used_up_quota_waits_for_the_window_without_creating_anything(self, server, uploads, tmp_path):
@@ -374,8 +411,8 @@ def test_the_pipeline_reports_images_missing_from_the_site(make_project, httpser
     (outcome,) = pipeline.publish(
         project, datetime(2026, 12, 1, 9, 5, tzinfo=ZoneInfo("Europe/Madrid"))
     ).outcomes
-    assert outcome.status == "failed" and "not published at media_base_url yet" in outcome.message
-    assert "answers 404" in outcome.message and "will retry next run" in outcome.message
+    assert outcome.status == "failed" and "answers 404: it is not there yet" in outcome.message
+    assert "will retry next run" in outcome.message
     assert server.containers == {} and server.violations == []
 
 

@@ -150,7 +150,7 @@ class TestThreads:
         variant = self.variant(("Hello",), images=1)
         publisher = self.publisher(server, uploads)
         (outcome,) = Runner(Ledger(tmp_path / "state"), lambda account: publisher).run([Job(variant)])
-        assert outcome.status == "failed" and "not published at media_base_url yet" in outcome.message
+        assert outcome.status == "failed" and "answers 404: it is not there yet" in outcome.message
         assert "will retry next run" in outcome.message and server.containers == {}
 
     def test_the_reply_quota_is_checked_for_replies(self, server, uploads):

@@ -101,24 +101,30 @@ def test_workflow_shape():
     # One group for the whole repository: a fixed name, no run id or ref in it, never cancelled.
     assert workflow["concurrency"] == {"group": "postwright-publish", "cancel-in-progress": False}
     assert workflow["permissions"] == {}
-    (job,) = workflow["jobs"].values()
-    assert job["permissions"] == {"contents": "write"}
+    assert list(workflow["jobs"]) == ["publish", "metrics"]
+    job, metrics = workflow["jobs"]["publish"], workflow["jobs"]["metrics"]
+    assert job["permissions"] == metrics["permissions"] == {"contents": "write"}
     steps = {step.get("id"): step for step in job["steps"]}
     # Every action is pinned to a full commit, with the version in a comment.
     uses = re.findall(r"uses: (\S+)@(\S+)(.*)", text)
     assert {name for name, _, _ in uses} == {"actions/checkout"}
     # postwright from its own action: from this checkout here, at a commit in the brands' copies
-    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"]
+    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"] * 2
     for _name, ref, comment in uses:
         assert re.fullmatch(r"[0-9a-f]{40}", ref) and re.fullmatch(r" # v\d+\.\d+\.\d+", comment)
-    checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@"))
-    assert checkout["with"]["persist-credentials"] is False
-    # Secrets reach postwright as environment variables, on the publish step only.
+    for each in (job, metrics):
+        checkout = next(
+            step for step in each["steps"] if step.get("uses", "").startswith("actions/checkout@")
+        )
+        assert checkout["with"]["persist-credentials"] is False
+        # No ${{ }} inside scripts: inputs go through env (no template injection).
+        assert not any("${{" in step.get("run", "") for step in each["steps"])
+    # Secrets reach postwright as environment variables, on the publish and metrics pull steps only.
+    pull = {step.get("id"): step for step in metrics["steps"]}["pull"]
     secrets = {k for k, v in steps["publish"]["env"].items() if "secrets." in str(v)}
     assert secrets and all(f"secrets.{name} " in steps["publish"]["env"][name] for name in secrets)
-    assert text.count("secrets.") == len(secrets)
-    # No ${{ }} inside scripts: inputs go through env (no template injection).
-    assert not any("${{" in step.get("run", "") for step in job["steps"])
+    assert {k for k, v in pull["env"].items() if "secrets." in str(v)} == secrets
+    assert text.count("secrets.") == 2 * len(secrets)
     # The ledger is committed whatever publish did, and the run fails afterwards on its exit code.
     assert steps["commit"]["if"] == "always() && steps.restore.outcome == 'success'"
     order = [step.get("id") for step in job["steps"]]
@@ -126,6 +132,14 @@ def test_workflow_shape():
     assert "steps.publish.outputs.exit-code" in job["steps"][-1]["if"]
     for step_id, command in (("restore", "restore"), ("publish", "run"), ("commit", "commit")):
         assert steps[step_id]["run"] == f"bash .github/scripts/publish.sh {command}"
+    # The metrics job: after publishing, whatever its result, never on a cancelled or dry run; its
+    # numbers committed by the same steps, also when a read failed.
+    assert metrics["needs"] == "publish" and metrics["if"] == "${{ !cancelled() && inputs.dry_run != true }}"
+    assert [step.get("id") for step in metrics["steps"]][-3:] == ["restore", "pull", "commit"]
+    assert pull["run"] == "postwright metrics pull"
+    committed = metrics["steps"][-1]
+    assert committed["if"] == "always() && steps.restore.outcome == 'success'"
+    assert committed["run"] == "bash .github/scripts/publish.sh commit"
 
 
 # The shell steps, against a bare repository ------------------------------------------------------
@@ -227,6 +241,21 @@ def test_commit_pushes_the_new_records(tmp_path, git, remote):
     )
     assert git(remote, "ls-tree", "-r", "--name-only", "main", "state") == "state/ledger.jsonl"  # no lock
     assert "1 new record(s) committed to `main`" in summary.read_text()
+
+
+def test_the_metrics_job_commits_state_metrics_with_its_own_message_and_no_lock(tmp_path, git, remote):
+    runner = git.clone(remote, tmp_path / "runner", shallow=True)
+    append(
+        runner / "state" / "metrics" / "mastodon" / "2026-12.csv", "post_id,lang,account,published,observed"
+    )
+    (runner / "state" / "metrics" / "pull.lock").touch()
+    result = git.script(runner, "commit", GITHUB_RUN_ID="43", COMMIT_MESSAGE="postwright: metrics")
+    assert result.returncode == 0, result.stderr
+    assert git(remote, "log", "-1", "--format=%s", "main") == "postwright: metrics 43"
+    assert git(remote, "ls-tree", "-r", "--name-only", "main", "state").splitlines() == [
+        "state/ledger.jsonl",
+        "state/metrics/mastodon/2026-12.csv",
+    ]
 
 
 def test_token_is_never_written_or_printed(tmp_path, git, remote):

@@ -77,7 +77,7 @@ class Upload:
     height: int
     mime: str  # image/jpeg, image/png, …
     focus: tuple[float, float] | None  # front matter's focus: x, y in 0..1 from the top left
-    public_url: str | None = None  # where `media_base_url` serves it (Instagram/Threads fetch media)
+    public_url: str | None = None  # on media.host, or where `media_base_url` serves it (fetched by URL)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ runs the shared publisher contract against it.
 from __future__ import annotations
 
 import base64
+import hashlib
+import io
 import itertools
 import json
 import math
@@ -20,10 +22,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from PIL import Image
 from werkzeug import Request, Response
 
 from postwright.platforms.contract import Upload
+from postwright.platforms.instagram.publisher import META_CRAWLER
 from tests.contract import CANARY, PublisherContract, SentPost, jpeg
 
 TOKEN = "EAAGm0PX4ZCpsBA-long-lived-"  # the contract appends the canary
@@ -111,6 +116,7 @@ class MetaFake:
     violations: list[str] = field(default_factory=list)
     calls: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # method, path, params
     media_requests: list[tuple[str, str]] = field(default_factory=list)
+    fetched: dict[str, str] = field(default_factory=dict)  # URL -> sha256 of what Meta got from it
     quota_usage: int | None = None  # None: the published posts of the last 24 h
     reply_quota_usage: int | None = None  # Threads: None: the replies of the last 24 h
     token_expired: bool = False
@@ -200,7 +206,7 @@ class MetaFake:
     # -- the HTTP side --
 
     def handle(self, request: Request) -> Response:
-        if request.path.startswith("/pages/"):
+        if request.path.startswith("/pages/") or request.path == "/robots.txt":
             return self.pages(request)
         try:
             return self.route(request)
@@ -210,6 +216,8 @@ class MetaFake:
 
     def pages(self, request: Request) -> Response:
         self.media_requests.append((request.method, request.path))
+        if request.headers.get("User-Agent") != META_CRAWLER:
+            self.violations.append(f"{request.path} was fetched as {request.headers.get('User-Agent')}")
         found = self.files.get(request.path)
         if found is None:
             return Response("<h1>404</h1>", 404, content_type="text/html")
@@ -316,11 +324,28 @@ class MetaFake:
         )
 
     def fetchable(self, url: str | None) -> bool:
-        """Meta downloads the image: it must be on the public site, as an image."""
-        if not url or not url.startswith(self.media_base_url + "/"):
+        """Meta downloads the image: it must be on the public site, as an image; a URL elsewhere (a
+        bucket) is really fetched, anonymously as Meta's crawler, and must be a whole JPEG."""
+        if not url:
             return False
+        if not url.startswith(self.media_base_url + "/"):
+            return self.fetch(url)
         found = self.files.get(urllib.parse.urlsplit(url).path)
         return found is not None and found[1].startswith("image/")
+
+    def fetch(self, url: str) -> bool:
+        """GET `url` as Meta's crawler does; its bytes' sha256 is kept in `fetched` for the test."""
+        answer = httpx.get(url, headers={"User-Agent": META_CRAWLER}, timeout=10)
+        kind = answer.headers.get("content-type", "")
+        if answer.status_code != 200 or kind != "image/jpeg":  # Instagram takes JPEG only
+            return False
+        try:
+            with Image.open(io.BytesIO(answer.content)) as image:
+                image.load()  # a truncated download fails here
+        except OSError:
+            return False
+        self.fetched[url] = hashlib.sha256(answer.content).hexdigest()
+        return True
 
     def create(self, params: dict[str, str]) -> Response:
         if self.next_create is not None:

@@ -12,7 +12,8 @@ The API publisher (`deliver: api`) talks XRPC to the account's PDS with plain ht
 Settings: `handle` (required), `service` (the PDS, default https://bsky.social), `web_url` (where
 receipts link, default https://bsky.app) and `link_card`: `auto` (default: a first part without images
 gets a card for the post's link), `thumbnail` (a card even when there are images, the first image as its
-thumbnail instead of the images) or `off`. The one credential is an app password (Settings → Privacy and
+thumbnail instead of the images) or `off`; `appview_url` (where `metrics pull` reads the numbers,
+default https://public.api.bsky.app). The one credential is an app password (Settings → Privacy and
 security → App passwords), never the account password.
 
 The session is made once per publisher (createSession is limited to 30 per 5 minutes and 300 a day) and
@@ -103,11 +104,18 @@ PLATFORM = Platform(
         ),
         Setting("web_url", url=True, doc="where links to posts point", default="https://bsky.app"),
         Setting("link_card", doc="a link post's card", default="auto", choices=("auto", "thumbnail", "off")),
+        Setting(
+            "appview_url",
+            url=True,
+            doc="the AppView `metrics pull` reads",
+            default="https://public.api.bsky.app",
+        ),
     ),
     credentials=(
         Credential("app_password", required=True, doc="an app password, never the account password"),
     ),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    metrics=Lazy(f"{__name__}.metrics", "BlueskyMetrics"),  # the AppView's getPosts, getProfile (metrics.py)
     replies=Lazy(f"{__name__}.replies", "BlueskyReplies"),
     # an app password reads threads and notifications; app passwords have no narrower scopes
     replies_scopes=("app password (threads and notifications)",),

@@ -2,8 +2,9 @@
 
 Publishing goes through the Instagram Graph API's content publishing
 (developers.facebook.com/docs/instagram-platform/content-publishing): Instagram fetches every image
-from a public URL, so `settings.media_base_url` says where publish/ is served (the repository's Pages
-site, a bucket). A send checks the daily publishing quota, checks that each image URL answers, creates
+from a public URL: config.yml's `media.host` (S3-compatible storage the publish step uploads to just in
+time, hosting/) or `settings.media_base_url` (where publish/ is served, e.g. the repository's Pages site).
+A send checks the daily publishing quota, fetches each image URL as Meta's crawler will, creates
 a container per image (children of a CAROUSEL container when there are several), waits until Instagram
 has processed them and publishes. That container flow is shared with platforms/threads, whose API is the
 same design; the Graph client and its error mapping are graph.py's, with Instagram's codes added in
@@ -82,13 +83,16 @@ PLATFORM = Platform(
             "media_base_url",
             url=True,
             required=True,
-            doc="where publish/ is served: Instagram fetches images",
+            doc="where publish/ is served: Instagram fetches images (not needed when media.host is set)",
         ),
         Setting("api_url", url=True, doc="the Graph API's base URL", default=API_URL),
         Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # metrics: instagram_manage_insights (Instagram Login: instagram_business_manage_insights)
+    metrics=Lazy(f"{__name__}.metrics", "InstagramMetrics"),
+    metrics_scopes=("instagram_manage_insights", "pages_read_engagement"),
     replies=Lazy(f"{__name__}.replies", "InstagramReplies"),
     replies_scopes=("instagram_manage_comments", "pages_read_engagement"),
     api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart

@@ -4,10 +4,14 @@ Threads as ContainerPublisher; how it behaves is in the package docstring (insta
 
 from __future__ import annotations
 
+import hashlib
 import re
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
@@ -43,6 +47,12 @@ _PERMANENT_SUBCODES = frozenset({2207051})
 _RETRY_SUBCODES = frozenset({2207001, 2207003, 2207020, 2207032, 2207053})
 _SUBCODE = re.compile(r"\b(2207\d{3})\b")
 
+# Meta's crawler names itself so (developers.facebook.com/docs/sharing/webmasters/web-crawlers); a
+# robots.txt or bot rule that refuses it is the usual cause of Instagram's error 2207052, "The media could
+# not be fetched from this uri" (instagram-platform/instagram-graph-api/reference/error-codes).
+META_CRAWLER = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
+META_CRAWLER_TOKEN = "facebookexternalhit"  # its name in robots.txt User-agent lines
+MEDIA_TIMEOUT = 30.0  # seconds for one image; Meta's own limit is unpublished (2207003: "takes too long")
 MEDIA_WAIT = 300.0  # seconds: a Pages deploy usually lands within minutes; the next run tries again
 # A list page's `limit`: Threads documents "default is 25 and maximum is 100" (threads/reference/user,
 # GET /{threads-user-id}/threads); the IG User Media edge documents no maximum, and an edge may cap
@@ -91,7 +101,14 @@ class ContainerPublisher:
         self.client = InstagramGraph(
             connection, str(connection.setting("api_url") or self.default_api_url), token
         )
-        self.media = httpx.Client(transport=connection.transport, timeout=30.0, follow_redirects=True)
+        # anonymous (no token, no cookies), as Meta's crawler fetches: checks what Meta will see
+        self.media = httpx.Client(
+            transport=connection.transport,
+            timeout=MEDIA_TIMEOUT,
+            follow_redirects=True,
+            headers={"User-Agent": META_CRAWLER},
+        )
+        self.robots: dict[str, RobotFileParser | None] = {}  # robots.txt rules by site
 
     # -- the Publisher protocol --
 
@@ -174,36 +191,79 @@ class ContainerPublisher:
         return max(60.0, (min(inside) - now).total_seconds() + duration)
 
     def check_media(self, uploads: Sequence[Upload]) -> None:
-        """Meta fetches each image from its public URL: make sure each one is there before asking."""
+        """Meta fetches each image from its URL: fetch each one first as Meta's crawler will, so that a
+        URL it cannot read fails here, named, before any container exists (Meta would answer 2207052)."""
         for upload in uploads:
             if not upload.public_url:
                 raise CredentialsError(
-                    f"account {self.connection.account}: settings.media_base_url is required for "
-                    f"{self.connection.platform}: {self.title} fetches images from a public URL (where "
-                    f"publish/ is served, e.g. the repository's Pages site or a bucket)"
+                    f"account {self.connection.account}: {self.title} fetches images from a public URL: "
+                    f"set media.host in config.yml (a bucket the publish step uploads to) or "
+                    f"settings.media_base_url (where publish/ is served, e.g. the repository's Pages site)"
                 )
-            problem = self.probe(upload.public_url)
+            problem = self.probe(upload)
             if problem:
                 raise TransientError(
-                    f"{upload.public_url} {problem}: the images are not published at media_base_url yet "
-                    f"(a Pages deploy may lag behind the commit); tried again on the next run",
+                    f"Meta cannot fetch image {_shown(upload.public_url)}: it {problem}; nothing was "
+                    f"created on {self.title}, tried again on the next run",
                     MEDIA_WAIT,
+                    refused=True,
                 )
 
-    def probe(self, url: str) -> str | None:
-        """None when the URL answers 200 with an image; else what is wrong with it."""
+    def probe(self, upload: Upload) -> str | None:
+        """None when an anonymous GET as Meta's crawler answers 200 with an image of exactly the
+        rendition's bytes; else what is wrong, in words that say the fix."""
+        url = str(upload.public_url)
+        refusal = self.robots_refusal(url)
+        if refusal:
+            return refusal
         try:
-            response = self.media.head(url)
-            if response.status_code in (405, 501):  # HEAD not allowed: ask for the body, read none of it
-                with self.media.stream("GET", url) as streamed:
-                    response = streamed
+            response = self.media.get(url)
+        except httpx.TimeoutException:
+            return f"timed out after {MEDIA_TIMEOUT:g} s (Meta gives up too: error 2207003)"
         except httpx.HTTPError as error:
             return f"does not answer ({type(error).__name__})"
-        if response.status_code != 200:
-            return f"answers {response.status_code}"
+        status = response.status_code
+        if status in (401, 403):
+            return (
+                f"answers {status} to Meta's crawler: a bot rule, a firewall or a private bucket refuses it "
+                "(the usual cause of Instagram's error 2207052)"
+            )
+        if status == 404:
+            return "answers 404: it is not there yet (a Pages deploy may lag behind the commit)"
+        if status != 200:
+            return f"answers {status}"
         kind = response.headers.get("content-type", "")
         if not kind.lower().startswith("image/"):
-            return f"is {kind or 'of no content type'}, not an image"
+            return f"is served as {kind or 'no content type'}, not as an image"
+        if hashlib.sha256(response.content).hexdigest() != _sha256(upload.path):
+            return (
+                "serves other bytes than the post's image (an older deploy, or a CDN that recompresses "
+                "images)"
+            )
+        return None
+
+    def robots_refusal(self, url: str) -> str | None:
+        """What the site's robots.txt says to Meta's crawler about `url` (read once per site a run);
+        no robots.txt, or one that cannot be read, allows everything."""
+        parts = urllib.parse.urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self.robots:
+            rules: RobotFileParser | None = None
+            try:
+                answer = self.media.get(f"{origin}/robots.txt")
+            except httpx.HTTPError:
+                answer = None
+            if (
+                answer is not None
+                and answer.status_code == 200
+                and "text/plain" in answer.headers.get("content-type", "")
+            ):
+                rules = RobotFileParser()
+                rules.parse(answer.text.splitlines())
+            self.robots[origin] = rules
+        rules = self.robots[origin]
+        if rules is not None and not rules.can_fetch(META_CRAWLER_TOKEN, url):
+            return f"is disallowed for {META_CRAWLER_TOKEN} by {origin}/robots.txt (Meta's error 2207052)"
         return None
 
     def create(self, variant: Variant, part: int, reply_to: Receipt | None, uploads: Sequence[Upload]) -> str:
@@ -327,9 +387,16 @@ class InstagramPublisher(ContainerPublisher):
         )
 
 
+def _shown(url: str) -> str:
+    """A URL for messages and the ledger: without a presigned URL's query (its signature and key id)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((*parts[:3], "…" if parts.query else "", ""))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def verify(connection: Connection) -> CredentialCheck:
-    if not connection.setting("media_base_url"):
-        return CredentialCheck(
-            False, "settings.media_base_url is not set: Instagram fetches images from a public URL"
-        )
+    # where images are fetched from (media.host or settings.media_base_url) is `check`'s PW041
     return InstagramPublisher(connection).check_credentials()

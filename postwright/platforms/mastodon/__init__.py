@@ -99,6 +99,8 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="scopes write:statuses and write:media"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    metrics=Lazy(f"{__name__}.metrics", "MastodonMetrics"),  # getStatuses, verify_credentials (metrics.py)
+    metrics_scopes=("read:statuses", "read:accounts"),
     replies=Lazy(f"{__name__}.replies", "MastodonReplies"),
     replies_scopes=("read:statuses", "read:notifications", "read:accounts"),
 )

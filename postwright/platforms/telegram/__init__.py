@@ -87,6 +87,11 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("bot_token", required=True, doc="the bot must be an admin of the channel"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # core.telegram.org/bots/api: no method reads a message's views (that is MTProto's
+    # messages.getMessagesViews, for user clients), and reaction counts arrive only as live updates
+    # (#messagereactioncountupdated, to a bot listening with allowed_updates), so there is nothing to ask
+    metrics_note="Telegram's Bot API cannot read a post's views, and gives reaction counts only as live "
+    "updates to a running bot: no numbers to pull",
     replies=Lazy(f"{__name__}.replies", "TelegramReplies"),
     # the bot in the channel's discussion group, seeing its messages (privacy mode off, or an admin)
     replies_scopes=("bot in the discussion group",),

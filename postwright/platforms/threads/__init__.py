@@ -4,10 +4,11 @@ Publishing goes through the Threads API (developers.facebook.com/documentation/t
 same container design as Instagram's (platforms/instagram) and the same Graph client (graph.py): a
 TEXT, IMAGE or CAROUSEL container, then threads_publish. Thread parts after the first reply to the part before
 (reply_to_id); images come with their alt text; a text-only first part carries the post's link as
-its link_attachment. Images are fetched by Threads from `settings.media_base_url`. Scopes: threads_basic
-(every call), threads_content_publish (containers and threads_publish), threads_read_replies (find_sent
-reads replies: retrieve-and-manage-replies), threads_delete (retract: posts/delete-posts); replying to
-one's own thread needs no more (create-replies: the owner of the root post may reply).
+its link_attachment. Threads fetches images by URL: `media.host` or `settings.media_base_url`.
+Scopes: threads_basic (every call), threads_content_publish (containers and threads_publish),
+threads_read_replies (find_sent reads replies: retrieve-and-manage-replies), threads_delete (retract:
+posts/delete-posts); replying to one's own thread needs no more (create-replies: the owner of the root
+post may reply).
 
 Settling a crash (`find_sent`): part 1 is looked for by its text among the account's latest
 `settings.lookup_depth` posts (default 50, read page by page, as on Instagram); a later part among
@@ -76,13 +77,16 @@ PLATFORM = Platform(
         Setting(
             "media_base_url",
             url=True,
-            doc="where publish/ is served: Threads fetches images (needed for images)",
+            doc="where publish/ is served: Threads fetches images (needed for them unless media.host is set)",
         ),
         Setting("api_url", url=True, doc="the Threads API's base URL", default=API_URL),
         Setting("lookup_depth", (int,), doc="how many recent posts a retry reads", default=LOOKUP_DEPTH),
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    # metrics: "threads_manage_insights — required for making GET calls to insights endpoints"
+    metrics=Lazy(f"{__name__}.metrics", "ThreadsMetrics"),
+    metrics_scopes=("threads_manage_insights",),
     replies=Lazy(f"{__name__}.replies", "ThreadsReplies"),
     replies_scopes=("threads_read_replies", "threads_manage_mentions"),
     api_version=THREADS_API,

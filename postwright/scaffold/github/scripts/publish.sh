@@ -22,6 +22,8 @@
 #   GIT_TOKEN       token for an https remote (the workflow passes github.token); it is handed to git
 #                   through the environment and never written to .git/config
 #   POSTWRIGHT      the postwright command, split on spaces (default: postwright)
+#   COMMIT_MESSAGE  what `commit` calls its commit (default: postwright: ledger after publish run N);
+#                   the metrics job commits state/metrics/ with the same step
 #   PUBLISH_AT, PUBLISH_ONLY, PUBLISH_DRY_RUN (true/false): postwright publish --at, --only, --dry-run
 #   DOCTOR          true: run `postwright doctor --format github` before publishing; what it finds
 #                   (credentials missing, rejected or expiring within two weeks) becomes warnings in
@@ -293,7 +295,8 @@ commit_state() {
     summary "" "**Ledger:** no new records."
     return 0
   fi
-  git -C "$repo" commit --quiet ${amend[@]+"${amend[@]}"} -m "postwright: ledger after publish run ${GITHUB_RUN_ID:-(local)}"
+  git -C "$repo" commit --quiet ${amend[@]+"${amend[@]}"} \
+    -m "${COMMIT_MESSAGE:-postwright: ledger after publish run} ${GITHUB_RUN_ID:-(local)}"
   if ! push_with_retry "$repo" "$branch"; then
     local records
     records=$(git -C "$repo" show --format= HEAD -- "$STATE_DIR")
