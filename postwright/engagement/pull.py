@@ -9,7 +9,7 @@ GitHub issue, or stdout locally) is made from.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -22,8 +22,9 @@ from postwright.diagnostics import printable
 from postwright.engagement import state as store
 from postwright.engagement.crisis import CrisisRules, CrisisSignal, detect, hour_of
 from postwright.engagement.model import Conversation, PostGone, RepliesReader
+from postwright.insights.due import deliveries
 from postwright.insights.model import Delivery
-from postwright.ledger import JobState, Ledger, RecordStatus
+from postwright.ledger import Ledger
 from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import Connection, PermanentError, TransientError, UnexpectedAnswer
 
@@ -93,30 +94,6 @@ class Pulled:
 Connect = Callable[[str], Connection]
 
 
-def deliveries(jobs: dict[str, JobState], accounts: Iterable[str]) -> list[Delivery]:
-    """The jobs published through an API on these accounts (rehearsals and retracted jobs left out)."""
-    wanted = set(accounts)
-    found = []
-    for job in jobs.values():
-        real = job.without_rehearsals()
-        first = real.first_receipt
-        if first is None or first.account not in wanted or real.retracted or not real.published:
-            continue
-        parts = [real.last(part) for part in range(1, real.parts + 1)]
-        published = datetime.fromisoformat(_published_time(real)).astimezone(UTC)
-        lang = job.key.split("/", 1)[0].removeprefix(f"{first.post_id}.")
-        ids = tuple(str(part.remote_id) for part in parts if part)
-        urls = tuple(part.url for part in parts if part)
-        found.append(
-            Delivery(job.key, first.post_id, lang, first.account, first.platform, ids, urls, published)
-        )
-    return sorted(found, key=lambda item: (item.published, item.key), reverse=True)
-
-
-def _published_time(job: JobState) -> str:
-    return next(r.time for r in job.records if r.part == 1 and r.status == RecordStatus.PUBLISHED)
-
-
 def default_connect(config: Config) -> Connect:
     def connect(account: str) -> Connection:
         settings = config.accounts[account]
@@ -150,8 +127,9 @@ def pull(
     return the inbox with any crisis signals."""
     at = at.astimezone(UTC)
     names = list(accounts) if accounts is not None else list(config.accounts)
-    jobs = Ledger(state_dir).read()
-    published = deliveries(jobs, names)
+    platforms = {name: config.accounts[name].platform for name in names}
+    live = deliveries(Ledger(state_dir).read(), platforms)  # insights.due: the ledger's live jobs
+    published = sorted(live, key=lambda item: (item.published, item.key), reverse=True)  # newest first
     bands, rules = rules_of(config)
     connect = connect or default_connect(config)
 
