@@ -56,6 +56,7 @@ class AccountHealth:
     expires_at: datetime | None = None
     missing: tuple[str, ...] = field(default=())  # environment variables not set, or credentials not named
     metrics: str = ""  # what `metrics pull` needs beyond publishing (scopes), or why it reads nothing
+    replies: str = ""  # what `replies pull` needs of the account (scopes), or why it hears nothing
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -67,6 +68,7 @@ class AccountHealth:
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "missing": list(self.missing),
             "metrics": self.metrics,
+            "replies": self.replies,
         }
 
 
@@ -87,6 +89,7 @@ def examine(
                 _account(config, name, account, offline, moment, found, transport), config, name, moment
             ),
             metrics=metrics_needs(account),
+            replies=replies_needs(account),
         )
         for name, account in config.accounts.items()
     ]
@@ -103,6 +106,21 @@ def metrics_needs(account: Account) -> str:
     if platform.metrics_scopes:
         return f"metrics pull: the token also needs {', '.join(platform.metrics_scopes)}"
     return "metrics pull: nothing more than publishing needs"
+
+
+def replies_needs(account: Account) -> str:
+    """What an API account's `replies pull` needs beyond publishing (the reader's scopes), or why it
+    hears nothing; outbox accounts posted nothing to hear about."""
+    if account.deliver != "api":
+        return ""
+    platform = PLATFORMS[account.platform]
+    if platform.replies is None:
+        return (
+            f"replies pull: nothing heard ({platform.replies_note or 'the platform offers nothing to read'})"
+        )
+    if platform.replies_scopes:
+        return f"replies pull: the token also needs {', '.join(platform.replies_scopes)}"
+    return "replies pull: nothing more than publishing needs"
 
 
 def _account(
@@ -234,6 +252,7 @@ def health_human(found: list[AccountHealth]) -> str:
         f"{click.style(f'{item.status:<7}', fg=_COLOURS[item.status], bold=True)} "
         f"{item.account:<{width}}  {item.platform:<9} {item.detail}"
         + (f"\n{'':<{width + 20}}{item.metrics}" if item.metrics else "")
+        + (f"\n{'':<{width + 20}}{item.replies}" if item.replies else "")
         for item in found
     )
 
@@ -260,6 +279,8 @@ def health_github(found: list[AccountHealth]) -> str:
             lines.append(f"::{item.status} title={title}::{_escape_data(item.detail)}")
         if item.metrics:
             lines.append(f"{item.account} ({item.platform}): {item.metrics}")
+        if item.replies:
+            lines.append(f"{item.account} ({item.platform}): {item.replies}")
     return "\n".join(lines)
 
 

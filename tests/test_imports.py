@@ -24,14 +24,17 @@ PACKAGE = REPO / "postwright"
 SENDING = ("httpx", "oauthlib", "postwright.platforms.http_client", "postwright.platforms.graph")
 SENDING += ("postwright.insights.analytics",)  # Plausible's and GA4's readers (metrics conversions)
 SENDING += ("boto3", "botocore", "postwright.hosting.s3")  # media.host's S3 client: the publish step's only
+SENDING += ("postwright.platforms.graph_replies",)  # the Graph comment edges Meta's replies readers share
+READING = ("publisher", "metrics", "replies")  # a platform's modules that talk to it
 STAGES = ("postwright.platforms", "postwright.config", "postwright.load", "postwright.render")
 STAGES += ("postwright.pipeline", "postwright.publish", "postwright.doctor", "postwright.settle")
 STAGES += ("postwright.hosting", "postwright.hosting.cleanup")
 
 
 def _sending(name: str) -> bool:
-    # a platform's publisher.py and metrics.py (its insights reader): both ask the platform over HTTP
-    publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] in ("publisher", "metrics")
+    # a platform's publisher.py, metrics.py (its insights reader) and replies.py (engagement's reader):
+    # each asks the platform over HTTP
+    publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] in READING
     return publisher or any(name == root or name.startswith(f"{root}.") for root in SENDING)
 
 
@@ -96,3 +99,16 @@ def test_a_platform_names_a_publisher_and_a_verify_that_exist(name):
         assert isinstance(lazy, Lazy)
         assert lazy.module == f"postwright.platforms.{name}.publisher"  # beside its declaration
         assert callable(getattr(importlib.import_module(lazy.module), lazy.name))
+
+
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_a_platform_names_a_replies_reader_that_exists_or_says_why_not(name):
+    platform = PLATFORMS[name]
+    if platform.replies is None:
+        assert platform.replies_note
+        return
+    assert (
+        isinstance(platform.replies, Lazy)
+        and platform.replies.module == f"postwright.platforms.{name}.replies"
+    )
+    assert callable(getattr(importlib.import_module(platform.replies.module), platform.replies.name))

@@ -116,4 +116,7 @@ PLATFORM = Platform(
     ),
     verify=Lazy(f"{__name__}.publisher", "verify"),
     metrics=Lazy(f"{__name__}.metrics", "BlueskyMetrics"),  # the AppView's getPosts, getProfile (metrics.py)
+    replies=Lazy(f"{__name__}.replies", "BlueskyReplies"),
+    # an app password reads threads and notifications; app passwords have no narrower scopes
+    replies_scopes=("app password (threads and notifications)",),
 )

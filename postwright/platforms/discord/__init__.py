@@ -90,5 +90,9 @@ PLATFORM = Platform(
     verify=Lazy(f"{__name__}.publisher", "verify"),
     # metrics: the webhook reads its own messages' reactions: no scope beyond its URL
     metrics=Lazy(f"{__name__}.metrics", "DiscordMetrics"),
+    replies_note=(
+        "a Discord webhook can only send: it reads nothing back, so replies in the channel are not "
+        "heard (a bot with the Read Message History permission would be needed)"
+    ),
     api_version=API_VERSION,
 )

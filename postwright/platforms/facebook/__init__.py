@@ -69,5 +69,7 @@ PLATFORM = Platform(
     # metrics: Page post insights need read_insights beside pages_read_engagement (page-post/insights)
     metrics=Lazy(f"{__name__}.metrics", "FacebookMetrics"),
     metrics_scopes=("pages_read_engagement", "read_insights"),
+    replies=Lazy(f"{__name__}.replies", "FacebookReplies"),
+    replies_scopes=("pages_read_engagement", "pages_read_user_content"),
     api_version=GRAPH_API,
 )

@@ -93,5 +93,7 @@ PLATFORM = Platform(
     # metrics: instagram_manage_insights (Instagram Login: instagram_business_manage_insights)
     metrics=Lazy(f"{__name__}.metrics", "InstagramMetrics"),
     metrics_scopes=("instagram_manage_insights", "pages_read_engagement"),
+    replies=Lazy(f"{__name__}.replies", "InstagramReplies"),
+    replies_scopes=("instagram_manage_comments", "pages_read_engagement"),
     api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart
 )

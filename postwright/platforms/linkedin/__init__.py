@@ -102,5 +102,7 @@ PLATFORM = Platform(
     # metrics: share and follower statistics need rw_organization_admin (an ADMINISTRATOR of the page)
     metrics=Lazy(f"{__name__}.metrics", "LinkedInMetrics"),
     metrics_scopes=("rw_organization_admin", "r_organization_social"),
+    replies=Lazy(f"{__name__}.replies", "LinkedInReplies"),
+    replies_scopes=("r_organization_social or r_member_social",),
     api_version=API_VERSION,
 )

@@ -101,4 +101,6 @@ PLATFORM = Platform(
     verify=Lazy(f"{__name__}.publisher", "verify"),
     metrics=Lazy(f"{__name__}.metrics", "MastodonMetrics"),  # getStatuses, verify_credentials (metrics.py)
     metrics_scopes=("read:statuses", "read:accounts"),
+    replies=Lazy(f"{__name__}.replies", "MastodonReplies"),
+    replies_scopes=("read:statuses", "read:notifications", "read:accounts"),
 )

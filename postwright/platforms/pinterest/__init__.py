@@ -57,4 +57,9 @@ PLATFORM = Platform(
     # metrics: pin analytics need pins:read and boards:read, the account user_accounts:read (openapi.json)
     metrics=Lazy(f"{__name__}.metrics", "PinterestMetrics"),
     metrics_scopes=("pins:read", "boards:read", "user_accounts:read"),
+    replies_note=(
+        "Pinterest's API gives no comments on Pins and no mentions to read "
+        "(developers.pinterest.com/docs/api/v5: the pins endpoints have no comments), so there is "
+        "nothing to hear"
+    ),
 )

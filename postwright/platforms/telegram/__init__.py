@@ -92,4 +92,7 @@ PLATFORM = Platform(
     # (#messagereactioncountupdated, to a bot listening with allowed_updates), so there is nothing to ask
     metrics_note="Telegram's Bot API cannot read a post's views, and gives reaction counts only as live "
     "updates to a running bot: no numbers to pull",
+    replies=Lazy(f"{__name__}.replies", "TelegramReplies"),
+    # the bot in the channel's discussion group, seeing its messages (privacy mode off, or an admin)
+    replies_scopes=("bot in the discussion group",),
 )

@@ -87,5 +87,7 @@ PLATFORM = Platform(
     # metrics: "threads_manage_insights — required for making GET calls to insights endpoints"
     metrics=Lazy(f"{__name__}.metrics", "ThreadsMetrics"),
     metrics_scopes=("threads_manage_insights",),
+    replies=Lazy(f"{__name__}.replies", "ThreadsReplies"),
+    replies_scopes=("threads_read_replies", "threads_manage_mentions"),
     api_version=THREADS_API,
 )

@@ -90,4 +90,8 @@ PLATFORM = Platform(
         ),
     ),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies_note=(
+        "TikTok's APIs for creators (Content Posting, Display) read no comments and no mentions; "
+        "comments are in its Research API, for approved researchers only"
+    ),
 )

@@ -87,4 +87,6 @@ PLATFORM = Platform(
     # metrics: OAuth 2.0 user tokens need tweet.read and users.read (OAuth 1.0a: the app's read access)
     metrics=Lazy(f"{__name__}.metrics", "XMetrics"),
     metrics_scopes=("tweet.read", "users.read"),
+    replies=Lazy(f"{__name__}.replies", "XReplies"),
+    replies_scopes=("tweet.read", "users.read"),
 )
