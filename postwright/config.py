@@ -459,6 +459,23 @@ class Schedule(Model):
     GitHub only the default branch publishes; naming another branch there makes every run refuse."""
 
 
+class Engagement(Model):
+    """Replies and mentions (`postwright replies pull`): how long posts are followed, what is a crisis."""
+
+    fresh_hours: Int = Field(48, ge=1, le=24 * 30)
+    """A post younger than this many hours is read for replies on every run; older, once a day."""
+    follow_days: Int = Field(14, ge=1, le=365)
+    """A post older than this many days is no longer read for replies."""
+    spike_factor: Annotated[StrictInt | StrictFloat, Field(gt=1, le=1000)] = 4
+    """A crisis when the last `window_hours` bring more than this many times the account's 28-day
+    hourly median (at least 1) of replies and mentions an hour."""
+    window_hours: Int = Field(3, ge=1, le=72)
+    """The recent hours a spike is measured over."""
+    watch_words: list[str] = []
+    """Words or phrases that flag a crisis when a new reply or mention holds one (case and accents
+    ignored, on word boundaries, in any script), e.g. [recall, boycott, estafa]."""
+
+
 def _preview_time(value: object) -> str:
     """An ISO date and time in the years postwright schedules (without an offset: in the brand's zone)."""
     try:
@@ -535,6 +552,8 @@ class Config(Model):
     """Posting times and the grace period."""
     preview: Preview = Preview()
     """The review site and calendar.ics: where they are served, and the time they show."""
+    engagement: Engagement = Engagement()
+    """Replies and mentions: how long posts are read for them, and what signals a crisis."""
     paused: Bool = False
     """Crisis switch: true stops every publish run from sending anything."""
     people: dict[str, Person] = {}

@@ -43,10 +43,15 @@ class Heard:
     failures: tuple[str, ...] = ()  # reasons a read was refused or malformed (the rest still counts)
 
 
+class PostGone(Exception):
+    """The brand's post is no longer on the platform (deleted there): its replies are not asked again."""
+
+
 class RepliesReader(Protocol):
     """What `replies pull` asks a platform's reader; TransientError/PermanentError (platforms.contract)
     from a call leaves what it asked for to the next run."""
 
+    # PostGone where a delivery's post was deleted on the platform
     def replies(self, deliveries: Sequence[Delivery], since: datetime) -> Iterable[Conversation]: ...
 
     def mentions(self, since: datetime) -> Iterable[Conversation]: ...

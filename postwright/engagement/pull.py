@@ -1,0 +1,289 @@
+"""`replies pull`: hear the replies to the brand's published posts and the mentions of its accounts.
+
+Each post is read on age bands (every run while fresh, then once a day, then never), mentions every run
+from a cursor. What each account's reader finds is compared with what earlier pulls saw (ids only, in
+state/engagement/), counted per delivery, and checked for a crisis. A refused or malformed answer is a
+reason in the result; the other deliveries and accounts still run. `Pulled` is what the inbox (the
+GitHub issue, or stdout locally) is made from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from postwright.account_settings import connection_settings
+from postwright.config import Config
+from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.engagement import state as store
+from postwright.engagement.crisis import CrisisRules, CrisisSignal, detect, hour_of
+from postwright.engagement.model import Conversation, PostGone, RepliesReader
+from postwright.insights.model import Delivery
+from postwright.ledger import JobState, Ledger, RecordStatus
+from postwright.platforms import PLATFORMS
+from postwright.platforms.contract import Connection, PermanentError, TransientError, UnexpectedAnswer
+
+DAILY = timedelta(hours=23)  # "once a day" for a scheduled run that drifts by minutes
+OVERLAP = timedelta(minutes=5)  # mentions are asked from a little before the cursor: clocks differ
+
+
+@dataclass(frozen=True, slots=True)
+class Bands:
+    """How often a post is read: every run while younger than `fresh`, then daily until `stop`."""
+
+    fresh: timedelta = timedelta(hours=48)
+    stop: timedelta = timedelta(days=14)
+
+    def due(self, delivery: Delivery, counts: store.DeliveryCounts | None, at: datetime) -> bool:
+        age = at - delivery.published
+        if (counts is not None and counts.gone) or age >= self.stop or age < timedelta(0):
+            return False
+        if age < self.fresh or counts is None or counts.read is None:
+            return True
+        return at - counts.read >= DAILY
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCount:
+    """A post's replies as last read (this pull or an earlier one: `read` says when)."""
+
+    key: str  # Delivery.key
+    post_id: str
+    url: str | None
+    replies: int
+    unanswered: int
+    read: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPull:
+    """One account's inbox: unanswered replies and mentions newest first, with the counts."""
+
+    account: str
+    platform: str
+    handle: str
+    unanswered: tuple[Conversation, ...]
+    new: int  # conversations no earlier pull saw
+    mentions: int  # mentions heard this pull
+    counts: tuple[DeliveryCount, ...]  # per delivery that is still followed, newest post first
+    failures: tuple[str, ...] = ()
+    note: str = ""  # why the account was not read at all (no reader, outbox)
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    at: datetime
+    accounts: tuple[AccountPull, ...]
+    crisis: list[CrisisSignal]
+
+    @property
+    def unanswered(self) -> int:
+        return sum(len(account.unanswered) for account in self.accounts)
+
+    @property
+    def new(self) -> int:
+        return sum(account.new for account in self.accounts)
+
+
+Connect = Callable[[str], Connection]
+
+
+def deliveries(jobs: dict[str, JobState], accounts: Iterable[str]) -> list[Delivery]:
+    """The jobs published through an API on these accounts (rehearsals and retracted jobs left out)."""
+    wanted = set(accounts)
+    found = []
+    for job in jobs.values():
+        real = job.without_rehearsals()
+        first = real.first_receipt
+        if first is None or first.account not in wanted or real.retracted or not real.published:
+            continue
+        parts = [real.last(part) for part in range(1, real.parts + 1)]
+        published = datetime.fromisoformat(_published_time(real)).astimezone(UTC)
+        lang = job.key.split("/", 1)[0].removeprefix(f"{first.post_id}.")
+        ids = tuple(str(part.remote_id) for part in parts if part)
+        urls = tuple(part.url for part in parts if part)
+        found.append(
+            Delivery(job.key, first.post_id, lang, first.account, first.platform, ids, urls, published)
+        )
+    return sorted(found, key=lambda item: (item.published, item.key), reverse=True)
+
+
+def _published_time(job: JobState) -> str:
+    return next(r.time for r in job.records if r.part == 1 and r.status == RecordStatus.PUBLISHED)
+
+
+def default_connect(config: Config) -> Connect:
+    def connect(account: str) -> Connection:
+        settings = config.accounts[account]
+        return Connection(
+            account=account,
+            platform=settings.platform,
+            settings=connection_settings(config, account),
+            secrets=Secrets(account, dict(settings.credentials)),
+        )
+
+    return connect
+
+
+def rules_of(config: Config) -> tuple[Bands, CrisisRules]:
+    engagement = config.engagement
+    bands = Bands(timedelta(hours=engagement.fresh_hours), timedelta(days=engagement.follow_days))
+    rules = CrisisRules(engagement.spike_factor, engagement.window_hours, tuple(engagement.watch_words))
+    return bands, rules
+
+
+def pull(
+    config: Config,
+    state_dir: Path,
+    at: datetime,
+    *,
+    connect: Connect | None = None,
+    accounts: Sequence[str] | None = None,
+    save: bool = True,
+) -> Pulled:
+    """Hear every API account (or `accounts`), update state/engagement/ (unless `save` is False) and
+    return the inbox with any crisis signals."""
+    at = at.astimezone(UTC)
+    names = list(accounts) if accounts is not None else list(config.accounts)
+    jobs = Ledger(state_dir).read()
+    published = deliveries(jobs, names)
+    bands, rules = rules_of(config)
+    connect = connect or default_connect(config)
+    pulls: list[AccountPull] = []
+    crisis: list[CrisisSignal] = []
+    for name in names:
+        mine = [delivery for delivery in published if delivery.account == name]
+        heard, signals = _account(config, name, mine, state_dir, at, bands, rules, connect, save)
+        pulls.append(heard)
+        crisis += signals
+    return Pulled(at, tuple(pulls), crisis)
+
+
+def _account(
+    config: Config,
+    name: str,
+    mine: list[Delivery],
+    state_dir: Path,
+    at: datetime,
+    bands: Bands,
+    rules: CrisisRules,
+    connect: Connect,
+    save: bool,
+) -> tuple[AccountPull, list[CrisisSignal]]:
+    account = config.accounts[name]
+    platform = PLATFORMS[account.platform]
+    empty = AccountPull(name, platform.name, account.handle, (), 0, 0, ())
+    if account.deliver == "outbox":
+        return replace(empty, note="delivers to the outbox: nothing is published to hear from"), []
+    if platform.replies is None:
+        return replace(empty, note=platform.replies_note or f"{platform.title} offers no replies to read"), []
+    try:
+        before = store.load(state_dir, name)
+        reader = platform.replies(connect(name))
+    except (store.StateError, CredentialsError) as error:
+        return replace(empty, failures=(redact(str(error)),)), []
+    due = [delivery for delivery in mine if bands.due(delivery, before.deliveries.get(delivery.key), at)]
+    heard = _Heard(reader, at)
+    counts = dict(before.deliveries)
+    for delivery in due:
+        counts[delivery.key] = heard.replies(delivery, counts.get(delivery.key))
+    since = (before.mentions_since or at - bands.fresh) - OVERLAP
+    mentions_read = heard.mentions(since)
+    conversations = heard.conversations()
+    new = [item for item in conversations if item.remote_id not in before.seen]
+    seen = {**before.seen, **{item.remote_id: hour_of(item.created.astimezone(UTC)) for item in new}}
+    followed = {delivery.key for delivery in mine}
+    after = store.AccountState(
+        name,
+        at if mentions_read else before.mentions_since,
+        seen,
+        {key: value for key, value in counts.items() if key in followed},
+    ).pruned(at)
+    if save and not heard.failures_only():
+        store.save(state_dir, after)
+    signals = detect(name, after.hours(), new, at, rules)
+    unanswered = tuple(sorted((c for c in conversations if not c.answered), key=_newest_first))
+    return AccountPull(
+        name,
+        platform.name,
+        account.handle,
+        unanswered,
+        len(new),
+        sum(1 for item in conversations if item.kind == "mention"),
+        _counts(mine, after),
+        tuple(heard.failures),
+    ), signals
+
+
+def _newest_first(conversation: Conversation) -> tuple[float, str]:
+    return (-conversation.created.timestamp(), conversation.remote_id)
+
+
+def _counts(mine: list[Delivery], state: store.AccountState) -> tuple[DeliveryCount, ...]:
+    shown = []
+    for delivery in mine:
+        counts = state.deliveries.get(delivery.key)
+        if counts is None or counts.gone:
+            continue
+        url = next((url for url in delivery.urls if url), None)
+        shown.append(
+            DeliveryCount(delivery.key, delivery.post_id, url, counts.replies, counts.unanswered, counts.read)
+        )
+    return tuple(shown)
+
+
+class _Heard:
+    """One account's reader asked once per due delivery and once for mentions, every failure kept as a
+    reason (never a traceback), what it found merged by remote id (a reply that also mentions is a reply)."""
+
+    def __init__(self, reader: RepliesReader, at: datetime) -> None:
+        self.reader = reader
+        self.at = at
+        self.found: dict[str, Conversation] = {}
+        self.failures: list[str] = []
+        self.asked = 0
+
+    def replies(self, delivery: Delivery, before: store.DeliveryCounts | None) -> store.DeliveryCounts:
+        self.asked += 1
+        try:
+            replies = list(self.reader.replies([delivery], delivery.published))
+        except PostGone:
+            self.asked -= 1
+            return store.DeliveryCounts(before.replies if before else 0, 0, self.at, gone=True)
+        except Exception as error:  # one refusal leaves the rest of the pull to run
+            self.failures.append(f"{delivery.key}: {_reason(error)}")
+            return before or store.DeliveryCounts()
+        for reply in replies:
+            self.found[reply.remote_id] = reply
+        unanswered = sum(1 for reply in replies if not reply.answered)
+        return store.DeliveryCounts(len(replies), unanswered, self.at)
+
+    def mentions(self, since: datetime) -> bool:
+        """True when the mentions were read (so the cursor moves on)."""
+        self.asked += 1
+        try:
+            mentions = [item for item in self.reader.mentions(since) if item.created >= since]
+        except Exception as error:  # one refusal leaves the rest of the pull to run
+            self.failures.append(f"mentions: {_reason(error)}")
+            return False
+        for mention in mentions:
+            self.found.setdefault(mention.remote_id, mention)
+        return True
+
+    def conversations(self) -> list[Conversation]:
+        return list(self.found.values())
+
+    def failures_only(self) -> bool:
+        """Every request failed: nothing learnt, so the state is left as it was."""
+        return self.asked > 0 and len(self.failures) == self.asked
+
+
+def _reason(error: Exception) -> str:
+    """A reason for people, without secrets: the platform's refusal, or what was wrong in its answer."""
+    if isinstance(error, TransientError | PermanentError | CredentialsError):
+        return redact(str(error))
+    if isinstance(error, UnexpectedAnswer):
+        return redact(f"malformed answer: {error}")
+    return redact(f"failed unexpectedly: {type(error).__name__}: {error}")
