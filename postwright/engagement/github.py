@@ -23,7 +23,8 @@ import httpx
 from postwright.credentials import redact, remember
 
 API_VERSION = "2022-11-28"
-_NEXT_PAGE = re.compile(r'<([^>]+)>;\s*rel="next"')  # the Link header's next page (using-pagination-in-the-rest-api)
+# the Link header's next page (https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api)
+_NEXT_PAGE = re.compile(r'<([^>]+)>;\s*rel="next"')
 
 
 class GitHubError(Exception):
@@ -214,7 +215,8 @@ class GitHub:
         try:
             response = self.http.request(method, url, json=payload, params=params)
         except httpx.HTTPError as error:
-            raise GitHubError(redact(f"{where}: {type(error).__name__}: GitHub could not be reached")) from None
+            reason = f"{where}: {type(error).__name__}: GitHub could not be reached"
+            raise GitHubError(redact(reason)) from None
         if response.is_success or response.status_code in ok:
             return response
         raise GitHubError(redact(f"{where}: {response.status_code} {_message(response)}"))

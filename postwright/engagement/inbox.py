@@ -16,8 +16,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from postwright.engagement.act import CrisisAction, act_on_crisis
 from postwright.engagement.github import GitHub, Issue
 from postwright.engagement.model import Conversation
+from postwright.engagement.pull import AccountPull, Pulled
+from postwright.platforms import PLATFORMS
 
 INBOX_LABEL = "postwright-inbox"
 START = "<!-- postwright:inbox start -->"
@@ -25,22 +28,14 @@ END = "<!-- postwright:inbox end -->"
 _TEXT_CHARS = 500  # enough to decide whether to answer; the link has the rest
 
 
-@dataclass(frozen=True, slots=True)
-class AccountInbox:
-    """What one account's inbox shows: its unanswered conversations, newest first."""
+def inbox_title(pull: AccountPull) -> str:
+    """ "Inbox: @handle on Bluesky"; a person may rename it (the marker finds it again)."""
+    platform = PLATFORMS.get(pull.platform)
+    return f"Inbox: {pull.handle or pull.account} on {platform.title if platform else pull.platform}"
 
-    account: str
-    platform_title: str  # "Bluesky"
-    handle: str  # "@windward.bsky.social", or the account's config key where it has no handle
-    unanswered: tuple[Conversation, ...]
 
-    @property
-    def title(self) -> str:
-        return f"Inbox: {self.handle} on {self.platform_title}"
-
-    @property
-    def marker(self) -> str:
-        return f"<!-- postwright:inbox account={self.account} -->"
+def _marker(account: str) -> str:
+    return f"<!-- postwright:inbox account={account} -->"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,23 +47,28 @@ class InboxResult:
 
 
 def publish_inboxes(
-    github: GitHub, inboxes: Sequence[AccountInbox], *, show_text: bool | None = None
+    github: GitHub, inboxes: Sequence[AccountPull], *, show_text: bool = False
 ) -> list[InboxResult]:
-    """Create or update each account's inbox issue; `show_text` None: only where the repository is private."""
+    """Create or update each account's inbox issue, with people's words where the repository is private
+    or `show_text` (config.yml's engagement.show_text) says so."""
     if not inboxes:
         return []
-    with_text = github.repo().private if show_text is None else show_text
-    github.ensure_label(INBOX_LABEL, "0e8a16", "postwright: unanswered replies and mentions of an account")
+    with_text = show_text or github.repo().private
     existing = github.open_issues(INBOX_LABEL)
     return [_publish_one(github, inbox, existing, with_text) for inbox in inboxes]
 
 
-def _publish_one(github: GitHub, inbox: AccountInbox, existing: Sequence[Issue], with_text: bool) -> InboxResult:
+def _publish_one(
+    github: GitHub, inbox: AccountPull, existing: Sequence[Issue], with_text: bool
+) -> InboxResult:
     block = managed_block(inbox, with_text=with_text)
     found = _find(inbox, existing)
     count = len(inbox.unanswered)
     if found is None:
-        made = github.create_issue(inbox.title, block + "\n", [INBOX_LABEL])
+        github.ensure_label(
+            INBOX_LABEL, "0e8a16", "postwright: unanswered replies and mentions of an account"
+        )
+        made = github.create_issue(inbox_title(inbox), block + "\n", [INBOX_LABEL])
         return InboxResult(inbox.account, made.html_url, count, "created")
     body = replace_block(found.body, block)
     if body == found.body:
@@ -77,11 +77,11 @@ def _publish_one(github: GitHub, inbox: AccountInbox, existing: Sequence[Issue],
     return InboxResult(inbox.account, found.html_url, count, "updated")
 
 
-def _find(inbox: AccountInbox, existing: Sequence[Issue]) -> Issue | None:
+def _find(inbox: AccountPull, existing: Sequence[Issue]) -> Issue | None:
     """The account's open inbox issue: by the marker inside its block, else (a person removed the
     block) by its title."""
-    return next((issue for issue in existing if inbox.marker in issue.body), None) or next(
-        (issue for issue in existing if issue.title == inbox.title), None
+    return next((issue for issue in existing if _marker(inbox.account) in issue.body), None) or next(
+        (issue for issue in existing if issue.title == inbox_title(inbox)), None
     )
 
 
@@ -97,11 +97,11 @@ def replace_block(body: str, block: str) -> str:
     return body[:start] + block + body[end + len(END) :]
 
 
-def managed_block(inbox: AccountInbox, *, with_text: bool) -> str:
+def managed_block(inbox: AccountPull, *, with_text: bool) -> str:
     """The block's Markdown; the same conversations give the same bytes."""
     replies = [item for item in inbox.unanswered if item.kind == "reply"]
     mentions = [item for item in inbox.unanswered if item.kind == "mention"]
-    lines = [START, inbox.marker, "", _counts_line(len(replies), len(mentions))]
+    lines = [START, _marker(inbox.account), "", _counts_line(len(replies), len(mentions))]
     by_post: dict[str, list[Conversation]] = {}
     for reply in _newest_first(replies):
         by_post.setdefault(reply.delivery_key or "?", []).append(reply)
@@ -151,7 +151,7 @@ def _item(item: Conversation, with_text: bool) -> str:
 
 
 def _safe_url(url: str) -> str:
-    """A link only when it is one (http/https), with the characters that would end the Markdown link escaped."""
+    """A link only when it is one (http/https), with what would end a Markdown link escaped."""
     if not re.match(r"https?://", url):
         return "#"
     return url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
@@ -173,10 +173,31 @@ _INERT = str.maketrans(
 )
 
 
-def inbox_summary(results: Sequence[InboxResult]) -> list[str]:
-    """The job summary's lines for the inboxes: counts and links."""
-    if not results:
-        return []
-    lines = ["| account | unanswered | inbox |", "| --- | ---: | --- |"]
-    lines += [f"| {item.account} | {item.unanswered} | [{item.change}]({item.url}) |" for item in results]
-    return lines
+def to_github(github: GitHub, pulled: Pulled, *, show_text: bool = False) -> str:
+    """Crisis issues and the pause pull request first, then every account's inbox; the job summary's
+    Markdown (counts and links, never people's words)."""
+    actions = act_on_crisis(github, pulled.crisis)
+    results = publish_inboxes(
+        github, [account for account in pulled.accounts if not account.note], show_text=show_text
+    )
+    return github_summary(actions, results)
+
+
+def github_summary(actions: Sequence[CrisisAction], results: Sequence[InboxResult]) -> str:
+    """Crisis first (what was found, the issue, the pause pull request), then the counts per account."""
+    lines = ["## Replies and mentions", ""]
+    for action in actions:
+        state = "opened" if action.opened else "still open"
+        pause = f"[pause pull request]({action.pause})" if action.pause.startswith("http") else action.pause
+        lines.append(
+            f"- :rotating_light: **Crisis: {action.signal.reason} on {action.signal.account}**: "
+            f"[issue]({action.issue_url}) {state}; {pause}"
+        )
+    if actions:
+        lines.append("")
+    total = sum(item.unanswered for item in results)
+    lines.append(f"{total} unanswered across {len(results)} {_plural(len(results), 'account', 'accounts')}.")
+    if results:
+        lines += ["", "| account | unanswered | inbox |", "| --- | ---: | --- |"]
+        lines += [f"| {item.account} | {item.unanswered} | [{item.change}]({item.url}) |" for item in results]
+    return "\n".join(lines) + "\n"
