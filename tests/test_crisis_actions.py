@@ -115,11 +115,15 @@ def test_the_job_summary_says_the_crisis_first(github: FakeGitHub) -> None:
     ("before", "after"),
     [
         (b"brand: {}\npaused: false # the switch\n", b"brand: {}\npaused: true # the switch\n"),
-        (b"brand: {}\r\npaused: no\r\nx: 1\r\n", b"brand: {}\r\npaused: true\r\nx: 1\r\n"),
-        (b"brand: {}\n  paused: false\n", b"brand: {}\n  paused: false\n# Set by postwright's crisis"),
-        (b"brand: {}", b"brand: {}\n# Set by postwright's crisis"),
+        (b"brand: {}\r\npaused: 'no'\r\nx: 1\r\n", b"brand: {}\r\npaused: true\r\nx: 1\r\n"),
     ],
 )
-def test_paused_config_keeps_every_other_byte(before: bytes, after: bytes) -> None:
+def test_paused_config_replaces_only_the_value(before: bytes, after: bytes) -> None:
+    assert paused_config(before) == after
+
+
+@pytest.mark.parametrize("before", [b"brand:\n  paused: false\n", b"brand: {}"])
+def test_paused_config_adds_the_line_where_there_is_none_at_the_top(before: bytes) -> None:
     result = paused_config(before)
-    assert result.startswith(after) and result.rstrip().endswith(b"paused: true")
+    assert result.startswith(before) and result.endswith(b"\npaused: true\n")
+    assert yaml.safe_load(result)["paused"] is True
