@@ -730,6 +730,56 @@ def _can_ask() -> bool:
     return sys.stdin.isatty()
 
 
+@cli.group()
+def replies() -> None:
+    """Replies to the brand's posts and mentions of its accounts (docs/engagement.md)."""
+
+
+@replies.command("pull")
+@at_option()
+@format_option("markdown", "json")
+@only_account_option
+@dry_run_option("Read and print, but leave state/engagement/ as it was.")
+@click.pass_obj
+def replies_pull(
+    project: Project, at_text: str | None, output_format: str, account: str | None, dry_run: bool
+) -> None:
+    """Hear the replies and mentions of every API account and print the unanswered ones.
+
+    Posts are read every run while fresh (engagement.fresh_hours), then once a day until
+    engagement.follow_days; mentions every run from where the last pull stopped. Prints the inbox
+    (unanswered, newest first, grouped by post, each with its link) and any crisis signal; ids and
+    counts (never anyone's words) go to state/engagement/<account>.json. Exit 3 when an account could
+    not be read in full (the rest is still printed).
+
+    \b
+    Example:
+      postwright replies pull
+      postwright replies pull --format json --account mastodon_main
+    """
+    from postwright.engagement.pull import as_json, as_markdown, count_line, pull
+    from postwright.engagement.state import StateError
+    from postwright.ledger import LedgerError
+
+    config = usable_config(project)
+    if account is not None and account not in config.accounts:
+        raise click.BadParameter(f"no account {account!r} in config.yml", param_hint="--account")
+    try:
+        pulled = pull(
+            config,
+            project.state_dir,
+            _at(project, at_text),
+            accounts=[account] if account else None,
+            save=not dry_run,
+        )
+    except (LedgerError, StateError) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(json_text(as_json(pulled)) if output_format == "json" else as_markdown(pulled))
+    click.echo(count_line(pulled), err=True)
+    failed = any(heard.failures for heard in pulled.accounts)
+    sys.exit(ExitStatus.SEND_FAILED if failed else ExitStatus.OK)
+
+
 @cli.command()
 @click.argument("key")
 @click.option(

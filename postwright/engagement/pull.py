@@ -17,6 +17,7 @@ from pathlib import Path
 from postwright.account_settings import connection_settings
 from postwright.config import Config
 from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.diagnostics import printable
 from postwright.engagement import state as store
 from postwright.engagement.crisis import CrisisRules, CrisisSignal, detect, hour_of
 from postwright.engagement.model import Conversation, PostGone, RepliesReader
@@ -287,3 +288,101 @@ def _reason(error: Exception) -> str:
     if isinstance(error, UnexpectedAnswer):
         return redact(f"malformed answer: {error}")
     return redact(f"failed unexpectedly: {type(error).__name__}: {error}")
+
+
+def _one_line(text: str, most: int = 280) -> str:
+    """A person's words on one line, shortened, safe to print (control characters escaped)."""
+    flat = " ".join(text.split())
+    return printable(flat if len(flat) <= most else flat[: most - 1] + "…")
+
+
+def _shown_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _item_markdown(item: Conversation) -> str:
+    who = printable(item.author)
+    return f"- {_shown_time(item.created)} {who}: {_one_line(item.text)} [answer]({item.url})"
+
+
+def _account_markdown(heard: AccountPull) -> list[str]:
+    title = PLATFORMS[heard.platform].title
+    lines = [f"## Inbox: {heard.handle or heard.account} on {title} ({heard.account})", ""]
+    if heard.note:
+        return [*lines, f"Not read: {heard.note}.", ""]
+    urls = {count.key: count.url for count in heard.counts}
+    groups: dict[str | None, list[Conversation]] = {}
+    for conversation in heard.unanswered:
+        groups.setdefault(conversation.delivery_key, []).append(conversation)
+    for key, items in sorted(groups.items(), key=lambda group: group[0] is None):  # mentions last
+        lines.append(f"### Replies to {key} ({urls.get(key) or 'no link'})" if key else "### Mentions")
+        lines += [_item_markdown(item) for item in items]
+        lines.append("")
+    lines.append(f"{len(heard.unanswered)} unanswered, {heard.new} new, {heard.mentions} mentions heard.")
+    lines += [f"- could not read {failure}" for failure in heard.failures]
+    return [*lines, ""]
+
+
+def as_markdown(pulled: Pulled) -> str:
+    """The inbox as Markdown: per account, unanswered replies grouped by post, then mentions, newest
+    first, each with the link to answer it; then any crisis signals."""
+    lines = [line for heard in pulled.accounts for line in _account_markdown(heard)]
+    for signal in pulled.crisis:
+        lines.append(f"## Crisis? {signal.account}: {signal.reason}")
+        lines += [f"- {printable(line)}" for line in signal.evidence]
+        lines.append("")
+    return "\n".join(lines).rstrip("\n")
+
+
+def _conversation_json(item: Conversation) -> dict[str, object]:
+    return {
+        "kind": item.kind,
+        "post": item.delivery_key,
+        "created": item.created.astimezone(UTC).isoformat(),
+        "author": item.author,
+        "text": item.text,
+        "url": item.url,
+        "remote_id": item.remote_id,
+    }
+
+
+def as_json(pulled: Pulled) -> dict[str, object]:
+    """The inbox for programs: the same facts as the Markdown, with times in ISO 8601 UTC."""
+    return {
+        "at": pulled.at.isoformat(),
+        "accounts": [
+            {
+                "account": heard.account,
+                "platform": heard.platform,
+                "handle": heard.handle,
+                "note": heard.note,
+                "new": heard.new,
+                "mentions": heard.mentions,
+                "unanswered": [_conversation_json(item) for item in heard.unanswered],
+                "posts": [
+                    {"post": c.key, "url": c.url, "replies": c.replies, "unanswered": c.unanswered}
+                    for c in heard.counts
+                ],
+                "failures": list(heard.failures),
+            }
+            for heard in pulled.accounts
+        ],
+        "crisis": [
+            {
+                "account": signal.account,
+                "reason": signal.reason,
+                "evidence": list(signal.evidence),
+                "window": [signal.window[0].isoformat(), signal.window[1].isoformat()],
+            }
+            for signal in pulled.crisis
+        ],
+    }
+
+
+def count_line(pulled: Pulled) -> str:
+    """One line for stderr and the job summary."""
+    failed = sum(1 for heard in pulled.accounts if heard.failures)
+    read = sum(1 for heard in pulled.accounts if not heard.note)
+    line = f"{pulled.unanswered} unanswered ({pulled.new} new) on {read} account(s) read"
+    line += f"; {failed} with failures" if failed else ""
+    return line + (f"; {len(pulled.crisis)} crisis signal(s)" if pulled.crisis else "")

@@ -99,4 +99,6 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="scopes write:statuses and write:media"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "MastodonReplies"),
+    replies_scopes=("read:statuses", "read:notifications", "read:accounts"),
 )
