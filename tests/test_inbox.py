@@ -5,16 +5,20 @@ where the repository is private or the brand allows it, and the token never in a
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 
+from postwright.cli import cli
 from postwright.engagement.github import GitHub, GitHubError
 from postwright.engagement.inbox import END, INBOX_LABEL, START, publish_inboxes, replace_block, to_github
 from postwright.engagement.model import Conversation
 from postwright.engagement.pull import AccountPull, Pulled
 from tests.fakes.api import http_server  # noqa: F401  (the module's local server)
 from tests.fakes.github import TOKEN, FakeGitHub, FakeRepo
+from tests.fakes.replies import published
+from tests.test_replies_pull import brand, reader, said  # noqa: F401  (fixtures)
 
 AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -153,3 +157,38 @@ def test_a_refused_token_is_reported_without_the_token(github: FakeGitHub) -> No
 def test_outside_github_the_missing_variables_are_named() -> None:
     with pytest.raises(GitHubError, match="GITHUB_TOKEN and GITHUB_REPOSITORY not set"):
         GitHub.from_environment({})
+
+
+def test_replies_pull_github_updates_the_issues_and_the_job_summary_without_words_in_the_log(
+    reader,  # noqa: F811
+    brand,  # noqa: F811
+    github: FakeGitHub,
+    monkeypatch,
+    tmp_path,
+) -> None:
+    project, _, ledger = brand
+    key = published(ledger, "launch", "masto", "mastodon", ("101",), AT - timedelta(hours=3))
+    reader.threads["101"] = [said("1", 90, key=key, text="Is there a recall?")]
+    github.repo.refs["main"] = "a" * 40
+    github.repo.files[("main", "config.yml")] = (project.root / "config.yml").read_bytes()
+    summary_file = tmp_path / "summary.md"
+    for name, value in github.env(GITHUB_STEP_SUMMARY=str(summary_file)).items():
+        monkeypatch.setenv(name, value)
+    args = ["-C", str(project.root), "replies", "pull", "--github", "--at", AT.isoformat()]
+
+    run = CliRunner().invoke(cli, args)
+    again = CliRunner().invoke(cli, args)
+
+    assert run.exit_code == 0 and again.exit_code == 0, run.output + again.output
+    assert "recall" not in run.output and TOKEN not in run.output
+    summary = summary_file.read_text()
+    assert summary.splitlines()[2].startswith("- :rotating_light: **Crisis: watch word on masto**")
+    assert "| masto | 1 | [created](" in summary and "| masto | 1 | [unchanged](" in summary
+    titles = sorted(issue.title for issue in github.repo.issues.values())
+    assert titles == [
+        "Crisis: watch word on masto",
+        "Inbox: @brand@example.social on Mastodon",
+        "Inbox: other on Mastodon",
+        "Pause publishing (crisis check)",
+    ]
+    assert github.count("PATCH") == 0
