@@ -69,7 +69,7 @@ def workflow_text(name: str, action: str) -> str:
     """postwright's own workflow `name` as a brand's: the same file, but running `action` instead of
     the action in the checkout (tests/test_install.py keeps the two copies identical)."""
     text = (files("postwright") / "scaffold" / "github" / "workflows" / name).read_text("utf-8")
-    return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text, count=1)
+    return _SELF_ACTION.sub(lambda line: f"{line['indent']}uses: {action}", text)
 
 
 def _publish_workflow(action: str, config_text: str, timezone: str, today: date) -> str:

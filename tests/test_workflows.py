@@ -101,14 +101,15 @@ def test_workflow_shape():
     # One group for the whole repository: a fixed name, no run id or ref in it, never cancelled.
     assert workflow["concurrency"] == {"group": "postwright-publish", "cancel-in-progress": False}
     assert workflow["permissions"] == {}
-    (job,) = workflow["jobs"].values()
+    assert set(workflow["jobs"]) == {"publish", "engagement"}
+    job = workflow["jobs"]["publish"]
     assert job["permissions"] == {"contents": "write"}
     steps = {step.get("id"): step for step in job["steps"]}
     # Every action is pinned to a full commit, with the version in a comment.
     uses = re.findall(r"uses: (\S+)@(\S+)(.*)", text)
     assert {name for name, _, _ in uses} == {"actions/checkout"}
     # postwright from its own action: from this checkout here, at a commit in the brands' copies
-    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"]
+    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"] * 2
     for _name, ref, comment in uses:
         assert re.fullmatch(r"[0-9a-f]{40}", ref) and re.fullmatch(r" # v\d+\.\d+\.\d+", comment)
     checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@"))
@@ -116,7 +117,7 @@ def test_workflow_shape():
     # Secrets reach postwright as environment variables, on the publish step only.
     secrets = {k for k, v in steps["publish"]["env"].items() if "secrets." in str(v)}
     assert secrets and all(f"secrets.{name} " in steps["publish"]["env"][name] for name in secrets)
-    assert text.count("secrets.") == len(secrets)
+    assert text.count("secrets.") == 2 * len(secrets)  # the engagement job reads with the same
     # No ${{ }} inside scripts: inputs go through env (no template injection).
     assert not any("${{" in step.get("run", "") for step in job["steps"])
     # The ledger is committed whatever publish did, and the run fails afterwards on its exit code.
@@ -126,6 +127,23 @@ def test_workflow_shape():
     assert "steps.publish.outputs.exit-code" in job["steps"][-1]["if"]
     for step_id, command in (("restore", "restore"), ("publish", "run"), ("commit", "commit")):
         assert steps[step_id]["run"] == f"bash .github/scripts/publish.sh {command}"
+
+
+def test_engagement_job_shape():
+    """Its own job after publishing: issues and pull requests, and contents for the pause branch and
+    state/engagement/; the same credentials as the publish step; postwright through the action."""
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    publish, job = workflow["jobs"]["publish"], workflow["jobs"]["engagement"]
+    assert job["permissions"] == {"issues": "write", "pull-requests": "write", "contents": "write"}
+    assert job["needs"] == "publish" and "inputs.dry_run != true" in job["if"]
+    steps = {step.get("id"): step for step in job["steps"]}
+    assert steps["replies"]["uses"] == "./"
+    assert steps["replies"]["with"] == {"command": "replies", "args": "pull --github"}
+    (publish_step,) = [step for step in publish["steps"] if step.get("id") == "publish"]
+    credentials = {k: v for k, v in publish_step["env"].items() if "secrets." in str(v)}
+    assert steps["replies"]["env"] == {"GITHUB_TOKEN": "${{ github.token }}", **credentials}
+    commit = job["steps"][-1]
+    assert commit["run"] == "bash .github/scripts/publish.sh commit" and "always()" in commit["if"]
 
 
 # The shell steps, against a bare repository ------------------------------------------------------

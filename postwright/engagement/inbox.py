@@ -105,8 +105,10 @@ def managed_block(inbox: AccountPull, *, with_text: bool) -> str:
     by_post: dict[str, list[Conversation]] = {}
     for reply in _newest_first(replies):
         by_post.setdefault(reply.delivery_key or "?", []).append(reply)
+    posts = {count.key: count.url for count in inbox.counts}
     for key, group in by_post.items():
-        lines += ["", f"### Replies to `{_inert(key)}` ({len(group)})", ""]
+        post = f" ([the post]({_safe_url(posts[key])}))" if posts.get(key) else ""
+        lines += ["", f"### Replies to `{_inert(key)}`{post} ({len(group)})", ""]
         lines += [_item(item, with_text) for item in group]
     if mentions:
         lines += ["", f"### Mentions ({len(mentions)})", ""]
