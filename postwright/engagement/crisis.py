@@ -73,9 +73,14 @@ def spike(
     return CrisisSignal(account, "spike", evidence, (window_start, now))
 
 
+# Letters written two ways in one script that readers take as one: Arabic and Persian kaf and yeh
+_SAME_LETTER = str.maketrans({"\u0643": "\u06a9", "\u064a": "\u06cc", "\u0649": "\u06cc"})
+
+
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form: casefolded, compatibility-decomposed, combining marks dropped."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Case- and accent-insensitive form: casefolded, compatibility-decomposed, combining marks dropped,
+    Arabic and Persian kaf and yeh made one."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SAME_LETTER))
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
 
 
@@ -85,7 +90,7 @@ _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u
 
 @lru_cache(maxsize=256)
 def _pattern(word: str) -> re.Pattern[str]:
-    folded = re.escape(fold(word.strip()))
+    folded = r"\s+".join(re.escape(part) for part in fold(word).split())  # any spacing in a phrase
     if _UNSPACED.search(word):
         return re.compile(folded)
     return re.compile(rf"(?<!\w){folded}(?!\w)")

@@ -108,4 +108,7 @@ PLATFORM = Platform(
         Credential("app_password", required=True, doc="an app password, never the account password"),
     ),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "BlueskyReplies"),
+    # an app password reads threads and notifications; app passwords have no narrower scopes
+    replies_scopes=("app password (threads and notifications)",),
 )
