@@ -48,6 +48,8 @@ class Override(Model):
     """Different images."""
     thread: Literal["auto", "never", "always"] | None = None
     """A different thread mode."""
+    in_reply_to: Link | None = None
+    """The post this platform's or account's copy answers, e.g. https://bsky.app/profile/ana.example/post/3k…"""
 
 
 class FrontMatter(Model):
@@ -81,6 +83,10 @@ class FrontMatter(Model):
     expires: DateText | None = None
     """After this time the post is not sent any more, e.g. 2026-12-03 (a date alone means the end of
     that day)."""
+    in_reply_to: Link | None = None
+    """Publish the post as a reply to this post (ours or someone else's), e.g.
+    https://mastodon.social/@ana/112233; it must be a post on each platform the post goes to (else set it
+    per platform under overrides). Bluesky, Mastodon and X take replies."""
     overrides: dict[str, Override] = {}
     """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
 

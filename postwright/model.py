@@ -48,6 +48,7 @@ class Post:
     draft: bool
     overrides: Mapping[str, Mapping[str, object]]  # platform or account name -> changed fields
     spans: Mapping[KeyPath, Span]  # front-matter key path -> where its value is
+    in_reply_to: str | None = None  # front matter's: the post every copy answers (overrides may change it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Variant:
     body_line: int  # where the text these parts came from starts (the body or its override)
     thread: ThreadMode
     title: str = ""  # the post's title: link cards (Bluesky), pin titles (Pinterest), previews
+    in_reply_to: str | None = None  # the link of the post this one answers on its platform
 
     @property
     def key(self) -> str:
@@ -85,6 +87,8 @@ class Variant:
             "link": self.link,
             "media": [[ref.src, ref.alt, list(ref.focus or ())] for ref in self.media],
         }
+        if self.in_reply_to:  # only where set: every other post keeps the hash the ledger knows
+            sent["in_reply_to"] = self.in_reply_to
         canonical = json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(canonical).hexdigest()
 

@@ -184,6 +184,7 @@ def render(
             body_line=body_line,
             thread=thread,
             title=post.title,
+            in_reply_to=fields.get("in_reply_to"),
         ),
         found,
     )
@@ -207,6 +208,7 @@ def _template_only_tail(text: str, body: str, link: str | None, parts: list[str]
 def _fields(post: Post, account: str, platform: str) -> dict[str, Any]:
     """The post's fields with the platform override, then the account override, applied."""
     fields: dict[str, Any] = {"body": post.body, "tags": post.tags, "link": post.link, "thread": post.thread}
+    fields["in_reply_to"] = post.in_reply_to
     for key in (platform, account):
         fields.update(post.overrides.get(key, {}))
     return fields

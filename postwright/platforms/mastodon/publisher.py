@@ -136,12 +136,23 @@ class MastodonPublisher:
             )
         return self._limits
 
+    def reply_target(self, url: str) -> Receipt:
+        """The status at `url` as this server knows it (fetched from its own server when it is remote):
+        GET /api/v2/search with resolve=true, type=statuses (content/en/methods/search.md; needs the
+        read:search scope)."""
+        params = {"q": url, "type": "statuses", "resolve": "true", "limit": "1"}
+        statuses = self.api.request("GET", "/api/v2/search", params=params).json().get("statuses") or []
+        if not statuses or "id" not in statuses[0]:
+            raise PermanentError(f"{self.instance} cannot find the status {url} (deleted, or not public)")
+        return Receipt(str(statuses[0]["id"]), str(statuses[0].get("url") or url))
+
     # -- settling a crash --------------------------------------------------------------------------
 
     def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
         """The status this part became, if it is among the account's latest statuses: the same text,
-        and the same place in the thread (part 1 replies to nothing; part k replies to a status whose
-        text is part k-1). Mastodon cannot be asked by Idempotency-Key, so text is all there is."""
+        and the same place in the thread (part 1 replies to nothing, or to some status where the post has
+        `in_reply_to:`; part k replies to a status whose text is part k-1). Mastodon cannot be asked by
+        Idempotency-Key, so text is all there is."""
         if variant is None:
             raise CannotTell("a Mastodon status is found by its text, and the ledger keeps no text")
         wanted = _normal(variant.parts[part - 1])
@@ -149,7 +160,8 @@ class MastodonPublisher:
         sources: dict[str, str] = {}
         for status in self._latest_statuses():
             replies_to = status.get("in_reply_to_id")
-            if (replies_to is None) != (before is None) or not _may_hold(status, wanted):
+            answers = before is not None or (part == 1 and bool(variant.in_reply_to))
+            if (replies_to is not None) != answers or not _may_hold(status, wanted):
                 continue
             if self._text_of(status, sources) != wanted:
                 continue
