@@ -194,6 +194,7 @@ def _post_json(
         "source": variant.source,
         "parts": list(variant.parts),
         "link": variant.link,
+        **({"in_reply_to": variant.in_reply_to} if variant.in_reply_to else {}),
         "media": media,
         "problems": problems,
         **facts,
