@@ -34,6 +34,7 @@ _MEDIA_POLLS = 12  # GET /api/v1/media/:id until processed: 1+2+4+8×9 s ≈ 80 
 _MEDIA_POLL_MAX = 8.0
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
+_STATUS_ID = re.compile(r"/(?:posts|statuses|@[^/]+)/(\d+)/?$")  # the id in a status's link
 _REMOTE_MENTION = re.compile(r"@(\w+)@[\w.-]*\w")  # shown as @user (PLATFORMS.md: counted so too)
 
 
@@ -137,14 +138,23 @@ class MastodonPublisher:
         return self._limits
 
     def reply_target(self, url: str) -> Receipt:
-        """The status at `url` as this server knows it (fetched from its own server when it is remote):
-        GET /api/v2/search with resolve=true, type=statuses (content/en/methods/search.md; needs the
-        read:search scope)."""
+        """The status at `url` as this server knows it: GET /api/v2/search with resolve=true and
+        type=statuses, which fetches a remote one from its server (content/en/methods/search.md; the
+        read:search scope); where that finds nothing, the id in the link, when this server's status with
+        that id has exactly that link (a server that resolves links only by fetching them, as Takahē
+        does, and cannot fetch its own)."""
         params = {"q": url, "type": "statuses", "resolve": "true", "limit": "1"}
         statuses = self.api.request("GET", "/api/v2/search", params=params).json().get("statuses") or []
-        if not statuses or "id" not in statuses[0]:
+        found = statuses[0] if statuses and isinstance(statuses[0], dict) and "id" in statuses[0] else None
+        local_id = _STATUS_ID.search(url)
+        if found is None and local_id is not None:
+            path = f"/api/v1/statuses/{_quote(local_id.group(1))}"
+            status = self.api.request("GET", path, ok=(404,))
+            if status.is_success and status.json().get("url") == url:
+                found = status.json()
+        if found is None:
             raise PermanentError(f"{self.instance} cannot find the status {url} (deleted, or not public)")
-        return Receipt(str(statuses[0]["id"]), str(statuses[0].get("url") or url))
+        return Receipt(str(found["id"]), str(found.get("url") or url))
 
     # -- settling a crash --------------------------------------------------------------------------
 
