@@ -733,7 +733,12 @@ def _can_ask() -> bool:
 
 @cli.group()
 def replies() -> None:
-    """Replies to the brand's posts and mentions of its accounts (docs/engagement.md)."""
+    """Replies to the brand's posts and mentions of its accounts (docs/engagement.md).
+
+    \b
+    Example:
+      postwright replies pull --format json
+    """
 
 
 @replies.command("pull")

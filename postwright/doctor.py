@@ -55,6 +55,7 @@ class AccountHealth:
     detail: str
     expires_at: datetime | None = None
     missing: tuple[str, ...] = field(default=())  # environment variables not set, or credentials not named
+    replies: str = ""  # what `replies pull` needs of the account (scopes), or why it hears nothing
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,6 +66,7 @@ class AccountHealth:
             "detail": self.detail,
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
             "missing": list(self.missing),
+            "replies": self.replies,
         }
 
 
@@ -80,11 +82,24 @@ def examine(
     moment = now or datetime.now(UTC)
     found = os.environ if environ is None else environ
     return [
-        _api_version_judged(
-            _account(config, name, account, offline, moment, found, transport), config, name, moment
+        replace(
+            _api_version_judged(
+                _account(config, name, account, offline, moment, found, transport), config, name, moment
+            ),
+            replies=replies_needs(account),
         )
         for name, account in config.accounts.items()
     ]
+
+
+def replies_needs(account: Account) -> str:
+    """What `replies pull` needs beyond publishing (the reader's scopes), or why it hears nothing."""
+    if account.deliver == "outbox":
+        return ""
+    platform = PLATFORMS[account.platform]
+    if platform.replies is None:
+        return f"not heard: {platform.replies_note or 'the platform offers nothing to read'}"
+    return f"needs {', '.join(platform.replies_scopes)}" if platform.replies_scopes else ""
 
 
 def _account(
@@ -215,6 +230,7 @@ def health_human(found: list[AccountHealth]) -> str:
     return "\n".join(
         f"{click.style(f'{item.status:<7}', fg=_COLOURS[item.status], bold=True)} "
         f"{item.account:<{width}}  {item.platform:<9} {item.detail}"
+        + (f"\n{'':<8}{'':<{width}}  {'':<9} replies and mentions: {item.replies}" if item.replies else "")
         for item in found
     )
 

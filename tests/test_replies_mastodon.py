@@ -217,7 +217,7 @@ def test_a_reply_whose_parent_was_deleted_is_still_heard_and_the_brands_answer_b
         ({"descendants": "nope"}, "context has no list of descendants"),
         ({"descendants": [{"id": 5}]}, "a status without id, account or created_at"),
         ({"descendants": [{**_status("5", "7", "10", 1), "created_at": "yesterday"}]}, "is not a time"),
-        (["not", "a", "context"], "context has no list of descendants"),
+        (["not", "a", "context"], "answered with a JSON list, not a dict"),
     ],
 )
 def test_garbage_from_the_server_is_an_unexpected_answer(fake, answer, reason):

@@ -274,3 +274,31 @@ def test_replies_pull_exits_3_when_an_account_could_not_be_read(reader, brand):
         "- could not read mentions: GET /api/v1/notifications: 403 missing read:notifications" in run.stdout
     )
     assert "token-value" not in run.output
+
+
+def test_doctor_names_each_readers_scopes_or_why_nothing_is_heard(tmp_path, monkeypatch):
+    accounts = ACCOUNTS + "  pins:\n    platform: pinterest\n    deliver: api\n"
+    project, _ = api_project(tmp_path, accounts)
+    monkeypatch.setenv("MASTO_TOKEN", "token-value")
+    shown = CliRunner().invoke(cli, ["-C", str(project.root), "doctor", "--offline"])
+    lines = shown.stdout.splitlines()
+    masto = next(index for index, line in enumerate(lines) if " masto " in line)
+    assert lines[masto + 1].split() == [
+        "replies",
+        "and",
+        "mentions:",
+        "needs",
+        "read:statuses,",
+        "read:notifications,",
+        "read:accounts",
+    ]
+    found = {
+        item["account"]: item
+        for item in json.loads(
+            CliRunner()
+            .invoke(cli, ["-C", str(project.root), "doctor", "--offline", "--format", "json"])
+            .stdout
+        )
+    }
+    assert found["pins"]["replies"].startswith("not heard: Pinterest's API gives no comments")
+    assert found["box"]["replies"] == ""

@@ -10,10 +10,11 @@ below it in the thread; a deleted reply is a notFoundPost there (its own replies
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from postwright.engagement.model import Conversation, Kind, PostGone
+from postwright.engagement.reading import json_body, utc
 from postwright.insights.model import Delivery
 from postwright.platforms.bluesky.publisher import BlueskyPublisher, _error_name
 from postwright.platforms.contract import Connection, UnexpectedAnswer
@@ -42,7 +43,7 @@ class BlueskyReplies:
             if _error_name(response) == "NotFound":
                 raise PostGone(delivery.key)
             raise self.client._error(response)
-        thread = _body(response).get("thread")
+        thread = json_body(response).get("thread")
         if not isinstance(thread, dict) or thread.get("$type") != THREAD_VIEW:
             if isinstance(thread, dict) and thread.get("notFound"):
                 raise PostGone(delivery.key)
@@ -70,7 +71,7 @@ class BlueskyReplies:
         params: dict[str, Any] = {"reasons": ["mention", "reply"], "limit": NOTIFICATIONS_PAGE}
         for _ in range(MOST_PAGES):
             response = self.client._xrpc("GET", "app.bsky.notification.listNotifications", params=params)
-            body = _body(response)
+            body = json_body(response)
             notifications = body.get("notifications")
             if not isinstance(notifications, list):
                 raise UnexpectedAnswer("listNotifications gave no list of notifications")
@@ -81,7 +82,7 @@ class BlueskyReplies:
                 ):
                     continue
                 post = _post(notification)
-                if _time(post["indexedAt"]) < since:
+                if utc(post["indexedAt"], "indexedAt") < since:
                     return
                 kind: Kind = "mention" if notification["reason"] == "mention" else "reply"
                 yield self._conversation(kind, post, None, False)
@@ -105,24 +106,12 @@ class BlueskyReplies:
             remote_id=post["uri"],
             url=f"{web}/profile/{author.get('handle') or author['did']}/post/{rkey}",
             author=f"@{author.get('handle') or author['did']}",
-            created=_time(post["indexedAt"]),
+            created=utc(post["indexedAt"], "indexedAt"),
             text=str(record.get("text") or ""),
             delivery_key=key,
             parent_id=parent.get("uri") if isinstance(parent, dict) else None,
             answered=answered,
         )
-
-
-def _body(response: Any) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        raise UnexpectedAnswer(
-            f"{response.request.url.path} answered with something other than JSON"
-        ) from None
-    if not isinstance(body, dict):
-        raise UnexpectedAnswer(f"{response.request.url.path} answered with something other than an object")
-    return body
 
 
 def _post(post: Any) -> dict[str, Any]:
@@ -138,13 +127,5 @@ def _post(post: Any) -> dict[str, Any]:
     )
     if not ok:
         raise UnexpectedAnswer("a post without uri, author, record or indexedAt")
-    _time(post["indexedAt"])
+    utc(post["indexedAt"], "indexedAt")
     return post
-
-
-def _time(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise UnexpectedAnswer(f"indexedAt {text[:40]!r} is not a time") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)

@@ -88,5 +88,9 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("webhook_url", required=True, doc="the webhook's URL (it holds its token)"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies_note=(
+        "a Discord webhook can only send: it reads nothing back, so replies in the channel are not "
+        "heard (a bot with the Read Message History permission would be needed)"
+    ),
     api_version=API_VERSION,
 )

@@ -66,5 +66,7 @@ PLATFORM = Platform(
         Credential("app_secret", doc="with app_id, lets doctor read the token's expiry"),
     ),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "FacebookReplies"),
+    replies_scopes=("pages_read_engagement", "pages_read_user_content"),
     api_version=GRAPH_API,
 )

@@ -89,5 +89,7 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "InstagramReplies"),
+    replies_scopes=("instagram_manage_comments", "pages_read_engagement"),
     api_version=replace(GRAPH_API, setting=None),  # the version is in settings.api_url here, not apart
 )

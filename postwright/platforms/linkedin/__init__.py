@@ -99,5 +99,7 @@ PLATFORM = Platform(
         Credential("client_secret", doc="with client_id, lets doctor read the token's expiry"),
     ),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "LinkedInReplies"),
+    replies_scopes=("r_organization_social or r_member_social",),
     api_version=API_VERSION,
 )

@@ -14,10 +14,11 @@ import html
 import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from postwright.engagement.model import Conversation, Kind, PostGone
+from postwright.engagement.reading import answered, json_body, utc
 from postwright.insights.model import Delivery
 from postwright.platforms.contract import Connection, UnexpectedAnswer
 from postwright.platforms.http_client import ApiClient
@@ -58,15 +59,17 @@ class MastodonReplies:
         response = self.api.request("GET", f"/api/v1/statuses/{first}/context", ok=(404,))
         if response.status_code == 404:  # the brand's status was deleted on the server
             raise PostGone(delivery.key)
-        context = _json(response)
-        descendants = context.get("descendants") if isinstance(context, dict) else None
+        descendants = json_body(response).get("descendants")
         if not isinstance(descendants, list):
             raise UnexpectedAnswer("context has no list of descendants")
         statuses = [_checked(status) for status in descendants]
         me = self.me()
-        answered = _answered(statuses, me)
+        own = [status["id"] for status in statuses if str(status["account"]["id"]) == me]
+        answered_ids = answered({status["id"]: status.get("in_reply_to_id") for status in statuses}, own)
         return [
-            _conversation(self.connection.account, "reply", status, delivery.key, status["id"] in answered)
+            _conversation(
+                self.connection.account, "reply", status, delivery.key, status["id"] in answered_ids
+            )
             for status in statuses
             if str(status["account"]["id"]) != me
         ]
@@ -75,14 +78,12 @@ class MastodonReplies:
         params: dict[str, Any] = {"types[]": "mention", "limit": NOTIFICATIONS_PAGE}
         for _ in range(MOST_PAGES):
             response = self.api.request("GET", "/api/v1/notifications", params=params)
-            page = _json(response)
-            if not isinstance(page, list):
-                raise UnexpectedAnswer("notifications is not a list")
+            page = json_body(response, list)
             for notification in page:
                 status = _mention_status(notification)
                 if status is None:
                     continue
-                if _time(status["created_at"]) < since:
+                if utc(status["created_at"], "created_at") < since:
                     return
                 yield _conversation(self.connection.account, "mention", status, None, False)
             older = response.links.get("next", {}).get("url")
@@ -92,15 +93,6 @@ class MastodonReplies:
             if not page or not max_id:
                 return
             params["max_id"] = max_id[0]
-
-
-def _json(response: Any) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise UnexpectedAnswer(
-            f"{response.request.url.path} answered with something other than JSON"
-        ) from None
 
 
 def _checked(status: Any) -> dict[str, Any]:
@@ -114,7 +106,7 @@ def _checked(status: Any) -> dict[str, Any]:
     )
     if not ok:
         raise UnexpectedAnswer("a status without id, account or created_at")
-    _time(status["created_at"])
+    utc(status["created_at"], "created_at")
     return status
 
 
@@ -125,35 +117,13 @@ def _mention_status(notification: Any) -> dict[str, Any] | None:
     return _checked(status) if status is not None else None
 
 
-def _time(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        raise UnexpectedAnswer(f"created_at {text[:40]!r} is not a time") from None
-
-
-def _answered(statuses: Sequence[Mapping[str, Any]], me: str) -> set[str]:
-    """The ids a status of the brand's account descends from (the replies it answered, at any depth).
-    A parent missing from the thread (deleted) simply ends the walk."""
-    parent = {status["id"]: status.get("in_reply_to_id") for status in statuses}
-    answered: set[str] = set()
-    for status in statuses:
-        if str(status["account"]["id"]) != me:
-            continue
-        above = parent.get(status["id"])
-        while above in parent and above not in answered:
-            answered.add(above)
-            above = parent[above]
-    return answered
-
-
 def plain(content: str) -> str:
     """A status's HTML as text: line breaks kept as spaces, tags dropped, entities decoded."""
     return html.unescape(_TAG.sub("", _BREAK.sub(" ", content))).strip()
 
 
 def _conversation(
-    account: str, kind: Kind, status: Mapping[str, Any], delivery_key: str | None, answered: bool
+    account: str, kind: Kind, status: Mapping[str, Any], delivery_key: str | None, is_answered: bool
 ) -> Conversation:
     author = status["account"].get("acct") or status["account"].get("username") or "?"
     return Conversation(
@@ -163,9 +133,9 @@ def _conversation(
         remote_id=status["id"],
         url=str(status.get("url") or status.get("uri") or ""),
         author=f"@{author}",
-        created=_time(status["created_at"]),
+        created=utc(status["created_at"], "created_at"),
         text=plain(str(status.get("content") or "")),
         delivery_key=delivery_key,
         parent_id=status.get("in_reply_to_id"),
-        answered=answered,
+        answered=is_answered,
     )

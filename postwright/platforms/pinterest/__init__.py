@@ -54,4 +54,9 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="scopes boards:read, pins:write"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies_note=(
+        "Pinterest's API gives no comments on Pins and no mentions to read "
+        "(developers.pinterest.com/docs/api/v5: the pins endpoints have no comments), so there is "
+        "nothing to hear"
+    ),
 )

@@ -87,4 +87,7 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("bot_token", required=True, doc="the bot must be an admin of the channel"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "TelegramReplies"),
+    # the bot in the channel's discussion group, seeing its messages (privacy mode off, or an admin)
+    replies_scopes=("bot in the discussion group",),
 )

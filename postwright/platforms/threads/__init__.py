@@ -83,5 +83,7 @@ PLATFORM = Platform(
     ),
     credentials=(Credential("access_token", required=True, doc="a long-lived user access token"),),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "ThreadsReplies"),
+    replies_scopes=("threads_read_replies", "threads_manage_mentions"),
     api_version=THREADS_API,
 )

@@ -89,4 +89,6 @@ PLATFORM = Platform(
     ),
     auth_modes=(OAUTH1, OAUTH2),
     verify=Lazy(f"{__name__}.publisher", "verify"),
+    replies=Lazy(f"{__name__}.replies", "XReplies"),
+    replies_scopes=("tweet.read", "users.read"),
 )
