@@ -26,6 +26,7 @@ from postwright.platforms.bluesky.publisher import BlueskyPublisher
 from postwright.platforms.contract import Connection, PermanentError, Receipt
 from postwright.platforms.mastodon.publisher import MastodonPublisher
 from postwright.platforms.x.publisher import XPublisher
+from tests.conftest import MINIMAL_CONFIG
 from tests.fakes.api import FakeApi, http_server, json_response  # noqa: F401  (the module's local server)
 from tests.fakes.publisher import FakePublisher, FakeServer
 from tests.pds_server import create_account
@@ -39,19 +40,7 @@ from tests.test_report import Git
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Madrid"))
 SKY_POST = "https://bsky.app/profile/ana.example.social/post/3kxyzabc2def2"
 TOOT = "https://mastodon.example/@ana/112233445566"
-CONFIG = """\
-brand:
-  name: Test Brand
-  timezone: Europe/Madrid
-  platforms: [mastodon, bluesky]
-accounts:
-  masto:
-    platform: mastodon
-  sky:
-    platform: bluesky
-  tg:
-    platform: telegram
-"""
+CONFIG = MINIMAL_CONFIG.replace("people:", "  tg:\n    platform: telegram\npeople:")
 
 
 def post(front: str, body: str = "We hear you: the recall covers every 2025 kite.") -> str:

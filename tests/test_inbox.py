@@ -4,6 +4,7 @@ where the repository is private or the brand allows it, and the token never in a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -192,3 +193,13 @@ def test_replies_pull_github_updates_the_issues_and_the_job_summary_without_word
         "Pause publishing (crisis check)",
     ]
     assert github.count("PATCH") == 0
+
+
+def test_an_account_that_could_not_be_read_keeps_its_inbox_as_it_was(github: FakeGitHub) -> None:
+    publish_inboxes(client(github), [account(conversation("3aa", 9))])
+    failed = dataclasses.replace(account(), failures=("GET notifications: 403 missing scope",))
+
+    [result] = publish_inboxes(client(github), [failed])
+
+    assert result.change == "kept: could not read all" and github.count("PATCH") == 0
+    assert "post/3aa" in github.with_label(INBOX_LABEL)[0].body

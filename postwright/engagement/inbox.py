@@ -43,7 +43,7 @@ class InboxResult:
     account: str
     url: str
     unanswered: int
-    change: str  # "created", "updated" or "unchanged"
+    change: str  # "created", "updated", "unchanged", or why it was left as it was
 
 
 def publish_inboxes(
@@ -64,6 +64,8 @@ def _publish_one(
     block = managed_block(inbox, with_text=with_text)
     found = _find(inbox, existing)
     count = len(inbox.unanswered)
+    if inbox.failures:  # a list missing what could not be read would look like all was answered
+        return InboxResult(inbox.account, found.html_url if found else "", count, "kept: could not read all")
     if found is None:
         github.ensure_label(
             INBOX_LABEL, "0e8a16", "postwright: unanswered replies and mentions of an account"
@@ -201,5 +203,11 @@ def github_summary(actions: Sequence[CrisisAction], results: Sequence[InboxResul
     lines.append(f"{total} unanswered across {len(results)} {_plural(len(results), 'account', 'accounts')}.")
     if results:
         lines += ["", "| account | unanswered | inbox |", "| --- | ---: | --- |"]
-        lines += [f"| {item.account} | {item.unanswered} | [{item.change}]({item.url}) |" for item in results]
+        lines += [
+            f"| {item.account} | {item.unanswered} | {_linked(item.change, item.url)} |" for item in results
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _linked(text: str, url: str) -> str:
+    return f"[{text}]({url})" if url else text
