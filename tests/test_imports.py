@@ -22,12 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "postwright"
 # the libraries a publisher sends with, and the platforms' own sending code beside publisher.py
 SENDING = ("httpx", "oauthlib", "postwright.platforms.http_client", "postwright.platforms.graph")
+SENDING += ("postwright.platforms.graph_replies",)  # the Graph comment edges Meta's replies readers share
+READING = ("publisher", "replies")  # a platform's modules that talk to it (replies: engagement's readers)
 STAGES = ("postwright.platforms", "postwright.config", "postwright.load", "postwright.render")
 STAGES += ("postwright.pipeline", "postwright.publish", "postwright.doctor", "postwright.settle")
 
 
 def _sending(name: str) -> bool:
-    publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] == "publisher"
+    publisher = name.startswith("postwright.platforms.") and name.split(".")[-1] in READING
     return publisher or any(name == root or name.startswith(f"{root}.") for root in SENDING)
 
 
@@ -92,3 +94,16 @@ def test_a_platform_names_a_publisher_and_a_verify_that_exist(name):
         assert isinstance(lazy, Lazy)
         assert lazy.module == f"postwright.platforms.{name}.publisher"  # beside its declaration
         assert callable(getattr(importlib.import_module(lazy.module), lazy.name))
+
+
+@pytest.mark.parametrize("name", sorted(PLATFORMS))
+def test_a_platform_names_a_replies_reader_that_exists_or_says_why_not(name):
+    platform = PLATFORMS[name]
+    if platform.replies is None:
+        assert platform.replies_note
+        return
+    assert (
+        isinstance(platform.replies, Lazy)
+        and platform.replies.module == f"postwright.platforms.{name}.replies"
+    )
+    assert callable(getattr(importlib.import_module(platform.replies.module), platform.replies.name))

@@ -302,3 +302,21 @@ def test_doctor_names_each_readers_scopes_or_why_nothing_is_heard(tmp_path, monk
     }
     assert found["pins"]["replies"].startswith("not heard: Pinterest's API gives no comments")
     assert found["box"]["replies"] == ""
+
+
+def test_an_account_whose_token_is_not_set_says_so_and_the_others_still_run(reader, brand, monkeypatch):
+    project, config, _ = brand
+    monkeypatch.delenv("MASTO_TOKEN")
+    monkeypatch.setitem(
+        platforms._FOUND, "mastodon", dataclasses.replace(PLATFORMS["mastodon"], replies=_needs_token)
+    )
+    pulled = pulling.pull(config, project.state_dir, AT)
+    assert [account.failures for account in pulled.accounts[:2]] == [
+        ("account masto: environment variable MASTO_TOKEN is not set",),
+        ("account other: environment variable MASTO_TOKEN is not set",),
+    ]
+
+
+def _needs_token(connection):
+    connection.secrets["access_token"]
+    return ScriptedReader(connection)

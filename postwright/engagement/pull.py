@@ -182,9 +182,12 @@ def _account(
         return replace(empty, note=platform.replies_note or f"{platform.title} offers no replies to read"), []
     try:
         before = store.load(state_dir, name)
-        reader = platform.replies(connect(name))
-    except (store.StateError, CredentialsError) as error:
+    except store.StateError as error:
         return replace(empty, failures=(redact(str(error)),)), []
+    try:
+        reader = platform.replies(connect(name))
+    except Exception as error:  # a setting or secret missing (or a bug): the other accounts still run
+        return replace(empty, failures=(_reason(error),)), []
     due = [delivery for delivery in mine if bands.due(delivery, before.deliveries.get(delivery.key), at)]
     heard = _Heard(reader, at)
     counts = dict(before.deliveries)

@@ -17,8 +17,7 @@ from typing import Any
 from postwright.engagement.model import Conversation
 from postwright.insights.model import Delivery
 from postwright.platforms.contract import Connection
-from postwright.platforms.facebook import API_URL, GRAPH_VERSION
-from postwright.platforms.facebook.publisher import FacebookGraph
+from postwright.platforms.facebook.publisher import FacebookPublisher
 from postwright.platforms.graph_replies import Comment, conversations, edge, required, since_param, when
 
 FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url"
@@ -27,10 +26,9 @@ FIELDS = "id,message,created_time,from{id,name},parent{id},permalink_url"
 class FacebookReplies:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.page_id = str(connection.required("page_id"))
-        self.token = connection.secrets["access_token"]
-        self.version = str(connection.setting("graph_version", GRAPH_VERSION))
-        self.client = FacebookGraph(connection, str(connection.setting("api_url", API_URL)), self.token)
+        publisher = FacebookPublisher(connection)  # its Page, token, Graph version and client
+        self.page_id, self.token, self.version = publisher.page_id, publisher.token, publisher.version
+        self.client = publisher.client
 
     def replies(self, deliveries: Sequence[Delivery], since: datetime) -> Iterator[Conversation]:
         for delivery in deliveries:

@@ -26,8 +26,7 @@ from postwright.engagement.model import Conversation, Kind
 from postwright.engagement.reading import answered, json_body, utc
 from postwright.insights.model import Delivery
 from postwright.platforms.contract import Connection, UnexpectedAnswer
-from postwright.platforms.telegram import DEFAULT_API
-from postwright.platforms.telegram.publisher import _BotApi, message_link
+from postwright.platforms.telegram.publisher import TelegramPublisher, message_link
 
 UPDATES = 100  # getUpdates limit: "Values between 1-100 are accepted. Defaults to 100."
 
@@ -35,10 +34,8 @@ UPDATES = 100  # getUpdates limit: "Values between 1-100 are accepted. Defaults 
 class TelegramReplies:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.channel = str(connection.required("chat_id"))
-        token = connection.secrets["bot_token"]
-        base = str(connection.setting("api_url") or DEFAULT_API).rstrip("/")
-        self.api = _BotApi(connection, f"{base}/bot{token}/")
+        publisher = TelegramPublisher(connection)  # its channel and Bot API client (the token in its URL)
+        self.channel, self.api = publisher.chat_id, publisher.api
         self._messages: list[dict[str, Any]] | None = None
 
     def messages(self) -> list[dict[str, Any]]:
