@@ -814,6 +814,9 @@ def _replies_to_github(pulled: Pulled, show_text: bool) -> None:
         click.echo(f"postwright: GitHub: {error}", err=True)
         sys.exit(ExitStatus.SEND_FAILED)
     click.echo(summary)
+    for account in pulled.accounts:  # why exit 3: the platforms' refusals, never anyone's words
+        for reason in account.failures:
+            click.echo(f"{account.account}: {reason}", err=True)
     problem = write_step_summary(summary)
     if problem:
         click.echo(problem, err=True)

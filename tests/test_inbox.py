@@ -16,6 +16,7 @@ from postwright.engagement.github import GitHub, GitHubError
 from postwright.engagement.inbox import END, INBOX_LABEL, START, publish_inboxes, replace_block, to_github
 from postwright.engagement.model import Conversation
 from postwright.engagement.pull import AccountPull, Pulled
+from postwright.platforms.contract import PermanentError
 from tests.fakes.api import http_server  # noqa: F401  (the module's local server)
 from tests.fakes.github import TOKEN, FakeGitHub, FakeRepo
 from tests.fakes.replies import published
@@ -203,3 +204,23 @@ def test_an_account_that_could_not_be_read_keeps_its_inbox_as_it_was(github: Fak
 
     assert result.change == "kept: could not read all" and github.count("PATCH") == 0
     assert "post/3aa" in github.with_label(INBOX_LABEL)[0].body
+
+
+def test_replies_pull_github_names_what_could_not_be_read_and_exits_3(
+    reader,  # noqa: F811
+    brand,  # noqa: F811
+    github: FakeGitHub,
+    monkeypatch,
+) -> None:
+    project, _, _ = brand
+    reader.mentioned["masto"] = PermanentError("GET /api/v1/notifications: 403 missing read:notifications")
+    for name, value in github.env().items():
+        monkeypatch.setenv(name, value)
+
+    run = CliRunner().invoke(
+        cli, ["-C", str(project.root), "replies", "pull", "--github", "--at", AT.isoformat()]
+    )
+
+    assert run.exit_code == 3
+    assert "masto: " in run.stderr and "403 missing read:notifications" in run.stderr
+    assert "| masto | 0 | kept: could not read all |" in run.stdout
