@@ -37,6 +37,7 @@ from postwright.project import Project
 
 if TYPE_CHECKING:
     from postwright.config import Preview
+    from postwright.engagement.pull import Pulled
     from postwright.preview import PreviewError
 
 
@@ -892,9 +893,21 @@ def replies() -> None:
 @format_option("markdown", "json")
 @only_account_option
 @dry_run_option("Read and print, but leave state/engagement/ as it was.")
+@click.option(
+    "--github",
+    "on_github",
+    is_flag=True,
+    help="In a workflow: update each account's inbox issue, open the crisis issue and pause pull request "
+    "(GITHUB_TOKEN, GITHUB_REPOSITORY), write the job summary; prints counts and links only.",
+)
 @click.pass_obj
 def replies_pull(
-    project: Project, at_text: str | None, output_format: str, account: str | None, dry_run: bool
+    project: Project,
+    at_text: str | None,
+    output_format: str,
+    account: str | None,
+    dry_run: bool,
+    on_github: bool,
 ) -> None:
     """Hear the replies and mentions of every API account and print the unanswered ones.
 
@@ -908,6 +921,7 @@ def replies_pull(
     Example:
       postwright replies pull
       postwright replies pull --format json --account mastodon_main
+      postwright replies pull --github      (the engagement job in publish.yml)
     """
     from postwright.engagement.pull import as_json, as_markdown, count_line, pull
     from postwright.engagement.state import StateError
@@ -926,10 +940,33 @@ def replies_pull(
         )
     except (LedgerError, StateError) as error:
         raise click.ClickException(str(error)) from error
-    click.echo(json_text(as_json(pulled)) if output_format == "json" else as_markdown(pulled))
+    if on_github:  # the job log may be public: people's words go to the inbox issue only
+        _replies_to_github(pulled, config.engagement.show_text)
+    else:
+        click.echo(json_text(as_json(pulled)) if output_format == "json" else as_markdown(pulled))
     click.echo(count_line(pulled), err=True)
     failed = any(heard.failures for heard in pulled.accounts)
     sys.exit(ExitStatus.SEND_FAILED if failed else ExitStatus.OK)
+
+
+def _replies_to_github(pulled: Pulled, show_text: bool) -> None:
+    """The inbox issues, crisis issue and pause pull request; the summary to stdout and the job summary."""
+    from postwright.engagement.github import GitHub, GitHubError
+    from postwright.engagement.inbox import to_github
+    from postwright.job_summary import write_step_summary
+
+    try:
+        summary = to_github(GitHub.from_environment(), pulled, show_text=show_text)
+    except GitHubError as error:
+        click.echo(f"postwright: GitHub: {error}", err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    click.echo(summary)
+    for account in pulled.accounts:  # why exit 3: the platforms' refusals, never anyone's words
+        for reason in account.failures:
+            click.echo(f"{account.account}: {reason}", err=True)
+    problem = write_step_summary(summary)
+    if problem:
+        click.echo(problem, err=True)
 
 
 @cli.command()

@@ -540,6 +540,9 @@ class Engagement(Model):
     watch_words: list[str] = []
     """Words or phrases that flag a crisis when a new reply or mention holds one (case and accents
     ignored, on word boundaries, in any script), e.g. [recall, boycott, estafa]."""
+    show_text: Bool = False
+    """Show people's words in the inbox issues even where the repository is public (they are shown
+    anyway where it is private); never written to git."""
 
 
 def _preview_time(value: object) -> str:

@@ -116,6 +116,7 @@ _CATALOGUE = (
     Rule("PW213", _W, "account's language differs from the post's"),
     Rule("PW214", _I, "post waits for `postwright schedule` (date: next)"),
     Rule("PW215", _E, "post already went out under another id or account (renamed file or account)"),
+    Rule("PW216", _E, "in_reply_to: is not a post on the platform, or the platform takes no replies"),
     Rule("PW230", _E, "mention of a person not in the people directory"),
     Rule("PW231", _W, "mentioned person has no handle on a target platform"),
     Rule("PW240", _E, "banned word (brand rule)"),
@@ -161,7 +162,7 @@ _FIXED_CODES = """
 PW001 PW002 PW003 PW006 PW010 PW011 PW012 PW013 PW020 PW021 PW030 PW031 PW032
 PW040 PW041 PW042 PW043 PW044 PW045
 PW100 PW101 PW102 PW103 PW104 PW105 PW106 PW200 PW201 PW202 PW205 PW206 PW207 PW208 PW209
-PW215 PW007 PW210 PW211 PW300 PW301 PW303 PW304 PW305 PW307 PW310 PW312 PW400 PW414
+PW215 PW216 PW007 PW210 PW211 PW300 PW301 PW303 PW304 PW305 PW307 PW310 PW312 PW400 PW414
 """
 _FIXED = frozenset(_FIXED_CODES.split())
 

@@ -53,6 +53,8 @@ class Override(Model):
     ) = None
     """TikTok: who may see the post, e.g. PUBLIC_TO_EVERYONE. With post_mode DIRECT_POST a post goes out only
     when it says so (checked against the creator's options when it is sent); a draft ignores it."""
+    in_reply_to: Link | None = None
+    """The post this platform's or account's copy answers, e.g. https://bsky.app/profile/ana.example/post/3k…"""
 
 
 class FrontMatter(Model):
@@ -86,6 +88,10 @@ class FrontMatter(Model):
     expires: DateText | None = None
     """After this time the post is not sent any more, e.g. 2026-12-03 (a date alone means the end of
     that day)."""
+    in_reply_to: Link | None = None
+    """Publish the post as a reply to this post (ours or someone else's), e.g.
+    https://mastodon.social/@ana/112233; it must be a post on each platform the post goes to (else set it
+    per platform under overrides). Bluesky, Mastodon and X take replies."""
     overrides: dict[str, Override] = {}
     """Changes per platform or per account name, e.g. {x: {body: A shorter text}}."""
     campaign: Annotated[str, Field(pattern=r"^[\w-]+$", max_length=200)] | None = None

@@ -342,6 +342,7 @@ def _resolve(
     }
     by_account = _account_times(config, targets, publish_at, moved)
     found += validate.check_overrides(config, front, doc, platforms, targets)
+    found += validate.check_replies(config, front, doc, targets)
     found += validate.overrides_after_expiry(front, doc, moved, expires)
     media = _media(project, front.images, doc, ("images",), found)
     for key, override in front.overrides.items():
@@ -377,6 +378,7 @@ def _resolve(
             spans=doc.spans,
             campaign=front.campaign,
             cost=front.cost,
+            in_reply_to=front.in_reply_to,
         ),
         found,
     )

@@ -50,6 +50,7 @@ class Post:
     spans: Mapping[KeyPath, Span]  # front-matter key path -> where its value is
     campaign: str | None = None  # front matter's campaign: (metrics roi)
     cost: float | None = None  # front matter's cost: (metrics roi)
+    in_reply_to: str | None = None  # front matter's: the post every copy answers (overrides may change it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ class Variant:
     thread: ThreadMode
     title: str = ""  # the post's title: link cards (Bluesky), pin titles (Pinterest), previews
     privacy_level: str | None = None  # TikTok's audience for a direct post, from front matter; else None
+    in_reply_to: str | None = None  # the link of the post this one answers on its platform
 
     @property
     def key(self) -> str:
@@ -90,6 +92,8 @@ class Variant:
         }
         if self.privacy_level:  # only where given, so the hashes of every other post stay as they were
             sent["privacy_level"] = self.privacy_level
+        if self.in_reply_to:  # only where set: every other post keeps the hash the ledger knows
+            sent["in_reply_to"] = self.in_reply_to
         canonical = json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()
         return "sha256:" + hashlib.sha256(canonical).hexdigest()
 

@@ -276,6 +276,12 @@ class Runner:
                     self._record(job, part, RecordStatus.PUBLISHED, key, receipt=found)
                     reply_to, first_url = found, first_url or found.url
                     continue
+            if part == 1 and variant.in_reply_to:  # a post written as an answer: what it answers, first
+                try:
+                    reply_to = reply_target(publisher, variant)
+                except Exception as error:  # nothing was sent: recorded nowhere, asked again next run
+                    message = f"in_reply_to {variant.in_reply_to}: {error} (nothing sent)"
+                    return self._outcome(job, SendStatus.FAILED, message, 0, None)
             attempt = (last.attempt + 1) if last is not None else 1
             try:
                 receipt = self._send(job, part, reply_to, key, attempt)
@@ -513,6 +519,15 @@ class _HostedUrls:
                     raise CredentialsError(f"{error} (nothing sent)") from error
                 raise TransientError(f"{error} (nothing sent)", refused=True) from error
         return self.urls[key]
+
+
+def reply_target(publisher: Publisher, variant: Variant) -> Receipt:
+    """What the variant's `in_reply_to:` link is on its platform (a status id, an at:// URI), through the
+    publisher's `reply_target`; a publisher without one cannot reply (check reports it as PW216)."""
+    resolve = getattr(publisher, "reply_target", None)
+    if resolve is None:
+        raise PermanentError(f"postwright cannot publish a reply on {variant.platform}")
+    return resolve(str(variant.in_reply_to))
 
 
 class _NoApiPublisher:

@@ -185,6 +185,7 @@ def render(
             thread=thread,
             title=post.title,
             privacy_level=fields.get("privacy_level"),
+            in_reply_to=fields.get("in_reply_to"),
         ),
         found,
     )
@@ -208,6 +209,7 @@ def _template_only_tail(text: str, body: str, link: str | None, parts: list[str]
 def _fields(post: Post, account: str, platform: str) -> dict[str, Any]:
     """The post's fields with the platform override, then the account override, applied."""
     fields: dict[str, Any] = {"body": post.body, "tags": post.tags, "link": post.link, "thread": post.thread}
+    fields["in_reply_to"] = post.in_reply_to
     for key in (platform, account):
         fields.update(post.overrides.get(key, {}))
     return fields

@@ -430,6 +430,8 @@ def _texts(post: PostView) -> list[str]:
                 )
                 label = f"Part {number} of {len(entry.parts)}: " if len(entry.parts) > 1 else ""
                 lines += [f"{label}{counts}", "", *_code_block(part.text), ""]
+        if entry.in_reply_to:
+            lines.append(f"- replying to {_inline_code(entry.in_reply_to)}")
         if entry.link:
             lines.append(f"- link: {_inline_code(entry.link)}")
         for image in entry.images:
@@ -456,6 +458,7 @@ def as_json(report: Report) -> str:
             "detail": entry.detail,
             "url": entry.url,
             "link": entry.link,
+            **({"in_reply_to": entry.in_reply_to} if entry.in_reply_to else {}),
             "parts": [
                 {
                     "text": part.text,

@@ -376,6 +376,40 @@ def check_overrides(
     return found
 
 
+def check_replies(
+    config: Config, front: FrontMatter, doc: Document, targets: Iterable[str]
+) -> list[Diagnostic]:
+    """Each account's `in_reply_to:` (its account override, else its platform's, else the post's) is a
+    post on that account's platform, and the platform takes replies postwright can send (PW216)."""
+    found: dict[KeyPath, Diagnostic] = {}
+    for account in targets:
+        platform = PLATFORMS[config.accounts[account].platform]
+        where: KeyPath = ("in_reply_to",)
+        url = front.in_reply_to
+        for key in (platform.name, account):
+            override = front.overrides.get(key)
+            if override is not None and override.in_reply_to is not None:
+                where, url = ("overrides", key, "in_reply_to"), override.in_reply_to
+        if url is None or where in found:
+            continue
+        if platform.reply_url is None:
+            message = (
+                f"in_reply_to: postwright cannot publish a reply on {platform.title} (account {account})"
+            )
+            able = ", ".join(sorted(other.title for other in PLATFORMS.values() if other.reply_url))
+            hint = f"replies can be published on {able}; send this post elsewhere, or answer there by hand"
+        elif not platform.reply_url.match(url):
+            message = f"in_reply_to: {url} is not a post on {platform.title} (account {account})"
+            hint = (
+                f"give the link of a {platform.title} post, or set in_reply_to per platform under "
+                f"overrides: {{{platform.name}: {{in_reply_to: …}}}}"
+            )
+        else:
+            continue
+        found[where] = diag("PW216", doc.span(where), message, platform=platform.name, hint=hint)
+    return list(found.values())
+
+
 def image_problem(
     project: Project, assets: Path, image: ImageRef, number: int, span: Span
 ) -> Diagnostic | None:

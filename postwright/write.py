@@ -195,6 +195,7 @@ def _post_json(
         "parts": list(variant.parts),
         "link": variant.link,
         **({"privacy_level": variant.privacy_level} if variant.privacy_level else {}),
+        **({"in_reply_to": variant.in_reply_to} if variant.in_reply_to else {}),
         "media": media,
         "problems": problems,
         **facts,

@@ -26,6 +26,7 @@ SENDING += ("postwright.insights.analytics",)  # Plausible's and GA4's readers (
 SENDING += ("boto3", "botocore", "postwright.hosting.s3")  # media.host's S3 client: the publish step's only
 SENDING += ("postwright.platforms.graph_replies",)  # the Graph comment edges Meta's replies readers share
 READING = ("publisher", "metrics", "replies")  # a platform's modules that talk to it
+GITHUB_CLIENT = "postwright.engagement.github"  # talks to GitHub only, for `replies pull --github`
 STAGES = ("postwright.platforms", "postwright.config", "postwright.load", "postwright.render")
 STAGES += ("postwright.pipeline", "postwright.publish", "postwright.doctor", "postwright.settle")
 STAGES += ("postwright.hosting", "postwright.hosting.cleanup")
@@ -71,7 +72,7 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda path: str(path.relative_to(PACKAGE)))
 def test_only_the_sending_side_imports_a_publisher_or_an_http_client(path):
-    if _sending(_module_name(path)):
+    if _sending(_module_name(path)) or _module_name(path) == GITHUB_CLIENT:
         return  # a publisher.py, the shared HTTP client and the Graph client: what sends
     assert not {name for name in _imported(path) if _sending(name)}
 

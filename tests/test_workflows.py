@@ -101,7 +101,7 @@ def test_workflow_shape():
     # One group for the whole repository: a fixed name, no run id or ref in it, never cancelled.
     assert workflow["concurrency"] == {"group": "postwright-publish", "cancel-in-progress": False}
     assert workflow["permissions"] == {}
-    assert list(workflow["jobs"]) == ["publish", "metrics"]
+    assert list(workflow["jobs"]) == ["publish", "metrics", "engagement"]
     job, metrics = workflow["jobs"]["publish"], workflow["jobs"]["metrics"]
     assert job["permissions"] == metrics["permissions"] == {"contents": "write"}
     steps = {step.get("id"): step for step in job["steps"]}
@@ -124,7 +124,9 @@ def test_workflow_shape():
     secrets = {k for k, v in steps["publish"]["env"].items() if "secrets." in str(v)}
     assert secrets and all(f"secrets.{name} " in steps["publish"]["env"][name] for name in secrets)
     assert {k for k, v in pull["env"].items() if "secrets." in str(v)} == secrets
-    assert text.count("secrets.") == 2 * len(secrets)
+    assert text.count("secrets.") == 3 * len(secrets)  # the metrics and engagement jobs read with the same
+    # No ${{ }} inside scripts: inputs go through env (no template injection).
+    assert not any("${{" in step.get("run", "") for step in job["steps"])
     # The ledger is committed whatever publish did, and the run fails afterwards on its exit code.
     assert steps["commit"]["if"] == "always() && steps.restore.outcome == 'success'"
     order = [step.get("id") for step in job["steps"]]
@@ -140,6 +142,23 @@ def test_workflow_shape():
     committed = metrics["steps"][-1]
     assert committed["if"] == "always() && steps.restore.outcome == 'success'"
     assert committed["run"] == "bash .github/scripts/publish.sh commit"
+
+
+def test_engagement_job_shape():
+    """Its own job after publishing: issues and pull requests, and contents for the pause branch and
+    state/engagement/; the same credentials as the publish step; postwright through the action."""
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    publish, job = workflow["jobs"]["publish"], workflow["jobs"]["engagement"]
+    assert job["permissions"] == {"issues": "write", "pull-requests": "write", "contents": "write"}
+    assert job["needs"] == "publish" and "inputs.dry_run != true" in job["if"]
+    steps = {step.get("id"): step for step in job["steps"]}
+    assert steps["replies"]["uses"] == "./"
+    assert steps["replies"]["with"] == {"command": "replies", "args": "pull --github"}
+    (publish_step,) = [step for step in publish["steps"] if step.get("id") == "publish"]
+    credentials = {k: v for k, v in publish_step["env"].items() if "secrets." in str(v)}
+    assert steps["replies"]["env"] == {"GITHUB_TOKEN": "${{ github.token }}", **credentials}
+    commit = job["steps"][-1]
+    assert commit["run"] == "bash .github/scripts/publish.sh commit" and "always()" in commit["if"]
 
 
 # The shell steps, against a bare repository ------------------------------------------------------

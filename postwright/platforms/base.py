@@ -229,6 +229,9 @@ class Platform:
     # where a post's link holds its remote id plainly (group 1 of a search in the link's path), so
     # `settle --sent URL` needs no --remote-id; None: the id cannot be read from the link
     post_id_in_url: re.Pattern[str] | None = None
+    # the links of posts that `in_reply_to:` may name here (its publisher's reply_target turns one into
+    # what its API needs); None: postwright cannot publish a reply on this platform (check says so)
+    reply_url: re.Pattern[str] | None = None
     # which Unicode version's grapheme clusters its server counts, with where that is stated (only for
     # platforms that count graphemes)
     grapheme_rules: GraphemeRules | None = None

@@ -93,6 +93,10 @@ class OutboxPublisher:
         if self.root is not None and not self.folder.resolve().is_relative_to(self.root.resolve()):
             raise PermanentError(f"outbox folder {self.folder} leads outside the repository; nothing written")
 
+    def reply_target(self, url: str) -> Receipt:
+        """A rehearsal answers the link itself: the message's `in_reply_to` shows what it would answer."""
+        return Receipt(url, url)
+
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
         return self._receipt(key) if self._path(key).exists() else None
 

@@ -91,6 +91,7 @@ class Entry:
     problems: tuple[Diagnostic, ...]  # about the post as a whole (dates, accounts, templates)
     text_problems: tuple[Diagnostic, ...]  # about its text, not one part (banned words, mentions)
     image_problems: tuple[Diagnostic, ...]  # about its images, not one image (too many, none)
+    in_reply_to: str | None = None  # the post it answers (front matter's in_reply_to:)
 
     @property
     def status_label(self) -> str:
@@ -222,6 +223,7 @@ def _entry(
         problems=tuple(rest),
         text_problems=tuple(text_problems),
         image_problems=tuple(image_codes),
+        in_reply_to=variant.in_reply_to if variant is not None else None,
     )
 
 

@@ -26,6 +26,7 @@ thread's root), `url` is https://bsky.app/profile/<did>/post/<rkey>.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from postwright import text
@@ -59,6 +60,9 @@ PLATFORM = Platform(
     name="bluesky",
     title="Bluesky",
     handle_hint="domain handle, e.g. jane.bsky.social",
+    # a post's link in the app, bsky.app/profile/<handle or DID>/post/<record key>: resolved to the
+    # record's at:// URI and cid (com.atproto.identity.resolveHandle, com.atproto.repo.getRecord)
+    reply_url=re.compile(r"^https://bsky\.app/profile/([^/?#\s]+)/post/([A-Za-z0-9._~:-]{1,512})/?$"),
     colours=("#0369a1", "#38bdf8"),  # in the review site: light mode, dark mode
     profile_images=ProfileImages((1000, 1000), (3000, 1000)),  # [S] the app's avatar and 3:1 banner
     # PLATFORMS.md §2: blob maxSize 1,000,000 B (2,000,000 since 2026-04-08; 1,000,000 works against every

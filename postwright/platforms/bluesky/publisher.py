@@ -76,6 +76,9 @@ class _Session:
     refresh: str
 
 
+_APP_LINK = re.compile(r"/profile/([^/?#\s]+)/post/([A-Za-z0-9._~:-]{1,512})/?$")  # a post's app link
+
+
 @dataclass(frozen=True)
 class _AtUri:
     repo: str
@@ -301,6 +304,22 @@ class BlueskyPublisher:
             )
             self._dids[handle] = response.json().get("did") if response.is_success else None
         return self._dids[handle]
+
+    def reply_target(self, url: str) -> Receipt:
+        """A post's app link (…/profile/<handle or DID>/post/<rkey>) as its at:// URI, the handle resolved
+        to a DID (com.atproto.identity.resolveHandle) and the record read back so that a missing one
+        fails before anything is sent (com.atproto.repo.getRecord); `_reply` takes its cid."""
+        found = _APP_LINK.search(url)
+        if found is None:
+            raise PermanentError(f"{url} is not a link to a Bluesky post (…/profile/<handle>/post/<key>)")
+        actor, rkey = found.groups()
+        did = actor if actor.startswith("did:") else self._resolve(actor)
+        if did is None:
+            raise PermanentError(f"the handle {actor} in {url} resolves to no account")
+        record = self._get_record(_AtUri(did, POST, rkey))
+        if record is None:
+            raise PermanentError(f"{url} is not there (deleted?)")
+        return Receipt(str(record["uri"]), url)
 
     def _reply(self, reply_to: Receipt) -> dict[str, Any]:
         """reply.root and reply.parent strong refs {uri, cid}: the parent is read back for its cid and

@@ -63,6 +63,9 @@ PLATFORM = Platform(
     images=(ImageSpec("keep", ("JPEG", "PNG", "GIF", "WEBP"), 16_777_216, max_pixels=3840 * 2160),),
     links=_links,
     post_id_in_url=re.compile(r"/(?:@[^/]+|users/[^/]+/statuses|statuses)/(\d+)/?$"),
+    # a status's link on any server: Mastodon's /@user/<id> and /users/<user>/statuses/<id>, Takahē's
+    # /@user@domain/posts/<id>/; resolved to a local id through /api/v2/search?resolve=true
+    reply_url=re.compile(r"^https://[^/?#\s]+/(?:@[^/?#\s]+/(?:posts/)?\d+|users/[^/?#\s]+/statuses/\d+)/?$"),
     grapheme_rules=text.GraphemeRules(
         "15.0",
         False,

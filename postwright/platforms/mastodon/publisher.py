@@ -34,6 +34,7 @@ _MEDIA_POLLS = 12  # GET /api/v1/media/:id until processed: 1+2+4+8×9 s ≈ 80 
 _MEDIA_POLL_MAX = 8.0
 _TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+")
+_STATUS_ID = re.compile(r"/(?:posts|statuses|@[^/]+)/(\d+)/?$")  # the id in a status's link
 _REMOTE_MENTION = re.compile(r"@(\w+)@[\w.-]*\w")  # shown as @user (PLATFORMS.md: counted so too)
 
 
@@ -136,12 +137,32 @@ class MastodonPublisher:
             )
         return self._limits
 
+    def reply_target(self, url: str) -> Receipt:
+        """The status at `url` as this server knows it: GET /api/v2/search with resolve=true and
+        type=statuses, which fetches a remote one from its server (content/en/methods/search.md; the
+        read:search scope); where that finds nothing, the id in the link, when this server's status with
+        that id has exactly that link (a server that resolves links only by fetching them, as Takahē
+        does, and cannot fetch its own)."""
+        params = {"q": url, "type": "statuses", "resolve": "true", "limit": "1"}
+        statuses = self.api.request("GET", "/api/v2/search", params=params).json().get("statuses") or []
+        found = statuses[0] if statuses and isinstance(statuses[0], dict) and "id" in statuses[0] else None
+        local_id = _STATUS_ID.search(url)
+        if found is None and local_id is not None:
+            path = f"/api/v1/statuses/{_quote(local_id.group(1))}"
+            status = self.api.request("GET", path, ok=(404,))
+            if status.is_success and status.json().get("url") == url:
+                found = status.json()
+        if found is None:
+            raise PermanentError(f"{self.instance} cannot find the status {url} (deleted, or not public)")
+        return Receipt(str(found["id"]), str(found.get("url") or url))
+
     # -- settling a crash --------------------------------------------------------------------------
 
     def find_sent(self, variant: Variant | None, part: int, key: str) -> Receipt | None:
         """The status this part became, if it is among the account's latest statuses: the same text,
-        and the same place in the thread (part 1 replies to nothing; part k replies to a status whose
-        text is part k-1). Mastodon cannot be asked by Idempotency-Key, so text is all there is."""
+        and the same place in the thread (part 1 replies to nothing, or to some status where the post has
+        `in_reply_to:`; part k replies to a status whose text is part k-1). Mastodon cannot be asked by
+        Idempotency-Key, so text is all there is."""
         if variant is None:
             raise CannotTell("a Mastodon status is found by its text, and the ledger keeps no text")
         wanted = _normal(variant.parts[part - 1])
@@ -149,7 +170,8 @@ class MastodonPublisher:
         sources: dict[str, str] = {}
         for status in self._latest_statuses():
             replies_to = status.get("in_reply_to_id")
-            if (replies_to is None) != (before is None) or not _may_hold(status, wanted):
+            answers = before is not None or (part == 1 and bool(variant.in_reply_to))
+            if (replies_to is not None) != answers or not _may_hold(status, wanted):
                 continue
             if self._text_of(status, sources) != wanted:
                 continue

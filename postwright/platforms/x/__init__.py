@@ -50,6 +50,11 @@ PLATFORM = Platform(
     # of the same spec only for stills; animated GIFs keep the 5 MB limit here (conservative).
     images=(ImageSpec("16x9", ("JPEG", "PNG", "GIF", "WEBP"), 5 * 1024 * 1024, aspect=(16, 9), width=1600),),
     post_id_in_url=re.compile(r"/status(?:es)?/(\d+)/?$"),
+    # a post's link: x.com (or twitter.com) /<user>/status/<id>; the id is what POST /2/tweets's
+    # reply.in_reply_to_tweet_id takes (docs.x.com x-api/posts/create-post)
+    reply_url=re.compile(
+        r"^https://(?:www\.|mobile\.)?(?:x|twitter)\.com/(?:\w{1,15}|i/web)/status/(\d+)/?$"
+    ),
     limits=Limits(
         # twitter/twitter-text@30e2430 config/v3.json: maxWeightedTweetLength 280; Premium: 25,000 (config it)
         measures=(Measure("weighted", text.x_weighted_length, 280),),

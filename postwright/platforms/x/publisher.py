@@ -125,6 +125,13 @@ class XPublisher:
             return self._duplicate(response, body["text"], reply_to)
         return self._receipt(response.json()["data"]["id"])
 
+    def reply_target(self, url: str) -> Receipt:
+        """The post id in its link (x.com/<user>/status/<id>): what reply.in_reply_to_tweet_id takes."""
+        found = PLATFORM.reply_url.match(url) if PLATFORM.reply_url else None
+        if found is None:
+            raise PermanentError(f"{url} is not a link to a post on X")
+        return Receipt(found.group(1), url)
+
     def _duplicate(self, response: httpx.Response, part_text: str, reply_to: Receipt | None) -> Receipt:
         """403 "duplicate content" means a post with this text exists: ours from a lost answer, or an
         older one of the account's. Only a match replying to the same post counts as ours."""
@@ -162,10 +169,11 @@ class XPublisher:
 
     def find_sent(self, variant: Variant, part: int, key: str) -> Receipt | None:
         """The part among the account's recent posts: parts 1..`part` matched in order, each
-        replying to the one before (part 1 to nothing)."""
+        replying to the one before (part 1 to nothing, or to the post `in_reply_to:` names)."""
         if variant is None:
             raise CannotTell("X cannot be searched without the post's text; check the account by hand")
-        return self._find(variant.parts[:part], self._timeline(), first_reply_to=None)
+        first_reply_to = self.reply_target(variant.in_reply_to).remote_id if variant.in_reply_to else None
+        return self._find(variant.parts[:part], self._timeline(), first_reply_to=first_reply_to)
 
     def _find(
         self, parts: Iterable[str], timeline: list[Mapping[str, Any]], first_reply_to: str | None
