@@ -109,10 +109,10 @@ def test_workflow_shape():
     uses = re.findall(r"uses: (\S+)@(\S+)(.*)", text)
     assert {name for name, _, _ in uses} == {"actions/checkout"}
     # postwright from its own action: from this checkout here, at a commit in the brands' copies
-    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"] * 2
+    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"] * 3
     for _name, ref, comment in uses:
         assert re.fullmatch(r"[0-9a-f]{40}", ref) and re.fullmatch(r" # v\d+\.\d+\.\d+", comment)
-    for each in (job, metrics):
+    for each in (job, metrics, workflow["jobs"]["engagement"]):
         checkout = next(
             step for step in each["steps"] if step.get("uses", "").startswith("actions/checkout@")
         )
@@ -150,7 +150,9 @@ def test_engagement_job_shape():
     workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
     publish, job = workflow["jobs"]["publish"], workflow["jobs"]["engagement"]
     assert job["permissions"] == {"issues": "write", "pull-requests": "write", "contents": "write"}
-    assert job["needs"] == "publish" and "inputs.dry_run != true" in job["if"]
+    # after the metrics job too: the two commits of state/ must not race each other
+    assert job["needs"] == ["publish", "metrics"] and "!cancelled()" in job["if"]
+    assert "inputs.dry_run != true" in job["if"]
     steps = {step.get("id"): step for step in job["steps"]}
     assert steps["replies"]["uses"] == "./"
     assert steps["replies"]["with"] == {"command": "replies", "args": "pull --github"}
@@ -159,6 +161,7 @@ def test_engagement_job_shape():
     assert steps["replies"]["env"] == {"GITHUB_TOKEN": "${{ github.token }}", **credentials}
     commit = job["steps"][-1]
     assert commit["run"] == "bash .github/scripts/publish.sh commit" and "always()" in commit["if"]
+    assert commit["env"]["COMMIT_MESSAGE"].startswith("postwright: replies")
 
 
 # The shell steps, against a bare repository ------------------------------------------------------
