@@ -239,3 +239,32 @@ def test_the_example_brand_imports_its_shop_csv_and_reports_it(tmp_path):
     )
     short = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "report", "--since", "7d", *at])
     assert "Return on investment" in short.output  # costs counted: the tables stay for the period
+
+
+def test_a_damaged_conversions_file_is_named_by_every_report(tmp_path):
+    """metrics report, its job summary and the preview's performance page name the line, never exit 70."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+    from postwright.job_summary import metrics_summary
+    from postwright.project import Project
+    from tests.conftest import REPO
+
+    for name in ("config.yml", "content", "templates", "assets", "conversions"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    at = ["--at", "2026-11-23T10:00"]
+    assert CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "conversions", *at]).exit_code == 0
+    with (tmp_path / "state/conversions/2026-11.csv").open("a") as damaged:
+        damaged.write("2026-11-19,csv,x,y,1,2\n")
+    where = "state/conversions/2026-11.csv:"
+    report = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "report", "--since", "60d", *at])
+    assert report.exit_code == 1 and where in report.output, report.output
+    assert where in metrics_summary(Project(tmp_path), since="60d") and "No report" in metrics_summary(
+        Project(tmp_path), since="60d"
+    )
+    (tmp_path / "state/metrics").mkdir(parents=True)  # the preview makes the page where readings exist
+    preview = CliRunner().invoke(cli, ["-C", str(tmp_path), "preview", *at])
+    assert preview.exit_code not in (0, 70) and where in preview.output, preview.output

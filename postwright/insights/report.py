@@ -387,14 +387,19 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
 
 def _roi(project: Project, config: Config, posts: Sequence[Post], report: Performance) -> Roi | None:
     """Return on investment over the report's period; None where there is nothing to count (no
-    conversions imported, no cost in a post or campaign). A damaged conversions file raises, located."""
+    conversions imported, no cost in a post or campaign). A damaged conversions file is a StoreError,
+    located."""
     from postwright.insights import conversions, roi
+    from postwright.insights.store import StoreError
 
     costs = any(post.cost for post in posts) or any(c.cost for c in config.campaigns.values())
     if not costs and not (project.root / conversions.FOLDER).is_dir():
         return None
     found = conversions.read_conversions(project.root, report.since.date())
-    return roi.roi(config, posts, found, report.since.date(), report.until)
+    try:
+        return roi.roi(config, posts, found, report.since.date(), report.until)
+    except conversions.ConversionsError as error:  # a damaged stored file: named, like one of state/metrics/
+        raise StoreError(str(error)) from error
 
 
 def _newest_month(root: Path) -> datetime | None:

@@ -39,7 +39,8 @@ SETTLED_AFTER = timedelta(days=31)
 
 
 class StoreError(Exception):
-    """A file under state/metrics/ cannot be read as written: a person must look (file:line)."""
+    """A file under state/metrics/ (or state/conversions/, for a report) cannot be read as written: a
+    person must look (file:line)."""
 
 
 def metrics_folder(root: Path) -> Path:
