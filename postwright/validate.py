@@ -381,7 +381,7 @@ def check_replies(
 ) -> list[Diagnostic]:
     """Each account's `in_reply_to:` (its account override, else its platform's, else the post's) is a
     post on that account's platform, and the platform takes replies postwright can send (PW216)."""
-    found: dict[KeyPath, Diagnostic] = {}
+    found: dict[tuple[KeyPath, str], Diagnostic] = {}  # one per place and platform: each blocks its own
     for account in targets:
         platform = PLATFORMS[config.accounts[account].platform]
         where: KeyPath = ("in_reply_to",)
@@ -390,7 +390,7 @@ def check_replies(
             override = front.overrides.get(key)
             if override is not None and override.in_reply_to is not None:
                 where, url = ("overrides", key, "in_reply_to"), override.in_reply_to
-        if url is None or where in found:
+        if url is None or (where, platform.name) in found:
             continue
         if platform.reply_url is None:
             message = (
@@ -406,7 +406,9 @@ def check_replies(
             )
         else:
             continue
-        found[where] = diag("PW216", doc.span(where), message, platform=platform.name, hint=hint)
+        found[where, platform.name] = diag(
+            "PW216", doc.span(where), message, platform=platform.name, hint=hint
+        )
     return list(found.values())
 
 

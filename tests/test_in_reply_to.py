@@ -64,6 +64,23 @@ def test_a_link_of_another_platform_is_pw216_at_its_line(make_project):
     assert "overrides: {mastodon: {in_reply_to: …}}" in problem["hint"]
 
 
+def test_every_platform_the_link_does_not_fit_is_named_and_blocked(make_project):
+    """One post line, one problem per platform: each account's variant is blocked, not only the first."""
+    project = make_project(post(f"platforms: [mastodon, telegram, bluesky]\nin_reply_to: {TOOT}\n"))
+
+    problems = check_json(project)
+
+    assert sorted((problem["platform"], problem["line"]) for problem in problems) == [
+        ("bluesky", 3),
+        ("telegram", 3),
+    ]
+    planned = pipeline.plan(project, NOW.replace(hour=9, minute=1))
+    blocked = {item.account for item in planned.items if item.status == "blocked"}
+    assert blocked == {"sky", "tg"} and not any(
+        "PW216" in str(item) for item in planned.items if item.account == "masto"
+    )
+
+
 def test_per_platform_links_pass_and_a_platform_without_replies_is_named(make_project):
     front = f"platforms: [mastodon, bluesky, telegram]\noverrides:\n  mastodon: {{in_reply_to: '{TOOT}'}}\n"
     project = make_project(post(front + f"in_reply_to: {SKY_POST}\n"))
