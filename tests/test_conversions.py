@@ -282,7 +282,30 @@ def test_ga4_sessions_key_events_and_revenue_paged(make_project, http_server, mo
     assert names == ["date", "sessionCampaignName", "sessionManualAdContent"]
 
 
-def test_the_csv_drop_in_is_the_whole_truth_of_its_source(make_project):
+def test_the_csv_drop_in_replaces_only_the_days_it_covers(make_project):
+    """A brand that keeps only this month's export, or moves the folder, keeps the history imported."""
+    project = _project(make_project)
+    config, _ = load_config(project)
+    folder = project.root / "conversions"
+    folder.mkdir()
+    (folder / "shop.csv").write_text(
+        "date,utm_campaign,conversions\n2026-10-20,a,1\n2026-11-20,b,2\n2026-11-25,c,3\n"
+    )
+    store(project.root, pull(project.root, config, date(2026, 10, 1), date(2026, 11, 30)))
+    (folder / "shop.csv").write_text("date,utm_campaign,conversions\n2026-11-20,b,5\n2026-11-21,d,4\n")
+    store(project.root, pull(project.root, config, date(2026, 11, 1), date(2026, 11, 30)))
+    assert [(row.day.day, row.campaign, row.conversions) for row in read_conversions(project.root)] == [
+        (20, "a", 1),  # October: not covered by the new file, kept
+        (20, "b", 5),  # 20-21 November: the file's days, replaced
+        (21, "d", 4),
+        (25, "c", 3),  # after the file's last day: kept
+    ]
+    (folder / "shop.csv").unlink()  # the folder emptied: nothing is deleted
+    store(project.root, pull(project.root, config, date(2026, 11, 1), date(2026, 11, 30)))
+    assert len(list(read_conversions(project.root))) == 4
+
+
+def test_the_csv_drop_in_is_the_whole_truth_of_its_days(make_project):
     project = _project(make_project)
     config, _ = load_config(project)
     folder = project.root / "conversions"

@@ -4,8 +4,8 @@ Three sources, each giving per day, utm_campaign and utm_content the visits, con
 Plausible Stats API v2, the GA4 Data API, and CSV files the brand drops into conversions/ (any other
 analytics or shop). Only aggregates are stored: no visitor, order or person is ever in these files.
 
-A pull replaces a source's rows for the days it asked about (the days the API answered for; every row of
-the CSV files, which are the whole truth of their source) and rewrites only the month files that changed,
+A pull replaces a source's rows for the days it asked about (the days the API answered for; for the CSV
+files, the days from their first date to their last) and rewrites only the month files that changed,
 atomically, sorted, so the same data gives the same bytes and a diff shows what a day's numbers became.
 """
 
@@ -55,7 +55,7 @@ class Pulled:
 
     source: str
     rows: tuple[Conversion, ...]
-    first: date | None  # None: every day (the CSV files)
+    first: date | None  # the days whose stored rows of this source it replaces; None: none (no CSV rows)
     last: date | None
     error: str | None = None
 
@@ -145,9 +145,9 @@ def store(root: Path, pulled: Iterable[Pulled]) -> list[Path]:
 
 
 def _replaced(row: Conversion, item: Pulled) -> bool:
-    if row.source != item.source:
+    if row.source != item.source or item.first is None or item.last is None:
         return False
-    return (item.first is None or row.day >= item.first) and (item.last is None or row.day <= item.last)
+    return item.first <= row.day <= item.last
 
 
 def _month_bytes(rows: list[Conversion]) -> bytes:
@@ -214,7 +214,9 @@ def _asked(source: str, settings: object, first: date, last: date, environ: Mapp
 
 def read_drop_in(root: Path, folder_name: str) -> Pulled:
     """conversions/*.csv: every file, every row; a bad cell is reported with its file and line, and then
-    nothing of the CSV source changes (half a file's numbers would be worse than last run's)."""
+    nothing of the CSV source changes (half a file's numbers would be worse than last run's). The files
+    replace the stored CSV rows of the days they cover, first to last, and no others: a brand that keeps
+    only this month's export, or moves the folder, keeps the history already imported."""
     folder = root / folder_name
     rows: list[Conversion] = []
     try:
@@ -222,7 +224,8 @@ def read_drop_in(root: Path, folder_name: str) -> Pulled:
             rows.extend(_drop_in_file(path, root))
     except ConversionsError as error:
         return Pulled("csv", (), None, None, error=str(error))
-    return Pulled("csv", tuple(summed(rows)), None, None)
+    days = [row.day for row in rows]
+    return Pulled("csv", tuple(summed(rows)), min(days, default=None), max(days, default=None))
 
 
 def _drop_in_file(path: Path, root: Path) -> list[Conversion]:
