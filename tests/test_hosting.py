@@ -264,6 +264,21 @@ def test_keys_that_may_not_write_are_a_settings_problem(make_project, s3, instag
     assert len(s3.puts()) == 1  # a settings problem is not retried within the run
 
 
+def test_keys_that_may_not_read_are_a_settings_problem(make_project, s3, instagram):
+    def no_list(request):  # AWS answers a bare 403 to a HEAD of a key the keys may not list or read
+        return Response(status=403) if request.method == "HEAD" else None
+
+    s3.refuse = no_list
+    project = brand(make_project, s3, instagram, "instagram", 1)
+    message = failed_run(project, instagram)
+    assert message.startswith("part 1: media.host: check of postwright/2026-12-01-0900-kites/")
+    assert message.endswith(
+        "failed: the keys may not read this bucket: they need s3:GetObject and s3:ListBucket there, besides "
+        f"s3:PutObject (403, bucket '{BUCKET}' at {s3.url}) (nothing sent) (will retry next run)"
+    )
+    assert s3.puts() == []  # nothing uploaded, nothing sent
+
+
 def test_missing_keys_name_the_variable(make_project, s3, instagram, monkeypatch):
     monkeypatch.delenv("PW_S3_SECRET")
     project = brand(make_project, s3, instagram, "instagram", 1)

@@ -84,6 +84,14 @@ class S3Host:
         except ClientError as error:
             if _code(error) in ("404", "NoSuchKey", "NotFound"):
                 return False
+            if _code(error) in ("403", "Forbidden"):  # a HEAD has no body: AWS answers a bare 403 for a
+                # missing key the keys may not list, or a key they may not read
+                where = f"bucket {self.host.bucket!r} at {self.host.endpoint or 'AWS S3 ' + self.host.region}"
+                raise HostError(
+                    f"media.host: check of {key} failed: the keys may not read this bucket: they need "
+                    f"s3:GetObject and s3:ListBucket there, besides s3:PutObject (403, {where})",
+                    settings=True,
+                ) from error
             raise self._failure("check", key, error) from error
         except BotoCoreError as error:
             raise self._failure("check", key, error) from error
