@@ -31,7 +31,6 @@ from postwright.platforms.contract import (
     Upload,
 )
 from postwright.platforms.tiktok import API_URL
-from postwright.platforms.tiktok.publisher import _utf16_prefix
 from postwright.publish import Job, Runner
 from tests.contract import CANARY, PublisherContract, Sleeps, jpeg
 from tests.fakes.api import http_server  # noqa: F401
@@ -173,14 +172,12 @@ class TestTikTok:
 
     # -- drafts (MEDIA_UPLOAD, the default) --
 
-    def test_a_draft_goes_to_the_inbox_with_title_and_description(self, server, connect):
+    def test_a_draft_goes_to_the_inbox_with_its_text_as_the_description(self, server, connect):
         receipt = connect().send(self.variant(3), 1, None, "k-1")
         (body,) = server.bodies
         assert body["post_mode"] == "MEDIA_UPLOAD" and body["media_type"] == "PHOTO"
-        assert body["post_info"] == {
-            "description": "Winter kites are here. #kites",
-            "title": "The Gale 9 is here",
-        }
+        # no title: front matter's title is the post's working name, not text anyone reviewed for TikTok
+        assert body["post_info"] == {"description": "Winter kites are here. #kites"}
         assert len(body["source_info"]["photo_images"]) == 3
         (item,) = server.published.values()
         assert receipt.remote_id == item.publish_id and receipt.url == ""  # a draft has no link yet
@@ -265,12 +262,6 @@ class TestTikTok:
         with pytest.raises(CredentialsError, match="access_token_invalid") as raised:
             connect().send(self.variant(), 1, None, "k-1")
         assert CANARY not in str(raised.value)
-
-    def test_a_long_title_is_cut_at_90_utf16_units_without_splitting_a_character(self, server, connect):
-        title = "🪁" * 44 + "kites"  # 88 units of kites, then 2 more characters fit
-        connect().send(self.variant(title=title), 1, None, "k-1")
-        assert server.bodies[0]["post_info"]["title"] == "🪁" * 44 + "ki"
-        assert _utf16_prefix("a" * 89 + "🪁", 90) == "a" * 89
 
     # -- direct posts --
 
@@ -406,7 +397,7 @@ def test_the_pipeline_sends_a_draft_whose_photos_tiktok_pulls(make_project, fake
     assert outcome.status == "published", outcome.message
     (item,) = server.published.values()
     assert item.mode == "MEDIA_UPLOAD" and item.description == "Look at this kite. #kites"
-    assert item.title == "Winter kites" and len(item.pulled) == 2
+    assert item.title is None and len(item.pulled) == 2  # the working title stays in the repository
     assert all(url.startswith(f"{server.site.url}/media/") and url.endswith(".jpg") for url in item.photos)
     assert all(
         item.pulled[n] == (project.root / "publish" / item.photos[n][len(server.site.url) + 1 :]).read_bytes()

@@ -33,7 +33,6 @@ from postwright import text
 from postwright.platforms.base import Credential, ImageSpec, Lazy, Limits, Measure, Platform, Setting
 
 API_URL = "https://open.tiktokapis.com"
-MAX_TITLE = 90  # photo post reference: post_info.title "maximum length … is 90 UTF-16 runes"
 PRIVACY_LEVELS = ("PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "FOLLOWER_OF_CREATOR", "SELF_ONLY")
 """post_info.privacy_level's values (content-posting-api-reference-query-creator-info,
 privacy_level_options)."""

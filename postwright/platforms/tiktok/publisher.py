@@ -32,7 +32,6 @@ from postwright.platforms.contract import (
 # graph_error reads
 from postwright.platforms.graph import graph_error as _error
 from postwright.platforms.http_client import ApiClient, retry_after_header
-from postwright.platforms.tiktok import MAX_TITLE
 
 INIT = "/v2/post/publish/content/init/"
 STATUS = "/v2/post/publish/status/fetch/"
@@ -204,9 +203,8 @@ class TikTokPublisher:
         return creator
 
     def post_info(self, variant: Variant) -> dict[str, Any]:
+        # no `title`: front matter's title is the post's working name, which no one reviewed as TikTok text
         info: dict[str, Any] = {"description": variant.parts[0]}
-        if variant.title:
-            info["title"] = _utf16_prefix(variant.title, MAX_TITLE)
         if self.mode == "DIRECT_POST":
             info["privacy_level"] = variant.privacy_level
         return info
@@ -315,16 +313,6 @@ def _failure(publish_id: str, reason: str) -> Exception:
     if reason == "auth_removed":
         return CredentialsError(f"{message} (the creator removed the app's access: authorise it again)")
     return PermanentError(message)
-
-
-def _utf16_prefix(value: str, limit: int) -> str:
-    """The longest start of `value` within `limit` UTF-16 units, never splitting a character."""
-    units = 0
-    for index, char in enumerate(value):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > limit:
-            return value[:index]
-    return value
 
 
 def verify(connection: Connection) -> CredentialCheck:
