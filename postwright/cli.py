@@ -776,7 +776,7 @@ def media_cleanup(project: Project, older_than: str, apply: bool, at_text: str |
     from pydantic import TypeAdapter, ValidationError
 
     from postwright.hosting import HostError
-    from postwright.hosting.cleanup import CleanupError, cleanup
+    from postwright.hosting.cleanup import CleanupError, NothingHosted, cleanup
     from postwright.schema import Duration
 
     try:
@@ -787,6 +787,8 @@ def media_cleanup(project: Project, older_than: str, apply: bool, at_text: str |
     require_config(project)
     try:
         cleaned = cleanup(project, _at(project, at_text), age, apply=apply)
+    except NothingHosted as error:
+        raise _nothing_done(str(error)) from error
     except CleanupError as error:
         raise click.ClickException(str(error)) from error
     except (HostError, CredentialsError) as error:  # the store or its keys: operational, exit 3

@@ -532,7 +532,7 @@ class Engagement(Model):
     """A post younger than this many hours is read for replies on every run; older, once a day."""
     follow_days: Int = Field(14, ge=1, le=365)
     """A post older than this many days is no longer read for replies."""
-    spike_factor: Annotated[StrictInt | StrictFloat, Field(gt=1, le=1000)] = 4
+    spike_factor: Annotated[float, Field(strict=True, gt=1, le=1000, allow_inf_nan=False)] = 4
     """A crisis when the last `window_hours` bring more than this many times the account's 28-day
     hourly median (at least 1) of replies and mentions an hour."""
     window_hours: Int = Field(3, ge=1, le=72)

@@ -80,3 +80,17 @@ def test_detect_gives_a_watch_word_signal_with_links_not_text():
         "recall: reply https://example.social/@ana/7",
     )
     assert "really" not in " ".join(signal.evidence)
+
+
+def test_spike_factor_takes_any_number_above_one_and_says_so(make_project):
+    from postwright.config import load_config
+    from tests.conftest import MINIMAL_CONFIG
+
+    def problems(value: str) -> list[str]:
+        project = make_project(f"-- config.yml --\n{MINIMAL_CONFIG}engagement:\n  spike_factor: {value}\n")
+        return [item.message for item in load_config(project)[1]]
+
+    assert problems("2.5") == []
+    assert problems("-1") == [
+        "engagement.spike_factor should be a number above 1, at most 1000, e.g. `spike_factor: 4`"
+    ]

@@ -389,7 +389,7 @@ def test_media_cleanup_lists_then_applies_and_never_removes_a_due_post_s_image(m
 def test_media_cleanup_without_a_host_says_so(make_project):
     project = make_project()
     result = CliRunner().invoke(cli, ["-C", str(project.root), "media", "cleanup"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a setting missing, like a bad option: not content errors (1)
     assert "media.host is not set in config.yml: nothing is hosted (docs/publishing.md)" in result.output
 
 

@@ -88,7 +88,11 @@ class Cleaned:
 
 
 class CleanupError(Exception):
-    """Cleanup cannot decide safely (no media.host, a broken ledger, an unusable config)."""
+    """Cleanup cannot decide safely (a broken ledger, an unusable config)."""
+
+
+class NothingHosted(CleanupError):
+    """config.yml sets no media.host: there is nothing to clean (a setting missing, not bad content)."""
 
 
 def cleanup(project: Project, now: datetime, older_than: timedelta, *, apply: bool) -> Cleaned:
@@ -101,7 +105,7 @@ def cleanup(project: Project, now: datetime, older_than: timedelta, *, apply: bo
         raise CleanupError(planned.ledger_error)
     host = config.media.host
     if host is None:
-        raise CleanupError("media.host is not set in config.yml: nothing is hosted (docs/publishing.md)")
+        raise NothingHosted("media.host is not set in config.yml: nothing is hosted (docs/publishing.md)")
     states = Ledger(project.state_dir).read()
     store = HOST(host, Secrets("media.host", host.credentials.model_dump()))
     found = tuple(verdicts(store.listing(), planned.items, states, now - older_than))
