@@ -600,6 +600,8 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     now = _at(project, at_text)
     config, loaded = _loaded(project)
     tried = _sampled(project, config, loaded.posts) if config.schedule.explore else None
+    if config.schedule.explore and tried is None:  # the history cannot be read: ordinary slots only
+        config = config.model_copy(update={"schedule": config.schedule.model_copy(update={"explore": 0})})
     done = schedule_waiting(project, config, loaded.posts, now, write=not dry_run, sampled=tried)
     zone = config.zone
     for path, when in done:
@@ -607,15 +609,17 @@ def schedule_posts(project: Project, at_text: str | None, dry_run: bool) -> None
     click.echo(f"{'would schedule' if dry_run else 'scheduled'} {len(done)} post(s)", err=True)
 
 
-def _sampled(project: Project, config, posts) -> dict:
-    """schedule.explore's measure: how often each account was scored at each weekday and hour."""
+def _sampled(project: Project, config, posts) -> dict | None:
+    """schedule.explore's measure: how often each account was scored at each weekday and hour. A damaged
+    metrics file turns exploring off for this run, with a warning: exploring is optional, scheduling not."""
     from postwright.insights.store import StoreError
     from postwright.slots import history, sampled
 
     try:
         return dict(sampled(history(project, config, posts)))
     except StoreError as error:
-        raise click.ClickException(str(error)) from error
+        click.echo(printable(f"warning: {error}: schedule.explore is off this run"), err=True)
+        return None
 
 
 @cli.group("slots")

@@ -216,3 +216,20 @@ def test_the_schedule_command_explores_where_the_metrics_are_thin(make_project):
     result = CliRunner().invoke(cli, ["-C", str(project.root), "schedule", "--at", "2026-12-01T21:00"])
     assert result.exit_code == 0, result.output
     assert "date: 2026-12-03 20:00\n" in (project.root / "content/posts/p00.md").read_text()  # Thursday
+
+
+def test_a_damaged_metrics_file_turns_exploring_off_not_scheduling(make_project):
+    """Exploring is optional, scheduling is not: the post gets its ordinary slot, with a warning."""
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+
+    project = make_project(CONFIG.replace("explore: 0.5", "explore: 1") + _waiting(1))
+    damaged = project.root / "state/metrics/mastodon/2026-11.csv"
+    damaged.parent.mkdir(parents=True)
+    damaged.write_text("post_id,lang\na,b,c\n")
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "schedule", "--at", "2026-12-01T21:00"])
+    assert result.exit_code == 0, result.output
+    assert "state/metrics/mastodon/2026-11.csv" in result.stderr
+    assert "schedule.explore is off" in result.stderr
+    assert "date: 2026-12-02 09:00\n" in (project.root / "content/posts/p00.md").read_text()  # a slot
