@@ -224,3 +224,43 @@ def test_replies_pull_github_names_what_could_not_be_read_and_exits_3(
     assert run.exit_code == 3
     assert "masto: " in run.stderr and "403 missing read:notifications" in run.stderr
     assert "| masto | 0 | kept: could not read all |" in run.stdout
+
+
+def test_a_mention_stays_in_the_inbox_on_the_next_run_without_a_patch_until_the_brand_replies(
+    reader,  # noqa: F811
+    brand,  # noqa: F811
+    github: FakeGitHub,
+    monkeypatch,
+) -> None:
+    project, _, _ = brand
+    reader.mentioned["masto"] = [said("9", 30, kind="mention", text="@brand hello")]
+    for name, value in github.env().items():
+        monkeypatch.setenv(name, value)
+
+    def run(at: datetime) -> str:
+        result = CliRunner().invoke(
+            cli,
+            [
+                "-C",
+                str(project.root),
+                "replies",
+                "pull",
+                "--github",
+                "--account",
+                "masto",
+                "--at",
+                at.isoformat(),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        [issue] = [issue for issue in github.with_label(INBOX_LABEL) if "masto" in issue.body]
+        return issue.body
+
+    first = run(AT)
+    assert "https://example.social/@ana/9" in first and "1 mention" in first
+    assert run(AT + timedelta(hours=1)) == first and github.count("PATCH") == 0  # still there, unchanged
+
+    reader.replied["masto"] = {"9"}  # the brand replied to it on the platform
+    answered = run(AT + timedelta(hours=2))
+    assert github.count("PATCH", "/issues") == 1
+    assert "@ana/9" not in answered and "Nothing unanswered." in answered
