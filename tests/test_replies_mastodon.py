@@ -4,7 +4,8 @@ server for what Takahē cannot be made to answer (garbage, a thread whose middle
 On Takahē, a second local user (bob, takahe_add_user.sh) replies to the brand's status and mentions the
 brand; Takahē makes mention notifications in its background worker (Stator), which the test runs for a
 few seconds, as a server would. The pull finds both; after the brand answers bob's reply in the thread,
-the reply counts as answered; the mention stays listed on the next pull until the brand replies to it. Without Takahē these tests skip with the reason (fail under CI=true).
+the reply counts as answered; the mention stays listed on the next pull until the brand replies to it.
+Without Takahē these tests skip with the reason (fail under CI=true).
 """
 
 from __future__ import annotations
