@@ -4,7 +4,8 @@ People's words and third parties' handles never enter git (its history cannot be
 holds a digest of the platform's id of each thing heard (some ids name their author: a Bluesky reply's
 at:// URI holds the author's DID) with the UTC hour it was written, for the 28-day crisis baseline and to
 tell new mentions from those still listed; when mentions were last read; and per delivery the counts
-and when it was last read. The file is rewritten atomically and only when it changes; keys are sorted, so two equal states are equal bytes.
+and when it was last read. The file is rewritten atomically and only when it changes; keys are sorted,
+so two equal states are equal bytes.
 """
 
 from __future__ import annotations
