@@ -264,3 +264,13 @@ def test_a_mention_stays_in_the_inbox_on_the_next_run_without_a_patch_until_the_
     answered = run(AT + timedelta(hours=2))
     assert github.count("PATCH", "/issues") == 1
     assert "@ana/9" not in answered and "Nothing unanswered." in answered
+
+
+def test_a_reply_heard_only_as_a_notification_is_under_the_accounts_other_posts(github: FakeGitHub) -> None:
+    notified = dataclasses.replace(conversation("3dd", 8), delivery_key=None)  # Bluesky's reason "reply"
+
+    publish_inboxes(client(github), [account(conversation("3aa", 9), notified)])
+
+    [issue] = github.with_label(INBOX_LABEL)
+    assert "### Replies to the account's other posts (1)" in issue.body and "`?`" not in issue.body
+    assert issue.body.index("### Replies to the account's other posts") < issue.body.index("post/3dd")
