@@ -378,3 +378,11 @@ def test_a_post_in_the_daily_band_not_read_this_run_shows_its_last_count(reader,
     shown = pulling.as_markdown(later)
     assert "### Not read this run (as last read)" in shown
     assert f"- {key} (https://example.test/2): 1 unanswered at 2026-12-07 12:00 UTC" in shown
+
+
+def test_a_reader_that_cannot_tell_answers_keeps_its_mentions_listed(reader, brand, monkeypatch):
+    project, config, _ = brand
+    monkeypatch.delattr(ScriptedReader, "replied_to")  # as Threads, Facebook, Instagram, Telegram
+    reader.mentioned["masto"] = [said("9", 10, kind="mention")]
+    (masto,) = pulling.pull(config, project.state_dir, AT, accounts=["masto"]).accounts
+    assert masto.failures == () and [item.remote_id for item in masto.unanswered] == ["9"]

@@ -4,9 +4,8 @@ Each post is read on age bands (every run while fresh, then once a day, then nev
 over the last `engagement.mention_days`, so one stays listed until the brand's account replies to it (the
 reader's `replied_to`: what the account's own recent posts answer). What each account's reader finds is
 compared with what earlier pulls saw (ids only, in state/engagement/), counted per delivery, and checked
-for a crisis. A refused or malformed answer is a
-reason in the result; the other deliveries and accounts still run. `Pulled` is what the inbox (the
-GitHub issue, or stdout locally) is made from.
+for a crisis. A refused or malformed answer is a reason in the result; the other deliveries and accounts
+still run. `Pulled` is what the inbox (the GitHub issue, or stdout locally) is made from.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from postwright.platforms.contract import Connection, PermanentError, TransientE
 
 ACCOUNTS_AT_ONCE = 8  # accounts read side by side: each waits on its platform, not on the CPU
 DAILY = timedelta(hours=23)  # "once a day" for a scheduled run that drifts by minutes
-OVERLAP = timedelta(minutes=5)  # mentions are asked from a little before the cursor: clocks differ
+OVERLAP = timedelta(minutes=5)  # after an outage, mentions are asked from a little before the last read
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +281,8 @@ class _Heard:
             return False
         for mention in mentions:
             if mention.remote_id not in self.found:
-                self.found[mention.remote_id] = replace(mention, answered=mention.remote_id in replied)
+                answered = mention.answered or mention.remote_id in replied
+                self.found[mention.remote_id] = replace(mention, answered=answered)
                 self.from_mentions.add(mention.remote_id)
         return True
 
