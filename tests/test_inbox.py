@@ -52,6 +52,14 @@ def github(http_server) -> Iterator[FakeGitHub]:  # noqa: F811
     assert fake.problems == []
 
 
+@pytest.fixture
+def on_github(github: FakeGitHub, monkeypatch) -> FakeGitHub:
+    """The workflow's environment (token, repository, API URL) pointing at the local GitHub."""
+    for name, value in github.env().items():
+        monkeypatch.setenv(name, value)
+    return github
+
+
 def client(fake: FakeGitHub) -> GitHub:
     return GitHub.from_environment(fake.env())
 
@@ -209,13 +217,10 @@ def test_an_account_that_could_not_be_read_keeps_its_inbox_as_it_was(github: Fak
 def test_replies_pull_github_names_what_could_not_be_read_and_exits_3(
     reader,  # noqa: F811
     brand,  # noqa: F811
-    github: FakeGitHub,
-    monkeypatch,
+    on_github: FakeGitHub,
 ) -> None:
     project, _, _ = brand
     reader.mentioned["masto"] = PermanentError("GET /api/v1/notifications: 403 missing read:notifications")
-    for name, value in github.env().items():
-        monkeypatch.setenv(name, value)
 
     run = CliRunner().invoke(
         cli, ["-C", str(project.root), "replies", "pull", "--github", "--at", AT.isoformat()]
@@ -229,13 +234,11 @@ def test_replies_pull_github_names_what_could_not_be_read_and_exits_3(
 def test_a_mention_stays_in_the_inbox_on_the_next_run_without_a_patch_until_the_brand_replies(
     reader,  # noqa: F811
     brand,  # noqa: F811
-    github: FakeGitHub,
-    monkeypatch,
+    on_github: FakeGitHub,
 ) -> None:
     project, _, _ = brand
+    github = on_github
     reader.mentioned["masto"] = [said("9", 30, kind="mention", text="@brand hello")]
-    for name, value in github.env().items():
-        monkeypatch.setenv(name, value)
 
     def run(at: datetime) -> str:
         result = CliRunner().invoke(
