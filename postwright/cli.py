@@ -918,7 +918,8 @@ def replies_pull(
     """Hear the replies and mentions of every API account and print the unanswered ones.
 
     Posts are read every run while fresh (engagement.fresh_hours), then once a day until
-    engagement.follow_days; mentions every run from where the last pull stopped. Prints the inbox
+    engagement.follow_days; mentions every run over the last engagement.mention_days, listed until
+    the account replies to them. Prints the inbox
     (unanswered, newest first, grouped by post, each with its link) and any crisis signal; ids and
     counts (never anyone's words) go to state/engagement/<account>.json. Exit 3 when an account could
     not be read in full (the rest is still printed).

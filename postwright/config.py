@@ -532,6 +532,9 @@ class Engagement(Model):
     """A post younger than this many hours is read for replies on every run; older, once a day."""
     follow_days: Int = Field(14, ge=1, le=365)
     """A post older than this many days is no longer read for replies."""
+    mention_days: Int = Field(7, ge=1, le=28)
+    """Mentions stay in the inbox this many days while the brand has not replied to them; each run
+    reads them over these days again (at most 28: what was heard is remembered that long)."""
     spike_factor: Annotated[float, Field(strict=True, gt=1, le=1000, allow_inf_nan=False)] = 4
     """A crisis when the last `window_hours` bring more than this many times the account's 28-day
     hourly median (at least 1) of replies and mentions an hour."""

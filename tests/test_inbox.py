@@ -52,6 +52,14 @@ def github(http_server) -> Iterator[FakeGitHub]:  # noqa: F811
     assert fake.problems == []
 
 
+@pytest.fixture
+def on_github(github: FakeGitHub, monkeypatch) -> FakeGitHub:
+    """The workflow's environment (token, repository, API URL) pointing at the local GitHub."""
+    for name, value in github.env().items():
+        monkeypatch.setenv(name, value)
+    return github
+
+
 def client(fake: FakeGitHub) -> GitHub:
     return GitHub.from_environment(fake.env())
 
@@ -209,13 +217,10 @@ def test_an_account_that_could_not_be_read_keeps_its_inbox_as_it_was(github: Fak
 def test_replies_pull_github_names_what_could_not_be_read_and_exits_3(
     reader,  # noqa: F811
     brand,  # noqa: F811
-    github: FakeGitHub,
-    monkeypatch,
+    on_github: FakeGitHub,
 ) -> None:
     project, _, _ = brand
     reader.mentioned["masto"] = PermanentError("GET /api/v1/notifications: 403 missing read:notifications")
-    for name, value in github.env().items():
-        monkeypatch.setenv(name, value)
 
     run = CliRunner().invoke(
         cli, ["-C", str(project.root), "replies", "pull", "--github", "--at", AT.isoformat()]
@@ -224,3 +229,51 @@ def test_replies_pull_github_names_what_could_not_be_read_and_exits_3(
     assert run.exit_code == 3
     assert "masto: " in run.stderr and "403 missing read:notifications" in run.stderr
     assert "| masto | 0 | kept: could not read all |" in run.stdout
+
+
+def test_a_mention_stays_in_the_inbox_on_the_next_run_without_a_patch_until_the_brand_replies(
+    reader,  # noqa: F811
+    brand,  # noqa: F811
+    on_github: FakeGitHub,
+) -> None:
+    project, _, _ = brand
+    github = on_github
+    reader.mentioned["masto"] = [said("9", 30, kind="mention", text="@brand hello")]
+
+    def run(at: datetime) -> str:
+        result = CliRunner().invoke(
+            cli,
+            [
+                "-C",
+                str(project.root),
+                "replies",
+                "pull",
+                "--github",
+                "--account",
+                "masto",
+                "--at",
+                at.isoformat(),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        [issue] = [issue for issue in github.with_label(INBOX_LABEL) if "masto" in issue.body]
+        return issue.body
+
+    first = run(AT)
+    assert "https://example.social/@ana/9" in first and "1 mention" in first
+    assert run(AT + timedelta(hours=1)) == first and github.count("PATCH") == 0  # still there, unchanged
+
+    reader.replied["masto"] = {"9"}  # the brand replied to it on the platform
+    answered = run(AT + timedelta(hours=2))
+    assert github.count("PATCH", "/issues") == 1
+    assert "@ana/9" not in answered and "Nothing unanswered." in answered
+
+
+def test_a_reply_heard_only_as_a_notification_is_under_the_accounts_other_posts(github: FakeGitHub) -> None:
+    notified = dataclasses.replace(conversation("3dd", 8), delivery_key=None)  # Bluesky's reason "reply"
+
+    publish_inboxes(client(github), [account(conversation("3aa", 9), notified)])
+
+    [issue] = github.with_label(INBOX_LABEL)
+    assert "### Replies to the account's other posts (1)" in issue.body and "`?`" not in issue.body
+    assert issue.body.index("### Replies to the account's other posts") < issue.body.index("post/3dd")

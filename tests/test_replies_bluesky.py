@@ -1,11 +1,12 @@
 """Bluesky's replies reader with the real PDS (tests/pds) and a local AppView-shaped server in front of it.
 
-The PDS serves app.bsky.feed.getPostThread and app.bsky.notification.listNotifications only by passing
-them to an AppView (@atproto/pds api/app/bsky/feed/getPostThread.js returns early without `bskyAppView`),
-and the test PDS runs without one. So `AppView` below forwards every com.atproto.* call to the real PDS
-(sessions, records) and answers those two queries itself from the records on the PDS, after checking the
-bearer token with the PDS (com.atproto.server.getSession) and the parameters against the lexicons
-(lexicons/app/bsky/feed/getPostThread.json, notification/listNotifications.json). The posts, replies and
+The PDS serves app.bsky.feed.getPostThread, app.bsky.feed.getAuthorFeed and
+app.bsky.notification.listNotifications only by passing them to an AppView (@atproto/pds
+api/app/bsky/feed/getPostThread.js returns early without `bskyAppView`), and the test PDS runs without
+one. So `AppView` below forwards every com.atproto.* call to the real PDS (sessions, records) and answers
+those three queries itself from the records on the PDS, after checking the bearer token with the PDS
+(com.atproto.server.getSession) and the parameters against the lexicons (lexicons/app/bsky/feed/
+getPostThread.json, getAuthorFeed.json, notification/listNotifications.json). The posts, replies and
 mentions are real records that a second account writes on the PDS.
 """
 
@@ -32,6 +33,13 @@ from tests.pds_server import Account, create_account
 from tests.test_publisher_bluesky import pds  # noqa: F401 - the session's PDS, shared
 
 POST = "app.bsky.feed.post"
+FEED_FILTERS = {  # getAuthorFeed.json: filter's knownValues
+    "posts_with_replies",
+    "posts_no_replies",
+    "posts_with_media",
+    "posts_and_author_threads",
+    "posts_with_video",
+}
 REASONS = {
     "like",
     "repost",
@@ -52,11 +60,13 @@ class AppView(FakePlatform):
         self.pds = httpx.Client(base_url=pds_url, timeout=30)
         self.repos = list(repos)
         self.thread_override: Any = None
+        self.feed_override: Any = None
         super().__init__(httpserver)
 
     def routes(self):
         yield "GET", r"/xrpc/app\.bsky\.feed\.getPostThread", self._thread
         yield "GET", r"/xrpc/app\.bsky\.notification\.listNotifications", self._notifications
+        yield "GET", r"/xrpc/app\.bsky\.feed\.getAuthorFeed", self._author_feed
         yield "GET", r"/xrpc/com\.atproto\..+", self._forward
         yield "POST", r"/xrpc/com\.atproto\..+", self._forward
 
@@ -145,6 +155,32 @@ class AppView(FakePlatform):
                 found.append({**post, "reason": reason, "isRead": False})
         found.sort(key=lambda item: item["indexedAt"], reverse=True)
         return json_response({"notifications": found[: int(call.arg("limit") or 50)]})
+
+    def _author_feed(self, call: Call, match) -> Response:
+        """An actor's own posts (and their replies, by the default filter) as feedViewPosts, newest
+        first, `limit` a page (the cursor is the index of the next post)."""
+        self._viewer(call)
+        actor = call.arg("actor") or ""
+        self.expect(actor.startswith("did:") or "." in actor, f"actor={actor!r}: an at-identifier")
+        self._int(call, "limit", 1, 100)
+        flavour = call.arg("filter") or "posts_with_replies"
+        self.expect(flavour in FEED_FILTERS, f"filter={flavour!r}: not one of getAuthorFeed's filters")
+        if self.feed_override is not None:
+            return json_response(self.feed_override)
+        mine = [
+            post
+            for post in self._posts().values()
+            if actor in (post["author"]["did"], post["author"]["handle"])
+        ]
+        if flavour == "posts_no_replies":
+            mine = [post for post in mine if not _parent(post)]
+        mine.sort(key=lambda post: post["indexedAt"], reverse=True)
+        start, limit = int(call.arg("cursor") or 0), int(call.arg("limit") or 50)
+        page = [{"post": post} for post in mine[start : start + limit]]
+        body: dict[str, Any] = {"feed": page}
+        if start + limit < len(mine):
+            body["cursor"] = str(start + limit)
+        return json_response(body)
 
 
 def _parent(post: dict[str, Any]) -> str | None:
@@ -246,8 +282,13 @@ def test_a_reply_and_a_mention_are_heard_then_the_answer_counts(pds, people, app
     ours_by.post("next week!", reply_to={**reply, "root": ours})
     (heard,) = pulling.pull(config, project.state_dir, at + timedelta(minutes=5)).accounts
     assert heard.failures == () and heard.new == 0
-    assert [item.remote_id for item in heard.unanswered] == [mention["uri"]]
+    assert [item.remote_id for item in heard.unanswered] == [mention["uri"]]  # still unanswered: listed
     assert (heard.counts[0].replies, heard.counts[0].unanswered) == (1, 0)
+
+    below = theirs.post("same here", reply_to={**mention, "root": mention})
+    ours_by.post("see you there", reply_to={**below, "root": mention})  # answered down its thread
+    (heard,) = pulling.pull(config, project.state_dir, at + timedelta(minutes=10)).accounts
+    assert heard.failures == () and heard.unanswered == ()
 
     ours_by.delete(ours["uri"])
     reader = BlueskyReplies(_connection(brand, appview.url))
@@ -293,3 +334,46 @@ def test_a_deleted_reply_in_the_thread_is_passed_over_and_garbage_is_an_unexpect
     appview.thread_override = {"thread": {**appview.thread_override["thread"], "replies": [garbage]}}
     with pytest.raises(UnexpectedAnswer, match="a post without uri"):
         list(reader.replies([_delivery(uri)], datetime(2026, 12, 1, tzinfo=UTC)))
+
+
+def test_the_brands_feed_skips_reposts_stops_at_the_time_asked_and_garbage_is_an_unexpected_answer(
+    people, appview
+):
+    brand, _ = people
+    reader = BlueskyReplies(_connection(brand, appview.url))
+    me = {"did": brand.did, "handle": brand.handle}
+
+    def view(rkey: str, when: str, reply_to: str | None = None, author=me) -> dict[str, Any]:
+        record: dict[str, Any] = {"text": rkey, "createdAt": when}
+        if reply_to:
+            record["reply"] = {"root": {"uri": f"{reply_to}-root"}, "parent": {"uri": reply_to}}
+        return {
+            "uri": f"at://{author['did']}/{POST}/{rkey}",
+            "cid": "c",
+            "author": author,
+            "record": record,
+            "indexedAt": when,
+        }
+
+    ana = {"did": "did:plc:ana", "handle": "ana.test"}
+    appview.feed_override = {
+        "feed": [
+            {"post": view("3a", "2026-12-02T10:00:00Z", "at://ana/1")},
+            {
+                "post": view("3r", "2026-11-01T10:00:00Z", "at://ana/old", ana),  # a repost of ana's
+                "reason": {
+                    "$type": "app.bsky.feed.defs#reasonRepost",
+                    "by": me,
+                    "indexedAt": "2026-12-02T09:00:00Z",
+                },
+            },
+            {"post": view("3b", "2026-11-30T10:00:00Z", "at://ana/2")},  # before the time asked
+        ]
+    }
+    assert reader.replied_to(datetime(2026, 12, 1, tzinfo=UTC)) == {"at://ana/1", "at://ana/1-root"}
+    appview.feed_override = {"feed": [{"post": {"uri": "nope"}}]}
+    with pytest.raises(UnexpectedAnswer, match="a post without uri"):
+        reader.replied_to(datetime(2026, 12, 1, tzinfo=UTC))
+    appview.feed_override = {"cursor": "x"}
+    with pytest.raises(UnexpectedAnswer, match="getAuthorFeed gave no list of feed"):
+        reader.replied_to(datetime(2026, 12, 1, tzinfo=UTC))

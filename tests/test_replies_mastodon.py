@@ -4,7 +4,8 @@ server for what Takahē cannot be made to answer (garbage, a thread whose middle
 On Takahē, a second local user (bob, takahe_add_user.sh) replies to the brand's status and mentions the
 brand; Takahē makes mention notifications in its background worker (Stator), which the test runs for a
 few seconds, as a server would. The pull finds both; after the brand answers bob's reply in the thread,
-the reply counts as answered. Without Takahē these tests skip with the reason (fail under CI=true).
+the reply counts as answered; the mention stays listed on the next pull until the brand replies to it.
+Without Takahē these tests skip with the reason (fail under CI=true).
 """
 
 from __future__ import annotations
@@ -112,8 +113,12 @@ def test_a_reply_and_a_mention_on_takahe_are_heard_then_answered(takahe, bob, tm
     brand.post("/api/v1/statuses", data={"status": "@bob next week!", "in_reply_to_id": reply["id"]})
     second = pulling.pull(config, project.state_dir, at + timedelta(minutes=5))
     (heard,) = second.accounts
-    assert reply["id"] not in {item.remote_id for item in heard.unanswered}
+    assert [item.remote_id for item in heard.unanswered] == [mention["id"]]  # still unanswered: listed
     assert heard.new == 0 and (heard.counts[0].replies, heard.counts[0].unanswered) == (1, 0)
+
+    brand.post("/api/v1/statuses", data={"status": "@bob enjoy!", "in_reply_to_id": mention["id"]})
+    (heard,) = pulling.pull(config, project.state_dir, at + timedelta(minutes=10)).accounts
+    assert heard.failures == () and heard.unanswered == () and heard.new == 0
 
     brand.delete(f"/api/v1/statuses/{ours['id']}").raise_for_status()
     reader = MastodonReplies(_connection(takahe.base_url, takahe.token))
@@ -145,11 +150,26 @@ class ScriptedMastodon(FakePlatform):
 
     context: object = {"ancestors": [], "descendants": []}
     notifications: object = []
+    own: list[list[object]] = [[]]  # the brand's statuses, page by page (Link: rel="next" with max_id)
 
     def routes(self):
         yield "GET", r"/api/v1/accounts/verify_credentials", self._me
+        yield "GET", r"/api/v1/accounts/1/statuses", self._statuses
         yield "GET", r"/api/v1/statuses/(\w+)/context", self._context
         yield "GET", r"/api/v1/notifications", self._notifications
+
+    def _statuses(self, call, match):
+        self._authorised(call)
+        self.expect(call.arg("limit") == "40", "limit: at most 40 (accounts.md)")
+        self.expect(call.arg("exclude_replies") in (None, "false"), "the brand's replies are the answers")
+        self.expect(call.arg("exclude_reblogs") == "true", "boosts answer nothing")
+        page = int(call.arg("max_id") or 0)
+        response = json_response(self.own[page])
+        if page + 1 < len(self.own):
+            response.headers["Link"] = (
+                f'<{self.url}/api/v1/accounts/1/statuses?max_id={page + 1}>; rel="next"'
+            )
+        return response
 
     def _authorised(self, call: Call) -> None:
         self.expect(call.headers.get("authorization") == "Bearer t0ken", f"{call.path}: no bearer token")
@@ -165,7 +185,7 @@ class ScriptedMastodon(FakePlatform):
     def _notifications(self, call, match):
         self._authorised(call)
         self.expect(call.query.get("types[]") == ["mention"], f"types[] is {call.query.get('types[]')}")
-        self.expect(call.arg("limit") in ("40",), "limit: at most 80, 40 asked")
+        self.expect(call.arg("limit") == "80", "limit: at most 80 (notifications.md), all asked")
         return json_response(self.notifications)
 
 
@@ -241,3 +261,12 @@ def test_mentions_stop_at_the_cursor_and_skip_other_notifications(fake):
     found = list(reader.mentions(datetime(2026, 12, 1, 10, 10, tzinfo=UTC)))
     assert [item.remote_id for item in found] == ["33"]
     assert found[0].kind == "mention" and found[0].author == "@ana@example.social"
+
+
+def test_the_brands_replies_across_pages_are_what_it_answered_until_older_than_asked(fake):
+    fake.own = [
+        [_status("40", "1", "33", 40), _status("39", "1", None, 39)],
+        [_status("38", "1", "22", 38), _status("5", "1", "11", 5)],  # 5 is before the time asked
+    ]
+    reader = MastodonReplies(_connection(fake.url, "t0ken"))
+    assert reader.replied_to(datetime(2026, 12, 1, 10, 10, tzinfo=UTC)) == {"33", "22"}

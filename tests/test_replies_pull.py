@@ -64,6 +64,7 @@ class ScriptedReader:
 
     threads: dict[str, object] = {}
     mentioned: dict[str, object] = {}
+    replied: dict[str, object] = {}  # per account: the ids its own posts answer
     asked: list[tuple[str, str]] = []
 
     def __init__(self, connection) -> None:
@@ -84,6 +85,13 @@ class ScriptedReader:
             raise found
         return found
 
+    def replied_to(self, since: datetime):
+        ScriptedReader.asked.append((self.account, f"own posts since {since.isoformat()}"))
+        found = self.replied.get(self.account, set())
+        if isinstance(found, Exception):
+            raise found
+        return found
+
 
 @pytest.fixture
 def reader(monkeypatch):
@@ -92,6 +100,7 @@ def reader(monkeypatch):
     )
     monkeypatch.setenv("MASTO_TOKEN", "token-value")
     ScriptedReader.threads, ScriptedReader.mentioned, ScriptedReader.asked = {}, {}, []
+    ScriptedReader.replied = {}
     return ScriptedReader
 
 
@@ -164,13 +173,58 @@ def test_age_bands_every_run_while_fresh_then_daily_then_never(reader, brand):
     assert read_at(AT + timedelta(hours=24)) == ["1", "2"]  # a day since each was read
 
 
-def test_mentions_are_asked_from_the_last_pull_on(reader, brand):
+def test_mentions_are_asked_over_the_window_and_since_the_last_read_after_an_outage(reader, brand):
+    project, config, _ = brand
+    later, outage = AT + timedelta(hours=1), AT + timedelta(days=10)
+    for at in (AT, later, outage, outage + timedelta(days=30)):
+        pulling.pull(config, project.state_dir, at, accounts=["masto"])
+    asked = [remote_id for _, remote_id in reader.asked]
+    assert asked == [
+        f"mentions since {(AT - timedelta(days=7)).isoformat()}",  # engagement.mention_days: 7
+        f"mentions since {(later - timedelta(days=7)).isoformat()}",
+        f"mentions since {(later - timedelta(minutes=5)).isoformat()}",  # the last read, 10 days back
+        # never further back than the ids remembered (28 days, whole hours), or old ones would be news
+        f"mentions since {(outage + timedelta(days=2, hours=1)).isoformat()}",
+    ]
+
+
+def test_an_unanswered_mention_stays_listed_until_the_brand_replies_then_its_window_ends(reader, brand):
+    project, config, _ = brand
+    reader.mentioned["masto"] = [said("9", 10, kind="mention"), said("8", 20, kind="mention")]
+    first = pulling.pull(config, project.state_dir, AT, accounts=["masto"]).accounts[0]
+    assert [item.remote_id for item in first.unanswered] == ["9", "8"] and first.new == 2
+
+    reader.replied["masto"] = {"8"}  # the brand answered 8
+    second = pulling.pull(config, project.state_dir, AT + timedelta(hours=1), accounts=["masto"])
+    (masto,) = second.accounts
+    assert [item.remote_id for item in masto.unanswered] == ["9"]
+    assert masto.new == 0 and masto.mentions == 2 and second.crisis == []
+    assert ("masto", f"own posts since {(AT - timedelta(days=6, hours=23)).isoformat()}") in reader.asked
+
+    week = pulling.pull(config, project.state_dir, AT + timedelta(days=7), accounts=["masto"])
+    assert week.accounts[0].unanswered == ()  # 9 is older than engagement.mention_days now
+
+
+def test_own_posts_are_not_read_without_mentions_and_a_refusal_there_is_a_reason(reader, brand):
     project, config, _ = brand
     pulling.pull(config, project.state_dir, AT, accounts=["masto"])
-    pulling.pull(config, project.state_dir, AT + timedelta(hours=1), accounts=["masto"])
-    asked = [remote_id for _, remote_id in reader.asked]
-    first, second = (AT - timedelta(hours=48, minutes=5)), (AT - timedelta(minutes=5))
-    assert asked == [f"mentions since {first.isoformat()}", f"mentions since {second.isoformat()}"]
+    assert not [asked for _, asked in reader.asked if asked.startswith("own posts")]
+    reader.mentioned["masto"] = [said("9", 10, kind="mention")]
+    reader.replied["masto"] = PermanentError("GET /api/v1/accounts/1/statuses: 403 missing read:statuses")
+    (masto,) = pulling.pull(config, project.state_dir, AT, accounts=["masto"]).accounts
+    assert masto.failures == ("mentions: GET /api/v1/accounts/1/statuses: 403 missing read:statuses",)
+
+
+def test_a_first_pull_lists_the_weeks_mentions_but_only_the_fresh_band_is_news(reader, brand):
+    project, config, _ = brand
+    old = said("5", 60 * 24 * 5, kind="mention", text="recall")  # five days ago, with a watch word
+    reader.mentioned["masto"] = [said("9", 10, kind="mention"), old]
+    pulled = pulling.pull(config, project.state_dir, AT, accounts=["masto"])
+    (masto,) = pulled.accounts
+    assert [item.remote_id for item in masto.unanswered] == ["9", "5"]
+    assert masto.new == 1 and pulled.crisis == []
+    stored = json.loads(path_for(project.state_dir, "masto").read_text())
+    assert set(stored["seen"]) == {seen_key("9"), seen_key("5")}  # 5 is not news on the next pull either
 
 
 def test_a_refusal_or_garbage_is_a_reason_and_the_rest_still_runs(reader, brand):
@@ -324,3 +378,11 @@ def test_a_post_in_the_daily_band_not_read_this_run_shows_its_last_count(reader,
     shown = pulling.as_markdown(later)
     assert "### Not read this run (as last read)" in shown
     assert f"- {key} (https://example.test/2): 1 unanswered at 2026-12-07 12:00 UTC" in shown
+
+
+def test_a_reader_that_cannot_tell_answers_keeps_its_mentions_listed(reader, brand, monkeypatch):
+    project, config, _ = brand
+    monkeypatch.delattr(ScriptedReader, "replied_to")  # as Threads, Facebook, Instagram, Telegram
+    reader.mentioned["masto"] = [said("9", 10, kind="mention")]
+    (masto,) = pulling.pull(config, project.state_dir, AT, accounts=["masto"]).accounts
+    assert masto.failures == () and [item.remote_id for item in masto.unanswered] == ["9"]

@@ -1,8 +1,9 @@
 """The X, LinkedIn and Telegram replies readers against local servers that check each request as the
 platform documents it and answer in its shapes:
 - X (docs.x.com/x-api/posts/search, posts/timelines): GET /2/tweets/search/recent with
-  query=conversation_id:<id>, GET /2/users/:id/mentions with start_time; tweet.fields, expansions=author_id,
-  max_results 10..100, next_token paging; a bearer token (OAuth 2.0).
+  query=conversation_id:<id>, GET /2/users/:id/mentions with start_time, GET /2/users/:id/tweets with
+  start_time and exclude=retweets|replies; tweet.fields, expansions=author_id, max_results 10..100 (the
+  timelines 5..100), next_token paging (pagination_token on the timelines); a bearer token (OAuth 2.0).
 - LinkedIn (community-management/shares/comments-api): GET /rest/socialActions/{urn}/comments with the
   URN percent-encoded, LinkedIn-Version and X-Restli-Protocol-Version 2.0.0 headers, start/count paging.
 - Telegram (core.telegram.org/bots/api#getupdates): GET /bot<token>/getUpdates with allowed_updates as
@@ -61,6 +62,7 @@ def tweet(tid: str, author: str, parent: str | None, minute: int) -> dict[str, o
 class FakeX(FakePlatform):
     search: list[list[dict[str, object]]]
     mentioned: list[dict[str, object]]
+    own: list[list[dict[str, object]]] = [[]]  # the account's own posts, page by page
 
     def routes(self):
         yield (
@@ -72,6 +74,7 @@ class FakeX(FakePlatform):
         )
         yield "GET", r"/2/tweets/search/recent", self._search
         yield "GET", r"/2/users/1/mentions", self._mentions
+        yield "GET", r"/2/users/1/tweets", self._own
 
     def _authorised(self, call: Call) -> None:
         self.expect(call.headers.get("authorization") == "Bearer x-token", f"{call.path}: no bearer token")
@@ -104,6 +107,16 @@ class FakeX(FakePlatform):
         self.expect(call.arg("start_time") == "2026-12-01T00:00:00Z", f"start_time={call.arg('start_time')}")
         return self._page(self.mentioned, None)
 
+    def _own(self, call: Call, match):
+        self._common(call)
+        self.expect(call.arg("start_time") == "2026-12-01T00:00:00Z", f"start_time={call.arg('start_time')}")
+        excluded = set((call.arg("exclude") or "").split(","))
+        self.expect(excluded <= {"retweets", "replies"}, f"exclude={call.arg('exclude')}: retweets, replies")
+        self.expect("replies" not in excluded, "the account's replies are what answers a mention")
+        self.expect("conversation_id" in (call.arg("tweet.fields") or ""), "conversation_id is asked")
+        page = int(call.arg("pagination_token") or 0)
+        return self._page(self.own[page], str(page + 1) if page + 1 < len(self.own) else None)
+
 
 def test_x_conversation_across_pages_answered_by_the_account_and_mentions(local_http):
     with serve(FakeX(local_http)) as fake:
@@ -120,6 +133,16 @@ def test_x_conversation_across_pages_answered_by_the_account_and_mentions(local_
         ]
         (mention,) = reader.mentions(SINCE)
         assert (mention.kind, mention.author, mention.parent_id) == ("mention", "@ana", None)
+
+
+def test_x_mentions_the_account_answered_directly_or_in_their_conversation(local_http):
+    with serve(FakeX(local_http)) as fake:
+        answer = tweet("301", "1", "200", 20)  # replies to mention 200
+        down_the_thread = tweet("302", "1", "251", 21) | {"conversation_id": "250"}  # below mention 250
+        fake.own = [[answer, down_the_thread], [tweet("303", "1", None, 22) | {"conversation_id": "303"}]]
+        reader = XReplies(connection("x", {"api_url": fake.url}, {"access_token": "x-token"}))
+        replied = reader.replied_to(SINCE)
+        assert {"200", "250"} <= replied and "260" not in replied
 
 
 def test_x_no_replies_and_a_malformed_post(local_http):

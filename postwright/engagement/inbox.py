@@ -110,7 +110,8 @@ def managed_block(inbox: AccountPull, *, with_text: bool) -> str:
     posts = {count.key: count.url for count in inbox.counts}
     for key, group in by_post.items():
         post = f" ([the post]({_safe_url(posts[key])}))" if posts.get(key) else ""
-        lines += ["", f"### Replies to `{_inert(key)}`{post} ({len(group)})", ""]
+        title = f"`{_inert(key)}`{post}" if key != "?" else "the account's other posts"  # notified only
+        lines += ["", f"### Replies to {title} ({len(group)})", ""]
         lines += [_item(item, with_text) for item in group]
     if mentions:
         lines += ["", f"### Mentions ({len(mentions)})", ""]

@@ -55,3 +55,7 @@ class RepliesReader(Protocol):
     def replies(self, deliveries: Sequence[Delivery], since: datetime) -> Iterable[Conversation]: ...
 
     def mentions(self, since: datetime) -> Iterable[Conversation]: ...
+
+    # A reader may also offer `replied_to(since) -> Iterable[str]`: the remote ids the account's own
+    # posts since `since` answer (their parents, and their threads' roots where the platform gives
+    # them), so a mention counts as answered; without it, mentions stay listed for the whole window.

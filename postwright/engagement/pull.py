@@ -1,10 +1,11 @@
 """`replies pull`: hear the replies to the brand's published posts and the mentions of its accounts.
 
 Each post is read on age bands (every run while fresh, then once a day, then never), mentions every run
-from a cursor. What each account's reader finds is compared with what earlier pulls saw (ids only, in
-state/engagement/), counted per delivery, and checked for a crisis. A refused or malformed answer is a
-reason in the result; the other deliveries and accounts still run. `Pulled` is what the inbox (the
-GitHub issue, or stdout locally) is made from.
+over the last `engagement.mention_days`, so one stays listed until the brand's account replies to it (the
+reader's `replied_to`: what the account's own recent posts answer). What each account's reader finds is
+compared with what earlier pulls saw (ids only, in state/engagement/), counted per delivery, and checked
+for a crisis. A refused or malformed answer is a reason in the result; the other deliveries and accounts
+still run. `Pulled` is what the inbox (the GitHub issue, or stdout locally) is made from.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ from postwright.platforms.contract import Connection, PermanentError, TransientE
 
 ACCOUNTS_AT_ONCE = 8  # accounts read side by side: each waits on its platform, not on the CPU
 DAILY = timedelta(hours=23)  # "once a day" for a scheduled run that drifts by minutes
-OVERLAP = timedelta(minutes=5)  # mentions are asked from a little before the cursor: clocks differ
+OVERLAP = timedelta(minutes=5)  # after an outage, mentions are asked from a little before the last read
 
 
 @dataclass(frozen=True, slots=True)
 class Bands:
-    """How often a post is read: every run while younger than `fresh`, then daily until `stop`."""
+    """How often a post is read: every run while younger than `fresh`, then daily until `stop`; and how
+    long an unanswered mention stays listed (`mentions`)."""
 
     fresh: timedelta = timedelta(hours=48)
     stop: timedelta = timedelta(days=14)
+    mentions: timedelta = timedelta(days=7)
 
     def due(self, delivery: Delivery, counts: store.DeliveryCounts | None, at: datetime) -> bool:
         age = at - delivery.published
@@ -70,7 +73,7 @@ class AccountPull:
     handle: str
     unanswered: tuple[Conversation, ...]
     new: int  # conversations no earlier pull saw
-    mentions: int  # mentions heard this pull
+    mentions: int  # mentions heard this pull (over the mention window)
     counts: tuple[DeliveryCount, ...]  # per delivery that is still followed, newest post first
     failures: tuple[str, ...] = ()
     note: str = ""  # why the account was not read at all (no reader, outbox)
@@ -109,7 +112,11 @@ def default_connect(config: Config) -> Connect:
 
 def rules_of(config: Config) -> tuple[Bands, CrisisRules]:
     engagement = config.engagement
-    bands = Bands(timedelta(hours=engagement.fresh_hours), timedelta(days=engagement.follow_days))
+    bands = Bands(
+        timedelta(hours=engagement.fresh_hours),
+        timedelta(days=engagement.follow_days),
+        timedelta(days=engagement.mention_days),
+    )
     rules = CrisisRules(engagement.spike_factor, engagement.window_hours, tuple(engagement.watch_words))
     return bands, rules
 
@@ -177,11 +184,14 @@ def _account(
     counts = dict(before.deliveries)
     for delivery in due:
         counts[delivery.key] = heard.replies(delivery, counts.get(delivery.key))
-    since = (before.mentions_since or at - bands.fresh) - OVERLAP
-    mentions_read = heard.mentions(since)
+    listed_since = at - bands.mentions
+    mentions_read = heard.mentions(_mentions_since(before, listed_since, at))
     conversations = heard.conversations()
-    new = [item for item in conversations if store.seen_key(item.remote_id) not in before.seen]
-    heard_hours = {store.seen_key(item.remote_id): hour_of(item.created.astimezone(UTC)) for item in new}
+    unseen = [item for item in conversations if store.seen_key(item.remote_id) not in before.seen]
+    # a first pull takes mentions older than the fresh band as heard before: listed, but not news
+    backlog = at - bands.fresh - OVERLAP if before.mentions_since is None else None
+    new = [item for item in unseen if backlog is None or not heard.old_mention(item, backlog)]
+    heard_hours = {store.seen_key(item.remote_id): hour_of(item.created.astimezone(UTC)) for item in unseen}
     seen = {**before.seen, **heard_hours}
     followed = {delivery.key for delivery in mine}
     after = store.AccountState(
@@ -193,7 +203,8 @@ def _account(
     if save and not heard.failures_only():
         store.save(state_dir, after)
     signals = detect(name, after.hours(), new, at, rules)
-    unanswered = tuple(sorted((c for c in conversations if not c.answered), key=_newest_first))
+    listed = (c for c in conversations if not c.answered and not heard.old_mention(c, listed_since))
+    unanswered = tuple(sorted(listed, key=_newest_first))
     return AccountPull(
         name,
         platform.name,
@@ -204,6 +215,15 @@ def _account(
         _counts(mine, after),
         tuple(heard.failures),
     ), signals
+
+
+def _mentions_since(before: store.AccountState, listed_since: datetime, at: datetime) -> datetime:
+    """From where mentions are read: the listing window, or the last read when that is older (a run
+    after an outage still hears all that came since), but never before what the state remembers."""
+    since = listed_since
+    if before.mentions_since is not None:
+        since = min(since, before.mentions_since - OVERLAP)
+    return max(since, store.remembered_since(at))
 
 
 def _newest_first(conversation: Conversation) -> tuple[float, str]:
@@ -231,6 +251,7 @@ class _Heard:
         self.reader = reader
         self.at = at
         self.found: dict[str, Conversation] = {}
+        self.from_mentions: set[str] = set()  # remote ids only the mentions read found
         self.failures: list[str] = []
         self.asked = 0
 
@@ -250,16 +271,30 @@ class _Heard:
         return store.DeliveryCounts(len(replies), unanswered, self.at)
 
     def mentions(self, since: datetime) -> bool:
-        """True when the mentions were read (so the cursor moves on)."""
+        """True when the mentions were read, and with them what the account's own posts since answer."""
         self.asked += 1
         try:
             mentions = [item for item in self.reader.mentions(since) if item.created >= since]
+            replied = self._replied_to(since) if mentions else frozenset()
         except Exception as error:  # one refusal leaves the rest of the pull to run
             self.failures.append(f"mentions: {_reason(error)}")
             return False
         for mention in mentions:
-            self.found.setdefault(mention.remote_id, mention)
+            if mention.remote_id not in self.found:
+                answered = mention.answered or mention.remote_id in replied
+                self.found[mention.remote_id] = replace(mention, answered=answered)
+                self.from_mentions.add(mention.remote_id)
         return True
+
+    def _replied_to(self, since: datetime) -> frozenset[str]:
+        """The ids the account's own posts since `since` answer; a reader that cannot tell answers
+        nothing, so its mentions stay listed for the whole window (docs/engagement.md says which)."""
+        replied_to = getattr(self.reader, "replied_to", None)
+        return frozenset(replied_to(since)) if replied_to is not None else frozenset()
+
+    def old_mention(self, item: Conversation, before: datetime) -> bool:
+        """Found by the mentions read (not in a followed post's thread) and written before `before`."""
+        return item.remote_id in self.from_mentions and item.created < before
 
     def conversations(self) -> list[Conversation]:
         return list(self.found.values())

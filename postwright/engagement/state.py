@@ -2,9 +2,10 @@
 
 People's words and third parties' handles never enter git (its history cannot be erased), so this file
 holds a digest of the platform's id of each thing heard (some ids name their author: a Bluesky reply's
-at:// URI holds the author's DID) with the UTC hour it was written, for the 28-day crisis baseline; the
-mentions cursor; and per delivery the counts and when it was last read. The file is rewritten atomically
-and only when it changes; keys are sorted, so two equal states are equal bytes.
+at:// URI holds the author's DID) with the UTC hour it was written, for the 28-day crisis baseline and to
+tell new mentions from those still listed; when mentions were last read; and per delivery the counts
+and when it was last read. The file is rewritten atomically and only when it changes; keys are sorted,
+so two equal states are equal bytes.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class DeliveryCounts:
 @dataclass(frozen=True, slots=True)
 class AccountState:
     account: str
-    mentions_since: datetime | None = None  # UTC: the mentions cursor
+    mentions_since: datetime | None = None  # UTC: when mentions were last read (None: never)
     seen: Mapping[str, datetime] = field(default_factory=dict)  # seen_key(remote id) -> UTC hour written
     deliveries: Mapping[str, DeliveryCounts] = field(default_factory=dict)
 
@@ -48,6 +49,12 @@ class AccountState:
     def pruned(self, now: datetime) -> AccountState:
         keep = {key: hour for key, hour in self.seen.items() if hour >= now - KEEP}
         return replace(self, seen=keep)
+
+
+def remembered_since(now: datetime) -> datetime:
+    """The oldest time whose ids a pull at `now` still remembers (`pruned` keeps whole hours of KEEP):
+    anything written before could be heard again as new, so no read reaches further back."""
+    return now.replace(minute=0, second=0, microsecond=0) - KEEP + timedelta(hours=1)
 
 
 def seen_key(remote_id: str) -> str:

@@ -4,7 +4,16 @@ app.bsky.* queries on to its AppView. Both need a session (the app password the 
 the lexicons are atproto's lexicons/app/bsky/feed/getPostThread.json (uri, depth 0..1000 default 6,
 parentHeight 0..1000 default 80; error NotFound) and notification/listNotifications.json (reasons,
 limit 1..100 default 50, cursor). A reply counts as answered once a post of the brand's account sits
-below it in the thread; a deleted reply is a notFoundPost there (its own replies are not shown).
+below it in the thread; a deleted reply is a notFoundPost there (its own replies are not shown). A
+mention (or a reply heard only as a notification) counts as answered once one of the brand's own posts
+replies to it or sits in the thread it started: the brand's posts come from app.bsky.feed.getAuthorFeed
+(lexicon: actor, limit 1..100 default 50, cursor; feedViewPost items), whose records name their reply's
+parent and root.
+
+Everything goes through the PDS, not `appview_url` (which `metrics pull` reads, without a session):
+notifications are the account's own, and only its PDS, holding the session, can ask the AppView for them,
+so the reader signs in anyway; threads and the author feed go the same way, so one host answers the whole
+pull, as the signed-in brand sees it in the app (the public AppView answers as a logged-out viewer).
 """
 
 from __future__ import annotations
@@ -20,8 +29,9 @@ from postwright.platforms.bluesky.publisher import BlueskyPublisher, _error_name
 from postwright.platforms.contract import Connection, UnexpectedAnswer
 
 DEPTH = 20  # replies below the post to read (getPostThread depth, at most 1000)
-NOTIFICATIONS_PAGE = 50  # listNotifications limit: 1..100, default 50
-MOST_PAGES = 5
+NOTIFICATIONS_PAGE = 100  # listNotifications limit: 1..100, default 50
+FEED_PAGE = 100  # getAuthorFeed limit: 1..100, default 50
+MOST_PAGES = 10  # over 1,000 notifications in the mention window: the oldest are left to the app
 THREAD_VIEW = "app.bsky.feed.defs#threadViewPost"
 
 
@@ -68,26 +78,47 @@ class BlueskyReplies:
         return answered_below
 
     def mentions(self, since: datetime) -> Iterator[Conversation]:
-        params: dict[str, Any] = {"reasons": ["mention", "reply"], "limit": NOTIFICATIONS_PAGE}
+        params = {"reasons": ["mention", "reply"], "limit": NOTIFICATIONS_PAGE}
+        for notification in self._pages("app.bsky.notification.listNotifications", params, "notifications"):
+            if not isinstance(notification, dict) or notification.get("reason") not in ("mention", "reply"):
+                continue
+            post = _post(notification)
+            if utc(post["indexedAt"], "indexedAt") < since:
+                return
+            kind: Kind = "mention" if notification["reason"] == "mention" else "reply"
+            yield self._conversation(kind, post, None, False)
+
+    def replied_to(self, since: datetime) -> set[str]:
+        """The posts the brand's own posts since `since` reply to, and the roots of their threads."""
+        me = self.client.login().did
+        params = {"actor": me, "limit": FEED_PAGE, "filter": "posts_with_replies"}
+        found: set[str] = set()
+        for item in self._pages("app.bsky.feed.getAuthorFeed", params, "feed"):
+            if not isinstance(item, dict) or item.get("reason") is not None:
+                continue  # a repost (or a pin) of the brand's: not an answer, and out of date order
+            post = _post(item.get("post"))
+            if post["author"]["did"] != me:
+                continue
+            if utc(post["indexedAt"], "indexedAt") < since:
+                break
+            reply = post["record"].get("reply")
+            for end in ("parent", "root"):
+                ref = reply.get(end) if isinstance(reply, dict) else None
+                if isinstance(ref, dict) and isinstance(ref.get("uri"), str):
+                    found.add(ref["uri"])
+        return found
+
+    def _pages(self, method: str, params: dict[str, Any], key: str) -> Iterator[Any]:
+        """The items under `key` of each page of an XRPC list query, following its cursor."""
+        params = dict(params)
         for _ in range(MOST_PAGES):
-            response = self.client._xrpc("GET", "app.bsky.notification.listNotifications", params=params)
-            body = json_body(response)
-            notifications = body.get("notifications")
-            if not isinstance(notifications, list):
-                raise UnexpectedAnswer("listNotifications gave no list of notifications")
-            for notification in notifications:
-                if not isinstance(notification, dict) or notification.get("reason") not in (
-                    "mention",
-                    "reply",
-                ):
-                    continue
-                post = _post(notification)
-                if utc(post["indexedAt"], "indexedAt") < since:
-                    return
-                kind: Kind = "mention" if notification["reason"] == "mention" else "reply"
-                yield self._conversation(kind, post, None, False)
+            body = json_body(self.client._xrpc("GET", method, params=params))
+            items = body.get(key)
+            if not isinstance(items, list):
+                raise UnexpectedAnswer(f"{method.rsplit('.', 1)[-1]} gave no list of {key}")
+            yield from items
             cursor = body.get("cursor")
-            if not notifications or not isinstance(cursor, str) or not cursor:
+            if not items or not isinstance(cursor, str) or not cursor:
                 return
             params["cursor"] = cursor
 

@@ -3,9 +3,13 @@
 GET /api/v1/statuses/:id/context gives every descendant of the brand's status (its thread parts and
 everyone's replies); a reply counts as answered once a status of the brand's account descends from it.
 GET /api/v1/notifications?types[]=mention gives mentions, newest first, paged with max_id (Link header)
-until they are older than the cursor. Both are in Mastodon's documentation (content/en/methods/
-statuses.md "View statuses above and below this status", notifications.md "Get all notifications"),
-and need read:statuses, read:notifications and read:accounts (verify_credentials: who the brand is).
+until they are older than the mention window. A mention counts as answered once one of the brand's own
+statuses (GET /api/v1/accounts/:id/statuses, newest first, same paging) replies to it: Mastodon gives a
+status's parent (in_reply_to_id) but not its thread's root, so an answer further down the mention's
+thread is not seen without a context request per mention, which this reader does not make. All are in
+Mastodon's documentation (content/en/methods/statuses.md "View statuses above and below this status",
+notifications.md "Get all notifications", accounts.md "Get account's statuses") and need read:statuses,
+read:notifications and read:accounts (verify_credentials: who the brand is).
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from postwright.insights.model import Delivery
 from postwright.platforms.contract import Connection, UnexpectedAnswer
 from postwright.platforms.http_client import ApiClient
 
-NOTIFICATIONS_PAGE = (
-    40  # GET /api/v1/notifications limit: "Max 80 notifications. Defaults to 40." (notifications.md)
+NOTIFICATIONS_PAGE = 80  # GET /api/v1/notifications limit: "Max 80 notifications. Defaults to 40."
+STATUSES_PAGE = (
+    40  # GET /api/v1/accounts/:id/statuses limit: "Max 40 statuses. Defaults to 20." (accounts.md)
 )
-MOST_PAGES = 5  # a burst beyond 200 mentions since the last pull is left to the platform's own inbox
+MOST_PAGES = 10  # over 800 mentions in the window: the oldest are left to the platform's own inbox
 _BREAK = re.compile(r"<br\s*/?>|</p>\s*<p>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 
@@ -75,17 +80,35 @@ class MastodonReplies:
         ]
 
     def mentions(self, since: datetime) -> Iterator[Conversation]:
-        params: dict[str, Any] = {"types[]": "mention", "limit": NOTIFICATIONS_PAGE}
+        params = {"types[]": "mention", "limit": NOTIFICATIONS_PAGE}
+        for notification in self._newest_first("/api/v1/notifications", params):
+            status = _mention_status(notification)
+            if status is None:
+                continue
+            if utc(status["created_at"], "created_at") < since:
+                return
+            yield _conversation(self.connection.account, "mention", status, None, False)
+
+    def replied_to(self, since: datetime) -> set[str]:
+        """The statuses the brand's own statuses since `since` reply to (their in_reply_to_id)."""
+        params = {"limit": STATUSES_PAGE, "exclude_reblogs": "true"}
+        path = f"/api/v1/accounts/{urllib.parse.quote(self.me(), safe='')}/statuses"
+        found: set[str] = set()
+        for status in self._newest_first(path, params):
+            checked = _checked(status)
+            if utc(checked["created_at"], "created_at") < since:
+                break
+            if checked.get("in_reply_to_id"):
+                found.add(str(checked["in_reply_to_id"]))
+        return found
+
+    def _newest_first(self, path: str, params: dict[str, Any]) -> Iterator[Any]:
+        """A list endpoint's items page by page, older pages through the Link header's max_id."""
+        params = dict(params)
         for _ in range(MOST_PAGES):
-            response = self.api.request("GET", "/api/v1/notifications", params=params)
+            response = self.api.request("GET", path, params=params)
             page = json_body(response, list)
-            for notification in page:
-                status = _mention_status(notification)
-                if status is None:
-                    continue
-                if utc(status["created_at"], "created_at") < since:
-                    return
-                yield _conversation(self.connection.account, "mention", status, None, False)
+            yield from page
             older = response.links.get("next", {}).get("url")
             max_id = (
                 urllib.parse.parse_qs(urllib.parse.urlsplit(older).query).get("max_id") if older else None

@@ -5,8 +5,13 @@ any depth (docs.x.com/x-api/posts/search; "conversation_id:" operator, max_resul
 recent search covers the last 7 days, so a post's replies are heard while it is fresh and for a few
 days after). GET /2/users/:id/mentions lists posts that mention the account (docs.x.com/x-api/posts/
 timelines, max_results 5..100, start_time, pagination_token). A reply counts as answered once a post of
-the account's sits below it (referenced_tweets replied_to). Both need tweet.read and users.read (OAuth
-2.0) or an OAuth 1.0a user token, and an access tier that includes search (Basic or above).
+the account's sits below it (referenced_tweets replied_to). A mention counts as answered once one of the
+account's own posts since (GET /2/users/:id/tweets, the same timelines page: start_time, exclude=retweets)
+replies to it or sits in the conversation it started (its conversation_id). All need tweet.read and
+users.read (OAuth 2.0) or an OAuth 1.0a user token, and an access tier that includes search (Basic or
+above). Every post read counts against the app's monthly post reads (docs.x.com/x-api/fundamentals/
+rate-limits), and each run reads the whole mention window again: a shorter `engagement.mention_days`
+reads less.
 """
 
 from __future__ import annotations
@@ -52,6 +57,19 @@ class XReplies:
         query = {**FIELDS, "start_time": start}
         for post in self._pages(f"/2/users/{self.x._me()}/mentions", query, "pagination_token"):
             yield self._conversation("mention", post, None, False)
+
+    def replied_to(self, since: datetime) -> set[str]:
+        """The posts the account's own posts since `since` reply to, and their conversations' roots."""
+        me = self.x._me()
+        query = {**FIELDS, "start_time": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "exclude": "retweets"}
+        found: set[str] = set()
+        for post in self._pages(f"/2/users/{me}/tweets", query, "pagination_token"):
+            parent = _replied_to(post)
+            if parent:
+                found.add(parent)
+            if isinstance(post.get("conversation_id"), str):
+                found.add(post["conversation_id"])
+        return found
 
     def _pages(self, path: str, query: dict[str, str], cursor: str) -> Iterator[dict[str, Any]]:
         """The posts of each page, with `username` from the expanded authors; X leaves `data` out when
