@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -151,6 +152,7 @@ def test_the_state_holds_ids_and_counts_never_words_or_handles(reader, brand):
         assert private not in stored
     document = json.loads(stored)
     assert set(document["seen"]) == {seen_key("1"), seen_key("9")}
+    assert all(re.fullmatch("[0-9a-f]{8}", key) for key in document["seen"])  # 32 bits: no id recoverable
     assert document["deliveries"][key] == {"replies": 1, "unanswered": 1, "read": AT.isoformat()}
 
 
