@@ -1158,6 +1158,12 @@ def metrics_conversions(project: Project, since: str, at_text: str | None) -> No
     from postwright.insights import conversions
 
     config, _ = _loaded(project)
+    if not conversions.has_source(project.root, config):  # the scheduled job runs it for every brand
+        where = f"{config.conversions.csv.rstrip('/')}/"
+        click.echo(
+            f"metrics conversions: no source (conversions: in config.yml, CSV files in {where})", err=True
+        )
+        return
     until = _at(project, at_text).astimezone(config.zone).date()
     first = _since_day(since, until)
     pulled = conversions.pull(project.root, config, first, until)

@@ -188,6 +188,17 @@ def _replace(path: Path, data: bytes) -> None:
 # the sources
 
 
+def has_source(root: Path, config: Config) -> bool:
+    """Whether a pull could change anything: Plausible or GA4 in config.yml, a CSV file dropped in, or
+    rows stored before (CSV files since deleted take their rows with them)."""
+    if config.conversions.plausible is not None or config.conversions.ga4 is not None:
+        return True
+    return any(
+        folder.is_dir() and any(folder.glob("*.csv"))
+        for folder in (root / config.conversions.csv, root / FOLDER)
+    )
+
+
 def pull(
     root: Path,
     config: Config,
