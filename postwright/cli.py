@@ -1060,7 +1060,8 @@ def doctor(project: Project, output_format: str, offline: bool) -> None:
 
     Outbox accounts need none. For API accounts, the environment variables named in config.yml must
     be set; then each platform is asked (without posting) whether they work. A token expiring within
-    14 days is a warning. Secrets are never printed. Exit 1 when an API account's credentials are
+    14 days is a warning. media.host, when set: its keys set, and one key listed under its prefix.
+    Secrets are never printed. Exit 1 when an API account's credentials or media.host's keys are
     missing or rejected, else 0 (also with warnings).
 
     \b
