@@ -676,6 +676,8 @@ def _slots_to_github(proposals) -> None:
     from postwright.job_summary import write_step_summary
     from postwright.slots import propose_on_github, suggestions_text
 
+    if not proposals:  # nothing to propose: GitHub is not asked (nor its token needed)
+        return
     try:
         proposal = propose_on_github(GitHub.from_environment(), proposals)
     except GitHubError as error:
@@ -683,11 +685,12 @@ def _slots_to_github(proposals) -> None:
         sys.exit(ExitStatus.SEND_FAILED)
     if proposal is None:
         return
+    left = f" (the open pull request {proposal.url} is left for a person to close)" if proposal.url else ""
     said = {
         "opened": f"pull request opened: {proposal.url}",
         "updated": f"pull request brought up to date: {proposal.url}",
         "open": f"pull request already open with this suggestion: {proposal.url}",
-        "unneeded": f"no pull request: config.yml on {proposal.base} has none of these slots",
+        "unneeded": f"no pull request: config.yml on {proposal.base} has none of these slots{left}",
     }[proposal.outcome]
     click.echo(f"slots: {said}", err=True)
     problem = write_step_summary(f"{suggestions_text(proposals, 'markdown', written=False)}\n{said}\n")

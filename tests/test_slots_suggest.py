@@ -267,9 +267,10 @@ def test_github_a_changed_suggestion_updates_the_open_pull_request_in_place(make
     assert f"brought up to date: {pull['html_url']}" in result.stderr
 
 
-def test_github_nothing_to_suggest_asks_github_nothing(make_project, github):
+def test_github_nothing_to_suggest_asks_github_nothing(make_project, github, monkeypatch):
     project = _brand(make_project, github)
     _store_history(project, {9: 5, 20: 5})
+    monkeypatch.delenv("GITHUB_TOKEN")  # not even needed
 
     result = _suggest_on_github(project)
 
@@ -303,6 +304,19 @@ def test_github_refusing_is_exit_3_with_github_s_words_and_the_fix(make_project,
     assert "not permitted to create or approve pull requests" in result.stderr
     assert "Allow GitHub Actions to create and approve pull requests" in result.stderr
     assert TOKEN not in result.output
+
+
+def test_github_a_default_branch_without_those_slots_opens_nothing(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+    github.repo.files[("main", "config.yml")] = (
+        b"brand: {name: B, timezone: UTC}\nschedule:\n  slots: ['10:00']\n"
+    )
+
+    result = _suggest_on_github(project)
+
+    assert result.exit_code == 0 and github.repo.pulls == [] and SLOTS_BRANCH not in github.repo.refs
+    assert "no pull request: config.yml on main has none of these slots" in result.stderr
 
 
 def test_write_and_github_together_are_a_usage_error(make_project, github):
