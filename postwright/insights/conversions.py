@@ -189,14 +189,11 @@ def _replace(path: Path, data: bytes) -> None:
 
 
 def has_source(root: Path, config: Config) -> bool:
-    """Whether a pull could change anything: Plausible or GA4 in config.yml, a CSV file dropped in, or
-    rows stored before (CSV files since deleted take their rows with them)."""
+    """Whether there is anything to import: Plausible or GA4 in config.yml, or a CSV file dropped in."""
     if config.conversions.plausible is not None or config.conversions.ga4 is not None:
         return True
-    return any(
-        folder.is_dir() and any(folder.glob("*.csv"))
-        for folder in (root / config.conversions.csv, root / FOLDER)
-    )
+    folder = root / config.conversions.csv
+    return folder.is_dir() and any(folder.glob("*.csv"))
 
 
 def pull(
