@@ -241,23 +241,30 @@ def suggestions_text(proposals: Sequence[Suggestion], output_format: str, *, wri
 
 
 SLOTS_BRANCH = "postwright/slots"
-_PULL_NOTE = f"""
-Each line compares, per account, the deliveries that went out in the candidate's hour with those in the
-slot's hour: the candidate's interval lies wholly above the slot's (at least 5 deliveries each), and on
-no account the other way round (docs/insights.md, "Acting on best times"). Posts already dated keep
-their times; `postwright schedule` gives `date: next` posts the new slots.
 
-**Before merging**, bring the publish workflow's schedule along: a workflow's token may not change
-files under .github/workflows/, so this pull request changes config.yml only, and `postwright check`
-fails it with PW092 until the schedule has a run at the new times:
 
-```sh
-git fetch origin {SLOTS_BRANCH} && git switch {SLOTS_BRANCH}
-postwright workflow sync && git commit -m "workflow sync" .github/workflows/publish.yml && git push
-```
+def _pull_note() -> str:
+    """The rest of the pull request's body; a paragraph per line (GitHub shows a body's newlines)."""
+    from postwright.insights.best_time import MIN_N
 
-A pull request opened by a workflow's token starts no checks; that push starts them. postwright updates
-this pull request when its suggestion changes, and opens a new one after it is closed."""
+    return "\n\n".join(
+        (
+            "",
+            "Each line compares, per account, the deliveries that went out in the candidate's hour with "
+            "those in the slot's hour: the candidate's interval lies wholly above the slot's (at least "
+            f"{MIN_N} deliveries each), and on no account the other way round "
+            '(docs/insights.md, "Acting on best times"). Posts already dated keep their times; '
+            "`postwright schedule` gives `date: next` posts the new slots.",
+            "**Before merging**, bring the publish workflow's schedule along: a workflow's token may not "
+            "change files under .github/workflows/, so this pull request changes config.yml only, and "
+            "`postwright check` fails it with PW092 until the schedule has a run at the new times:",
+            f"```sh\ngit fetch origin {SLOTS_BRANCH} && git switch {SLOTS_BRANCH}\npostwright workflow sync "
+            '&& git commit -m "workflow sync" .github/workflows/publish.yml && git push\n```',
+            "A pull request opened by a workflow's token starts no checks; that push starts them. "
+            "postwright updates this pull request when its suggestion changes, and opens a new one after it "
+            "is closed.\n",
+        )
+    )
 
 
 def propose_on_github(github: GitHub, proposals: Sequence[Suggestion]) -> Proposal | None:
@@ -275,7 +282,7 @@ def propose_on_github(github: GitHub, proposals: Sequence[Suggestion]) -> Propos
         path="config.yml",
         edit=lambda config: _with_slots_or_none(config, replacements),
         title=f"Posting slots: {changes}",
-        body=suggestions_text(proposals, "markdown", written=False) + _PULL_NOTE,
+        body=suggestions_text(proposals, "markdown", written=False) + _pull_note(),
         message=f"schedule.slots: {changes} (postwright slots suggest)",
         marker=f"<!-- postwright:slots {named} -->",
     )
