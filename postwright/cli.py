@@ -634,23 +634,34 @@ def slots_group() -> None:
 
 @slots_group.command("suggest")
 @click.option("--write", is_flag=True, help="Edit schedule.slots in config.yml (only those times change).")
+@click.option(
+    "--github",
+    "on_github",
+    is_flag=True,
+    help="In a workflow: open one pull request with the change and its evidence, or bring the open one up "
+    "to date (GITHUB_TOKEN, GITHUB_REPOSITORY); nothing when there is nothing to propose.",
+)
 @format_option("human", "markdown", "json")
 @click.pass_obj
-def slots_suggest(project: Project, write: bool, output_format: str) -> None:
+def slots_suggest(project: Project, write: bool, on_github: bool, output_format: str) -> None:
     """Propose replacing a posting slot with a candidate time that did better beyond doubt.
 
     Each account's scored deliveries (state/metrics/, insights/best_time.py) are grouped by local hour; a
     candidate of schedule.candidates replaces a slot only where its interval lies wholly above the slot's
     (both with enough data) on some account and below it on none. Nothing to propose: exit 0, no change.
-    The scheduled workflow can run it with --write --format markdown and open a pull request.
+    --github (the metrics job in publish.yml) proposes it as one pull request on branch postwright/slots,
+    updated when the suggestion changes; exit 3 when GitHub refuses.
 
     \b
     Example:
       postwright slots suggest --format markdown
+      postwright slots suggest --github      (the metrics job in publish.yml)
     """
     from postwright.insights.store import StoreError
-    from postwright.slots import history, suggest, write_slots
+    from postwright.slots import history, suggest, suggestions_text, write_slots
 
+    if write and on_github:
+        raise click.UsageError("--write edits this checkout's config.yml; --github proposes it: choose one")
     config, loaded = _loaded(project)
     try:
         proposals = suggest(config, history(project, config, loaded.posts))
@@ -658,38 +669,37 @@ def slots_suggest(project: Project, write: bool, output_format: str) -> None:
         raise click.ClickException(str(error)) from error
     if write and proposals:
         write_slots(project.config_path, {item.current: item.candidate for item in proposals})
-    click.echo(_suggestions_text(proposals, output_format, written=write), nl=False)
+    click.echo(suggestions_text(proposals, output_format, written=write), nl=False)
+    if on_github:
+        _slots_to_github(proposals)
 
 
-def _suggestions_text(proposals, output_format: str, *, written: bool) -> str:
-    """Each proposal with its evidence per account; Markdown is the body of the workflow's pull request."""
-    if output_format == "json":
-        data = [
-            {
-                "slot": f"{item.current:%H:%M}",
-                "candidate": f"{item.candidate:%H:%M}",
-                "written": written,
-                "evidence": [
-                    {"account": new.account, "candidate": new.describe(), "slot": old.describe()}
-                    for new, old in item.evidence
-                ],
-            }
-            for item in proposals
-        ]
-        return json_text(data) + "\n"
-    if not proposals:
-        return "No change: no candidate time clears a posting slot yet.\n"
-    lines = ["## Posting slots", ""] if output_format == "markdown" else []
-    for item in proposals:
-        lines.append(f"- schedule.slots: {item.current:%H:%M} → {item.candidate:%H:%M}")
-        lines += [
-            f"  - {new.account}: {item.candidate:%H}:00–{item.candidate:%H}:59 {new.describe()}; "
-            f"{item.current:%H}:00–{item.current:%H}:59 {old.describe()}"
-            for new, old in item.evidence
-        ]
-    if written:
-        lines += ["", "config.yml: schedule.slots changed"]
-    return "\n".join(lines) + "\n"
+def _slots_to_github(proposals) -> None:
+    """The slots pull request, said on stderr and in the job summary."""
+    from postwright.engagement.github import GitHub, GitHubError
+    from postwright.job_summary import write_step_summary
+    from postwright.slots import propose_on_github, suggestions_text
+
+    if not proposals:  # nothing to propose: GitHub is not asked (nor its token needed)
+        return
+    try:
+        proposal = propose_on_github(GitHub.from_environment(), proposals)
+    except GitHubError as error:
+        click.echo(f"postwright: GitHub: {error}", err=True)
+        sys.exit(ExitStatus.SEND_FAILED)
+    if proposal is None:
+        return
+    left = f" (the open pull request {proposal.url} is left for a person to close)" if proposal.url else ""
+    said = {
+        "opened": f"pull request opened: {proposal.url}",
+        "updated": f"pull request brought up to date: {proposal.url}",
+        "open": f"pull request already open with this suggestion: {proposal.url}",
+        "unneeded": f"no pull request: config.yml on {proposal.base} has none of these slots{left}",
+    }[proposal.outcome]
+    click.echo(f"slots: {said}", err=True)
+    problem = write_step_summary(f"{suggestions_text(proposals, 'markdown', written=False)}\n{said}\n")
+    if problem:
+        click.echo(problem, err=True)
 
 
 @cli.group()
@@ -1060,7 +1070,8 @@ def doctor(project: Project, output_format: str, offline: bool) -> None:
 
     Outbox accounts need none. For API accounts, the environment variables named in config.yml must
     be set; then each platform is asked (without posting) whether they work. A token expiring within
-    14 days is a warning. Secrets are never printed. Exit 1 when an API account's credentials are
+    14 days is a warning. media.host, when set: its keys set, and one key listed under its prefix.
+    Secrets are never printed. Exit 1 when an API account's credentials or media.host's keys are
     missing or rejected, else 0 (also with warnings).
 
     \b
@@ -1158,6 +1169,12 @@ def metrics_conversions(project: Project, since: str, at_text: str | None) -> No
     from postwright.insights import conversions
 
     config, _ = _loaded(project)
+    if not conversions.has_source(project.root, config):  # the scheduled job runs it for every brand
+        where = f"{config.conversions.csv.rstrip('/')}/"
+        click.echo(
+            f"metrics conversions: no source (conversions: in config.yml, CSV files in {where})", err=True
+        )
+        return
     until = _at(project, at_text).astimezone(config.zone).date()
     first = _since_day(since, until)
     pulled = conversions.pull(project.root, config, first, until)

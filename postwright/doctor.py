@@ -8,6 +8,11 @@ work and when they expire. A token that expires within two weeks is a warning, s
 Action warns in time; missing or rejected credentials are errors. No secret is ever printed: every
 line is redacted, and verify reports only who the token posts as and when it expires.
 
+`media.host` (S3-compatible storage for the images platforms fetch by URL), when config.yml sets it, is
+one more line: the two key variables set, and, unless --offline, one key listed under its prefix
+(hosting/s3.py S3Host.check), so a missing bucket, rejected keys or an unreachable store show before a
+publish run needs them.
+
 Each API account is also judged by the version of its platform's API it sends (Platform.api_version:
 the pin, or the one its settings choose): within 90 days of the end the platform published for it, a
 warning; after it, an error, since the platform refuses that version. Needs no network (also --offline).
@@ -26,8 +31,9 @@ import click
 
 from postwright import account_settings
 from postwright.account_settings import connection_settings
-from postwright.config import Account, Config
+from postwright.config import Account, Config, MediaHost
 from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.hosting import HOST, HostError
 from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import Connection, CredentialCheck, PermanentError, TransientError
 
@@ -83,7 +89,7 @@ def examine(
     """Every account of config.yml, in config order."""
     moment = now or datetime.now(UTC)
     found = os.environ if environ is None else environ
-    return [
+    accounts = [
         replace(
             _api_version_judged(
                 _account(config, name, account, offline, moment, found, transport), config, name, moment
@@ -93,6 +99,33 @@ def examine(
         )
         for name, account in config.accounts.items()
     ]
+    host = config.media.host
+    return accounts + ([host_health(host, offline, found)] if host else [])
+
+
+HOST_LINE = "media.host"  # the `account` of media.host's line, a name no account can have (no dot)
+
+
+def host_health(host: MediaHost, offline: bool, environ: Mapping[str, str]) -> AccountHealth:
+    """media.host's line: its key variables set, and (unless offline) the store answering a listing."""
+
+    def health(status: Status, detail: str, **more) -> AccountHealth:
+        return AccountHealth(HOST_LINE, "s3", "host", status, redact(detail), **more)
+
+    secrets = Secrets(HOST_LINE, host.credentials.model_dump(), environ=environ)
+    missing = tuple(secrets.missing(("access_key_id", "secret_access_key")))
+    if missing:
+        return health("error", f"{_missing_text(missing)}; publish cannot upload images", missing=missing)
+    if offline:
+        return health("ok", "the keys are set (the store not asked: --offline)")
+    try:
+        return health("ok", HOST(host, secrets).check())
+    except CredentialsError as error:
+        return health("error", str(error))
+    except HostError as error:  # the settings (error), or the store down for now (warning)
+        return health("error" if error.settings else "warning", str(error))
+    except Exception as error:  # a bug or a client library's surprise: said, and doctor goes on
+        return health("error", f"checking failed unexpectedly: {type(error).__name__}: {error}")
 
 
 def metrics_needs(account: Account) -> str:
@@ -294,4 +327,6 @@ FORMATS = {"human": health_human, "github": health_github, "json": health_json}
 def summary(found: list[AccountHealth]) -> str:
     counts = {status: sum(1 for item in found if item.status == status) for status in _COLOURS}
     shown = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
-    return f"doctor: {len(found)} account{'s' * (len(found) != 1)}: {shown or 'none'}"
+    accounts = sum(1 for item in found if item.account != HOST_LINE)
+    host = " and media.host" if accounts < len(found) else ""
+    return f"doctor: {accounts} account{'s' * (accounts != 1)}{host}: {shown or 'none'}"

@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING
 import yaml
 
 from postwright.config import Config
+from postwright.console import json_text
 from postwright.load import Waiting, waiting_posts
 from postwright.model import Post
 from postwright.project import Project
 
 if TYPE_CHECKING:
+    from postwright.engagement.github import GitHub, Proposal
     from postwright.insights.best_time import DeliveryScore, SlotScore
 
 
@@ -206,14 +208,112 @@ def suggest(config: Config, scores: Sequence[DeliveryScore]) -> list[Suggestion]
     return proposals
 
 
+def suggestions_text(proposals: Sequence[Suggestion], output_format: str, *, written: bool) -> str:
+    """Each proposal with its evidence per account (human, markdown or json); the Markdown is also the
+    body of the workflow's pull request."""
+    if output_format == "json":
+        data = [
+            {
+                "slot": f"{item.current:%H:%M}",
+                "candidate": f"{item.candidate:%H:%M}",
+                "written": written,
+                "evidence": [
+                    {"account": new.account, "candidate": new.describe(), "slot": old.describe()}
+                    for new, old in item.evidence
+                ],
+            }
+            for item in proposals
+        ]
+        return json_text(data) + "\n"
+    if not proposals:
+        return "No change: no candidate time clears a posting slot yet.\n"
+    lines = ["## Posting slots", ""] if output_format == "markdown" else []
+    for item in proposals:
+        lines.append(f"- schedule.slots: {item.current:%H:%M} → {item.candidate:%H:%M}")
+        lines += [
+            f"  - {new.account}: {item.candidate:%H}:00–{item.candidate:%H}:59 {new.describe()}; "
+            f"{item.current:%H}:00–{item.current:%H}:59 {old.describe()}"
+            for new, old in item.evidence
+        ]
+    if written:
+        lines += ["", "config.yml: schedule.slots changed"]
+    return "\n".join(lines) + "\n"
+
+
+SLOTS_BRANCH = "postwright/slots"
+
+
+def _pull_note() -> str:
+    """The rest of the pull request's body; a paragraph per line (GitHub shows a body's newlines)."""
+    from postwright.insights.best_time import MIN_N
+
+    return "\n\n".join(
+        (
+            "",
+            "Each line compares, per account, the deliveries that went out in the candidate's hour with "
+            "those in the slot's hour: the candidate's interval lies wholly above the slot's (at least "
+            f"{MIN_N} deliveries each), and on no account the other way round "
+            '(docs/insights.md, "Acting on best times"). Posts already dated keep their times; '
+            "`postwright schedule` gives `date: next` posts the new slots.",
+            "**Before merging**, bring the publish workflow's schedule along: a workflow's token may not "
+            "change files under .github/workflows/, so this pull request changes config.yml only, and "
+            "`postwright check` fails it with PW092 until the schedule has a run at the new times:",
+            f"```sh\ngit fetch origin {SLOTS_BRANCH} && git switch {SLOTS_BRANCH}\npostwright workflow sync "
+            '&& git commit -m "workflow sync" .github/workflows/publish.yml && git push\n```',
+            "A pull request opened by a workflow's token starts no checks; that push starts them. "
+            "postwright updates this pull request when its suggestion changes, and opens a new one after it "
+            "is closed.\n",
+        )
+    )
+
+
+def propose_on_github(github: GitHub, proposals: Sequence[Suggestion]) -> Proposal | None:
+    """The one pull request changing schedule.slots in config.yml as `proposals` say, with their
+    evidence as its body; brought up to date when they change. None: nothing proposed, nothing asked."""
+    from postwright.engagement.github import ChangeRequest, propose_change
+
+    if not proposals:
+        return None
+    replacements = {item.current: item.candidate for item in proposals}
+    changes = ", ".join(f"{old:%H:%M} → {new:%H:%M}" for old, new in sorted(replacements.items()))
+    named = " ".join(f"{old:%H:%M}>{new:%H:%M}" for old, new in sorted(replacements.items()))
+    change = ChangeRequest(
+        branch=SLOTS_BRANCH,
+        path="config.yml",
+        edit=lambda config: _with_slots_or_none(config, replacements),
+        title=f"Posting slots: {changes}",
+        body=suggestions_text(proposals, "markdown", written=False) + _pull_note(),
+        message=f"schedule.slots: {changes} (postwright slots suggest)",
+        marker=f"<!-- postwright:slots {named} -->",
+    )
+    return propose_change(github, change, refresh=True)
+
+
+def _with_slots_or_none(config: bytes, replacements: Mapping[time, time]) -> bytes | None:
+    """The default branch's config.yml changed; None where it cannot be read as YAML (then it has no
+    slot to change: `check` on that branch says why)."""
+    try:
+        return with_slots(config, replacements)
+    except (UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
 def write_slots(path: Path, replacements: Mapping[time, time]) -> bool:
     """Replace those times in config.yml's schedule.slots, each item where it stands: comments, quoting
     style, flow or block list and every other byte stay. False when the file has no such list items."""
-    text = path.read_bytes().decode("utf-8")  # not read_text: its newline translation would drop \r\n
+    changed = with_slots(path.read_bytes(), replacements)
+    if changed is not None:
+        _replace_bytes(path, changed)
+    return changed is not None
+
+
+def with_slots(config: bytes, replacements: Mapping[time, time]) -> bytes | None:
+    """config.yml's bytes with those schedule.slots items replaced; None when it has none of them."""
+    text = config.decode("utf-8")
     node = yaml.compose(text, Loader=yaml.SafeLoader)  # the pure loader: marks index characters
     slots = _child(_child(node, "schedule"), "slots")
     if not isinstance(slots, yaml.SequenceNode):
-        return False
+        return None
     edits = []
     for item in slots.value:
         old = _time(item)
@@ -221,9 +321,7 @@ def write_slots(path: Path, replacements: Mapping[time, time]) -> bool:
             edits.append((item.start_mark.index, item.end_mark.index, f'"{replacements[old]:%H:%M}"'))
     for start, end, value in sorted(edits, reverse=True):
         text = text[:start] + value + text[end:]
-    if edits:
-        _replace_text(path, text)
-    return bool(edits)
+    return text.encode("utf-8") if edits else None
 
 
 def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
@@ -237,13 +335,13 @@ def _time(node: yaml.Node) -> time | None:
     return time(int(match[1]), int(match[2])) if match and int(match[1]) < 24 and int(match[2]) < 60 else None
 
 
-def _replace_text(path: Path, text: str) -> None:
+def _replace_bytes(path: Path, data: bytes) -> None:
     """Atomically, fsynced, keeping the file's mode: a crash leaves the old config.yml or the new one."""
     mode = path.stat().st_mode & 0o7777
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)

@@ -9,8 +9,10 @@ from datetime import date
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from werkzeug import Request, Response
 
+from postwright.cli import cli
 from postwright.config import load_config
 from postwright.insights import analytics, conversions
 from postwright.insights.conversions import Conversion, ConversionsError, pull, read_conversions, store
@@ -389,3 +391,23 @@ def test_a_malformed_answer_is_a_reason_not_a_traceback(make_project, http_serve
     assert (
         pulled.error == "Plausible: an answer is not shaped as its reference documents" and pulled.rows == ()
     )
+
+
+def test_without_a_source_the_command_ends_at_once_and_writes_nothing(make_project):
+    """The scheduled metrics job runs it for every brand: one configuring nothing gets a line, no files."""
+    project = make_project("-- config.yml --\nbrand: {name: B, timezone: UTC}\naccounts: {}\n")
+
+    result = CliRunner().invoke(cli, ["-C", str(project.root), "metrics", "conversions", "--since", "7d"])
+
+    assert result.exit_code == 0, result.output
+    assert "no source (conversions: in config.yml, CSV files in conversions/)" in result.stderr
+    assert not (project.root / "state").exists()
+    # a CSV file dropped in is a source; once it is gone again, what it brought stays
+    (project.root / "conversions").mkdir()
+    (project.root / "conversions" / "shop.csv").write_text("date,utm_campaign,visits\n2026-11-20,launch,3\n")
+    assert CliRunner().invoke(cli, ["-C", str(project.root), "metrics", "conversions"]).exit_code == 0
+    assert [row.visits for row in read_conversions(project.root)] == [3]
+    (project.root / "conversions" / "shop.csv").unlink()
+    again = CliRunner().invoke(cli, ["-C", str(project.root), "metrics", "conversions"])
+    assert again.exit_code == 0 and "no source" in again.stderr
+    assert [row.visits for row in read_conversions(project.root)] == [3]

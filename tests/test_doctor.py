@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from werkzeug import Response
 
 from postwright import doctor as doctor_module
 from postwright.cli import doctor
@@ -26,6 +27,7 @@ from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import Connection, CredentialCheck, TransientError
 from postwright.project import Project
 from tests.contract import CANARY
+from tests.fakes import s3 as s3_fake
 from tests.fakes.meta import fake_for
 
 REPO = Path(__file__).resolve().parent.parent
@@ -431,3 +433,95 @@ def test_a_postwright_without_doctor_does_not_stop_publishing(tmp_path):
     )
     assert result.returncode == 0 and calls[-1] == "publish"
     assert "postwright doctor exited 2" in result.stderr
+
+
+# -- media.host against moto's S3 server on 127.0.0.1 (tests/fakes/s3.py) ------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    with s3_fake.running() as server:
+        yield server
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch) -> s3_fake.S3Server:
+    return s3_fake.prepared(s3_server, monkeypatch)
+
+
+def hosted_project(make_project, s3: s3_fake.S3Server, **extra: str) -> Project:
+    config = "brand: {name: B, timezone: UTC}\naccounts:\n  out: {platform: mastodon}\n"
+    return make_project(f"-- config.yml --\n{config}{s3_fake.media_host_yaml(s3, **extra)}")
+
+
+def host_line(result) -> dict:
+    return accounts(result)["media.host"]
+
+
+def test_media_host_reachable_and_listable_is_ok_and_prints_no_key(make_project, s3):
+    result = run(hosted_project(make_project, s3), "--format", "json")
+
+    assert result.exit_code == 0, result.output
+    line = host_line(result)
+    assert line["status"] == "ok" and line["platform"] == "s3"
+    assert (
+        line["detail"]
+        == f"bucket '{s3_fake.BUCKET}' at {s3.url} answers, and the keys may list 'postwright/'"
+    )
+    # one request, writing nothing: ListObjectsV2 of at most one key under the prefix
+    assert [(method, path) for method, path, _ in s3.requests] == [("GET", f"/{s3_fake.BUCKET}")]
+    assert s3_fake.SECRET not in result.output and s3_fake.KEY_ID not in result.output
+    assert result.stderr.strip() == "doctor: 1 account and media.host: 2 ok"
+
+
+def test_media_host_keys_not_set_are_named_and_the_store_is_not_asked(make_project, s3, monkeypatch):
+    monkeypatch.delenv("PW_S3_SECRET")
+
+    result = run(hosted_project(make_project, s3), "--format", "github")
+
+    assert result.exit_code == 1
+    assert (
+        "::error title=postwright doctor%3A media.host (s3)::environment variable PW_S3_SECRET is not set"
+        in (result.stdout)
+    )
+    assert s3.requests == []
+
+
+def test_media_host_offline_checks_only_that_the_keys_are_set(make_project, s3):
+    result = run(hosted_project(make_project, s3), "--offline")
+
+    assert result.exit_code == 0 and "media.host" in result.stdout and "--offline" in result.stdout
+    assert s3.requests == []
+
+
+def test_media_host_a_missing_bucket_is_an_error_saying_so(make_project, s3):
+    result = run(hosted_project(make_project, s3, bucket="no-such-bucket"), "--format", "json")
+
+    assert result.exit_code == 1
+    line = host_line(result)
+    assert line["status"] == "error" and "the bucket does not exist (NoSuchBucket" in line["detail"]
+
+
+def test_media_host_keys_that_may_not_list_are_an_error_with_the_fix(make_project, s3):
+    def denied(request):  # S3's answer to a request the keys are not allowed (ErrorResponses: AccessDenied)
+        body = "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        return Response(body, 403, content_type="application/xml")
+
+    s3.refuse = denied
+    result = run(hosted_project(make_project, s3), "--format", "json")
+
+    assert result.exit_code == 1
+    detail = host_line(result)["detail"]
+    assert "the keys may not list 'postwright/'" in detail and "read, write, list and delete" in detail
+
+
+def test_media_host_unreachable_is_a_warning_not_an_error(make_project, s3):
+    down = s3_fake.S3Server()  # never started: its port refuses connections
+    down.server.server_close()
+    project = hosted_project(make_project, down)
+
+    result = run(project, "--format", "json")
+
+    assert result.exit_code == 0  # nothing known to be wrong with the settings
+    line = host_line(result)
+    assert line["status"] == "warning" and "the store cannot be reached" in line["detail"]

@@ -1,16 +1,27 @@
 """Acting on best times: schedule.explore places a share of `date: next` posts in under-sampled candidate
 times (deterministically, by post id), and `slots suggest` proposes a schedule.slots change only when a
-candidate hour's interval clears the slot's, editing config.yml in place with --write."""
+candidate hour's interval clears the slot's, editing config.yml in place with --write, or, with --github,
+as one pull request kept up to date (against tests/fakes/github.py)."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+from click.testing import CliRunner
+
 from postwright import pipeline
+from postwright.cli import cli
 from postwright.config import load_config
 from postwright.insights.best_time import MIN_N, DeliveryScore
-from postwright.slots import explores, schedule_waiting, suggest, write_slots
+from postwright.slots import SLOTS_BRANCH, explores, schedule_waiting, suggest, write_slots
+from tests.fakes.api import http_server  # noqa: F401  (the module's local server)
+from tests.fakes.github import TOKEN, FakeGitHub, FakeRepo
 
 MADRID = ZoneInfo("Europe/Madrid")
 NOW = datetime(2026, 12, 1, 20, 0, tzinfo=UTC)  # a Tuesday evening
@@ -136,19 +147,14 @@ def test_write_changes_only_that_time_in_config_yml(make_project):
     assert problems == [] and config.schedule.slots == [time(8), time(13)]
 
 
-def test_the_command_reads_the_metrics_and_writes_config_yml(make_project):
-    import json
-
-    from click.testing import CliRunner
-
-    from postwright.cli import cli
+def _store_history(project, hours: dict[int, int], days: range = range(10)) -> None:
+    """Ten days of mastodon_main deliveries at each local hour, with that many favourites each."""
     from postwright.insights.model import Observation
     from postwright.insights.store import store_observations
 
-    project = make_project(CONFIG)
     rows = []
-    for day in range(10):
-        for hour, favourites in ((9, 1), (20, 20)):
+    for day in days:
+        for hour, favourites in hours.items():
             published = datetime(2026, 10, 5 + day, hour, 5, tzinfo=MADRID).astimezone(UTC)
             post_id = f"2026-10-{5 + day:02d}-{hour}"
             rows.append(
@@ -164,6 +170,11 @@ def test_the_command_reads_the_metrics_and_writes_config_yml(make_project):
                 )
             )
     store_observations(project.root, rows)
+
+
+def test_the_command_reads_the_metrics_and_writes_config_yml(make_project):
+    project = make_project(CONFIG)
+    _store_history(project, {9: 1, 20: 20})
     before = project.config_path.read_text()
     base = ["-C", str(project.root), "slots", "suggest"]
     shown = CliRunner().invoke(cli, [*base, "--format", "json"])
@@ -180,10 +191,140 @@ def test_the_command_reads_the_metrics_and_writes_config_yml(make_project):
     assert again.output == "No change: no candidate time clears a posting slot yet.\n"
 
 
-def test_the_schedule_command_explores_where_the_metrics_are_thin(make_project):
-    from click.testing import CliRunner
+# -- the pull request from the workflow (--github), against tests/fakes/github.py ----------------------
 
-    from postwright.cli import cli
+
+@pytest.fixture
+def github(http_server, monkeypatch, tmp_path) -> Iterator[FakeGitHub]:  # noqa: F811
+    fake = FakeGitHub(http_server, FakeRepo(refs={"main": "a" * 40}))
+    for name, value in fake.env(GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md")).items():
+        monkeypatch.setenv(name, value)
+    yield fake
+    assert fake.problems == []
+
+
+def _suggest_on_github(project, *extra: str):
+    return CliRunner().invoke(cli, ["-C", str(project.root), "slots", "suggest", "--github", *extra])
+
+
+def _brand(make_project, github: FakeGitHub):
+    project = make_project(CONFIG)
+    github.repo.files[("main", "config.yml")] = project.config_path.read_bytes()
+    return project
+
+
+def test_github_opens_one_pull_request_changing_only_that_slot_with_the_evidence(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+
+    result = _suggest_on_github(project)
+
+    assert result.exit_code == 0, result.output
+    [pull] = github.repo.pulls
+    assert pull["head"]["ref"] == SLOTS_BRANCH and pull["base"]["ref"] == "main"
+    assert pull["title"] == "Posting slots: 09:00 → 20:00"
+    assert pull["body"].startswith("<!-- postwright:slots 09:00>20:00 -->\n## Posting slots\n\n")
+    assert "- mastodon_main: 20:00–20:59" in pull["body"] and "postwright workflow sync" in pull["body"]
+    before = github.repo.files[("main", "config.yml")]
+    assert github.repo.files[(SLOTS_BRANCH, "config.yml")] == before.replace(b"['09:00',", b'["20:00",')
+    assert github.repo.files[("main", "config.yml")] == before  # the default branch is untouched
+    assert project.config_path.read_bytes() == before  # and so is the checkout
+    assert f"slots: pull request opened: {pull['html_url']}" in result.stderr
+    summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith("## Posting slots") and pull["html_url"] in summary
+
+
+def test_github_a_later_run_with_the_same_suggestion_changes_nothing(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+    _suggest_on_github(project)
+    writes = github.count("PUT") + github.count("POST") + github.count("PATCH")
+
+    again = _suggest_on_github(project)
+
+    assert again.exit_code == 0 and "already open with this suggestion" in again.stderr
+    assert github.count("PUT") + github.count("POST") + github.count("PATCH") == writes
+    assert len(github.repo.pulls) == 1
+
+
+def test_github_a_changed_suggestion_updates_the_open_pull_request_in_place(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+    _suggest_on_github(project)
+    [pull] = github.repo.pulls
+    # a person brings the workflow's schedule along on the branch, as the body asks
+    github.repo.files[(SLOTS_BRANCH, ".github/workflows/publish.yml")] = b"synced\n"
+    _store_history(project, {9: 1, 12: 60, 20: 20})  # 12:00 now clears 09:00 by more
+
+    result = _suggest_on_github(project)
+
+    assert result.exit_code == 0, result.output
+    assert github.repo.pulls == [pull] and github.count("POST", "/pulls") == 1
+    assert pull["title"] == "Posting slots: 09:00 → 12:00" and "09:00>12:00" in pull["body"]
+    before = github.repo.files[("main", "config.yml")]
+    assert github.repo.files[(SLOTS_BRANCH, "config.yml")] == before.replace(b"['09:00',", b'["12:00",')
+    assert github.repo.files[(SLOTS_BRANCH, ".github/workflows/publish.yml")] == b"synced\n"  # no reset
+    assert f"brought up to date: {pull['html_url']}" in result.stderr
+
+
+def test_github_nothing_to_suggest_asks_github_nothing(make_project, github, monkeypatch):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 5, 20: 5})
+    monkeypatch.delenv("GITHUB_TOKEN")  # not even needed
+
+    result = _suggest_on_github(project)
+
+    assert result.exit_code == 0
+    assert result.output == "No change: no candidate time clears a posting slot yet.\n"
+    assert github.seen == [] and github.repo.pulls == []
+
+
+def test_github_a_closed_pull_request_is_opened_again_from_the_default_branch(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+    _suggest_on_github(project)
+    github.repo.pulls[0]["state"] = "closed"  # closed unmerged; its branch stays
+    github.repo.files[("main", "config.yml")] += b"# edited since\n"
+    github.repo.refs["main"] = "b" * 40
+
+    _suggest_on_github(project)
+
+    assert [pull["state"] for pull in github.repo.pulls] == ["closed", "open"]
+    assert github.repo.files[(SLOTS_BRANCH, "config.yml")].endswith(b"# edited since\n")
+
+
+def test_github_refusing_is_exit_3_with_github_s_words_and_the_fix(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+    github.repo.pulls_forbidden = True
+
+    result = _suggest_on_github(project)
+
+    assert result.exit_code == 3 and "Traceback" not in result.output
+    assert "not permitted to create or approve pull requests" in result.stderr
+    assert "Allow GitHub Actions to create and approve pull requests" in result.stderr
+    assert TOKEN not in result.output
+
+
+def test_github_a_default_branch_without_those_slots_opens_nothing(make_project, github):
+    project = _brand(make_project, github)
+    _store_history(project, {9: 1, 20: 20})
+    github.repo.files[("main", "config.yml")] = (
+        b"brand: {name: B, timezone: UTC}\nschedule:\n  slots: ['10:00']\n"
+    )
+
+    result = _suggest_on_github(project)
+
+    assert result.exit_code == 0 and github.repo.pulls == [] and SLOTS_BRANCH not in github.repo.refs
+    assert "no pull request: config.yml on main has none of these slots" in result.stderr
+
+
+def test_write_and_github_together_are_a_usage_error(make_project, github):
+    result = _suggest_on_github(make_project(CONFIG), "--write")
+    assert result.exit_code == 2 and "choose one" in result.stderr and github.seen == []
+
+
+def test_the_schedule_command_explores_where_the_metrics_are_thin(make_project):
     from postwright.insights.model import Observation
     from postwright.insights.store import store_observations
 

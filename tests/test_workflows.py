@@ -103,7 +103,9 @@ def test_workflow_shape():
     assert workflow["permissions"] == {}
     assert list(workflow["jobs"]) == ["publish", "metrics", "engagement"]
     job, metrics = workflow["jobs"]["publish"], workflow["jobs"]["metrics"]
-    assert job["permissions"] == metrics["permissions"] == {"contents": "write"}
+    assert job["permissions"] == {"contents": "write"}
+    # the metrics job also proposes posting slots as a pull request (its branch: contents)
+    assert metrics["permissions"] == {"contents": "write", "pull-requests": "write"}
     steps = {step.get("id"): step for step in job["steps"]}
     # Every action is pinned to a full commit, with the version in a comment.
     uses = re.findall(r"uses: (\S+)@(\S+)(.*)", text)
@@ -124,7 +126,8 @@ def test_workflow_shape():
     secrets = {k for k, v in steps["publish"]["env"].items() if "secrets." in str(v)}
     assert secrets and all(f"secrets.{name} " in steps["publish"]["env"][name] for name in secrets)
     assert {k for k, v in pull["env"].items() if "secrets." in str(v)} == secrets
-    assert text.count("secrets.") == 3 * len(secrets)  # the metrics and engagement jobs read with the same
+    # the metrics and engagement jobs read with the same; the conversions import adds Plausible's key
+    assert text.count("secrets.") == 3 * len(secrets) + 1
     # No ${{ }} inside scripts: inputs go through env (no template injection).
     assert not any("${{" in step.get("run", "") for step in job["steps"])
     # The ledger is committed whatever publish did, and the run fails afterwards on its exit code.
@@ -137,11 +140,30 @@ def test_workflow_shape():
     # The metrics job: after publishing, whatever its result, never on a cancelled or dry run; its
     # numbers committed by the same steps, also when a read failed.
     assert metrics["needs"] == "publish" and metrics["if"] == "${{ !cancelled() && inputs.dry_run != true }}"
-    assert [step.get("id") for step in metrics["steps"]][-3:] == ["restore", "pull", "commit"]
+    assert [step.get("id") for step in metrics["steps"]][-5:] == [
+        "restore",
+        "pull",
+        "conversions",
+        "slots",
+        "commit",
+    ]
     assert pull["run"] == "postwright metrics pull"
     committed = metrics["steps"][-1]
     assert committed["if"] == "always() && steps.restore.outcome == 'success'"
     assert committed["run"] == "bash .github/scripts/publish.sh commit"
+
+
+def test_metrics_job_imports_conversions_and_proposes_slots_after_reading_the_numbers():
+    """Both also when a read failed (their data is already stored), never without the restored state;
+    each with only what it needs: Plausible's key, the job's token."""
+    metrics = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["metrics"]
+    steps = {step.get("id"): step for step in metrics["steps"]}
+    for step_id in ("conversions", "slots"):
+        assert steps[step_id]["if"] == "${{ !cancelled() && steps.restore.outcome == 'success' }}"
+    assert steps["conversions"]["run"] == "postwright metrics conversions --since 7d"
+    assert steps["conversions"]["env"] == {"PLAUSIBLE_API_KEY": "${{ secrets.PLAUSIBLE_API_KEY }}"}
+    assert steps["slots"]["run"] == "postwright slots suggest --github --format markdown"
+    assert steps["slots"]["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
 
 
 def test_engagement_job_shape():

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from postwright.engagement.crisis import CrisisSignal
-from postwright.engagement.github import GitHub, GitHubError
+from postwright.engagement.github import ChangeRequest, GitHub, GitHubError, propose_change
 
 CRISIS_LABEL = "crisis"
 PAUSE_BRANCH = "postwright/pause"
@@ -70,33 +70,27 @@ def is_paused(text: bytes) -> bool:
 
 def _pause_pull_request(github: GitHub, signals: Sequence[CrisisSignal]) -> str:
     """The open pause pull request's link (made now if there is none), or why there is none."""
-    try:
-        for pull in github.open_pulls(PAUSE_BRANCH):
-            return pull.html_url
-        base = github.repo().default_branch
-        config, _ = github.file(CONFIG_PATH, base)
-        if is_paused(config):
-            return f"none needed: {CONFIG_PATH} on {base} already says paused: true"
-        base_sha = github.branch_sha(base)
-        if base_sha is None:
-            return f"not opened: branch {base} not found"
-        if github.branch_sha(PAUSE_BRANCH) is None:
-            github.create_branch(PAUSE_BRANCH, base_sha)
-        else:  # left from an earlier pause request that was closed unmerged: start it again from base
-            github.reset_branch(PAUSE_BRANCH, base_sha)
-        config, blob = github.file(CONFIG_PATH, PAUSE_BRANCH)
-        message = "Pause publishing: paused: true in config.yml (postwright crisis check)"
-        github.put_file(CONFIG_PATH, paused_config(config), sha=blob, branch=PAUSE_BRANCH, message=message)
-        reasons = "\n".join(f"- {signal.reason} on {signal.account}" for signal in signals)
-        body = (
+    reasons = "\n".join(f"- {signal.reason} on {signal.account}" for signal in signals)
+    change = ChangeRequest(
+        branch=PAUSE_BRANCH,
+        path=CONFIG_PATH,
+        edit=lambda config: None if is_paused(config) else paused_config(config),
+        title="Pause publishing (crisis check)",
+        body=(
             "postwright's crisis check saw:\n\n"
             f"{reasons}\n\n"
             "Merging this sets `paused: true` in config.yml: no scheduled run sends anything until it is "
             "set back to `false`. The crisis issue has the evidence."
-        )
-        return github.create_pull("Pause publishing (crisis check)", PAUSE_BRANCH, base, body).html_url
+        ),
+        message="Pause publishing: paused: true in config.yml (postwright crisis check)",
+    )
+    try:
+        proposal = propose_change(github, change)
     except GitHubError as error:  # the issue still opens and says why the pull request could not
         return f"not opened: {error}"
+    if proposal.outcome == "unneeded":
+        return f"none needed: {CONFIG_PATH} on {proposal.base} already says paused: true"
+    return proposal.url
 
 
 def _marker(signal: CrisisSignal) -> str:

@@ -1,4 +1,5 @@
-"""A small client for the parts of GitHub's REST API the inbox and the crisis actions use, and nothing else.
+"""A small client for the parts of GitHub's REST API the inbox, the crisis actions and `slots suggest
+--github` use, and nothing else; and `propose_change`, the one pull request a command keeps for a file.
 
 It runs inside the scheduled workflow: the token is the job's GITHUB_TOKEN, the repository
 GITHUB_REPOSITORY ("owner/name") and the API GITHUB_API_URL (GitHub Enterprise, or a test's local server).
@@ -14,9 +15,9 @@ from __future__ import annotations
 import base64
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -51,6 +52,8 @@ class Issue:
 class PullRequest:
     number: int
     html_url: str
+    title: str = ""
+    body: str = ""
 
 
 class GitHub:
@@ -163,12 +166,16 @@ class GitHub:
         (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests)."""
         owner = self.repository.split("/")[0]
         found = self._pages("/pulls", {"state": "open", "head": f"{owner}:{head_branch}", "per_page": "100"})
-        return [PullRequest(item["number"], item["html_url"]) for item in found]
+        return [_pull(item) for item in found]
 
     def create_pull(self, title: str, head: str, base: str, body: str) -> PullRequest:
         """POST /repos/{owner}/{repo}/pulls (https://docs.github.com/en/rest/pulls/pulls#create-a-pull-request)."""
-        made = self._json("POST", "/pulls", {"title": title, "head": head, "base": base, "body": body})
-        return PullRequest(made["number"], made["html_url"])
+        return _pull(self._json("POST", "/pulls", {"title": title, "head": head, "base": base, "body": body}))
+
+    def update_pull(self, number: int, title: str, body: str) -> None:
+        """PATCH /repos/{owner}/{repo}/pulls/{pull_number}
+        (https://docs.github.com/en/rest/pulls/pulls#update-a-pull-request)."""
+        self._json("PATCH", f"/pulls/{number}", {"title": title, "body": body})
 
     # -- plumbing --------------------------------------------------------------------------------------
 
@@ -220,6 +227,69 @@ class GitHub:
         if response.is_success or response.status_code in ok:
             return response
         raise GitHubError(redact(f"{where}: {response.status_code} {_message(response)}"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    """One pull request from `branch` whose only change is `path` on the default branch, as `edit` makes
+    it from that file's bytes (None: the change is not needed there). `marker`, an HTML comment that
+    heads the body, names what is proposed: an open request with another marker is out of date."""
+
+    branch: str
+    path: str
+    edit: Callable[[bytes], bytes | None]
+    title: str
+    body: str
+    message: str  # the commit's
+    marker: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What propose_change did: `url` is the pull request's link ("" when there is none)."""
+
+    outcome: Literal["opened", "updated", "open", "unneeded"]
+    url: str
+    base: str = ""  # the default branch, where it was asked
+
+
+def propose_change(github: GitHub, change: ChangeRequest, *, refresh: bool = False) -> Proposal:
+    """Keep one open pull request for `change`, found again by its branch.
+
+    None open: the branch is started again from the default branch (a leftover of a request closed
+    unmerged is reset), the file committed there, and the pull request opened. One open: left as it is,
+    unless `refresh` and its body lacks `marker` (the proposal changed since): then its file is made
+    again from the default branch's, committed on top (never a reset, which would drop what a person
+    pushed to it), and its title and body replaced. Nothing to change on the default branch: nothing
+    is made."""
+    pulls = github.open_pulls(change.branch)
+    if pulls and (not refresh or change.marker in pulls[0].body):
+        return Proposal("open", pulls[0].html_url)
+    base = github.repo().default_branch
+    wanted = change.edit(github.file(change.path, base)[0])
+    if wanted is None:
+        return Proposal("unneeded", pulls[0].html_url if pulls else "", base)
+    body = f"{change.marker}\n{change.body}" if change.marker else change.body
+    if pulls:
+        carried, blob = github.file(change.path, change.branch)
+        if carried != wanted:
+            github.put_file(change.path, wanted, sha=blob, branch=change.branch, message=change.message)
+        github.update_pull(pulls[0].number, change.title, body)
+        return Proposal("updated", pulls[0].html_url, base)
+    base_sha = github.branch_sha(base)
+    if base_sha is None:
+        raise GitHubError(f"branch {base} not found")
+    if github.branch_sha(change.branch) is None:
+        github.create_branch(change.branch, base_sha)
+    else:  # left from an earlier request that was closed unmerged: start it again from base
+        github.reset_branch(change.branch, base_sha)
+    _, blob = github.file(change.path, change.branch)
+    github.put_file(change.path, wanted, sha=blob, branch=change.branch, message=change.message)
+    return Proposal("opened", github.create_pull(change.title, change.branch, base, body).html_url, base)
+
+
+def _pull(item: Mapping[str, Any]) -> PullRequest:
+    return PullRequest(item["number"], item["html_url"], item.get("title") or "", item.get("body") or "")
 
 
 def _issue(item: Mapping[str, Any]) -> Issue:

@@ -107,6 +107,28 @@ class S3Host:
             ExpiresIn=int(self.host.url_life.total_seconds()),
         )
 
+    def check(self) -> str:
+        """For `doctor`: list one key under the prefix (ListObjectsV2, MaxKeys=1), which asks the store,
+        the bucket, the keys and their right to list in one request, writing nothing. Not HeadBucket:
+        it needs s3:ListBucket on the whole bucket, which keys scoped to the prefix (all postwright
+        needs) may lack (docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html). Listing matters
+        to publishing too: without it, S3 answers a HEAD of a missing image 403 instead of 404
+        (docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions")."""
+        try:
+            self.client.list_objects_v2(Bucket=self.host.bucket, Prefix=self.host.prefix, MaxKeys=1)
+        except ClientError as error:
+            if _code(error) == "AccessDenied":
+                raise HostError(
+                    f"media.host: the keys may not list {self.host.prefix!r} in {self._where()} "
+                    "(AccessDenied): publish and media cleanup need to read, write, list and delete under "
+                    "the prefix",
+                    settings=True,
+                ) from error
+            raise self._failure("list", self.host.prefix, error) from error
+        except BotoCoreError as error:
+            raise self._failure("list", self.host.prefix, error) from error
+        return f"{self._where()} answers, and the keys may list {self.host.prefix!r}"
+
     def listing(self) -> Iterator[Hosted]:
         """Every object under the prefix (ListObjectsV2, page by page)."""
         pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -147,7 +169,7 @@ class S3Host:
 
     def _failure(self, doing: str, key: str, error: Exception) -> HostError:
         """One clear sentence: what, where, why, and whether it is the settings."""
-        where = f"bucket {self.host.bucket!r} at {self.host.endpoint or 'AWS S3 ' + self.host.region}"
+        where = self._where()
         failed = f"media.host: {doing} of {key} failed"
         if isinstance(error, ClientError):
             code = _code(error)
@@ -159,6 +181,9 @@ class S3Host:
         if isinstance(error, EndpointConnectionError | ConnectTimeoutError):
             return HostError(f"{failed}: the store cannot be reached ({where})")
         return HostError(f"{failed}: {type(error).__name__} ({where})")
+
+    def _where(self) -> str:
+        return f"bucket {self.host.bucket!r} at {self.host.endpoint or 'AWS S3 ' + self.host.region}"
 
 
 def _code(error: ClientError) -> str:

@@ -188,6 +188,14 @@ def _replace(path: Path, data: bytes) -> None:
 # the sources
 
 
+def has_source(root: Path, config: Config) -> bool:
+    """Whether there is anything to import: Plausible or GA4 in config.yml, or a CSV file dropped in."""
+    if config.conversions.plausible is not None or config.conversions.ga4 is not None:
+        return True
+    folder = root / config.conversions.csv
+    return folder.is_dir() and any(folder.glob("*.csv"))
+
+
 def pull(
     root: Path,
     config: Config,

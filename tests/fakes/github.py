@@ -96,6 +96,7 @@ class FakeGitHub(FakeApi):
         self.route("PUT", f"{base}/contents/(?P<path>.+)", self._put_file)
         self.route("GET", f"{base}/pulls", self._list_pulls)
         self.route("POST", f"{base}/pulls", self._create_pull)
+        self.route("PATCH", f"{base}/pulls/(?P<number>[0-9]+)", self._update_pull)
 
     def env(self, **extra: str) -> dict[str, str]:
         """The environment a workflow job has, pointed at this server."""
@@ -287,7 +288,13 @@ class FakeGitHub(FakeApi):
         self._checked(request)
         head = request.args.get("head")
         assert head is None or ":" in head, "head: user:ref-name"
-        found = [pull for pull in self.repo.pulls if head is None or pull["head"]["label"] == head]
+        state = request.args.get("state", "open")
+        assert state in ("open", "closed", "all"), "state: open, closed or all"
+        found = [
+            pull
+            for pull in self.repo.pulls
+            if (head is None or pull["head"]["label"] == head) and state in ("all", pull["state"])
+        ]
         return json_response(found)
 
     def _create_pull(self, request: Request) -> Response:
@@ -304,12 +311,26 @@ class FakeGitHub(FakeApi):
         )
         pull = {
             "number": number,
+            "title": body["title"],
+            "body": body.get("body"),
+            "state": "open",
             "html_url": f"{self.html}/pull/{number}",
             "head": {"ref": body["head"], "label": f"{OWNER}:{body['head']}"},
             "base": {"ref": body["base"]},
         }
         self.repo.pulls.append(pull)
         return json_response(pull, 201)
+
+    def _update_pull(self, request: Request, number: str) -> Response:
+        body = self._checked(request)
+        allowed = {"title", "body", "state", "base", "maintainer_can_modify"}
+        assert set(body) <= allowed, f"unknown fields {sorted(set(body) - allowed)}"
+        assert body.get("state", "open") in ("open", "closed"), "state: open or closed"
+        pull = next((pull for pull in self.repo.pulls if pull["number"] == int(number)), None)
+        if pull is None:
+            return json_response({"message": "Not Found"}, 404)
+        pull.update({name: body[name] for name in ("title", "body", "state") if name in body})
+        return json_response(pull)
 
 
 def _blob(content: bytes) -> str:
