@@ -919,7 +919,7 @@ def replies_pull(
     engagement.follow_days; mentions every run from where the last pull stopped. Prints the inbox
     (unanswered, newest first, grouped by post, each with its link) and any crisis signal; ids and
     counts (never anyone's words) go to state/engagement/<account>.json. Exit 3 when an account could
-    not be read in full (the rest is still printed).
+    not be read in full (the rest is still printed), or, with --github, GitHub refused something.
 
     \b
     Example:
