@@ -87,16 +87,17 @@ def _publish_one(
     if block is None:
         reason = f"not sent: the issue's own text is too long for GitHub's {BODY_MAX} characters; shorten it"
         return InboxResult(inbox.account, url, count, reason, shown=False)
+    new_body = _body(found, block)
     try:
         if found is None:
             github.ensure_label(
                 INBOX_LABEL, "0e8a16", "postwright: unanswered replies and mentions of an account"
             )
-            made = github.create_issue(inbox_title(inbox), _body(None, block), [INBOX_LABEL])
+            made = github.create_issue(inbox_title(inbox), new_body, [INBOX_LABEL])
             return InboxResult(inbox.account, made.html_url, count, "created")
-        if _body(found, block) == found.body:
+        if new_body == found.body:
             return InboxResult(inbox.account, url, count, "unchanged")
-        github.update_issue_body(found.number, _body(found, block))
+        github.update_issue_body(found.number, new_body)
     except GitHubError as error:  # this account's inbox only: the others are still written
         return InboxResult(inbox.account, url, count, f"failed: {error}", shown=False)
     return InboxResult(inbox.account, url, count, "updated")
