@@ -262,6 +262,21 @@ def writes(fake: FakeGitHub) -> int:
     return sum(fake.count(method) for method in ("POST", "PATCH", "PUT", "DELETE"))
 
 
+def with_config_on_main(fake: FakeGitHub, project) -> None:
+    """The default branch the pause pull request starts from."""
+    fake.repo.refs["main"] = "a" * 40
+    fake.repo.files[("main", "config.yml")] = (project.root / "config.yml").read_bytes()
+
+
+def first_run_with_a_reply(project, ledger, reader, fake: FakeGitHub, monkeypatch) -> str:  # noqa: F811
+    """A post 3 h old with one unanswered reply, heard and shown once; its key."""
+    key = published(ledger, "launch", "masto", "mastodon", ("101",), AT - timedelta(hours=3))
+    reader.threads["101"] = [said("1", 30, key=key)]
+    use_env(monkeypatch, fake)
+    assert CliRunner().invoke(cli, pull_args(project, AT)).exit_code == 0
+    return key
+
+
 def test_a_post_read_once_a_day_keeps_its_replies_in_the_issue_until_read_again_or_no_longer_followed(
     reader,  # noqa: F811
     brand,  # noqa: F811
@@ -321,8 +336,7 @@ def test_when_github_fails_the_state_is_not_saved_so_the_next_run_raises_the_cri
 ) -> None:
     project, _, _ = brand
     reader.mentioned["masto"] = [said("5", 3, kind="mention", text="product RECALL now")]
-    github.repo.refs["main"] = "a" * 40
-    github.repo.files[("main", "config.yml")] = (project.root / "config.yml").read_bytes()
+    with_config_on_main(github, project)
     state = path_for(project.state_dir, "masto")
     use_env(monkeypatch, github, GITHUB_TOKEN=TOKEN + "-revoked")
 
@@ -373,10 +387,7 @@ def test_a_read_that_failed_keeps_its_posts_section_and_shows_the_rest(
     monkeypatch,
 ) -> None:
     project, _, ledger = brand
-    key = published(ledger, "launch", "masto", "mastodon", ("101",), AT - timedelta(hours=3))
-    reader.threads["101"] = [said("1", 30, key=key)]
-    use_env(monkeypatch, github)
-    assert CliRunner().invoke(cli, pull_args(project, AT)).exit_code == 0
+    first_run_with_a_reply(project, ledger, reader, github, monkeypatch)
     reader.threads["101"] = TransientError("GET /api/v1/statuses/101/context: 503 Service Unavailable")
     reader.mentioned["masto"] = [said("9", -5, kind="mention")]
 
@@ -439,12 +450,8 @@ def test_dry_run_on_github_prints_what_it_would_send_and_sends_nothing(
     monkeypatch,
 ) -> None:
     project, _, ledger = brand
-    key = published(ledger, "launch", "masto", "mastodon", ("101",), AT - timedelta(hours=3))
-    reader.threads["101"] = [said("1", 30, key=key)]
-    github.repo.refs["main"] = "a" * 40
-    github.repo.files[("main", "config.yml")] = (project.root / "config.yml").read_bytes()
-    use_env(monkeypatch, github)
-    assert CliRunner().invoke(cli, pull_args(project, AT)).exit_code == 0
+    with_config_on_main(github, project)
+    first_run_with_a_reply(project, ledger, reader, github, monkeypatch)
     made, state = writes(github), path_for(project.state_dir, "masto").read_bytes()
     reader.mentioned["masto"] = [said("5", -3, kind="mention", text="a RECALL?")]
 
