@@ -908,13 +908,17 @@ def replies() -> None:
 @at_option()
 @format_option("markdown", "json")
 @only_account_option
-@dry_run_option("Read and print, but leave state/engagement/ as it was.")
+@dry_run_option(
+    "Read and print, but leave state/engagement/ as it was; with --github, print the issue and pull "
+    "request bodies it would send (people's words too, where the inbox shows them) and send nothing."
+)
 @click.option(
     "--github",
     "on_github",
     is_flag=True,
     help="In a workflow: update each account's inbox issue, open the crisis issue and pause pull request "
-    "(GITHUB_TOKEN, GITHUB_REPOSITORY), write the job summary; prints counts and links only.",
+    "(GITHUB_TOKEN, GITHUB_REPOSITORY), write the job summary; prints counts and links only. The state "
+    "is saved only for the accounts whose inbox GitHub took.",
 )
 @click.pass_obj
 def replies_pull(
@@ -932,7 +936,7 @@ def replies_pull(
     the account replies to them. Prints the inbox
     (unanswered, newest first, grouped by post, each with its link) and any crisis signal; ids and
     counts (never anyone's words) go to state/engagement/<account>.json. Exit 3 when an account could
-    not be read in full (the rest is still printed).
+    not be read in full (the rest is still printed), or, with --github, GitHub refused something.
 
     \b
     Example:
@@ -953,37 +957,50 @@ def replies_pull(
             project.state_dir,
             _at(project, at_text),
             accounts=[account] if account else None,
-            save=not dry_run,
+            save=not (dry_run or on_github),  # with --github: once GitHub has taken the inbox
         )
     except (LedgerError, StateError) as error:
         raise click.ClickException(str(error)) from error
+    github_failed = False
     if on_github:  # the job log may be public: people's words go to the inbox issue only
-        _replies_to_github(pulled, config.engagement.show_text)
+        github_failed = not _replies_to_github(project, pulled, config.engagement.show_text, dry_run)
     else:
         click.echo(json_text(as_json(pulled)) if output_format == "json" else as_markdown(pulled))
     click.echo(count_line(pulled), err=True)
-    failed = any(heard.failures for heard in pulled.accounts)
+    failed = github_failed or any(heard.failures for heard in pulled.accounts)
     sys.exit(ExitStatus.SEND_FAILED if failed else ExitStatus.OK)
 
 
-def _replies_to_github(pulled: Pulled, show_text: bool) -> None:
-    """The inbox issues, crisis issue and pause pull request; the summary to stdout and the job summary."""
+def _replies_to_github(project: Project, pulled: Pulled, show_text: bool, dry_run: bool) -> bool:
+    """The crisis issue and pause pull request, then the inbox issues; then the state of each account
+    GitHub took (so nothing heard is lost when GitHub fails); the summary to stdout and the job summary.
+    A dry run prints what it would send instead. False when GitHub refused something."""
     from postwright.engagement.github import GitHub, GitHubError
-    from postwright.engagement.inbox import to_github
+    from postwright.engagement.inbox import DryRunGitHub, to_github
+    from postwright.engagement.pull import save_learnt
     from postwright.job_summary import write_step_summary
 
     try:
-        summary = to_github(GitHub.from_environment(), pulled, show_text=show_text)
+        github = (DryRunGitHub if dry_run else GitHub).from_environment()
+        run = to_github(github, pulled, show_text=show_text)
     except GitHubError as error:
         click.echo(f"postwright: GitHub: {error}", err=True)
-        sys.exit(ExitStatus.SEND_FAILED)
-    click.echo(summary)
+        return False
+    if isinstance(github, DryRunGitHub):
+        click.echo("\n\n".join(github.would) or "Nothing to send.")
+        click.echo()
+    else:
+        save_learnt(project.state_dir, pulled, run.shown)
+    click.echo(run.summary)
     for account in pulled.accounts:  # why exit 3: the platforms' refusals, never anyone's words
         for reason in account.failures:
             click.echo(f"{account.account}: {reason}", err=True)
-    problem = write_step_summary(summary)
+    for error in run.errors:
+        click.echo(f"postwright: GitHub: {error}", err=True)
+    problem = None if dry_run else write_step_summary(run.summary)
     if problem:
         click.echo(problem, err=True)
+    return not run.errors
 
 
 @cli.command()

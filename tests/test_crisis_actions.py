@@ -104,7 +104,7 @@ def test_when_actions_may_not_open_pull_requests_the_issue_says_how_to_allow_it(
 
 
 def test_the_job_summary_says_the_crisis_first(github: FakeGitHub) -> None:
-    summary = to_github(client(github), Pulled(END, (), [SPIKE]))
+    summary = to_github(client(github), Pulled(END, (), [SPIKE])).summary
 
     first = summary.splitlines()[2]
     assert first.startswith("- :rotating_light: **Crisis: spike on bluesky_main**")

@@ -10,9 +10,9 @@ still run. `Pulled` is what the inbox (the GitHub issue, or stdout locally) is m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -77,6 +77,7 @@ class AccountPull:
     counts: tuple[DeliveryCount, ...]  # per delivery that is still followed, newest post first
     failures: tuple[str, ...] = ()
     note: str = ""  # why the account was not read at all (no reader, outbox)
+    learnt: store.AccountState | None = field(default=None, compare=False, repr=False)  # for save_learnt
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +201,9 @@ def _account(
         seen,
         {key: value for key, value in counts.items() if key in followed},
     ).pruned(at)
-    if save and not heard.failures_only():
-        store.save(state_dir, after)
+    learnt = None if heard.failures_only() else after
+    if save and learnt is not None:
+        store.save(state_dir, learnt)
     signals = detect(name, after.hours(), new, at, rules)
     listed = (c for c in conversations if not c.answered and not heard.old_mention(c, listed_since))
     unanswered = tuple(sorted(listed, key=_newest_first))
@@ -212,8 +214,9 @@ def _account(
         unanswered,
         len(new),
         sum(1 for item in conversations if item.kind == "mention"),
-        _counts(mine, after),
+        _counts(mine, after, at, bands),
         tuple(heard.failures),
+        learnt=learnt,
     ), signals
 
 
@@ -230,11 +233,22 @@ def _newest_first(conversation: Conversation) -> tuple[float, str]:
     return (-conversation.created.timestamp(), conversation.remote_id)
 
 
-def _counts(mine: list[Delivery], state: store.AccountState) -> tuple[DeliveryCount, ...]:
+def save_learnt(state_dir: Path, pulled: Pulled, accounts: Collection[str]) -> None:
+    """Write what `pull(..., save=False)` learnt of `accounts`: the caller saves only once what was heard
+    is shown (the inbox issues written), so a failure there leaves it to be heard again."""
+    for heard in pulled.accounts:
+        if heard.account in accounts and heard.learnt is not None:
+            store.save(state_dir, heard.learnt)
+
+
+def _counts(
+    mine: list[Delivery], state: store.AccountState, at: datetime, bands: Bands
+) -> tuple[DeliveryCount, ...]:
+    """The deliveries still followed (younger than the bands' stop, not deleted), as last read."""
     shown = []
     for delivery in mine:
         counts = state.deliveries.get(delivery.key)
-        if counts is None or counts.gone:
+        if counts is None or counts.gone or at - delivery.published >= bands.stop:
             continue
         url = next((url for url in delivery.urls if url), None)
         shown.append(

@@ -29,6 +29,9 @@ _API_VERSIONS = {
     "2022-11-28",
     "2026-03-10",
 }  # https://docs.github.com/en/rest/about-the-rest-api/api-versions
+# an issue body longer than this is refused with 422 (https://github.com/PyGithub/PyGithub/issues/1906 shows
+# the answer; https://github.com/googleapis/release-please/issues/1034)
+BODY_MAX = 65_536
 _ISSUE_FIELDS = {
     "title",
     "body",
@@ -74,6 +77,7 @@ class FakeRepo:
     files: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (branch, path) -> bytes
     pulls: list[dict[str, Any]] = field(default_factory=list)
     pulls_forbidden: bool = False  # the repository does not let Actions open pull requests
+    outage: set[int] = field(default_factory=set)  # issues whose update GitHub answers 502 (an outage)
 
 
 class FakeGitHub(FakeApi):
@@ -178,6 +182,8 @@ class FakeGitHub(FakeApi):
         assert isinstance(body.get("title"), str) and body["title"], "title is required"
         assert set(body) <= _ISSUE_FIELDS, f"unknown fields {sorted(set(body) - _ISSUE_FIELDS)}"
         assert isinstance(body.get("body", ""), str), "body is a string"
+        if len(body.get("body", "")) > BODY_MAX:
+            return _too_long()
         labels = body.get("labels", [])
         assert all(isinstance(label, str) for label in labels), "labels are names"
         assert all(label in self.repo.labels for label in labels), (
@@ -194,6 +200,10 @@ class FakeGitHub(FakeApi):
         issue = self.repo.issues.get(int(number))
         if issue is None:
             return json_response({"message": "Not Found"}, 404)
+        if issue.number in self.repo.outage:
+            return json_response({"message": "Server Error"}, 502)
+        if len(body.get("body", "")) > BODY_MAX:
+            return _too_long()
         issue.body = body.get("body", issue.body)
         issue.title = body.get("title", issue.title)
         return json_response(issue.json(self.html))
@@ -331,6 +341,16 @@ class FakeGitHub(FakeApi):
             return json_response({"message": "Not Found"}, 404)
         pull.update({name: body[name] for name in ("title", "body", "state") if name in body})
         return json_response(pull)
+
+
+def _too_long() -> Response:
+    error = {
+        "resource": "Issue",
+        "code": "custom",
+        "field": "body",
+        "message": f"body is too long (maximum is {BODY_MAX} characters)",
+    }
+    return json_response({"message": "Validation Failed", "errors": [error]}, 422)
 
 
 def _blob(content: bytes) -> str:
