@@ -37,6 +37,7 @@ costs O(n log n) per group instead of thousands of resamples.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections import defaultdict
@@ -338,10 +339,17 @@ def _summary(
 def median_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
     """The exact bootstrap percentile interval of the median of `values` (sorted, non-empty)."""
     ordered = sorted(values)
-    n = len(ordered)
+    low, high = _interval_ranks(len(ordered), confidence)
+    return ordered[low - 1], ordered[high - 1]
+
+
+@functools.cache
+def _interval_ranks(n: int, confidence: float) -> tuple[int, int]:
+    """The ranks (from 1) of the interval's ends among n sorted values: they depend on n alone, and a
+    report asks for the same n hundreds of times (every slot with a year of weekly posts)."""
     needed = (n + 1) // 2  # the lower median of n draws is at most x_k when at least this many are ≤ x_k
     tail = (1 - confidence) / 2
-    return ordered[_first_k(needed, n, tail) - 1], ordered[_first_k(needed, n, 1 - tail) - 1]
+    return _first_k(needed, n, tail), _first_k(needed, n, 1 - tail)
 
 
 def _first_k(needed: int, n: int, target: float) -> int:

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from postwright.insights.best_time import (
     MIN_N,
+    SETTLED_AGE,
     WEEKDAYS,
     DeliveryScore,
     SlotScore,
@@ -360,7 +361,7 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
     ReportError (config.yml unusable, a bad --since), StoreError and LedgerError (a damaged file, located)."""
     from postwright.cache import memo  # the loader and the store: imported when a report is made
     from postwright.config import load_config
-    from postwright.insights.store import read_accounts, read_observations
+    from postwright.insights.store import read_accounts, read_settled
     from postwright.load import is_loaded_file, load_posts
 
     config, _ = load_config(project)
@@ -370,8 +371,8 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
     zone = ZoneInfo(config.brand.timezone)
     newest = at or _newest_month(project.root)
     first = None if newest is None else min(newest - BEST_TIME_HISTORY, parse_since(since, newest, zone))
-    # streamed: only each delivery's settled reading is kept, so memory does not grow with the rows
-    observations = read_observations(project.root, first and first - _CONTEXT) if newest else ()
+    # only each delivery's settled reading is read, so neither time nor memory grows with its rows
+    observations = read_settled(project.root, SETTLED_AGE, first and first - _CONTEXT, at) if newest else ()
     facts = post_facts(config, loaded.posts, Ledger(project.state_dir).read())
     report = performance(
         observations,
@@ -388,11 +389,13 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
 def _roi(project: Project, config: Config, posts: Sequence[Post], report: Performance) -> Roi | None:
     """Return on investment over the report's period; None where there is nothing to count (no
     conversions imported, no cost in a post or campaign). A damaged conversions file raises, located."""
-    from postwright.insights import conversions, roi
+    from postwright.insights import conversions
 
     costs = any(post.cost for post in posts) or any(c.cost for c in config.campaigns.values())
     if not costs and not (project.root / conversions.FOLDER).is_dir():
         return None
+    from postwright.insights import roi
+
     found = conversions.read_conversions(project.root, report.since.date())
     return roi.roi(config, posts, found, report.since.date(), report.until)
 
@@ -534,7 +537,7 @@ def _code(text: str) -> str:
 
 def markdown(report: Performance) -> str:
     """The report for a job summary or a file: tables, each post's file and its link on the platform."""
-    from postwright.report import escape_markdown  # the pull request report's escaping: one rule for both
+    from postwright.console import escape_markdown  # the pull request report's escaping: one rule for both
 
     period = f"{report.since:%Y-%m-%d} – {report.until:%Y-%m-%d} ({report.zone})"
     lines = [
