@@ -195,10 +195,8 @@ def _number(value: float | None) -> str:
 def _metric(metrics: Mapping[str, int], name: str) -> int | None:
     if name in metrics:
         return metrics[name]
-    for column, value in metrics.items():
-        if column.rsplit(".", 1)[-1] == name:
-            return value
-    return None
+    dotted = "." + name  # the names in ENGAGEMENT have no dot: a column matches on its last segment
+    return next((value for column, value in metrics.items() if column.endswith(dotted)), None)
 
 
 def engagements(platform: str, metrics: Mapping[str, int]) -> int:

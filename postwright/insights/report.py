@@ -332,7 +332,11 @@ def post_facts(config: Config, posts: Iterable[Post], states: Mapping[str, JobSt
         for account in post.targets:
             key = f"{post.id}.{post.lang}/{account}"
             platform = config.accounts[account].platform if account in config.accounts else ""
-            override = {**post.overrides.get(platform, {}), **post.overrides.get(account, {})}
+            override = (
+                {**post.overrides.get(platform, {}), **post.overrides.get(account, {})}
+                if post.overrides
+                else {}
+            )
             state = states.get(key)
             facts[key] = PostFacts(
                 source=post.source,
@@ -361,12 +365,19 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
     ReportError (config.yml unusable, a bad --since), StoreError and LedgerError (a damaged file, located)."""
     from postwright.cache import memo  # the loader and the store: imported when a report is made
     from postwright.config import load_config
-    from postwright.insights.store import read_accounts, read_settled
-    from postwright.load import is_loaded_file, load_posts
 
     config, _ = load_config(project)
     if config is None:
         raise ReportError("config.yml cannot be used: run `postwright check` to see why")
+    with memo.collector_paused():  # many objects, no cycles: the collector's walks would cost a tenth
+        return _from_project(project, config, since, at)
+
+
+def _from_project(project: Project, config: Config, since: str, at: datetime | None) -> Performance:
+    from postwright.cache import memo
+    from postwright.insights.store import read_accounts, read_settled
+    from postwright.load import is_loaded_file, load_posts
+
     loaded = load_posts(project, config, memo.posts_memo(project, is_loaded_file))  # a build's memo helps
     zone = ZoneInfo(config.brand.timezone)
     newest = at or _newest_month(project.root)
