@@ -400,13 +400,11 @@ def _from_project(project: Project, config: Config, since: str, at: datetime | N
 def _roi(project: Project, config: Config, posts: Sequence[Post], report: Performance) -> Roi | None:
     """Return on investment over the report's period; None where there is nothing to count (no
     conversions imported, no cost in a post or campaign). A damaged conversions file raises, located."""
-    from postwright.insights import conversions
+    from postwright.insights import conversions, roi
 
     costs = any(post.cost for post in posts) or any(c.cost for c in config.campaigns.values())
     if not costs and not (project.root / conversions.FOLDER).is_dir():
         return None
-    from postwright.insights import roi
-
     found = conversions.read_conversions(project.root, report.since.date())
     return roi.roi(config, posts, found, report.since.date(), report.until)
 
