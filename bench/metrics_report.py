@@ -1,20 +1,23 @@
 """`metrics report` over a year of data (issue 19): 5 posts a day on 6 platforms, each delivery read 25 times
-as it aged (1 h to 89 d, the numbers growing), about 230,000 rows written with the store into
+as it aged (1 h to 89 d, the numbers growing), about 220,000 rows written with the store into
 state/metrics/, with the 1,825 post files and the ledger they came from. Target: under 2 s and under 300 MB.
 
 Every row runs `python build.py metrics report …` as a user or the workflow does (starting Python and
-importing what the command needs included), cold (no .postwright-cache/) and after a `build` (its posts memo
-is what a scheduled job restores). The floor reads the same CSV files with the csv module alone and nothing
-else. Each row prints the median wall time, the median CPU time (user + system) and the peak memory (the
-largest resident set of a run) of --repeat runs, and CPU as a ratio to the floor's. Nothing is asserted:
-the machine is small and shared.
+importing what the command needs included), cold (no .postwright-cache/: a fresh checkout) and after a
+`build` (its posts memo is what a scheduled job restores). The floor reads the same CSV files with the csv
+module alone and nothing else. Each row prints the median wall time, the median CPU time (user + system,
+worker processes included) and the peak memory (the largest resident set of a run) of --repeat runs.
+With --baseline REF, the same rows run with postwright as it was at that git commit too, side by side,
+and each format's output of both is compared byte for byte. Nothing is asserted: the machine is small and
+shared, so the load average is printed before and after.
 
-    python bench/metrics_report.py [--days 365] [--repeat 3]
+    python bench/metrics_report.py [--days 365] [--repeat 5] [--baseline main]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -174,43 +177,99 @@ def timed(command: list[str | Path], repeat: int) -> tuple[float, float, float]:
     return statistics.median(walls), statistics.median(cpus), max(peaks)
 
 
+Timing = tuple[float, float, float]
+FORMATS = ("json", "markdown", "html")
+
+
+def measure(code: Path, root: Path, repeat: int) -> tuple[dict[str, Timing], dict[str, bytes]]:
+    """The report's rows with the postwright in `code` (its build.py imports the postwright beside it),
+    cold and after that code's own build; and each format's output."""
+    shutil.rmtree(root / ".postwright-cache", ignore_errors=True)
+    command = [sys.executable, code / "build.py", "-C", root, "metrics", "report", "--since", "28d"]
+    rows = {f"--format {name}, cold": timed([*command, "--format", name], repeat) for name in FORMATS}
+    subprocess.run([sys.executable, code / "build.py", "-C", root, "build"], capture_output=True, check=False)
+    for name in FORMATS:
+        rows[f"--format {name}, after a build"] = timed([*command, "--format", name], repeat)
+    outputs = {
+        name: subprocess.run([*map(str, command), "--format", name], capture_output=True, check=True).stdout
+        for name in FORMATS
+    }
+    return rows, outputs
+
+
+def checkout(ref: str, folder: Path) -> Path:
+    """postwright/ and build.py as they were at `ref`, exported (not checked out) into `folder`."""
+    archive = subprocess.run(
+        ["git", "-C", REPO, "archive", "--format=tar", ref, "postwright", "build.py"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
+    return folder
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min) on {os.cpu_count()} cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--baseline", metavar="REF", help="also time postwright as at this git commit")
     options = parser.parse_args()
     # under the repository, not /tmp: on this sandbox /tmp writes are much slower than the work disk
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent, prefix=".metrics-") as folder:
-        root = Path(folder)
+        root = Path(folder) / "brand"
+        root.mkdir()
         began = time.perf_counter()
         rows = make_brand(root, options.days)
         size = sum(path.stat().st_size for path in (root / "state" / "metrics").rglob("*.csv"))
         print(
             f"{options.days} days: {rows:,} rows, {size / 1e6:.1f} MB in state/metrics/ "
-            f"(made in {time.perf_counter() - began:.0f} s)"
+            f"(made in {time.perf_counter() - began:.0f} s); medians of {options.repeat} runs"
         )
-        command = [sys.executable, REPO / "build.py", "-C", root, "metrics", "report", "--since", "28d"]
+        print(f"before: {load()}")
         floor = timed([sys.executable, "-c", FLOOR, root], options.repeat)
-        results = [("floor: csv module reads every file", floor)]
-        for output_format in ("json", "markdown", "html"):
-            results.append(
-                (
-                    f"metrics report --format {output_format}, cold",
-                    timed([*command, "--format", output_format], options.repeat),
-                )
-            )
-        subprocess.run(
-            [sys.executable, REPO / "build.py", "-C", root, "build"], capture_output=True, check=False
+        before = None
+        if options.baseline:
+            (Path(folder) / "baseline").mkdir()
+            before = measure(checkout(options.baseline, Path(folder) / "baseline"), root, options.repeat)
+        now, outputs = measure(REPO, root, options.repeat)
+        print(f"after:  {load()}")
+        report(floor, now, before, options.baseline, outputs)
+
+
+def report(
+    floor: Timing,
+    now: dict[str, Timing],
+    before: tuple[dict[str, Timing], dict[str, bytes]] | None,
+    baseline: str | None,
+    outputs: dict[str, bytes],
+) -> None:
+    """The table: wall, CPU and peak memory of each row, beside the baseline's where there is one."""
+    print(
+        f"floor (csv module reads every file): {floor[0]:.2f} s wall, {floor[1]:.2f} s CPU, {floor[2]:.0f} MB"
+    )
+    if before is None:
+        print(f"{'metrics report':36} {'wall':>7} {'CPU':>7} {'peak MB':>8}")
+        for label, (wall, cpu, peak) in now.items():
+            print(f"{label:36} {wall:6.2f}s {cpu:6.2f}s {peak:8.0f}")
+        return
+    old, old_outputs = before
+    print(
+        f"{'metrics report':36} {'CPU ' + baseline[:10]:>16} {'CPU now':>8} {'×':>5} {'wall then':>10} "
+        f"{'wall now':>9} {'MB then':>8} {'MB now':>7}"
+    )
+    for label, (wall, cpu, peak) in now.items():
+        then = old[label]
+        print(
+            f"{label:36} {then[1]:15.2f}s {cpu:7.2f}s {then[1] / cpu:5.1f} {then[0]:9.2f}s {wall:8.2f}s "
+            f"{then[2]:8.0f} {peak:7.0f}"
         )
-        results.append(
-            (
-                "metrics report --format html, after a build",
-                timed([*command, "--format", "html"], options.repeat),
-            )
-        )
-        print(f"{'':48} {'wall':>7} {'CPU':>7} {'× floor':>8} {'peak MB':>8}")
-        for label, (wall, cpu, peak) in results:
-            print(f"{label:48} {wall:6.2f}s {cpu:6.2f}s {cpu / floor[1]:7.1f}× {peak:8.0f}")
+    same = [name for name in FORMATS if old_outputs[name] == outputs[name]]
+    print(f"same bytes as {baseline}: {', '.join(same) or 'none'} of {', '.join(FORMATS)}")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,15 @@ def json_text(data: object) -> str:
 FORMATTERS = {"human": format_human, "github": format_github, "json": format_json}
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text outside code as GitHub shows it, literally: no formatting, links, HTML or @-mentions."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text.replace("\r", "").replace("\n", " ")))
+    return text.replace("@", "@\u200b")  # a mention would notify someone
+
+
 def count_line(diagnostics: Iterable[Diagnostic]) -> str:
     """'2 errors, 1 warning' — the tail of every run summary."""
     counts = {severity: 0 for severity in Severity}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from postwright import render
 from postwright.config import load_config
-from postwright.console import count_line, json_text, ordered
+from postwright.console import count_line, escape_markdown, json_text, ordered
 from postwright.diagnostics import Diagnostic, Severity, printable
 from postwright.insights.best_time import SlotScore
 from postwright.insights.report import interval_text, stats_json
@@ -265,13 +265,6 @@ def _base_outputs(project: Project, base: str) -> dict[str, tuple[str, datetime]
 # Markdown --------------------------------------------------------------------------------------------
 
 _ICON = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-
-
-def escape_markdown(text: str) -> str:
-    """Text outside code as GitHub shows it, literally: no formatting, links, HTML or @-mentions."""
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", printable(text.replace("\r", "").replace("\n", " ")))
-    return text.replace("@", "@\u200b")  # a mention would notify someone
 
 
 def _fence(text: str) -> str:

@@ -442,3 +442,23 @@ def test_the_metrics_job_writes_the_report_to_its_summary(brand, tmp_path, monke
     assert summary.read_text(encoding="utf-8").startswith(
         "## postwright metrics: Fix-it Café, 2026-09-22 – 2026-10-20"
     )
+
+
+@pytest.mark.parametrize("at", [None, datetime(2026, 10, 1, 12, tzinfo=UTC)])
+def test_the_report_reads_only_each_deliverys_settled_row_and_says_the_same(brand, monkeypatch, at):
+    """from_project reads one row per delivery (store.read_settled), never every Observation, and every
+    format is byte for byte what all the rows give."""
+    from postwright.insights import store
+    from postwright.insights.report import from_project, rendered
+
+    def every_row(root, _age, since=None, until=None):
+        return [row for row in store.read_observations(root, since) if until is None or row.observed <= until]
+
+    def formats(report) -> list[bytes]:
+        return [rendered(report, name, root=brand.root, folder=None) for name in ("json", "markdown", "html")]
+
+    with monkeypatch.context() as patched:
+        patched.setattr(store, "read_month", lambda path: pytest.fail(f"{path} read row by row"))
+        settled_only = formats(from_project(brand, "28d", at))
+    monkeypatch.setattr(store, "read_settled", every_row)
+    assert settled_only == formats(from_project(brand, "28d", at))

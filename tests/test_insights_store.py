@@ -4,12 +4,14 @@ compaction to settled points, and the size budget of a year."""
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from postwright.insights import store
+from postwright.insights.best_time import SETTLED_AGE, settled
 from postwright.insights.model import AccountObservation, Observation
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -86,6 +88,7 @@ def test_since_filters_by_publication_and_skips_earlier_months(tmp_path: Path) -
             "post_id,lang,account,published,observed\n,en,m,2026-12-01T09:00:00Z,2026-12-01T10:00:00Z\n",
             ":2: post_id",
         ),
+        ('post_id,lang,account,published,observed\n"a,en,m,x,y\n', ":2: not valid CSV"),
     ],
 )
 def test_a_damaged_file_is_an_error_at_its_line_and_is_never_rewritten(tmp_path, text, where) -> None:
@@ -94,9 +97,79 @@ def test_a_damaged_file_is_an_error_at_its_line_and_is_never_rewritten(tmp_path,
     path.write_text(text)
     with pytest.raises(store.StoreError, match=f"2026-12.csv{where}"):
         list(store.read_observations(tmp_path))
+    with pytest.raises(store.StoreError, match=f"2026-12.csv{where}"):
+        store.read_settled(tmp_path, SETTLED_AGE)
     with pytest.raises(store.StoreError):
         store.store_observations(tmp_path, [reading(1, {"likes": 3})])
     assert path.read_text() == text
+
+
+def _aged_readings(seed: int) -> list[Observation]:
+    """Deliveries on two platforms over three months, each read at a random set of ages around 7 d."""
+    draw = random.Random(seed)
+    rows = []
+    for day in range(0, 80, 3):
+        for account, platform in (("m", "mastodon"), ("x", "x")):
+            published = T0 - timedelta(days=90 - day, hours=draw.randint(0, 12))
+            post_id = f"{published:%Y-%m-%d-%H%M}-fix"
+            for hours in sorted(
+                draw.sample((1, 6, 24, 100, 167, 168, 169, 400, 720, 2136), draw.randint(1, 6))
+            ):
+                rows.append(
+                    Observation(
+                        f"{post_id}.en/{account}",
+                        post_id,
+                        "en",
+                        account,
+                        platform,
+                        published,
+                        published + timedelta(hours=hours),
+                        {"likes": hours + draw.randint(0, 3), "views": draw.choice((0, 10 * hours))},
+                    )
+                )
+    return rows
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_read_settled_gives_what_settled_chooses_from_every_row(tmp_path: Path, seed: int) -> None:
+    """The report's reader makes best_time.settled's choice while reading, with `since` and `until`."""
+    store.store_observations(tmp_path, _aged_readings(seed))
+    since, until = T0 - timedelta(days=60), T0 - timedelta(days=20)
+    for first, last in ((None, None), (since, None), (None, until), (since, until)):
+        every = [
+            row for row in store.read_observations(tmp_path, first) if last is None or row.observed <= last
+        ]
+        assert store.read_settled(tmp_path, SETTLED_AGE, first, last) == list(settled(every).values())
+
+
+def test_read_settled_does_not_rely_on_the_order_or_plain_cells_of_a_file(tmp_path: Path) -> None:
+    """A file edited by hand, rows shuffled and a cell quoted (read with the csv module, not split at
+    commas), gives the same choices."""
+    store.store_observations(tmp_path, _aged_readings(4))
+    expected = store.read_settled(tmp_path, SETTLED_AGE)
+    for path in (tmp_path / "state/metrics").rglob("*.csv"):
+        header, *rows = path.read_text().splitlines(keepends=True)
+        random.Random(5).shuffle(rows)
+        path.write_text(header + "".join(rows).replace(",en,", ',"en",', 1))
+    assert sorted(store.read_settled(tmp_path, SETTLED_AGE), key=lambda row: row.key) == sorted(
+        expected, key=lambda row: row.key
+    )
+
+
+def test_read_settled_parses_the_numbers_of_the_rows_it_keeps_only(tmp_path: Path) -> None:
+    """Times and layout are checked in every row; numbers in the row chosen (the others when the file is
+    next rewritten, which reads them all)."""
+    path = tmp_path / "state/metrics/mastodon/2026-12.csv"
+    path.parent.mkdir(parents=True)
+    path.write_text(
+        "post_id,lang,account,published,observed,likes\n"
+        "a,en,m,2026-12-01T09:00:00Z,2026-12-01T10:00:00Z,lots\n"
+        "a,en,m,2026-12-01T09:00:00Z,2026-12-09T10:00:00Z,7\n"
+    )
+    (chosen,) = store.read_settled(tmp_path, SETTLED_AGE)
+    assert (chosen.metrics, chosen.platform, chosen.key) == ({"likes": 7}, "mastodon", "a.en/m")
+    with pytest.raises(store.StoreError, match=r"2026-12\.csv:2: likes is 'lots'"):
+        store.read_settled(tmp_path, SETTLED_AGE, until=datetime(2026, 12, 2, tzinfo=UTC))
 
 
 def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch) -> None:

@@ -37,6 +37,7 @@ costs O(n log n) per group instead of thousands of resamples.
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections import defaultdict
@@ -194,10 +195,8 @@ def _number(value: float | None) -> str:
 def _metric(metrics: Mapping[str, int], name: str) -> int | None:
     if name in metrics:
         return metrics[name]
-    for column, value in metrics.items():
-        if column.rsplit(".", 1)[-1] == name:
-            return value
-    return None
+    dotted = "." + name  # the names in ENGAGEMENT have no dot: a column matches on its last segment
+    return next((value for column, value in metrics.items() if column.endswith(dotted)), None)
 
 
 def engagements(platform: str, metrics: Mapping[str, int]) -> int:
@@ -338,10 +337,17 @@ def _summary(
 def median_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> tuple[float, float]:
     """The exact bootstrap percentile interval of the median of `values` (sorted, non-empty)."""
     ordered = sorted(values)
-    n = len(ordered)
+    low, high = _interval_ranks(len(ordered), confidence)
+    return ordered[low - 1], ordered[high - 1]
+
+
+@functools.cache
+def _interval_ranks(n: int, confidence: float) -> tuple[int, int]:
+    """The ranks (from 1) of the interval's ends among n sorted values: they depend on n alone, and a
+    report asks for the same n hundreds of times (every slot with a year of weekly posts)."""
     needed = (n + 1) // 2  # the lower median of n draws is at most x_k when at least this many are ≤ x_k
     tail = (1 - confidence) / 2
-    return ordered[_first_k(needed, n, tail) - 1], ordered[_first_k(needed, n, 1 - tail) - 1]
+    return _first_k(needed, n, tail), _first_k(needed, n, 1 - tail)
 
 
 def _first_k(needed: int, n: int, target: float) -> int:

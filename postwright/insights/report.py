@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 
 from postwright.insights.best_time import (
     MIN_N,
+    SETTLED_AGE,
     WEEKDAYS,
     DeliveryScore,
     SlotScore,
@@ -331,7 +332,11 @@ def post_facts(config: Config, posts: Iterable[Post], states: Mapping[str, JobSt
         for account in post.targets:
             key = f"{post.id}.{post.lang}/{account}"
             platform = config.accounts[account].platform if account in config.accounts else ""
-            override = {**post.overrides.get(platform, {}), **post.overrides.get(account, {})}
+            override = (
+                {**post.overrides.get(platform, {}), **post.overrides.get(account, {})}
+                if post.overrides
+                else {}
+            )
             state = states.get(key)
             facts[key] = PostFacts(
                 source=post.source,
@@ -360,18 +365,25 @@ def from_project(project: Project, since: str, at: datetime | None = None) -> Pe
     ReportError (config.yml unusable, a bad --since), StoreError and LedgerError (a damaged file, located)."""
     from postwright.cache import memo  # the loader and the store: imported when a report is made
     from postwright.config import load_config
-    from postwright.insights.store import read_accounts, read_observations
-    from postwright.load import is_loaded_file, load_posts
 
     config, _ = load_config(project)
     if config is None:
         raise ReportError("config.yml cannot be used: run `postwright check` to see why")
+    with memo.collector_paused():  # many objects, no cycles: the collector's walks would cost a tenth
+        return _from_project(project, config, since, at)
+
+
+def _from_project(project: Project, config: Config, since: str, at: datetime | None) -> Performance:
+    from postwright.cache import memo
+    from postwright.insights.store import read_accounts, read_settled
+    from postwright.load import is_loaded_file, load_posts
+
     loaded = load_posts(project, config, memo.posts_memo(project, is_loaded_file))  # a build's memo helps
     zone = ZoneInfo(config.brand.timezone)
     newest = at or _newest_month(project.root)
     first = None if newest is None else min(newest - BEST_TIME_HISTORY, parse_since(since, newest, zone))
-    # streamed: only each delivery's settled reading is kept, so memory does not grow with the rows
-    observations = read_observations(project.root, first and first - _CONTEXT) if newest else ()
+    # only each delivery's settled reading is read, so neither time nor memory grows with its rows
+    observations = read_settled(project.root, SETTLED_AGE, first and first - _CONTEXT, at) if newest else ()
     facts = post_facts(config, loaded.posts, Ledger(project.state_dir).read())
     report = performance(
         observations,
@@ -539,7 +551,7 @@ def _code(text: str) -> str:
 
 def markdown(report: Performance) -> str:
     """The report for a job summary or a file: tables, each post's file and its link on the platform."""
-    from postwright.report import escape_markdown  # the pull request report's escaping: one rule for both
+    from postwright.console import escape_markdown  # the pull request report's escaping: one rule for both
 
     period = f"{report.since:%Y-%m-%d} – {report.until:%Y-%m-%d} ({report.zone})"
     lines = [

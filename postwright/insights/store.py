@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from postwright.insights.model import AccountObservation, Observation
 
@@ -99,6 +100,104 @@ def last_observed(root: Path, since: datetime) -> dict[str, datetime]:
     return latest
 
 
+def read_settled(
+    root: Path, settled_age: timedelta, since: datetime | None = None, until: datetime | None = None
+) -> list[Observation]:
+    """Per delivery published at or after `since`, only the reading it is judged by among those observed
+    at or before `until`: its first at or after `settled_age` of age, else its latest (best_time.settled's
+    choice, made while reading), in the order read_observations first gives each delivery. What `metrics
+    report` reads: a year holds ~25 rows per delivery, and making an Observation of each cost more than
+    everything else the report does.
+
+    Every row's layout, ids and times are checked (each distinct time text parsed once); the numbers
+    only in the rows chosen (the others are checked when their file is next rewritten)."""
+    first_month = f"{since.astimezone(UTC):%Y-%m}" if since else ""
+    times: dict[str, datetime] = {}
+    chosen: dict[tuple[str, str, str], _Choice] = {}
+    for path in _files(root, lambda name: name[:1].isdigit() and name[:7] >= first_month):
+        for run in _runs(path, times, settled_age, since, until):
+            held = chosen.get(run.key)
+            if held is None or _better(run.observed, run.settled, held.observed, held.settled):
+                chosen[run.key] = run
+    return [choice.observation() for choice in chosen.values()]
+
+
+def _better(observed: datetime, settled: bool, held_observed: datetime, held_settled: bool) -> bool:
+    """best_time._better: a settled reading beats an early one; of settled ones the earliest wins, of early
+    ones the latest; on a tie the one held stays."""
+    if settled != held_settled:
+        return settled
+    return observed < held_observed if settled else observed > held_observed
+
+
+class _Choice(NamedTuple):
+    """A delivery's best reading in a run of its rows: where it is, its cells, what choosing compares."""
+
+    key: tuple[str, str, str]  # post_id, lang, account
+    path: Path
+    header: list[str]
+    line: int
+    cells: list[str]
+    published: datetime
+    observed: datetime
+    settled: bool  # at least the settled age old
+
+    def observation(self) -> Observation:
+        post_id, lang, account = self.key
+        row = dict(zip(self.header, self.cells, strict=True))
+        return Observation(
+            key=f"{post_id}.{lang}/{account}",
+            post_id=post_id,
+            lang=lang,
+            account=account,
+            platform=self.path.parent.name,
+            published=self.published,
+            observed=self.observed,
+            metrics=_numbers(self.path, self.line, row, self.header[len(POST_COLUMNS) :]),
+        )
+
+
+def _runs(
+    path: Path,
+    times: dict[str, datetime],
+    settled_age: timedelta,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[_Choice]:
+    """Each run of one delivery's rows in a month file (the store writes them together) as its best row.
+    In local names: this loop is most of the report's time. A file edited out of order gives more runs,
+    never a wrong choice (`read_settled` compares a delivery's runs again)."""
+    runs: list[_Choice] = []
+    header, rows = _cells(path, POST_COLUMNS)
+    key = best = None  # the run's key and its best row so far: (line, cells, published, observed, settled)
+    for line, cells in rows:
+        post_id, lang, account, published_text, observed_text = cells[:5]
+        if not (post_id and lang and account):
+            raise StoreError(f"{path}:{line}: post_id, lang and account must not be empty")
+        try:
+            published = times.get(published_text) or _parsed(times, published_text)
+            observed = times.get(observed_text) or _parsed(times, observed_text)
+        except ValueError as error:
+            raise StoreError(f"{path}:{line}: {error}") from None
+        if (since is not None and published < since) or (until is not None and observed > until):
+            continue
+        settled = observed - published >= settled_age
+        if key is None or key[0] != post_id or key[2] != account or key[1] != lang:
+            if best is not None:
+                runs.append(_Choice(key, path, header, *best))
+            key, best = (post_id, lang, account), (line, cells, published, observed, settled)
+        elif _better(observed, settled, best[3], best[4]):
+            best = (line, cells, published, observed, settled)
+    if best is not None:
+        runs.append(_Choice(key, path, header, *best))
+    return runs
+
+
+def _parsed(times: dict[str, datetime], text: str) -> datetime:
+    times[text] = moment = parse_time(text)
+    return moment
+
+
 def read_accounts(root: Path, since: datetime | None = None) -> Iterator[AccountObservation]:
     """Every stored account reading; with `since`, those observed at or after it."""
     first_year = f"accounts-{since.astimezone(UTC):%Y}" if since else "accounts-"
@@ -119,33 +218,56 @@ def _files(root: Path, wanted) -> Iterator[Path]:
 
 
 def _rows(path: Path, fixed: Sequence[str]) -> Iterator[tuple[int, list[str], dict[str, str]]]:
-    """(line, header, row) for each data row; a header that lacks the fixed columns, a row with the wrong
-    number of cells, or bytes that are not UTF-8 raise StoreError at their line."""
+    """(line, header, row) for each data row, as `_cells` checks them."""
+    header, rows = _cells(path, fixed)
+    for line, cells in rows:
+        yield line, header, dict(zip(header, cells, strict=True))
+
+
+def _cells(path: Path, fixed: Sequence[str]) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and (line, cells) of each data row. A header that lacks the fixed columns, a row with the
+    wrong number of cells, or bytes that are not UTF-8 raise StoreError at their line. A missing or
+    empty file has no rows."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise StoreError(f"{path}: not UTF-8 text (byte {error.start})") from None
     except FileNotFoundError:
-        return
+        text = ""
     if text and not text.endswith("\n"):
         raise StoreError(
             f"{path}:{text.count(chr(10)) + 1}: the last line is incomplete (a write was cut off)"
         )
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    if not any(character in text for character in '"\r\0'):  # plain: each line its cells, split at commas
+        lines = text.split("\n")
+        header = lines[0].split(",") if text else []
+        rows = _split_rows(path, lines, len(header))
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        try:
+            header = next(reader, [])
+        except csv.Error as error:
+            raise StoreError(f"{path}:{reader.line_num}: not valid CSV ({error})") from None
+        rows = _checked_rows(path, reader, len(header))
+    if header and (tuple(header[: len(fixed)]) != tuple(fixed) or len(set(header)) != len(header)):
+        raise StoreError(f"{path}:1: the header must start with {','.join(fixed)} and name each column once")
+    return header, rows
+
+
+def _split_rows(path: Path, lines: list[str], width: int) -> Iterator[tuple[int, list[str]]]:
+    for number in range(1, len(lines) - 1):
+        cells = lines[number].split(",") if lines[number] else []
+        if len(cells) != width:
+            raise StoreError(f"{path}:{number + 1}: {len(cells)} cells where the header has {width}")
+        yield number + 1, cells
+
+
+def _checked_rows(path: Path, reader, width: int) -> Iterator[tuple[int, list[str]]]:
     try:
-        header = next(reader, None)
-        if header is None:
-            return
-        if tuple(header[: len(fixed)]) != tuple(fixed) or len(set(header)) != len(header):
-            raise StoreError(
-                f"{path}:1: the header must start with {','.join(fixed)} and name each column once"
-            )
         for cells in reader:
-            if len(cells) != len(header):
-                raise StoreError(
-                    f"{path}:{reader.line_num}: {len(cells)} cells where the header has {len(header)}"
-                )
-            yield reader.line_num, header, dict(zip(header, cells, strict=True))
+            if len(cells) != width:
+                raise StoreError(f"{path}:{reader.line_num}: {len(cells)} cells where the header has {width}")
+            yield reader.line_num, cells
     except csv.Error as error:
         raise StoreError(f"{path}:{reader.line_num}: not valid CSV ({error})") from None
 

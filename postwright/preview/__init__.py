@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from postwright import pipeline
 from postwright.diagnostics import Diagnostic
 from postwright.model import Built
-from postwright.preview.ics import calendar_ics
 from postwright.preview.model import Overview, overview
 from postwright.preview.performance import PERFORMANCE_PAGE, site_page
 from postwright.preview.site import POSTS_FOLDER, render_site
@@ -46,6 +44,8 @@ class Previewed:
 
 def gather(project: Project) -> Callable[[datetime], tuple[Overview, tuple[Diagnostic, ...]]]:
     """check (render, images from the cache, validate) once; then the plan at a time, joined."""
+    from postwright import pipeline  # here: `metrics report --format html` imports this package too
+
     checked = pipeline.check(project)
     if checked.config is None:
         raise PreviewError("config.yml cannot be used", checked.diagnostics)
@@ -84,6 +84,9 @@ def write_preview(
     the machine that built the site). `changed_since` (a git ref): only the posts changed since it get
     a page, the others link to `source_url` + their file (a pull request's preview); the diagnostics are
     then those `report` gives. Raises ReportError when git cannot tell what changed."""
+    from postwright import pipeline
+    from postwright.preview.ics import calendar_ics
+
     target = out_dir or project.root / "publish"
     built = pipeline.build(project, target, progress=progress)
     if built.manifest is None:
@@ -134,6 +137,8 @@ def write_calendar(
 ) -> tuple[Previewed, bytes]:
     """calendar.ics alone, into `output` (None: only returned): no build, no site (images come from the
     cache, or a temporary folder)."""
+    from postwright.preview.ics import calendar_ics
+
     view, diagnostics = gather(project)(now)
     data = calendar_ics(view, preview_url)
     written = (_write(output, data),) if output is not None else ()
