@@ -268,3 +268,25 @@ def test_a_damaged_conversions_file_is_named_by_every_report(tmp_path):
     (tmp_path / "state/metrics").mkdir(parents=True)  # the preview makes the page where readings exist
     preview = CliRunner().invoke(cli, ["-C", str(tmp_path), "preview", *at])
     assert preview.exit_code not in (0, 70) and where in preview.output, preview.output
+
+
+def test_a_report_without_readings_ends_at_the_newest_data_not_the_epoch(tmp_path):
+    """No metrics yet, conversions imported: the period ends at the newest day imported, and the
+    unattributed visits are only those of no post (the newsletter's), as `metrics roi` says."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from postwright.cli import cli
+    from tests.conftest import REPO
+
+    for name in ("config.yml", "content", "templates", "assets", "conversions"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
+    assert CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "conversions"]).exit_code == 0
+    report = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "report", "--since", "60d"])
+    assert report.exit_code == 0, report.output
+    assert "1970" not in report.output and "1969" not in report.output
+    assert "– 2026-11-19 (Europe/Madrid)" in report.output.splitlines()[0]  # shop.csv ends on the 18th
+    again = CliRunner().invoke(cli, ["-C", str(tmp_path), "metrics", "report", "--since", "60d"])
+    assert again.output == report.output  # the same files, the same bytes, whatever the clock

@@ -384,7 +384,10 @@ def _from_project(project: Project, config: Config, since: str, at: datetime | N
     first = None if newest is None else min(newest - BEST_TIME_HISTORY, parse_since(since, newest, zone))
     # only each delivery's settled reading is read, so neither time nor memory grows with its rows
     observations = read_settled(project.root, SETTLED_AGE, first and first - _CONTEXT, at) if newest else ()
-    facts = post_facts(config, loaded.posts, Ledger(project.state_dir).read())
+    states = Ledger(project.state_dir).read()
+    facts = post_facts(config, loaded.posts, states)
+    if newest is None:  # no readings yet: the period ends at the newest thing the repository knows
+        at = _newest_known(project, loaded.posts, states)
     report = performance(
         observations,
         facts,
@@ -412,6 +415,25 @@ def _roi(project: Project, config: Config, posts: Sequence[Post], report: Perfor
         return roi.roi(config, posts, found, report.since.date(), report.until)
     except conversions.ConversionsError as error:  # a damaged stored file: named, like one of state/metrics/
         raise StoreError(str(error)) from error
+
+
+def _newest_known(project: Project, posts: Sequence[Post], states: Mapping[str, JobState]) -> datetime | None:
+    """Where a report without readings ends, the same for the same files: the newest ledger record or
+    imported conversions day, else the newest post's time (never the epoch, never the clock)."""
+    from postwright.insights import conversions
+    from postwright.insights.store import StoreError
+
+    known = [datetime.fromisoformat(record.time) for state in states.values() for record in state.records]
+    try:
+        days = [row.day for row in conversions.read_conversions(project.root)]
+    except conversions.ConversionsError as error:  # a damaged stored file: named, like one of state/metrics/
+        raise StoreError(str(error)) from error
+    if days:  # the end of the newest day imported
+        last = max(days)
+        known.append(datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1))
+    if not known:
+        known = [when for post in posts for when in post.publish_at_by_account.values()]
+    return max(known, default=None)
 
 
 def _newest_month(root: Path) -> datetime | None:
