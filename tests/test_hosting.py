@@ -26,6 +26,7 @@ from postwright.ledger import Ledger
 from postwright.platforms.instagram.publisher import META_CRAWLER
 from postwright.status import PlanStatus
 from tests.contract import jpeg
+from tests.fakes.api import http_server  # noqa: F401
 from tests.fakes.meta import MetaFake, fake_for
 from tests.fakes.s3 import BUCKET, S3Server, media_host_yaml, prepared, running
 
@@ -305,6 +306,43 @@ def test_a_bucket_that_refuses_meta_s_crawler_is_named(make_project, s3, instagr
         "nothing was created on Instagram, tried again on the next run (will retry next run)"
     )
     assert "X-Amz-Signature" not in message and "AKIA" not in message
+
+
+def test_a_tiktok_draft_pulls_its_photos_from_the_store(
+    make_project,
+    s3,
+    http_server,  # noqa: F811
+    httpserver,
+    monkeypatch,
+):
+    """TikTok pulls each photo from a verified URL prefix: here the bucket's, with presigned URLs."""
+    from tests.fakes.tiktok import FakeTikTok, ImageSite
+
+    token = "act.tiktok-token-for-the-store-test"
+    tiktok = FakeTikTok(http_server, token, ImageSite(httpserver))
+    tiktok.verified_prefixes = [f"{s3.url}/{BUCKET}/postwright/"]
+    config = (
+        "brand:\n  name: Windward\n  timezone: Europe/Madrid\n  platforms: [tiktok]\n"
+        "accounts:\n  tt:\n    platform: tiktok\n    deliver: api\n"
+        f'    credentials: {{access_token: PW_TT_TOKEN}}\n    settings: {{api_url: "{tiktok.url}"}}\n'
+        + media_host_yaml(s3)
+    )
+    project = make_project(
+        f"-- config.yml --\n{config}-- assets/photo.jpg --\n1600x1200\n"
+        "-- content/posts/2026-12-01-0900-pic.md --\n"
+        "---\nimages: [{src: photo.jpg, alt: A kite}]\n---\nLook at this kite. #kites\n"
+    )
+    monkeypatch.setenv("PW_TT_TOKEN", token)
+    pipeline.build(project)
+    (outcome,) = pipeline.publish(project, POSTED).outcomes
+    assert outcome.status == "published", outcome.message
+    (item,) = tiktok.published.values()
+    assert item.mode == "MEDIA_UPLOAD" and item.photos[0].startswith(
+        f"{s3.url}/{BUCKET}/postwright/2026-12-01"
+    )
+    (key,) = s3.stored_keys()
+    assert item.pulled == [s3.client().get_object(Bucket=BUCKET, Key=key)["Body"].read()]
+    assert tiktok.problems == []
 
 
 # -- media cleanup -----------------------------------------------------------------------------------
