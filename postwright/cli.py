@@ -1294,8 +1294,9 @@ def metrics_report(
     Example:
       postwright metrics report --since 28d --format html -o performance.html
     """
+    from postwright.files import replace_file
     from postwright.insights.report import ReportError, from_project, rendered
-    from postwright.insights.store import StoreError, replace_file
+    from postwright.insights.store import StoreError
     from postwright.ledger import LedgerError
 
     try:

@@ -1,4 +1,5 @@
-"""Reading the user's text files defensively: every way a file can be unreadable is a Diagnostic."""
+"""Reading the user's text files defensively (every way a file can be unreadable is a Diagnostic), and
+replacing a file durably: the old or the new, never half."""
 
 from __future__ import annotations
 
@@ -78,3 +79,30 @@ def read_text(path: Path, shown: str) -> tuple[str | None, list[Diagnostic]]:
         found.append(diag("PW005", Span(shown), "file uses CRLF line endings; read as LF"))
         text = text.replace("\r\n", "\n")
     return text, found
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write beside, fsync, rename, fsync the folder: a crash leaves the old file or the new one, never half
+    of either (state/, config.yml, a workflow). A file that was there keeps its mode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode: int | None = path.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    descriptor = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import yaml
 
 from postwright.config import Config
 from postwright.console import json_text
+from postwright.files import replace_file
 from postwright.load import Waiting, waiting_posts
 from postwright.model import Post
 from postwright.project import Project
@@ -303,7 +303,7 @@ def write_slots(path: Path, replacements: Mapping[time, time]) -> bool:
     style, flow or block list and every other byte stay. False when the file has no such list items."""
     changed = with_slots(path.read_bytes(), replacements)
     if changed is not None:
-        _replace_bytes(path, changed)
+        replace_file(path, changed)
     return changed is not None
 
 
@@ -333,19 +333,3 @@ def _child(node: yaml.Node | None, key: str) -> yaml.Node | None:
 def _time(node: yaml.Node) -> time | None:
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", str(getattr(node, "value", "")).strip())
     return time(int(match[1]), int(match[2])) if match and int(match[1]) < 24 and int(match[2]) < 60 else None
-
-
-def _replace_bytes(path: Path, data: bytes) -> None:
-    """Atomically, fsynced, keeping the file's mode: a crash leaves the old config.yml or the new one."""
-    mode = path.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

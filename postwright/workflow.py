@@ -9,9 +9,7 @@ rewrites only the lines between its two markers; `check` says when a post or slo
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -21,6 +19,7 @@ from zoneinfo import ZoneInfo
 from postwright import cron
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
+from postwright.files import replace_file
 from postwright.model import Post
 from postwright.project import Project
 
@@ -186,18 +185,7 @@ def _indent(row: str) -> int:
 
 def write(synced: Synced) -> None:
     """Replace the file in one step, with its mode: a crash leaves the old file or the new, never half."""
-    mode = synced.path.stat().st_mode & 0o7777
-    handle, temporary = tempfile.mkstemp(prefix=f".{synced.path.name}.", dir=synced.path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(synced.after.encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, synced.path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(synced.path, synced.after.encode("utf-8"))
 
 
 # check ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from postwright import files
 from postwright.insights import store
 from postwright.insights.best_time import SETTLED_AGE, settled
 from postwright.insights.model import AccountObservation, Observation
@@ -180,7 +181,7 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path, monkeypatch) -
     def full_disk(*_args):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store.os, "replace", full_disk)
+    monkeypatch.setattr(files.os, "replace", full_disk)  # the one durable replace all of state/ uses
     with pytest.raises(OSError):
         store.store_observations(tmp_path, [reading(6, {"favourites_count": 9})])
     assert path.read_bytes() == before

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from postwright.config import Config
 from postwright.credentials import redact
+from postwright.files import replace_file
 from postwright.platforms.base import Lazy
 
 FOLDER = Path("state") / "conversions"
@@ -139,7 +139,7 @@ def store(root: Path, pulled: Iterable[Pulled]) -> list[Path]:
             continue
         data = _month_bytes(by_month[month])
         if not path.is_file() or path.read_bytes() != data:
-            _replace(path, data)
+            replace_file(path, data)
             written.append(path)
     return written
 
@@ -168,21 +168,6 @@ def _month_bytes(rows: list[Conversion]) -> bytes:
             ]
         )
     return out.getvalue().encode("utf-8")
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Write beside, fsync, rename: a crash leaves the old month or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 # the sources

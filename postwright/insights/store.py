@@ -19,13 +19,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
 
+from postwright.files import replace_file
 from postwright.insights.model import AccountObservation, Observation
 
 POST_COLUMNS = ("post_id", "lang", "account", "published", "observed")
@@ -539,26 +539,3 @@ def settled(rows: Sequence[Observation], now: datetime) -> list[Observation]:
                 chosen[id(first)] = first
         kept.extend(chosen.values())
     return kept
-
-
-# files --------------------------------------------------------------------------------------------------
-
-
-def replace_file(path: Path, data: bytes) -> None:
-    """Write beside, fsync, rename, fsync the folder: the old file or the new one, never half of either."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with temporary.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
-        raise
-    descriptor = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
