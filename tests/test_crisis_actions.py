@@ -103,6 +103,20 @@ def test_when_actions_may_not_open_pull_requests_the_issue_says_how_to_allow_it(
     github.problems.clear()
 
 
+def test_a_pause_request_not_opened_is_asked_again_on_the_next_run(github: FakeGitHub) -> None:
+    """The account's state is not saved, so the next run hears the signal again: the issue is found, not
+    opened twice, and the pull request is asked for again."""
+    github.repo.pulls_forbidden = True
+    first = to_github(client(github), Pulled(END, (), [SPIKE]))
+    # an error of the crisis: to_github leaves the account out of `shown`, so its state is not saved
+    assert [e for e in first.errors if "pause pull request not opened" in e]
+    github.repo.pulls_forbidden = False
+    second = to_github(client(github), Pulled(END, (), [SPIKE]))
+    assert second.errors == () and len(github.with_label(CRISIS_LABEL)) == 1
+    assert github.count("POST", "/pulls") >= 1 and "/pull/" in second.summary
+    github.problems.clear()
+
+
 def test_the_job_summary_says_the_crisis_first(github: FakeGitHub) -> None:
     summary = to_github(client(github), Pulled(END, (), [SPIKE])).summary
 

@@ -381,6 +381,13 @@ def to_github(github: GitHub, pulled: Pulled, *, show_text: bool = False) -> Git
     except GitHubError as error:
         actions = []
         errors += [f"crisis: {signal.reason} on {signal.account}: {error}" for signal in pulled.crisis]
+    # the issue opened but the pause pull request did not: the signal stays unsettled, so the next run
+    # hears it again and asks for the pull request again (the open issue is found, not opened twice)
+    errors += [
+        f"crisis: {action.signal.reason} on {action.signal.account}: pause pull request {action.pause}"
+        for action in actions
+        if action.pause.startswith("not opened")
+    ]
     unsettled = {signal.account for signal in pulled.crisis} if errors else set()
     readable = [account for account in pulled.accounts if not account.note]
     try:
