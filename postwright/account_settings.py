@@ -22,6 +22,7 @@ from postwright.yamlpos import Document, KeyPath
 
 if TYPE_CHECKING:
     from postwright.config import Config
+    from postwright.platforms.contract import Connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,20 @@ def connection_settings(config: Config, account: str) -> dict[str, Any]:
     shared = config.platforms.get(settings.platform)
     own = {"handle": settings.handle.lstrip("@")} if settings.handle else {}
     return {**own, **(shared.settings if shared else {}), **settings.settings}
+
+
+def connection_for(
+    config: Config, account: str, environ: Mapping[str, str] | None = None, **extra: Any
+) -> Connection:
+    """What a platform's publisher, verifier or reader gets for `account`: its merged settings and its
+    secrets (read from `environ`, default the process's); `extra`: uploads, clock, transport."""
+    from postwright.credentials import Secrets
+    from postwright.platforms.contract import Connection
+
+    settings = config.accounts[account]
+    names = dict(settings.credentials)
+    secrets = Secrets(account, names) if environ is None else Secrets(account, names, environ=environ)
+    return Connection(account, settings.platform, connection_settings(config, account), secrets, **extra)
 
 
 def diagnostics(config: Config, document: Document) -> list[Diagnostic]:

@@ -30,12 +30,12 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from postwright import account_settings
-from postwright.account_settings import connection_settings
+from postwright.account_settings import connection_for, connection_settings
 from postwright.config import Account, Config, MediaHost
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.hosting import HOST, HostError
 from postwright.platforms import PLATFORMS
-from postwright.platforms.contract import Connection, CredentialCheck, PermanentError, TransientError
+from postwright.platforms.contract import CredentialCheck, PermanentError, TransientError
 
 if TYPE_CHECKING:
     import httpx
@@ -185,13 +185,7 @@ def _account(
         return health("ok", "credentials are set (not checked with the platform: --offline)")
     if platform.verify is None:
         return health("ok", f"credentials are set ({platform.title} cannot be asked without posting)")
-    connection = Connection(
-        account=name,
-        platform=platform.name,
-        settings=connection_settings(config, name),
-        secrets=secrets,
-        transport=transport,
-    )
+    connection = connection_for(config, name, secrets.environ, transport=transport)
     try:
         check = platform.verify(connection)
     except CredentialsError as error:

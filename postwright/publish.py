@@ -22,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from postwright.account_settings import connection_settings
+from postwright.account_settings import connection_for, connection_settings
 from postwright.credentials import CredentialsError, Secrets, redact
 from postwright.hosting import HOST, HostError, fetches_by_url, object_key
 from postwright.ledger import Ledger, LedgerWriteError, Record, RecordStatus, Via, outbox_receipt
@@ -30,7 +30,6 @@ from postwright.model import Variant
 from postwright.platforms import PLATFORMS
 from postwright.platforms.contract import (
     CannotTell,
-    Connection,
     PermanentError,
     Publisher,
     Receipt,
@@ -475,15 +474,7 @@ def publishers(
             elif platform.publisher is None:
                 cache[account] = _NoApiPublisher(settings.platform)
             else:
-                cache[account] = platform.publisher(
-                    Connection(
-                        account=account,
-                        platform=platform.name,
-                        settings=connection_settings(config, account),
-                        secrets=Secrets(account, dict(settings.credentials)),
-                        uploads=uploads,
-                    )
-                )
+                cache[account] = platform.publisher(connection_for(config, account, uploads=uploads))
         return cache[account]
 
     return publisher_for

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from postwright.account_settings import connection_settings
+from postwright.account_settings import connection_for
 from postwright.config import Config
-from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.credentials import CredentialsError, redact
 from postwright.diagnostics import printable
 from postwright.engagement import state as store
 from postwright.engagement.crisis import CrisisRules, CrisisSignal, detect, hour_of
@@ -100,13 +100,7 @@ Connect = Callable[[str], Connection]
 
 def default_connect(config: Config) -> Connect:
     def connect(account: str) -> Connection:
-        settings = config.accounts[account]
-        return Connection(
-            account=account,
-            platform=settings.platform,
-            settings=connection_settings(config, account),
-            secrets=Secrets(account, dict(settings.credentials)),
-        )
+        return connection_for(config, account)
 
     return connect
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from postwright.account_settings import connection_settings
-from postwright.credentials import CredentialsError, Secrets, redact
+from postwright.account_settings import connection_for
+from postwright.credentials import CredentialsError, redact
 from postwright.insights import due, store
 from postwright.insights.model import (
     AccountObservation,
@@ -111,11 +111,10 @@ def pull(
             if not plan.waiting[name] and name not in plan.accounts_due:  # nothing to ask: no client made
                 pulled.append(AccountPull(name, platform, ()))
                 continue
-            connection = Connection(
-                account=name,
-                platform=platform,
-                settings=connection_settings(config, name),
-                secrets=Secrets(name, dict(config.accounts[name].credentials), environ=found_environ),
+            connection = connection_for(
+                config,
+                name,
+                found_environ,
                 clock=lambda: now,  # a reader judging age sees the run's time (--at), not the wall clock
                 transport=transport,
             )
