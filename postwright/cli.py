@@ -739,10 +739,7 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
     except publish_workflow.WorkflowError as error:
         raise click.ClickException(str(error)) from error
     shown = project.shown(synced.path)
-    bill = (
-        f"{len(synced.lines)} cron lines, at most {synced.runs_per_month} runs a month "
-        f"(about as many job-minutes)"
-    )
+    bill = f"{len(synced.lines)} cron lines, at most {synced.job_minutes} job-minutes a month"
     if not synced.changed:
         click.echo(f"{shown} is up to date: {bill}", err=True)
         return

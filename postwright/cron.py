@@ -321,3 +321,55 @@ def _offset(offset: timedelta) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+DAY = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Minutes `start` to `start + length` (both included) in which some run must start; `label` says
+    what for. In `around` on a circle of one day (UTC minutes, wrapping at midnight), else absolute."""
+
+    start: int
+    length: int
+    label: str
+
+    def holds(self, minute: int, day: bool = True) -> bool:
+        return (minute - self.start) % DAY <= self.length if day else 0 <= minute - self.start <= self.length
+
+
+def stab(windows: Sequence[Window], shift: int = 0) -> list[tuple[int, list[Window]]]:
+    """The fewest minutes such that each window holds one, with the windows each serves: the classic
+    greedy (the earliest-ending window not held yet gets a run at its end), then each run moved as early
+    as all its windows allow, and off minute 0 (GitHub is busiest at the top of the hour; `shift` is
+    what to add to a minute to know where the hour starts)."""
+    points: list[tuple[int, list[Window]]] = []
+    for window in sorted(windows, key=lambda item: (item.start + item.length, item.start, item.label)):
+        if points and window.holds(points[-1][0], day=False):
+            points[-1][1].append(window)
+        else:
+            points.append((window.start + window.length, [window]))
+    placed = []
+    for _, served in points:
+        minute = max(window.start for window in served)
+        if (minute + shift) % 60 == 0 and all(window.holds(minute + 5, day=False) for window in served):
+            minute += 5
+        placed.append((minute, served))
+    return placed
+
+
+def around(windows: Sequence[Window]) -> list[tuple[int, list[Window]]]:
+    """`stab` on the circle of a day: the best of cutting the circle at each window's start."""
+    best: list[tuple[int, list[Window]]] | None = None
+    for cut in sorted({window.start for window in windows}):
+        unrolled = {
+            Window((window.start - cut) % DAY, window.length, window.label): window for window in windows
+        }
+        found = [
+            ((minute + cut) % DAY, [unrolled[item] for item in served])
+            for minute, served in stab(list(unrolled), cut)
+        ]
+        if best is None or len(found) < len(best):
+            best = found
+    return sorted(best or [], key=lambda point: point[0])

@@ -81,7 +81,8 @@ def test_the_example_brand_s_schedule_is_in_sync_with_its_config_and_posts():
     at = datetime.fromisoformat(config.preview.at).replace(tzinfo=config.zone)
     synced = workflow.sync(project, config, loaded.posts, at)
     assert not synced.changed, synced.diff(".github/workflows/publish.yml")
-    assert synced.runs_per_month <= 300
+    assert synced.job_minutes <= 300
+    assert workflow.jobs(WORKFLOW.read_text(encoding="utf-8")) == ["publish"]
     assert workflow.problems(project, config, loaded.posts, at) == []
 
 
