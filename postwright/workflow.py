@@ -199,10 +199,11 @@ def block(lines: Iterable[cron.Line], zone: str, indent: str) -> list[str]:
     """The marked lines of the `schedule:` list."""
     head = [
         f"{BEGIN} written from config.yml (brand.timezone, schedule.slots,",
-        "# default_time) and the posts: after changing those, run `postwright workflow sync`.",
+        "# default_time, accounts) and the posts: after changing those, run `postwright workflow sync`.",
         f"# UTC, for {zone}: a line per UTC offset, in the months and days it applies. Around a",
         "# daylight-saving change both run; the one at the other offset finds nothing due and ends at once.",
-        "# A line for one post's date runs again on that date every year, finding nothing due.",
+        "# A line for one post's date runs again on that date every year, finding nothing due. The runs",
+        "# that read the numbers (accounts read through an API) are the same UTC minutes all year.",
     ]
     body = [f'- cron: "{line.cron}" # {line.comment}' for line in lines]
     return [indent + text for text in [*head, *body, END]]
@@ -342,6 +343,7 @@ def problems(project: Project, config: Config, posts: Iterable[Post], now: datet
         *_grace_too_short(project, config),
         *_posts_late(runs, config, posts, now),
         *_slots_late(project, runs, config, now),
+        *_readings_late(project, runs, config, now),
     ]
 
 
@@ -416,6 +418,38 @@ def _slots_late(project: Project, runs: cron.Runs, config: Config, now: datetime
                 )
             )
             break
+    return found
+
+
+def _readings_late(project: Project, runs: cron.Runs, config: Config, now: datetime) -> list[Diagnostic]:
+    """When an account's numbers are read: each reading under a day old of a posting time, on every day
+    of the coming year, needs a run within its tolerance (insights.due.READ_WITHIN)."""
+    if not reading_accounts(config):
+        return []
+    from postwright.insights.due import READ_AFTER, READ_WITHIN
+
+    today = now.astimezone(config.zone).date()
+    found = []
+    for local in posting_times(config):
+        for age, within in READ_WITHIN.items():
+            for offset in range(367):
+                naive = datetime.combine(today + timedelta(days=offset), local)
+                when = naive.replace(tzinfo=config.zone).astimezone(UTC)
+                if when <= now or when.astimezone(config.zone).replace(tzinfo=None) != naive:
+                    continue
+                if runs.first(when + age + READ_AFTER, when + age + within) is not None:
+                    continue
+                found.append(
+                    diag(
+                        "PW095",
+                        _slot_span(project, config, local),
+                        f"the {_minutes(age) // 60} h reading of posts at {local:%H:%M} would be late or lost: "
+                        f".github/workflows/publish.yml has no run from {_duration(age + READ_AFTER)} to "
+                        f"{_duration(within + age)} after it on {naive:%Y-%m-%d} (`metrics pull`)",
+                        hint=HINT,
+                    )
+                )
+                break
     return found
 
 

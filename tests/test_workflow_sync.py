@@ -259,3 +259,24 @@ def test_a_brand_whose_numbers_are_read_gets_runs_for_the_1_h_and_6_h_readings(b
     config.write_text(config.read_text().replace("    deliver: api\n", ""))
     assert sync(brand).exit_code == 0
     assert "reads the numbers" not in (brand.root / workflow.WORKFLOW).read_text()
+
+
+def test_check_warns_when_an_account_read_through_its_api_has_no_runs_for_its_readings(brand):
+    assert sync(brand).exit_code == 0  # outbox accounts: no runs for readings
+    config = brand.root / "config.yml"
+    config.write_text(
+        config.read_text().replace("platform: mastodon\n", "platform: mastodon\n    deliver: api\n")
+    )
+    late = problems(brand)
+    assert [(item.code, item.severity.name, item.span.path) for item in late] == [
+        ("PW095", "WARNING", "config.yml")
+    ] * 3
+    assert [item.message.split(" would")[0] for item in late] == [
+        "the 1 h reading of posts at 09:00",  # the 6 h one is the 17:30 slot's run
+        "the 1 h reading of posts at 17:30",
+        "the 6 h reading of posts at 17:30",
+    ]
+    assert "has no run from 1h15m to 5h00m after it on 2090-01-10" in late[0].message
+    assert late[0].hint.startswith("run `postwright workflow sync`")
+    assert sync(brand).exit_code == 0
+    assert problems(brand) == []
