@@ -426,31 +426,38 @@ def _readings_late(project: Project, runs: cron.Runs, config: Config, now: datet
     of the coming year, needs a run within its tolerance (insights.due.READ_WITHIN)."""
     if not reading_accounts(config):
         return []
-    from postwright.insights.due import READ_AFTER, READ_WITHIN
+    from postwright.insights.due import READ_AFTER, READ_WITHIN  # only for brands whose numbers are read
 
-    today = now.astimezone(config.zone).date()
     found = []
     for local in posting_times(config):
         for age, within in READ_WITHIN.items():
-            for offset in range(367):
-                naive = datetime.combine(today + timedelta(days=offset), local)
-                when = naive.replace(tzinfo=config.zone).astimezone(UTC)
-                if when <= now or when.astimezone(config.zone).replace(tzinfo=None) != naive:
-                    continue
-                if runs.first(when + age + READ_AFTER, when + age + within) is not None:
-                    continue
-                found.append(
-                    diag(
-                        "PW095",
-                        _slot_span(project, config, local),
-                        f"the {_minutes(age) // 60} h reading of posts at {local:%H:%M} would be late or lost: "
-                        f".github/workflows/publish.yml has no run from {_duration(age + READ_AFTER)} to "
-                        f"{_duration(within + age)} after it on {naive:%Y-%m-%d} (`metrics pull`)",
-                        hint=HINT,
-                    )
-                )
-                break
+            day = _first_late_reading(runs, config.zone, local, age, within, now)
+            if day is None:
+                continue
+            message = (
+                f"the {_minutes(age) // 60} h reading of posts at {local:%H:%M} would be late or lost: "
+                f".github/workflows/publish.yml has no run from {_duration(age + READ_AFTER)} to "
+                f"{_duration(age + within)} after it on {day:%Y-%m-%d} (`metrics pull`)"
+            )
+            found.append(diag("PW095", _slot_span(project, config, local), message, hint=HINT))
     return found
+
+
+def _first_late_reading(
+    runs: cron.Runs, zone: ZoneInfo, local: time, age: timedelta, within: timedelta, now: datetime
+) -> date | None:
+    """The first day of the coming year whose post at `local` would have no run for its reading."""
+    from postwright.insights.due import READ_AFTER
+
+    today = now.astimezone(zone).date()
+    for offset in range(367):
+        naive = datetime.combine(today + timedelta(days=offset), local)
+        when = naive.replace(tzinfo=zone).astimezone(UTC)
+        if when <= now or when.astimezone(zone).replace(tzinfo=None) != naive:
+            continue  # past, or skipped by a daylight-saving change
+        if runs.first(when + age + READ_AFTER, when + age + within) is None:
+            return naive.date()
+    return None
 
 
 def _slot_span(project: Project, config: Config, local: time) -> Span:
