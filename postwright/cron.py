@@ -136,7 +136,8 @@ class Runs:
         return None
 
     def on_time(self, when: datetime) -> bool:
-        return self.first(when, when + ON_TIME) is not None
+        utc = when.astimezone(UTC)  # ON_TIME of real time, not of a wall clock that may change
+        return self.first(utc, utc + ON_TIME) is not None
 
 
 def runs_in_month(lines: Sequence[Cron], year: int, month: int) -> int:

@@ -627,3 +627,25 @@ def test_a_feature_branch_naming_itself_the_publishing_branch_still_sends_nothin
     actions = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": github_event(tmp_path)}
     assert run_job(git, runner, at, GITHUB_REF="refs/heads/feature", **actions) == "2"
     assert sent(runner) == []
+
+
+def test_two_commits_in_one_job_each_push_only_what_is_new_on_the_state_branch(tmp_path, git, remote):
+    """The job commits the ledger, then the numbers: the second commit builds on the first one pushed,
+    so the branch fast-forwards and no record is appended twice."""
+    state = {"STATE_BRANCH": "postwright-state"}
+    runner = git.clone(remote, tmp_path / "runner", shallow=True)
+    assert git.script(runner, "restore", **state).returncode == 0
+    publish_run(runner, "second")
+    assert git.script(runner, "commit", **state).returncode == 0
+    append(
+        runner / "state" / "metrics" / "mastodon" / "2026-11.csv", "post_id,lang,account,published,observed"
+    )
+    result = git.script(runner, "commit", COMMIT_MESSAGE="postwright: metrics", **state)
+    assert result.returncode == 0, result.stderr
+    assert "pulling" not in result.stderr  # a fast-forward: nothing to rebase
+    assert git.ledger(remote, "postwright-state") == [record("first"), record("second")]
+    assert git(remote, "rev-list", "--count", "postwright-state") == "2"
+    assert git(remote, "ls-tree", "-r", "--name-only", "postwright-state").splitlines() == [
+        "state/ledger.jsonl",
+        "state/metrics/mastodon/2026-11.csv",
+    ]
