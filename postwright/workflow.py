@@ -1,16 +1,18 @@
 """The publish workflow's schedule: written from config.yml and the posts, and checked against them.
 
 The workflow runs when something is due, not every 15 minutes: a run at each posting slot (and
-default_time) in both UTC offsets of the brand's zone, a line for each ready post at another time, and a
-daily run in the hour `postwright doctor` asks the platforms about the credentials. `workflow sync`
-rewrites only the lines between its two markers; `check` says when a post or slot has no run on time.
+default_time) in both UTC offsets of the brand's zone, a line for each ready post at another time, a
+daily run in the hour `postwright doctor` asks the platforms about the credentials, and, for a brand whose
+numbers are read, runs for the readings under a day old that no other run takes in time. `workflow sync`
+rewrites only the lines between its two markers; `check` says when a post, slot or reading has no run on
+time. The bill is counted as GitHub counts it: every job of every run, each at least a minute.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,7 +29,6 @@ WORKFLOW = Path(".github") / "workflows" / "publish.yml"
 BEGIN = "# >>> postwright workflow sync:"
 END = "# <<< postwright workflow sync"
 DOCTOR_HOUR = 6  # publish.sh's default: the UTC hour whose runs ask the platforms about credentials
-DOCTOR_MINUTE = 5  # not on the hour, when GitHub is busiest
 GITHUB_DELAY = timedelta(minutes=30)  # how late GitHub may well start a scheduled run
 
 _CRON = re.compile(r"""^\s*-\s*cron:\s*(?P<quote>["']?)(?P<cron>[^"'#]*?)(?P=quote)\s*(?:#.*)?$""")
@@ -87,7 +88,7 @@ def daily_schedule(
             if not any(window.holds(minute) for minute in minutes)
         ]
     clocks = {divmod(minute, 60): served for minute, served in cron.around(needed)}
-    for minute_field, hour_field, group in cron._clock_fields(clocks):
+    for minute_field, hour_field, group in cron.clock_fields(clocks):
         labels = {window.label for clock in group for window in clocks[clock]}
         line = f"{minute_field} {hour_field} * * *"
         daily.append(cron.Line(line, _reading_comment(labels)))
@@ -245,7 +246,7 @@ def jobs(text: str) -> list[str]:
     return found
 
 
-def job_minutes(lines: list[cron.Cron], jobs_per_run: int, year: int) -> int:
+def job_minutes(lines: Sequence[cron.Cron], jobs_per_run: int, year: int) -> int:
     """The bill of the busiest month of `year` and the next: every job of every run counts (a job skipped
     by its `if:` would not, so this is an upper bound), each as one minute, what GitHub bills a job that
     ends within a minute (it rounds each job up to a whole minute)."""
