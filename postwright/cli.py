@@ -723,8 +723,10 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
 
     A run at each of schedule.slots and default_time, in UTC for both offsets of the brand's time zone
     when it has daylight saving; a line for each ready post still to come at another time; a daily run
-    for `postwright doctor`. Only the lines between the `postwright workflow sync` markers change (the
-    `schedule:` list the first time); the file is replaced in one step. `check` says when to run this.
+    for `postwright doctor`; when an account is read through its API, runs for the 1 h and 6 h readings
+    that no other run takes in time (docs/insights.md). Only the lines between the `postwright workflow
+    sync` markers change (the `schedule:` list the first time); the file is replaced in one step. It
+    prints the bill: job-minutes in the busiest month. `check` says when to run this.
 
     \b
     Example:
@@ -739,10 +741,7 @@ def workflow_sync(project: Project, check_only: bool, at_text: str | None) -> No
     except publish_workflow.WorkflowError as error:
         raise click.ClickException(str(error)) from error
     shown = project.shown(synced.path)
-    bill = (
-        f"{len(synced.lines)} cron lines, at most {synced.runs_per_month} runs a month "
-        f"(about as many job-minutes)"
-    )
+    bill = f"{len(synced.lines)} cron lines, at most {synced.job_minutes} job-minutes a month"
     if not synced.changed:
         click.echo(f"{shown} is up to date: {bill}", err=True)
         return

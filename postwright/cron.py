@@ -136,7 +136,8 @@ class Runs:
         return None
 
     def on_time(self, when: datetime) -> bool:
-        return self.first(when, when + ON_TIME) is not None
+        utc = when.astimezone(UTC)  # ON_TIME of real time, not of a wall clock that may change
+        return self.first(utc, utc + ON_TIME) is not None
 
 
 def runs_in_month(lines: Sequence[Cron], year: int, month: int) -> int:
@@ -206,7 +207,7 @@ def daily_lines(zone: ZoneInfo, times: Iterable[time], first_year: int) -> list[
     lines = []
     for key, clocks in sorted(groups.items(), key=lambda group: (min(merged[group[0]]), sorted(group[1]))):
         for day_field, month_field in _day_fields(frozenset(merged[key]), every_day):
-            for minute_field, hour_field, group in _clock_fields(clocks):
+            for minute_field, hour_field, group in clock_fields(clocks):
                 served = sorted({pair for clock in group for pair in serves[clock]})
                 lines.append(
                     Line(f"{minute_field} {hour_field} {day_field} {month_field} *", _served(served))
@@ -238,7 +239,7 @@ def dated_lines(times: Iterable[tuple[datetime, str]]) -> list[Line]:
     merged: defaultdict[tuple[int, str, str], list[int]] = defaultdict(list)
     named: defaultdict[tuple[int, str, str], set[str]] = defaultdict(set)
     for (month, day), clocks in sorted(by_day.items()):
-        for minute_field, hour_field, _ in _clock_fields(clocks):
+        for minute_field, hour_field, _ in clock_fields(clocks):
             merged[month, minute_field, hour_field].append(day)
             named[month, minute_field, hour_field] |= labels[month, day]
     return [
@@ -275,7 +276,7 @@ def _day_fields(days: frozenset[tuple[int, int]], every_day: set[tuple[int, int]
     ]
 
 
-def _clock_fields(clocks: Iterable[tuple[int, int]]) -> list[tuple[str, str, list[tuple[int, int]]]]:
+def clock_fields(clocks: Iterable[tuple[int, int]]) -> list[tuple[str, str, list[tuple[int, int]]]]:
     """(minute, hour) fields for a set of (hour, minute): minutes that share their hours share a line."""
     hours_of: defaultdict[int, set[int]] = defaultdict(set)
     for hour, minute in clocks:
@@ -321,3 +322,63 @@ def _offset(offset: timedelta) -> str:
     minutes = int(offset.total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+DAY = 24 * 60
+OFF_THE_HOUR = 5
+"""Minutes after the hour a run is moved to when it can be: GitHub is busiest at the top of the hour."""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Minutes `start` to `start + length` (both included) in which some run must start; `label` says
+    what for. In `around` on a circle of one day (UTC minutes, wrapping at midnight), else absolute."""
+
+    start: int
+    length: int
+    label: str
+
+    def holds(self, minute: int, circular: bool = True) -> bool:
+        return (
+            (minute - self.start) % DAY <= self.length
+            if circular
+            else 0 <= minute - self.start <= self.length
+        )
+
+
+def stab(windows: Sequence[Window], shift: int = 0) -> list[tuple[int, list[Window]]]:
+    """The fewest minutes such that each window holds one, with the windows each serves: the classic
+    greedy (the earliest-ending window not held yet gets a run at its end), then each run moved as early
+    as all its windows allow, and off minute 0 (GitHub is busiest at the top of the hour; `shift` is
+    what to add to a minute to know where the hour starts)."""
+    points: list[tuple[int, list[Window]]] = []
+    for window in sorted(windows, key=lambda item: (item.start + item.length, item.start, item.label)):
+        if points and window.holds(points[-1][0], circular=False):
+            points[-1][1].append(window)
+        else:
+            points.append((window.start + window.length, [window]))
+    placed = []
+    for _, served in points:
+        minute = max(window.start for window in served)
+        if (minute + shift) % 60 == 0 and all(
+            window.holds(minute + OFF_THE_HOUR, circular=False) for window in served
+        ):
+            minute += OFF_THE_HOUR
+        placed.append((minute, served))
+    return placed
+
+
+def around(windows: Sequence[Window]) -> list[tuple[int, list[Window]]]:
+    """`stab` on the circle of a day: the best of cutting the circle at each window's start."""
+    best: list[tuple[int, list[Window]]] | None = None
+    for cut in sorted({window.start for window in windows}):
+        unrolled = {
+            Window((window.start - cut) % DAY, window.length, window.label): window for window in windows
+        }
+        found = [
+            ((minute + cut) % DAY, [unrolled[item] for item in served])
+            for minute, served in stab(list(unrolled), cut)
+        ]
+        if best is None or len(found) < len(best):
+            best = found
+    return sorted(best or [], key=lambda point: point[0])

@@ -93,6 +93,7 @@ _CATALOGUE = (
     Rule("PW092", _E, "a posting time of config.yml has no run of the publish workflow on time"),
     Rule("PW093", _W, "schedule.grace is shorter than GitHub's usual delay in starting scheduled runs"),
     Rule("PW094", _W, "a cron line of the publish workflow cannot be read"),
+    Rule("PW095", _W, "a reading under a day old of posts at a posting time has no run within its tolerance"),
     Rule("PW100", _E, "config.yml not found"),
     Rule("PW101", _E, "unknown IANA time zone"),
     Rule("PW102", _E, "unknown platform"),

@@ -4,12 +4,14 @@ offsets of its zone, few of them, for a bill within the free plan."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from postwright import cron
-from postwright.workflow import daily_schedule
+from postwright.insights.due import READ_AFTER, READ_WITHIN
+from postwright.workflow import DOCTOR, WORKFLOW, daily_schedule, job_minutes, jobs
 
 FIVE_SLOTS = [time(8, 0), time(10, 30), time(13, 0), time(16, 45), time(19, 30)]
 ZONES = [
@@ -94,18 +96,94 @@ def test_daily_lines_run_at_each_posting_time_on_every_day_in_both_offsets(name)
     assert late == []
 
 
+LAYOUTS = {
+    "spread over the day": FIVE_SLOTS,
+    "office hours": [time(9, 0), time(11, 0), time(13, 0), time(15, 0), time(17, 0)],
+    "around the clock": [time(0, 0), time(4, 48), time(9, 36), time(14, 24), time(19, 12)],
+}
+REPOSITORY_WORKFLOW = Path(__file__).resolve().parent.parent / WORKFLOW
+
+
+def bill(zone: ZoneInfo, times: list[time], jobs_per_run: int) -> int:
+    """Job-minutes in the busiest month of 2026-2028: every job of every run, each at least a minute."""
+    lines = [cron.parse(line.cron) for line in daily_schedule(zone, times, 2026, reads=True)]
+    return max(job_minutes(lines, jobs_per_run, year) for year in (2026, 2027))
+
+
 @pytest.mark.parametrize("name", ZONES)
-def test_five_posts_a_day_cost_at_most_300_job_minutes_in_any_month(name):
-    """Issue 22: every 15 minutes was 2,976 runs in a 31-day month; GitHub bills a run that finds
-    nothing due as one minute, and the free plan for private repositories has 2,000 a month."""
-    lines = [cron.parse(line.cron) for line in daily_schedule(ZoneInfo(name), FIVE_SLOTS, 2026)]
-    months = [(year, month) for year in (2026, 2027, 2028) for month in range(1, 13)]
-    busiest = max(cron.runs_in_month(lines, year, month) for year, month in months)
-    assert busiest <= 300, busiest
-    assert busiest >= 5 * 31  # every posting time, every day
+def test_five_posts_a_day_and_their_readings_cost_at_most_300_job_minutes_in_any_month(name):
+    """Issue 22: every 15 minutes was 2,976 runs in a 31-day month; GitHub bills each job of a run as at
+    least one minute, and the free plan for private repositories has 2,000 a month. The bill counts the
+    jobs of the repository's own publish.yml, with the runs for the 1 h and 6 h readings."""
+    jobs_per_run = len(jobs(REPOSITORY_WORKFLOW.read_text(encoding="utf-8")))
+    for layout, times in LAYOUTS.items():
+        busiest = bill(ZoneInfo(name), times, jobs_per_run)
+        assert 5 * 31 <= busiest <= 300, (layout, busiest)  # every posting time, every day
+    # the three jobs publish, metrics and engagement, as publish.yml had them, would not fit
+    assert bill(ZoneInfo(name), FIVE_SLOTS, 3) > 300
     assert cron.runs_in_month([cron.parse("*/15 * * * *")], 2026, 12) == 2976
+    lines = [line.cron for line in daily_schedule(ZoneInfo(name), FIVE_SLOTS, 2026, reads=True)]
     # few lines: times grouped by minute and hour, days by month: at most 4 sets of days (2 per offset)
-    assert len(lines) <= 4 * len({slot.minute for slot in FIVE_SLOTS}) + 1, [line.text for line in lines]
+    assert len(lines) <= 4 * len({slot.minute for slot in FIVE_SLOTS}) + 3, lines
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_each_reading_under_a_day_old_is_taken_within_its_tolerance_on_every_day(name):
+    """The 1 h reading from 1 h 15 min to 5 h after the post, the 6 h one from 6 h 15 min to 12 h
+    (insights.due.READ_WITHIN), through both daylight-saving changes of three years."""
+    zone = ZoneInfo(name)
+    for times in LAYOUTS.values():
+        runs = cron.Runs([cron.parse(line.cron) for line in daily_schedule(zone, times, 2026, reads=True)])
+        late = [
+            (when, age)
+            for when in every_day(zone, times, date(2026, 1, 1), 3 * 366)
+            for age, within in READ_WITHIN.items()
+            if runs.first((utc := when.astimezone(UTC)) + age + READ_AFTER, utc + age + within) is None
+        ]
+        assert late == []
+
+
+def test_reading_runs_reuse_posting_runs_and_the_doctor_s():
+    """Madrid at five slots: two runs a day more than the slots, one of them the credentials check's;
+    each as early as its readings allow, never on the hour."""
+    lines = daily_schedule(ZoneInfo("Europe/Madrid"), FIVE_SLOTS, 2026, reads=True)
+    added = [(line.cron, line.comment) for line in lines if line.cron.endswith("* * *")]
+    assert added == [
+        (
+            "5 6,22 * * *",
+            "reads the numbers 1 h after 19:30, 6 h after 16:45, 6 h after 19:30; " + DOCTOR,
+        ),
+        ("45 23 * * *", "reads the numbers 6 h after 19:30"),
+    ]
+    # without readings (no account is read through an API): the slots and the credentials check alone
+    assert [line.cron for line in daily_schedule(ZoneInfo("Europe/Madrid"), FIVE_SLOTS, 2026)][-1] == (
+        "5 6 * * *"
+    )
+    # a slot 1 h 15 min after another takes its 1 h reading; one run holds the credentials check, a 1 h
+    # and a 6 h reading
+    tokyo = daily_schedule(ZoneInfo("Asia/Tokyo"), [time(9, 0), time(10, 15)], 2026, reads=True)
+    assert [(line.cron, line.comment) for line in tokyo] == [
+        ("0 0 * * *", "09:00 at UTC+09:00"),
+        ("15 1 * * *", "10:15 at UTC+09:00"),
+        ("15 6 * * *", "reads the numbers 1 h after 10:15, 6 h after 09:00; " + DOCTOR),
+        ("30 7 * * *", "reads the numbers 6 h after 10:15"),
+    ]
+
+
+def test_stab_finds_the_fewest_runs_on_a_circle_of_a_day():
+    windows = [
+        cron.Window(23 * 60, 120, "across midnight"),
+        cron.Window(30, 60, "after midnight"),
+        cron.Window(12 * 60, 30, "noon"),
+        cron.Window(12 * 60 + 15, 30, "a bit later"),
+    ]
+    found = cron.around(windows)
+    assert [(minute, sorted(w.label for w in served)) for minute, served in found] == [
+        (30, ["across midnight", "after midnight"]),  # as early as both allow
+        (12 * 60 + 15, ["a bit later", "noon"]),
+    ]
+    doctor = cron.Window(6 * 60, 59, "doctor")
+    assert cron.around([doctor]) == [(6 * 60 + 5, [doctor])]  # off the top of the hour
 
 
 def test_a_zone_with_daylight_saving_has_one_set_of_lines_per_offset_in_its_months():

@@ -66,7 +66,7 @@ def test_sync_rewrites_only_the_schedule_and_keeps_the_rest_of_the_file(brand):
 
     result = sync(brand)
     assert result.exit_code == 0, result.output
-    assert "at most" in result.stderr and "runs a month" in result.stderr
+    assert "at most" in result.stderr and "job-minutes a month" in result.stderr
     after = path.read_text(encoding="utf-8")
     assert (
         after.replace(after[after.index("  schedule:") : after.index("  # Manual runs")], OLD_SCHEDULE)
@@ -226,3 +226,57 @@ def test_the_daily_credentials_run_follows_doctor_hour_in_the_workflow(brand):
     assert sync(brand).exit_code == 0
     crons = re.findall(r'- cron: "(.+?)"', path.read_text())
     assert "5 9 * * *" in crons and "5 6 * * *" not in crons
+
+
+def test_a_brand_whose_numbers_are_read_gets_runs_for_the_1_h_and_6_h_readings(brand):
+    """Only when an account is read through its API: the outbox brand above gets none. A post off the
+    slots gets a dated line for each reading no other run takes in time (insights.due.READ_WITHIN)."""
+    config = brand.root / "config.yml"
+    config.write_text(
+        config.read_text().replace("platform: mastodon\n", "platform: mastodon\n    deliver: api\n")
+    )
+    assert sync(brand).exit_code == 0
+    text = (brand.root / workflow.WORKFLOW).read_text()
+    readings = re.findall(r'- cron: "(.+?)" # (reads the numbers .+)', text)
+    assert readings == [  # 06:05 UTC reads nothing: its own line, as before
+        ("15 9 * * *", "reads the numbers 1 h after 09:00"),  # in both offsets: 10:15 or 11:15
+        ("45 17,22 * * *", "reads the numbers 1 h after 17:30, 6 h after 17:30"),
+    ]
+    up_to_date = sync(brand, "--check")
+    # 2 slots, 3 readings and the credentials check: 6 runs a day, 200 in March (both offsets 7 days)
+    assert "11 cron lines, at most 200 job-minutes a month" in up_to_date.stderr
+    # 11:00 in Madrid on 5 March is 10:00 UTC: the 1 h reading has no run from 11:15 to 15:00 UTC, the
+    # 6 h one is the 17:30 slot's (16:30 UTC)
+    add_post(brand, "2090-03-05-1100-launch.md", "")
+    assert sync(brand).exit_code == 0
+    text = (brand.root / workflow.WORKFLOW).read_text()
+    assert re.findall(r'- cron: "(.+?)" # (.*2090-03-05-1100-launch.*)', text) == [
+        ("0 10 5 3 *", "2090-03-05-1100-launch at 2090-03-05 11:00"),
+        ("15 11 5 3 *", "reads the numbers of 2090-03-05-1100-launch"),
+    ]
+    assert problems(brand) == []
+    # an outbox account's post is not read: no line for its readings
+    config.write_text(config.read_text().replace("    deliver: api\n", ""))
+    assert sync(brand).exit_code == 0
+    assert "reads the numbers" not in (brand.root / workflow.WORKFLOW).read_text()
+
+
+def test_check_warns_when_an_account_read_through_its_api_has_no_runs_for_its_readings(brand):
+    assert sync(brand).exit_code == 0  # outbox accounts: no runs for readings
+    config = brand.root / "config.yml"
+    config.write_text(
+        config.read_text().replace("platform: mastodon\n", "platform: mastodon\n    deliver: api\n")
+    )
+    late = problems(brand)
+    assert [(item.code, item.severity.name, item.span.path) for item in late] == [
+        ("PW095", "WARNING", "config.yml")
+    ] * 3
+    assert [item.message.split(" would")[0] for item in late] == [
+        "the 1 h reading of posts at 09:00",  # the 6 h one is the 17:30 slot's run
+        "the 1 h reading of posts at 17:30",
+        "the 6 h reading of posts at 17:30",
+    ]
+    assert "has no run from 1h15m to 5h00m after it on 2090-01-10" in late[0].message
+    assert late[0].hint.startswith("run `postwright workflow sync`")
+    assert sync(brand).exit_code == 0
+    assert problems(brand) == []

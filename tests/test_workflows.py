@@ -81,7 +81,8 @@ def test_the_example_brand_s_schedule_is_in_sync_with_its_config_and_posts():
     at = datetime.fromisoformat(config.preview.at).replace(tzinfo=config.zone)
     synced = workflow.sync(project, config, loaded.posts, at)
     assert not synced.changed, synced.diff(".github/workflows/publish.yml")
-    assert synced.runs_per_month <= 300
+    assert synced.job_minutes <= 300
+    assert workflow.jobs(WORKFLOW.read_text(encoding="utf-8")) == ["publish"]
     assert workflow.problems(project, config, loaded.posts, at) == []
 
 
@@ -101,89 +102,75 @@ def test_workflow_shape():
     # One group for the whole repository: a fixed name, no run id or ref in it, never cancelled.
     assert workflow["concurrency"] == {"group": "postwright-publish", "cancel-in-progress": False}
     assert workflow["permissions"] == {}
-    assert list(workflow["jobs"]) == ["publish", "metrics", "engagement"]
-    job, metrics = workflow["jobs"]["publish"], workflow["jobs"]["metrics"]
-    assert job["permissions"] == {"contents": "write"}
-    # the metrics job also proposes posting slots as a pull request (its branch: contents)
-    assert metrics["permissions"] == {"contents": "write", "pull-requests": "write"}
+    # One job: GitHub bills each job of a run as at least a minute (workflow.job_minutes)
+    assert list(workflow["jobs"]) == ["publish"]
+    job = workflow["jobs"]["publish"]
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write", "issues": "write"}
     steps = {step.get("id"): step for step in job["steps"]}
     # Every action is pinned to a full commit, with the version in a comment.
     uses = re.findall(r"uses: (\S+)@(\S+)(.*)", text)
     assert {name for name, _, _ in uses} == {"actions/checkout"}
     # postwright from its own action: from this checkout here, at a commit in the brands' copies
-    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"] * 3
+    assert re.findall(r"uses: (\S+)", text) == [f"{uses[0][0]}@{uses[0][1]}", "./"]
     for _name, ref, comment in uses:
         assert re.fullmatch(r"[0-9a-f]{40}", ref) and re.fullmatch(r" # v\d+\.\d+\.\d+", comment)
-    for each in (job, metrics, workflow["jobs"]["engagement"]):
-        checkout = next(
-            step for step in each["steps"] if step.get("uses", "").startswith("actions/checkout@")
-        )
-        assert checkout["with"]["persist-credentials"] is False
-        # No ${{ }} inside scripts: inputs go through env (no template injection).
-        assert not any("${{" in step.get("run", "") for step in each["steps"])
-    # Secrets reach postwright as environment variables, on the publish and metrics pull steps only.
-    pull = {step.get("id"): step for step in metrics["steps"]}["pull"]
-    secrets = {k for k, v in steps["publish"]["env"].items() if "secrets." in str(v)}
-    assert secrets and all(f"secrets.{name} " in steps["publish"]["env"][name] for name in secrets)
-    assert {k for k, v in pull["env"].items() if "secrets." in str(v)} == secrets
-    # the metrics and engagement jobs read with the same; the conversions import adds Plausible's key
-    assert text.count("secrets.") == 3 * len(secrets) + 1
+    checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False
     # No ${{ }} inside scripts: inputs go through env (no template injection).
     assert not any("${{" in step.get("run", "") for step in job["steps"])
-    # The ledger is committed whatever publish did, and the run fails afterwards on its exit code.
+    # The token only in the steps that push state/ or talk to GitHub's API.
+    with_token = {step.get("id") for step in job["steps"] if "github.token" in str(step.get("env", {}))}
+    assert with_token == {"restore", "commit", "slots", "replies", "commit-insights"}
+    # Secrets reach postwright as environment variables: the platforms' on the publish step and the two
+    # readers, Plausible's key on the conversions import alone.
+    secrets = {k for k, v in steps["publish"]["env"].items() if "secrets." in str(v)}
+    assert secrets and all(f"secrets.{name} " in steps["publish"]["env"][name] for name in secrets)
+    for reader in ("pull", "replies"):
+        assert {k for k, v in steps[reader]["env"].items() if "secrets." in str(v)} == secrets
+    assert steps["conversions"]["env"] == {"PLAUSIBLE_API_KEY": "${{ secrets.PLAUSIBLE_API_KEY }}"}
+    assert text.count("secrets.") == 3 * len(secrets) + 1
+    # The ledger is committed whatever publish did, before anything is read, and the run fails
+    # afterwards on its exit code.
     assert steps["commit"]["if"] == "always() && steps.restore.outcome == 'success'"
     order = [step.get("id") for step in job["steps"]]
-    assert order.index("restore") < order.index("publish") < order.index("commit") < len(order) - 1
-    assert "steps.publish.outputs.exit-code" in job["steps"][-1]["if"]
-    for step_id, command in (("restore", "restore"), ("publish", "run"), ("commit", "commit")):
-        assert steps[step_id]["run"] == f"bash .github/scripts/publish.sh {command}"
-    # The metrics job: after publishing, whatever its result, never on a cancelled or dry run; its
-    # numbers committed by the same steps, also when a read failed.
-    assert metrics["needs"] == "publish" and metrics["if"] == "${{ !cancelled() && inputs.dry_run != true }}"
-    assert [step.get("id") for step in metrics["steps"]][-5:] == [
+    assert order[order.index("restore") :] == [
         "restore",
+        "publish",
+        "commit",
         "pull",
         "conversions",
         "slots",
-        "commit",
+        "replies",
+        "commit-insights",
+        None,
     ]
-    assert pull["run"] == "postwright metrics pull"
-    committed = metrics["steps"][-1]
-    assert committed["if"] == "always() && steps.restore.outcome == 'success'"
-    assert committed["run"] == "bash .github/scripts/publish.sh commit"
+    last = job["steps"][-1]["if"]
+    assert "!cancelled()" in last and "steps.publish.outputs.exit-code != '0'" in last
+    for step_id, command in (("restore", "restore"), ("publish", "run"), ("commit", "commit")):
+        assert steps[step_id]["run"] == f"bash .github/scripts/publish.sh {command}"
 
 
-def test_metrics_job_imports_conversions_and_proposes_slots_after_reading_the_numbers():
-    """Both also when a read failed (their data is already stored), never without the restored state;
-    each with only what it needs: Plausible's key, the job's token."""
-    metrics = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["metrics"]
-    steps = {step.get("id"): step for step in metrics["steps"]}
-    for step_id in ("conversions", "slots"):
-        assert steps[step_id]["if"] == "${{ !cancelled() && steps.restore.outcome == 'success' }}"
+def test_numbers_and_replies_are_read_after_the_ledger_is_committed_and_never_on_a_dry_run():
+    """Each also when a step before it failed (what it needs is already stored), never without the
+    restored state; their files committed by the same script, also when a read failed."""
+    job = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))["jobs"]["publish"]
+    steps = {step.get("id"): step for step in job["steps"]}
+    for step_id in ("pull", "conversions", "slots", "replies"):
+        assert steps[step_id]["if"] == (
+            "${{ !cancelled() && steps.restore.outcome == 'success' && inputs.dry_run != true }}"
+        )
+        assert steps[step_id]["timeout-minutes"] <= 10  # a hung platform cannot hold the job
+    assert steps["pull"]["run"] == "postwright metrics pull"
     assert steps["conversions"]["run"] == "postwright metrics conversions --since 7d"
-    assert steps["conversions"]["env"] == {"PLAUSIBLE_API_KEY": "${{ secrets.PLAUSIBLE_API_KEY }}"}
     assert steps["slots"]["run"] == "postwright slots suggest --github --format markdown"
     assert steps["slots"]["env"] == {"GITHUB_TOKEN": "${{ github.token }}"}
-
-
-def test_engagement_job_shape():
-    """Its own job after publishing: issues and pull requests, and contents for the pause branch and
-    state/engagement/; the same credentials as the publish step; postwright through the action."""
-    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
-    publish, job = workflow["jobs"]["publish"], workflow["jobs"]["engagement"]
-    assert job["permissions"] == {"issues": "write", "pull-requests": "write", "contents": "write"}
-    # after the metrics job too: the two commits of state/ must not race each other
-    assert job["needs"] == ["publish", "metrics"] and "!cancelled()" in job["if"]
-    assert "inputs.dry_run != true" in job["if"]
-    steps = {step.get("id"): step for step in job["steps"]}
-    assert steps["replies"]["uses"] == "./"
-    assert steps["replies"]["with"] == {"command": "replies", "args": "pull --github"}
-    (publish_step,) = [step for step in publish["steps"] if step.get("id") == "publish"]
-    credentials = {k: v for k, v in publish_step["env"].items() if "secrets." in str(v)}
-    assert steps["replies"]["env"] == {"GITHUB_TOKEN": "${{ github.token }}", **credentials}
-    commit = job["steps"][-1]
-    assert commit["run"] == "bash .github/scripts/publish.sh commit" and "always()" in commit["if"]
-    assert commit["env"]["COMMIT_MESSAGE"].startswith("postwright: replies")
+    assert steps["replies"]["run"] == "postwright replies pull --github"
+    assert steps["replies"]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    commit = steps["commit-insights"]
+    assert commit["run"] == "bash .github/scripts/publish.sh commit"
+    assert commit["if"].startswith("always() && steps.restore.outcome == 'success'")
+    assert "inputs.dry_run != true" in commit["if"]
+    assert commit["env"]["COMMIT_MESSAGE"].startswith("postwright: metrics, replies")
 
 
 # The shell steps, against a bare repository ------------------------------------------------------
@@ -640,3 +627,25 @@ def test_a_feature_branch_naming_itself_the_publishing_branch_still_sends_nothin
     actions = {"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": github_event(tmp_path)}
     assert run_job(git, runner, at, GITHUB_REF="refs/heads/feature", **actions) == "2"
     assert sent(runner) == []
+
+
+def test_two_commits_in_one_job_each_push_only_what_is_new_on_the_state_branch(tmp_path, git, remote):
+    """The job commits the ledger, then the numbers: the second commit builds on the first one pushed,
+    so the branch fast-forwards and no record is appended twice."""
+    state = {"STATE_BRANCH": "postwright-state"}
+    runner = git.clone(remote, tmp_path / "runner", shallow=True)
+    assert git.script(runner, "restore", **state).returncode == 0
+    publish_run(runner, "second")
+    assert git.script(runner, "commit", **state).returncode == 0
+    append(
+        runner / "state" / "metrics" / "mastodon" / "2026-11.csv", "post_id,lang,account,published,observed"
+    )
+    result = git.script(runner, "commit", COMMIT_MESSAGE="postwright: metrics", **state)
+    assert result.returncode == 0, result.stderr
+    assert "pulling" not in result.stderr  # a fast-forward: nothing to rebase
+    assert git.ledger(remote, "postwright-state") == [record("first"), record("second")]
+    assert git(remote, "rev-list", "--count", "postwright-state") == "2"
+    assert git(remote, "ls-tree", "-r", "--name-only", "postwright-state").splitlines() == [
+        "state/ledger.jsonl",
+        "state/metrics/mastodon/2026-11.csv",
+    ]

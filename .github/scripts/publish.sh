@@ -305,6 +305,10 @@ commit_state() {
       "$STATE_DIR/ on $branch, the next run cannot know these posts were sent:" "" '```diff' "$records" '```'
     die "could not push $STATE_DIR/ to $branch"
   fi
+  if [ -n "$STATE_BRANCH" ]; then
+    # The next `commit` of this job (the numbers after the ledger) builds on what was just pushed.
+    git update-ref "$BASE_REF" "$(git -C "$repo" rev-parse HEAD)"
+  fi
   local added
   added=$(git -C "$repo" show --numstat --format= HEAD -- "$STATE_DIR" | awk '{n += $1} END {print n + 0}')
   say "ledger: $added new record(s) pushed to $branch as $(git -C "$repo" rev-parse --short HEAD)"

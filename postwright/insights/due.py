@@ -27,6 +27,16 @@ AGES = (
 """Where a post's numbers still change: steeply in the first day, then slowly; 89 d is inside the 90
 days Pinterest keeps pin analytics."""
 
+READ_AFTER = timedelta(minutes=15)
+"""The scheduled workflow reads an age at least this long after it (`postwright workflow sync`): GitHub
+starts the run that sent a post 5-20 minutes late, so a run right at the age could find it too young."""
+
+READ_WITHIN = {timedelta(hours=1): timedelta(hours=4), timedelta(hours=6): timedelta(hours=6)}
+"""How late the scheduled workflow may take the readings at ages under a day (older ones are whole days
+and fall on a posting run): the 1 h reading by 5 h, before the 6 h age it would merge into, the 6 h one
+by 12 h. Tighter bounds would cost runs: with the 1 h reading by 4 h, five posts a day at even gaps need
+372 job-minutes in a month with a daylight-saving change; with these, at most 287 (tests/test_cron.py)."""
+
 LATE = timedelta(days=7)
 """A delivery whose final reading was not taken within this long after FINAL_AGE is read no more."""
 
