@@ -2,6 +2,7 @@ import json
 import random
 import re
 from functools import partial
+from types import SimpleNamespace
 
 import pytest
 
@@ -346,3 +347,64 @@ def test_no_linkedin_commentary_holds_an_unescaped_reserved_character(make_proje
     assert len(commentaries) == 25, [str(d) for d in checked.diagnostics][:5]
     for commentary in commentaries:
         assert _unescaped_reserved(commentary) == [], commentary
+
+
+def test_tidy_strips_what_a_line_by_line_rstrip_strips():
+    """_tidy skips splitting when no line ends in whitespace: every whitespace character str.rstrip knows
+    (tabs, \\r, form feeds, no-break and ideographic spaces, …) must still send it the long way."""
+    from postwright.render import _tidy
+
+    def line_by_line(text: str) -> str:
+        joined = "\n".join(line.rstrip() for line in text.split("\n"))
+        return re.sub(r"\n{3,}", "\n\n", joined).strip("\n")
+
+    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    pieces = [*spaces, "a", "é", "\u200b", "\ufeff", "\n\n\n"]
+    rng = random.Random(22)
+    texts = [f"a{space}\nb{space}" for space in spaces] + [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(20_000)
+    ]
+    assert [_tidy(text) for text in texts] == [line_by_line(text) for text in texts]
+
+
+def test_the_sandbox_remembers_only_what_is_safe_per_kind_of_object():
+    """The answers the sandbox remembers are per kind of object and name: a safe `keys` of a dict does not
+    make its `pop` safe, nor a list's `index` its `append`, however often they are asked."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SecurityError
+
+    from postwright.render import _BoundedSandbox
+
+    environment = _BoundedSandbox(undefined=StrictUndefined)
+    safe = environment.from_string(
+        "{{ d.keys() | list }} {{ l.index(2) }} {{ d.a }} {{ o.pop }} {{ o.append }}"
+    )
+    for _ in range(3):
+        assert safe.render(d={"a": 1}, l=[1, 2], o=SimpleNamespace(pop=4, append=5)) == "['a'] 1 1 4 5"
+        for unsafe in ("{{ d.pop('a') }}", "{{ l.append(3) }}", "{{ d.__class__ }}"):
+            with pytest.raises(SecurityError):
+                environment.from_string(unsafe).render(d={"a": 1}, l=[1, 2])
+
+
+def test_filters_give_what_jinjas_own_environment_gives():
+    """Filters with an async variant are called as their sync function: same output as Jinja's own."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from postwright.render import _sync_filters
+
+    ours = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    ours.filters.update(_sync_filters(ours.filters))
+    assert {"list", "unique", "join", "first", "sum", "map", "select", "groupby"} <= set(
+        _sync_filters(ImmutableSandboxedEnvironment().filters)
+    )
+    source = (
+        "{{ (a | list + b | list) | unique | list }} {{ a | join(', ') }} {{ a | first }} {{ n | sum }} "
+        "{{ a | map('upper') | join }} {{ n | select('odd') | list }} {{ n | reject('odd') | list }} "
+        "{{ p | selectattr('k') | map(attribute='k') | list }} {{ p | rejectattr('k') | list }} "
+        "{% for g in p | groupby('k') %}{{ g.grouper }}{% endfor %} {{ n | slice(2) | list }} "
+        "{{ a | unique(case_sensitive=true) | list }} {{ n | sum(start=10) }}"
+    )
+    values = {"a": ["x", "Y", "x"], "b": ["y", "z"], "n": [1, 2, 3], "p": [{"k": 1}, {"k": 0}, {"k": 1}]}
+    expected = ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(source).render(values)
+    assert ours.from_string(source).render(values) == expected
