@@ -247,6 +247,47 @@ def test_utm_values_are_encoded_as_urlencode_does():
         assert _query_value(value) == urlencode([("k", value)])[2:], value
 
 
+def test_utm_tags_every_kind_of_url_as_urlunsplit_does():
+    """add_utm reads a URL once and keeps where the tags go: each URL, for each account, is tagged exactly
+    as splitting, appending to the query and joining it again gives."""
+    from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+    from postwright.config import Config
+
+    config = Config.model_validate(
+        {
+            "brand": {"name": "K", "timezone": "UTC", "platforms": ["x"], "utm": {"content": "{account}"}},
+            "accounts": {"a": {"platform": "x"}, "b": {"platform": "x"}},
+        }
+    )
+    urls = [
+        "https://kites.example",
+        "https://kites.example/",
+        "http://kites.example:8080/a/b?x=1&y=2#top",
+        "https://user@kites.example/p?q=ñ&&#frag?#",
+        "https://kites.example/p?utm_source=mine&utm_medium=",
+        "https://kites.example/%E2%9C%93/a%2Fb?",
+        "https://KITES.example/Año#",
+        "https://kites.example/\0/x?a=\0",
+    ]
+
+    def expected(url: str, account: str) -> str:
+        parts = urlsplit(url)
+        present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        wanted = {"utm_source": "x", "utm_medium": "social", "utm_campaign": "p", "utm_content": account}
+        added = "&".join(f"{key}={value}" for key, value in wanted.items() if key not in present)
+        query = quote(parts.query, safe="!$&'()*+,;=:@/?%").rstrip("&")
+        return urlunsplit(parts._replace(query=f"{query}&{added}" if query else added))
+
+    for url in urls:
+        for account in ("a", "b", "a"):
+            tagged = add_utm(url, config=config, platform="x", account=account, post_id="p")
+            assert tagged == expected(url, account), url
+    assert add_utm("mailto:a@kites.example", config=config, platform="x", account="a", post_id="p") == (
+        "mailto:a@kites.example"
+    )
+
+
 LINKEDIN_TEMPLATE = """\
 -- templates/linkedin.j2 --
 {% extends "base.j2" %}
@@ -347,24 +388,6 @@ def test_no_linkedin_commentary_holds_an_unescaped_reserved_character(make_proje
     assert len(commentaries) == 25, [str(d) for d in checked.diagnostics][:5]
     for commentary in commentaries:
         assert _unescaped_reserved(commentary) == [], commentary
-
-
-def test_tidy_strips_what_a_line_by_line_rstrip_strips():
-    """_tidy skips splitting when no line ends in whitespace: every whitespace character str.rstrip knows
-    (tabs, \\r, form feeds, no-break and ideographic spaces, …) must still send it the long way."""
-    from postwright.render import _tidy
-
-    def line_by_line(text: str) -> str:
-        joined = "\n".join(line.rstrip() for line in text.split("\n"))
-        return re.sub(r"\n{3,}", "\n\n", joined).strip("\n")
-
-    spaces = [chr(code) for code in range(0x3001) if chr(code).isspace()]
-    pieces = [*spaces, "a", "é", "\u200b", "\ufeff", "\n\n\n"]
-    rng = random.Random(22)
-    texts = [f"a{space}\nb{space}" for space in spaces] + [
-        "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(20_000)
-    ]
-    assert [_tidy(text) for text in texts] == [line_by_line(text) for text in texts]
 
 
 def test_the_sandbox_remembers_only_what_is_safe_per_kind_of_object():
