@@ -48,6 +48,9 @@ class Templates:
     html: jinja2.Environment
     folder: Path
     names: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    compiled: dict[tuple[bool, str | None], jinja2.Template] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def for_platform(self, platform: Platform) -> jinja2.Environment:
         return self.html if platform.dialect == "telegram_html" else self.text
@@ -58,6 +61,16 @@ class Templates:
             candidates = (f"{platform}.j2", "base.j2")
             self.names[platform] = next((n for n in candidates if (self.folder / n).is_file()), None)
         return self.names[platform]
+
+    def template(self, environment: jinja2.Environment, name: str | None) -> jinja2.Template:
+        """The compiled template `name` (None: the body alone), kept once it compiled: Jinja's own cache
+        is asked with a lock and a key per render, and a template that fails to compile raises each time."""
+        key = (environment is self.html, name)
+        known = self.compiled.get(key)
+        if known is None:
+            known = environment.get_template(name) if name else environment.from_string(_FALLBACK_TEMPLATE)
+            self.compiled[key] = known
+        return known
 
 
 def load_templates(project: Project) -> Templates:
@@ -185,7 +198,7 @@ def render(
         ),
     }
     name = templates.name_for(platform.name)
-    text, problem = _render_template(environment, templates.folder, name, variables)
+    text, problem = _render_template(templates, environment, name, variables)
     if problem:
         return None, [problem]
     if platform.dialect == "linkedin":  # the template's own text and what it inserted, escaped too
@@ -386,11 +399,11 @@ def _utm_filter(context: jinja2.runtime.Context, url: str) -> str:
 
 
 def _render_template(
-    environment: jinja2.Environment, folder: Path, name: str | None, variables: dict[str, Any]
+    templates: Templates, environment: jinja2.Environment, name: str | None, variables: dict[str, Any]
 ) -> tuple[str, Diagnostic | None]:
+    folder = templates.folder
     try:
-        template = environment.get_template(name) if name else environment.from_string(_FALLBACK_TEMPLATE)
-        text = template.render(variables)
+        text = templates.template(environment, name).render(variables)
     except jinja2.TemplateSyntaxError as error:
         return "", _template_problem(folder, error.filename or name or "", error.lineno, error.message or "")
     except jinja2.TemplateError as error:

@@ -238,6 +238,32 @@ def test_templates_are_chosen_per_platform_once_and_rebuilt_per_load(make_projec
     assert render.load_templates(project).name_for("mastodon") == "base.j2"
 
 
+def test_a_template_that_does_not_compile_is_reported_for_every_post_and_one_that_does_is_kept(make_project):
+    """Templates keeps the templates that compiled, per environment (base.j2 escapes for Telegram's HTML,
+    not for X), and asks again for one that did not: every post on that platform fails (one problem, said
+    once), not only the first."""
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}"
+        "-- templates/base.j2 --\n{{ body }} {{ brand.signature }}\n-- templates/mastodon.j2 --\n{% if %}\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [x, mastodon, telegram]\n---\nA.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\nplatforms: [x, mastodon, telegram]\n---\nB.\n"
+    )
+    checked, got = variants(project)
+    assert [(d.code, d.span.path, d.span.line) for d in checked.diagnostics] == [
+        ("PW400", "templates/mastodon.j2", 1)
+    ]
+    posts = ("2026-12-01-a", "2026-12-02-b")
+    assert [(post, "masto") in got for post in posts] == [False, False]
+    assert [got[(post, "x_main")].parts for post in posts] == [
+        ("A. — Kites & Co <team>",),
+        ("B. — Kites & Co <team>",),
+    ]
+    assert [got[(post, "tg")].parts for post in posts] == [
+        ("A. — Kites &amp; Co &lt;team&gt;",),
+        ("B. — Kites &amp; Co &lt;team&gt;",),
+    ]
+
+
 def test_utm_values_are_encoded_as_urlencode_does():
     from urllib.parse import urlencode
 
