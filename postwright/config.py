@@ -814,10 +814,24 @@ def apply_severity(config: Config | None, diagnostics: Iterable[Diagnostic]) -> 
 
 
 def limits_for(config: Config, account: Account) -> Limits:
-    """The platform's limits with config.yml's platform-level, then account-level overrides."""
+    """The platform's limits with config.yml's platform-level, then account-level overrides.
+
+    Asked for every variant (four times each in a build): the answer is kept per platform and pair of
+    overrides (immutable, so equal overrides give equal limits), while the platform's own limits are the
+    same object."""
     platform = PLATFORMS[account.platform]
     shared = config.platforms.get(account.platform)
+    key = (account.platform, shared.limits if shared else None, account.limits)
+    known = _LIMITS.get(key)
+    if known is not None and known[0] is platform.limits:
+        return known[1]
     limits = platform.limits
     if shared:
         limits = limits.with_overrides(**shared.limits.model_dump())
-    return limits.with_overrides(**account.limits.model_dump())
+    limits = limits.with_overrides(**account.limits.model_dump())
+    _LIMITS[key] = (platform.limits, limits)
+    return limits
+
+
+_LIMITS: dict[tuple[str, LimitOverrides | None, LimitOverrides], tuple[Limits, Limits]] = {}
+"""limits_for's answers: a handful of entries, one per distinct override pair in the configs loaded."""

@@ -94,8 +94,13 @@ class Variant:
             sent["privacy_level"] = self.privacy_level
         if self.in_reply_to:  # only where set: every other post keeps the hash the ledger knows
             sent["in_reply_to"] = self.in_reply_to
-        canonical = json.dumps(sent, sort_keys=True, ensure_ascii=False).encode()
+        canonical = _CANONICAL_JSON.encode(sent).encode()
         return "sha256:" + hashlib.sha256(canonical).hexdigest()
+
+
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+"""What json.dumps(sent, sort_keys=True, ensure_ascii=False) builds for every call, made once: the hashes
+the ledger holds depend on these exact bytes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,7 @@ class _Builder:
         self.spans: dict[KeyPath, Span] = {}
         self.key_spans: dict[KeyPath, Span] = {}
         self.diagnostics: list[Diagnostic] = []
-        self.constructor = _Loader("")
+        self.constructor: _Loader | None = None  # made for the first scalar that is not plain text
         self.budget = MAX_NODES
         self.characters = MAX_CHARACTERS
         self.nul_spans: set[Span] = set()
@@ -151,7 +151,12 @@ class _Builder:
 
     def scalar(self, node: yaml.Node) -> Any:
         """A key's or value's Python value; a "\\0" or "\\x00" escape is an error (raw NULs never parse)."""
-        value = self.constructor.construct_object(node, deep=True)
+        if node.tag == _TEXT and isinstance(node, yaml.ScalarNode):
+            value = node.value  # what SafeConstructor.construct_yaml_str gives, without its dispatch
+        else:
+            if self.constructor is None:
+                self.constructor = _Loader("")
+            value = self.constructor.construct_object(node, deep=True)
         if isinstance(value, str) and "\0" in value:
             span = self.span(node.start_mark)
             if span not in self.nul_spans:  # once per anchor, however often it is aliased
@@ -196,6 +201,9 @@ class _Builder:
             self.key_spans[child] = key_span
             result[key] = self.build(value_node, child)
         return result
+
+
+_TEXT = "tag:yaml.org,2002:str"
 
 
 def _mark_span(mark: yaml.Mark, path: str, line_offset: int) -> Span:

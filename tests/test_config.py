@@ -120,3 +120,23 @@ def test_a_bad_image_override_drops_only_that_platforms_images(make_project):
     assert config.platforms["mastodon"].limits.max_length == 400
     assert config.platforms["mastodon"].images.changes() == {}
     assert config.platforms["bluesky"].images.changes() == {"max_side": 1500, "formats": ["JPEG"]}
+
+
+def test_limits_follow_each_configs_overrides(make_project):
+    """limits_for remembers its answers: other configs, or accounts, with other overrides still get theirs."""
+    from postwright.config import limits_for
+    from postwright.platforms import PLATFORMS
+
+    extra = "  long:\n    platform: mastodon\n    limits: {max_length: 25000}\n"
+    plain, _ = load_config(make_project(f"-- config.yml --\n{MINIMAL_CONFIG}"))
+    with_long = MINIMAL_CONFIG.replace("people:", extra + "people:")
+    own, _ = load_config(make_project(f"-- config.yml --\n{with_long}"))
+    shared = "platforms:\n  mastodon: {limits: {max_length: 1000}}\n"
+    shared = MINIMAL_CONFIG.replace("people:", shared + "people:")
+    raised, _ = load_config(make_project(f"-- config.yml --\n{shared}"))
+    default = PLATFORMS["mastodon"].limits.measures[0].limit
+    for _ in range(2):  # the second time from what limits_for remembers
+        assert limits_for(own, own.accounts["long"]).measures[0].limit == 25000
+        assert limits_for(own, own.accounts["masto"]).measures[0].limit == default
+        assert limits_for(plain, plain.accounts["masto"]).measures[0].limit == default
+        assert limits_for(raised, raised.accounts["masto"]).measures[0].limit == 1000

@@ -2,6 +2,7 @@ import json
 import random
 import re
 from functools import partial
+from types import SimpleNamespace
 
 import pytest
 
@@ -237,6 +238,32 @@ def test_templates_are_chosen_per_platform_once_and_rebuilt_per_load(make_projec
     assert render.load_templates(project).name_for("mastodon") == "base.j2"
 
 
+def test_a_template_that_does_not_compile_is_reported_for_every_post_and_one_that_does_is_kept(make_project):
+    """Templates keeps the templates that compiled, per environment (base.j2 escapes for Telegram's HTML,
+    not for X), and asks again for one that did not: every post on that platform fails (one problem, said
+    once), not only the first."""
+    project = make_project(
+        f"-- config.yml --\n{CONFIG}"
+        "-- templates/base.j2 --\n{{ body }} {{ brand.signature }}\n-- templates/mastodon.j2 --\n{% if %}\n"
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [x, mastodon, telegram]\n---\nA.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\nplatforms: [x, mastodon, telegram]\n---\nB.\n"
+    )
+    checked, got = variants(project)
+    assert [(d.code, d.span.path, d.span.line) for d in checked.diagnostics] == [
+        ("PW400", "templates/mastodon.j2", 1)
+    ]
+    posts = ("2026-12-01-a", "2026-12-02-b")
+    assert [(post, "masto") in got for post in posts] == [False, False]
+    assert [got[(post, "x_main")].parts for post in posts] == [
+        ("A. — Kites & Co <team>",),
+        ("B. — Kites & Co <team>",),
+    ]
+    assert [got[(post, "tg")].parts for post in posts] == [
+        ("A. — Kites &amp; Co &lt;team&gt;",),
+        ("B. — Kites &amp; Co &lt;team&gt;",),
+    ]
+
+
 def test_utm_values_are_encoded_as_urlencode_does():
     from urllib.parse import urlencode
 
@@ -244,6 +271,47 @@ def test_utm_values_are_encoded_as_urlencode_does():
 
     for value in ("p1", "2026-12-01-launch.es", "a~b_c", "spring sale", "año/ñ", "x&y=z", "", "+%#"):
         assert _query_value(value) == urlencode([("k", value)])[2:], value
+
+
+def test_utm_tags_every_kind_of_url_as_urlunsplit_does():
+    """add_utm reads a URL once and keeps where the tags go: each URL, for each account, is tagged exactly
+    as splitting, appending to the query and joining it again gives."""
+    from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+    from postwright.config import Config
+
+    config = Config.model_validate(
+        {
+            "brand": {"name": "K", "timezone": "UTC", "platforms": ["x"], "utm": {"content": "{account}"}},
+            "accounts": {"a": {"platform": "x"}, "b": {"platform": "x"}},
+        }
+    )
+    urls = [
+        "https://kites.example",
+        "https://kites.example/",
+        "http://kites.example:8080/a/b?x=1&y=2#top",
+        "https://user@kites.example/p?q=ñ&&#frag?#",
+        "https://kites.example/p?utm_source=mine&utm_medium=",
+        "https://kites.example/%E2%9C%93/a%2Fb?",
+        "https://KITES.example/Año#",
+        "https://kites.example/\0/x?a=\0",
+    ]
+
+    def expected(url: str, account: str) -> str:
+        parts = urlsplit(url)
+        present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        wanted = {"utm_source": "x", "utm_medium": "social", "utm_campaign": "p", "utm_content": account}
+        added = "&".join(f"{key}={value}" for key, value in wanted.items() if key not in present)
+        query = quote(parts.query, safe="!$&'()*+,;=:@/?%").rstrip("&")
+        return urlunsplit(parts._replace(query=f"{query}&{added}" if query else added))
+
+    for url in urls:
+        for account in ("a", "b", "a"):
+            tagged = add_utm(url, config=config, platform="x", account=account, post_id="p")
+            assert tagged == expected(url, account), url
+    assert add_utm("mailto:a@kites.example", config=config, platform="x", account="a", post_id="p") == (
+        "mailto:a@kites.example"
+    )
 
 
 LINKEDIN_TEMPLATE = """\
@@ -346,3 +414,46 @@ def test_no_linkedin_commentary_holds_an_unescaped_reserved_character(make_proje
     assert len(commentaries) == 25, [str(d) for d in checked.diagnostics][:5]
     for commentary in commentaries:
         assert _unescaped_reserved(commentary) == [], commentary
+
+
+def test_the_sandbox_remembers_only_what_is_safe_per_kind_of_object():
+    """The answers the sandbox remembers are per kind of object and name: a safe `keys` of a dict does not
+    make its `pop` safe, nor a list's `index` its `append`, however often they are asked."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SecurityError
+
+    from postwright.render import _BoundedSandbox
+
+    environment = _BoundedSandbox(undefined=StrictUndefined)
+    safe = environment.from_string(
+        "{{ d.keys() | list }} {{ l.index(2) }} {{ d.a }} {{ o.pop }} {{ o.append }}"
+    )
+    for _ in range(3):
+        assert safe.render(d={"a": 1}, l=[1, 2], o=SimpleNamespace(pop=4, append=5)) == "['a'] 1 1 4 5"
+        for unsafe in ("{{ d.pop('a') }}", "{{ l.append(3) }}", "{{ d.__class__ }}"):
+            with pytest.raises(SecurityError):
+                environment.from_string(unsafe).render(d={"a": 1}, l=[1, 2])
+
+
+def test_filters_give_what_jinjas_own_environment_gives():
+    """Filters with an async variant are called as their sync function: same output as Jinja's own."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from postwright.render import _sync_filters
+
+    ours = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    ours.filters.update(_sync_filters(ours.filters))
+    assert {"list", "unique", "join", "first", "sum", "map", "select", "groupby"} <= set(
+        _sync_filters(ImmutableSandboxedEnvironment().filters)
+    )
+    source = (
+        "{{ (a | list + b | list) | unique | list }} {{ a | join(', ') }} {{ a | first }} {{ n | sum }} "
+        "{{ a | map('upper') | join }} {{ n | select('odd') | list }} {{ n | reject('odd') | list }} "
+        "{{ p | selectattr('k') | map(attribute='k') | list }} {{ p | rejectattr('k') | list }} "
+        "{% for g in p | groupby('k') %}{{ g.grouper }}{% endfor %} {{ n | slice(2) | list }} "
+        "{{ a | unique(case_sensitive=true) | list }} {{ n | sum(start=10) }}"
+    )
+    values = {"a": ["x", "Y", "x"], "b": ["y", "z"], "n": [1, 2, 3], "p": [{"k": 1}, {"k": 0}, {"k": 1}]}
+    expected = ImmutableSandboxedEnvironment(undefined=StrictUndefined).from_string(source).render(values)
+    assert ours.from_string(source).render(values) == expected

@@ -53,3 +53,25 @@ def test_alias_bomb_is_refused_quickly():
 def test_empty_document_is_an_empty_mapping():
     document, problems = load_yaml("", "c.yml")
     assert document.data == {} and problems == []
+
+
+def test_values_are_what_the_yaml_constructor_gives():
+    """Plain text is taken from the parser as it is; every other tag still goes through the constructor."""
+    import yaml
+
+    from postwright.yamlpos import _Loader
+
+    text = (
+        'a: "true"\nb: !!str 12\nc: !!int "7"\nd: !!float 1\ne: |\n  two\n  lines\n'
+        "f: 'it''s'\n"
+        "g: !!binary aGk=\nh: [1, 2.5, ~, null, True, x y]\ni: {j: .inf}\nk: -0\n12: twelve\n"
+    )
+    document, problems = load_yaml(text, "c.yml")
+    assert problems == []
+    assert document.data == yaml.load(text, Loader=_Loader)
+    assert document.data["b"] == "12" and document.data["c"] == 7 and document.data[12] == "twelve"
+
+
+def test_a_nul_in_quoted_text_is_an_error_at_the_value():
+    _, problems = load_yaml('title: ok\nbody: "a\\0b"\n', "p.md", line_offset=1)
+    assert [(p.code, p.span.line, p.span.column) for p in problems] == [("PW007", 3, 7)]
