@@ -15,11 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from postwright import branch, media, renames, render, status, validate, workers, workflow, write
+from postwright import branch, renames, render, status, validate, workers
 from postwright.account_settings import all_problems
-from postwright.brandkit import brand_kit
 from postwright.cache import INDEX, MEDIA, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
@@ -33,6 +32,9 @@ from postwright.platforms.contract import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
 from postwright.status import PlanItem, PlanStatus
+
+if TYPE_CHECKING:
+    from postwright import media
 
 
 def build(
@@ -98,6 +100,8 @@ def check(
     views show them as missed at the time they are made for. With `facts` (a build), each variant's
     text facts are computed as it is rendered and the memos are kept for `build` to save.
     """
+    from postwright import media, write  # not on plan's and publish's path
+
     if cache is None:
         with _media_cache(project) as folder:
             return check(project, cache=folder, progress=progress, facts=facts, now=now)
@@ -162,6 +166,8 @@ def _validated(
 ) -> list[Diagnostic]:
     """`found` and the rules over several variants, the ledger (renames, threads already out, posts too
     late) and the publish workflow's schedule."""
+    from postwright import workflow
+
     found = [*found, *validate.check_variants(variants, config, each=False)]
     states, at = _states(project), now or datetime.now(UTC)
     if states is not None:  # as plan and publish see it: a rehearsal of an API account posted nothing
@@ -224,6 +230,9 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
 
 
 def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
+    from postwright import media, write
+    from postwright.brandkit import brand_kit
+
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
     manifest = write.write_publish(
@@ -304,7 +313,7 @@ def plan(
     pending = [item for item in items if item.status in wanted]
     # render and validate what would go out
     if checked is None:
-        going = _render_due(project, config, loaded.posts, pending)
+        going = _render_due(project, config, loaded.posts, pending, loaded.render_keys)
     else:
         going = _checked_due(project, config, loaded.posts, pending, checked)
     # block the jobs with errors; say which were edited after publishing or only rehearsed
@@ -518,6 +527,8 @@ def _due_renditions(
 ) -> tuple[dict[tuple[str, str], media.Rendition | None], tuple[Diagnostic, ...]]:
     """The renditions of due variants, and the errors of those that cannot be made: a post is not
     sent without its image."""
+    from postwright import media
+
     (project.root / MEDIA).mkdir(parents=True, exist_ok=True)
     renditions, problems, _ = media.for_variants(project, config, variants, project.root / MEDIA)
     broken = tuple(item for item in apply_severity(config, problems) if item.severity >= Severity.ERROR)
@@ -533,10 +544,16 @@ class _Going:
     problems: tuple[Diagnostic, ...]  # every problem found
 
 
-def _render_due(project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]) -> _Going:
+def _render_due(
+    project: Project,
+    config: Config,
+    posts: tuple[Post, ...],
+    due: list[PlanItem],
+    known_keys: Mapping[str, tuple[str, ...]],
+) -> _Going:
     """The jobs in `due` rendered and checked. What the last build rendered is reused when there are
     many (a few due jobs are rendered sooner than a big brand's memo is read); many posts are rendered
-    on every core."""
+    on every core. `known_keys` are the render memo's keys the posts memo kept (Loaded.render_keys)."""
     if not due:
         return _Going({}, {}, ())
     keys = {item.key for item in due}
@@ -550,6 +567,7 @@ def _render_due(project: Project, config: Config, posts: tuple[Post, ...], due: 
         templates,
         check=validate.check_variant,
         memo=memo.render_memo(project, render.is_rendered_job) if many else None,
+        known_keys=known_keys,
     )
     variants = {variant.key: variant for variant in rendered.variants if variant.key in keys}
     where = {
