@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from postwright import branch, renames, render, status, validate, workers
 from postwright.account_settings import all_problems
-from postwright.cache import INDEX, MEDIA, memo
+from postwright.cache import INDEX, MEDIA, ROOT, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
-from postwright.cache.stamp import Stamp
+from postwright.cache.stamp import Stamp, code_fingerprint, files
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError, RecordStatus
@@ -35,6 +35,9 @@ from postwright.status import PlanItem, PlanStatus
 
 if TYPE_CHECKING:
     from postwright import media
+
+PLAN_MEMO = ROOT / "plan.pickle"
+"""plan's light copy of the render memo (_light_memo)."""
 
 
 def build(
@@ -535,6 +538,76 @@ def _due_renditions(
     return renditions, broken
 
 
+def _rendered(
+    project: Project,
+    config: Config,
+    templates: render.Templates,
+    chosen: tuple[Post, ...],
+    due: list[PlanItem],
+    known_keys: Mapping[str, tuple[str, ...]],
+) -> render.Rendered:
+    """The `chosen` posts rendered and checked for `due`. A few jobs are rendered now (sooner than a big
+    brand's memo is read). Many (plan's thousands of upcoming jobs) come from plan's light memo: only the
+    jobs that go out now need their whole variant, the others only their problems and what the rules
+    over several variants read. On a miss, from the last build's render memo, which refreshes it."""
+    if len(due) < render.RENDER_MEMO_FROM:
+        return render.render_all(chosen, config, templates, check=validate.check_variant)
+    going_out = {(item.post_id, item.lang) for item in due if item.status == PlanStatus.DUE}
+    jobs = [
+        (post, account, key)
+        for post in chosen
+        for account, key in zip(
+            post.targets, known_keys.get(post.source) or memo.render_keys(post), strict=True
+        )
+    ]
+    light = _light_memo(project)
+    entries = [None if (post.id, post.lang) in going_out else light.get(key) for post, _account, key in jobs]
+    if len(going_out) >= render.RENDER_MEMO_FROM or any(
+        entry is None and (post.id, post.lang) not in going_out
+        for (post, _account, _key), entry in zip(jobs, entries, strict=True)
+    ):
+        full = memo.render_memo(project, render.is_rendered_job)
+        rendered = render.render_all(
+            chosen, config, templates, check=validate.check_variant, memo=full, known_keys=known_keys
+        )
+        for _post, _account, key in jobs:
+            if (entry := full.get(key)) is not None:
+                light.put(key, _lightened(entry))
+        light.save()
+        return rendered
+    for index, (post, account, _key) in enumerate(jobs):
+        if entries[index] is None:  # goes out now: rendered whole
+            variant, problems = render.render(post, account, config, templates)
+            checked = tuple(validate.check_variant(variant, config)) if variant is not None else ()
+            entries[index] = render.RenderedJob(variant, tuple(problems), checked, None)
+    return _gathered([entry for entry in entries if entry is not None])
+
+
+def _light_memo(project: Project) -> Memo[render.RenderedJob]:
+    """plan's copy of the render memo's entries without their text facts and with only each variant's
+    first part (the rules over several variants read no more): a fifth of its size, read ~4× sooner."""
+
+    def inputs() -> str:  # memo.render_memo's: what decides a rendering decides its light copy
+        return memo.inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
+
+    return Memo(project.root / PLAN_MEMO, inputs, render.is_rendered_job)
+
+
+def _lightened(entry: render.RenderedJob) -> render.RenderedJob:
+    variant = entry.variant
+    if variant is not None:
+        variant = replace(variant, parts=variant.parts[:1], link=None, title="")
+    return entry._replace(variant=variant, facts=None)
+
+
+def _gathered(entries: list[render.RenderedJob]) -> render.Rendered:
+    """render.render_all's answer from its entries, in order."""
+    variants = tuple(entry.variant for entry in entries if entry.variant is not None)
+    problems = tuple(item for entry in entries for item in entry.problems)
+    checked = tuple(item for entry in entries if entry.variant is not None for item in entry.checked)
+    return render.Rendered(variants, problems, checked, {})
+
+
 @dataclass(frozen=True, slots=True)
 class _Going:
     """What plan found about the jobs that would go out."""
@@ -560,15 +633,7 @@ def _render_due(
     wanted = {(item.post_id, item.lang) for item in due}
     chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    many = len(due) >= render.RENDER_MEMO_FROM
-    rendered = render.render_all(
-        chosen,
-        config,
-        templates,
-        check=validate.check_variant,
-        memo=memo.render_memo(project, render.is_rendered_job) if many else None,
-        known_keys=known_keys,
-    )
+    rendered = _rendered(project, config, templates, chosen, due, known_keys)
     variants = {variant.key: variant for variant in rendered.variants if variant.key in keys}
     where = {
         (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)
