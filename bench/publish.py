@@ -7,9 +7,12 @@ config.yml and state/ (what no implementation can skip without a cache). Each ro
 time and the median CPU time (the command's user+system, its worker processes included) of --repeat
 runs, and CPU as a ratio to the floor's. Nothing is asserted: the machine is small and shared.
 
-Rows: cold (no .postwright-cache/: a fresh clone) and restored (CI: the files checked out anew, with new
-times and inodes, and the cache of an earlier build restored). `check` restored has 3 posts changed, as in
+Rows: what importing the stages `publish` needs costs alone; cold (no .postwright-cache/: a fresh clone)
+and restored (CI: the files checked out anew, with new times and inodes, and the cache of an earlier build
+restored). `check` restored has 3 posts changed, as in
 a pull request; `check PATHS` names those 3 files (it still checks the whole brand: duplicates, renames).
+`plan` checks the upcoming jobs from its light memo (.postwright-cache/plan.pickle), which the first plan
+after a build or a restore makes from the render memo: "light memo made" is that first run.
 
 Measured on the 2-core sandbox while other jobs ran (medians of 3; CPU seconds, wall time varied 2-3×
 with the load), main at 187bea7 before and i22-paths after, each in its own run of this script:
@@ -44,6 +47,7 @@ from text_build import make_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 AT = "2027-04-11T09:05"  # 100 days after the first post: 3 posts due (12 jobs), 4,200 upcoming
+IMPORTS = "import postwright.cli, postwright.config, postwright.pipeline, postwright.job_summary"
 FLOOR = """
 import hashlib, pathlib, sys
 root = pathlib.Path(sys.argv[1])
@@ -97,6 +101,7 @@ def main() -> None:
 
         floor = timed([sys.executable, "-c", FLOOR, root], options.repeat)
         rows = [("floor (Python reads the same files)", floor)]
+        rows.append(("importing publish's stages", timed([sys.executable, "-c", IMPORTS], options.repeat)))
         publish = [*cli, "publish", "--dry-run", "--at", AT]
         plan = [*cli, "plan", "--at", AT]
         rows.append(("publish, cold", timed(publish, options.repeat, cold)))
@@ -106,6 +111,9 @@ def main() -> None:
         shutil.rmtree(root / "publish")  # CI uploads publish/ elsewhere; only the cache is restored
         checked_out_anew()
         rows.append(("publish, restored", timed(publish, options.repeat)))
+        light = root / ".postwright-cache" / "plan.pickle"
+        first = timed(plan, options.repeat, lambda: light.unlink(missing_ok=True))
+        rows.append(("plan, restored, light memo made", first))
         rows.append(("plan, restored", timed(plan, options.repeat)))
         for path in changed:  # a pull request's 3 edits
             path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")

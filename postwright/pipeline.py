@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -552,7 +553,8 @@ def _rendered(
     over several variants read. On a miss, from the last build's render memo, which refreshes it."""
     if len(due) < render.RENDER_MEMO_FROM:
         return render.render_all(chosen, config, templates, check=validate.check_variant)
-    going_out = {(item.post_id, item.lang) for item in due if item.status == PlanStatus.DUE}
+    now_due = [item for item in due if item.status == PlanStatus.DUE]
+    going_out = {(item.post_id, item.lang) for item in now_due}
     jobs = [
         (post, account, key)
         for post in chosen
@@ -560,18 +562,19 @@ def _rendered(
             post.targets, known_keys.get(post.source) or memo.render_keys(post), strict=True
         )
     ]
+    full = partial(render.render_all, chosen, config, templates, check=validate.check_variant)
+    if len(now_due) >= render.RENDER_MEMO_FROM:  # whole variants, many: the render memo's
+        return full(memo=memo.render_memo(project, render.is_rendered_job), known_keys=known_keys)
     light = _light_memo(project)
     entries = [None if (post.id, post.lang) in going_out else light.get(key) for post, _account, key in jobs]
-    if len(going_out) >= render.RENDER_MEMO_FROM or any(
+    if any(
         entry is None and (post.id, post.lang) not in going_out
         for (post, _account, _key), entry in zip(jobs, entries, strict=True)
     ):
-        full = memo.render_memo(project, render.is_rendered_job)
-        rendered = render.render_all(
-            chosen, config, templates, check=validate.check_variant, memo=full, known_keys=known_keys
-        )
+        whole = memo.render_memo(project, render.is_rendered_job)
+        rendered = full(memo=whole, known_keys=known_keys)
         for _post, _account, key in jobs:
-            if (entry := full.get(key)) is not None:
+            if (entry := whole.get(key)) is not None:
                 light.put(key, _lightened(entry))
         light.save()
         return rendered

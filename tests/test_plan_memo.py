@@ -32,10 +32,11 @@ def _answer(planned: pipeline.Planned) -> tuple:
 
 @pytest.fixture
 def built(make_project, monkeypatch) -> Project:
-    """The brand built, with plan taking its memo path from 2 jobs on (a big brand's thousands)."""
+    """The brand built, with plan taking its memo path from 3 jobs on (a big brand's thousands): the 2 due
+    jobs are rendered, the 12 upcoming ones read from a memo."""
     project = make_project(POSTS)
     pipeline.build(project)
-    monkeypatch.setattr(render, "RENDER_MEMO_FROM", 2)
+    monkeypatch.setattr(render, "RENDER_MEMO_FROM", 3)
     return project
 
 
