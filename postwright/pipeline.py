@@ -562,9 +562,9 @@ def _rendered(
             post.targets, known_keys.get(post.source) or memo.render_keys(post), strict=True
         )
     ]
-    full = partial(render.render_all, chosen, config, templates, check=validate.check_variant)
+    render_chosen = partial(render.render_all, chosen, config, templates, check=validate.check_variant)
     if len(now_due) >= render.RENDER_MEMO_FROM:  # whole variants, many: the render memo's
-        return full(memo=memo.render_memo(project, render.is_rendered_job), known_keys=known_keys)
+        return render_chosen(memo=memo.render_memo(project, render.is_rendered_job), known_keys=known_keys)
     light = _light_memo(project)
     entries = [None if (post.id, post.lang) in going_out else light.get(key) for post, _account, key in jobs]
     if any(
@@ -572,7 +572,7 @@ def _rendered(
         for (post, _account, _key), entry in zip(jobs, entries, strict=True)
     ):
         whole = memo.render_memo(project, render.is_rendered_job)
-        rendered = full(memo=whole, known_keys=known_keys)
+        rendered = render_chosen(memo=whole, known_keys=known_keys)
         for _post, _account, key in jobs:
             if (entry := whole.get(key)) is not None:
                 light.put(key, _lightened(entry))
