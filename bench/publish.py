@@ -24,6 +24,14 @@ with the load), main at 187bea7 before and i22-paths after, each in its own run 
   publish, restored                   3.2 s    1.3 s   0.64 s of it is importing the stages
   plan, restored                      4.0 s    1.9 s
   check, restored, 3 changed          3.5 s    1.7 s   (check PATHS: the same, 3.3 s and 1.6 s)
+Issue 22 (i22-plan), main at bb705dd before, each in its own run of this script on a heavily loaded machine
+(CPU medians of 3; main's two plan rows are the same work, so their gap is the noise):
+                                     before    after
+  importing publish's stages          0.81 s   0.70 s   media, write, workflow, brand kit no longer
+  publish, restored                   1.86 s   1.75 s   (twitter-text's import still on its path)
+  plan, restored, light memo made     2.94 s   2.48 s   the first plan after a build makes plan.pickle
+  plan, restored                      2.52 s   1.94 s
+  check, restored, 3 changed          2.12 s   2.03 s   (unchanged: check reads the whole render memo)
 Before, a restored cache missed every post (the posts memo was keyed by stat, new after a checkout) and
 plan and publish did not read it at all. In CI the memos also need postwright's own code fingerprinted
 by content (a fresh install has new file times).
