@@ -7,9 +7,12 @@ config.yml and state/ (what no implementation can skip without a cache). Each ro
 time and the median CPU time (the command's user+system, its worker processes included) of --repeat
 runs, and CPU as a ratio to the floor's. Nothing is asserted: the machine is small and shared.
 
-Rows: cold (no .postwright-cache/: a fresh clone) and restored (CI: the files checked out anew, with new
-times and inodes, and the cache of an earlier build restored). `check` restored has 3 posts changed, as in
+Rows: what importing the stages `publish` needs costs alone; cold (no .postwright-cache/: a fresh clone)
+and restored (CI: the files checked out anew, with new times and inodes, and the cache of an earlier build
+restored). `check` restored has 3 posts changed, as in
 a pull request; `check PATHS` names those 3 files (it still checks the whole brand: duplicates, renames).
+`plan` checks the upcoming jobs from its light memo (.postwright-cache/plan.pickle), which the first plan
+after a build or a restore makes from the render memo: "light memo made" is that first run.
 
 Measured on the 2-core sandbox while other jobs ran (medians of 3; CPU seconds, wall time varied 2-3×
 with the load), main at 187bea7 before and i22-paths after, each in its own run of this script:
@@ -21,6 +24,14 @@ with the load), main at 187bea7 before and i22-paths after, each in its own run 
   publish, restored                   3.2 s    1.3 s   0.64 s of it is importing the stages
   plan, restored                      4.0 s    1.9 s
   check, restored, 3 changed          3.5 s    1.7 s   (check PATHS: the same, 3.3 s and 1.6 s)
+Issue 22 (i22-plan), main at bb705dd before, each in its own run of this script on a heavily loaded machine
+(CPU medians of 3; main's two plan rows are the same work, so their gap is the noise):
+                                     before    after
+  importing publish's stages          0.81 s   0.70 s   media, write, workflow, brand kit no longer
+  publish, restored                   1.86 s   1.75 s   (twitter-text's import still on its path)
+  plan, restored, light memo made     2.94 s   2.48 s   the first plan after a build makes plan.pickle
+  plan, restored                      2.52 s   1.94 s
+  check, restored, 3 changed          2.12 s   2.03 s   (unchanged: check reads the whole render memo)
 Before, a restored cache missed every post (the posts memo was keyed by stat, new after a checkout) and
 plan and publish did not read it at all. In CI the memos also need postwright's own code fingerprinted
 by content (a fresh install has new file times).
@@ -44,6 +55,7 @@ from text_build import make_corpus
 
 REPO = Path(__file__).resolve().parent.parent
 AT = "2027-04-11T09:05"  # 100 days after the first post: 3 posts due (12 jobs), 4,200 upcoming
+IMPORTS = "import postwright.cli, postwright.config, postwright.pipeline, postwright.job_summary"
 FLOOR = """
 import hashlib, pathlib, sys
 root = pathlib.Path(sys.argv[1])
@@ -97,6 +109,7 @@ def main() -> None:
 
         floor = timed([sys.executable, "-c", FLOOR, root], options.repeat)
         rows = [("floor (Python reads the same files)", floor)]
+        rows.append(("importing publish's stages", timed([sys.executable, "-c", IMPORTS], options.repeat)))
         publish = [*cli, "publish", "--dry-run", "--at", AT]
         plan = [*cli, "plan", "--at", AT]
         rows.append(("publish, cold", timed(publish, options.repeat, cold)))
@@ -106,6 +119,9 @@ def main() -> None:
         shutil.rmtree(root / "publish")  # CI uploads publish/ elsewhere; only the cache is restored
         checked_out_anew()
         rows.append(("publish, restored", timed(publish, options.repeat)))
+        light = root / ".postwright-cache" / "plan.pickle"
+        first = timed(plan, options.repeat, lambda: light.unlink(missing_ok=True))
+        rows.append(("plan, restored, light memo made", first))
         rows.append(("plan, restored", timed(plan, options.repeat)))
         for path in changed:  # a pull request's 3 edits
             path.write_text(path.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")

@@ -12,7 +12,8 @@ import json
 import os
 import sys
 import traceback
-from datetime import UTC, date, datetime
+from collections import Counter
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from postwright.config import Preview
     from postwright.engagement.pull import Pulled
     from postwright.preview import PreviewError
+    from postwright.status import PlanItem
 
 
 def _platform_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
@@ -301,17 +303,23 @@ def plan(project: Project, at_text: str | None, output_format: str) -> None:
         click.echo(json_text([item.as_dict() for item in planned.items]))
     else:
         zone = planned.config.zone if planned.config else UTC
-        for item in planned.items:
-            when = item.publish_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-            extra = (f"  {item.url}" if item.url else "") + (f"  ({item.detail})" if item.detail else "")
-            line = f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}"
-            click.echo(printable(line))
-    counts = {status: sum(1 for item in planned.items if item.status == status) for status in SUMMARY_ORDER}
+        lines = [_plan_line(item, zone) for item in planned.items]
+        if lines:  # one write: 20,000 echoes cost more than working out the plan
+            click.echo("\n".join(lines))
+    counted = Counter(item.status for item in planned.items)
+    counts = {status: counted[status] for status in SUMMARY_ORDER}
     click.echo(
         ", ".join(f"{count} {status}" for status, count in counts.items() if count) or "nothing planned",
         err=True,
     )
     sys.exit(ExitStatus.CONTENT_ERRORS if has_errors(planned.diagnostics) else ExitStatus.OK)
+
+
+def _plan_line(item: PlanItem, zone: tzinfo) -> str:
+    """One job as `plan` prints it: local time, status, account, post, then its link and detail."""
+    when = item.publish_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    extra = (f"  {item.url}" if item.url else "") + (f"  ({item.detail})" if item.detail else "")
+    return printable(f"{when}  {item.status:<11} {item.account:<18} {item.post_id}.{item.lang}{extra}")
 
 
 _PREVIEW_AT = "preview.at in config.yml, else now"

@@ -21,6 +21,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+import orjson
+
 
 class RecordStatus(StrEnum):
     """What a ledger record says of one part: about to be sent, sent, failed, or deleted by retract."""
@@ -160,21 +162,28 @@ class JobState:
 _STATUS_OF = {status.value: status for status in RecordStatus}
 
 
+def _parsed(line: bytes) -> object:
+    """One line's JSON: orjson, ~5× sooner (a year of records is read on every run); where it refuses
+    a line (NaN, a lone surrogate, a huge number) the standard library decides, as it always did."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return json.loads(line)
+
+
 def _check(record: Record) -> None:
     """A hand-edited line must not quietly mean "not published": wrong types or values are errors."""
     numbers = (record.part, record.parts, record.attempt)
-    if not all(
-        isinstance(number, int) and not isinstance(number, bool) and number >= 1 for number in numbers
-    ):
+    if not all(type(number) is int and number >= 1 for number in numbers):  # JSON's whole numbers, no bool
         raise ValueError("part, parts and attempt must be whole numbers from 1")
     if record.part > record.parts:
         raise ValueError(f"part {record.part} of {record.parts}")
     if record.status not in _STATUS_OF:
         raise ValueError(f"status must be one of {', '.join(RecordStatus)}, not {record.status!r}")
     texts = (record.key, record.idempotency_key, record.post_id, record.account, record.platform, record.time)
-    if not all(isinstance(text, str) and text for text in texts):
+    if not all(type(text) is str and text for text in texts):
         raise ValueError("key, idempotency_key, post_id, account, platform and time must be text")
-    if not isinstance(record.permanent, bool) or not isinstance(record.refused, bool):
+    if type(record.permanent) is not bool or type(record.refused) is not bool:
         raise ValueError("permanent and refused must be true or false")
     if record.via not in (None, "outbox", "api"):
         raise ValueError(f"via must be outbox or api, not {record.via!r}")
@@ -210,7 +219,7 @@ class Ledger:
             )
         for number, line in enumerate(lines, 1):
             try:
-                fields = json.loads(line)
+                fields = _parsed(line)
                 if isinstance(fields, dict) and isinstance(status := fields.get("status"), str):
                     fields["status"] = _STATUS_OF.get(status, status)  # the enum, as records are made
                 record = Record(**fields)

@@ -14,16 +14,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from postwright import branch, media, renames, render, status, validate, workers, workflow, write
+from postwright import branch, renames, render, status, validate, workers
 from postwright.account_settings import all_problems
-from postwright.brandkit import brand_kit
-from postwright.cache import INDEX, MEDIA, memo
+from postwright.cache import INDEX, MEDIA, ROOT, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
-from postwright.cache.stamp import Stamp
+from postwright.cache.stamp import Stamp, code_fingerprint, files
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError, RecordStatus
@@ -33,6 +33,12 @@ from postwright.platforms.contract import Publisher
 from postwright.project import Project
 from postwright.publish import Job, Outcome, Runner, publishers
 from postwright.status import PlanItem, PlanStatus
+
+if TYPE_CHECKING:
+    from postwright import media
+
+PLAN_MEMO = ROOT / "plan.pickle"
+"""plan's light copy of the render memo (_light_memo)."""
 
 
 def build(
@@ -98,6 +104,8 @@ def check(
     views show them as missed at the time they are made for. With `facts` (a build), each variant's
     text facts are computed as it is rendered and the memos are kept for `build` to save.
     """
+    from postwright import media, write  # not on plan's and publish's path
+
     if cache is None:
         with _media_cache(project) as folder:
             return check(project, cache=folder, progress=progress, facts=facts, now=now)
@@ -162,6 +170,8 @@ def _validated(
 ) -> list[Diagnostic]:
     """`found` and the rules over several variants, the ledger (renames, threads already out, posts too
     late) and the publish workflow's schedule."""
+    from postwright import workflow
+
     found = [*found, *validate.check_variants(variants, config, each=False)]
     states, at = _states(project), now or datetime.now(UTC)
     if states is not None:  # as plan and publish see it: a rehearsal of an API account posted nothing
@@ -224,6 +234,9 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
 
 
 def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
+    from postwright import media, write
+    from postwright.brandkit import brand_kit
+
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
     manifest = write.write_publish(
@@ -304,7 +317,7 @@ def plan(
     pending = [item for item in items if item.status in wanted]
     # render and validate what would go out
     if checked is None:
-        going = _render_due(project, config, loaded.posts, pending)
+        going = _render_due(project, config, loaded.posts, pending, loaded.render_keys)
     else:
         going = _checked_due(project, config, loaded.posts, pending, checked)
     # block the jobs with errors; say which were edited after publishing or only rehearsed
@@ -518,10 +531,84 @@ def _due_renditions(
 ) -> tuple[dict[tuple[str, str], media.Rendition | None], tuple[Diagnostic, ...]]:
     """The renditions of due variants, and the errors of those that cannot be made: a post is not
     sent without its image."""
+    from postwright import media
+
     (project.root / MEDIA).mkdir(parents=True, exist_ok=True)
     renditions, problems, _ = media.for_variants(project, config, variants, project.root / MEDIA)
     broken = tuple(item for item in apply_severity(config, problems) if item.severity >= Severity.ERROR)
     return renditions, broken
+
+
+def _rendered(
+    project: Project,
+    config: Config,
+    templates: render.Templates,
+    chosen: tuple[Post, ...],
+    due: list[PlanItem],
+    known_keys: Mapping[str, tuple[str, ...]],
+) -> render.Rendered:
+    """The `chosen` posts rendered and checked for `due`. A few jobs are rendered now (sooner than a big
+    brand's memo is read). Many (plan's thousands of upcoming jobs) come from plan's light memo: only the
+    jobs that go out now need their whole variant, the others only their problems and what the rules
+    over several variants read. On a miss, from the last build's render memo, which refreshes it."""
+    if len(due) < render.RENDER_MEMO_FROM:
+        return render.render_all(chosen, config, templates, check=validate.check_variant)
+    now_due = [item for item in due if item.status == PlanStatus.DUE]
+    going_out = {(item.post_id, item.lang) for item in now_due}
+    jobs = [
+        (post, account, key)
+        for post in chosen
+        for account, key in zip(
+            post.targets, known_keys.get(post.source) or memo.render_keys(post), strict=True
+        )
+    ]
+    render_chosen = partial(render.render_all, chosen, config, templates, check=validate.check_variant)
+    if len(now_due) >= render.RENDER_MEMO_FROM:  # whole variants, many: the render memo's
+        return render_chosen(memo=memo.render_memo(project, render.is_rendered_job), known_keys=known_keys)
+    light = _light_memo(project)
+    entries = [None if (post.id, post.lang) in going_out else light.get(key) for post, _account, key in jobs]
+    if any(
+        entry is None and (post.id, post.lang) not in going_out
+        for (post, _account, _key), entry in zip(jobs, entries, strict=True)
+    ):
+        whole = memo.render_memo(project, render.is_rendered_job)
+        rendered = render_chosen(memo=whole, known_keys=known_keys)
+        for _post, _account, key in jobs:
+            if (entry := whole.get(key)) is not None:
+                light.put(key, _lightened(entry))
+        light.save()
+        return rendered
+    for index, (post, account, _key) in enumerate(jobs):
+        if entries[index] is None:  # goes out now: rendered whole
+            variant, problems = render.render(post, account, config, templates)
+            checked = tuple(validate.check_variant(variant, config)) if variant is not None else ()
+            entries[index] = render.RenderedJob(variant, tuple(problems), checked, None)
+    return _gathered([entry for entry in entries if entry is not None])
+
+
+def _light_memo(project: Project) -> Memo[render.RenderedJob]:
+    """plan's copy of the render memo's entries without their text facts and with only each variant's
+    first part (the rules over several variants read no more): a fifth of its size, read ~4× sooner."""
+
+    def inputs() -> str:  # memo.render_memo's: what decides a rendering decides its light copy
+        return memo.inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
+
+    return Memo(project.root / PLAN_MEMO, inputs, render.is_rendered_job)
+
+
+def _lightened(entry: render.RenderedJob) -> render.RenderedJob:
+    variant = entry.variant
+    if variant is not None:
+        variant = replace(variant, parts=variant.parts[:1], link=None, title="")
+    return entry._replace(variant=variant, facts=None)
+
+
+def _gathered(entries: list[render.RenderedJob]) -> render.Rendered:
+    """render.render_all's answer from its entries, in order."""
+    variants = tuple(entry.variant for entry in entries if entry.variant is not None)
+    problems = tuple(item for entry in entries for item in entry.problems)
+    checked = tuple(item for entry in entries if entry.variant is not None for item in entry.checked)
+    return render.Rendered(variants, problems, checked, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,24 +620,23 @@ class _Going:
     problems: tuple[Diagnostic, ...]  # every problem found
 
 
-def _render_due(project: Project, config: Config, posts: tuple[Post, ...], due: list[PlanItem]) -> _Going:
+def _render_due(
+    project: Project,
+    config: Config,
+    posts: tuple[Post, ...],
+    due: list[PlanItem],
+    known_keys: Mapping[str, tuple[str, ...]],
+) -> _Going:
     """The jobs in `due` rendered and checked. What the last build rendered is reused when there are
     many (a few due jobs are rendered sooner than a big brand's memo is read); many posts are rendered
-    on every core."""
+    on every core. `known_keys` are the render memo's keys the posts memo kept (Loaded.render_keys)."""
     if not due:
         return _Going({}, {}, ())
     keys = {item.key for item in due}
     wanted = {(item.post_id, item.lang) for item in due}
     chosen = tuple(post for post in posts if (post.id, post.lang) in wanted)
     templates = render.load_templates(project)
-    many = len(due) >= render.RENDER_MEMO_FROM
-    rendered = render.render_all(
-        chosen,
-        config,
-        templates,
-        check=validate.check_variant,
-        memo=memo.render_memo(project, render.is_rendered_job) if many else None,
-    )
+    rendered = _rendered(project, config, templates, chosen, due, known_keys)
     variants = {variant.key: variant for variant in rendered.variants if variant.key in keys}
     where = {
         (variant.source, platform) for variant in variants.values() for platform in (variant.platform, None)

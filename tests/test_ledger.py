@@ -1,3 +1,4 @@
+import math
 import multiprocessing
 import time
 
@@ -71,7 +72,11 @@ def test_the_lock_serialises_two_processes(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("part", "1"), ("status", "Published"), ("parts", 0), ("time", "yesterday")]
+    ("field", "value"),
+    [
+        *(("part", "1"), ("status", "Published"), ("parts", 0), ("time", "yesterday")),
+        *(("part", True), ("attempt", 1.0), ("parts", float("nan")), ("permanent", 0), ("post_id", ["p"])),
+    ],
 )
 def test_a_hand_edited_record_with_wrong_values_is_an_error(tmp_path, field, value):
     import json
@@ -83,6 +88,19 @@ def test_a_hand_edited_record_with_wrong_values_is_an_error(tmp_path, field, val
     ledger.path.write_text(json.dumps(raw) + "\n")
     with pytest.raises(LedgerError, match=r"ledger.jsonl:1: not a valid ledger record"):
         ledger.read()
+
+
+def test_a_line_only_the_standard_json_reader_accepts_reads_as_it_always_did(tmp_path):
+    """orjson reads the ledger; a line it refuses (a lone surrogate escape, NaN) goes to json as before."""
+    ledger = Ledger(tmp_path)
+    ledger.append(record("failed"))
+    text = ledger.path.read_text()
+    ledger.path.write_text(text.replace('"error": null', '"error": "cut \\ud800 here"'), encoding="utf-8")
+    (state,) = ledger.read().values()
+    assert state.records[0].error == "cut \ud800 here"
+    ledger.path.write_text(text.replace('"error": null', '"error": NaN'), encoding="utf-8")
+    (state,) = ledger.read().values()
+    assert math.isnan(state.records[0].error)  # json's NaN, kept as before (the error is only shown)
 
 
 class _DiskFullOs:
