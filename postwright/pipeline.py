@@ -55,13 +55,22 @@ def build(
     with collector_paused():
         # config → load → render → media → validate
         checked = check(project, cache=project.root / MEDIA, progress=progress, facts=True)
-        # the memos saved on another core while publish/ is written (0.3 s at 5,000 posts)
-        saved = workers.in_background(checked.remember)
+        # memos rewritten whole are saved on another core while publish/ is written (0.3 s at 5,000
+        # posts); a few changed entries are appended here (forking would cost more)
+        if any(kept.rewrites() for kept in checked.memos):
+            saved = workers.in_background(checked.remember)
+        else:
+            checked.remember()
+            saved = _nothing
         try:
             # write
             return _write(project, stamp, checked)
         finally:
             saved()
+
+
+def _nothing() -> None:
+    pass
 
 
 @dataclass(frozen=True, slots=True)

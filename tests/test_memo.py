@@ -433,3 +433,56 @@ def test_reading_in_worker_processes_gives_what_one_process_gives(make_project, 
     assert {post.publish_at.day for post in parallel[1].posts if post.id.startswith("launch-")} == set(
         range(1, 10)
     )
+
+
+def test_an_edit_appends_its_changes_and_the_next_build_reads_them(make_project, rendered):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    memo = project.root / cache.RENDER_MEMO
+    whole = memo.read_bytes()
+    post = project.root / "content/posts/2026-12-05-0900-post-5.md"
+    post.write_text(post.read_text().replace("day 5.", "day five!"))
+    pipeline.build(project)
+    appended = memo.read_bytes()
+    assert appended.startswith(whole) and len(appended) > len(whole)  # not rewritten
+    rendered.clear()
+    (project.root / cache.STAMP).unlink()
+    pipeline.build(project)
+    assert rendered == []  # the edited post's variants were found in the appended change
+    cold_build(project, project.root / "cold")
+    assert files(project.root / "publish") == files(project.root / "cold")
+
+
+@pytest.mark.parametrize("change", ["other digest", "torn"])
+def test_an_appended_change_from_other_inputs_or_cut_short_is_never_applied(tmp_path, change):
+    path = tmp_path / "m.pickle"
+    memo = Memo(path, lambda: "digest", lambda entry: True)
+    for key in "abcdefgh":
+        memo.put(key, f"first {key}")
+    memo.save()
+    if change == "other digest":  # a build under other inputs appended to this file at the same time
+        path.write_bytes(path.read_bytes() + pickle.dumps(("another digest", {"a": "stale"}, ("b",))))
+        again = Memo(path, lambda: "digest", lambda entry: True)
+        assert (again.get("a"), again.get("b")) == ("first a", "first b")
+    else:  # a change cut short: the memo is not trusted at all
+        path.write_bytes(path.read_bytes() + pickle.dumps(("digest", {"a": "new"}, ()))[:-3])
+        assert Memo(path, lambda: "digest", lambda entry: True).get("a") is None
+
+
+def test_changes_that_outweigh_the_memo_rewrite_it_with_this_runs_entries_only(tmp_path):
+    path = tmp_path / "m.pickle"
+    memo = Memo(path, lambda: "digest", lambda entry: True)
+    for key in range(20):
+        memo.put(str(key), key)
+    memo.save()
+    for run in range(12):  # each run replaces one entry: appended while small
+        memo = Memo(path, lambda: "digest", lambda entry: True)
+        for key in range(20):
+            memo.get(str(key))
+        memo.put(str(run), -run)
+        assert not memo.rewrites() or run > 0
+        memo.save()
+    memo = Memo(path, lambda: "digest", lambda entry: True)
+    assert [memo.get(str(key)) for key in range(20)] == [-key for key in range(12)] + list(range(12, 20))
+    compact = pickle.dumps("digest") + pickle.dumps({str(key): key for key in range(20)})
+    assert len(path.read_bytes()) < 2 * len(compact)  # rewritten when the changes grew
