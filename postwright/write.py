@@ -11,6 +11,7 @@ spends its time on, so each post's accounts and their text parts share a file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
@@ -43,8 +44,9 @@ def write_publish(
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
     Only files whose bytes changed are written (atomically), stale ones are removed, the manifest
-    last. `index` (outside out_dir) remembers each file's hash from the last write, so a rebuild
-    neither reads nor walks the unchanged tree; without it every file is compared on disk. An empty or
+    last. `index` (outside out_dir) remembers each file's hash and stat from the last write, so a
+    rebuild lists the tree's names and stats but reads no file it left untouched; without it every
+    file is compared on disk. An empty or
     missing `out_dir` (a fresh checkout) has nothing to compare or remove: its files are just created.
     `facts` holds `text_facts` by variant key where they were computed already (in render workers).
     """
@@ -54,26 +56,24 @@ def write_publish(
     files.update(extra or {})  # e.g. the brand kit under brand/
     hashes = {relative: hashlib.sha256(data).hexdigest() for relative, data in files.items()}
     if _is_empty(out_dir):
-        _create_all(out_dir, files)
+        written = _create_all(out_dir, files)
         _replace(out_dir / "manifest.json", manifest)
     else:
-        known = _read_index(index, out_dir)
-        if known is None:
-            changed = [relative for relative, data in files.items() if not _holds(out_dir / relative, data)]
-        else:
-            changed = [relative for relative, digest in hashes.items() if known.get(relative) != digest]
-        for relative in changed:  # serially: a pool of writers contended more than it overlapped
-            _replace(out_dir / relative, files[relative])
-        if known is None:
-            _remove_stale(out_dir, {*files, "manifest.json"})
-        else:
-            _remove_files(out_dir, [relative for relative in known if relative not in files])
+        written = _update(out_dir, files, hashes, _read_index(index, out_dir))
         if not _holds(out_dir / "manifest.json", manifest):
             _replace(out_dir / "manifest.json", manifest)
     if index is not None:
         index.parent.mkdir(parents=True, exist_ok=True)
-        index.write_bytes(orjson.dumps({"output": str(out_dir.resolve()), "files": hashes}))
+        known = {relative: [hashes[relative], *seen] for relative, seen in written.items()}
+        index.write_bytes(
+            orjson.dumps({"format": _INDEX_FORMAT, "output": str(out_dir.resolve()), "files": known})
+        )
     return orjson.loads(manifest)
+
+
+_INDEX_FORMAT = 2
+Seen = tuple[int, int, int]
+"""A file's size, inode and change time: what a build wrote, unless something else touched it since."""
 
 
 def _is_empty(folder: Path) -> bool:
@@ -84,10 +84,58 @@ def _is_empty(folder: Path) -> bool:
         return True
 
 
-def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
+def _update(
+    out_dir: Path, files: Mapping[str, bytes], hashes: Mapping[str, str], known: Mapping[str, list[Any]]
+) -> dict[str, Seen]:
+    """Make the existing `out_dir` hold `files`; returns how each is seen on disk now.
+
+    Every name in the folder is listed with its stat (no file is read): a file still as the last build
+    left it (`known`: the same size, inode and change time) holds the bytes it wrote; any other is
+    compared, rewritten where it differs, and names no build made are removed, so a stray or damaged
+    file is found however the folder came to be (restored, copied, edited)."""
+    on_disk, folders = _listing(out_dir)
+    seen: dict[str, Seen] = {}
+    for relative, data in files.items():
+        now = on_disk.get(relative)
+        if now is not None and (
+            known.get(relative) == [hashes[relative], *now] or _holds(out_dir / relative, data)
+        ):
+            seen[relative] = now
+            continue
+        _replace(out_dir / relative, data)
+        seen[relative] = _seen(os.stat(out_dir / relative))
+    for relative in on_disk.keys() - files.keys() - {"manifest.json"}:
+        (out_dir / relative).unlink()
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):  # not empty: it holds this build's files
+            os.rmdir(folder)
+    return seen
+
+
+def _listing(out_dir: Path) -> tuple[dict[str, Seen], list[str]]:
+    """Every file under `out_dir` by relative path, with how it is seen; and every folder, deepest first."""
+    found: dict[str, Seen] = {}
+    folders: list[str] = []
+    for folder, _subfolders, names in os.walk(out_dir, topdown=False):
+        prefix = os.path.relpath(folder, out_dir).replace(os.sep, "/")
+        for name in names:
+            path = os.path.join(folder, name)
+            found[name if prefix == "." else f"{prefix}/{name}"] = _seen(os.lstat(path))
+        if prefix != ".":
+            folders.append(folder)
+    return found, folders
+
+
+def _seen(info: os.stat_result) -> Seen:
+    return (info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, Seen]:
     """Write every file into a folder that had none: no comparing, no temporary names, each folder made
-    once. A build cut short here leaves no manifest.json, so the next one compares every file."""
+    once; returns how each is seen. A build cut short here leaves no manifest.json, so the next one
+    compares every file."""
     made: set[str] = set()
+    seen: dict[str, Seen] = {}
     base = str(out_dir)
     os.makedirs(base, exist_ok=True)
     for relative, data in files.items():
@@ -95,43 +143,37 @@ def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
         if folder and folder not in made:
             os.makedirs(f"{base}/{folder}", exist_ok=True)
             made.add(folder)
-        _create(f"{base}/{relative}", data)
+        seen[relative] = _create(f"{base}/{relative}", data)
+    return seen
 
 
-def _create(path: str, data: bytes) -> None:
-    """Write `data` to `path` with a stable mtime, so archives of publish/ are byte-identical too."""
+def _create(path: str, data: bytes) -> Seen:
+    """Write `data` to `path` with a stable mtime, so archives of publish/ are byte-identical too;
+    returns how the file is seen."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
         os.utime(descriptor, (0, 0))
+        return _seen(os.fstat(descriptor))
     finally:
         os.close(descriptor)
 
 
-def _read_index(index: Path | None, out_dir: Path) -> dict[str, str] | None:
-    """The last write's file hashes, if they describe this folder and it still has its manifest."""
-    if index is None or not (out_dir / "manifest.json").exists():
-        return None
+def _read_index(index: Path | None, out_dir: Path) -> dict[str, list[Any]]:
+    """What the last write into this folder left, by file: its hash and how it was seen. Empty when
+    there is none of this format for this folder (every file is then compared)."""
+    if index is None:
+        return {}
     try:
         data = orjson.loads(index.read_bytes())
     except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("output") != str(out_dir.resolve()):
-        return None
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _INDEX_FORMAT:
+        return {}
     files = data.get("files")
-    return files if isinstance(files, dict) else None
-
-
-def _remove_files(out_dir: Path, stale: list[str]) -> None:
-    for relative in stale:
-        path = out_dir / relative
-        path.unlink(missing_ok=True)
-        for parent in path.parents:
-            if parent == out_dir or any(parent.iterdir()):
-                break
-            parent.rmdir()
+    return files if data.get("output") == str(out_dir.resolve()) and isinstance(files, dict) else {}
 
 
 def _tree(
@@ -277,15 +319,3 @@ def _replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     _create(str(temporary), data)
     os.replace(temporary, path)
-
-
-def _remove_stale(out_dir: Path, keep: set[str]) -> None:
-    """Delete files of earlier builds that this build did not produce, then empty folders."""
-    for folder, _subfolders, names in os.walk(out_dir, topdown=False):
-        base = Path(folder)
-        prefix = base.relative_to(out_dir).as_posix()
-        for name in names:
-            if (name if prefix == "." else f"{prefix}/{name}") not in keep:
-                (base / name).unlink()
-        if base != out_dir and not any(base.iterdir()):
-            base.rmdir()
