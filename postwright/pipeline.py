@@ -20,7 +20,7 @@ from typing import Any
 from postwright import branch, media, renames, render, status, validate, workers, workflow, write
 from postwright.account_settings import all_problems
 from postwright.brandkit import brand_kit
-from postwright.cache import INDEX, MEDIA, memo
+from postwright.cache import INDEX, MEDIA, RENDER_MEMO, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
 from postwright.cache.stamp import Stamp
@@ -244,6 +244,7 @@ def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
         renditions=checked.renditions,
         cache_dir=project.root / MEDIA,
         facts=checked.facts,
+        sources=_sources(checked),
         extra=brand_kit(
             project.assets_dir / "brand",
             (account.platform for account in checked.config.accounts.values()),
@@ -267,6 +268,24 @@ def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
         min(checked.reused, len(made)),
         fitted,
     )
+
+
+def _sources(checked: Checked) -> dict[str, str]:
+    """What each variant was rendered from, by variant key: the render memo's key for its post and
+    account, under the memo's inputs digest (write.document_key); none where two files share a key."""
+    rendered = next((kept for kept in checked.memos if kept.path.name == RENDER_MEMO.name), None)
+    if rendered is None or rendered.inputs() != rendered.digest:  # a template saved during the build
+        return {}
+    digest = rendered.digest
+    sources: dict[str, str] = {}
+    shared: set[str] = set()
+    for post in checked.loaded.posts:
+        for account, key in zip(post.targets, checked.loaded.render_keys.get(post.source, ()), strict=False):
+            variant_key = f"{post.id}.{post.lang}/{account}"
+            if variant_key in sources:
+                shared.add(variant_key)
+            sources[variant_key] = f"{digest}\0{key}"
+    return {key: source for key, source in sources.items() if key not in shared}
 
 
 @dataclass(frozen=True, slots=True)

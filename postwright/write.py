@@ -16,7 +16,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -40,6 +40,7 @@ def write_publish(
     cache_dir: Path | None = None,
     extra: Mapping[str, bytes] | None = None,
     facts: Mapping[str, dict[str, Any]] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
@@ -48,25 +49,51 @@ def write_publish(
     rebuild lists the tree's names and stats but reads no file it left untouched; without it every
     file is compared on disk. An empty or
     missing `out_dir` (a fresh checkout) has nothing to compare or remove: its files are just created.
-    `facts` holds `text_facts` by variant key where they were computed already (in render workers).
+    `facts` holds `text_facts` by variant key where they were computed already (in render workers);
+    `sources` what each variant was rendered from, by variant key (see document_key): a post document
+    whose sources are unchanged and whose file is as the last build left it is not even made again.
     """
     images = _Images(renditions or {}, cache_dir)
-    files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images, facts or {})
-    manifest = files.pop("manifest.json")
-    files.update(extra or {})  # e.g. the brand kit under brand/
-    hashes = {relative: hashlib.sha256(data).hexdigest() for relative, data in files.items()}
-    if _is_empty(out_dir):
-        written = _create_all(out_dir, files)
+    empty = _is_empty(out_dir)
+    on_disk, folders = ({}, []) if empty else _listing(out_dir)
+    known = _read_index(index, out_dir)
+    unchanged = {  # the files as the last build left them: their hash and document key
+        relative: (entry[0], entry[4] if len(entry) > 4 else "")
+        for relative, now in on_disk.items()
+        if isinstance(entry := known.get(relative), list)
+        and len(entry) >= 4
+        and isinstance(entry[0], str)
+        and entry[1:4] == list(now)
+    }
+    made, hashes, keys = _tree(
+        config,
+        sorted(variants, key=lambda v: v.key),
+        list(diagnostics),
+        images,
+        facts or {},
+        sources or {},
+        unchanged,
+    )
+    manifest = made.pop("manifest.json")
+    del hashes["manifest.json"]
+    for relative, data in (extra or {}).items():  # e.g. the brand kit under brand/
+        made[relative] = data
+        hashes[relative] = hashlib.sha256(data).hexdigest()
+    if empty:
+        seen = _create_all(out_dir, made)
         _replace(out_dir / "manifest.json", manifest)
     else:
-        written = _update(out_dir, files, hashes, _read_index(index, out_dir))
+        seen = _update(out_dir, made, hashes, unchanged, on_disk, folders)
         if not _holds(out_dir / "manifest.json", manifest):
             _replace(out_dir / "manifest.json", manifest)
     if index is not None:
         index.parent.mkdir(parents=True, exist_ok=True)
-        known = {relative: [hashes[relative], *seen] for relative, seen in written.items()}
+        remembered = {
+            relative: [hashes[relative], *now, *([keys[relative]] if relative in keys else [])]
+            for relative, now in seen.items()
+        }
         index.write_bytes(
-            orjson.dumps({"format": _INDEX_FORMAT, "output": str(out_dir.resolve()), "files": known})
+            orjson.dumps({"format": _INDEX_FORMAT, "output": str(out_dir.resolve()), "files": remembered})
         )
     return orjson.loads(manifest)
 
@@ -85,26 +112,32 @@ def _is_empty(folder: Path) -> bool:
 
 
 def _update(
-    out_dir: Path, files: Mapping[str, bytes], hashes: Mapping[str, str], known: Mapping[str, list[Any]]
+    out_dir: Path,
+    made: Mapping[str, bytes],
+    hashes: Mapping[str, str],
+    unchanged: Mapping[str, tuple[str, str]],
+    on_disk: Mapping[str, Seen],
+    folders: list[str],
 ) -> dict[str, Seen]:
-    """Make the existing `out_dir` hold `files`; returns how each is seen on disk now.
+    """Make the existing `out_dir` (`on_disk`, `folders`: its listing) hold the files of `hashes`;
+    returns how each is seen now.
 
-    Every name in the folder is listed with its stat (no file is read): a file still as the last build
-    left it (`known`: the same size, inode and change time) holds the bytes it wrote; any other is
-    compared, rewritten where it differs, and names no build made are removed, so a stray or damaged
-    file is found however the folder came to be (restored, copied, edited)."""
-    on_disk, folders = _listing(out_dir)
+    A file still as the last build left it (`unchanged`: the same size, inode and change time) holds
+    the bytes it wrote, and is not read; any other is compared, rewritten where it differs, and names
+    no build made are removed, so a stray or damaged file is found however the folder came to be
+    (restored, copied, edited). Only `made` files can be written: the others are unchanged ones."""
     seen: dict[str, Seen] = {}
-    for relative, data in files.items():
+    for relative, digest in hashes.items():
         now = on_disk.get(relative)
+        kept = unchanged.get(relative)
         if now is not None and (
-            known.get(relative) == [hashes[relative], *now] or _holds(out_dir / relative, data)
+            (kept is not None and kept[0] == digest) or _holds(out_dir / relative, made[relative])
         ):
             seen[relative] = now
             continue
-        _replace(out_dir / relative, data)
+        _replace(out_dir / relative, made[relative])
         seen[relative] = _seen(os.stat(out_dir / relative))
-    for relative in on_disk.keys() - files.keys() - {"manifest.json"}:
+    for relative in on_disk.keys() - hashes.keys() - {"manifest.json"}:
         (out_dir / relative).unlink()
     for folder in folders:  # deepest first
         with contextlib.suppress(OSError):  # not empty: it holds this build's files
@@ -176,16 +209,28 @@ def _read_index(index: Path | None, out_dir: Path) -> dict[str, list[Any]]:
     return files if data.get("output") == str(out_dir.resolve()) and isinstance(files, dict) else {}
 
 
+class Tree(NamedTuple):
+    """The files of publish/ by relative path: the bytes of those made now, the hash of each (also of
+    those left as they are) and what decided each post's document (its `document_key`)."""
+
+    made: dict[str, bytes]
+    hashes: dict[str, str]
+    keys: dict[str, str]
+
+
 def _tree(
     config: Config,
     variants: list[Variant],
     diagnostics: list[Diagnostic],
     images: _Images,
     facts: Mapping[str, dict[str, Any]],
-) -> dict[str, bytes]:
-    """Every file of publish/, by relative path."""
+    sources: Mapping[str, str],
+    unchanged: Mapping[str, tuple[str, str]],
+) -> Tree:
+    """Every file of publish/, except the post documents `unchanged` (path: hash and document key, of
+    files on disk as the last build left them) says are still there for the same document key."""
     files: dict[str, bytes] = {}
-    posts: dict[str, dict[str, dict[str, Any]]] = {}  # by path, by account
+    posts: dict[str, list[tuple[Variant, list[dict[str, Any]], list[dict[str, Any]]]]] = {}  # by path
     entries = []
     by_source: dict[str, list[Diagnostic]] = {}
     for item in ordered(diagnostics):
@@ -197,29 +242,62 @@ def _tree(
             for item in by_source.get(variant.source, ())
             if item.platform in (None, variant.platform)
         ]
-        known = facts.get(variant.key)
-        document = _post_json(
-            variant, media, problems, known if known is not None else text_facts(config, variant)
-        )
         path = f"posts/{variant.post_id}.{variant.lang}.json"
-        posts.setdefault(path, {})[variant.account] = document
-        entries.append(
-            {
-                "key": variant.key,
-                "post_id": variant.post_id,
-                "lang": variant.lang,
-                "account": variant.account,
-                "platform": variant.platform,
-                "publish_at": variant.publish_at.isoformat(),
-                "draft": variant.draft,
-                "source": variant.source,
-                "path": path,
-                "content_hash": document["content_hash"],
+        posts.setdefault(path, []).append((variant, media, problems))
+    hashes: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for path, documents in posts.items():
+        key = document_key(sources, documents)
+        kept = unchanged.get(path)
+        if key is not None and kept is not None and kept[1] == key:
+            hashes[path] = kept[0]
+        else:
+            by_account = {
+                variant.account: _post_json(variant, media, problems, _facts(config, facts, variant))
+                for variant, media, problems in documents
             }
-        )
-    files.update((path, _json(accounts)) for path, accounts in posts.items())
+            files[path] = _json(by_account)
+        if key is not None:
+            keys[path] = key
+        for variant, _media, _problems in documents:
+            known = facts.get(variant.key)
+            entries.append(
+                {
+                    "key": variant.key,
+                    "post_id": variant.post_id,
+                    "lang": variant.lang,
+                    "account": variant.account,
+                    "platform": variant.platform,
+                    "publish_at": variant.publish_at.isoformat(),
+                    "draft": variant.draft,
+                    "source": variant.source,
+                    "path": path,
+                    "content_hash": known["content_hash"] if known else variant.content_hash,
+                }
+            )
+    entries.sort(key=lambda entry: entry["key"])
     files["manifest.json"] = _json({"generator": f"postwright {__version__}", "variants": entries})
-    return files
+    hashes.update((path, hashlib.sha256(data).hexdigest()) for path, data in files.items())
+    return Tree(files, hashes, keys)
+
+
+def _facts(config: Config, facts: Mapping[str, dict[str, Any]], variant: Variant) -> dict[str, Any]:
+    known = facts.get(variant.key)
+    return known if known is not None else text_facts(config, variant)
+
+
+def document_key(
+    sources: Mapping[str, str], documents: list[tuple[Variant, list[dict[str, Any]], list[dict[str, Any]]]]
+) -> str | None:
+    """What decides a post's document: each variant's source (the render memo's key and inputs digest:
+    the variant and its text facts), images and problems; None where a variant's source is unknown."""
+    parts = []
+    for variant, media, problems in documents:
+        source = sources.get(variant.key)
+        if source is None:
+            return None
+        parts.append([source, media, problems])
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()
 
 
 def _post_json(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import postwright
-from postwright import cache, pipeline, render, workers
+from postwright import cache, pipeline, render, workers, write
 from postwright.cache import stamp
 from postwright.cache.memo import Memo
 from postwright.project import Project
@@ -486,3 +486,24 @@ def test_changes_that_outweigh_the_memo_rewrite_it_with_this_runs_entries_only(t
     assert [memo.get(str(key)) for key in range(20)] == [-key for key in range(12)] + list(range(12, 20))
     compact = pickle.dumps("digest") + pickle.dumps({str(key): key for key in range(20)})
     assert len(path.read_bytes()) < 2 * len(compact)  # rewritten when the changes grew
+
+
+def test_a_rebuild_makes_only_the_documents_whose_post_or_problems_changed(make_project, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    made = []
+    real = write._post_json
+    monkeypatch.setattr(
+        write, "_post_json", lambda variant, *rest: made.append(variant.key) or real(variant, *rest)
+    )
+    post = project.root / "content/posts/2026-12-05-0900-post-5.md"
+    post.write_text(post.read_text().replace("day 5.", "day five!"))
+    pipeline.build(project)
+    assert {key.split("/")[0] for key in made} == {"2026-12-05-0900-post-5.en"} and len(made) == 2
+    # another file taking post 7's id: both files' documents change, whatever the memos say
+    (project.root / "content/posts/2026-12-20-copy.md").write_text(
+        "---\nid: 2026-12-07-0900-post-7\n---\nA copy.\n"
+    )
+    incremental_equals_cold(project)
+    (project.root / "content/posts/2026-12-20-copy.md").unlink()
+    incremental_equals_cold(project)
