@@ -235,6 +235,7 @@ def _too_late(config: Config, posts: tuple[Post, ...], states: dict, now: dateti
 def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
+    documents = memo.documents_memo(project, write.is_document)
     manifest = write.write_publish(
         checked.config,
         checked.variants,
@@ -245,12 +246,14 @@ def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
         cache_dir=project.root / MEDIA,
         facts=checked.facts,
         sources=_sources(checked),
+        documents=documents,
         extra=brand_kit(
             project.assets_dir / "brand",
             (account.platform for account in checked.config.accounts.values()),
             media.background(checked.config),
         ),
     )
+    documents.save()
     build_stamp.record(project, stamp, len(checked.loaded.posts), checked.diagnostics)
     made = {r.path: r for r in checked.renditions.values() if r is not None}
     fitted = tuple(

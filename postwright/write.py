@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from postwright import __version__
+from postwright.cache.memo import Memo
 from postwright.config import Config, limits_for
 from postwright.console import ordered
 from postwright.diagnostics import Diagnostic
@@ -41,17 +42,19 @@ def write_publish(
     extra: Mapping[str, bytes] | None = None,
     facts: Mapping[str, dict[str, Any]] | None = None,
     sources: Mapping[str, str] | None = None,
+    documents: Memo[tuple[str, bytes]] | None = None,
 ) -> dict[str, Any]:
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
     Only files whose bytes changed are written (atomically), stale ones are removed, the manifest
     last. `index` (outside out_dir) remembers each file's hash and stat from the last write, so a
     rebuild lists the tree's names and stats but reads no file it left untouched; without it every
-    file is compared on disk. An empty or
-    missing `out_dir` (a fresh checkout) has nothing to compare or remove: its files are just created.
+    file is compared on disk. An empty or missing `out_dir` (a fresh checkout) has nothing to compare
+    or remove: its files are just created.
     `facts` holds `text_facts` by variant key where they were computed already (in render workers);
     `sources` what each variant was rendered from, by variant key (see document_key): a post document
-    whose sources are unchanged and whose file is as the last build left it is not even made again.
+    whose sources are unchanged and whose file is as the last build left it is not even made again,
+    and `documents` (a memo by document key) gives the bytes of one whose file is gone (a fresh checkout).
     """
     images = _Images(renditions or {}, cache_dir)
     empty = _is_empty(out_dir)
@@ -73,6 +76,7 @@ def write_publish(
         facts or {},
         sources or {},
         unchanged,
+        documents,
     )
     manifest = made.pop("manifest.json")
     del hashes["manifest.json"]
@@ -226,6 +230,7 @@ def _tree(
     facts: Mapping[str, dict[str, Any]],
     sources: Mapping[str, str],
     unchanged: Mapping[str, tuple[str, str]],
+    remembered: Memo[tuple[str, bytes]] | None,
 ) -> Tree:
     """Every file of publish/, except the post documents `unchanged` (path: hash and document key, of
     files on disk as the last build left them) says are still there for the same document key."""
@@ -248,37 +253,70 @@ def _tree(
     keys: dict[str, str] = {}
     for path, documents in posts.items():
         key = document_key(sources, documents)
-        kept = unchanged.get(path)
-        if key is not None and kept is not None and kept[1] == key:
-            hashes[path] = kept[0]
-        else:
-            by_account = {
-                variant.account: _post_json(variant, media, problems, _facts(config, facts, variant))
-                for variant, media, problems in documents
-            }
-            files[path] = _json(by_account)
         if key is not None:
             keys[path] = key
-        for variant, _media, _problems in documents:
-            known = facts.get(variant.key)
-            entries.append(
-                {
-                    "key": variant.key,
-                    "post_id": variant.post_id,
-                    "lang": variant.lang,
-                    "account": variant.account,
-                    "platform": variant.platform,
-                    "publish_at": variant.publish_at.isoformat(),
-                    "draft": variant.draft,
-                    "source": variant.source,
-                    "path": path,
-                    "content_hash": known["content_hash"] if known else variant.content_hash,
-                }
-            )
+        hashes[path], data = _document(config, facts, documents, key, unchanged.get(path), remembered)
+        if data is not None:
+            files[path] = data
+        entries += [_entry(path, variant, facts.get(variant.key)) for variant, _media, _problems in documents]
     entries.sort(key=lambda entry: entry["key"])
     files["manifest.json"] = _json({"generator": f"postwright {__version__}", "variants": entries})
-    hashes.update((path, hashlib.sha256(data).hexdigest()) for path, data in files.items())
+    hashes.update(
+        (path, hashlib.sha256(data).hexdigest()) for path, data in files.items() if path not in hashes
+    )
     return Tree(files, hashes, keys)
+
+
+def _document(
+    config: Config,
+    facts: Mapping[str, dict[str, Any]],
+    documents: list[tuple[Variant, list[dict[str, Any]], list[dict[str, Any]]]],
+    key: str | None,
+    kept: tuple[str, str] | None,
+    remembered: Memo[tuple[str, bytes]] | None,
+) -> tuple[str, bytes | None]:
+    """A post's document: its hash, and its bytes unless its file is as the last build left it for the
+    same `key` (`kept`); the bytes from `remembered` (the documents memo) when it has them."""
+    cached = remembered.get(key) if key is not None and remembered is not None else None
+    if key is not None and kept is not None and kept[1] == key:
+        return kept[0], None
+    if cached is not None:
+        return cached
+    by_account = {
+        variant.account: _post_json(variant, media, problems, _facts(config, facts, variant))
+        for variant, media, problems in documents
+    }
+    data = _json(by_account)
+    digest = hashlib.sha256(data).hexdigest()
+    if key is not None and remembered is not None:
+        remembered.put(key, (digest, data))
+    return digest, data
+
+
+def is_document(entry: object) -> bool:
+    """The shape of a documents memo entry: a post document's hash and its bytes, which it must be."""
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 2
+        and isinstance(entry[1], bytes)
+        and entry[0] == hashlib.sha256(entry[1]).hexdigest()
+    )
+
+
+def _entry(path: str, variant: Variant, known: dict[str, Any] | None) -> dict[str, Any]:
+    """A variant's line in manifest.json."""
+    return {
+        "key": variant.key,
+        "post_id": variant.post_id,
+        "lang": variant.lang,
+        "account": variant.account,
+        "platform": variant.platform,
+        "publish_at": variant.publish_at.isoformat(),
+        "draft": variant.draft,
+        "source": variant.source,
+        "path": path,
+        "content_hash": known["content_hash"] if known else variant.content_hash,
+    }
 
 
 def _facts(config: Config, facts: Mapping[str, dict[str, Any]], variant: Variant) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def files(folder):
 
 def cold_build(project: Project, out):
     """What a fresh clone builds from the same inputs: no stamp, no memo, no index."""
-    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.INDEX):
+    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.INDEX, cache.DOCUMENTS_MEMO):
         (project.root / cached).unlink(missing_ok=True)
     return pipeline.build(project, out)
 
@@ -507,3 +507,28 @@ def test_a_rebuild_makes_only_the_documents_whose_post_or_problems_changed(make_
     incremental_equals_cold(project)
     (project.root / "content/posts/2026-12-20-copy.md").unlink()
     incremental_equals_cold(project)
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_build_into_an_empty_folder_with_the_cache_kept_makes_no_document_again(
+    make_project, monkeypatch, damaged
+):
+    """A fresh checkout with .postwright-cache/ restored writes the remembered documents; one whose bytes
+    do not match their hash is made again, never written as it was remembered."""
+    project = make_project(POSTS)
+    cold_build(project, project.root / "cold")
+    shutil.rmtree(project.root / "cold")
+    memo = project.root / cache.DOCUMENTS_MEMO
+    if damaged:
+        memo.write_bytes(memo.read_bytes().replace(b"day 5.", b"day 6."))
+    made = []
+    real = write._post_json
+    monkeypatch.setattr(
+        write, "_post_json", lambda variant, *rest: made.append(variant.key) or real(variant, *rest)
+    )
+    (project.root / cache.STAMP).unlink()
+    pipeline.build(project, project.root / "cold")
+    assert len(made) == (2 if damaged else 0)
+    warm = files(project.root / "cold")
+    cold_build(project, project.root / "again")
+    assert files(project.root / "again") == warm

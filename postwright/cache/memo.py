@@ -1,15 +1,17 @@
 """What a build read and rendered, remembered for the next one: a rebuild re-reads and re-renders only
 the posts that changed.
 
-Two memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
+Three memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
 - posts.pickle (load): each post file's parsed and resolved post, by path and content hash (so a fresh
   checkout with a restored cache finds it) and the sibling date it inherited; for config.yml's bytes,
   the names under assets/ and postwright's code.
 - render.pickle (render): each rendered variant, by the resolved post (its repr: every field, dates with
   their zone) and the account; for config.yml's and every template's bytes and postwright's code.
+- documents.pickle (write): each post document's hash and bytes, by what decided them (the render
+  memo's keys and digest, images, problems: write.document_key); for postwright's code.
 A changed post, template or config line misses; nothing else can make a stale entry hit.
 
-Both are pickles read with an unpickler that builds only postwright's data types, dates and plain
+All are pickles read with an unpickler that builds only postwright's data types, dates and plain
 containers, so a planted file cannot run code; a file that does not read back is ignored and the stage
 does all its work, as on a fresh clone.
 """
@@ -32,7 +34,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from postwright.cache import POSTS_MEMO, RENDER_MEMO
+from postwright.cache import DOCUMENTS_MEMO, POSTS_MEMO, RENDER_MEMO
 from postwright.cache.stamp import code_fingerprint, files
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
@@ -75,6 +77,12 @@ def render_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
         return inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
 
     return Memo(project.root / RENDER_MEMO, inputs, valid)
+
+
+def documents_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
+    """The last build's post documents in publish/, by write.document_key (which names the render
+    memo's inputs digest): valid while postwright is unchanged."""
+    return Memo(project.root / DOCUMENTS_MEMO, lambda: inputs_digest(code_fingerprint(), []), valid)
 
 
 @contextlib.contextmanager
