@@ -21,6 +21,7 @@ directly, tested equal); posts with Markdown syntax in them take longer.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import resource
@@ -30,8 +31,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from itertools import count
 from pathlib import Path
 
 from postwright import cache, pipeline
@@ -117,7 +119,10 @@ def main() -> None:
     checkouts = {"postwright": REPO} | ({"baseline": options.baseline.resolve()} if options.baseline else {})
     # under the repository, not /tmp: on this sandbox /tmp writes are ~15x slower than the work disk,
     # which would measure the sandbox rather than the build
-    with tempfile.TemporaryDirectory(dir=Path(__file__).parent, prefix=".corpus-") as folder:
+    with (
+        tempfile.TemporaryDirectory(dir=Path(__file__).parent, prefix=".corpus-") as folder,
+        _trash(Path(f"{folder}-trash")),
+    ):
         root = Path(folder)
         make_corpus(root, options.posts)
         project = Project(root)
@@ -134,16 +139,26 @@ def main() -> None:
         def forget(*remembered: Path) -> Callable[[], None]:
             return lambda: [(root / path).unlink(missing_ok=True) for path in remembered]
 
+        set_aside = count()
+
+        def publish_set_aside() -> None:
+            """publish/ moved out of the way, deleted after the runs: a fresh checkout has no files
+            deleted a moment ago, and on ext4 without a journal (this sandbox's disk) each new inode
+            skips the ones freed in the last 60-300 s with a scan of the inode table (the kernel's
+            recently_deleted(): 4 s of system time for 5,000 files, 40% of perf's samples)."""
+            if (root / "publish").exists():
+                (root / "publish").rename(Path(f"{folder}-trash") / str(next(set_aside)))
+
         def without_publish(keep_cache: bool) -> Callable[[], None]:
             def prepare() -> None:
-                shutil.rmtree(root / "publish", ignore_errors=True)
+                publish_set_aside()
                 if not keep_cache:
                     shutil.rmtree(cache_dir, ignore_errors=True)
 
             return prepare
 
         def checked_out_again() -> None:  # what git leaves: the same bytes in new files (new stat)
-            shutil.rmtree(root / "publish", ignore_errors=True)
+            publish_set_aside()
             for path in [
                 root / "config.yml",
                 *(root / "content").rglob("*.md"),
@@ -157,7 +172,7 @@ def main() -> None:
             # stamp and memos removed: every post is read and rendered again, into the existing publish/
             "existing": (
                 "build, existing publish/",
-                forget(cache.STAMP, cache.POSTS_MEMO, cache.RENDER_MEMO),
+                forget(cache.STAMP, cache.POSTS_MEMO, cache.RENDER_MEMO, cache.DOCUMENTS_MEMO),
             ),
             # a fresh CI checkout without a restored cache: nothing to reuse, nothing in publish/
             "empty": ("build, empty publish/, no cache", without_publish(keep_cache=False)),
@@ -210,6 +225,16 @@ def main() -> None:
             print(f"{name}: CPU {rows[row][0]} / hugo: {cpu / theirs[1]:.2f}×  (target ≤ 3)")
 
 
+@contextlib.contextmanager
+def _trash(folder: Path) -> Iterator[None]:
+    """A folder for what the runs set aside, deleted once they are done."""
+    folder.mkdir()
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def child(command: list) -> tuple[float, float]:
     """Wall time and peak memory (MB, the child's own ru_maxrss) of one command."""
     began = time.perf_counter()
@@ -244,7 +269,7 @@ def open_time(index: Path) -> str:
 
 def compare_preview(root: Path, repeat: int) -> None:
     """`preview` against `build`, both full (memos removed), alternating so that both see the same load."""
-    memos = (cache.STAMP, cache.POSTS_MEMO, cache.RENDER_MEMO)
+    memos = (cache.STAMP, cache.POSTS_MEMO, cache.RENDER_MEMO, cache.DOCUMENTS_MEMO)
     runs: dict[str, list[tuple[float, float]]] = {"build": [], "preview": []}
     for _ in range(repeat):
         for command in runs:

@@ -60,18 +60,29 @@ def _relative(project: Project, path: Path) -> str:
 
 def post_files(project: Project) -> list[Path]:
     """Every post file, sorted; names starting with . or _ are skipped (drafts folders, partials).
-    Like rglob("*.md"), symlinked folders are not entered; symlinked files are posts."""
+    Like rglob("*.md"), symlinked folders are not entered; symlinked files are posts. Listed with
+    scandir, whose entries know their type: no stat per file."""
     if not project.content_dir.is_dir():
         return []
-    found: list[tuple[tuple[str, ...], Path]] = []
-    for folder, folders, names in os.walk(project.content_dir):
-        folders[:] = [name for name in folders if not name.startswith((".", "_"))]
-        for name in names:
-            if name.endswith(".md") and not name.startswith((".", "_")):
-                path = Path(folder, name)
-                if path.is_file():
-                    found.append((path.parts, path))
-    return [path for _parts, path in sorted(found)]  # in Path order, as sorted(paths) gives it
+    found: list[tuple[tuple[str, ...], str]] = []
+
+    def visit(folder: str, parts: tuple[str, ...]) -> None:
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:  # unreadable: skipped, as os.walk skips it
+            return
+        for entry in entries:
+            name = entry.name
+            if name.startswith((".", "_")):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                visit(entry.path, (*parts, name))
+            elif name.endswith(".md") and entry.is_file():
+                found.append(((*parts, name), entry.path))
+
+    visit(str(project.content_dir), ())
+    return [Path(path) for _parts, path in sorted(found)]  # in Path order, as sorted(paths) gives it
 
 
 def load_posts(project: Project, config: Config | None, memo: Memo[LoadedFile] | None = None) -> Loaded:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from postwright import branch, renames, render, status, validate, workers
 from postwright.account_settings import all_problems
-from postwright.cache import INDEX, MEDIA, ROOT, memo
+from postwright.cache import INDEX, MEDIA, RENDER_MEMO, ROOT, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
 from postwright.cache.stamp import Stamp, code_fingerprint, files
@@ -61,13 +61,22 @@ def build(
     with collector_paused():
         # config → load → render → media → validate
         checked = check(project, cache=project.root / MEDIA, progress=progress, facts=True)
-        # the memos saved on another core while publish/ is written (0.3 s at 5,000 posts)
-        saved = workers.in_background(checked.remember)
+        # memos rewritten whole are saved on another core while publish/ is written (0.3 s at 5,000
+        # posts); a few changed entries are appended here (forking would cost more)
+        if any(kept.rewrites() for kept in checked.memos):
+            saved = workers.in_background(checked.remember)
+        else:
+            checked.remember()
+            saved = _nothing
         try:
             # write
             return _write(project, stamp, checked)
         finally:
             saved()
+
+
+def _nothing() -> None:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +248,7 @@ def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
 
     if checked.config is None:
         return Built(None, checked.diagnostics, len(checked.loaded.posts), reused=False)
+    documents = memo.documents_memo(project, write.is_document)
     manifest = write.write_publish(
         checked.config,
         checked.variants,
@@ -248,12 +258,15 @@ def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
         renditions=checked.renditions,
         cache_dir=project.root / MEDIA,
         facts=checked.facts,
+        sources=_sources(checked),
+        documents=documents,
         extra=brand_kit(
             project.assets_dir / "brand",
             (account.platform for account in checked.config.accounts.values()),
             media.background(checked.config),
         ),
     )
+    documents.save()
     build_stamp.record(project, stamp, len(checked.loaded.posts), checked.diagnostics)
     made = {r.path: r for r in checked.renditions.values() if r is not None}
     fitted = tuple(
@@ -271,6 +284,24 @@ def _write(project: Project, stamp: Stamp, checked: Checked) -> Built:
         min(checked.reused, len(made)),
         fitted,
     )
+
+
+def _sources(checked: Checked) -> dict[str, str]:
+    """What each variant was rendered from, by variant key: the render memo's key for its post and
+    account, under the memo's inputs digest (write.document_key); none where two files share a key."""
+    rendered = next((kept for kept in checked.memos if kept.path.name == RENDER_MEMO.name), None)
+    if rendered is None or rendered.inputs() != rendered.digest:  # a template saved during the build
+        return {}
+    digest = rendered.digest
+    sources: dict[str, str] = {}
+    shared: set[str] = set()
+    for post in checked.loaded.posts:
+        for account, key in zip(post.targets, checked.loaded.render_keys.get(post.source, ()), strict=False):
+            variant_key = f"{post.id}.{post.lang}/{account}"
+            if variant_key in sources:
+                shared.add(variant_key)
+            sources[variant_key] = f"{digest}\0{key}"
+    return {key: source for key, source in sources.items() if key not in shared}
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,17 @@ spends its time on, so each post's accounts and their text parts share a file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from postwright import __version__
+from postwright.cache.memo import Memo
 from postwright.config import Config, limits_for
 from postwright.console import ordered
 from postwright.diagnostics import Diagnostic
@@ -39,41 +41,70 @@ def write_publish(
     cache_dir: Path | None = None,
     extra: Mapping[str, bytes] | None = None,
     facts: Mapping[str, dict[str, Any]] | None = None,
+    sources: Mapping[str, str] | None = None,
+    documents: Memo[tuple[str, bytes]] | None = None,
 ) -> dict[str, Any]:
     """Make `out_dir` hold exactly the tree for `variants`; returns the manifest.
 
     Only files whose bytes changed are written (atomically), stale ones are removed, the manifest
-    last. `index` (outside out_dir) remembers each file's hash from the last write, so a rebuild
-    neither reads nor walks the unchanged tree; without it every file is compared on disk. An empty or
-    missing `out_dir` (a fresh checkout) has nothing to compare or remove: its files are just created.
-    `facts` holds `text_facts` by variant key where they were computed already (in render workers).
+    last. `index` (outside out_dir) remembers each file's hash and stat from the last write, so a
+    rebuild lists the tree's names and stats but reads no file it left untouched; without it every
+    file is compared on disk. An empty or missing `out_dir` (a fresh checkout) has nothing to compare
+    or remove: its files are just created.
+    `facts` holds `text_facts` by variant key where they were computed already (in render workers);
+    `sources` what each variant was rendered from, by variant key (see document_key): a post document
+    whose sources are unchanged and whose file is as the last build left it is not even made again,
+    and `documents` (a memo by document key) gives the bytes of one whose file is gone (a fresh checkout).
     """
     images = _Images(renditions or {}, cache_dir)
-    files = _tree(config, sorted(variants, key=lambda v: v.key), list(diagnostics), images, facts or {})
-    manifest = files.pop("manifest.json")
-    files.update(extra or {})  # e.g. the brand kit under brand/
-    hashes = {relative: hashlib.sha256(data).hexdigest() for relative, data in files.items()}
-    if _is_empty(out_dir):
-        _create_all(out_dir, files)
+    empty = _is_empty(out_dir)
+    on_disk, folders = ({}, []) if empty else _listing(out_dir)
+    known = _read_index(index, out_dir)
+    unchanged = {  # the files as the last build left them: their hash and document key
+        relative: (entry[0], entry[4] if len(entry) > 4 else "")
+        for relative, now in on_disk.items()
+        if isinstance(entry := known.get(relative), list)
+        and len(entry) >= 4
+        and isinstance(entry[0], str)
+        and entry[1:4] == list(now)
+    }
+    made, hashes, keys = _tree(
+        config,
+        sorted(variants, key=lambda v: v.key),
+        list(diagnostics),
+        images,
+        facts or {},
+        sources or {},
+        unchanged,
+        documents,
+    )
+    manifest = made.pop("manifest.json")
+    del hashes["manifest.json"]
+    for relative, data in (extra or {}).items():  # e.g. the brand kit under brand/
+        made[relative] = data
+        hashes[relative] = hashlib.sha256(data).hexdigest()
+    if empty:
+        seen = _create_all(out_dir, made)
         _replace(out_dir / "manifest.json", manifest)
     else:
-        known = _read_index(index, out_dir)
-        if known is None:
-            changed = [relative for relative, data in files.items() if not _holds(out_dir / relative, data)]
-        else:
-            changed = [relative for relative, digest in hashes.items() if known.get(relative) != digest]
-        for relative in changed:  # serially: a pool of writers contended more than it overlapped
-            _replace(out_dir / relative, files[relative])
-        if known is None:
-            _remove_stale(out_dir, {*files, "manifest.json"})
-        else:
-            _remove_files(out_dir, [relative for relative in known if relative not in files])
+        seen = _update(out_dir, made, hashes, unchanged, on_disk, folders)
         if not _holds(out_dir / "manifest.json", manifest):
             _replace(out_dir / "manifest.json", manifest)
     if index is not None:
         index.parent.mkdir(parents=True, exist_ok=True)
-        index.write_bytes(orjson.dumps({"output": str(out_dir.resolve()), "files": hashes}))
+        remembered = {
+            relative: [hashes[relative], *now, *([keys[relative]] if relative in keys else [])]
+            for relative, now in seen.items()
+        }
+        index.write_bytes(
+            orjson.dumps({"format": _INDEX_FORMAT, "output": str(out_dir.resolve()), "files": remembered})
+        )
     return orjson.loads(manifest)
+
+
+_INDEX_FORMAT = 2
+Seen = tuple[int, int, int]
+"""A file's size, inode and change time: what a build wrote, unless something else touched it since."""
 
 
 def _is_empty(folder: Path) -> bool:
@@ -84,10 +115,64 @@ def _is_empty(folder: Path) -> bool:
         return True
 
 
-def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
+def _update(
+    out_dir: Path,
+    made: Mapping[str, bytes],
+    hashes: Mapping[str, str],
+    unchanged: Mapping[str, tuple[str, str]],
+    on_disk: Mapping[str, Seen],
+    folders: list[str],
+) -> dict[str, Seen]:
+    """Make the existing `out_dir` (`on_disk`, `folders`: its listing) hold the files of `hashes`;
+    returns how each is seen now.
+
+    A file still as the last build left it (`unchanged`: the same size, inode and change time) holds
+    the bytes it wrote, and is not read; any other is compared, rewritten where it differs, and names
+    no build made are removed, so a stray or damaged file is found however the folder came to be
+    (restored, copied, edited). Only `made` files can be written: the others are unchanged ones."""
+    seen: dict[str, Seen] = {}
+    for relative, digest in hashes.items():
+        now = on_disk.get(relative)
+        kept = unchanged.get(relative)
+        if now is not None and (
+            (kept is not None and kept[0] == digest) or _holds(out_dir / relative, made[relative])
+        ):
+            seen[relative] = now
+            continue
+        _replace(out_dir / relative, made[relative])
+        seen[relative] = _seen(os.stat(out_dir / relative))
+    for relative in on_disk.keys() - hashes.keys() - {"manifest.json"}:
+        (out_dir / relative).unlink()
+    for folder in folders:  # deepest first
+        with contextlib.suppress(OSError):  # not empty: it holds this build's files
+            os.rmdir(folder)
+    return seen
+
+
+def _listing(out_dir: Path) -> tuple[dict[str, Seen], list[str]]:
+    """Every file under `out_dir` by relative path, with how it is seen; and every folder, deepest first."""
+    found: dict[str, Seen] = {}
+    folders: list[str] = []
+    for folder, _subfolders, names in os.walk(out_dir, topdown=False):
+        prefix = os.path.relpath(folder, out_dir).replace(os.sep, "/")
+        for name in names:
+            path = os.path.join(folder, name)
+            found[name if prefix == "." else f"{prefix}/{name}"] = _seen(os.lstat(path))
+        if prefix != ".":
+            folders.append(folder)
+    return found, folders
+
+
+def _seen(info: os.stat_result) -> Seen:
+    return (info.st_size, info.st_ino, info.st_ctime_ns)
+
+
+def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> dict[str, Seen]:
     """Write every file into a folder that had none: no comparing, no temporary names, each folder made
-    once. A build cut short here leaves no manifest.json, so the next one compares every file."""
+    once; returns how each is seen. A build cut short here leaves no manifest.json, so the next one
+    compares every file."""
     made: set[str] = set()
+    seen: dict[str, Seen] = {}
     base = str(out_dir)
     os.makedirs(base, exist_ok=True)
     for relative, data in files.items():
@@ -95,43 +180,46 @@ def _create_all(out_dir: Path, files: Mapping[str, bytes]) -> None:
         if folder and folder not in made:
             os.makedirs(f"{base}/{folder}", exist_ok=True)
             made.add(folder)
-        _create(f"{base}/{relative}", data)
+        seen[relative] = _create(f"{base}/{relative}", data)
+    return seen
 
 
-def _create(path: str, data: bytes) -> None:
-    """Write `data` to `path` with a stable mtime, so archives of publish/ are byte-identical too."""
+def _create(path: str, data: bytes) -> Seen:
+    """Write `data` to `path` with a stable mtime, so archives of publish/ are byte-identical too;
+    returns how the file is seen."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
         view = memoryview(data)
         while view:
             view = view[os.write(descriptor, view) :]
         os.utime(descriptor, (0, 0))
+        return _seen(os.fstat(descriptor))
     finally:
         os.close(descriptor)
 
 
-def _read_index(index: Path | None, out_dir: Path) -> dict[str, str] | None:
-    """The last write's file hashes, if they describe this folder and it still has its manifest."""
-    if index is None or not (out_dir / "manifest.json").exists():
-        return None
+def _read_index(index: Path | None, out_dir: Path) -> dict[str, list[Any]]:
+    """What the last write into this folder left, by file: its hash and how it was seen. Empty when
+    there is none of this format for this folder (every file is then compared)."""
+    if index is None:
+        return {}
     try:
         data = orjson.loads(index.read_bytes())
     except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("output") != str(out_dir.resolve()):
-        return None
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _INDEX_FORMAT:
+        return {}
     files = data.get("files")
-    return files if isinstance(files, dict) else None
+    return files if data.get("output") == str(out_dir.resolve()) and isinstance(files, dict) else {}
 
 
-def _remove_files(out_dir: Path, stale: list[str]) -> None:
-    for relative in stale:
-        path = out_dir / relative
-        path.unlink(missing_ok=True)
-        for parent in path.parents:
-            if parent == out_dir or any(parent.iterdir()):
-                break
-            parent.rmdir()
+class Tree(NamedTuple):
+    """The files of publish/ by relative path: the bytes of those made now, the hash of each (also of
+    those left as they are) and what decided each post's document (its `document_key`)."""
+
+    made: dict[str, bytes]
+    hashes: dict[str, str]
+    keys: dict[str, str]
 
 
 def _tree(
@@ -140,10 +228,14 @@ def _tree(
     diagnostics: list[Diagnostic],
     images: _Images,
     facts: Mapping[str, dict[str, Any]],
-) -> dict[str, bytes]:
-    """Every file of publish/, by relative path."""
+    sources: Mapping[str, str],
+    unchanged: Mapping[str, tuple[str, str]],
+    remembered: Memo[tuple[str, bytes]] | None,
+) -> Tree:
+    """Every file of publish/, except the post documents `unchanged` (path: hash and document key, of
+    files on disk as the last build left them) says are still there for the same document key."""
     files: dict[str, bytes] = {}
-    posts: dict[str, dict[str, dict[str, Any]]] = {}  # by path, by account
+    posts: dict[str, list[tuple[Variant, list[dict[str, Any]], list[dict[str, Any]]]]] = {}  # by path
     entries = []
     by_source: dict[str, list[Diagnostic]] = {}
     for item in ordered(diagnostics):
@@ -155,29 +247,95 @@ def _tree(
             for item in by_source.get(variant.source, ())
             if item.platform in (None, variant.platform)
         ]
-        known = facts.get(variant.key)
-        document = _post_json(
-            variant, media, problems, known if known is not None else text_facts(config, variant)
-        )
         path = f"posts/{variant.post_id}.{variant.lang}.json"
-        posts.setdefault(path, {})[variant.account] = document
-        entries.append(
-            {
-                "key": variant.key,
-                "post_id": variant.post_id,
-                "lang": variant.lang,
-                "account": variant.account,
-                "platform": variant.platform,
-                "publish_at": variant.publish_at.isoformat(),
-                "draft": variant.draft,
-                "source": variant.source,
-                "path": path,
-                "content_hash": document["content_hash"],
-            }
-        )
-    files.update((path, _json(accounts)) for path, accounts in posts.items())
+        posts.setdefault(path, []).append((variant, media, problems))
+    hashes: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    for path, documents in posts.items():
+        key = document_key(sources, documents)
+        if key is not None:
+            keys[path] = key
+        hashes[path], data = _document(config, facts, documents, key, unchanged.get(path), remembered)
+        if data is not None:
+            files[path] = data
+        entries += [_entry(path, variant, facts.get(variant.key)) for variant, _media, _problems in documents]
+    entries.sort(key=lambda entry: entry["key"])
     files["manifest.json"] = _json({"generator": f"postwright {__version__}", "variants": entries})
-    return files
+    hashes.update(
+        (path, hashlib.sha256(data).hexdigest()) for path, data in files.items() if path not in hashes
+    )
+    return Tree(files, hashes, keys)
+
+
+def _document(
+    config: Config,
+    facts: Mapping[str, dict[str, Any]],
+    documents: list[tuple[Variant, list[dict[str, Any]], list[dict[str, Any]]]],
+    key: str | None,
+    kept: tuple[str, str] | None,
+    remembered: Memo[tuple[str, bytes]] | None,
+) -> tuple[str, bytes | None]:
+    """A post's document: its hash, and its bytes unless its file is as the last build left it for the
+    same `key` (`kept`); the bytes from `remembered` (the documents memo) when it has them."""
+    cached = remembered.get(key) if key is not None and remembered is not None else None
+    if key is not None and kept is not None and kept[1] == key:
+        return kept[0], None
+    if cached is not None:
+        return cached
+    by_account = {
+        variant.account: _post_json(variant, media, problems, _facts(config, facts, variant))
+        for variant, media, problems in documents
+    }
+    data = _json(by_account)
+    digest = hashlib.sha256(data).hexdigest()
+    if key is not None and remembered is not None:
+        remembered.put(key, (digest, data))
+    return digest, data
+
+
+def is_document(entry: object) -> bool:
+    """The shape of a documents memo entry: a post document's hash and its bytes, which it must be."""
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 2
+        and isinstance(entry[1], bytes)
+        and entry[0] == hashlib.sha256(entry[1]).hexdigest()
+    )
+
+
+def _entry(path: str, variant: Variant, known: dict[str, Any] | None) -> dict[str, Any]:
+    """A variant's line in manifest.json."""
+    return {
+        "key": variant.key,
+        "post_id": variant.post_id,
+        "lang": variant.lang,
+        "account": variant.account,
+        "platform": variant.platform,
+        "publish_at": variant.publish_at.isoformat(),
+        "draft": variant.draft,
+        "source": variant.source,
+        "path": path,
+        "content_hash": known["content_hash"] if known else variant.content_hash,
+    }
+
+
+def _facts(config: Config, facts: Mapping[str, dict[str, Any]], variant: Variant) -> dict[str, Any]:
+    known = facts.get(variant.key)
+    return known if known is not None else text_facts(config, variant)
+
+
+def document_key(
+    sources: Mapping[str, str], documents: list[tuple[Variant, list[dict[str, Any]], list[dict[str, Any]]]]
+) -> str | None:
+    """What decides a post's document: each variant's source (the render memo's key and inputs digest:
+    the variant and its text facts), images and problems; None where a variant's source is unknown."""
+    parts = []
+    for variant, media, problems in documents:
+        source = sources.get(variant.key)
+        if source is None:
+            return None
+        parts.append([source, media, problems])
+    return hashlib.sha256(orjson.dumps(parts)).hexdigest()
 
 
 def _post_json(
@@ -277,15 +435,3 @@ def _replace(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     _create(str(temporary), data)
     os.replace(temporary, path)
-
-
-def _remove_stale(out_dir: Path, keep: set[str]) -> None:
-    """Delete files of earlier builds that this build did not produce, then empty folders."""
-    for folder, _subfolders, names in os.walk(out_dir, topdown=False):
-        base = Path(folder)
-        prefix = base.relative_to(out_dir).as_posix()
-        for name in names:
-            if (name if prefix == "." else f"{prefix}/{name}") not in keep:
-                (base / name).unlink()
-        if base != out_dir and not any(base.iterdir()):
-            base.rmdir()

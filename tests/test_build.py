@@ -103,7 +103,7 @@ def test_a_build_into_an_empty_folder_creates_what_a_build_into_an_existing_one_
     def unexpected(*_args):
         raise AssertionError("a build into an empty folder read or swept it")
 
-    for name in ("_holds", "_remove_stale", "_remove_files"):
+    for name in ("_holds", "_update", "_listing"):
         monkeypatch.setattr(write, name, unexpected)
     (tmp_path / "empty").mkdir()
     for folder in (tmp_path / "empty", tmp_path / "missing"):
@@ -352,3 +352,35 @@ def test_config_max_image_bytes_makes_the_renditions_smaller(make_project):
     assert 300_000 < sizes["default"] <= 1_000_000
     assert 250_000 < sizes["platform"] <= 300_000
     assert sizes["account"] <= 250_000
+
+
+@pytest.mark.parametrize("damage", ["same size", "stray", "removed", "restored index"])
+def test_a_rebuild_trusting_its_index_still_finds_a_damaged_stray_or_missing_file(make_project, damage):
+    """The publish index lets a rebuild skip reading the files it left untouched, never skip a file that
+    something else changed: whatever is on disk afterwards is what a cold build writes."""
+    project = make_project(
+        "-- content/posts/2026-12-01-a.md --\n---\nplatforms: [mastodon]\n---\nOne.\n"
+        "-- content/posts/2026-12-02-b.md --\n---\nplatforms: [mastodon]\n---\nTwo.\n"
+    )
+    out = project.root / "publish"
+    pipeline.build(project, out)
+    pipeline.build(project, project.root / "cold")
+    pipeline.build(project, out)  # the index describes `out` again
+    post = out / "posts" / "2026-12-01-a.en.json"
+    if damage == "same size":
+        post.write_bytes(post.read_bytes().replace(b"One.", b"Eno."))
+    elif damage == "stray":
+        (out / "posts" / "stray.json").write_text("{}")
+        (out / "old" / "deep").mkdir(parents=True)
+    elif damage == "removed":
+        post.unlink()
+    else:  # another checkout's cache restored: its index names this folder, its files are others
+        index = project.root / cache.INDEX
+        restored = index.read_bytes()
+        shutil.rmtree(out)
+        shutil.copytree(project.root / "cold", out)
+        post.write_bytes(post.read_bytes().replace(b"One.", b"Eno."))
+        index.write_bytes(restored)
+    (project.root / cache.STAMP).unlink()
+    pipeline.build(project, out)
+    assert tree(out) == tree(project.root / "cold")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import postwright
-from postwright import cache, pipeline, render, workers
+from postwright import cache, pipeline, render, workers, write
 from postwright.cache import stamp
 from postwright.cache.memo import Memo
 from postwright.project import Project
@@ -68,7 +68,7 @@ def files(folder):
 
 def cold_build(project: Project, out):
     """What a fresh clone builds from the same inputs: no stamp, no memo, no index."""
-    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.INDEX):
+    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.INDEX, cache.DOCUMENTS_MEMO):
         (project.root / cached).unlink(missing_ok=True)
     return pipeline.build(project, out)
 
@@ -433,3 +433,102 @@ def test_reading_in_worker_processes_gives_what_one_process_gives(make_project, 
     assert {post.publish_at.day for post in parallel[1].posts if post.id.startswith("launch-")} == set(
         range(1, 10)
     )
+
+
+def test_an_edit_appends_its_changes_and_the_next_build_reads_them(make_project, rendered):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    memo = project.root / cache.RENDER_MEMO
+    whole = memo.read_bytes()
+    post = project.root / "content/posts/2026-12-05-0900-post-5.md"
+    post.write_text(post.read_text().replace("day 5.", "day five!"))
+    pipeline.build(project)
+    appended = memo.read_bytes()
+    assert appended.startswith(whole) and len(appended) > len(whole)  # not rewritten
+    rendered.clear()
+    (project.root / cache.STAMP).unlink()
+    pipeline.build(project)
+    assert rendered == []  # the edited post's variants were found in the appended change
+    cold_build(project, project.root / "cold")
+    assert files(project.root / "publish") == files(project.root / "cold")
+
+
+@pytest.mark.parametrize("change", ["other digest", "torn"])
+def test_an_appended_change_from_other_inputs_or_cut_short_is_never_applied(tmp_path, change):
+    path = tmp_path / "m.pickle"
+    memo = Memo(path, lambda: "digest", lambda entry: True)
+    for key in "abcdefgh":
+        memo.put(key, f"first {key}")
+    memo.save()
+    if change == "other digest":  # a build under other inputs appended to this file at the same time
+        path.write_bytes(path.read_bytes() + pickle.dumps(("another digest", {"a": "stale"}, ("b",))))
+        again = Memo(path, lambda: "digest", lambda entry: True)
+        assert (again.get("a"), again.get("b")) == ("first a", "first b")
+    else:  # a change cut short: the memo is not trusted at all
+        path.write_bytes(path.read_bytes() + pickle.dumps(("digest", {"a": "new"}, ()))[:-3])
+        assert Memo(path, lambda: "digest", lambda entry: True).get("a") is None
+
+
+def test_changes_that_outweigh_the_memo_rewrite_it_with_this_runs_entries_only(tmp_path):
+    path = tmp_path / "m.pickle"
+    memo = Memo(path, lambda: "digest", lambda entry: True)
+    for key in range(20):
+        memo.put(str(key), key)
+    memo.save()
+    for run in range(12):  # each run replaces one entry: appended while small
+        memo = Memo(path, lambda: "digest", lambda entry: True)
+        for key in range(20):
+            memo.get(str(key))
+        memo.put(str(run), -run)
+        assert not memo.rewrites() or run > 0
+        memo.save()
+    memo = Memo(path, lambda: "digest", lambda entry: True)
+    assert [memo.get(str(key)) for key in range(20)] == [-key for key in range(12)] + list(range(12, 20))
+    compact = pickle.dumps("digest") + pickle.dumps({str(key): key for key in range(20)})
+    assert len(path.read_bytes()) < 2 * len(compact)  # rewritten when the changes grew
+
+
+def test_a_rebuild_makes_only_the_documents_whose_post_or_problems_changed(make_project, monkeypatch):
+    project = make_project(POSTS)
+    pipeline.build(project)
+    made = []
+    real = write._post_json
+    monkeypatch.setattr(
+        write, "_post_json", lambda variant, *rest: made.append(variant.key) or real(variant, *rest)
+    )
+    post = project.root / "content/posts/2026-12-05-0900-post-5.md"
+    post.write_text(post.read_text().replace("day 5.", "day five!"))
+    pipeline.build(project)
+    assert {key.split("/")[0] for key in made} == {"2026-12-05-0900-post-5.en"} and len(made) == 2
+    # another file taking post 7's id: both files' documents change, whatever the memos say
+    (project.root / "content/posts/2026-12-20-copy.md").write_text(
+        "---\nid: 2026-12-07-0900-post-7\n---\nA copy.\n"
+    )
+    incremental_equals_cold(project)
+    (project.root / "content/posts/2026-12-20-copy.md").unlink()
+    incremental_equals_cold(project)
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_a_build_into_an_empty_folder_with_the_cache_kept_makes_no_document_again(
+    make_project, monkeypatch, damaged
+):
+    """A fresh checkout with .postwright-cache/ restored writes the remembered documents; one whose bytes
+    do not match their hash is made again, never written as it was remembered."""
+    project = make_project(POSTS)
+    cold_build(project, project.root / "cold")
+    shutil.rmtree(project.root / "cold")
+    memo = project.root / cache.DOCUMENTS_MEMO
+    if damaged:
+        memo.write_bytes(memo.read_bytes().replace(b"day 5.", b"day 6."))
+    made = []
+    real = write._post_json
+    monkeypatch.setattr(
+        write, "_post_json", lambda variant, *rest: made.append(variant.key) or real(variant, *rest)
+    )
+    (project.root / cache.STAMP).unlink()
+    pipeline.build(project, project.root / "cold")
+    assert len(made) == (2 if damaged else 0)
+    warm = files(project.root / "cold")
+    cold_build(project, project.root / "again")
+    assert files(project.root / "again") == warm

@@ -1,15 +1,17 @@
 """What a build read and rendered, remembered for the next one: a rebuild re-reads and re-renders only
 the posts that changed.
 
-Two memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
+Three memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
 - posts.pickle (load): each post file's parsed and resolved post, by path and content hash (so a fresh
   checkout with a restored cache finds it) and the sibling date it inherited; for config.yml's bytes,
   the names under assets/ and postwright's code.
 - render.pickle (render): each rendered variant, by the resolved post (its repr: every field, dates with
   their zone) and the account; for config.yml's and every template's bytes and postwright's code.
+- documents.pickle (write): each post document's hash and bytes, by what decided them (the render
+  memo's keys and digest, images, problems: write.document_key); for postwright's code.
 A changed post, template or config line misses; nothing else can make a stale entry hit.
 
-Both are pickles read with an unpickler that builds only postwright's data types, dates and plain
+All are pickles read with an unpickler that builds only postwright's data types, dates and plain
 containers, so a planted file cannot run code; a file that does not read back is ignored and the stage
 does all its work, as on a fresh clone.
 """
@@ -32,7 +34,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from postwright.cache import POSTS_MEMO, RENDER_MEMO
+from postwright.cache import DOCUMENTS_MEMO, POSTS_MEMO, RENDER_MEMO
 from postwright.cache.stamp import code_fingerprint, files
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
@@ -77,6 +79,12 @@ def render_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
     return Memo(project.root / RENDER_MEMO, inputs, valid)
 
 
+def documents_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
+    """The last build's post documents in publish/, by write.document_key (which names the render
+    memo's inputs digest): valid while postwright is unchanged."""
+    return Memo(project.root / DOCUMENTS_MEMO, lambda: inputs_digest(code_fingerprint(), []), valid)
+
+
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """A build makes hundreds of thousands of objects and no cycles worth collecting (its memory is the
@@ -111,6 +119,12 @@ class Memo(Generic[E]):
     `inputs` computes the digest; `save` computes it again and keeps nothing if it changed meanwhile (a
     template saved during the build may have been read in either version). `valid` tells an entry of
     the right shape from anything else a file that reads back may hold.
+
+    The file is the digest, the entries, then the changes of later runs appended (each with its digest,
+    so a change written under other inputs is never applied): a run that changed a few entries writes
+    those, not the whole memo again, until the changes outweigh a quarter of the file. Keys name their
+    entry's content (a path and its bytes' hash; a resolved post and account), so a change appended by
+    another build at the same time can only add or drop hits, never make one wrong.
     """
 
     def __init__(self, path: Path, inputs: Callable[[], str], valid: Callable[[Any], bool]) -> None:
@@ -118,9 +132,10 @@ class Memo(Generic[E]):
         self.inputs = inputs
         self.digest = inputs()
         self.valid = valid
+        self._sizes = (0, 0)  # the file's first two pickles and its whole size, as read
         self._old: dict[str, E] = self._read()
         self._new: dict[str, E] = {}
-        self._changed = False
+        self._put: dict[str, E] = {}
 
     def _read(self) -> dict[str, Any]:
         try:  # reading makes ~10 objects per entry, none of them in a cycle: no collections
@@ -128,9 +143,13 @@ class Memo(Generic[E]):
                 if _DataOnly(handle).load() != self.digest:  # first, so a stale memo is not read in full
                     return {}
                 entries = _DataOnly(handle).load()
+                base = handle.tell()
+                if not isinstance(entries, dict):
+                    return {}
+                while handle.peek(1):
+                    _apply(entries, _DataOnly(handle).load(), self.digest)
+                self._sizes = (base, handle.tell())
         except Exception:  # missing, damaged or planted: never worth a failed build
-            return {}
-        if not isinstance(entries, dict):
             return {}
         gc.freeze()  # kept for this run: later collections need not walk them all each time
         return entries
@@ -144,33 +163,68 @@ class Memo(Generic[E]):
 
     def put(self, key: str, entry: E) -> None:
         self._new[key] = entry
-        self._changed = True
+        self._put[key] = entry
+
+    def rewrites(self) -> bool:
+        """Whether `save` writes the whole memo (costly: run it on another core), not a few changes."""
+        base, whole = self._sizes
+        return not self._old or (whole - base) * 4 > base or len(self._put) * 4 > len(self._new)
 
     def save(self) -> None:
-        """Keep this run's entries only (an edited post's old entry goes), atomically; a memo that
-        cannot be written is not worth a failed build (the next one does the work again)."""
-        if not self._changed and self._new.keys() == self._old.keys():
+        """Keep this run's entries only (an edited post's old entry goes); a memo that cannot be written
+        is not worth a failed build (the next one does the work again)."""
+        if not self._put and self._new.keys() == self._old.keys():
             return  # every entry was read back: the file already says this
         if self.inputs() != self.digest:
             with contextlib.suppress(OSError):
                 self.path.unlink(missing_ok=True)
             return
-        buffer = io.BytesIO()
-        buffer.write(pickle.dumps(self.digest))  # a pickle of its own: read without the entries
-        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.dispatch_table = _REDUCERS
-        pickler.dump(self._new)
+        if self.rewrites():
+            self._rewrite()
+            return
+        gone = tuple(key for key in self._old if key not in self._new)
+        change = self._pickled((self.digest, self._put, gone))
+        with contextlib.suppress(OSError):  # one write of the whole change: appends never interleave
+            descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+            try:
+                os.write(descriptor, change)
+            finally:
+                os.close(descriptor)
+
+    def _rewrite(self) -> None:
+        """The digest and this run's entries in a new file, put in place atomically."""
+        data = pickle.dumps(self.digest) + self._pickled(self._new)  # the digest read without the entries
         partial = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
             with os.fdopen(handle, "wb") as file:  # a file of its own: two builds at once never collide
-                file.write(buffer.getbuffer())
+                file.write(data)
             os.replace(partial, self.path)
         except OSError:
             if partial is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(partial)
+
+    @staticmethod
+    def _pickled(value: object) -> bytes:
+        buffer = io.BytesIO()
+        pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dispatch_table = _REDUCERS
+        pickler.dump(value)
+        return buffer.getvalue()
+
+
+def _apply(entries: dict[str, Any], change: Any, digest: str) -> None:
+    """One appended change, if it was made under `digest`; a malformed one fails the whole read."""
+    made_under, added, gone = change
+    if not isinstance(added, dict) or not isinstance(gone, tuple):
+        raise ValueError("not a change")
+    if made_under != digest:
+        return
+    for key in gone:
+        entries.pop(key, None)
+    entries.update(added)
 
 
 def render_keys(post: Post) -> list[str]:
