@@ -579,7 +579,46 @@ def _x_urls(text: str) -> list[tuple[int, int]]:
 @functools.lru_cache(maxsize=4096)  # see _url_windows
 def _x_window_urls(window: str) -> tuple[tuple[int, int], ...]:
     """The library's URLs in one window of _url_windows."""
+    if not _may_hold_domain(window):
+        return ()
     return tuple((url["indices"][0], url["indices"][1]) for url in _tt_urls().urls(window))
+
+
+# Every domain the URL regexes below find (twitter-text's valid_domain, in X's and Mastodon's) ends in a
+# dot and a TLD of twitter-text's lists, or a dot and "xn--". The regexes try those lists (1,500 names)
+# at every position where a domain might start, ~0.3 ms for a link without a known TLD (or "e.g.",
+# "v1.2"): a set lookup after each dot rules that out first. Only in ASCII text, where case-insensitive
+# matching is plain ASCII case (the `re` module's extra case pairs, such as K and the Kelvin sign, each
+# hold a non-ASCII character, and no TLD of the lists holds one that matches ASCII: tests check both).
+_TLD_ALTERNATION = re.compile(r"\(\?:\(\?:(?P<names>[^()]*)\)\(\?=\[\^0-9a-zA-Z@\+-\]\|\$\)\)")
+
+
+@functools.cache
+def _ascii_tlds() -> tuple[frozenset[str], tuple[int, ...]]:
+    """twitter-text's ASCII TLDs in lower case, with "xn--" (punycode), and their lengths."""
+    names = {"xn--"}
+    for module in ("valid_gtld", "valid_cctld"):
+        found = _TLD_ALTERNATION.fullmatch(getattr(_tt_import(f"regexp.{module}"), module).pattern)
+        if found is None:  # a library version that spells the list otherwise: never rule a window out
+            return frozenset(), ()
+        names.update(name.lower() for name in found.group("names").split("|") if name.isascii())
+    return frozenset(names), tuple(sorted({len(name) for name in names}))
+
+
+def _may_hold_domain(window: str) -> bool:
+    """False only where twitter-text's domain regex cannot match: ASCII text in which no dot is followed
+    by a TLD of its lists (case-insensitively) or by "xn--"."""
+    names, lengths = _ascii_tlds()
+    if not window.isascii() or not lengths:
+        return True
+    lower = window.lower()
+    dot = lower.find(".")
+    while dot != -1:
+        start = dot + 1
+        if any(lower[start : start + length] in names for length in lengths):
+            return True
+        dot = lower.find(".", start)
+    return False
 
 
 @functools.cache
@@ -700,6 +739,8 @@ def mastodon_urls(text: str) -> list[tuple[int, int]]:
 @functools.lru_cache(maxsize=4096)  # see _url_windows
 def _mastodon_window_urls(window: str) -> tuple[tuple[int, int], ...]:
     """The URLs with a protocol in one window of _url_windows."""
+    if not _may_hold_domain(window):
+        return ()
     rx = _mastodon_regexes()
     spans = []
     for m in rx.url.finditer(window):

@@ -83,6 +83,19 @@ ATOMS = [
     "www.",
     ".com",
     "https://example.com/" + "p" * 40,
+    # dots before no TLD of the lists, TLDs in other cases, characters `re` folds onto ASCII letters
+    "bench.example/3391",
+    "https://bench.example/x?utm_source=x",
+    "e.g.",
+    "v1.2",
+    "EXAMPLE.COM",
+    "Example.Co.Uk/A",
+    "https://A.INFO/x",
+    "a.XN--p1ai",
+    "x.community",
+    "\u212a",  # KELVIN SIGN, k to `re` ignoring case
+    "\u017f",  # LONG S, s to `re`
+    "\u0131",  # DOTLESS I, i to `re`
     # emoji and grapheme-rule material
     "🪁",
     "👨‍👩‍👧‍👦",
@@ -251,6 +264,34 @@ def test_x_urls_in_windows_match_the_library() -> None:
         sample = text.normalize(sample)
         expected = [(u["indices"][0], u["indices"][1]) for u in urls(sample)]
         assert text._x_urls(sample) == expected, repr(sample)
+
+
+def test_tld_prefilter_premises() -> None:
+    """_may_hold_domain compares lower-cased ASCII with the lists' ASCII TLDs: `re` matches an ASCII letter
+    ignoring case only to its two ASCII cases and to no character of a non-ASCII TLD, and every TLD of
+    the lists is a plain name (no regex syntax), so the set holds what the alternation matches."""
+    names, lengths = text._ascii_tlds()
+    assert {"com", "info", "co", "uk", "xn--"} <= names and "example" not in names and lengths
+    ascii_chars = [chr(code) for code in range(128)]
+    for char in ascii_chars:
+        folded = re.compile(re.escape(char), re.IGNORECASE)
+        assert {c for c in ascii_chars if folded.fullmatch(c)} == {char.lower(), char.upper()}
+    for module in ("valid_gtld", "valid_cctld"):
+        source = getattr(text._tt_import(f"regexp.{module}"), module).pattern
+        found = text._TLD_ALTERNATION.fullmatch(source)
+        assert found is not None
+        listed = found.group("names").split("|")
+        assert all(re.escape(name) == name or not name.isascii() for name in listed)
+        foreign = "".join(sorted({char for name in listed for char in name if not char.isascii()}))
+        assert not re.search(f"[{re.escape(foreign)}]", "".join(ascii_chars), re.IGNORECASE)
+
+
+def test_tld_prefilter_rules_out_only_windows_without_urls() -> None:
+    urls = text._tt().urls
+    for sample in random_texts(6, 3000):
+        if not text._may_hold_domain(sample):
+            assert urls(sample) == [], repr(sample)
+            assert not [m for m in text._mastodon_regexes().url.finditer(sample) if m.group("protocol")]
 
 
 def test_mastodon_urls_in_windows_match_a_whole_text_scan() -> None:
