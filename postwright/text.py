@@ -273,43 +273,85 @@ def _resource_string(module_name: str, resource: str) -> bytes:
     return (Path(spec.origin).parent / resource).read_bytes()
 
 
-@functools.cache
-def _tt() -> types.SimpleNamespace:
-    """Import twitter-text-parser lazily (it builds a large emoji regex at import, ~0.2 s).
+def _tt_import(name: str) -> types.ModuleType:
+    """`twitter_text.<name>` without the package's `__init__`, which imports every part of the library.
 
-    Its emoji table is read with `pkg_resources.resource_string`, which setuptools deprecated and newer
+    Importing all of it costs ~0.45 s (its TLD and emoji regexes are compiled at import), on the path of
+    every command that counts a text for X. Each part is imported where a text first needs it: the weights
+    config to count at all, the URL regexes where a text may hold a URL, the emoji table where it may hold
+    an emoji. The package itself is an unexecuted stand-in only while its part is imported, so a later
+    `import twitter_text` still runs its `__init__` (and reuses the parts loaded here).
+
+    The emoji table is read with `pkg_resources.resource_string`, which setuptools deprecated and newer
     Pythons do not ship in a virtualenv. Unless `pkg_resources` is already loaded, a stand-in that reads the
     file next to the module is placed in `sys.modules` only for the duration of the import.
     """
-    shim = "pkg_resources" not in sys.modules
-    if shim:
+    stand_ins: dict[str, types.ModuleType] = {}
+    if "twitter_text" not in sys.modules:
+        spec = importlib.util.find_spec("twitter_text")
+        if spec is None:
+            raise ModuleNotFoundError("twitter_text: install twitter-text-parser", name="twitter_text")
+        stand_ins["twitter_text"] = importlib.util.module_from_spec(spec)  # __path__ set, not executed
+    if "pkg_resources" not in sys.modules:
         stand_in = types.ModuleType("pkg_resources", "postwright.text stand-in: resource_string only")
         stand_in.resource_string = _resource_string  # type: ignore[attr-defined]
-        sys.modules["pkg_resources"] = stand_in
+        stand_ins["pkg_resources"] = stand_in
+    sys.modules.update(stand_ins)
     try:
-        extract_urls = importlib.import_module("twitter_text.extract_urls")
-        emoji = importlib.import_module("twitter_text.regexp.emoji")
-        config = importlib.import_module("twitter_text.config").config
-        rx = {
-            name: importlib.import_module(f"twitter_text.regexp.{name}")
-            for name in (
-                "valid_url_preceding_chars",
-                "valid_domain",
-                "valid_port_number",
-                "valid_tco_url",
-                "valid_url_balanced_parens",
-                "latin_accent_chars",
-            )
-        }
+        return importlib.import_module(f"twitter_text.{name}")
     finally:
-        if shim:
-            del sys.modules["pkg_resources"]
+        for module in stand_ins:
+            del sys.modules[module]
+
+
+@functools.cache
+def _tt_config() -> dict[str, dict[str, object]]:
+    """The library's weighting configs (config/v1.json, v2.json, v3.json as a dict)."""
+    config: dict[str, dict[str, object]] = _tt_import("config").config
+    return config
+
+
+class _TTUrls(NamedTuple):
+    urls: Callable[[str], list[dict[str, object]]]  # extract_urls_with_indices
+    idna_to_ascii: Callable[[str], str | None]
+    pattern: dict[str, str]  # the library's building blocks, for Mastodon's URL regex
+
+
+@functools.cache
+def _tt_urls() -> _TTUrls:
+    """The library's URL extractor and the regex sources Mastodon's URL rules reuse."""
+    extract_urls = _tt_import("extract_urls")
+    names = (
+        "valid_url_preceding_chars",
+        "valid_domain",
+        "valid_port_number",
+        "valid_tco_url",
+        "valid_url_balanced_parens",
+        "latin_accent_chars",
+    )
+    return _TTUrls(
+        extract_urls.extract_urls_with_indices,
+        extract_urls.idna_to_ascii,
+        {name: getattr(_tt_import(f"regexp.{name}"), name).pattern for name in names},
+    )
+
+
+@functools.cache
+def _tt_emoji() -> regex.Pattern[str]:
+    """The compiled regex behind the library's extract_emojis_with_indices (its import takes ~0.27 s)."""
+    emoji: regex.Pattern[str] = _tt_import("regexp.emoji").emoji
+    return emoji
+
+
+def _tt() -> types.SimpleNamespace:
+    """Every part of the library used here, for the tests that compare with it."""
+    urls = _tt_urls()
     return types.SimpleNamespace(
-        urls=extract_urls.extract_urls_with_indices,
-        idna_to_ascii=extract_urls.idna_to_ascii,
-        emoji=emoji.emoji,  # the compiled regex behind extract_emojis_with_indices
-        config=config,
-        pattern={name: getattr(mod, name).pattern for name, mod in rx.items()},
+        urls=urls.urls,
+        idna_to_ascii=urls.idna_to_ascii,
+        emoji=_tt_emoji(),
+        config=_tt_config(),
+        pattern=urls.pattern,
     )
 
 
@@ -375,7 +417,7 @@ class XConfig:
 @functools.cache
 def x_config(version: int = 3) -> XConfig:
     """The v1/v2/v3 config as shipped by twitter-text-parser (v3 is X's current default)."""
-    raw = _tt().config.get(f"version{version}")
+    raw = _tt_config().get(f"version{version}")
     if raw is None:
         raise ValueError(f"unknown twitter-text config version {version!r} (1, 2 or 3)")
     return XConfig(
@@ -411,14 +453,13 @@ _X_EMOJI_START = regex.compile(r"[#*0-9](?=[\uFE0F\u20E3])|[\p{Extended_Pictogra
 
 
 def _x_emoji_spans(text: str) -> list[tuple[int, int]]:
-    emoji = _tt().emoji
     spans: list[tuple[int, int]] = []
     pos = 0
-    for candidate in _X_EMOJI_START.finditer(text):
+    for candidate in _X_EMOJI_START.finditer(text):  # the table is loaded only where one may start
         start = candidate.start()
         if start < pos:
             continue
-        m = emoji.match(text, start)
+        m = _tt_emoji().match(text, start)
         if m:
             spans.append(m.span())
             pos = m.end()
@@ -441,13 +482,12 @@ def x_parse(text: str, *, version: int = 3) -> XParse:
     reference JavaScript does not do; the URL and emoji entities come from the library.
     """
     cfg = x_config(version)
-    tt = _tt()
     norm = normalize(text)
     entities: dict[int, tuple[int, int]] = {}  # start -> (end, weight); URLs win over emoji at one start
     if cfg.emoji_parsing_enabled:
         for start, end in _x_emoji_spans(norm):
             entities[start] = (end, cfg.default_weight)
-    for u in tt.urls(norm):
+    for u in _tt_urls().urls(norm):
         entities[u["indices"][0]] = (u["indices"][1], cfg.transformed_url_length * cfg.scale)
     limit = cfg.max_weighted_tweet_length * cfg.scale
     total = 0
@@ -539,7 +579,46 @@ def _x_urls(text: str) -> list[tuple[int, int]]:
 @functools.lru_cache(maxsize=4096)  # see _url_windows
 def _x_window_urls(window: str) -> tuple[tuple[int, int], ...]:
     """The library's URLs in one window of _url_windows."""
-    return tuple((url["indices"][0], url["indices"][1]) for url in _tt().urls(window))
+    if not _may_hold_domain(window):
+        return ()
+    return tuple((url["indices"][0], url["indices"][1]) for url in _tt_urls().urls(window))
+
+
+# Every domain the URL regexes below find (twitter-text's valid_domain, in X's and Mastodon's) ends in a
+# dot and a TLD of twitter-text's lists, or a dot and "xn--". The regexes try those lists (1,500 names)
+# at every position where a domain might start, ~0.3 ms for a link without a known TLD (or "e.g.",
+# "v1.2"): a set lookup after each dot rules that out first. Only in ASCII text, where case-insensitive
+# matching is plain ASCII case (the `re` module's extra case pairs, such as K and the Kelvin sign, each
+# hold a non-ASCII character, and no TLD of the lists holds one that matches ASCII: tests check both).
+_TLD_ALTERNATION = re.compile(r"\(\?:\(\?:(?P<names>[^()]*)\)\(\?=\[\^0-9a-zA-Z@\+-\]\|\$\)\)")
+
+
+@functools.cache
+def _ascii_tlds() -> tuple[frozenset[str], tuple[int, ...]]:
+    """twitter-text's ASCII TLDs in lower case, with "xn--" (punycode), and their lengths."""
+    names = {"xn--"}
+    for module in ("valid_gtld", "valid_cctld"):
+        found = _TLD_ALTERNATION.fullmatch(getattr(_tt_import(f"regexp.{module}"), module).pattern)
+        if found is None:  # a library version that spells the list otherwise: never rule a window out
+            return frozenset(), ()
+        names.update(name.lower() for name in found.group("names").split("|") if name.isascii())
+    return frozenset(names), tuple(sorted({len(name) for name in names}))
+
+
+def _may_hold_domain(window: str) -> bool:
+    """False only where twitter-text's domain regex cannot match: ASCII text in which no dot is followed
+    by a TLD of its lists (case-insensitively) or by "xn--"."""
+    names, lengths = _ascii_tlds()
+    if not window.isascii() or not lengths:
+        return True
+    lower = window.lower()
+    dot = lower.find(".")
+    while dot != -1:
+        start = dot + 1
+        if any(lower[start : start + length] in names for length in lengths):
+            return True
+        dot = lower.find(".", start)
+    return False
 
 
 @functools.cache
@@ -572,9 +651,10 @@ def url_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) str indices of every URL twitter-text finds in `text` as given (not normalized), sorted.
 
     Includes protocol-less URLs on known TLDs, so a splitter that never cuts inside a span never breaks a
-    link.
+    link. The library runs only on the windows that can hold one (see _url_windows): validation asks for
+    every part's links, and the prose between them is most of a part.
     """
-    return sorted((u["indices"][0], u["indices"][1]) for u in _tt().urls(text))
+    return sorted(_x_urls(text))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -613,7 +693,7 @@ class _MastodonRegexes(NamedTuple):
 def _mastodon_regexes() -> _MastodonRegexes:
     """Mastodon's URL and mention regexes: twitter-text's preceding-char/domain/port rules for URLs, with
     Mastodon's own path and query rules and protocols."""
-    p = _tt().pattern
+    p = _tt_urls().pattern
     path_char = rf"[^{_WHITE_SPACE}<>()?]"
     parens = rf"\((?:{path_char}+|{path_char}*\({path_char}+\){path_char}*)\)"
     # The path-ending class is built before Mastodon redefines the balanced parentheses, so it embeds
@@ -659,6 +739,8 @@ def mastodon_urls(text: str) -> list[tuple[int, int]]:
 @functools.lru_cache(maxsize=4096)  # see _url_windows
 def _mastodon_window_urls(window: str) -> tuple[tuple[int, int], ...]:
     """The URLs with a protocol in one window of _url_windows."""
+    if not _may_hold_domain(window):
+        return ()
     rx = _mastodon_regexes()
     spans = []
     for m in rx.url.finditer(window):
@@ -673,7 +755,8 @@ def _mastodon_window_urls(window: str) -> tuple[tuple[int, int], ...]:
             url = t.group(0)
             end = start + len(url)
         domain = m.group("domain")
-        ascii_domain = _tt().idna_to_ascii(domain)  # twitter-text is_valid_domain: IDNA ToASCII must succeed
+        # twitter-text is_valid_domain: IDNA ToASCII must succeed
+        ascii_domain = _tt_urls().idna_to_ascii(domain)
         if not ascii_domain:
             continue
         if len(url) + max(0, len(ascii_domain) - len(domain)) > _MAX_URL_LENGTH:
@@ -851,6 +934,11 @@ def bluesky_facets(text: str) -> list[Facet]:
     only digits. Cashtags: $ + a letter + up to 4 letters/digits, upper-cased, stored as tag
     "$TICKER".
     """
+    return list(_bluesky_facets(text))
+
+
+@functools.lru_cache(maxsize=4096)  # validation (the links) and publish/ (the facets) ask for each part
+def _bluesky_facets(text: str) -> tuple[Facet, ...]:
     offsets = _utf8_offsets(text)
     facets: list[Facet] = []
 
@@ -888,7 +976,7 @@ def bluesky_facets(text: str) -> list[Facet]:
         facets.append(Facet(offsets[start], offsets[m.end("ticker")], "tag", "$" + ticker.upper()))
 
     facets.sort(key=lambda f: f.byte_start)  # rich-text.ts facetSort
-    return facets
+    return tuple(facets)
 
 
 def _utf8_offsets(text: str) -> list[int] | range:

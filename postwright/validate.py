@@ -212,7 +212,8 @@ def _swallowing_links(variant: Variant) -> list[Diagnostic]:
     found: dict[str, Diagnostic] = {}
     for part in variant.parts:
         for link in _platform_links(variant.platform, part):
-            swallowed = _SWALLOWED.search(link)
+            # every ASCII letter is Latin: only a link with other characters can swallow a word
+            swallowed = None if link.isascii() else _SWALLOWED.search(link)
             if swallowed is None or link in found:
                 continue
             taken = link[swallowed.start() :]

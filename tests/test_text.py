@@ -21,6 +21,7 @@ import pytest
 import regex
 import yaml
 
+from postwright import text as text_module
 from postwright.text import (
     _WHITE_SPACE,
     _X_EMOJI_START,
@@ -454,9 +455,9 @@ def test_x_emoji_prefilter_matches_library() -> None:
     """_x_emoji_spans tries the library's emoji regex only where an emoji can start; check that premise on
     the library's own table, and that the result equals its full scan on mixed text."""
     sample = "H🐱☺👨‍👩‍👧‍👦 1⃣ #️⃣ 🇮🇷🇩🇪 © 12 #tag سلام 🙋🏽👨‍🎤 x"
-    ours = _x_emoji_spans(sample)  # imports twitter-text-parser the way postwright.text does
-    import twitter_text.regexp.emoji as table
-    from twitter_text import extract_emojis_with_indices
+    ours = _x_emoji_spans(sample)  # imports the library's emoji table the way postwright.text does
+    table = text_module._tt_import("regexp.emoji")
+    extract_emojis_with_indices = text_module._tt_import("extract_emojis").extract_emojis_with_indices
 
     assert all(_X_EMOJI_START.match(entry.emoji) for entry in table.emoji_list)
     assert ours == [tuple(e["indices"]) for e in extract_emojis_with_indices(sample)]
@@ -468,9 +469,11 @@ def test_white_space_class_is_unicode_white_space() -> None:
 
 
 def test_twitter_text_import_leaves_no_stand_in() -> None:
-    x_weighted_length("x")  # imports twitter-text-parser
+    x_weighted_length("🪁 at example.com")  # imports twitter-text-parser's parts
     module = sys.modules.get("pkg_resources")
     assert module is None or "postwright.text stand-in" not in (module.__doc__ or "")
+    package = sys.modules.get("twitter_text")
+    assert package is None or hasattr(package, "parse_tweet")  # the real package, never the bare stand-in
 
 
 def test_x_weighted_length_fast_paths_agree_with_the_full_parse():

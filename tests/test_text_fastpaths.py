@@ -83,6 +83,19 @@ ATOMS = [
     "www.",
     ".com",
     "https://example.com/" + "p" * 40,
+    # dots before no TLD of the lists, TLDs in other cases, characters `re` folds onto ASCII letters
+    "bench.example/3391",
+    "https://bench.example/x?utm_source=x",
+    "e.g.",
+    "v1.2",
+    "EXAMPLE.COM",
+    "Example.Co.Uk/A",
+    "https://A.INFO/x",
+    "a.XN--p1ai",
+    "x.community",
+    "\u212a",  # KELVIN SIGN, k to `re` ignoring case
+    "\u017f",  # LONG S, s to `re`
+    "\u0131",  # DOTLESS I, i to `re`
     # emoji and grapheme-rule material
     "🪁",
     "👨‍👩‍👧‍👦",
@@ -159,8 +172,7 @@ _SEPARATORS = " \t\n\r\x0b\x0c"
 
 def _url_patterns() -> dict[str, tuple[re.Pattern[str], int | str]]:
     """Each URL regex postwright.text scans in windows, with the group that holds the URL."""
-    text.x_weighted_length("x")  # imports twitter-text-parser the way postwright.text does
-    from twitter_text.regexp.extract_url import extract_url
+    extract_url = text._tt_import("regexp.extract_url").extract_url  # as postwright.text imports it
 
     return {"x": (extract_url, 3), "mastodon": (text._mastodon_regexes().url, "url")}
 
@@ -254,6 +266,34 @@ def test_x_urls_in_windows_match_the_library() -> None:
         assert text._x_urls(sample) == expected, repr(sample)
 
 
+def test_tld_prefilter_premises() -> None:
+    """_may_hold_domain compares lower-cased ASCII with the lists' ASCII TLDs: `re` matches an ASCII letter
+    ignoring case only to its two ASCII cases and to no character of a non-ASCII TLD, and every TLD of
+    the lists is a plain name (no regex syntax), so the set holds what the alternation matches."""
+    names, lengths = text._ascii_tlds()
+    assert {"com", "info", "co", "uk", "xn--"} <= names and "example" not in names and lengths
+    ascii_chars = [chr(code) for code in range(128)]
+    for char in ascii_chars:
+        folded = re.compile(re.escape(char), re.IGNORECASE)
+        assert {c for c in ascii_chars if folded.fullmatch(c)} == {char.lower(), char.upper()}
+    for module in ("valid_gtld", "valid_cctld"):
+        source = getattr(text._tt_import(f"regexp.{module}"), module).pattern
+        found = text._TLD_ALTERNATION.fullmatch(source)
+        assert found is not None
+        listed = found.group("names").split("|")
+        assert all(re.escape(name) == name or not name.isascii() for name in listed)
+        foreign = "".join(sorted({char for name in listed for char in name if not char.isascii()}))
+        assert not re.search(f"[{re.escape(foreign)}]", "".join(ascii_chars), re.IGNORECASE)
+
+
+def test_tld_prefilter_rules_out_only_windows_without_urls() -> None:
+    urls = text._tt().urls
+    for sample in random_texts(6, 3000):
+        if not text._may_hold_domain(sample):
+            assert urls(sample) == [], repr(sample)
+            assert not [m for m in text._mastodon_regexes().url.finditer(sample) if m.group("protocol")]
+
+
 def test_mastodon_urls_in_windows_match_a_whole_text_scan() -> None:
     rx = text._mastodon_regexes()
     for sample in random_texts(3, 3000):
@@ -313,9 +353,7 @@ def test_bluesky_facets_prefilters_drop_no_facet(monkeypatch: pytest.MonkeyPatch
 def test_no_ascii_text_holds_an_x_emoji() -> None:
     """x_weighted_length looks for emoji only in non-ASCII text: no emoji of twitter-text's table is ASCII
     alone, and the prefilter that finds where one can start finds nothing in ASCII."""
-    x_weighted = text.x_weighted_length
-    x_weighted("x")  # imports twitter-text-parser the way postwright.text does
-    import twitter_text.regexp.emoji as table
+    table = text._tt_import("regexp.emoji")  # as postwright.text imports it
 
     assert not [entry.emoji for entry in table.emoji_list if entry.emoji.isascii()]
     ascii_chars = "".join(map(chr, range(128)))
@@ -331,3 +369,47 @@ def test_x_url_precheck_is_the_pattern_it_replaced() -> None:
     for _ in range(20000):
         sample = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert text._x_may_hold_url(sample) == bool(pattern.search(sample)), repr(sample)
+
+
+LOADED_PARTS = """
+import sys
+from postwright import text
+text.x_weighted_length(sys.argv[1])
+print(sorted({m.split(".")[-1] for m in sys.modules if m.startswith("twitter_text.")} & {"config",
+      "extract_urls", "emoji"}), "twitter_text" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("sample", "loaded"),
+    [
+        ("Kites — all day, all weekend.", ["config"]),  # no URL, no emoji: the weights alone
+        ("Kites at example.com — all day.", ["config", "extract_urls"]),
+        ("Kites 🪁 at example.com", ["config", "emoji", "extract_urls"]),
+    ],
+)
+def test_x_counting_loads_only_the_library_parts_a_text_needs(sample: str, loaded: list[str]) -> None:
+    """twitter-text's full import compiles its TLD and emoji regexes (~0.45 s): a command counting prose
+    for X pays for none of it, and the package's own __init__ never runs (nor is left half-made)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_PARTS, sample], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.split("\n")[0] == f"{loaded} False"
+    assert text.x_weighted_length(sample) == text.x_parse(sample).weighted_length
+
+
+def test_the_library_parts_load_in_any_order() -> None:
+    """Parts loaded one by one are the library's own modules, whatever loaded first."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from postwright import text; text.x_weighted_length('at example.com'); tt = text._tt(); "
+        "assert sys.modules['twitter_text.extract_urls'].extract_urls_with_indices is tt.urls; "
+        "s = '🪁 at example.com'; print(text.x_weighted_length(s), text.x_parse(s).weighted_length)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["29", "29"]  # 2 + 4 + 23

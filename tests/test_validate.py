@@ -122,3 +122,15 @@ def test_a_bare_domain_that_takes_in_thai_is_a_warning_and_a_path_in_any_script_
     ]
     wiki = "https://ja.wikipedia.org/wiki/東京 と https://пример.рф/путь?q=東京 です"
     assert problems(make_project, "platforms: [mastodon, bluesky, x]", wiki) == []
+
+
+def test_an_ascii_link_swallows_nothing() -> None:
+    """PW408 skips ASCII links: _SWALLOWED needs a letter of another script than Latin, and every ASCII
+    letter is Latin."""
+    import regex
+
+    from postwright.validate import _SWALLOWED
+
+    ascii_chars = "".join(map(chr, range(128)))
+    assert not _SWALLOWED.search(ascii_chars) and not _SWALLOWED.search(ascii_chars[::-1])
+    assert regex.findall(r"(?!\p{Latin})\p{L}", ascii_chars) == []
