@@ -119,6 +119,7 @@ def write_preview(
         changed=changed,
         source_url=source_url,
         performance=performance is not None,
+        write=lambda relative, data: _write(target / relative, data),  # the days' pages, as they are made
     )
     if performance is not None:
         files[PERFORMANCE_PAGE] = performance
@@ -127,12 +128,13 @@ def write_preview(
     files["calendar.ics"] = calendar_ics(view, preview_url or "index.html")
     _remove_stale_pages(target, files)
     written = [
-        _write(target / relative, files[relative]) for relative in sorted(files, key=_last("index.html"))
+        target / relative if data is None else _write(target / relative, data)
+        for relative, data in sorted(files.items(), key=_last("index.html"))
     ]
     return Previewed(view, diagnostics, tuple(written), built)
 
 
-def _remove_stale_pages(target: Path, files: dict[str, bytes]) -> None:
+def _remove_stale_pages(target: Path, files: dict[str, bytes | None]) -> None:
     """Pages of days that no longer have posts (or, for a pull request, no changed post)."""
     folder = target / POSTS_FOLDER
     if not folder.is_dir():
@@ -155,8 +157,8 @@ def write_calendar(
     return Previewed(view, diagnostics, written, None), data
 
 
-def _last(name: str) -> Callable[[str], tuple[bool, str]]:
-    return lambda relative: (relative == name, relative)
+def _last(name: str) -> Callable[[tuple[str, bytes | None]], tuple[bool, str]]:
+    return lambda file: (file[0] == name, file[0])
 
 
 def _write(path: Path, data: bytes) -> Path:
