@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,7 @@ _RTL_SCRIPTS = {"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", 
 _PART = re.compile(r"^part (\d+) of \d+")
 
 
+@cache  # asked for every part of every post
 def direction(lang: str) -> str:
     """'rtl' for text written right to left: by its script subtag when it has one (fa-Latn is not),
     else by its language (BCP 47)."""
@@ -93,6 +95,14 @@ class Entry:
     text_problems: tuple[Diagnostic, ...]  # about its text, not one part (banned words, mentions)
     image_problems: tuple[Diagnostic, ...]  # about its images, not one image (too many, none)
     in_reply_to: str | None = None  # the post it answers (front matter's in_reply_to:)
+    # every problem placed above, once each, in order: asked for by every view, so gathered once
+    all_problems: tuple[Diagnostic, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        placed = [*self.problems, *self.text_problems, *self.image_problems]
+        placed += [item for part in self.parts for item in part.problems]
+        placed += [item for image in self.images for item in image.problems]
+        object.__setattr__(self, "all_problems", tuple(ordered(dict.fromkeys(placed))))
 
     @property
     def status_label(self) -> str:
@@ -101,13 +111,6 @@ class Entry:
     @property
     def direction(self) -> str:
         return direction(self.lang)
-
-    @property
-    def all_problems(self) -> tuple[Diagnostic, ...]:
-        placed = [*self.problems, *self.text_problems, *self.image_problems]
-        placed += [item for part in self.parts for item in part.problems]
-        placed += [item for image in self.images for item in image.problems]
-        return tuple(ordered(dict.fromkeys(placed)))
 
     @property
     def worst(self) -> Severity | None:
