@@ -15,7 +15,6 @@ import os
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from html.parser import HTMLParser
 from importlib.resources import files
 from itertools import accumulate
@@ -410,9 +409,8 @@ def live_href(url: str | None, project_root: Path, out_dir: Path) -> str | None:
     return Path(os.path.relpath(target, out_dir.resolve())).as_posix()
 
 
-@lru_cache(maxsize=64)  # each link is shown once per account
-def _utm(url: str) -> tuple[tuple[str, str], ...]:
-    return tuple((name, value) for name, value in parse_qsl(urlsplit(url).query) if name.startswith("utm_"))
+def _utm(url: str) -> list[tuple[str, str]]:
+    return [(name, value) for name, value in parse_qsl(urlsplit(url).query) if name.startswith("utm_")]
 
 
 class _TelegramHTML(HTMLParser):
