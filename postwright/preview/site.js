@@ -26,7 +26,12 @@
   let currentPost = null; // the post open, or being opened
 
   function rows(fields, table) {
-    return table.map((row) => Object.fromEntries(fields.map((name, index) => [name, row[index]])));
+    // a plain loop: at 20,000 rows, Object.fromEntries' pairs took a tenth of the page's opening
+    return table.map((row) => {
+      const made = {};
+      for (let index = 0; index < fields.length; index++) made[fields[index]] = row[index];
+      return made;
+    });
   }
 
   function element(tag, attributes = {}, ...children) {
