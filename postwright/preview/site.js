@@ -171,7 +171,7 @@
     if (post.chunk === null) return unchangedPage(post);
     await loadDay(post.chunk);
     const template = document.createElement("template");
-    template.innerHTML = pages.get(post.id); // rendered and escaped by Jinja when the preview was built
+    template.innerHTML = pages.get(post.id); // rendered and escaped when the preview was built (page.py)
     return template.content.firstElementChild;
   }
 

@@ -2,8 +2,8 @@
 
 index.html is a small shell whatever the number of posts. preview/index.js holds what the list, the
 filters and the calendars need of every post (data: site.js puts it on the page with textContent, never
-as HTML); preview/posts/<day>.js holds the pages of that day's posts, rendered here into HTML with
-Jinja's autoescaping (post text is user content), loaded when one opens. Both are scripts that call
+as HTML); preview/posts/<day>.js holds the pages of that day's posts, rendered into escaped HTML by page.py
+(post text is user content), loaded when one opens. Both are scripts that call
 site.js, because Chromium forbids fetching local JSON from file://; a Content-Security-Policy forbids
 every request the page did not ship with.
 """
@@ -28,6 +28,7 @@ from postwright import __version__, workers
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
+from postwright.preview.page import post_page
 from postwright.status import PlanStatus
 
 
@@ -59,7 +60,7 @@ def render_site(
 
     index.html stays small whatever the number of posts: the list and the calendars are drawn by
     site.js from preview/index.js (data only, shown with textContent), and each post's page (HTML that
-    Jinja escaped here) comes from its day's preview/posts/<day>.js when it is opened. `changed`: the
+    page.py escaped) comes from its day's preview/posts/<day>.js when it is opened. `changed`: the
     ids of the only posts given a page (a pull request's); the others link to `source_url` + their file.
     `preview_url`: where index.html is served. `performance`: link to performance.html (there are metrics).
     `write(relative path, bytes)`: each day's file is handed to it as soon as it is made (by a worker
@@ -76,13 +77,12 @@ def render_site(
         for name in PLATFORMS
         if (out_dir / "brand" / name / "avatar.png").is_file()
     }
-    post_page = environment.get_template("post.html.j2")
 
     def live(url: str | None) -> str | None:
         return live_href(url, project_root, out_dir)
 
     def page(post: PostView) -> str:
-        return post_page.render(post=post, overview=overview, avatars=avatars, live=live)
+        return post_page(post, overview, avatars, live, environment.filters)
 
     days = _days(overview, changed)
     made = _day_files(days, page, write)
