@@ -359,3 +359,12 @@ def test_day_pages_made_by_workers_are_written_as_made_and_equal_one_process_pag
     assert {name: data for name, data in by_workers.items() if data is not None} == {
         name: data for name, data in in_one.items() if name not in days
     }
+
+
+def test_the_pages_escape_exactly_as_markupsafe_does():
+    from markupsafe import escape
+
+    from postwright.preview.page import _e
+
+    for text in ("<a href=\"x\">'&amp;'</a>", "plain", "", "&&<<>>\"\"''", 500, None):
+        assert _e(text) == str(escape(text))
