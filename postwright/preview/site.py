@@ -124,11 +124,11 @@ def render_site(
         "preview/index.js": _script("index", data),
     }
     for day, _ids, day_file in made:
-        files[day_file_name(day)] = day_file
+        files[_day_file(day)] = day_file
     return files
 
 
-def day_file_name(day: str) -> str:
+def _day_file(day: str) -> str:
     return f"{POSTS_FOLDER}/{day}.js"
 
 
@@ -155,7 +155,7 @@ def _day_files(
         for day, posts in days[bisect_left(firsts, start) : bisect_left(firsts, stop)]:
             data = _script("posts", {post.post_id: page(post) for post in posts})
             if write is not None:
-                write(day_file_name(day), data)
+                write(_day_file(day), data)
             made.append((day, tuple(post.post_id for post in posts), None if write else data))
         return made
 
