@@ -47,12 +47,13 @@ def build(
     *,
     progress: Callable[[int, int], None] | None = None,
     stamp: Stamp | None = None,
+    seen: Callable[[Checked], None] | None = None,
 ) -> Built:
     """check, then write publish/ (every rendered variant, with its problems next to it).
 
     When no input changed since the last build into the same folder, nothing is read or written.
     `stamp` is the build stamp as the caller read it (the CLI, before importing the stages): it is read
-    once per command.
+    once per command. `seen` is handed the check made (the preview reads it instead of checking again).
     """
     stamp = stamp or build_stamp.read(project, out_dir or project.root / "publish")
     if stamp.unchanged is not None:
@@ -61,6 +62,8 @@ def build(
     with collector_paused():
         # config → load → render → media → validate
         checked = check(project, cache=project.root / MEDIA, progress=progress, facts=True)
+        if seen is not None:
+            seen(checked)
         # memos rewritten whole are saved on another core while publish/ is written (0.3 s at 5,000
         # posts); a few changed entries are appended here (forking would cost more)
         if any(kept.rewrites() for kept in checked.memos):

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from postwright import pipeline
+from postwright import pipeline, workers
 from postwright.cli import cli
 from postwright.ledger import Record
 from postwright.preview import gather, write_preview
-from postwright.preview.model import direction
-from postwright.preview.site import telegram_html
+from postwright.preview.model import direction, overview
+from postwright.preview.site import render_site, telegram_html
 from postwright.project import Project
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -321,3 +321,50 @@ def test_a_pull_requests_preview_gives_pages_to_the_changed_posts_only(brand, mo
     assert "1 changed post shown in full" in (publish / "index.html").read_text(encoding="utf-8")
     unknown = CliRunner().invoke(cli, [*arguments[:-1], "no-such-ref"])
     assert unknown.exit_code == 2 and "no-such-ref" in unknown.stderr
+
+
+def test_a_preview_that_builds_checks_once_and_reads_the_counts_of_the_text_facts(brand, monkeypatch):
+    """The build's check (render, images, validate) is the preview's: not made a second time."""
+    checks = []
+    check = pipeline.check
+    monkeypatch.setattr(pipeline, "check", lambda *a, **k: checks.append(k) or check(*a, **k))
+    write_preview(brand, NOW)
+    assert len(checks) == 1 and checks[0]["facts"]
+    # the parts' counts taken from the text facts are the ones counting again gives
+    checked = check(brand, facts=True)
+    planned = pipeline.plan(brand, NOW, checked=checked)
+    joined = (checked.config, checked.loaded.posts, planned.items, checked.variants, checked.renditions)
+    assert checked.facts
+    from_facts = overview(*joined, checked.diagnostics, NOW, checked.facts)
+    assert from_facts == overview(*joined, checked.diagnostics, NOW)
+    assert any(len(entry.parts) > 1 for entry in from_facts.entries)
+
+
+def test_day_pages_made_by_workers_are_written_as_made_and_equal_one_process_pages(brand, monkeypatch):
+    view, _ = gather(brand)(NOW)
+    publish = brand.root / "publish"
+    in_one = render_site(view, publish, project_root=brand.root)
+    days = sorted(name for name in in_one if name.startswith("preview/posts/"))
+    assert len(days) == 5
+    monkeypatch.setattr(workers, "PARALLEL_FROM", 2)  # 6 posts: in worker processes (on Linux)
+    out = brand.root / "elsewhere"
+
+    def write(relative: str, data: bytes) -> None:  # runs in the workers: only the files tell
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_bytes(data)
+
+    by_workers = render_site(view, publish, project_root=brand.root, write=write)
+    assert [name for name, data in by_workers.items() if data is None] == days  # written, not held
+    assert {name: (out / name).read_bytes() for name in days} == {name: in_one[name] for name in days}
+    assert {name: data for name, data in by_workers.items() if data is not None} == {
+        name: data for name, data in in_one.items() if name not in days
+    }
+
+
+def test_the_pages_escape_exactly_as_markupsafe_does():
+    from markupsafe import escape
+
+    from postwright.preview.page import _e
+
+    for text in ("<a href=\"x\">'&amp;'</a>", "plain", "", "&&<<>>\"\"''", 500, None):
+        assert _e(text) == str(escape(text))

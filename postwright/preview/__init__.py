@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from postwright.diagnostics import Diagnostic
 from postwright.model import Built
@@ -26,6 +27,9 @@ from postwright.preview.model import Overview, overview
 from postwright.preview.performance import PERFORMANCE_PAGE, site_page
 from postwright.preview.site import POSTS_FOLDER, render_site
 from postwright.project import Project
+
+if TYPE_CHECKING:
+    from postwright.pipeline import Checked
 
 __all__ = ["Overview", "PreviewError", "Previewed", "gather", "write_calendar", "write_preview"]
 
@@ -42,11 +46,15 @@ class Previewed:
     built: Built | None
 
 
-def gather(project: Project) -> Callable[[datetime], tuple[Overview, tuple[Diagnostic, ...]]]:
-    """check (render, images from the cache, validate) once; then the plan at a time, joined."""
+def gather(
+    project: Project, checked: Checked | None = None
+) -> Callable[[datetime], tuple[Overview, tuple[Diagnostic, ...]]]:
+    """check (render, images from the cache, validate) once, unless a build just did (`checked`); then
+    the plan at a time, joined. The text facts (each part's counts) come from the check: the render
+    memo keeps them, so they are not counted again."""
     from postwright import pipeline  # here: `metrics report --format html` imports this package too
 
-    checked = pipeline.check(project)
+    checked = checked or pipeline.check(project, facts=True)
     if checked.config is None:
         raise PreviewError("config.yml cannot be used", checked.diagnostics)
     config = checked.config
@@ -63,6 +71,7 @@ def gather(project: Project) -> Callable[[datetime], tuple[Overview, tuple[Diagn
             checked.renditions,
             checked.diagnostics,
             now,
+            checked.facts,
         )
         return view, checked.diagnostics
 
@@ -88,12 +97,13 @@ def write_preview(
     from postwright.preview.ics import calendar_ics
 
     target = out_dir or project.root / "publish"
-    built = pipeline.build(project, target, progress=progress)
+    seen: list[Checked] = []  # the build's check, when it made one (nothing changed: it did not)
+    built = pipeline.build(project, target, progress=progress, seen=seen.append)
     if built.manifest is None:
         raise PreviewError("config.yml cannot be used", built.diagnostics)
     changed: set[str] | None = None
     if changed_since is None:
-        view, diagnostics = gather(project)(now)
+        view, diagnostics = gather(project, seen.pop() if seen else None)(now)
     else:
         from postwright.report import build_report  # it reads the preview's model: imported when needed
 
@@ -109,6 +119,7 @@ def write_preview(
         changed=changed,
         source_url=source_url,
         performance=performance is not None,
+        write=lambda relative, data: _write(target / relative, data),  # the days' pages, as they are made
     )
     if performance is not None:
         files[PERFORMANCE_PAGE] = performance
@@ -117,12 +128,13 @@ def write_preview(
     files["calendar.ics"] = calendar_ics(view, preview_url or "index.html")
     _remove_stale_pages(target, files)
     written = [
-        _write(target / relative, files[relative]) for relative in sorted(files, key=_last("index.html"))
+        target / relative if data is None else _write(target / relative, data)
+        for relative, data in sorted(files.items(), key=_last("index.html"))
     ]
     return Previewed(view, diagnostics, tuple(written), built)
 
 
-def _remove_stale_pages(target: Path, files: dict[str, bytes]) -> None:
+def _remove_stale_pages(target: Path, files: dict[str, bytes | None]) -> None:
     """Pages of days that no longer have posts (or, for a pull request, no changed post)."""
     folder = target / POSTS_FOLDER
     if not folder.is_dir():
@@ -145,8 +157,8 @@ def write_calendar(
     return Previewed(view, diagnostics, written, None), data
 
 
-def _last(name: str) -> Callable[[str], tuple[bool, str]]:
-    return lambda relative: (relative == name, relative)
+def _last(name: str) -> Callable[[tuple[str, bytes | None]], tuple[bool, str]]:
+    return lambda file: (file[0] == name, file[0])
 
 
 def _write(path: Path, data: bytes) -> Path:

@@ -53,7 +53,8 @@ def calendar_ics(overview: Overview, preview_url: str | None) -> bytes:
     calendar.add("name", f"{overview.brand} posts")  # RFC 7986
     calendar.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     entries = sorted(overview.entries, key=lambda e: (e.publish_at, uid(e)))
-    events = [_event(entry, overview, preview_url) for entry in entries]
+    stamp = f"DTSTAMP{_time(overview.now.astimezone(UTC).replace(microsecond=0))}"  # the same in every event
+    events = [_event(entry, overview, preview_url, stamp) for entry in entries]
     if any(f";TZID={overview.zone.key}:" in line for event in events for line in event[2:4]):
         # the zone's rules over the years the events span
         first = entries[0].publish_at.astimezone(overview.zone).date()
@@ -89,7 +90,7 @@ def _fold(line: bytes) -> bytes:
 _FOLD_AT = 74
 
 
-def _event(entry: Entry, overview: Overview, preview_url: str | None) -> list[str]:
+def _event(entry: Entry, overview: Overview, preview_url: str | None, stamp: str) -> list[str]:
     """A VEVENT's content lines, unfolded, in the order icalendar writes them. Written here rather than
     with icalendar.Event: at 20,000 events its general machinery took most of a preview's time."""
     start = entry.publish_at.astimezone(UTC)
@@ -104,7 +105,7 @@ def _event(entry: Entry, overview: Overview, preview_url: str | None) -> list[st
         f"SUMMARY:{_text(summary)}",
         f"DTSTART{_time(_local(start, overview))}",
         f"DTEND{_time(_local(start + DURATION, overview))}",  # in UTC first: exact across a DST change
-        f"DTSTAMP{_time(overview.now.astimezone(UTC).replace(microsecond=0))}",
+        stamp,
         f"UID:{_text(uid(entry))}",
         f"CATEGORIES:{','.join(_text(name) for name in (platform, entry.account, label))}",
         f"DESCRIPTION:{_text(printable(_description(entry, platform), keep=chr(10)))}",

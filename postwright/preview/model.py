@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from postwright.config import Config, limits_for
@@ -29,6 +31,7 @@ _RTL_SCRIPTS = {"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "samr", "syrc", 
 _PART = re.compile(r"^part (\d+) of \d+")
 
 
+@cache  # asked for every part of every post
 def direction(lang: str) -> str:
     """'rtl' for text written right to left: by its script subtag when it has one (fa-Latn is not),
     else by its language (BCP 47)."""
@@ -92,6 +95,14 @@ class Entry:
     text_problems: tuple[Diagnostic, ...]  # about its text, not one part (banned words, mentions)
     image_problems: tuple[Diagnostic, ...]  # about its images, not one image (too many, none)
     in_reply_to: str | None = None  # the post it answers (front matter's in_reply_to:)
+    # every problem placed above, once each, in order: asked for by every view, so gathered once
+    all_problems: tuple[Diagnostic, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        placed = [*self.problems, *self.text_problems, *self.image_problems]
+        placed += [item for part in self.parts for item in part.problems]
+        placed += [item for image in self.images for item in image.problems]
+        object.__setattr__(self, "all_problems", tuple(ordered(dict.fromkeys(placed))))
 
     @property
     def status_label(self) -> str:
@@ -100,13 +111,6 @@ class Entry:
     @property
     def direction(self) -> str:
         return direction(self.lang)
-
-    @property
-    def all_problems(self) -> tuple[Diagnostic, ...]:
-        placed = [*self.problems, *self.text_problems, *self.image_problems]
-        placed += [item for part in self.parts for item in part.problems]
-        placed += [item for image in self.images for item in image.problems]
-        return tuple(ordered(dict.fromkeys(placed)))
 
     @property
     def worst(self) -> Severity | None:
@@ -149,8 +153,11 @@ def overview(
     renditions: Mapping[tuple[str, str], Rendition | None],
     diagnostics: Iterable[Diagnostic],
     now: datetime,
+    facts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Overview:
-    """Join the plan (status per post and account), the rendered variants and the diagnostics."""
+    """Join the plan (status per post and account), the rendered variants and the diagnostics.
+    `facts`: write.text_facts by variant key, where the check computed them (else counted here)."""
+    facts = facts or {}
     by_post = {(post.id, post.lang): post for post in posts}
     by_key = {variant.key: variant for variant in variants}
     by_source: dict[str, list[Diagnostic]] = {}
@@ -162,7 +169,7 @@ def overview(
         post = by_post[item.post_id, item.lang]
         sources.add(post.source)
         problems = [d for d in by_source.get(post.source, ()) if d.platform in (None, item.platform)]
-        entry = _entry(config, item, post, by_key.get(item.key), renditions, problems)
+        entry = _entry(config, item, post, by_key.get(item.key), renditions, problems, facts.get(item.key))
         entries.setdefault(item.post_id, []).append(entry)
     views = [_post_view(config, post_id, found) for post_id, found in entries.items()]
     views.sort(key=lambda view: (view.first_at, view.post_id))
@@ -188,6 +195,7 @@ def _entry(
     variant: Variant | None,
     renditions: Mapping[tuple[str, str], Rendition | None],
     problems: list[Diagnostic],
+    facts: Mapping[str, Any] | None,
 ) -> Entry:
     account = config.accounts[item.account]
     parts: list[Part] = []
@@ -195,7 +203,7 @@ def _entry(
     placed: set[Diagnostic] = set()
     if variant is not None:
         images = _images(variant.media, item.platform, renditions, problems, placed)
-        parts = _parts(config, variant, problems, placed)
+        parts = _parts(config, variant, problems, placed, facts)
     where = (post.source, variant.body_line) if variant is not None else None
     text_problems = [d for d in problems if d not in placed and where and (d.span.path, d.span.line) == where]
     placed.update(text_problems)
@@ -219,7 +227,7 @@ def _entry(
         parts=tuple(parts),
         images=tuple(images),
         link=variant.link if variant is not None else None,
-        content_hash=variant.content_hash if variant is not None else None,
+        content_hash=(facts or {}).get("content_hash") or (variant.content_hash if variant else None),
         problems=tuple(rest),
         text_problems=tuple(text_problems),
         image_problems=tuple(image_codes),
@@ -228,18 +236,25 @@ def _entry(
 
 
 def _parts(
-    config: Config, variant: Variant, problems: list[Diagnostic], placed: set[Diagnostic]
+    config: Config,
+    variant: Variant,
+    problems: list[Diagnostic],
+    placed: set[Diagnostic],
+    facts: Mapping[str, Any] | None,
 ) -> list[Part]:
-    """Each part with its counts against the limits validate applies (Telegram captions are shorter)."""
+    """Each part with its counts against the limits validate applies (Telegram captions are shorter);
+    the counts are the text facts' (publish/'s) where given, the costly part of the preview's model."""
     limits = limits_for(config, config.accounts[variant.account])
+    known = (facts or {}).get("counts") or [{}] * len(variant.parts)
     parts = []
-    for index, text in enumerate(variant.parts, 1):
+    for index, (text, counted) in enumerate(zip(variant.parts, known, strict=True), 1):
         counts = []
         for measure in limits.measures:
             limit = measure.limit
             if limits.max_length_with_media and variant.media and index == 1:
                 limit = min(limit, limits.max_length_with_media)
-            counts.append(Measured(measure.unit, measure.count(text), limit))
+            count = counted[measure.unit]["count"] if measure.unit in counted else measure.count(text)
+            counts.append(Measured(measure.unit, count, limit))
         mine = [d for d in problems if d not in placed and _part_number(d, len(variant.parts)) == index]
         placed.update(mine)
         parts.append(Part(text, tuple(counts), tuple(mine)))

@@ -26,7 +26,12 @@
   let currentPost = null; // the post open, or being opened
 
   function rows(fields, table) {
-    return table.map((row) => Object.fromEntries(fields.map((name, index) => [name, row[index]])));
+    // a plain loop: at 20,000 rows, Object.fromEntries' pairs took a tenth of the page's opening
+    return table.map((row) => {
+      const made = {};
+      for (let index = 0; index < fields.length; index++) made[fields[index]] = row[index];
+      return made;
+    });
   }
 
   function element(tag, attributes = {}, ...children) {
@@ -166,7 +171,7 @@
     if (post.chunk === null) return unchangedPage(post);
     await loadDay(post.chunk);
     const template = document.createElement("template");
-    template.innerHTML = pages.get(post.id); // rendered and escaped by Jinja when the preview was built
+    template.innerHTML = pages.get(post.id); // rendered and escaped when the preview was built (page.py)
     return template.content.firstElementChild;
   }
 

@@ -2,8 +2,8 @@
 
 index.html is a small shell whatever the number of posts. preview/index.js holds what the list, the
 filters and the calendars need of every post (data: site.js puts it on the page with textContent, never
-as HTML); preview/posts/<day>.js holds the pages of that day's posts, rendered here into HTML with
-Jinja's autoescaping (post text is user content), loaded when one opens. Both are scripts that call
+as HTML); preview/posts/<day>.js holds the pages of that day's posts, rendered into escaped HTML by page.py
+(post text is user content), loaded when one opens. Both are scripts that call
 site.js, because Chromium forbids fetching local JSON from file://; a Content-Security-Policy forbids
 every request the page did not ship with.
 """
@@ -12,20 +12,23 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Collection, Iterable
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from importlib.resources import files
+from itertools import accumulate
 from pathlib import Path
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import jinja2
 from markupsafe import Markup, escape
 
-from postwright import __version__
+from postwright import __version__, workers
 from postwright.diagnostics import Diagnostic, Severity
 from postwright.platforms import PLATFORMS
 from postwright.preview.model import STATUS_LABELS, Entry, Overview, PostView
+from postwright.preview.page import post_page
 from postwright.status import PlanStatus
 
 
@@ -51,14 +54,18 @@ def render_site(
     changed: Collection[str] | None = None,
     source_url: str | None = None,
     performance: bool = False,
-) -> dict[str, bytes]:
+    write: Callable[[str, bytes], object] | None = None,
+) -> dict[str, bytes | None]:
     """index.html, its assets, its data and the posts' pages, by path relative to `out_dir`.
 
     index.html stays small whatever the number of posts: the list and the calendars are drawn by
     site.js from preview/index.js (data only, shown with textContent), and each post's page (HTML that
-    Jinja escaped here) comes from its day's preview/posts/<day>.js when it is opened. `changed`: the
+    page.py escaped) comes from its day's preview/posts/<day>.js when it is opened. `changed`: the
     ids of the only posts given a page (a pull request's); the others link to `source_url` + their file.
-    `preview_url`: where index.html is served. `performance`: link to performance.html (there are metrics)."""
+    `preview_url`: where index.html is served. `performance`: link to performance.html (there are metrics).
+    `write(relative path, bytes)`: each day's file is handed to it as soon as it is made (by a worker
+    process when there are many posts) and is None in what is returned, so that the ~90 MB of pages
+    of 5,000 posts are never held at once."""
     zone = overview.zone
     entries = overview.entries
     today = overview.now.astimezone(zone).date()
@@ -70,26 +77,16 @@ def render_site(
         for name in PLATFORMS
         if (out_dir / "brand" / name / "avatar.png").is_file()
     }
-    post_page = environment.get_template("post.html.j2")
-    chunks: dict[str, dict[str, str]] = {}  # day -> post id -> its page
-    day_files: dict[str, bytes] = {}
-    for post in overview.posts:  # in time order: a day's posts come together
-        if changed is not None and post.post_id not in changed:
-            continue
-        page = post_page.render(
-            post=post,
-            overview=overview,
-            avatars=avatars,
-            live=lambda url: live_href(url, project_root, out_dir),
-        )
-        day = _chunk(post, zone)
-        if day not in chunks and chunks:  # the previous day is complete: keep its file's bytes only
-            last = next(reversed(chunks))
-            day_files[last] = _script("posts", chunks[last])
-            chunks[last] = dict.fromkeys(chunks[last], "")
-        chunks.setdefault(day, {})[post.post_id] = page
-    for day, pages in chunks.items():
-        day_files.setdefault(day, _script("posts", pages))
+
+    def live(url: str | None) -> str | None:
+        return live_href(url, project_root, out_dir)
+
+    def page(post: PostView) -> str:
+        return post_page(post, overview, avatars, live, environment.filters)
+
+    days = _days(overview, changed)
+    made = _day_files(days, page, write)
+    chunks = {day: ids for day, ids, _data in made}  # day -> the ids of its posts that have a page
     context = {
         "overview": overview,
         "version": __version__,
@@ -110,7 +107,7 @@ def render_site(
         "performance": performance,
         "shown_in_full": sum(1 for post in overview.posts if changed is None or post.post_id in changed),
     }
-    page = environment.get_template("index.html.j2").render(context)
+    index_page = environment.get_template("index.html.j2").render(context)
     data = _index_data(overview, entries, context, months, weeks, chunks, source_url)
     names = sorted(PLATFORMS)
     css = (
@@ -120,15 +117,49 @@ def render_site(
         + "".join(f".p-{name}{{--pc:{platform_colours(name)[1]}}}\n" for name in names)
         + "}\n"
     )
-    files = {
-        "index.html": page.encode(),
+    files: dict[str, bytes | None] = {
+        "index.html": index_page.encode(),
         "preview/site.css": css.encode(),
         "preview/site.js": _asset("site.js").encode(),
         "preview/index.js": _script("index", data),
     }
-    for day, data in day_files.items():
-        files[f"{POSTS_FOLDER}/{day}.js"] = data
+    for day, _ids, day_file in made:
+        files[_day_file(day)] = day_file
     return files
+
+
+def _day_file(day: str) -> str:
+    return f"{POSTS_FOLDER}/{day}.js"
+
+
+def _days(overview: Overview, changed: Collection[str] | None) -> list[tuple[str, list[PostView]]]:
+    """The posts given a page, by local day, in time order (a day's posts come together)."""
+    days: dict[str, list[PostView]] = {}
+    for post in overview.posts:
+        if changed is None or post.post_id in changed:
+            days.setdefault(_chunk(post, overview.zone), []).append(post)
+    return list(days.items())
+
+
+def _day_files(
+    days: list[tuple[str, list[PostView]]],
+    page: Callable[[PostView], str],
+    write: Callable[[str, bytes], object] | None,
+) -> list[tuple[str, tuple[str, ...], bytes | None]]:
+    """(day, its posts' ids, its file: None when handed to `write`) of every day, in order. Sliced by
+    posts (a day goes with the slice holding its first post), on every core when there are many."""
+    firsts = list(accumulate((len(posts) for _day, posts in days), initial=0))[:-1]
+
+    def work(start: int, stop: int) -> list[tuple[str, tuple[str, ...], bytes | None]]:
+        made = []
+        for day, posts in days[bisect_left(firsts, start) : bisect_left(firsts, stop)]:
+            data = _script("posts", {post.post_id: page(post) for post in posts})
+            if write is not None:
+                write(_day_file(day), data)
+            made.append((day, tuple(post.post_id for post in posts), None if write else data))
+        return made
+
+    return workers.map_slices(work, firsts[-1] + len(days[-1][1]) if days else 0)
 
 
 def _script(function: str, data: object) -> bytes:
@@ -147,7 +178,7 @@ def _index_data(
     context: dict,
     months: list[tuple[str, str]],
     weeks: list[tuple[str, str]],
-    chunks: dict[str, dict[str, str]],
+    chunks: dict[str, tuple[str, ...]],
     source_url: str | None,
 ) -> dict:
     """What site.js needs to list, filter and draw every post without its page: a row per post and
@@ -156,7 +187,7 @@ def _index_data(
     posts, rows = [], []
     for index, post in enumerate(overview.posts):
         day = _chunk(post, zone)
-        has_page = post.post_id in chunks.get(day, {})
+        has_page = post.post_id in chunks.get(day, ())
         source = post.sources[0] if post.sources else ""
         posts.append(
             [
@@ -253,10 +284,29 @@ def _environment(overview: Overview) -> jinja2.Environment:
         safe_href=_safe_href,
         utm=_utm,
         telegram=telegram_html,
-        where=lambda item: f"{item.span.path}:{item.span.line}:{item.span.column}",
+        problems=problems_html,
         worst=_worst_class,
     )
     return environment
+
+
+def problems_html(items: Collection[Diagnostic], cls: str = "") -> Markup:
+    """The list of `items`, each with its code, place and hint; nothing when there are none. A filter
+    rather than a template macro: a 5,000-post preview calls it 120,000 times, mostly for nothing."""
+    if not items:
+        return Markup("")
+    rows = [f'<ul class="problems {escape(cls)}">\n']
+    for item in items:
+        scope = f' <span class="scope">[{escape(item.platform)}]</span>' if item.platform else ""
+        where = escape(f"{item.span.path}:{item.span.line}:{item.span.column}")
+        hint = f'<span class="hint">hint: {escape(item.hint)}</span>' if item.hint else ""
+        severity = escape(item.severity)
+        rows.append(
+            f'  <li class="diag sev-{severity}"><span class="sev">{severity}</span> '
+            f'<b class="code">{escape(item.code)}</b>{scope} {escape(item.message)} '
+            f'<code class="where">{where}</code>{hint}</li>\n'
+        )
+    return Markup("".join([*rows, "</ul>\n"]))
 
 
 def _format(when: datetime) -> str:
