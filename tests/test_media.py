@@ -205,6 +205,19 @@ def test_focus_point_decides_the_crop(tmp_path, engine):
     assert blue > 200 and red < 40 and green < 40
 
 
+def test_one_cache_keeps_each_focus_its_own_crop(tmp_path, engine):
+    """The same bytes at two focus points are two renditions, whether found by path or by content."""
+    _halves().save(tmp_path / "h.jpg", quality=95)
+    (tmp_path / "copy.jpg").write_bytes((tmp_path / "h.jpg").read_bytes())
+    square = ImageSpec("1x1", ("JPEG",), 8_000_000, aspect=(1, 1), width=200)
+    cache = tmp_path / "cache"
+    left, _ = _render(tmp_path / "h.jpg", square, cache, focus=(0.0, 0.5))
+    right_same_path, _ = _render(tmp_path / "h.jpg", square, cache, focus=(1.0, 0.5))
+    right_same_bytes, _ = _render(tmp_path / "copy.jpg", square, cache, focus=(1.0, 0.5))
+    cold, _ = _render(tmp_path / "copy.jpg", square, tmp_path / "cold", focus=(1.0, 0.5))
+    assert right_same_path.sha256 == right_same_bytes.sha256 == cold.sha256 != left.sha256
+
+
 def test_smart_crop_finds_the_detailed_region_deterministically(tmp_path, engine):
     _halves().save(tmp_path / "h.jpg", quality=95)
     square = ImageSpec("1x1", ("JPEG",), 8_000_000, aspect=(1, 1), width=200)

@@ -46,7 +46,7 @@ class RenditionIndex:
             logo = repr(stat(Path(spec.overlay.logo)))
         material = (
             f"{os.path.abspath(job.source)}\0{stamp[0]}\0{stamp[1]}\0{spec.key()}\0{job.background}\0"
-            f"{logo}\0{version}\0{self.engine}"
+            f"{logo}\0{version}\0{self.engine}\0{job.focus}"
         )
         return hashlib.sha1(material.encode(), usedforsecurity=False).hexdigest()
 
@@ -123,8 +123,15 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def recipe_key(source_digest: bytes, spec: ImageSpec, background: tuple[int, int, int], version: str) -> str:
-    """The name of one rendition: what it is made from and how, never where the source is."""
+def recipe_key(
+    source_digest: bytes,
+    spec: ImageSpec,
+    background: tuple[int, int, int],
+    version: str,
+    focus: tuple[float, float] | None = None,
+) -> str:
+    """The name of one rendition: what it is made from and how (the focus decides the crop), never where
+    the source is."""
     logo = spec.overlay.logo if spec.overlay is not None else ""
     digest = hashlib.sha256(source_digest)
     if spec.overlay is not None:  # the logo counts by its bytes, not by where the checkout is on disk
@@ -134,6 +141,8 @@ def recipe_key(source_digest: bytes, spec: ImageSpec, background: tuple[int, int
     if spec.overlay is not None:
         digest.update(_logo_digest(logo))
     digest.update(version.encode())
+    if focus is not None:  # the same bytes cropped at another point are another rendition
+        digest.update(repr(tuple(focus)).encode())
     return digest.hexdigest()[:20]
 
 

@@ -217,7 +217,9 @@ def _render_into(result: SourceResult, job: SourceJob) -> None:
     source_digest = hashlib.sha256(data).digest()
     chosen = engine.choose(data, job.specs, job.engine)
     version = f"{job.version}/{chosen.name}"
-    keys = {spec.key(): recipe_key(source_digest, spec, job.background, version) for spec in job.specs}
+    keys = {
+        spec.key(): recipe_key(source_digest, spec, job.background, version, job.focus) for spec in job.specs
+    }
     missing = []
     for spec in job.specs:
         found = read_meta(job.cache_dir, keys[spec.key()], src)
