@@ -82,7 +82,7 @@ def renamed(
                         continue
                 problem = _same_post(post, account, platform, state, variants, config, known_accounts)
                 if problem is None and _same_text(post, account, platform, state, variants):
-                    from postwright.render import render  # on a rename only: publish imports less
+                    from postwright.render import render  # only on a file rename: keeps publish's import light
 
                     templates = templates or [templates_of()]
                     variant, _ = render(

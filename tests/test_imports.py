@@ -113,16 +113,3 @@ def test_a_platform_names_a_replies_reader_that_exists_or_says_why_not(name):
         and platform.replies.module == f"postwright.platforms.{name}.replies"
     )
     assert callable(getattr(importlib.import_module(platform.replies.module), platform.replies.name))
-
-
-def test_renames_and_config_load_no_template_engine_and_build_no_schema_until_validation():
-    """publish imports renames and config on every run; rendering (jinja2) is needed only for a due job or
-    a file rename, and pydantic builds a model's validator only when config.yml or front matter is read."""
-    script = (
-        "import sys\nimport postwright.renames, postwright.config as config\n"
-        "print('postwright.render' in sys.modules, 'jinja2' in sys.modules,"
-        " config.Config.__pydantic_complete__)"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "False", "False"]
