@@ -13,16 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+from postwright import render
 from postwright.config import Config
 from postwright.diagnostics import Diagnostic, Span, diag
 from postwright.ledger import JobState, RecordStatus
 from postwright.model import Post
 from postwright.status import job_key
-
-if TYPE_CHECKING:
-    from postwright import render
 
 _SENT = (RecordStatus.PUBLISHED, RecordStatus.STARTED)  # out, or maybe out
 
@@ -82,10 +79,8 @@ def renamed(
                         continue
                 problem = _same_post(post, account, platform, state, variants, config, known_accounts)
                 if problem is None and _same_text(post, account, platform, state, variants):
-                    from postwright.render import render  # only on a file rename: keeps publish's import light
-
                     templates = templates or [templates_of()]
-                    variant, _ = render(
+                    variant, _ = render.render(
                         replace(post, id=state.records[0].post_id), account, config, templates[0]
                     )
                     if variant is not None and variant.content_hash == state.content_hash:

@@ -37,7 +37,7 @@ from postwright.yamlpos import Document, KeyPath, load_yaml
 class Model(BaseModel):
     """Base of every schema class: immutable, unknown keys rejected, docstrings become the docs."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 def did_you_mean(word: str, candidates: typing.Iterable[str]) -> str:

@@ -17,6 +17,7 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import PackageNotFoundError, requires, version
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,6 @@ def package_digest(package: Path) -> str:
 
 
 def _requirement_versions() -> list[str]:
-    from importlib.metadata import PackageNotFoundError, requires, version  # 40 ms: only when stamping
-
     names = {
         re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0] for requirement in requires("postwright") or []
     }
