@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from postwright import branch, renames, render, status, validate, workers
 from postwright.account_settings import all_problems
-from postwright.cache import INDEX, MEDIA, RENDER_MEMO, ROOT, memo
+from postwright.cache import INDEX, MEDIA, RENDER_MEMO, memo
 from postwright.cache import stamp as build_stamp
 from postwright.cache.memo import Memo, collector_paused
-from postwright.cache.stamp import Stamp, code_fingerprint, files
+from postwright.cache.stamp import Stamp
 from postwright.config import Config, apply_severity, load_config
 from postwright.diagnostics import Diagnostic, Severity, Span, diag
 from postwright.ledger import JobState, Ledger, LedgerError, RecordStatus
@@ -36,9 +36,6 @@ from postwright.status import PlanItem, PlanStatus
 
 if TYPE_CHECKING:
     from postwright import media
-
-PLAN_MEMO = ROOT / "plan.pickle"
-"""plan's light copy of the render memo (_light_memo)."""
 
 
 def build(
@@ -331,7 +328,8 @@ def plan(
 
     With `checked` (a check of the same files: the preview's), its variants and every problem it found
     (images too) are used instead of rendering again. The last build's memos (or a restored cache's)
-    are read, never written: only posts changed since are parsed and rendered.
+    are read and never written, except plan's light copy of the render memo (cache.PLAN_MEMO): only
+    posts changed since are parsed and rendered.
     """
     # config → load (the last build's posts memo read, never written)
     config, loaded, found = load(project, memo.posts_memo(project, is_loaded_file))
@@ -623,11 +621,7 @@ def _rendered(
 def _light_memo(project: Project) -> Memo[render.RenderedJob]:
     """plan's copy of the render memo's entries without their text facts and with only each variant's
     first part (the rules over several variants read no more): a fifth of its size, read ~4× sooner."""
-
-    def inputs() -> str:  # memo.render_memo's: what decides a rendering decides its light copy
-        return memo.inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
-
-    return Memo(project.root / PLAN_MEMO, inputs, render.is_rendered_job)
+    return memo.plan_memo(project, render.is_rendered_job)
 
 
 def _lightened(entry: render.RenderedJob) -> render.RenderedJob:

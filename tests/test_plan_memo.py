@@ -41,7 +41,7 @@ def built(make_project, monkeypatch) -> Project:
 
 
 def _cold(project: Project) -> pipeline.Planned:
-    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, pipeline.PLAN_MEMO):
+    for cached in (cache.STAMP, cache.RENDER_MEMO, cache.POSTS_MEMO, cache.PLAN_MEMO):
         (project.root / cached).unlink(missing_ok=True)
     return pipeline.plan(project, NOW)
 
@@ -53,7 +53,7 @@ def test_plan_reads_the_render_memo_once_then_its_light_memo_and_answers_as_with
     real_memo = memo.render_memo
     monkeypatch.setattr(memo, "render_memo", lambda *args: read.append(1) or real_memo(*args))
     first = pipeline.plan(built, NOW)
-    assert read == [1] and (built.root / pipeline.PLAN_MEMO).is_file()
+    assert read == [1] and (built.root / cache.PLAN_MEMO).is_file()
     second = pipeline.plan(built, NOW)
     assert read == [1]  # the light memo had every upcoming job
     cold = _cold(built)

@@ -1,7 +1,8 @@
 """Everything postwright keeps in the project's git-ignored .postwright-cache/, in one place.
 
 - stamp.py: the build stamp (what the last build read, by stat): an unchanged project is not built again.
-- memo.py: the posts, render and documents memos: a rebuild reads and renders only the posts that changed.
+- memo.py: the posts, render, documents and plan memos: a rebuild reads and renders only the posts that
+  changed.
 - the media stage's renditions under MEDIA, and the write stage's INDEX of what it wrote.
 
 Light to import (paths only): `postwright build` with nothing to do answers from the stamp alone.
@@ -23,3 +24,5 @@ DOCUMENTS_MEMO = ROOT / "documents.pickle"
 MEDIA = ROOT / "media"
 INDEX = ROOT / "publish-index.json"
 """The hash of every file the last build wrote, so the next one writes only what changed."""
+PLAN_MEMO = ROOT / "plan.pickle"
+"""plan's and publish's light copy of the render memo (first parts only, no text facts), written by them."""

@@ -1,7 +1,7 @@
 """What a build read and rendered, remembered for the next one: a rebuild re-reads and re-renders only
 the posts that changed.
 
-Three memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
+Four memos in the git-ignored .postwright-cache/, each valid for one digest of what its stage depends on:
 - posts.pickle (load): each post file's parsed and resolved post, by path and content hash (so a fresh
   checkout with a restored cache finds it) and the sibling date it inherited; for config.yml's bytes,
   the names under assets/ and postwright's code.
@@ -9,6 +9,8 @@ Three memos in the git-ignored .postwright-cache/, each valid for one digest of 
   their zone) and the account; for config.yml's and every template's bytes and postwright's code.
 - documents.pickle (write): each post document's hash and bytes, by what decided them (the render
   memo's keys and digest, images, problems: write.document_key); for postwright's code.
+- plan.pickle (plan and publish): the render memo's entries with only each variant's first part and no
+  text facts, for the rules over many upcoming jobs; under the render memo's own inputs.
 A changed post, template or config line misses; nothing else can make a stale entry hit.
 
 All are pickles read with an unpickler that builds only postwright's data types, dates and plain
@@ -34,7 +36,7 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from postwright.cache import DOCUMENTS_MEMO, POSTS_MEMO, RENDER_MEMO
+from postwright.cache import DOCUMENTS_MEMO, PLAN_MEMO, POSTS_MEMO, RENDER_MEMO
 from postwright.cache.stamp import code_fingerprint, files
 from postwright.diagnostics import Diagnostic, Severity, Span
 from postwright.model import MediaRef, Post, Variant
@@ -73,10 +75,17 @@ def posts_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
 def render_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
     """The last build's rendered variants, valid while config.yml, templates/ and postwright are unchanged."""
 
-    def inputs() -> str:
-        return inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
+    return Memo(project.root / RENDER_MEMO, lambda: _render_inputs(project), valid)
 
-    return Memo(project.root / RENDER_MEMO, inputs, valid)
+
+def plan_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
+    """plan's light copy of the render memo: valid under exactly the render memo's inputs."""
+    return Memo(project.root / PLAN_MEMO, lambda: _render_inputs(project), valid)
+
+
+def _render_inputs(project: Project) -> str:
+    """What decides a rendering: config.yml's and every template's bytes, and postwright's code."""
+    return inputs_digest(code_fingerprint(), [project.config_path, *files(project.templates_dir)])
 
 
 def documents_memo(project: Project, valid: Callable[[Any], bool]) -> Memo[Any]:
