@@ -110,7 +110,7 @@ class _Packer:
         if self.unbreakable:  # a token holding part of a span takes the rest of it: tokens join
             self.starts = [at for at in self.starts if not self.inside(at)]
             tokens = [text[start:end] for start, end in itertools.pairwise(self.starts)]
-        self.bounds = _bounds(text, self.starts, cjk)
+        self.bounds = _bounds(text, self.starts, cjk, None if self.unbreakable else tokens)
         self.sums = _sums(tokens, budget) if budget is not None else []
         self.done: list[str] = []
 
@@ -291,16 +291,61 @@ def _bisect(ok: Callable[[int], bool], good: int, bad: int) -> int:
     return good
 
 
-def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
-    """Per level, the tokens where its pieces start, and the end: each level's include the coarser ones'."""
-    tokens = len(starts) - 1
-    found: set[int] = {0, tokens}
+def _bounds(text: str, starts: list[int], cjk: bool, tokens: list[str] | None) -> list[Sequence[int]]:
+    """Per level, the tokens where its pieces start, and the end: each level's include the coarser ones'.
+
+    Sentences come from the `tokens` (a sentence ends where a token does) where given: as the patterns
+    find them, without scanning the text with them; tokens joined around unbreakable spans are scanned.
+    """
+    count = len(starts) - 1
+    found: set[int] = {0, count}
     levels: list[Sequence[int]] = []
-    sentences = _ASCII_SENTENCES if text.isascii() else _SENTENCES[cjk]
-    for breaks in (_PARAGRAPHS, _LINES, sentences):
-        found.update(bisect.bisect_right(starts, match.end()) - 1 for match in breaks.finditer(text))
+    for level in (_PARAGRAPHS, _LINES, None):
+        if level is not None:
+            found.update(bisect.bisect_right(starts, match.end()) - 1 for match in level.finditer(text))
+        elif tokens is not None:
+            found.update(_sentence_starts(tokens, text.isascii(), cjk))
+        else:
+            sentences = _ASCII_SENTENCES if text.isascii() else _SENTENCES[cjk]
+            found.update(bisect.bisect_right(starts, match.end()) - 1 for match in sentences.finditer(text))
         levels.append(sorted(found))
-    return [*levels, range(tokens + 1)]  # every token starts a word
+    return [*levels, range(count + 1)]  # every token starts a word
+
+
+class _CharTest(dict[str, bool]):
+    """Whether a character matches a pattern, remembered: a text's tokens end in few distinct ones."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__()
+        self.pattern = regex.compile(pattern)
+
+    def __missing__(self, char: str) -> bool:
+        value = self[char] = self.pattern.fullmatch(char) is not None
+        return value
+
+
+# What _SENTENCES looks for at a token's last character, and the `regex` module's \s (narrower than re's)
+_MAY_END = _CharTest(r"[…\p{Sentence_Terminal}\p{Thai};\u037e。！？]")
+_ENDS = _CharTest(r"[…\p{Sentence_Terminal}\p{Thai}]")
+_SPACE = _CharTest(r"\s")
+_GREEK_QUESTION = regex.compile(r"\p{Greek}\p{M}*[;\u037e]\Z")
+
+
+def _sentence_starts(tokens: list[str], ascii_text: bool, cjk: bool) -> list[int]:
+    """The tokens that start a sentence, from the tokens before them: the text's matches of
+    _ASCII_SENTENCES or _SENTENCES, which all end where a token ends (a terminal or a Thai letter before
+    whitespace, a Greek question mark after a Greek letter, a CJK stop, which ends its token)."""
+    if ascii_text:
+        return [after for after, token in enumerate(tokens, 1) if token[-1] in ".!?"]
+
+    def ends_sentence(after: int) -> bool:
+        token = tokens[after - 1]
+        if cjk and token[-1] in _CJK_STOPS:
+            return True
+        spaced = after == len(tokens) or _SPACE[tokens[after][0]]
+        return spaced and (_ENDS[token[-1]] or _GREEK_QUESTION.search(token) is not None)
+
+    return [after for after, token in enumerate(tokens, 1) if _MAY_END[token[-1]] and ends_sentence(after)]
 
 
 def _sums(tokens: list[str], budget: Budget) -> list[list[int]]:

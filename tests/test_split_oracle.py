@@ -30,7 +30,7 @@ WORDS = [
     *["x" * 90, "y" * 400, "長" * 200, "🪁" * 120, "https://example.com/" + "p" * 300],
 ]
 SPACES = [" ", " ", " ", " ", " ", "\n", "\n\n", "\n\n\n", "  ", " \n\n ", " \n ", "\t", "\u3000", "\xa0"]
-SPACES += ["\r\n", ""]
+SPACES += ["\r\n", "", "\x1c", "\x85", "\u2028"]  # re and regex disagree on \x1c being a space
 MARKUP = re.compile(r"<b>[^<]*</b>|&\w+;")
 
 
