@@ -111,7 +111,7 @@ class _Packer:
             self.starts = [at for at in self.starts if not self.inside(at)]
             tokens = [text[start:end] for start, end in itertools.pairwise(self.starts)]
         self.bounds = _bounds(text, self.starts, cjk, None if self.unbreakable else tokens)
-        self.sums = _sums(tokens, budget) if budget is not None else []
+        self.measures = _measures(tokens, budget) if budget is not None else []
         self.done: list[str] = []
 
     def parts(self) -> list[str]:
@@ -218,7 +218,7 @@ class _Packer:
         available = last - piece
         good, step = 0, 1
         if self.budget is not None:
-            guess = self.guess(self.budget, start, bounds, piece, last)
+            guess = self.guess(start, bounds, piece, last)
             if guess and not ok(guess):
                 return _bisect(ok, 0, guess)
             if guess == available or not ok(guess + 1):
@@ -231,13 +231,13 @@ class _Packer:
             good, step = trial, step * 2
         return good
 
-    def guess(self, budget: Budget, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
+    def guess(self, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
         """How many pieces from `piece` fit in a part from `start` by summed token counts: those of the
         rest of the token `start` is in, then whole tokens."""
         token = bisect.bisect_right(self.starts, start)  # the first whole token
         first = self.text[start : self.starts[token]]
         end = last + 1  # the measures' least
-        for totals, count, limit in zip(self.sums, budget.counts, budget.limits, strict=True):
+        for totals, count, limit in self.measures:
             room = limit - count(first) + totals[token]
             end = bisect.bisect_right(bounds, room, piece + 1, end, key=totals.__getitem__)
         return end - piece - 1
@@ -346,6 +346,10 @@ def _sentence_starts(tokens: list[str], cjk: bool) -> list[int]:
     return [after for after, token in enumerate(tokens, 1) if _MAY_END[token[-1]] and ends_sentence(after)]
 
 
-def _sums(tokens: list[str], budget: Budget) -> list[list[int]]:
-    """Running totals of the tokens' counts per measure, so a guess is a binary search, not a loop."""
-    return [list(itertools.accumulate(map(count, tokens), initial=0)) for count in budget.counts]
+def _measures(tokens: list[str], budget: Budget) -> list[tuple[list[int], Callable[[str], int], int]]:
+    """Per measure, running totals of the tokens' counts (so a guess is a binary search, not a loop), the
+    count of a piece and what a part may count."""
+    return [
+        (list(itertools.accumulate(map(count, tokens), initial=0)), count, limit)
+        for count, limit in zip(budget.counts, budget.limits, strict=True)
+    ]
