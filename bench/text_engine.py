@@ -4,7 +4,8 @@ Two tables, ours beside `--baseline CHECKOUT`'s code in the same run (medians of
 runs, CPU time: user + sys of a child process; nothing is asserted):
 - rendering, splitting, checking and the text facts of every post of a generated corpus (the posts of
   bench/text_build.py) in one process, without the reading, the images and the writing around them: the
-  part of `build` (memos removed) that postwright.text, split and validate decide;
+  part of `build` (memos removed) that postwright.text, split and validate decide, and split_to_fit's
+  share of it (CPU inside that function, timed in the child);
 - starting Python and counting one text for X (`postwright.text.x_weighted_length`): prose, prose with a
   link, prose with a link and an emoji, as `check`, `plan` and `publish` do for a few posts.
 
@@ -20,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -54,6 +56,24 @@ project = Project(Path(sys.argv[1]))
 pipeline.load(project)
 render.load_templates(project)
 """
+# The same render, timing only split_to_fit (CPU of this process, printed): the thread splitter's share
+SPLIT = (
+    RENDER.replace(
+        "for post in",
+        """import time
+spent = 0.0
+split_to_fit = render.split_to_fit
+def timed(*arguments):
+    global spent
+    started = time.process_time()
+    parts = split_to_fit(*arguments)
+    spent += time.process_time() - started
+    return parts
+render.split_to_fit = timed
+for post in""",
+    )
+    + "print(spent)\n"
+)
 COUNT = "import sys; from postwright import text; text.x_weighted_length(sys.argv[1])"
 SAMPLES = {
     "prose": "Kites over the bay all weekend: bring a spool, we bring the wind. — Bench",
@@ -72,12 +92,25 @@ def cpu(checkout: Path, arguments: list[str]) -> float:
     return after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def medians(checkouts: dict[str, Path], arguments: list[str], repeat: int) -> dict[str, float]:
-    """Median CPU per checkout, the runs alternating between them."""
+def printed(checkout: Path, arguments: list[str]) -> float:
+    """The seconds a Python child running with `checkout`'s code prints last."""
+    environment = {**os.environ, "PYTHONPATH": str(checkout)}
+    command = [sys.executable, "-P", *arguments]
+    done = subprocess.run(command, check=True, capture_output=True, env=environment)
+    return float(done.stdout.split()[-1])
+
+
+Measure = Callable[[Path, list[str]], float]
+
+
+def medians(
+    checkouts: dict[str, Path], arguments: list[str], repeat: int, measure: Measure = cpu
+) -> dict[str, float]:
+    """Median of `measure` (CPU by default) per checkout, the runs alternating between them."""
     runs: dict[str, list[float]] = {name: [] for name in checkouts}
     for _ in range(repeat):
         for name, checkout in checkouts.items():
-            runs[name].append(cpu(checkout, arguments))
+            runs[name].append(measure(checkout, arguments))
     return {name: statistics.median(values) for name, values in runs.items()}
 
 
@@ -105,6 +138,8 @@ def main() -> None:
         whole = medians(checkouts, ["-c", RENDER, str(corpus)], arguments.repeat)
         row("load the posts (the part not timed below)", loading)
         row("render + split + check + text facts", {name: whole[name] - loading[name] for name in whole})
+        splitting = medians(checkouts, ["-c", SPLIT, str(corpus)], arguments.repeat, printed)
+        row("of which split_to_fit", splitting)
     for label, sample in SAMPLES.items():
         row(f"start, count for X: {label}", medians(checkouts, ["-c", COUNT, sample], arguments.repeat))
 

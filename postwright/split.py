@@ -110,8 +110,8 @@ class _Packer:
         if self.unbreakable:  # a token holding part of a span takes the rest of it: tokens join
             self.starts = [at for at in self.starts if not self.inside(at)]
             tokens = [text[start:end] for start, end in itertools.pairwise(self.starts)]
-        self.bounds = _bounds(text, self.starts, cjk)
-        self.sums = _sums(tokens, budget) if budget is not None else []
+        self.bounds = _bounds(text, self.starts, cjk, None if self.unbreakable else tokens)
+        self.measures = _measures(tokens, budget) if budget is not None else []
         self.done: list[str] = []
 
     def parts(self) -> list[str]:
@@ -218,7 +218,7 @@ class _Packer:
         available = last - piece
         good, step = 0, 1
         if self.budget is not None:
-            guess = self.guess(self.budget, start, bounds, piece, last)
+            guess = self.guess(start, bounds, piece, last)
             if guess and not ok(guess):
                 return _bisect(ok, 0, guess)
             if guess == available or not ok(guess + 1):
@@ -231,13 +231,13 @@ class _Packer:
             good, step = trial, step * 2
         return good
 
-    def guess(self, budget: Budget, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
+    def guess(self, start: int, bounds: Sequence[int], piece: int, last: int) -> int:
         """How many pieces from `piece` fit in a part from `start` by summed token counts: those of the
         rest of the token `start` is in, then whole tokens."""
         token = bisect.bisect_right(self.starts, start)  # the first whole token
         first = self.text[start : self.starts[token]]
         end = last + 1  # the measures' least
-        for totals, count, limit in zip(self.sums, budget.counts, budget.limits, strict=True):
+        for totals, count, limit in self.measures:
             room = limit - count(first) + totals[token]
             end = bisect.bisect_right(bounds, room, piece + 1, end, key=totals.__getitem__)
         return end - piece - 1
@@ -291,18 +291,65 @@ def _bisect(ok: Callable[[int], bool], good: int, bad: int) -> int:
     return good
 
 
-def _bounds(text: str, starts: list[int], cjk: bool) -> list[Sequence[int]]:
-    """Per level, the tokens where its pieces start, and the end: each level's include the coarser ones'."""
-    tokens = len(starts) - 1
-    found: set[int] = {0, tokens}
+def _bounds(text: str, starts: list[int], cjk: bool, tokens: list[str] | None) -> list[Sequence[int]]:
+    """Per level, the tokens where its pieces start, and the end: each level's include the coarser ones'.
+
+    Sentences in a text beyond ASCII come from the `tokens` where given (a sentence ends where a token
+    does): the regex module's scan costs 4× more. Tokens joined around unbreakable spans are scanned.
+    """
+    count = len(starts) - 1
+    found: set[int] = {0, count}
     levels: list[Sequence[int]] = []
-    sentences = _ASCII_SENTENCES if text.isascii() else _SENTENCES[cjk]
-    for breaks in (_PARAGRAPHS, _LINES, sentences):
-        found.update(bisect.bisect_right(starts, match.end()) - 1 for match in breaks.finditer(text))
+    for level in (_PARAGRAPHS, _LINES, None):
+        if level is not None:
+            found.update(bisect.bisect_right(starts, match.end()) - 1 for match in level.finditer(text))
+        elif tokens is not None and not text.isascii():
+            found.update(_sentence_starts(tokens, cjk))
+        else:
+            sentences = _ASCII_SENTENCES if text.isascii() else _SENTENCES[cjk]
+            found.update(bisect.bisect_right(starts, match.end()) - 1 for match in sentences.finditer(text))
         levels.append(sorted(found))
-    return [*levels, range(tokens + 1)]  # every token starts a word
+    return [*levels, range(count + 1)]  # every token starts a word
 
 
-def _sums(tokens: list[str], budget: Budget) -> list[list[int]]:
-    """Running totals of the tokens' counts per measure, so a guess is a binary search, not a loop."""
-    return [list(itertools.accumulate(map(count, tokens), initial=0)) for count in budget.counts]
+class _CharTest(dict[str, bool]):
+    """Whether a character matches a pattern, remembered: a text's tokens end in few distinct ones."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__()
+        self.pattern = regex.compile(pattern)
+
+    def __missing__(self, char: str) -> bool:
+        value = self[char] = self.pattern.fullmatch(char) is not None
+        return value
+
+
+# What _SENTENCES looks for at a token's last character, and the `regex` module's \s (narrower than re's)
+_MAY_END = _CharTest(r"[…\p{Sentence_Terminal}\p{Thai};\u037e。！？]")
+_ENDS = _CharTest(r"[…\p{Sentence_Terminal}\p{Thai}]")
+_SPACE = _CharTest(r"\s")
+_GREEK_QUESTION = regex.compile(r"\p{Greek}\p{M}*[;\u037e]\Z")
+
+
+def _sentence_starts(tokens: list[str], cjk: bool) -> list[int]:
+    """The tokens that start a sentence, from the tokens before them: where _SENTENCES[cjk] matches, as
+    all its matches end where a token ends (a terminal or a Thai letter before whitespace, a Greek
+    question mark after a Greek letter, a CJK stop, which ends its token)."""
+
+    def ends_sentence(after: int) -> bool:
+        token = tokens[after - 1]
+        if cjk and token[-1] in _CJK_STOPS:
+            return True
+        spaced = after == len(tokens) or _SPACE[tokens[after][0]]
+        return spaced and (_ENDS[token[-1]] or _GREEK_QUESTION.search(token) is not None)
+
+    return [after for after, token in enumerate(tokens, 1) if _MAY_END[token[-1]] and ends_sentence(after)]
+
+
+def _measures(tokens: list[str], budget: Budget) -> list[tuple[list[int], Callable[[str], int], int]]:
+    """Per measure, running totals of the tokens' counts (so a guess is a binary search, not a loop), the
+    count of a piece and what a part may count."""
+    return [
+        (list(itertools.accumulate(map(count, tokens), initial=0)), count, limit)
+        for count, limit in zip(budget.counts, budget.limits, strict=True)
+    ]
