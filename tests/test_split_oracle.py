@@ -76,7 +76,7 @@ def spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in MARKUP.finditer(text)]
 
 
-@pytest.mark.parametrize(("seed", "name"), enumerate(["x", "bluesky", "mastodon", "threads"]))
+@pytest.mark.parametrize(("seed", "name"), list(enumerate(["x", "bluesky", "mastodon", "threads"])))
 @pytest.mark.parametrize("scale", [1.0, 0.25])
 def test_the_splitter_asks_what_the_old_one_asked(seed: int, name: str, scale: float) -> None:
     fits, budget = judge(name, scale)
