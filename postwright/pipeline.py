@@ -597,7 +597,7 @@ def _rendered(
     render_chosen = partial(render.render_all, chosen, config, templates, check=validate.check_variant)
     if len(now_due) >= render.RENDER_MEMO_FROM:  # whole variants, many: the render memo's
         return render_chosen(memo=memo.render_memo(project, render.is_rendered_job), known_keys=known_keys)
-    light = _light_memo(project)
+    light = memo.plan_memo(project, render.is_rendered_job)
     entries = [None if (post.id, post.lang) in going_out else light.get(key) for post, _account, key in jobs]
     if any(
         entry is None and (post.id, post.lang) not in going_out
@@ -616,12 +616,6 @@ def _rendered(
             checked = tuple(validate.check_variant(variant, config)) if variant is not None else ()
             entries[index] = render.RenderedJob(variant, tuple(problems), checked, None)
     return _gathered([entry for entry in entries if entry is not None])
-
-
-def _light_memo(project: Project) -> Memo[render.RenderedJob]:
-    """plan's copy of the render memo's entries without their text facts and with only each variant's
-    first part (the rules over several variants read no more): a fifth of its size, read ~4× sooner."""
-    return memo.plan_memo(project, render.is_rendered_job)
 
 
 def _lightened(entry: render.RenderedJob) -> render.RenderedJob:

@@ -72,7 +72,7 @@ def test_plan_reads_the_render_memo_once_then_its_light_memo_and_answers_as_with
 
 def test_a_light_memo_entry_holds_the_first_part_only_and_no_text_facts(built):
     pipeline.plan(built, NOW)
-    light = pipeline._light_memo(built)
+    light = memo.plan_memo(built, render.is_rendered_job)
     full = memo.render_memo(built, render.is_rendered_job)
     post = next(post for post in pipeline.load(built)[1].posts if post.id == "2026-12-07-0900-post-7")
     for key in memo.render_keys(post):
